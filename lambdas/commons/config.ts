@@ -1,0 +1,42 @@
+// The handlers' configuration, read from the environment the CDK construct sets.
+// Missing required settings fail at cold start with a message naming the variable.
+
+export interface Config {
+  /** DynamoDB table holding the audit trail (and alert de-duplication marks). */
+  auditTableName: string;
+  /** SNS topic that receives alerts. */
+  alertTopicArn: string;
+  /** ARN of the suite's rotation function (the sweep attaches it to secrets). */
+  rotationFunctionArn?: string;
+  /** Minutes between sweeps; the promise's slack is one interval. */
+  sweepIntervalMinutes: number;
+  /** Name of the deployed stack, for console links and the runbook name. */
+  stackName: string;
+  /** Region, for console links. */
+  region: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is required and not set`);
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const interval = Number(env.SWEEP_INTERVAL_MINUTES ?? '15');
+  if (!Number.isInteger(interval) || interval < 1) {
+    throw new ConfigError(`SWEEP_INTERVAL_MINUTES must be a whole number of minutes ≥ 1, got "${env.SWEEP_INTERVAL_MINUTES}"`);
+  }
+  return {
+    auditTableName: required(env, 'AUDIT_TABLE_NAME'),
+    alertTopicArn: required(env, 'ALERT_TOPIC_ARN'),
+    rotationFunctionArn: env.ROTATION_FUNCTION_ARN || undefined,
+    sweepIntervalMinutes: interval,
+    stackName: env.STACK_NAME ?? 'TokenRotation',
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+  };
+}

@@ -1,0 +1,5 @@
+// One structured logger for every handler. Log keys name secrets by ARN and versions by ID;
+// secret values never reach a log line (see domain/errors.ts `scrub`).
+import { Logger } from '@aws-lambda-powertools/logger';
+
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'token-rotation' });

@@ -1,0 +1,137 @@
+// The domain's view of the outside world. Secrets Manager, DynamoDB, SNS and issuers are reached
+// only through these small interfaces, so the rotation, sweep and revoke logic runs unchanged
+// against the embedded local AWS, a compatible endpoint, or AWS itself.
+
+import type { AuditEventType, Outcome, Severity, Trigger } from './vocabulary.ts';
+
+/** A clock the tests and the demo can move forward. */
+export type Clock = () => Date;
+export const systemClock: Clock = () => new Date();
+
+/** One secret as Secrets Manager describes it (DescribeSecret or a ListSecrets entry). */
+export interface SecretDescription {
+  arn: string;
+  name: string;
+  rotationEnabled: boolean;
+  rotationLambdaArn?: string;
+  /** Secrets Manager's schedule, as stored (e.g. `rate(7 days)` or AutomaticallyAfterDays). */
+  rotationRules?: { automaticallyAfterDays?: number; scheduleExpression?: string; duration?: string };
+  lastRotatedDate?: Date;
+  nextRotationDate?: Date;
+  /** Version ID to staging labels. */
+  versions: Record<string, string[]>;
+  /** Creation time of each version, where known (ListSecretVersionIds; not in DescribeSecret). */
+  versionCreated?: Record<string, Date>;
+  tags: Record<string, string>;
+  deleted?: boolean;
+}
+
+/** Secrets Manager, reduced to what the suite does with it. */
+export interface SecretStore {
+  describe(secretId: string): Promise<SecretDescription>;
+  /**
+   * The value of one version, chosen by version ID and/or stage (AWSCURRENT when neither).
+   * `undefined` when that version has no value yet (RotateSecret's fresh AWSPENDING).
+   */
+  getValue(secretId: string, select?: { versionId?: string; stage?: string }): Promise<string | undefined>;
+  /**
+   * Puts `value` as version `versionId` labelled AWSPENDING. Returns 'exists' (and changes
+   * nothing) when that version already holds a different value; Secrets Manager never
+   * overwrites a version.
+   */
+  putPending(
+    secretId: string,
+    versionId: string,
+    value: string,
+    rotationToken?: string,
+  ): Promise<'put' | 'exists'>;
+  /** Moves a staging label to `toVersionId` (from `fromVersionId`, which must hold it, if any). */
+  moveStage(secretId: string, stage: string, toVersionId: string | undefined, fromVersionId?: string): Promise<void>;
+}
+
+/** One audit record, as written. Never holds a secret value. */
+export interface AuditEntry {
+  event: AuditEventType;
+  outcome: Outcome;
+  secretArn: string;
+  secretName: string;
+  /** Rotation step, where the event belongs to one. */
+  step?: string;
+  /** Version IDs involved, by role: `pending`, `current`, `previous`. */
+  versions?: Record<string, string>;
+  /** Non-secret names of the tokens involved (access key ID, `fp:` fingerprint), by role. */
+  tokens?: Record<string, string>;
+  trigger: Trigger;
+  /** Scrubbed error text, on failures. */
+  error?: string;
+  /** Free-form, non-secret details (the lifespan, the age, the reason given for a revoke). */
+  detail?: Record<string, string | number | boolean>;
+}
+
+/** A stored audit record: the entry plus its place in the secret's hash chain. */
+export interface AuditRecord extends AuditEntry {
+  /** 1-based position in this secret's chain. */
+  seq: number;
+  /** ISO-8601 time the record was written. */
+  at: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditLog {
+  /** Appends to the secret's chain. Throws if the write fails: the caller's action must fail too. */
+  append(entry: AuditEntry): Promise<AuditRecord>;
+  /** One secret's history in chain (time) order. */
+  history(secretArn: string, options?: { newestFirst?: boolean; limit?: number }): Promise<AuditRecord[]>;
+  /** Everything between two times, in time order. */
+  between(from: Date, to: Date): Promise<AuditRecord[]>;
+  /** Every event of one type between two times, in time order. */
+  ofType(event: AuditEventType, from: Date, to: Date): Promise<AuditRecord[]>;
+}
+
+/** An alert, in the words a person reads on a phone. */
+export interface Alert {
+  event: AuditEventType;
+  severity: Severity;
+  secretArn: string;
+  secretName: string;
+  /** What makes two alerts the same incident (e.g. the rotation's version ID). */
+  incident: string;
+  /** One line: what happened. */
+  summary: string;
+  /** Why, in plain words (a scrubbed error, a bad tag value). */
+  reason?: string;
+  versionId?: string;
+  /** What the reader should do next, as short lines. */
+  nextSteps: string[];
+  trigger?: Trigger;
+}
+
+export interface Alerter {
+  /** Sends unless this incident was already alerted. Returns whether it was sent now. */
+  send(alert: Alert): Promise<'sent' | 'duplicate'>;
+}
+
+/**
+ * How a token kind mints, activates, tests and revokes tokens at its issuer (SPEC "Token kinds").
+ * Values are whole SecretString contents; the issuer owns their format.
+ */
+export interface Issuer {
+  readonly kind: string;
+  /** createSecret: a new value derived from the current one (prefix, carried fields). */
+  mint(ctx: IssuerContext & { current: string }): Promise<string>;
+  /** setSecret: make the pending token valid at the issuer. */
+  activate(ctx: IssuerContext & { pending: string; current: string }): Promise<void>;
+  /** testSecret: prove the pending token works. Throws a RotationError when it does not. */
+  verify(ctx: IssuerContext & { pending: string }): Promise<void>;
+  /** Make a token invalid at the issuer (after grace, or in an emergency). */
+  revoke(ctx: IssuerContext & { value: string }): Promise<void>;
+  /** A non-secret identifier of the token in `value`, for audit records and alerts. */
+  name(value: string): string;
+}
+
+export interface IssuerContext {
+  secretArn: string;
+  secretName: string;
+  versionId: string;
+}

@@ -1,0 +1,70 @@
+// The product's one vocabulary (SPEC.md): tag keys, staging labels, rotation steps,
+// audit event types and alert severities. Every module speaks these words and no others.
+
+export const TAG = {
+  lifespan: 'token-rotation:lifespan',
+  kind: 'token-rotation:kind',
+  grace: 'token-rotation:grace',
+  revoke: 'token-rotation:revoke',
+  lastRevoked: 'token-rotation:last-revoked',
+} as const;
+
+/** Tag keys prefixed with this are the suite's; users set only the ones in SPEC "Policy tags". */
+export const TAG_PREFIX = 'token-rotation:';
+
+export const STAGE = {
+  current: 'AWSCURRENT',
+  pending: 'AWSPENDING',
+  previous: 'AWSPREVIOUS',
+} as const;
+
+export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+export type Step = (typeof STEPS)[number];
+
+/** Audit event types. `.started`/`.succeeded` pairs bracket each rotation step. */
+export const AUDIT_EVENTS = [
+  'step.started',
+  'step.succeeded',
+  'rotation.failed',
+  'rotation.stuck',
+  'rotation.attached',
+  'rotation.detached',
+  'rotation.updated',
+  'rotation.requested',
+  'lifespan.overdue',
+  'policy.invalid',
+  'previous.revoked',
+  'previous.revoke.failed',
+  'previous.deleted',
+  'revoke.requested',
+  'revoke.completed',
+  'revoke.failed',
+  'revoke.ignored',
+  'secretsmanager.rotation.failed',
+  'secretsmanager.rotation.abandoned',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENTS)[number];
+
+export type Outcome = 'started' | 'succeeded' | 'failed' | 'skipped' | 'reported';
+
+export type Severity = 'critical' | 'high' | 'warning' | 'info';
+
+/** Events that page a person, and how loudly. */
+export const ALERT_SEVERITY: Partial<Record<AuditEventType, Severity>> = {
+  'rotation.failed': 'high',
+  'rotation.stuck': 'warning',
+  'lifespan.overdue': 'warning',
+  'policy.invalid': 'warning',
+  'revoke.completed': 'critical',
+  'revoke.failed': 'critical',
+  'previous.revoke.failed': 'high',
+  'secretsmanager.rotation.failed': 'high',
+  'secretsmanager.rotation.abandoned': 'high',
+};
+
+/** Who or what caused an event (SPEC "Audit trail": schedule, tag change by X, console, Secrets Manager). */
+export interface Trigger {
+  source: 'secretsmanager' | 'schedule' | 'tag' | 'console' | 'runbook' | 'health' | 'cli' | 'event';
+  /** The principal that acted, where one is known (a CloudTrail userIdentity ARN, the invoker). */
+  principal?: string;
+}
