@@ -1,0 +1,29 @@
+// The audit table's key design, shared by the DynamoDB adapters and the CDK construct.
+//
+// One table, three kinds of item:
+//   audit record   pk = SECRET#<secret ARN>   sk = SEQ#<seq, 12 digits>   (+ day, event, at)
+//   alert mark     pk = ALERT#<secret ARN>    sk = <event>#<incident>      (+ expiresAt TTL)
+//   suite state    pk = STATE#<name>          sk = <key>                   (sweep cursor, revoke locks)
+//
+// Questions the trail answers with Query, never Scan (SPEC "Audit trail"):
+//   one secret's history in order   -> table:   pk = SECRET#arn, sk ascending/descending
+//   everything in a time range      -> byTime:  day = YYYY-MM-DD (one query per day), at BETWEEN
+//   one event type in a time range  -> byEvent: event = <type>, at BETWEEN
+// Only audit records carry `day` and `event`, so marks and state stay out of both indexes.
+
+export const AUDIT_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  byTimeIndex: 'byTime',
+  byTimePartitionKey: 'day',
+  byEventIndex: 'byEvent',
+  byEventPartitionKey: 'event',
+  /** Sort key of both indexes: ISO-8601 time of the record. */
+  indexSortKey: 'at',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+export const secretPk = (secretArn: string) => `SECRET#${secretArn}`;
+export const seqSk = (seq: number) => `SEQ#${String(seq).padStart(12, '0')}`;
+export const alertPk = (secretArn: string) => `ALERT#${secretArn}`;
+export const statePk = (name: string) => `STATE#${name}`;
