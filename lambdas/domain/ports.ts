@@ -120,8 +120,12 @@ export interface Issuer {
   readonly kind: string;
   /** createSecret: a new value derived from the current one (prefix, carried fields). */
   mint(ctx: IssuerContext & { current: string }): Promise<string>;
-  /** setSecret: make the pending token valid at the issuer. */
-  activate(ctx: IssuerContext & { pending: string; current: string }): Promise<void>;
+  /**
+   * setSecret: make the pending token valid at the issuer. Optional: where the issuer has
+   * nothing to activate (`random`), setSecret reads no values, which keeps a rotation within
+   * its budget of 8 Secrets Manager calls.
+   */
+  activate?(ctx: IssuerContext & { pending: string; current: string }): Promise<void>;
   /** testSecret: prove the pending token works. Throws a RotationError when it does not. */
   verify(ctx: IssuerContext & { pending: string }): Promise<void>;
   /** Make a token invalid at the issuer (after grace, or in an emergency). */
@@ -134,4 +138,33 @@ export interface IssuerContext {
   secretArn: string;
   secretName: string;
   versionId: string;
+}
+
+/** One page of opted-in secrets, as ListSecrets returns them (tags, rotation config, stages). */
+export interface SecretPage {
+  secrets: SecretDescription[];
+  nextToken?: string;
+}
+
+/**
+ * Secrets Manager as the sweep and the attach/revoke paths see it: listing, scheduling and
+ * tagging. Kept apart from SecretStore so the rotation steps' dependencies stay minimal.
+ */
+export interface SecretCatalog {
+  /** One page (at most 100) of secrets carrying `tagKey`, filtered server-side. */
+  listTagged(tagKey: string, nextToken?: string): Promise<SecretPage>;
+  /** Creation time of each version (ListSecretVersionIds), for the few secrets that need it. */
+  versionDates(secretId: string): Promise<Record<string, Date>>;
+  /**
+   * RotateSecret. With `lambdaArn`/`scheduleExpression`, attaches or updates the rotation
+   * config; with `immediately`, starts a rotation now.
+   */
+  rotate(
+    secretId: string,
+    options: { lambdaArn?: string; scheduleExpression?: string; duration?: string; immediately: boolean },
+  ): Promise<void>;
+  /** CancelRotateSecret: detaches rotation. */
+  cancelRotation(secretId: string): Promise<void>;
+  tag(secretId: string, tags: Record<string, string>): Promise<void>;
+  untag(secretId: string, keys: string[]): Promise<void>;
 }
