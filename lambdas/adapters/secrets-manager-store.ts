@@ -1,0 +1,112 @@
+// SecretStore on Secrets Manager: one SDK call per method, so the rotation steps' call count
+// (and their API budget) can be read straight off the domain code.
+
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { RotationError } from '#domain/errors';
+import type { SecretDescription, SecretStore } from '#domain/ports';
+import { STAGE } from '#domain/vocabulary';
+
+// By name rather than instanceof: a second copy of the SDK in a bundle has its own classes.
+const isError = (error: unknown, name: string) =>
+  error instanceof Error && (error.name === name || (error as { Code?: string }).Code === name);
+
+export class SecretsManagerStore implements SecretStore {
+  constructor(private readonly client: SecretsManagerClient) {}
+
+  async describe(secretId: string): Promise<SecretDescription> {
+    const out = await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    const rules = out.RotationRules;
+    return {
+      arn: out.ARN ?? secretId,
+      name: out.Name ?? secretId,
+      rotationEnabled: out.RotationEnabled === true,
+      rotationLambdaArn: out.RotationLambdaARN,
+      rotationRules: rules && {
+        automaticallyAfterDays: rules.AutomaticallyAfterDays,
+        scheduleExpression: rules.ScheduleExpression,
+        duration: rules.Duration,
+      },
+      lastRotatedDate: out.LastRotatedDate,
+      nextRotationDate: out.NextRotationDate,
+      versions: out.VersionIdsToStages ?? {},
+      tags: Object.fromEntries((out.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+      deleted: out.DeletedDate !== undefined,
+    };
+  }
+
+  async getValue(
+    secretId: string,
+    select: { versionId?: string; stage?: string } = {},
+  ): Promise<string | undefined> {
+    try {
+      const out = await this.client.send(
+        new GetSecretValueCommand({
+          SecretId: secretId,
+          VersionId: select.versionId,
+          VersionStage: select.stage,
+        }),
+      );
+      if (out.SecretString !== undefined) return out.SecretString;
+      if (out.SecretBinary !== undefined) {
+        throw new RotationError(
+          secretId,
+          'GetSecretValue',
+          `version ${out.VersionId ?? select.versionId ?? select.stage ?? STAGE.current}: expected a SecretString value, found a SecretBinary value`,
+          'binary-value',
+        );
+      }
+      return undefined;
+    } catch (error) {
+      // A version RotateSecret created has no value until createSecret puts one. Without a
+      // version or stage the secret itself is missing, which the caller must hear about.
+      const selected = select.versionId !== undefined || select.stage !== undefined;
+      if (selected && isError(error, 'ResourceNotFoundException')) return undefined;
+      throw error;
+    }
+  }
+
+  async putPending(
+    secretId: string,
+    versionId: string,
+    value: string,
+    rotationToken?: string,
+  ): Promise<'put' | 'exists'> {
+    try {
+      await this.client.send(
+        new PutSecretValueCommand({
+          SecretId: secretId,
+          ClientRequestToken: versionId,
+          SecretString: value,
+          VersionStages: [STAGE.pending],
+          ...(rotationToken !== undefined && { RotationToken: rotationToken }),
+        }),
+      );
+      return 'put';
+    } catch (error) {
+      if (isError(error, 'ResourceExistsException')) return 'exists';
+      throw error;
+    }
+  }
+
+  async moveStage(
+    secretId: string,
+    stage: string,
+    toVersionId: string | undefined,
+    fromVersionId?: string,
+  ): Promise<void> {
+    await this.client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: stage,
+        MoveToVersionId: toVersionId,
+        RemoveFromVersionId: fromVersionId,
+      }),
+    );
+  }
+}
