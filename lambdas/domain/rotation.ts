@@ -1,0 +1,357 @@
+// The Secrets Manager four-step rotation protocol (SPEC "Rotation"), for any token kind. Every
+// step is safe to run again, and a failure leaves AWSCURRENT untouched, is audited, and is
+// alerted once per rotation however often Secrets Manager retries it.
+//
+// Secrets Manager calls per successful rotation: 4 × DescribeSecret, GetSecretValue (current)
+// and PutSecretValue in createSecret, GetSecretValue (pending) in testSecret, and one
+// UpdateSecretVersionStage in finishSecret: 8, the budget (issue 2). setSecret reads nothing
+// unless the kind has something to activate.
+
+import { logger } from '#commons/logger';
+import { describeError, RotationError } from '#domain/errors';
+import type { IssuerFor } from '#domain/issuers/index';
+import type {
+  Alerter,
+  AuditEntry,
+  AuditLog,
+  Clock,
+  Issuer,
+  IssuerContext,
+  SecretDescription,
+  SecretStore,
+} from '#domain/ports';
+import { ALERT_SEVERITY, STAGE, type Step, TAG, type Trigger } from '#domain/vocabulary';
+
+export interface RotationRequest {
+  /** The secret's ARN (or name), as Secrets Manager sends it. */
+  secretId: string;
+  /** The ClientRequestToken: the version ID of the rotation's AWSPENDING version. */
+  token: string;
+  step: Step;
+  /** Passed on to PutSecretValue, which Secrets Manager then accepts from this rotation only. */
+  rotationToken?: string;
+  trigger: Trigger;
+}
+
+export interface RotationDeps {
+  store: SecretStore;
+  audit: AuditLog;
+  alerter: Alerter;
+  issuerFor: IssuerFor;
+  clock: Clock;
+}
+
+/** What a failed step throws: its message is the scrubbed description Secrets Manager and the logs see. */
+export class RotationStepFailed extends Error {
+  override readonly name = 'RotationStepFailed';
+  constructor(
+    message: string,
+    /** The failure's machine-readable reason (RotationError.reason), as audited. */
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What one invocation knows, for its audit records and, on failure, its alert. */
+interface StepState {
+  arn: string;
+  name: string;
+  versions: Record<string, string>;
+  tokens: Record<string, string>;
+  detail: Record<string, string | boolean>;
+  /** Every value read or written in this invocation: redacted from any error text. */
+  seen: Set<string>;
+}
+
+type Work = (
+  secret: SecretDescription,
+  issuer: Issuer,
+  request: RotationRequest,
+  deps: RotationDeps,
+  state: StepState,
+) => Promise<void>;
+
+const STEP_WORK: Record<Step, Work> = {
+  async createSecret(secret, issuer, request, { store }, state) {
+    const current = await store.getValue(secret.arn, { stage: STAGE.current });
+    if (current === undefined) {
+      throw new RotationError(
+        secret.name,
+        request.step,
+        'expected AWSCURRENT to hold the live token, found no value',
+        'no-value',
+      );
+    }
+    state.seen.add(current);
+    state.tokens.current = issuer.name(current);
+    const pending = await issuer.mint({ ...issuerContext(secret, request), current });
+    state.seen.add(pending);
+    // 'exists': an earlier attempt already put this version's value; keep it, as AWS's
+    // templates do, rather than spending a call to read it first.
+    const put = await store.putPending(secret.arn, request.token, pending, request.rotationToken);
+    if (put === 'put') state.tokens.pending = issuer.name(pending);
+    else state.detail.pendingKept = true;
+  },
+
+  async setSecret(secret, issuer, request, { store }, state) {
+    if (!issuer.activate) return;
+    const pending = await readPending(store, secret, request, state);
+    const current = await store.getValue(secret.arn, { stage: STAGE.current });
+    if (current === undefined) {
+      throw new RotationError(
+        secret.name,
+        request.step,
+        'expected AWSCURRENT to hold the live token, found no value',
+        'no-value',
+      );
+    }
+    state.seen.add(current);
+    await issuer.activate({ ...issuerContext(secret, request), pending, current });
+  },
+
+  async testSecret(secret, issuer, request, { store }, state) {
+    const pending = await readPending(store, secret, request, state);
+    state.tokens.pending = issuer.name(pending);
+    await issuer.verify({ ...issuerContext(secret, request), pending });
+  },
+
+  // Only AWSCURRENT moves (Secrets Manager moves AWSPREVIOUS and drops AWSPENDING itself);
+  // the previous token keeps working through grace, then the sweep revokes it.
+  async finishSecret(secret, _issuer, request, { store }, state) {
+    const from = versionWith(secret, STAGE.current);
+    await store.moveStage(secret.arn, STAGE.current, request.token, from);
+    state.versions = from ? { current: request.token, previous: from } : { current: request.token };
+  },
+};
+
+async function readPending(
+  store: SecretStore,
+  secret: SecretDescription,
+  request: RotationRequest,
+  state: StepState,
+): Promise<string> {
+  const pending = await store.getValue(secret.arn, {
+    versionId: request.token,
+    stage: STAGE.pending,
+  });
+  if (pending === undefined) {
+    throw new RotationError(
+      secret.name,
+      request.step,
+      `expected version ${request.token} (AWSPENDING) to hold the new token, found no value (createSecret has not put one)`,
+      'no-value',
+    );
+  }
+  state.seen.add(pending);
+  return pending;
+}
+
+function issuerContext(secret: SecretDescription, request: RotationRequest): IssuerContext {
+  return { secretArn: secret.arn, secretName: secret.name, versionId: request.token };
+}
+
+function versionWith(secret: SecretDescription, stage: string): string | undefined {
+  return Object.entries(secret.versions).find(([, stages]) => stages.includes(stage))?.[0];
+}
+
+/**
+ * AWS's templates' opening checks. 'done' when the version is already AWSCURRENT, which
+ * includes the finished state where AWSPENDING was left on the AWSCURRENT version.
+ */
+function checkStaging(secret: SecretDescription, request: RotationRequest): 'done' | 'pending' {
+  const { step, token } = request;
+  if (!secret.rotationEnabled) {
+    throw new RotationError(
+      secret.name,
+      step,
+      'expected rotation to be enabled on the secret, found it disabled',
+      'rotation-disabled',
+    );
+  }
+  const stages = secret.versions[token];
+  if (!stages) {
+    throw new RotationError(
+      secret.name,
+      step,
+      `expected version ${token} to be a version of the secret, found no such version`,
+      'unknown-version',
+    );
+  }
+  if (stages.includes(STAGE.current)) return 'done';
+  if (!stages.includes(STAGE.pending)) {
+    const found =
+      stages.length > 0 ? `it staged as ${stages.join(', ')}` : 'it has no staging labels';
+    throw new RotationError(
+      secret.name,
+      step,
+      `expected version ${token} to be AWSPENDING, found ${found}`,
+      'not-pending',
+    );
+  }
+  return 'pending';
+}
+
+/** The name inside a Secrets Manager ARN (minus AWS's 6-character suffix), for records written before DescribeSecret answered. */
+function nameOf(secretId: string): string {
+  const match = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)-[A-Za-z0-9]{6}$/.exec(secretId);
+  return match?.[1] ?? secretId;
+}
+
+async function record(
+  deps: RotationDeps,
+  request: RotationRequest,
+  state: StepState,
+  entry: Pick<AuditEntry, 'event' | 'outcome'> & Partial<AuditEntry>,
+): Promise<void> {
+  const hasTokens = Object.keys(state.tokens).length > 0;
+  const hasDetail = Object.keys(state.detail).length > 0;
+  await deps.audit.append({
+    secretArn: state.arn,
+    secretName: state.name,
+    step: request.step,
+    versions: { ...state.versions },
+    ...(hasTokens && { tokens: { ...state.tokens } }),
+    ...(hasDetail && { detail: { ...state.detail } }),
+    trigger: request.trigger,
+    ...entry,
+  });
+}
+
+/** Audits a step's progress; a failed write fails the step, so no rotation goes unrecorded. */
+async function recordOrFail(
+  deps: RotationDeps,
+  request: RotationRequest,
+  state: StepState,
+  entry: Pick<AuditEntry, 'event' | 'outcome'>,
+): Promise<void> {
+  try {
+    await record(deps, request, state, entry);
+  } catch (error) {
+    throw new RotationError(
+      state.name,
+      request.step,
+      `expected to write the ${entry.event} audit record, found the write failed (${describeError(error, state.seen)})`,
+      'audit-unavailable',
+    );
+  }
+}
+
+/** Runs one rotation step for `request.token`. Throws RotationStepFailed (already audited and alerted) on failure. */
+export async function rotateStep(request: RotationRequest, deps: RotationDeps): Promise<void> {
+  const state: StepState = {
+    arn: request.secretId,
+    name: nameOf(request.secretId),
+    versions: { pending: request.token },
+    tokens: {},
+    detail: {},
+    seen: new Set(),
+  };
+  try {
+    const secret = await deps.store.describe(request.secretId);
+    state.arn = secret.arn;
+    state.name = secret.name;
+    const current = versionWith(secret, STAGE.current);
+    if (current === request.token) state.versions = { current };
+    else if (current) state.versions.current = current;
+
+    await recordOrFail(deps, request, state, { event: 'step.started', outcome: 'started' });
+    if (checkStaging(secret, request) === 'done') {
+      await recordOrFail(deps, request, state, { event: 'step.succeeded', outcome: 'skipped' });
+      return;
+    }
+    const issuer = deps.issuerFor(secret.tags[TAG.kind], secret);
+    await STEP_WORK[request.step](secret, issuer, request, deps, state);
+    await recordOrFail(deps, request, state, { event: 'step.succeeded', outcome: 'succeeded' });
+  } catch (error) {
+    throw await reportFailure(error, request, deps, state);
+  }
+}
+
+/** Audits and alerts a failed step; returns the scrubbed error to throw. Never throws itself. */
+async function reportFailure(
+  error: unknown,
+  request: RotationRequest,
+  deps: RotationDeps,
+  state: StepState,
+): Promise<RotationStepFailed> {
+  const text = describeError(error, state.seen);
+  const reason = error instanceof RotationError ? error.reason : 'error';
+  const log = { secretArn: state.arn, step: request.step, versionId: request.token };
+  try {
+    await record(deps, request, state, {
+      event: 'rotation.failed',
+      outcome: 'failed',
+      error: text,
+      detail: { ...state.detail, reason },
+    });
+  } catch (auditError) {
+    logger.error('could not audit a failed rotation step', {
+      ...log,
+      error: describeError(auditError, state.seen),
+    });
+  }
+  try {
+    await deps.alerter.send({
+      event: 'rotation.failed',
+      severity: ALERT_SEVERITY['rotation.failed'] ?? 'high',
+      secretArn: state.arn,
+      secretName: state.name,
+      // One e-mail per rotation: its version ID is the same across steps and retries.
+      incident: request.token,
+      summary: `Rotation of ${state.name} failed at ${request.step}`,
+      reason: text,
+      versionId: request.token,
+      nextSteps: nextSteps(reason),
+      trigger: request.trigger,
+    });
+  } catch (alertError) {
+    logger.error('could not alert a failed rotation step', {
+      ...log,
+      error: describeError(alertError, state.seen),
+    });
+  }
+  return new RotationStepFailed(text, reason);
+}
+
+const AFTER =
+  'Secrets Manager retries the rotation by itself; once the cause is fixed, choose "Rotate secret immediately" in the console to rotate now.';
+
+function nextSteps(reason: string): string[] {
+  const first =
+    'The live token (AWSCURRENT) is unchanged and keeps working: consumers are not affected.';
+  const byReason: Record<string, string[]> = {
+    'rotation-disabled': [
+      'Rotation is turned off on this secret. If that was not intended, check its token-rotation:lifespan tag; the next sweep attaches rotation again.',
+    ],
+    'unknown-version': [
+      "Open the secret's versions in the console: the version named here no longer exists. A newer rotation may have replaced it.",
+    ],
+    'not-pending': [
+      "Open the secret's versions in the console: AWSPENDING is not on the version named here. Another rotation may have started; if AWSPENDING is stuck on an old version, remove that label.",
+    ],
+    'malformed-value': [
+      'Fix the secret\'s value in the console: it must be a token, or a JSON object with a string field "token" (the error says what was found).',
+      AFTER,
+    ],
+    'malformed-token': [
+      'The pending token is not one this suite minted, or it was altered: check what else writes to this secret.',
+      AFTER,
+    ],
+    'unknown-kind': [
+      "Fix the secret's token-rotation:kind tag (random, iam-access-key or lambda:<function name or ARN>).",
+      AFTER,
+    ],
+    'audit-unavailable': [
+      'The audit trail could not be written, so the step was stopped: check the audit table exists and the rotation function may write to it (its logs name the error).',
+      AFTER,
+    ],
+  };
+  return [
+    first,
+    ...(byReason[reason] ?? [
+      "Check the rotation function's logs for this version ID, and the secret's history in the audit trail.",
+      AFTER,
+    ]),
+  ];
+}
