@@ -1,0 +1,314 @@
+// The audit trail in DynamoDB (key design: ./audit-table.ts): appends to each secret's hash
+// chain with a conditional write, answers the trail's three questions with Query, and verifies.
+
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+  waitUntilTableNotExists,
+} from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { type ChainReport, GENESIS_HASH, hashRecord, verifyChain } from '#domain/audit-chain';
+import { describeError } from '#domain/errors';
+import type { AuditEntry, AuditLog, AuditRecord, Clock } from '#domain/ports';
+import { systemClock } from '#domain/ports';
+import type { AuditEventType } from '#domain/vocabulary';
+import { AUDIT_TABLE, secretPk, seqSk } from './audit-table.ts';
+
+/** The audit write failed; the action it records must fail with it (Secrets Manager retries). */
+export class AuditWriteError extends Error {
+  override readonly name = 'AuditWriteError';
+}
+
+export interface DynamoAuditLogOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  clock?: Clock;
+  /** Attempts when another writer takes the same place in the chain first. */
+  maxAttempts?: number;
+  /** Waits between attempts; tests pass a no-op. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+// Attributes of the item that are storage, not record: keys and the byTime partition.
+const STORAGE_ATTRIBUTES = [
+  AUDIT_TABLE.partitionKey,
+  AUDIT_TABLE.sortKey,
+  AUDIT_TABLE.byTimePartitionKey,
+];
+
+export class DynamoAuditLog implements AuditLog {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly clock: Clock;
+  private readonly maxAttempts: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: DynamoAuditLogOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.clock = options.clock ?? systemClock;
+    this.maxAttempts = options.maxAttempts ?? 10;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async append(entry: AuditEntry): Promise<AuditRecord> {
+    const pk = secretPk(entry.secretArn);
+    for (let attempt = 1; ; attempt++) {
+      let record: AuditRecord;
+      try {
+        const head = await this.head(pk);
+        const unhashed = withoutUndefined({
+          ...entry,
+          seq: head ? head.seq + 1 : 1,
+          at: this.clock().toISOString(),
+          prevHash: head ? head.hash : GENESIS_HASH,
+        }) as Omit<AuditRecord, 'hash'>;
+        record = { ...unhashed, hash: hashRecord(unhashed) };
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              [AUDIT_TABLE.partitionKey]: pk,
+              [AUDIT_TABLE.sortKey]: seqSk(record.seq),
+              [AUDIT_TABLE.byTimePartitionKey]: record.at.slice(0, 10),
+              ...record,
+            },
+            // Two writers that read the same head race for the same seq: exactly one wins.
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
+          }),
+        );
+        return record;
+      } catch (error) {
+        const lostRace = (error as Error)?.name === 'ConditionalCheckFailedException';
+        if (!lostRace || attempt >= this.maxAttempts) {
+          const why = lostRace
+            ? `another writer took the next place in the chain ${attempt} times in a row`
+            : describeError(error);
+          throw new AuditWriteError(
+            `audit: could not record ${entry.event} for ${entry.secretArn} in table ${this.tableName}: ${why}`,
+            { cause: error },
+          );
+        }
+        // Full jitter, so writers that collided do not collide again in step.
+        await this.sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+      }
+    }
+  }
+
+  async history(
+    secretArn: string,
+    options: { newestFirst?: boolean; limit?: number } = {},
+  ): Promise<AuditRecord[]> {
+    return this.query(
+      {
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': secretPk(secretArn) },
+        ScanIndexForward: !options.newestFirst,
+        ConsistentRead: true,
+      },
+      options.limit,
+    );
+  }
+
+  async between(from: Date, to: Date): Promise<AuditRecord[]> {
+    const records: AuditRecord[] = [];
+    // byTime is partitioned by UTC day, so a range is one query per day, in order.
+    for (const day of utcDays(from, to)) {
+      records.push(
+        ...(await this.query({
+          IndexName: AUDIT_TABLE.byTimeIndex,
+          KeyConditionExpression: '#day = :day AND #at BETWEEN :from AND :to',
+          ExpressionAttributeNames: {
+            '#day': AUDIT_TABLE.byTimePartitionKey,
+            '#at': AUDIT_TABLE.indexSortKey,
+          },
+          ExpressionAttributeValues: {
+            ':day': day,
+            ':from': from.toISOString(),
+            ':to': to.toISOString(),
+          },
+        })),
+      );
+    }
+    return records;
+  }
+
+  async ofType(event: AuditEventType, from: Date, to: Date): Promise<AuditRecord[]> {
+    return this.query({
+      IndexName: AUDIT_TABLE.byEventIndex,
+      KeyConditionExpression: '#event = :event AND #at BETWEEN :from AND :to',
+      ExpressionAttributeNames: {
+        '#event': AUDIT_TABLE.byEventPartitionKey,
+        '#at': AUDIT_TABLE.indexSortKey,
+      },
+      ExpressionAttributeValues: {
+        ':event': event,
+        ':from': from.toISOString(),
+        ':to': to.toISOString(),
+      },
+    });
+  }
+
+  /** Reads the secret's whole chain and checks it (see domain/audit-chain.ts for what that proves). */
+  async verify(secretArn: string): Promise<ChainReport> {
+    return verifyChain(secretArn, await this.history(secretArn));
+  }
+
+  private async head(pk: string): Promise<{ seq: number; hash: string } | undefined> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': pk },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Items?.[0];
+    if (!item) return undefined;
+    if (typeof item.seq !== 'number' || typeof item.hash !== 'string') {
+      throw new AuditWriteError(
+        `audit: the newest record of ${pk} in table ${this.tableName} has no valid seq and hash; run verify on this secret`,
+      );
+    }
+    return { seq: item.seq, hash: item.hash };
+  }
+
+  private async query(
+    input: Omit<QueryCommandInput, 'TableName'>,
+    limit?: number,
+  ): Promise<AuditRecord[]> {
+    const records: AuditRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          ...input,
+          TableName: this.tableName,
+          ...(limit ? { Limit: limit - records.length } : {}),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) records.push(toRecord(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && !(limit && records.length >= limit));
+    return records;
+  }
+}
+
+function toRecord(item: Record<string, unknown>): AuditRecord {
+  const record = { ...item };
+  for (const name of STORAGE_ATTRIBUTES) delete record[name];
+  return record as unknown as AuditRecord;
+}
+
+/** DynamoDB rejects undefined, and the hash must cover exactly what is stored. */
+function withoutUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutUndefined) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, member]) => member !== undefined)
+      .map(([key, member]) => [key, withoutUndefined(member)]),
+  ) as T;
+}
+
+function* utcDays(from: Date, to: Date): Generator<string> {
+  const day = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
+  while (day.getTime() <= to.getTime()) {
+    yield day.toISOString().slice(0, 10);
+    day.setUTCDate(day.getUTCDate() + 1);
+  }
+}
+
+/**
+ * Creates the audit table exactly as the CDK construct deploys it (keys, both indexes with
+ * every attribute projected, on-demand, TTL on expiresAt), for tests and for running the
+ * integration suite against an AWS_ENDPOINT_URL. Waits until it is active.
+ */
+export async function createAuditTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, sortKey, byTimePartitionKey, byEventPartitionKey, indexSortKey } =
+    AUDIT_TABLE;
+  const index = (name: string, hashKey: string) => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: hashKey, KeyType: 'HASH' as const },
+      { AttributeName: indexSortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        partitionKey,
+        sortKey,
+        byTimePartitionKey,
+        byEventPartitionKey,
+        indexSortKey,
+      ].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+      KeySchema: [
+        { AttributeName: partitionKey, KeyType: 'HASH' },
+        { AttributeName: sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        index(AUDIT_TABLE.byTimeIndex, byTimePartitionKey),
+        index(AUDIT_TABLE.byEventIndex, byEventPartitionKey),
+      ],
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1 }, { TableName: tableName });
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: AUDIT_TABLE.ttlAttribute, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // Some compatible endpoints (dynalite among them) have no TTL. Alert marks then stay until
+    // deleted; the alerter treats an expired mark as absent, so behaviour does not change.
+    if (!isUnsupported(error)) throw error;
+  }
+}
+
+/** Deletes a table made by createAuditTable (a missing table is fine) and waits until it is gone. */
+export async function deleteAuditTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DeleteTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if (
+      error instanceof ResourceNotFoundException ||
+      (error as Error)?.name === 'ResourceNotFoundException'
+    )
+      return;
+    throw error;
+  }
+  await waitUntilTableNotExists(
+    { client, maxWaitTime: 120, minDelay: 1 },
+    { TableName: tableName },
+  );
+}
+
+function isUnsupported(error: unknown): boolean {
+  const name = (error as Error)?.name ?? '';
+  const message = (error as Error)?.message ?? '';
+  return (
+    /UnknownOperation|NotImplemented|InvalidAction|UnsupportedOperation/i.test(name) ||
+    /not (yet )?(implemented|supported)|unknown operation/i.test(message)
+  );
+}
