@@ -1,0 +1,88 @@
+// EventBridge target for Secrets Manager's RotationFailed and RotationAbandoned events: checks
+// the event, tags the logs with the secret, and hands it to the service-events domain.
+
+import type { Context } from 'aws-lambda';
+import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { SecretsManagerStore } from '#adapters/secrets-manager-store';
+import { SnsAlerter } from '#adapters/sns-alerter';
+import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients';
+import { loadConfig } from '#commons/config';
+import { logger } from '#commons/logger';
+import { describeError } from '#domain/errors';
+import {
+  parseServiceEvent,
+  recordServiceEvent,
+  type ServiceEventDeps,
+  type ServiceEventOutcome,
+} from '#domain/service-events';
+import { STAGE } from '#domain/vocabulary';
+
+export type SecretsManagerEventsResult = ServiceEventOutcome | { status: 'ignored'; why: string };
+
+/**
+ * A handler over `deps`, or over what `deps()` returns on the first event we understand (so an
+ * import, or an event we drop, builds no clients).
+ */
+export function createSecretsManagerEventsHandler(
+  deps: ServiceEventDeps | (() => ServiceEventDeps),
+) {
+  let resolved: ServiceEventDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event: unknown, context?: Context): Promise<SecretsManagerEventsResult> => {
+    if (context) logger.addContext(context);
+    try {
+      const parsed = parseServiceEvent(event);
+      if (!parsed.ok) {
+        // Returning, not throwing: EventBridge would retry an event we will never understand.
+        logger.warn('ignored an event that is not a Secrets Manager rotation failure', {
+          why: parsed.why,
+        });
+        return { status: 'ignored', why: parsed.why };
+      }
+      logger.appendKeys({
+        secretArn: parsed.event.secretArn,
+        eventName: parsed.event.name,
+        ...(parsed.event.versionId ? { versionId: parsed.event.versionId } : {}),
+      });
+      resolved ??= (deps as () => ServiceEventDeps)();
+      const outcome = await recordServiceEvent(parsed.event, {
+        warn: (message, details) => logger.warn(message, details),
+        ...resolved,
+      });
+      logger.info('Secrets Manager rotation event recorded', { ...outcome });
+      return outcome;
+    } catch (error) {
+      // The audit or the alert failed: throw, so EventBridge delivers the event again.
+      logger.error('could not record a Secrets Manager rotation event', {
+        error: describeError(error),
+      });
+      throw error;
+    } finally {
+      logger.resetKeys();
+    }
+  };
+}
+
+/** The deployed handler, configured from the environment the CDK construct sets. */
+export const handler = createSecretsManagerEventsHandler(() => {
+  const config = loadConfig();
+  const dynamo = dynamoClient();
+  const store = new SecretsManagerStore(secretsManagerClient());
+  return {
+    audit: new DynamoAuditLog({ client: dynamo, tableName: config.auditTableName }),
+    alerter: new SnsAlerter({
+      sns: snsClient(),
+      topicArn: config.alertTopicArn,
+      dynamo,
+      tableName: config.auditTableName,
+      region: config.region,
+      stackName: config.stackName,
+    }),
+    // A failed rotation leaves AWSPENDING on its version: that names the incident.
+    pendingVersion: async (secretArn) => {
+      const { versions } = await store.describe(secretArn);
+      return Object.entries(versions).find(
+        ([, stages]) => stages.includes(STAGE.pending) && !stages.includes(STAGE.current),
+      )?.[0];
+    },
+  };
+});
