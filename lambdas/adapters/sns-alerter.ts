@@ -104,27 +104,27 @@ export class SnsAlerter implements Alerter {
       );
     } catch (error) {
       // Release the incident so the next retry alerts; only our own mark, never a newer one.
-      const released = await dynamo
-        .send(
+      let released = '';
+      try {
+        await dynamo.send(
           new DeleteCommand({
             TableName: tableName,
             Key: key,
             ConditionExpression: 'markId = :markId',
             ExpressionAttributeValues: { ':markId': markId },
           }),
-        )
-        .then(
-          () => '',
-          () => `; the incident stays claimed until ${CLAIM_STALE_MINUTES} minutes have passed`,
         );
+      } catch {
+        released = `; the incident stays claimed until ${CLAIM_STALE_MINUTES} minutes have passed`;
+      }
       throw new Error(
         `alert: could not publish ${alert.event} for ${alert.secretArn} to ${topicArn}: ${describeError(error)}${released}`,
         { cause: error },
       );
     }
 
-    await dynamo
-      .send(
+    try {
+      await dynamo.send(
         new UpdateCommand({
           TableName: tableName,
           Key: key,
@@ -133,15 +133,15 @@ export class SnsAlerter implements Alerter {
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: { ':sent': 'sent', ':markId': markId },
         }),
-      )
-      .catch((error) =>
-        // The e-mail is out; the worst case now is a second one once the claim goes stale.
-        logger.warn('alert sent but its mark still says claimed', {
-          secretArn: alert.secretArn,
-          event: alert.event,
-          error: describeError(error),
-        }),
       );
+    } catch (error) {
+      // The e-mail is out; the worst case now is a second one once the claim goes stale.
+      logger.warn('alert sent but its mark still says claimed', {
+        secretArn: alert.secretArn,
+        event: alert.event,
+        error: describeError(error),
+      });
+    }
     return 'sent';
   }
 }
