@@ -24,6 +24,8 @@ export interface SecretDescription {
   versionCreated?: Record<string, Date>;
   tags: Record<string, string>;
   deleted?: boolean;
+  /** When the secret was created (ListSecrets/DescribeSecret CreatedDate): no version is older. */
+  createdDate?: Date;
 }
 
 /** Secrets Manager, reduced to what the suite does with it. */
@@ -167,4 +169,21 @@ export interface SecretCatalog {
   cancelRotation(secretId: string): Promise<void>;
   tag(secretId: string, tags: Record<string, string>): Promise<void>;
   untag(secretId: string, keys: string[]): Promise<void>;
+}
+
+/** Where a sweep that ran out of time stopped, so the next one carries on from there. */
+export interface SweepCursor {
+  /** The ListSecrets NextToken of the page being worked on (absent: the first page). */
+  nextToken?: string;
+  /** How many secrets of that page were already done. */
+  position: number;
+  /** When the interrupted sweep started (ISO-8601), to report how long a full pass takes. */
+  startedAt: string;
+}
+
+/** Persists the sweep's cursor between invocations (DynamoDB in AWS). */
+export interface SweepCursorStore {
+  get(): Promise<SweepCursor | undefined>;
+  put(cursor: SweepCursor): Promise<void>;
+  clear(): Promise<void>;
 }

@@ -1,0 +1,220 @@
+// The policy tags of SPEC "Policy tags", parsed and validated in one place for every handler.
+// An invalid policy is a value (the problems, each naming its tag), never an exception.
+//
+// Grammar (strict, so that what a person reads on the secret is exactly what is enforced):
+//   lifespan  <n>h | <n>d             4h .. 365d
+//   grace     0m | <n>m | <n>h | <n>d  0m .. half the lifespan   (default 2h)
+//   kind      random | iam-access-key | lambda:<function name, partial ARN or ARN>[:<qualifier>]
+// <n> is a positive decimal integer without sign, spaces or leading zeros; zero is written `0m`
+// only. Units and kind names are lower case: `7D` or `Random` are refused, not guessed at, because
+// an invalid policy changes nothing and is alerted, while a guess could enforce the wrong thing.
+import { createHash } from 'node:crypto';
+import { TAG } from './vocabulary.ts';
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+
+export const MIN_LIFESPAN_MS = 4 * HOUR_MS;
+export const MAX_LIFESPAN_MS = 365 * DAY_MS;
+export const DEFAULT_GRACE_MS = 2 * HOUR_MS;
+export const DEFAULT_KIND = 'random';
+
+export interface Policy {
+  /** Maximum age of the live token (AWSCURRENT). */
+  lifespanMs: number;
+  /** How long the previous token keeps working after a rotation. */
+  graceMs: number;
+  /** The kind tag as `issuerFor` takes it (`random` when the tag is absent). */
+  kind: string;
+  /** For `lambda:<fn>`: the function name or ARN to invoke. */
+  issuerFunction?: string;
+  /** Set when `token-rotation:revoke` is present: the reason given, cleaned for display. */
+  revokeReason?: string;
+  /** Fingerprint of the raw policy tag values (see `policyFingerprint`). */
+  fingerprint: string;
+}
+
+/** One thing wrong with one policy tag, in words a person can act on. */
+export interface PolicyProblem {
+  tag: string;
+  /** The value found, cleaned for display (control characters removed, length capped). */
+  found: string;
+  /** What the tag accepts. */
+  allowed: string;
+  /** One line: `<tag> is "<found>": <why>; allowed: <allowed>`. */
+  message: string;
+}
+
+export type PolicyResult =
+  | { ok: true; policy: Policy }
+  | { ok: false; optedOut: true }
+  | { ok: false; optedOut?: false; problems: PolicyProblem[]; fingerprint: string };
+
+/** What parsing needs of a secret: its tags (the ARN and name only label the result). */
+export interface TaggedSecret {
+  arn?: string;
+  name?: string;
+  tags: Record<string, string | undefined>;
+}
+
+const ALLOWED = {
+  lifespan: '<n>h or <n>d, from 4h to 365d (e.g. 7d)',
+  grace: '<n>m, <n>h or <n>d, from 0m to half the lifespan (e.g. 2h)',
+  kind: 'random, iam-access-key or lambda:<function name or ARN>',
+} as const;
+
+const UNIT_MS = { m: MINUTE_MS, h: HOUR_MS, d: DAY_MS } as const;
+const MAX_SHOWN = 64;
+
+/** A tag value made safe to show in an alert or audit record: no control or format characters, capped. */
+export function displayValue(value: string, max = MAX_SHOWN): string {
+  const clean = value.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '');
+  const chars = [...clean];
+  return chars.length > max ? `${chars.slice(0, max).join('')}…` : clean;
+}
+
+function problem(tag: string, value: string, why: string, allowed: string): PolicyProblem {
+  const found = displayValue(value);
+  return { tag, found, allowed, message: `${tag} is "${found}": ${why}; allowed: ${allowed}` };
+}
+
+/** Why a duration's text is malformed, or undefined when it is well formed. */
+function durationSyntax(value: string, units: string): string | undefined {
+  if (value === '') return 'empty';
+  if (/\s/.test(value)) return 'contains spaces';
+  if (/^[+-]/.test(value)) return 'has a sign';
+  if (/[.,]/.test(value)) return 'not a whole number';
+  const match = /^(\d+)([a-zA-Z]+)$/.exec(value);
+  if (!match) return 'not a number followed by a unit';
+  const [, digits, unit] = match as unknown as [string, string, string];
+  if (!units.includes(unit.toLowerCase()) || unit.length !== 1)
+    return `unknown unit "${displayValue(unit, 8)}"`;
+  if (unit !== unit.toLowerCase()) return 'units are lower case';
+  if (digits.length > 1 && digits.startsWith('0')) return 'leading zero';
+  if (digits.length > 9) return 'too large';
+  return undefined;
+}
+
+function parseDuration(value: string): number {
+  const unit = value.slice(-1) as keyof typeof UNIT_MS;
+  return Number(value.slice(0, -1)) * UNIT_MS[unit];
+}
+
+function parseLifespan(value: string): number | PolicyProblem {
+  const tag = TAG.lifespan;
+  const bad = durationSyntax(value, 'hd');
+  if (bad) return problem(tag, value, bad, ALLOWED.lifespan);
+  const ms = parseDuration(value);
+  if (ms < MIN_LIFESPAN_MS)
+    return problem(
+      tag,
+      value,
+      'shorter than 4h, Secrets Manager’s fastest rotation',
+      ALLOWED.lifespan,
+    );
+  if (ms > MAX_LIFESPAN_MS) return problem(tag, value, 'longer than 365d', ALLOWED.lifespan);
+  return ms;
+}
+
+function parseGrace(value: string, lifespanMs: number | undefined): number | PolicyProblem {
+  const tag = TAG.grace;
+  const bad = durationSyntax(value, 'mhd');
+  if (bad) return problem(tag, value, bad, ALLOWED.grace);
+  const ms = parseDuration(value);
+  if (ms === 0 && value !== '0m') return problem(tag, value, 'zero is written 0m', ALLOWED.grace);
+  // Without a valid lifespan, the widest grace any lifespan allows is still a bound worth checking.
+  const limit = (lifespanMs ?? MAX_LIFESPAN_MS) / 2;
+  if (ms > limit) {
+    const why =
+      lifespanMs === undefined
+        ? 'longer than half of 365d'
+        : `longer than half the lifespan (${formatDuration(limit)})`;
+    return problem(tag, value, why, ALLOWED.grace);
+  }
+  return ms;
+}
+
+// Lambda's FunctionName: a name, `<account>:function:<name>`, or a full ARN; each may carry a
+// version or alias qualifier. Names are 1-64 of [A-Za-z0-9_-]; qualifiers `$LATEST` or 1-128 of the same.
+const FUNCTION_NAME = '[A-Za-z0-9_-]{1,64}';
+const QUALIFIER = '(?::(?:\\$LATEST|[A-Za-z0-9_-]{1,128}))?';
+const REGION = '[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\\d';
+const LAMBDA_TARGET = new RegExp(
+  `^(?:arn:aws(?:-[a-z]+)*:lambda:${REGION}:\\d{12}:function:|\\d{12}:function:)?${FUNCTION_NAME}${QUALIFIER}$`,
+);
+
+function parseKind(value: string): { kind: string; issuerFunction?: string } | PolicyProblem {
+  const tag = TAG.kind;
+  if (value === 'random' || value === 'iam-access-key') return { kind: value };
+  if (value.startsWith('lambda:')) {
+    const target = value.slice('lambda:'.length);
+    if (target === '') return problem(tag, value, 'no function named after lambda:', ALLOWED.kind);
+    if (!LAMBDA_TARGET.test(target)) {
+      return problem(tag, value, 'not a Lambda function name or ARN', ALLOWED.kind);
+    }
+    return { kind: value, issuerFunction: target };
+  }
+  const lower = value.toLowerCase();
+  const why =
+    value === ''
+      ? 'empty'
+      : lower === 'random' || lower === 'iam-access-key' || lower.startsWith('lambda:')
+        ? 'kind names are lower case'
+        : 'unknown kind';
+  return problem(tag, value, why, ALLOWED.kind);
+}
+
+/**
+ * Stable fingerprint of the raw policy tag values (lifespan, kind, grace; absent and empty differ).
+ * `policy.invalid` is alerted once per fingerprint, so once per distinct bad value, not per sweep.
+ */
+export function policyFingerprint(tags: Record<string, string | undefined>): string {
+  const raw = [TAG.lifespan, TAG.kind, TAG.grace].map((key) => tags[key] ?? null);
+  return createHash('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, 16);
+}
+
+/** Parses a secret's policy tags. No lifespan tag means the secret has not opted in. */
+export function parsePolicy(secret: TaggedSecret): PolicyResult {
+  const { tags } = secret;
+  const lifespanTag = tags[TAG.lifespan];
+  if (lifespanTag === undefined) return { ok: false, optedOut: true };
+  const fingerprint = policyFingerprint(tags);
+  const problems: PolicyProblem[] = [];
+
+  const lifespan = parseLifespan(lifespanTag);
+  const lifespanMs = typeof lifespan === 'number' ? lifespan : undefined;
+  if (typeof lifespan !== 'number') problems.push(lifespan);
+
+  const graceTag = tags[TAG.grace];
+  const grace = graceTag === undefined ? DEFAULT_GRACE_MS : parseGrace(graceTag, lifespanMs);
+  if (typeof grace !== 'number') problems.push(grace);
+  // The default grace (2h) is always within half of the 4h minimum lifespan.
+
+  const kindTag = tags[TAG.kind];
+  const kind = kindTag === undefined ? { kind: DEFAULT_KIND } : parseKind(kindTag);
+  if ('tag' in kind) problems.push(kind);
+
+  if (
+    problems.length > 0 ||
+    lifespanMs === undefined ||
+    typeof grace !== 'number' ||
+    'tag' in kind
+  ) {
+    return { ok: false, problems, fingerprint };
+  }
+  const revokeTag = tags[TAG.revoke];
+  const policy: Policy = { lifespanMs, graceMs: grace, kind: kind.kind, fingerprint };
+  if (kind.issuerFunction !== undefined) policy.issuerFunction = kind.issuerFunction;
+  if (revokeTag !== undefined) policy.revokeReason = displayValue(revokeTag, 256);
+  return { ok: true, policy };
+}
+
+/** A duration in the tags' own notation, largest exact unit first (`7d`, `36h`, `90m`). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0m';
+  if (ms % DAY_MS === 0) return `${ms / DAY_MS}d`;
+  if (ms % HOUR_MS === 0) return `${ms / HOUR_MS}h`;
+  if (ms % MINUTE_MS === 0) return `${ms / MINUTE_MS}m`;
+  return `${Math.round(ms / 1000)}s`;
+}

@@ -1,0 +1,491 @@
+// The lifespan sweep: pages through every opted-in secret, plans each (sweep-plan.ts) and carries
+// the plan out, paced under Secrets Manager's quotas, audited and alerted once per incident.
+//
+// Robustness rules: one secret's failure is recorded and the sweep moves on; nothing about one
+// secret's tags or state can make the sweep throw; a sweep that reaches its deadline saves where
+// it stopped (the page's NextToken and the position in it) and the next invocation carries on
+// from there, so nobody is skipped forever however large the account.
+//
+// Audit and alert order. Actions (attach, rotate, revoke) are audited at every attempt, after
+// the call and before the sweep reports it. Observations that persist across sweeps (policy
+// invalid, rotation stuck, an overdue token a stuck rotation blocks, a previous token whose revoke
+// keeps failing) are one incident each: the alert goes first and the audit record is written
+// only when the alert was new, so a bad tag makes one record and one e-mail, not one per sweep.
+import { describeError } from './errors.ts';
+import type { Pace } from './pacer.ts';
+import { formatDuration } from './policy.ts';
+import type {
+  Alert,
+  Alerter,
+  AuditEntry,
+  AuditLog,
+  Clock,
+  Issuer,
+  SecretCatalog,
+  SecretDescription,
+  SecretStore,
+  SweepCursor,
+  SweepCursorStore,
+} from './ports.ts';
+import { needsVersionDates, planSecret, type SweepAction } from './sweep-plan.ts';
+import { ALERT_SEVERITY, STAGE, TAG, type Trigger } from './vocabulary.ts';
+
+export interface SweepDeps {
+  catalog: SecretCatalog;
+  store: SecretStore;
+  audit: AuditLog;
+  alerter: Alerter;
+  /** `issuerFor` from #domain/issuers/index, or a fake. */
+  issuerFor: (kindTag: string | undefined, secret: { arn: string; name: string }) => Issuer;
+  clock: Clock;
+  cursor: SweepCursorStore;
+  /** Paces every Secrets Manager call but GetSecretValue (10,000/s) under the 50/s quotas. */
+  pace: Pace;
+  /** Where per-secret failures are logged (the Powertools logger in Lambda). */
+  log?: { warn(message: string, extra?: Record<string, unknown>): void };
+}
+
+export interface SweepOptions {
+  rotationFunctionArn: string;
+  sweepIntervalMs: number;
+  /** Stop starting new secrets at this time; leave room for one secret's work after it. */
+  deadline: Date;
+  trigger?: Trigger;
+}
+
+export interface SweepFailure {
+  secretArn: string;
+  secretName: string;
+  /** The action that failed, or `plan` when the secret could not be planned. */
+  action: SweepAction['type'] | 'plan' | 'alert';
+  error: string;
+}
+
+export interface SweepReport {
+  /** True when the sweep reached the last page; false when it saved a cursor at its deadline. */
+  complete: boolean;
+  /** Where this invocation started, when it carried on from an earlier one. */
+  resumedFrom?: SweepCursor;
+  /** Where it stopped, when incomplete. */
+  stoppedAt?: SweepCursor;
+  pages: number;
+  secrets: number;
+  /** ListSecretVersionIds calls: the candidates that needed exact version dates. */
+  versionDateLookups: number;
+  actions: Partial<Record<SweepAction['type'], number>>;
+  alertsSent: number;
+  failureCount: number;
+  /** The first failures (at most MAX_REPORTED_FAILURES), scrubbed. */
+  failures: SweepFailure[];
+}
+
+export const MAX_REPORTED_FAILURES = 50;
+const SCHEDULE_TRIGGER: Trigger = { source: 'schedule' };
+
+/** ListSecrets rejects a stale or foreign NextToken with one of these. */
+const isBadToken = (error: unknown) =>
+  error instanceof Error &&
+  /InvalidNextToken|ValidationException|InvalidParameter/i.test(`${error.name} ${error.message}`);
+
+const hours = (ms: number) => Math.round((ms / 3_600_000) * 10) / 10;
+
+export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
+  const { catalog, clock, cursor, pace } = deps;
+  const trigger = options.trigger ?? SCHEDULE_TRIGGER;
+  const report: SweepReport = {
+    complete: false,
+    pages: 0,
+    secrets: 0,
+    versionDateLookups: 0,
+    actions: {},
+    alertsSent: 0,
+    failureCount: 0,
+    failures: [],
+  };
+  const fail = (
+    secret: SecretDescription,
+    action: SweepFailure['action'],
+    error: unknown,
+    known: string[] = [],
+  ) => {
+    const failure = {
+      secretArn: secret.arn,
+      secretName: secret.name,
+      action,
+      error: describeError(error, known),
+    };
+    report.failureCount++;
+    if (report.failures.length < MAX_REPORTED_FAILURES) report.failures.push(failure);
+    deps.log?.warn('sweep: action failed', { ...failure });
+  };
+
+  const saved = await cursor.get();
+  if (saved) report.resumedFrom = saved;
+  const startedAt = saved?.startedAt ?? clock().toISOString();
+  let token = saved?.nextToken;
+  let skip = saved?.position ?? 0;
+
+  const ctx = {
+    rotationFunctionArn: options.rotationFunctionArn,
+    sweepIntervalMs: options.sweepIntervalMs,
+  };
+  const execute = executor(deps, options.rotationFunctionArn, trigger, report, fail);
+
+  for (;;) {
+    if (clock().getTime() >= options.deadline.getTime()) {
+      return stop(report, cursor, { nextToken: token, position: skip, startedAt });
+    }
+    let page: Awaited<ReturnType<SecretCatalog['listTagged']>>;
+    try {
+      page = await pace(() => catalog.listTagged(TAG.lifespan, token));
+    } catch (error) {
+      // A saved token Secrets Manager no longer accepts: start the pass again from the top
+      // rather than fail at every invocation.
+      if (token !== undefined && report.pages === 0 && isBadToken(error)) {
+        deps.log?.warn('sweep: saved cursor rejected, starting from the first page', {
+          error: describeError(error),
+        });
+        token = undefined;
+        skip = 0;
+        continue;
+      }
+      throw error;
+    }
+    report.pages++;
+    for (let i = skip; i < page.secrets.length; i++) {
+      if (clock().getTime() >= options.deadline.getTime()) {
+        return stop(report, cursor, { nextToken: token, position: i, startedAt });
+      }
+      const secret = page.secrets[i]!;
+      report.secrets++;
+      let actions: SweepAction[];
+      try {
+        const now = clock();
+        let versionDates: Record<string, Date> | undefined;
+        if (needsVersionDates(secret, { ...ctx, now })) {
+          report.versionDateLookups++;
+          versionDates = await pace(() => catalog.versionDates(secret.arn));
+        }
+        actions = planSecret(secret, { ...ctx, now: clock(), versionDates });
+      } catch (error) {
+        fail(secret, 'plan', error);
+        continue;
+      }
+      for (const action of actions) {
+        report.actions[action.type] = (report.actions[action.type] ?? 0) + 1;
+        try {
+          await execute(secret, action);
+        } catch (error) {
+          fail(secret, action.type, error);
+        }
+      }
+    }
+    if (page.nextToken === undefined) break;
+    token = page.nextToken;
+    skip = 0;
+  }
+  await cursor.clear();
+  report.complete = true;
+  return report;
+}
+
+async function stop(
+  report: SweepReport,
+  cursor: SweepCursorStore,
+  at: SweepCursor,
+): Promise<SweepReport> {
+  const saved: SweepCursor = { position: at.position, startedAt: at.startedAt };
+  if (at.nextToken !== undefined) saved.nextToken = at.nextToken;
+  await cursor.put(saved);
+  report.stoppedAt = saved;
+  return report;
+}
+
+type Fail = (
+  secret: SecretDescription,
+  action: SweepFailure['action'],
+  error: unknown,
+  known?: string[],
+) => void;
+
+/** Carries out one action on one secret; throws on failure (the caller records it and moves on). */
+function executor(
+  deps: SweepDeps,
+  rotationFunctionArn: string,
+  trigger: Trigger,
+  report: SweepReport,
+  fail: Fail,
+) {
+  const { audit, catalog, pace, store } = deps;
+  const entry = (
+    secret: SecretDescription,
+    e: Omit<AuditEntry, 'secretArn' | 'secretName' | 'trigger'>,
+  ): AuditEntry => ({
+    secretArn: secret.arn,
+    secretName: secret.name,
+    trigger,
+    ...e,
+  });
+  /** Sends an alert; a failing alerter is recorded but never stops the action it accompanies. */
+  const alert = async (
+    secret: SecretDescription,
+    a: Omit<Alert, 'secretArn' | 'secretName' | 'severity' | 'trigger'>,
+  ) => {
+    try {
+      const outcome = await deps.alerter.send({
+        ...a,
+        secretArn: secret.arn,
+        secretName: secret.name,
+        severity: ALERT_SEVERITY[a.event] ?? 'warning',
+        trigger,
+      });
+      if (outcome === 'sent') report.alertsSent++;
+      return outcome === 'sent';
+    } catch (error) {
+      fail(secret, 'alert', error);
+      return false;
+    }
+  };
+  /** Runs an API call and audits its outcome either way. */
+  const audited = async (
+    secret: SecretDescription,
+    e: Omit<AuditEntry, 'secretArn' | 'secretName' | 'trigger' | 'outcome'>,
+    call: () => Promise<unknown>,
+  ) => {
+    try {
+      await call();
+    } catch (error) {
+      await audit.append(entry(secret, { ...e, outcome: 'failed', error: describeError(error) }));
+      throw error;
+    }
+    await audit.append(entry(secret, { ...e, outcome: 'succeeded' }));
+  };
+  const lifespanOf = (secret: SecretDescription) => secret.tags[TAG.lifespan] ?? '';
+
+  return async (secret: SecretDescription, action: SweepAction): Promise<void> => {
+    switch (action.type) {
+      case 'attach':
+      case 'update-schedule': {
+        const { schedule } = action;
+        const lambdaArn = rotationFunctionArn;
+        await audited(
+          secret,
+          {
+            event: action.type === 'attach' ? 'rotation.attached' : 'rotation.updated',
+            detail: {
+              lifespan: lifespanOf(secret),
+              schedule: schedule.scheduleExpression,
+              window: schedule.duration,
+              ...(action.type === 'update-schedule' && action.found?.scheduleExpression
+                ? { previousSchedule: action.found.scheduleExpression }
+                : {}),
+            },
+          },
+          () =>
+            pace(() =>
+              catalog.rotate(secret.arn, {
+                lambdaArn,
+                scheduleExpression: schedule.scheduleExpression,
+                duration: schedule.duration,
+                immediately: false,
+              }),
+            ),
+        );
+        return;
+      }
+      case 'detach':
+        await audited(secret, { event: 'rotation.detached' }, () =>
+          pace(() => catalog.cancelRotation(secret.arn)),
+        );
+        return;
+      case 'lifespan-overdue': {
+        const age = formatDuration(Math.floor(action.ageMs / 60_000) * 60_000);
+        const lifespan = lifespanOf(secret);
+        const sent = await alert(secret, {
+          event: 'lifespan.overdue',
+          incident: action.versionId,
+          versionId: action.versionId,
+          summary: `The live token is ${age} old, over its lifespan of ${lifespan}.`,
+          reason: action.rotateNow
+            ? 'Its rotation did not happen in time; the sweep has started one now.'
+            : 'A rotation is stuck, so a new one cannot start until it is resolved.',
+          nextSteps: action.rotateNow
+            ? [
+                'Check that the rotation completes (no rotation.failed alert follows).',
+                'Look at the audit trail of this secret for the last rotations.',
+              ]
+            : [
+                'Resolve the stuck rotation (see the rotation.stuck alert): finish or cancel it.',
+                'Then the next sweep rotates the secret.',
+              ],
+        });
+        const detail = { ageHours: hours(action.ageMs), lifespan, rotating: action.rotateNow };
+        if (!action.rotateNow) {
+          if (sent) {
+            await audit.append(
+              entry(secret, {
+                event: 'lifespan.overdue',
+                outcome: 'reported',
+                versions: { current: action.versionId },
+                detail,
+              }),
+            );
+          }
+          return;
+        }
+        await audit.append(
+          entry(secret, {
+            event: 'lifespan.overdue',
+            outcome: 'reported',
+            versions: { current: action.versionId },
+            detail,
+          }),
+        );
+        await audited(
+          secret,
+          {
+            event: 'rotation.requested',
+            versions: { current: action.versionId },
+            detail: { reason: 'lifespan.overdue' },
+          },
+          () => pace(() => catalog.rotate(secret.arn, { immediately: true })),
+        );
+        return;
+      }
+      case 'rotate-early':
+        await audited(
+          secret,
+          {
+            event: 'rotation.requested',
+            versions: { current: action.versionId },
+            detail: {
+              reason: 'lifespan-floor',
+              ageHours: hours(action.ageMs),
+              lifespan: lifespanOf(secret),
+            },
+          },
+          () => pace(() => catalog.rotate(secret.arn, { immediately: true })),
+        );
+        return;
+      case 'rotation-stuck': {
+        const sent = await alert(secret, {
+          event: 'rotation.stuck',
+          incident: action.versionId,
+          versionId: action.versionId,
+          summary: `A rotation started ${formatDuration(Math.floor(action.pendingForMs / 60_000) * 60_000)} ago has not finished (AWSPENDING is left on version ${action.versionId}).`,
+          reason: 'The rotation function failed or was interrupted at one of its steps.',
+          nextSteps: [
+            'Look for a rotation.failed alert or audit record for this secret.',
+            'Fix the cause, then rotate the secret again from the console, or remove AWSPENDING from that version.',
+          ],
+        });
+        if (sent) {
+          await audit.append(
+            entry(secret, {
+              event: 'rotation.stuck',
+              outcome: 'reported',
+              versions: { pending: action.versionId },
+              detail: { pendingHours: hours(action.pendingForMs) },
+            }),
+          );
+        }
+        return;
+      }
+      case 'revoke-previous':
+        await revokePrevious(secret, action);
+        return;
+      case 'policy-invalid': {
+        const problems = action.problems.map((p) => p.message);
+        const sent = await alert(secret, {
+          event: 'policy.invalid',
+          incident: action.fingerprint,
+          summary:
+            'The token-rotation tags on this secret are invalid; nothing was changed on the secret.',
+          reason: problems.join(' '),
+          nextSteps: [
+            'Correct the tags in the Secrets Manager console (see SPEC "Policy tags").',
+            'The next sweep applies the corrected policy.',
+          ],
+        });
+        if (sent) {
+          await audit.append(
+            entry(secret, {
+              event: 'policy.invalid',
+              outcome: 'reported',
+              detail: {
+                fingerprint: action.fingerprint,
+                problems: problems.join(' ').slice(0, 1000),
+              },
+            }),
+          );
+        }
+        return;
+      }
+      case 'foreign-rotation':
+      case 'revoke-requested':
+        return;
+    }
+  };
+
+  async function revokePrevious(
+    secret: SecretDescription,
+    action: Extract<SweepAction, { type: 'revoke-previous' }>,
+  ) {
+    const known: string[] = [];
+    const versions = { previous: action.versionId };
+    let tokenName: string | undefined;
+    try {
+      const issuer = deps.issuerFor(action.kind, { arn: secret.arn, name: secret.name });
+      const value = await store.getValue(secret.arn, {
+        versionId: action.versionId,
+        stage: STAGE.previous,
+      });
+      if (value !== undefined) {
+        known.push(value);
+        tokenName = issuer.name(value);
+        await issuer.revoke({
+          secretArn: secret.arn,
+          secretName: secret.name,
+          versionId: action.versionId,
+          value,
+        });
+      }
+      // For `random` removing the label is the revoke: no staged version holds the token any more.
+      await pace(() => store.moveStage(secret.arn, STAGE.previous, undefined, action.versionId));
+    } catch (error) {
+      const message = describeError(error, known);
+      const sent = await alert(secret, {
+        event: 'previous.revoke.failed',
+        incident: action.versionId,
+        versionId: action.versionId,
+        summary: `The previous token (version ${action.versionId}) outlived its grace and could not be revoked.`,
+        reason: message,
+        nextSteps: [
+          'Fix the cause (the issuer, its permissions); the sweep retries at every run.',
+          'Until then the previous token still works.',
+        ],
+      });
+      if (sent) {
+        await audit.append(
+          entry(secret, {
+            event: 'previous.revoke.failed',
+            outcome: 'failed',
+            versions,
+            ...(tokenName ? { tokens: { previous: tokenName } } : {}),
+            error: message,
+          }),
+        );
+      }
+      throw new Error(message);
+    }
+    await audit.append(
+      entry(secret, {
+        event: 'previous.revoked',
+        outcome: 'succeeded',
+        versions,
+        ...(tokenName ? { tokens: { previous: tokenName } } : {}),
+        detail: { graceEndedAt: action.graceEndedAt.toISOString(), kind: action.kind },
+      }),
+    );
+  }
+}
