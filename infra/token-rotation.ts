@@ -1,0 +1,882 @@
+// The TokenRotation construct: everything the suite deploys (functions, audit table, alert topic,
+// alarms, dashboard, outputs), secure by default, so any CDK app adds the suite in one line.
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ArnFormat,
+  Aws,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { AUDIT_TABLE, alertPk, secretPk } from '#adapters/audit-table';
+import { TAG } from '#domain/vocabulary';
+
+/** Powertools log levels the handlers understand. */
+export type TokenRotationLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export interface TokenRotationProps {
+  /**
+   * E-mail addresses that receive alerts, one SNS subscription each. Each address gets a
+   * confirmation e-mail from AWS and receives nothing until someone clicks its link.
+   *
+   * @default - no subscriptions: alerts reach the topic (and its console) only
+   */
+  readonly alertEmails?: string[];
+
+  /**
+   * How often the sweep enforces lifespans. The lifespan promise's slack is one interval, so a
+   * shorter interval tightens it (and costs a little more). Whole minutes from 1 to 1440.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly sweepInterval?: Duration;
+
+  /**
+   * How long the functions' CloudWatch log groups keep their logs. The audit trail in DynamoDB
+   * is the record of what happened; logs are for debugging.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Powertools log level of every function.
+   *
+   * @default 'INFO'
+   */
+  readonly logLevel?: TokenRotationLogLevel;
+
+  /**
+   * ARNs of the customer-managed KMS keys that encrypt opted-in secrets. When set, the rotation
+   * function may use only these keys, and only through Secrets Manager in this region.
+   *
+   * @default - any KMS key of this account and region, only through Secrets Manager in this
+   * region (`kms:ViaService`); this covers `aws/secretsmanager` and every customer key whose key
+   * policy delegates to IAM
+   */
+  readonly secretKeyArns?: string[];
+
+  /**
+   * Concurrent executions reserved for the rotation function. Secrets Manager needs room for at
+   * least 10 concurrent rotations; the reservation also caps the function so a burst of
+   * rotations stays under Secrets Manager's write quotas and the issuers' rate limits.
+   * From 10 to 1000; the account must keep 100 unreserved executions besides.
+   *
+   * @default 20
+   */
+  readonly rotationConcurrency?: number;
+
+  /**
+   * CloudWatch namespace of the metrics the functions emit (`RotationSucceeded`,
+   * `RotationFailed`, `OverdueSecrets`).
+   *
+   * @default 'TokenRotation'
+   */
+  readonly metricsNamespace?: string;
+}
+
+/**
+ * Metrics the alarms and the dashboard read. The handlers emit them with Powertools Metrics:
+ * namespace from POWERTOOLS_METRICS_NAMESPACE, dimension `service` = POWERTOOLS_SERVICE_NAME
+ * (Powertools adds it by default). Renaming one here silences an alarm, so the code side and
+ * this list change together.
+ *   RotationSucceeded  count, once per finishSecret that promoted a new AWSCURRENT
+ *   RotationFailed     count, once per rotation step that failed (the rotation.failed audit)
+ *   OverdueSecrets     gauge, emitted by each sweep: opted-in secrets past lifespan + grace
+ */
+export const METRIC = {
+  rotationSucceeded: 'RotationSucceeded',
+  rotationFailed: 'RotationFailed',
+  overdueSecrets: 'OverdueSecrets',
+} as const;
+
+/** The `service` dimension of every metric, and the Powertools service name of every function. */
+export const SERVICE_NAME = 'token-rotation';
+
+// infra/ sits next to lambdas/ and package.json: resolve from this file, not the cwd, so the
+// construct bundles the same code whichever CDK app (and working directory) uses it.
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// ESM bundles of the AWS SDK still call require() for Node built-ins; give them one.
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __tokenRotationCreateRequire } from 'node:module'; const require = __tokenRotationCreateRequire(import.meta.url);";
+
+const EMAIL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>".]+$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const NAMESPACE = /^[A-Za-z0-9._/#:-]{1,255}$/;
+const LOG_LEVELS: readonly TokenRotationLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+interface FunctionSpec {
+  /** File under lambdas/handlers/ that exports `handler`. */
+  entry: string;
+  description: string;
+  timeout: Duration;
+  memorySize: number;
+  reservedConcurrency?: number;
+  /** What the alarm e-mails tell a person to do. */
+  runbook: string;
+}
+
+/**
+ * Token rotation for AWS Secrets Manager: rotates every secret tagged `token-rotation:lifespan`,
+ * audits every event in a hash-chained DynamoDB trail and alerts by e-mail.
+ *
+ * One per account and region: the tag is the opt-in, so two suites would fight over the same
+ * secrets (and both alert on every rotation failure).
+ */
+export class TokenRotation extends Construct {
+  /** The audit trail (and alert de-duplication marks). Survives `cdk destroy`. */
+  readonly auditTable: dynamodb.ITable;
+  /** Customer-managed key of the audit table. Survives `cdk destroy`. */
+  readonly auditKey: kms.IKey;
+  /** Alerts for people: e-mail subscriptions and the alarms publish here. */
+  readonly alertTopic: sns.ITopic;
+  /** Secrets Manager's rotation function (the four steps). */
+  readonly rotationFunction: lambda.IFunction;
+  /** Turns Secrets Manager's own RotationFailed / RotationAbandoned events into alerts. */
+  readonly secretsManagerEventsFunction: lambda.IFunction;
+  /** Rotations, failures, overdue secrets and function health. */
+  readonly dashboard: cloudwatch.Dashboard;
+
+  private readonly table: dynamodb.Table;
+  private readonly topic: sns.Topic;
+  private readonly alertKey: kms.Key;
+  private readonly alarmAction: SnsAction;
+  private readonly environment: Record<string, string>;
+  private readonly logRetention: logs.RetentionDays;
+  private readonly namespace: string;
+  private readonly healthWidgets: cloudwatch.IWidget[] = [];
+  private readonly alarms: cloudwatch.IAlarm[] = [];
+
+  constructor(scope: Construct, id: string, props: TokenRotationProps = {}) {
+    super(scope, id);
+    const settings = validate(props);
+    const stack = Stack.of(this);
+    if (stack.node.findAll().some((c) => c !== this && c instanceof TokenRotation)) {
+      throw new Error(
+        `stack ${stack.stackName} already has a TokenRotation: deploy one per account and region (the tag opts a secret in, so two suites would rotate the same secrets)`,
+      );
+    }
+    this.namespace = settings.metricsNamespace;
+    this.logRetention = settings.logRetention;
+
+    this.alertKey = this.createAlertKey();
+    this.topic = new sns.Topic(this, 'AlertTopic', {
+      displayName: 'Token rotation alerts',
+      masterKey: this.alertKey,
+      enforceSSL: true,
+    });
+    this.allowAlarmsToPublish();
+    for (const address of settings.alertEmails) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(address));
+    }
+    this.alertTopic = this.topic;
+    this.alarmAction = new SnsAction(this.topic);
+
+    const auditKey = new kms.Key(this, 'AuditKey', {
+      description: `Encrypts the token-rotation audit trail of stack ${stack.stackName}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: accountAdministeredKeyPolicy(),
+    });
+    this.auditKey = auditKey;
+    this.table = this.createAuditTable(auditKey);
+    this.auditTable = this.table;
+
+    this.environment = {
+      AUDIT_TABLE_NAME: this.table.tableName,
+      ALERT_TOPIC_ARN: this.topic.topicArn,
+      SWEEP_INTERVAL_MINUTES: String(settings.sweepIntervalMinutes),
+      STACK_NAME: stack.stackName,
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: this.namespace,
+      POWERTOOLS_LOG_LEVEL: settings.logLevel,
+      // Minified bundles: map stack traces back to the TypeScript source.
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    // Each step is one invocation by Secrets Manager. 2 minutes covers the slowest step:
+    // testSecret waits out IAM's eventual consistency (tens of seconds) and issuers are
+    // third-party APIs behind SDK retries; beyond that, failing lets Secrets Manager retry.
+    // 512 MB: CPU scales with memory, and cold starts (each rotation is usually one) parse a
+    // bundle holding three SDK clients; rotations are rare, so the cost is cents.
+    const rotation = this.addFunction('Rotation', {
+      entry: 'rotation.ts',
+      description: 'Rotates opted-in secrets through the four Secrets Manager rotation steps',
+      timeout: Duration.minutes(2),
+      memorySize: 512,
+      reservedConcurrency: settings.rotationConcurrency,
+      runbook:
+        'Find the secret in the audit trail (byEvent index, event rotation.failed) or the alert e-mail; its AWSCURRENT is untouched. Fix the cause, then rotate it again from the Secrets Manager console.',
+    });
+    this.rotationFunction = rotation;
+    this.grantOptedInSecrets(
+      rotation,
+      'RotateOptedInSecretsOnly',
+      [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ],
+      settings.secretKeyArns,
+    );
+    this.grantAuditWrite(rotation);
+    this.grantAlertPublish(rotation);
+    // Only Secrets Manager, for secrets of this account and region, may invoke the rotation.
+    rotation.addPermission('SecretsManagerInvoke', {
+      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceAccount: Aws.ACCOUNT_ID,
+      sourceArn: stack.formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: '*',
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    });
+
+    // One audit write and one alert per event: 30 seconds is ample, 256 MB keeps it cheap.
+    const smEvents = this.addFunction('SecretsManagerEvents', {
+      entry: 'secretsmanager-events.ts',
+      description:
+        "Audits and alerts Secrets Manager's own RotationFailed and RotationAbandoned events",
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      runbook:
+        'Secrets Manager reported a rotation that failed or was abandoned, possibly before our code ran. Check the secret in the Secrets Manager console and the rotation function logs.',
+    });
+    this.secretsManagerEventsFunction = smEvents;
+    // DescribeSecret finds the failed rotation's AWSPENDING version (metadata, never a value).
+    this.grantOptedInSecrets(
+      smEvents,
+      'DescribeOptedInSecrets',
+      ['secretsmanager:DescribeSecret'],
+      'none',
+    );
+    this.grantAuditWrite(smEvents);
+    this.grantAlertPublish(smEvents);
+    // Secrets Manager's rotation outcomes are CloudTrail service events: EventBridge receives
+    // them with no trail configured.
+    new events.Rule(this, 'SecretsManagerRotationEvents', {
+      description: 'Secrets Manager rotations that failed or were abandoned',
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['RotationFailed', 'RotationAbandoned'],
+        },
+      },
+      targets: [new targets.LambdaFunction(smEvents, { retryAttempts: 8 })],
+    });
+
+    // Later: the sweep (EventBridge Scheduler every sweepInterval, ROTATION_FUNCTION_ARN, an
+    // alarm for a sweep that has not run), the tag-event handler and the revoke function, each
+    // one addFunction call plus its grants.
+
+    const rotationFailures = new cloudwatch.Alarm(this, 'RotationFailuresAlarm', {
+      alarmName: this.alarmName('rotation-failures'),
+      alarmDescription:
+        'At least one rotation failed in the last 5 minutes. Each failed secret has its own alert e-mail with what to do; the audit trail lists them (event rotation.failed).',
+      metric: this.metricRotationFailed({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    rotationFailures.addAlarmAction(this.alarmAction);
+    this.alarms.push(rotationFailures);
+
+    this.dashboard = this.createDashboard();
+
+    this.output('AlertTopicArn', this.topic.topicArn, 'Alert topic (SNS)');
+    this.output(
+      'AlertTopicConsole',
+      consoleUrl(`sns/v3/home?region=${Aws.REGION}#/topic/${this.topic.topicArn}`),
+      'Alert topic in the SNS console: subscriptions and their confirmation state',
+    );
+    this.output('AuditTableName', this.table.tableName, 'Audit trail (DynamoDB table)');
+    this.output(
+      'AuditTableConsole',
+      consoleUrl(`dynamodbv2/home?region=${Aws.REGION}#table?name=${this.table.tableName}`),
+      'Audit trail in the DynamoDB console',
+    );
+    this.output(
+      'DashboardConsole',
+      consoleUrl(
+        `cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.dashboard.dashboardName}`,
+      ),
+      'Rotations, failures and overdue secrets',
+    );
+  }
+
+  /** Count of rotations that promoted a new token. */
+  metricRotationSucceeded(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(METRIC.rotationSucceeded, { statistic: 'Sum', ...options });
+  }
+
+  /** Count of failed rotation steps. */
+  metricRotationFailed(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(METRIC.rotationFailed, { statistic: 'Sum', ...options });
+  }
+
+  /** Opted-in secrets past their lifespan, as counted by the latest sweep. */
+  metricOverdueSecrets(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(METRIC.overdueSecrets, { statistic: 'Maximum', ...options });
+  }
+
+  /** Lets `grantee` read the audit trail (Query and GetItem on the table and its indexes). */
+  grantAuditRead(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DescribeTable'],
+      resourceArns: this.auditTableArns(),
+    });
+    this.grantKeyVia(grantee, this.auditKey, 'dynamodb', ['kms:Decrypt']);
+    return grant;
+  }
+
+  /** Lets `grantee` publish alerts to the alert topic (and use its key to do so). */
+  grantAlertPublish(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sns:Publish'],
+      resourceArns: [this.topic.topicArn],
+    });
+    this.grantKeyVia(grantee, this.alertKey, 'sns', ['kms:Decrypt', 'kms:GenerateDataKey']);
+    return grant;
+  }
+
+  private metric(metricName: string, options: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.namespace,
+      metricName,
+      dimensionsMap: { service: SERVICE_NAME },
+      ...options,
+    });
+  }
+
+  /**
+   * What the handlers do to the audit table, and no more. Audit records (SECRET#) are appended
+   * with a conditional Put and read back by Query to find the chain's tip; alert marks (ALERT#)
+   * are claimed, confirmed and released. Update and Delete are limited to marks, so no function
+   * can rewrite or remove an audit record (dynamodb:LeadingKeys is the item's partition key).
+   */
+  private grantAuditWrite(grantee: iam.IGrantable): void {
+    const table = this.table.tableArn;
+    const principal = grantee.grantPrincipal;
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AppendAuditRecordsAndAlertMarks',
+        actions: ['dynamodb:PutItem'],
+        resources: [table],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [secretPk('*'), alertPk('*')] },
+        },
+      }),
+    );
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAuditChainTip',
+        actions: ['dynamodb:Query'],
+        resources: [table],
+      }),
+    );
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SettleAlertMarksOnly',
+        actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [table],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [alertPk('*')] } },
+      }),
+    );
+    this.grantKeyVia(grantee, this.auditKey, 'dynamodb', [
+      'kms:Decrypt',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
+    ]);
+  }
+
+  /**
+   * Secrets Manager `actions` on opted-in secrets only: any secret of this account and region
+   * that carries the lifespan tag. Secret ARNs are unknown at deploy time (users opt in by tag
+   * later), so the tag condition, not the resource, is the scope.
+   */
+  private grantOptedInSecrets(
+    fn: lambda.IFunction,
+    sid: string,
+    actions: string[],
+    secretKeyArns?: string[] | 'none',
+  ): void {
+    const stack = Stack.of(this);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid,
+        actions,
+        resources: [
+          stack.formatArn({
+            service: 'secretsmanager',
+            resource: 'secret',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+        conditions: { Null: { [`aws:ResourceTag/${TAG.lifespan}`]: 'false' } },
+      }),
+    );
+    // Acknowledged on the role: cdk-nag looks for acknowledgements on the policy's ancestors.
+    const role = fn.role!;
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', 'secret:*')}]`,
+      reason: `Secrets opt in by tag after deployment, so their ARNs are unknown here; the statement applies only to secrets carrying ${TAG.lifespan} (aws:ResourceTag condition) and lists its actions exactly.`,
+    });
+    if (secretKeyArns === 'none') return;
+
+    // Reading and writing a secret encrypted with a customer key needs that key.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'SecretKeysThroughSecretsManager',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: secretKeyArns ?? [
+          stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }),
+        ],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+        },
+      }),
+    );
+    if (!secretKeyArns) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'kms', 'key/*')}]`,
+        reason:
+          'Opted-in secrets may be encrypted with any customer key, unknown at deploy time; kms:ViaService limits use to Secrets Manager in this region, and the secretKeyArns prop pins the keys.',
+      });
+    }
+  }
+
+  /** KMS use of one of our keys, only through the AWS service that encrypts with it. */
+  private grantKeyVia(
+    grantee: iam.IGrantable,
+    key: kms.IKey,
+    service: 'dynamodb' | 'sns',
+    actions: string[],
+  ): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `${service}.${Stack.of(this).region}.amazonaws.com` },
+        },
+      }),
+    );
+  }
+
+  private auditTableArns(): string[] {
+    const arn = this.table.tableArn;
+    return [
+      arn,
+      `${arn}/index/${AUDIT_TABLE.byTimeIndex}`,
+      `${arn}/index/${AUDIT_TABLE.byEventIndex}`,
+    ];
+  }
+
+  /**
+   * A NodejsFunction with the suite's shared settings: its own role (no managed policies), its
+   * own log group, the handler environment, tracing, and Errors/Throttles alarms.
+   */
+  private addFunction(id: string, spec: FunctionSpec): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: this.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `token-rotation ${id} function`,
+    });
+    // The log group exists before the function, so CreateLogGroup is not needed.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+
+    const fn = new nodejs.NodejsFunction(this, id, {
+      entry: path.join(projectRoot, 'lambdas', 'handlers', spec.entry),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: spec.description,
+      timeout: spec.timeout,
+      memorySize: spec.memorySize,
+      reservedConcurrentExecutions: spec.reservedConcurrency,
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: this.environment,
+      bundling: bundlingOptions(),
+    });
+
+    // X-Ray has no resource-level permissions: PutTraceSegments needs Resource "*".
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource "*".',
+    });
+    // Node.js 22 is the runtime this suite is built and tested on (package engines, bundle target).
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'nodejs22.x is the runtime the suite is built, bundled (target node22) and tested for; moving to a newer runtime is a tested change, not a default.',
+    });
+
+    const period = Duration.minutes(5);
+    const errors = new cloudwatch.Alarm(this, `${id}ErrorsAlarm`, {
+      alarmName: this.alarmName(`${id}-errors`),
+      alarmDescription: `The ${id} function failed at least once in 5 minutes. ${spec.runbook}`,
+      metric: fn.metricErrors({ period, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const throttles = new cloudwatch.Alarm(this, `${id}ThrottlesAlarm`, {
+      alarmName: this.alarmName(`${id}-throttles`),
+      alarmDescription: `The ${id} function was throttled in the last 5 minutes: its concurrency (or the account's) is exhausted, so work is delayed or lost. Raise the concurrency or the account quota.`,
+      metric: fn.metricThrottles({ period, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [errors, throttles]) {
+      alarm.addAlarmAction(this.alarmAction);
+      this.alarms.push(alarm);
+    }
+
+    this.healthWidgets.push(
+      new cloudwatch.GraphWidget({
+        title: `${id}: invocations, errors, throttles`,
+        left: [
+          fn.metricInvocations({ statistic: 'Sum' }),
+          fn.metricErrors({ statistic: 'Sum' }),
+          fn.metricThrottles({ statistic: 'Sum' }),
+        ],
+        width: 12,
+      }),
+    );
+
+    this.output(
+      `${id}FunctionConsole`,
+      consoleUrl(`lambda/home?region=${Aws.REGION}#/functions/${fn.functionName}`),
+      `${id} function in the Lambda console`,
+    );
+    return fn;
+  }
+
+  private createAlertKey(): kms.Key {
+    const key = new kms.Key(this, 'AlertKey', {
+      description: `Encrypts token-rotation alerts of stack ${Stack.of(this).stackName}`,
+      enableKeyRotation: true,
+      // Alerts are transient (SNS keeps no messages): nothing to decrypt after destroy.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+      policy: accountAdministeredKeyPolicy(),
+    });
+    // CloudWatch alarms publish to the encrypted topic, so CloudWatch must use this key, for
+    // alarms of this account and region only (confused deputy).
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishEncrypted',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: this.alarmSourceConditions(),
+      }),
+    );
+    return key;
+  }
+
+  private allowAlarmsToPublish(): void {
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: this.alarmSourceConditions(),
+      }),
+    );
+  }
+
+  /**
+   * Alarm names start with the stack name: the alarm e-mail's subject is readable, and the
+   * topic and key trust CloudWatch for this stack's alarms only.
+   */
+  private alarmName(suffix: string): string {
+    return `${Stack.of(this).stackName}-${suffix}`;
+  }
+
+  private alarmSourceConditions(): Record<string, Record<string, string>> {
+    return {
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      ArnLike: {
+        'aws:SourceArn': Stack.of(this).formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: this.alarmName('*'),
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
+  }
+
+  private createAuditTable(key: kms.IKey): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'AuditTable', {
+      partitionKey: { name: AUDIT_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: AUDIT_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      timeToLiveAttribute: AUDIT_TABLE.ttlAttribute,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const [indexName, partitionKey] of [
+      [AUDIT_TABLE.byTimeIndex, AUDIT_TABLE.byTimePartitionKey],
+      [AUDIT_TABLE.byEventIndex, AUDIT_TABLE.byEventPartitionKey],
+    ] as const) {
+      table.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: AUDIT_TABLE.indexSortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    return table;
+  }
+
+  private createDashboard(): cloudwatch.Dashboard {
+    const hour = Duration.hours(1);
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(7),
+    });
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Rotations per hour',
+        left: [
+          this.metricRotationSucceeded({ period: hour, label: 'succeeded' }),
+          this.metricRotationFailed({ period: hour, label: 'failed' }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12 }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Overdue secrets (latest sweep)',
+        left: [this.metricOverdueSecrets({ period: Duration.minutes(15), label: 'overdue' })],
+        width: 12,
+      }),
+      new cloudwatch.TextWidget({
+        markdown:
+          '**Overdue secrets** is emitted by the sweep at each run: opted-in secrets whose live token is older than their lifespan. Anything above zero for more than one sweep interval needs a look: the alert e-mails name each secret.',
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(...this.healthWidgets);
+    return dashboard;
+  }
+
+  private output(id: string, value: string, description: string): void {
+    // Plain logical IDs, so `cdk deploy` prints `AlertTopicConsole = https://...`.
+    new CfnOutput(this, id, { value, description }).overrideLogicalId(id);
+  }
+}
+
+interface Settings {
+  alertEmails: string[];
+  sweepIntervalMinutes: number;
+  logRetention: logs.RetentionDays;
+  logLevel: TokenRotationLogLevel;
+  secretKeyArns: string[] | undefined;
+  rotationConcurrency: number;
+  metricsNamespace: string;
+}
+
+/** Checks every prop before any resource exists, so a mistake fails synth with a clear reason. */
+function validate(props: TokenRotationProps): Settings {
+  const alertEmails = props.alertEmails ?? [];
+  const seen = new Set<string>();
+  for (const address of alertEmails) {
+    if (Token.isUnresolved(address)) continue;
+    if (!EMAIL.test(address)) {
+      throw new Error(
+        `alertEmails: "${address}" is not an e-mail address (expected one address like ops@example.com per entry)`,
+      );
+    }
+    const key = address.toLowerCase();
+    if (seen.has(key)) {
+      throw new Error(
+        `alertEmails: "${address}" is listed twice (each address gets one subscription)`,
+      );
+    }
+    seen.add(key);
+  }
+
+  const interval = props.sweepInterval ?? Duration.minutes(15);
+  let sweepIntervalMinutes: number;
+  try {
+    sweepIntervalMinutes = interval.toMinutes();
+  } catch {
+    throw new Error(
+      `sweepInterval must be a whole number of minutes from 1 to 1440, got ${interval.toHumanString()}`,
+    );
+  }
+  if (sweepIntervalMinutes < 1 || sweepIntervalMinutes > 1440) {
+    throw new Error(
+      `sweepInterval must be a whole number of minutes from 1 to 1440, got ${interval.toHumanString()}`,
+    );
+  }
+
+  const logLevel = props.logLevel ?? 'INFO';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+
+  const secretKeyArns = props.secretKeyArns;
+  if (secretKeyArns !== undefined) {
+    if (secretKeyArns.length === 0) {
+      throw new Error(
+        'secretKeyArns must list at least one KMS key ARN, or be left out to allow any key through Secrets Manager',
+      );
+    }
+    for (const arn of secretKeyArns) {
+      if (!Token.isUnresolved(arn) && !KMS_KEY_ARN.test(arn)) {
+        throw new Error(
+          `secretKeyArns: "${arn}" is not a KMS key ARN (expected arn:aws:kms:<region>:<account>:key/<key id>; aliases are not allowed)`,
+        );
+      }
+    }
+  }
+
+  const rotationConcurrency = props.rotationConcurrency ?? 20;
+  if (
+    !Number.isInteger(rotationConcurrency) ||
+    rotationConcurrency < 10 ||
+    rotationConcurrency > 1000
+  ) {
+    throw new Error(
+      `rotationConcurrency must be a whole number from 10 to 1000 (Secrets Manager needs room for 10 concurrent rotations), got ${rotationConcurrency}`,
+    );
+  }
+
+  const metricsNamespace = props.metricsNamespace ?? 'TokenRotation';
+  if (!NAMESPACE.test(metricsNamespace) || metricsNamespace.startsWith('AWS/')) {
+    throw new Error(
+      `metricsNamespace must be 1 to 255 letters, digits or . _ - / # : and must not start with AWS/, got "${metricsNamespace}"`,
+    );
+  }
+
+  return {
+    alertEmails,
+    sweepIntervalMinutes,
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    logLevel,
+    secretKeyArns,
+    rotationConcurrency,
+    metricsNamespace,
+  };
+}
+
+/**
+ * AWS's default key policy, written out so it does not depend on the app's feature flags: the
+ * account administers the key and IAM policies grant its use (the grants above).
+ */
+function accountAdministeredKeyPolicy(): iam.PolicyDocument {
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'AccountAdministersKeyThroughIam',
+        principals: [new iam.AccountRootPrincipal()],
+        actions: ['kms:*'],
+        resources: ['*'],
+      }),
+    ],
+  });
+}
+
+function bundlingOptions(): nodejs.BundlingOptions {
+  requireLocalEsbuild();
+  return {
+    format: nodejs.OutputFormat.ESM,
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    banner: ESM_REQUIRE_BANNER,
+    minify: true,
+    sourceMap: true,
+    sourcesContent: false,
+    // Ship the SDK version the suite is tested with, not whatever the runtime carries.
+    bundleAwsSDK: true,
+    forceDockerBundling: false,
+    logLevel: nodejs.LogLevel.ERROR,
+  };
+}
+
+/**
+ * NodejsFunction falls back to Docker when it cannot find esbuild. We never want that (no Docker
+ * on CI, and a different esbuild would ship a different bundle), so fail with the fix instead.
+ */
+function requireLocalEsbuild(): void {
+  try {
+    createRequire(import.meta.url).resolve('esbuild');
+  } catch {
+    throw new Error(
+      'esbuild is not installed: run `npm ci` in the token-rotation project (functions are bundled with the local esbuild, never with Docker)',
+    );
+  }
+}
+
+/**
+ * An ARN of this stack as cdk-nag spells it in a finding ID: unresolved parts become
+ * `<AWS::Region>` and friends, so acknowledgements match env-agnostic and pinned stacks alike.
+ */
+function nagArn(stack: Stack, service: string, resource: string): string {
+  const part = (value: string, pseudo: string) =>
+    Token.isUnresolved(value) ? `<${pseudo}>` : value;
+  return [
+    'arn',
+    part(stack.partition, 'AWS::Partition'),
+    service,
+    part(stack.region, 'AWS::Region'),
+    part(stack.account, 'AWS::AccountId'),
+    resource,
+  ].join(':');
+}
+
+function consoleUrl(pathAndQuery: string): string {
+  return `https://${Aws.REGION}.console.aws.amazon.com/${pathAndQuery}`;
+}
