@@ -56,7 +56,7 @@ describe('SecretsManagerStore.describe', () => {
       tags: { 'token-rotation:lifespan': '7d' },
       deleted: false,
     });
-    expect(sm).toHaveReceivedCommandTimes(DescribeSecretCommand, 1);
+    expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(1);
   });
 
   it('reports a secret without rotation as not enabled, and a deleted one as deleted', async () => {
@@ -83,11 +83,13 @@ describe('SecretsManagerStore.getValue', () => {
 
     // Assess
     expect(value).toBe('value-1');
-    expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, {
-      SecretId: ARN,
-      VersionId: VERSION,
-      VersionStage: 'AWSPENDING',
-    });
+    expect(sm.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        SecretId: ARN,
+        VersionId: VERSION,
+        VersionStage: 'AWSPENDING',
+      },
+    ]);
   });
 
   it('gives nothing for a version that has no value yet', async () => {
@@ -153,13 +155,15 @@ describe('SecretsManagerStore.putPending', () => {
 
     // Assess
     expect(result).toBe('put');
-    expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, {
-      SecretId: ARN,
-      ClientRequestToken: VERSION,
-      SecretString: 'new-value',
-      VersionStages: ['AWSPENDING'],
-      RotationToken: 'rotation-token-1',
-    });
+    expect(sm.commandCalls(PutSecretValueCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        SecretId: ARN,
+        ClientRequestToken: VERSION,
+        SecretString: 'new-value',
+        VersionStages: ['AWSPENDING'],
+        RotationToken: 'rotation-token-1',
+      },
+    ]);
   });
 
   it('sends no RotationToken when there is none', async () => {
@@ -185,7 +189,7 @@ describe('SecretsManagerStore.putPending', () => {
 
     // Assess
     expect(result).toBe('exists');
-    expect(sm).toHaveReceivedCommandTimes(PutSecretValueCommand, 1);
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(1);
   });
 
   it('passes other errors on', async () => {
@@ -211,12 +215,16 @@ describe('SecretsManagerStore.moveStage', () => {
     await store.moveStage(ARN, 'AWSCURRENT', VERSION, 'old-version');
 
     // Assess
-    expect(sm).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 1);
-    expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
-      SecretId: ARN,
-      VersionStage: 'AWSCURRENT',
-      MoveToVersionId: VERSION,
-      RemoveFromVersionId: 'old-version',
-    });
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+    expect(
+      sm.commandCalls(UpdateSecretVersionStageCommand).map((call) => call.args[0].input),
+    ).toEqual([
+      {
+        SecretId: ARN,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: VERSION,
+        RemoveFromVersionId: 'old-version',
+      },
+    ]);
   });
 });

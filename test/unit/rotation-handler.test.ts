@@ -1,0 +1,270 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SecretsManagerStore } from '#adapters/secrets-manager-store';
+import { ValidationError } from '#domain/errors';
+import { issuerFor } from '#domain/issuers/index';
+import { randomIssuer } from '#domain/issuers/random';
+import type { Issuer } from '#domain/ports';
+import type { RotationDeps } from '#domain/rotation';
+import { STEPS } from '#domain/vocabulary';
+import { createRotationHandler, parseRotationEvent } from '#handlers/rotation';
+import {
+  FakeSecret,
+  fakeSecretsManager,
+  MemoryAlerter,
+  MemoryAuditLog,
+} from './support/rotation-fakes.ts';
+
+// Not credential-shaped, so the generic scrubber would not catch it: only care keeps it out.
+const CANARY = 'canary-value-7f3a-must-never-appear';
+
+let logs: string[] = [];
+beforeEach(() => {
+  logs = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+      logs.push(String(chunk));
+      return true;
+    });
+  }
+});
+afterEach(() => vi.restoreAllMocks());
+
+function setup(currentValue = 'acme_live_first', issuer: Issuer = randomIssuer) {
+  const secret = new FakeSecret(currentValue);
+  const { client, mock } = fakeSecretsManager(secret);
+  const audit = new MemoryAuditLog();
+  const alerter = new MemoryAlerter();
+  let built = 0;
+  const handler = createRotationHandler(() => {
+    built++;
+    const deps: RotationDeps = {
+      store: new SecretsManagerStore(client),
+      audit,
+      alerter,
+      issuerFor: issuer === randomIssuer ? issuerFor : () => issuer,
+      clock: () => new Date('2030-01-01T00:00:00Z'),
+    };
+    return deps;
+  });
+  const event = (Step: string, ClientRequestToken: string) => ({
+    SecretId: secret.arn,
+    ClientRequestToken,
+    Step,
+  });
+  return { secret, mock, audit, alerter, handler, event, builds: () => built };
+}
+
+async function thrown(attempt: Promise<unknown>): Promise<Error> {
+  try {
+    await attempt;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the invocation to fail');
+}
+
+describe('the rotation handler', () => {
+  it('rotates a secret through the four events Secrets Manager sends', async () => {
+    // Prepare
+    const { secret, handler, event } = setup();
+    const token = secret.startRotation();
+
+    // Act
+    for (const step of STEPS) await handler(event(step, token));
+
+    // Assess
+    expect(secret.versionWith('AWSCURRENT')).toBe(token);
+    expect(secret.valueOf('AWSCURRENT')!.startsWith('acme_live_')).toBe(true);
+  });
+
+  it('builds its clients on the first invocation, once', async () => {
+    // Prepare
+    const { secret, handler, event, builds } = setup();
+    const token = secret.startRotation();
+    const beforeAny = builds();
+
+    // Act
+    await handler(event('createSecret', token));
+    await handler(event('setSecret', token));
+
+    // Assess
+    expect(beforeAny).toBe(0);
+    expect(builds()).toBe(1);
+  });
+
+  it('passes the RotationToken on', async () => {
+    // Prepare
+    const { secret, handler, event } = setup();
+    const token = secret.startRotation();
+
+    // Act
+    await handler({ ...event('createSecret', token), RotationToken: 'rt-1' });
+
+    // Assess
+    expect(secret.rotationTokens).toEqual(['rt-1']);
+  });
+
+  it('tags its log lines with the secret, step and version, and drops them afterwards', async () => {
+    // Prepare
+    const { secret, handler, event } = setup();
+    const token = secret.startRotation();
+
+    // Act
+    await handler(event('createSecret', token));
+    const { logger } = await import('#commons/logger');
+    logger.info('after the invocation');
+
+    // Assess
+    const lines = logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((l) => l.message === 'rotation step done')).toMatchObject({
+      secretId: secret.arn,
+      step: 'createSecret',
+      versionId: token,
+    });
+    expect(lines.find((l) => l.message === 'after the invocation')).not.toHaveProperty('versionId');
+  });
+});
+
+describe('the rotation handler checking its event', () => {
+  const token = '6f1c2d3e-0000-4000-8000-00000000abcd';
+  const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:payments/api-key-AbCdEf';
+  const cases: Array<[string, unknown, string]> = [
+    [
+      'no event',
+      null,
+      'expected a rotation event (an object with SecretId, ClientRequestToken and Step), found null',
+    ],
+    [
+      'a missing SecretId',
+      { ClientRequestToken: token, Step: 'createSecret' },
+      'expected SecretId to be a string of 1 to 2048 characters, found none',
+    ],
+    [
+      'an empty SecretId',
+      { SecretId: '', ClientRequestToken: token, Step: 'createSecret' },
+      'found an empty string',
+    ],
+    [
+      'an overlong SecretId',
+      { SecretId: 'x'.repeat(2049), ClientRequestToken: token, Step: 'createSecret' },
+      'found a string of 2049 characters',
+    ],
+    [
+      'a short token',
+      { SecretId: arn, ClientRequestToken: 'x'.repeat(31), Step: 'createSecret' },
+      'expected ClientRequestToken to be a string of 32 to 64 characters, found a string of 31 characters',
+    ],
+    [
+      'a long token',
+      { SecretId: arn, ClientRequestToken: 'x'.repeat(65), Step: 'createSecret' },
+      'found a string of 65 characters',
+    ],
+    [
+      'an unknown step',
+      { SecretId: arn, ClientRequestToken: token, Step: 'rotate' },
+      'expected Step to be one of createSecret, setSecret, testSecret, finishSecret, found "rotate"',
+    ],
+    [
+      'a numeric RotationToken',
+      { SecretId: arn, ClientRequestToken: token, Step: 'createSecret', RotationToken: 7 },
+      'expected RotationToken to be a string when present, found a number',
+    ],
+  ];
+
+  for (const [what, event, expected] of cases) {
+    it(`fails on ${what} without touching the secret`, async () => {
+      // Prepare
+      const { handler, mock, builds } = setup();
+
+      // Act
+      const error = await thrown(handler(event));
+
+      // Assess
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error.message).toContain(expected);
+      expect(mock.calls()).toHaveLength(0);
+      expect(builds()).toBe(0);
+    });
+  }
+
+  it('names every problem of an event at once', () => {
+    // Act
+    const parse = () =>
+      parseRotationEvent({ SecretId: arn, ClientRequestToken: 'short', Step: 'nope' });
+
+    // Assess
+    expect(parse).toThrow(`${arn}: event: expected ClientRequestToken`);
+    expect(parse).toThrow('; expected Step to be one of');
+  });
+});
+
+describe('a canary value planted in the secret', () => {
+  function assertNowhere(canary: string, places: Record<string, unknown>) {
+    for (const [where, content] of Object.entries(places)) {
+      expect(JSON.stringify(content), where).not.toContain(canary);
+    }
+  }
+
+  it('never appears in audit records, alerts, errors or logs when it makes the rotation fail', async () => {
+    // Prepare: malformed JSON, whose parser message would quote it.
+    const current = `{"token": "${CANARY}", "owner": `;
+    const { secret, audit, alerter, handler, event } = setup(current);
+    const token = secret.startRotation();
+
+    // Act: Secrets Manager's first try and two retries.
+    const errors: Error[] = [];
+    for (let attempt = 0; attempt < 3; attempt++)
+      errors.push(await thrown(handler(event('createSecret', token))));
+
+    // Assess
+    expect(audit.records.filter((r) => r.event === 'rotation.failed')).toHaveLength(3);
+    expect(alerter.sent).toHaveLength(1);
+    expect(logs.join('')).toContain('rotation step failed');
+    assertNowhere(CANARY, {
+      audit: audit.records,
+      alerts: alerter.attempts,
+      errors: errors.map((e) => ({ ...e, message: e.message, stack: e.stack })),
+      logs,
+    });
+  });
+
+  it('never appears anywhere when an issuer quotes it in its own error', async () => {
+    // Prepare
+    const careless: Issuer = {
+      ...randomIssuer,
+      async mint(ctx) {
+        throw new Error(`cannot mint from ${ctx.current}`);
+      },
+    };
+    const { secret, audit, alerter, handler, event } = setup(CANARY, careless);
+    const token = secret.startRotation();
+
+    // Act
+    const error = await thrown(handler(event('createSecret', token)));
+
+    // Assess
+    expect(error.message).toBe('cannot mint from [redacted]');
+    assertNowhere(CANARY, {
+      audit: audit.records,
+      alerts: alerter.attempts,
+      error: { ...error, message: error.message, stack: error.stack },
+      logs,
+    });
+  });
+
+  it('never appears in the log line written when the failure cannot be audited or alerted', async () => {
+    // Prepare
+    const { secret, audit, alerter, handler, event } = setup(`{"token": "${CANARY}"`);
+    audit.failWhen = (entry) => entry.event === 'rotation.failed';
+    alerter.failing = true;
+    const token = secret.startRotation();
+
+    // Act
+    await thrown(handler(event('createSecret', token)));
+
+    // Assess
+    expect(logs.join('')).toContain('could not audit a failed rotation step');
+    expect(logs.join('')).toContain('could not alert a failed rotation step');
+    assertNowhere(CANARY, { logs });
+  });
+});
