@@ -217,7 +217,8 @@ function toRecord(item: Record<string, unknown>): AuditRecord {
 
 /** DynamoDB rejects undefined, and the hash must cover exactly what is stored. */
 function withoutUndefined<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(withoutUndefined) as T;
+  if (Array.isArray(value))
+    return value.filter((item) => item !== undefined).map(withoutUndefined) as T;
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
     Object.entries(value)
