@@ -316,6 +316,7 @@ export class SecretsManagerEmulator {
       throw new AwsError('ThrottlingException', 'Rate exceeded');
     }
     const output = this.dispatch(operation as SecretsManagerOperation, input);
+    if (operation === 'CreateSecret') record.secret = output.ARN as string;
     this.apiCallEvent(operation, input, output, caller);
     return output;
   }
