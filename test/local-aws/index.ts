@@ -14,7 +14,7 @@ import {
   type WindowPoint,
 } from './secrets-manager.ts';
 import { SnsEmulator } from './sns.ts';
-import { AwsError, type Caller, callerOf, sendJsonError } from './wire.ts';
+import { AwsError, type Caller, callerOf, sendJsonError, sendQueryError } from './wire.ts';
 
 export { LocalClock } from './clock.ts';
 export type { LocalEvent } from './events.ts';
@@ -117,7 +117,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         `The local AWS does not emulate the service '${caller?.service ?? '(no SigV4 credential scope)'}'. It serves: ${[...services.keys()].join(', ')}.`,
       );
       req.resume();
-      sendJsonError(res, error);
+      // Answer in the caller's protocol so its SDK can read the error: Query (form-encoded) or JSON.
+      if (String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+        sendQueryError(res, error, 'https://local-aws/');
+      } else {
+        sendJsonError(res, error);
+      }
       return;
     }
     Promise.resolve(handler(req, res, caller)).catch((error: unknown) => {

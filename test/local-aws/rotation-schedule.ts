@@ -120,8 +120,10 @@ function checkWindowFits(schedule: Schedule): void {
   }
   const hours = [...schedule.cron.hours].sort((a, b) => a - b);
   for (const [i, hour] of hours.entries()) {
-    if (hour * HOUR + length > DAY)
+    // Only a Duration can run past midnight; the default window closes at the end of the day.
+    if (schedule.durationMs !== undefined && hour * HOUR + schedule.durationMs > DAY) {
       throw invalid('The rotation window must not extend into the next UTC day.');
+    }
     const next = hours[i + 1];
     if (next !== undefined && next - hour < 4) {
       throw invalid(

@@ -215,7 +215,11 @@ export class SnsEmulator {
     return { MessageId: messageId };
   }
 
-  /** `MessageAttributes.entry.N.{Name,Value.DataType,Value.StringValue}`, checked as SNS checks them. */
+  /**
+   * `MessageAttributes.entry.N.{Name,Value.DataType,Value.StringValue}`, checked as SNS checks
+   * them. Their errors carry the Query code ParameterValueInvalid, which the SDK raises as
+   * InvalidParameterValueException.
+   */
   private attributes(params: Map<string, string>): Record<string, MessageAttribute> {
     const attributes: Record<string, MessageAttribute> = {};
     for (let i = 1; params.has(`MessageAttributes.entry.${i}.Name`); i++) {
@@ -231,20 +235,20 @@ export class SnsEmulator {
         /^(aws\.|amazon\.)/i.test(name)
       ) {
         throw new AwsError(
-          'InvalidParameterValue',
+          'ParameterValueInvalid',
           `The message attribute name '${name}' is invalid.`,
         );
       }
       if (!/^(String|Number|Binary)(\..+)?$/.test(dataType)) {
         throw new AwsError(
-          'InvalidParameterValue',
+          'ParameterValueInvalid',
           `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
         );
       }
       const isBinary = dataType.startsWith('Binary');
       if (isBinary ? !binaryValue : !stringValue) {
         throw new AwsError(
-          'InvalidParameterValue',
+          'ParameterValueInvalid',
           `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${dataType.split('.')[0]}'.`,
         );
       }
@@ -257,7 +261,7 @@ export class SnsEmulator {
     const count = Object.keys(attributes).length;
     if (count > 10) {
       throw new AwsError(
-        'InvalidParameterValue',
+        'ParameterValueInvalid',
         `Number of message attributes [${count}] exceeds the allowed maximum [10].`,
       );
     }
