@@ -18,11 +18,16 @@ export interface Synthesized {
   template: Template;
 }
 
-/** The app as `cdk synth -c key=value ...` builds it. Bundles the functions: call once per file. */
-export function synthApp(context: Record<string, unknown> = {}): Synthesized {
+/** The app as `cdk synth -c key=value ...` builds it, not yet synthesized. Bundles the functions. */
+export function buildTestApp(context: Record<string, unknown> = {}): Omit<Synthesized, 'template'> {
   const app = new App({ context: { ...cdkJson.context, ...context } });
-  const stack = buildApp(app);
-  return { app, stack, template: Template.fromStack(stack) };
+  return { app, stack: buildApp(app) };
+}
+
+/** The app as `cdk synth -c key=value ...` builds it, and its template. Call once per file. */
+export function synthApp(context: Record<string, unknown> = {}): Synthesized {
+  const built = buildTestApp(context);
+  return { ...built, template: Template.fromStack(built.stack) };
 }
 
 export interface Statement {
