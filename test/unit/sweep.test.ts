@@ -1,0 +1,532 @@
+import { describe, expect, it } from 'vitest';
+import { createPacer } from '#domain/pacer';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '#domain/policy';
+import type {
+  Alert,
+  Alerter,
+  AuditEntry,
+  AuditLog,
+  AuditRecord,
+  Issuer,
+  SecretCatalog,
+  SecretDescription,
+  SecretPage,
+  SecretStore,
+  SweepCursor,
+  SweepCursorStore,
+} from '#domain/ports';
+import { scheduleFor } from '#domain/schedule';
+import { runSweep, type SweepDeps } from '#domain/sweep';
+import { TAG } from '#domain/vocabulary';
+
+const OURS = 'arn:aws:lambda:eu-west-1:111122223333:function:token-rotation-Rotate';
+const START = new Date('2030-03-10T12:00:00Z').getTime();
+const WEEK = scheduleFor(7 * DAY_MS);
+const PREVIOUS_VALUE = 'acme_live_Q2hvb3NlQVN0cm9uZ1Bhc3N3b3JkMTIzNDU2';
+
+// ---- fakes: small, in-memory, recording what the sweep asked for ----
+
+class World {
+  now = START;
+  secrets: SecretDescription[] = [];
+  versionDates: Record<string, Record<string, Date>> = {};
+  values: Record<string, Record<string, string>> = {};
+  calls: string[] = [];
+  failOn = new Set<string>();
+  /** Time each rotate/cancel takes, to make sweeps run out of time. */
+  callCostMs = 0;
+  clock = () => new Date(this.now);
+
+  add(
+    name: string,
+    over: Partial<SecretDescription> = {},
+    dates: Record<string, number> = { cur: DAY_MS },
+  ) {
+    const arn = `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${name}-AbCdEf`;
+    this.secrets.push({
+      arn,
+      name,
+      rotationEnabled: true,
+      rotationLambdaArn: OURS,
+      rotationRules: { scheduleExpression: WEEK.scheduleExpression, duration: WEEK.duration },
+      lastRotatedDate: new Date(this.now - DAY_MS),
+      createdDate: new Date(this.now - 100 * DAY_MS),
+      versions: { cur: ['AWSCURRENT'] },
+      tags: { [TAG.lifespan]: '7d' },
+      ...over,
+    });
+    this.versionDates[arn] = Object.fromEntries(
+      Object.entries(dates).map(([v, age]) => [v, new Date(this.now - age)]),
+    );
+    return arn;
+  }
+  find(arn: string) {
+    const secret = this.secrets.find((s) => s.arn === arn);
+    if (!secret)
+      throw Object.assign(new Error(`no secret ${arn}`), { name: 'ResourceNotFoundException' });
+    return secret;
+  }
+  call(what: string, arn: string) {
+    this.calls.push(`${what} ${this.find(arn).name}`);
+    if (this.failOn.has(`${what} ${this.find(arn).name}`))
+      throw new Error(`${what} failed for ${this.find(arn).name}`);
+  }
+}
+
+function catalogOf(
+  world: World,
+  pageSize = 100,
+): SecretCatalog & { listCalls: (string | undefined)[] } {
+  const listCalls: (string | undefined)[] = [];
+  return {
+    listCalls,
+    async listTagged(tagKey: string, nextToken?: string): Promise<SecretPage> {
+      listCalls.push(nextToken);
+      if (nextToken !== undefined && !/^\d+$/.test(nextToken)) {
+        throw Object.assign(new Error('The NextToken value is invalid.'), {
+          name: 'InvalidNextTokenException',
+        });
+      }
+      const from = Number(nextToken ?? 0);
+      const tagged = world.secrets.filter((s) => tagKey in s.tags);
+      const page: SecretPage = {
+        secrets: tagged.slice(from, from + pageSize).map((s) => structuredClone(s)),
+      };
+      if (from + pageSize < tagged.length) page.nextToken = String(from + pageSize);
+      return page;
+    },
+    async versionDates(secretId) {
+      world.call('versionDates', secretId);
+      return world.versionDates[secretId] ?? {};
+    },
+    async rotate(secretId, options) {
+      world.now += world.callCostMs;
+      world.call(options.immediately ? 'rotateNow' : 'schedule', secretId);
+      const secret = world.find(secretId);
+      if (options.lambdaArn) {
+        secret.rotationEnabled = true;
+        secret.rotationLambdaArn = options.lambdaArn;
+        secret.rotationRules = {
+          scheduleExpression: options.scheduleExpression,
+          duration: options.duration,
+        };
+      }
+    },
+    async cancelRotation(secretId) {
+      world.call('cancel', secretId);
+      world.find(secretId).rotationEnabled = false;
+    },
+    async tag() {},
+    async untag() {},
+  };
+}
+
+function storeOf(world: World): SecretStore {
+  return {
+    async describe(secretId) {
+      return world.find(secretId);
+    },
+    async getValue(secretId, select = {}) {
+      return world.values[secretId]?.[select.versionId ?? ''];
+    },
+    async putPending() {
+      throw new Error('the sweep never writes values');
+    },
+    async moveStage(secretId, stage, to, from) {
+      world.call(`moveStage ${stage} ${to ?? '-'} ${from ?? '-'}`, secretId);
+      const secret = world.find(secretId);
+      if (from) secret.versions[from] = (secret.versions[from] ?? []).filter((s) => s !== stage);
+    },
+  };
+}
+
+class MemoryAudit implements AuditLog {
+  entries: AuditEntry[] = [];
+  async append(entry: AuditEntry): Promise<AuditRecord> {
+    this.entries.push(entry);
+    return {
+      ...entry,
+      seq: this.entries.length,
+      at: new Date(START).toISOString(),
+      prevHash: '',
+      hash: '',
+    };
+  }
+  async history() {
+    return [];
+  }
+  async between() {
+    return [];
+  }
+  async ofType() {
+    return [];
+  }
+  events(name?: string) {
+    return this.entries
+      .filter((e) => name === undefined || e.secretName === name)
+      .map((e) => `${e.event}:${e.outcome}`);
+  }
+}
+
+/** De-duplicates by secret, event and incident, as the SNS alerter's marks do. */
+class MemoryAlerter implements Alerter {
+  sent: Alert[] = [];
+  private seen = new Set<string>();
+  async send(alert: Alert): Promise<'sent' | 'duplicate'> {
+    const key = `${alert.secretArn}|${alert.event}|${alert.incident}`;
+    if (this.seen.has(key)) return 'duplicate';
+    this.seen.add(key);
+    this.sent.push(alert);
+    return 'sent';
+  }
+}
+
+class MemoryCursor implements SweepCursorStore {
+  saved: SweepCursor | undefined;
+  async get() {
+    return this.saved;
+  }
+  async put(cursor: SweepCursor) {
+    this.saved = structuredClone(cursor);
+  }
+  async clear() {
+    this.saved = undefined;
+  }
+}
+
+function issuerFor(world: World) {
+  return (kind: string | undefined, secret: { arn: string; name: string }): Issuer => ({
+    kind: kind ?? 'random',
+    async mint() {
+      throw new Error('the sweep never mints');
+    },
+    async verify() {},
+    async revoke({ value }) {
+      world.call('revoke', secret.arn);
+      if (world.failOn.has(`issuer ${secret.name}`))
+        throw new Error(`issuer refused to revoke ${value}`);
+    },
+    name: (value) => `fp:${value.length}`,
+  });
+}
+
+function setup(world = new World(), pageSize = 100) {
+  const catalog = catalogOf(world, pageSize);
+  const audit = new MemoryAudit();
+  const alerter = new MemoryAlerter();
+  const cursor = new MemoryCursor();
+  const deps: SweepDeps = {
+    catalog,
+    store: storeOf(world),
+    audit,
+    alerter,
+    issuerFor: issuerFor(world),
+    clock: world.clock,
+    cursor,
+    pace: (call) => call(),
+  };
+  const sweep = (deadlineInMs = 10 * MINUTE_MS) =>
+    runSweep(deps, {
+      rotationFunctionArn: OURS,
+      sweepIntervalMs: 15 * MINUTE_MS,
+      deadline: new Date(world.now + deadlineInMs),
+    });
+  return { world, catalog, audit, alerter, cursor, deps, sweep };
+}
+
+describe('the lifespan sweep', () => {
+  it('attaches, rotates the overdue, revokes past-grace previous tokens and leaves the rest alone', async () => {
+    // Prepare
+    const { world, audit, alerter, cursor, sweep } = setup();
+    world.add('fine');
+    world.add('new', {
+      rotationEnabled: false,
+      rotationLambdaArn: undefined,
+      rotationRules: undefined,
+    });
+    world.add('late', { lastRotatedDate: new Date(world.now - 8 * DAY_MS) }, { cur: 8 * DAY_MS });
+    const prev = world.add(
+      'prev',
+      {
+        versions: { cur: ['AWSCURRENT'], old: ['AWSPREVIOUS'] },
+        lastRotatedDate: new Date(world.now - 3 * HOUR_MS),
+      },
+      { cur: 3 * HOUR_MS, old: 8 * DAY_MS },
+    );
+    world.values[prev] = { old: PREVIOUS_VALUE };
+    world.add('untagged', { tags: {} });
+
+    // Act
+    const report = await sweep();
+
+    // Assess
+    expect(report).toMatchObject({
+      complete: true,
+      pages: 1,
+      secrets: 4,
+      versionDateLookups: 2,
+      failureCount: 0,
+    });
+    expect(report.actions).toEqual({ attach: 1, 'lifespan-overdue': 1, 'revoke-previous': 1 });
+    expect(world.calls).toEqual([
+      'schedule new',
+      'versionDates late',
+      'rotateNow late',
+      'versionDates prev',
+      'revoke prev',
+      'moveStage AWSPREVIOUS - old prev',
+    ]);
+    expect(world.find(world.secrets[1]!.arn).rotationRules).toEqual({
+      scheduleExpression: 'rate(6 days)',
+      duration: '23h',
+    });
+    expect(audit.events('new')).toEqual(['rotation.attached:succeeded']);
+    expect(audit.events('late')).toEqual([
+      'lifespan.overdue:reported',
+      'rotation.requested:succeeded',
+    ]);
+    expect(audit.events('prev')).toEqual(['previous.revoked:succeeded']);
+    expect(audit.entries.find((e) => e.event === 'previous.revoked')).toMatchObject({
+      versions: { previous: 'old' },
+      tokens: { previous: `fp:${PREVIOUS_VALUE.length}` },
+      trigger: { source: 'schedule' },
+    });
+    expect(
+      alerter.sent.map((a) => `${a.event} ${a.secretName} ${a.incident} ${a.severity}`),
+    ).toEqual(['lifespan.overdue late cur warning']);
+    expect(JSON.stringify([audit.entries, alerter.sent, report])).not.toContain(PREVIOUS_VALUE);
+    expect(cursor.saved).toBeUndefined();
+  });
+
+  it('uses one listing call per 100 secrets and no version lookups for secrets within their lifespan', async () => {
+    const { world, catalog, sweep } = setup();
+    for (let i = 0; i < 250; i++) world.add(`s${i}`);
+    const report = await sweep();
+    expect(catalog.listCalls).toEqual([undefined, '100', '200']);
+    expect(report).toMatchObject({ complete: true, pages: 3, secrets: 250, versionDateLookups: 0 });
+    expect(world.calls).toEqual([]);
+  });
+
+  it('saves where it stopped at its deadline and the next sweep carries on from there', async () => {
+    // Prepare: 250 secrets to attach, each attach taking a second; 130 seconds per sweep.
+    const { world, cursor, catalog, audit, sweep } = setup();
+    for (let i = 0; i < 250; i++) world.add(`s${i}`, { rotationEnabled: false });
+    world.callCostMs = 1000;
+
+    // Act
+    const first = await sweep(130_000);
+    const second = await sweep(130_000);
+
+    // Assess: the first stops on page 2 and the second starts exactly there.
+    expect(first.complete).toBe(false);
+    expect(first.stoppedAt).toEqual({
+      nextToken: '100',
+      position: 30,
+      startedAt: new Date(START).toISOString(),
+    });
+    expect(second.resumedFrom).toEqual(first.stoppedAt);
+    expect(second.complete).toBe(true);
+    expect(catalog.listCalls).toEqual([undefined, '100', '100', '200']);
+    expect(cursor.saved).toBeUndefined();
+    // Everyone attached exactly once across the two invocations.
+    const attached = audit.entries
+      .filter((e) => e.event === 'rotation.attached')
+      .map((e) => e.secretName);
+    expect(attached).toHaveLength(250);
+    expect(new Set(attached).size).toBe(250);
+  });
+
+  it('saves its cursor without listing when it starts past its deadline', async () => {
+    const { world, catalog, cursor, sweep } = setup();
+    world.add('a');
+    const report = await sweep(0);
+    expect(report.complete).toBe(false);
+    expect(catalog.listCalls).toEqual([]);
+    expect(cursor.saved).toEqual({ position: 0, startedAt: new Date(START).toISOString() });
+  });
+
+  it('starts from the first page when its saved cursor is no longer accepted', async () => {
+    const { world, catalog, cursor, sweep } = setup();
+    world.add('a', { rotationEnabled: false });
+    cursor.saved = {
+      nextToken: 'expired-token',
+      position: 42,
+      startedAt: new Date(START - HOUR_MS).toISOString(),
+    };
+    const report = await sweep();
+    expect(catalog.listCalls).toEqual(['expired-token', undefined]);
+    expect(report.complete).toBe(true);
+    expect(world.calls).toEqual(['schedule a']);
+  });
+
+  it('fails the sweep when listing fails for another reason, keeping its cursor for the next one', async () => {
+    const { deps, cursor, sweep } = setup();
+    const saved = { nextToken: '100', position: 3, startedAt: new Date(START).toISOString() };
+    cursor.saved = saved;
+    deps.catalog.listTagged = async () => {
+      throw Object.assign(new Error('Access denied'), { name: 'AccessDeniedException' });
+    };
+    await expect(sweep()).rejects.toThrow('Access denied');
+    expect(cursor.saved).toEqual(saved);
+  });
+
+  it('does not let one secret’s failure stop the others', async () => {
+    // Prepare
+    const { world, audit, alerter, sweep } = setup();
+    world.add('attach-fails', { rotationEnabled: false });
+    world.add('ok-1', { rotationEnabled: false });
+    const prev = world.add(
+      'revoke-fails',
+      {
+        versions: { cur: ['AWSCURRENT'], old: ['AWSPREVIOUS'] },
+        lastRotatedDate: new Date(world.now - DAY_MS),
+      },
+      { cur: DAY_MS, old: 9 * DAY_MS },
+    );
+    world.values[prev] = { old: PREVIOUS_VALUE };
+    world.add('dates-fail', { lastRotatedDate: new Date(world.now - 9 * DAY_MS) });
+    world.add('ok-2', { rotationEnabled: false });
+    world.failOn = new Set([
+      'schedule attach-fails',
+      'issuer revoke-fails',
+      'versionDates dates-fail',
+    ]);
+
+    // Act
+    const report = await sweep();
+
+    // Assess
+    expect(report.complete).toBe(true);
+    expect(report.failureCount).toBe(3);
+    expect(report.failures.map((f) => `${f.secretName} ${f.action}`)).toEqual([
+      'attach-fails attach',
+      'revoke-fails revoke-previous',
+      'dates-fail plan',
+    ]);
+    expect(audit.events('ok-1')).toEqual(['rotation.attached:succeeded']);
+    expect(audit.events('ok-2')).toEqual(['rotation.attached:succeeded']);
+    expect(audit.events('attach-fails')).toEqual(['rotation.attached:failed']);
+    expect(audit.events('revoke-fails')).toEqual(['previous.revoke.failed:failed']);
+    // The previous version keeps its label, so the next sweep tries again.
+    expect(world.find(prev).versions.old).toEqual(['AWSPREVIOUS']);
+    expect(alerter.sent.map((a) => `${a.event} ${a.secretName}`)).toEqual([
+      'previous.revoke.failed revoke-fails',
+    ]);
+    // The issuer's error quoted the token; nothing the sweep wrote does.
+    expect(JSON.stringify([audit.entries, alerter.sent, report])).not.toContain(PREVIOUS_VALUE);
+    expect(report.failures[1]?.error).toContain('[redacted]');
+  });
+
+  it('alerts once per incident across sweeps, and again when the incident changes', async () => {
+    // Prepare
+    const { world, audit, alerter, sweep } = setup();
+    const bad = world.add('bad-tag', { tags: { [TAG.lifespan]: 'banana' } });
+    world.add(
+      'stuck',
+      { versions: { cur: ['AWSCURRENT'], next: ['AWSPENDING'] } },
+      { cur: DAY_MS, next: 3 * HOUR_MS },
+    );
+    const prev = world.add(
+      'revoke-fails',
+      { versions: { cur: ['AWSCURRENT'], old: ['AWSPREVIOUS'] } },
+      { cur: DAY_MS, old: 9 * DAY_MS },
+    );
+    world.values[prev] = { old: PREVIOUS_VALUE };
+    world.failOn = new Set(['issuer revoke-fails']);
+
+    // Act: three sweeps, 15 minutes apart.
+    for (let i = 0; i < 3; i++) {
+      await sweep();
+      world.now += 15 * MINUTE_MS;
+    }
+
+    // Assess: one alert and one audit record per incident, though all three persist.
+    expect(alerter.sent.map((a) => `${a.event} ${a.secretName}`).sort()).toEqual([
+      'policy.invalid bad-tag',
+      'previous.revoke.failed revoke-fails',
+      'rotation.stuck stuck',
+    ]);
+    expect(audit.events('bad-tag')).toEqual(['policy.invalid:reported']);
+    expect(audit.events('stuck')).toEqual(['rotation.stuck:reported']);
+    expect(audit.events('revoke-fails')).toEqual(['previous.revoke.failed:failed']);
+    expect(world.calls.filter((c) => c === 'revoke revoke-fails')).toHaveLength(3);
+    const policyAlert = alerter.sent.find((a) => a.event === 'policy.invalid');
+    expect(policyAlert?.reason).toContain('token-rotation:lifespan is "banana"');
+    expect(policyAlert?.severity).toBe('warning');
+
+    // Act: the tag is changed to another bad value.
+    world.find(bad).tags[TAG.lifespan] = '3h';
+    await sweep();
+
+    // Assess: a new incident, a new alert.
+    expect(alerter.sent.filter((a) => a.event === 'policy.invalid')).toHaveLength(2);
+    expect(audit.events('bad-tag')).toEqual(['policy.invalid:reported', 'policy.invalid:reported']);
+  });
+
+  it('never changes the rotation of a secret rotated by another function, but rotates it when overdue', async () => {
+    const { world, audit, sweep } = setup();
+    world.add(
+      'rds',
+      {
+        rotationLambdaArn:
+          'arn:aws:lambda:eu-west-1:111122223333:function:SecretsManagerRDSRotation',
+        rotationRules: { automaticallyAfterDays: 30 },
+        versions: { cur: ['AWSCURRENT'], old: ['AWSPREVIOUS'] },
+        lastRotatedDate: new Date(world.now - 20 * DAY_MS),
+      },
+      { cur: 20 * DAY_MS, old: 50 * DAY_MS },
+    );
+    const report = await sweep();
+    expect(world.calls).toEqual(['versionDates rds', 'rotateNow rds']);
+    expect(report.actions).toEqual({ 'foreign-rotation': 1, 'lifespan-overdue': 1 });
+    expect(audit.events('rds')).toEqual([
+      'lifespan.overdue:reported',
+      'rotation.requested:succeeded',
+    ]);
+  });
+
+  it('keeps going when the alerter fails, and records that it did', async () => {
+    const { world, deps, audit, sweep } = setup();
+    world.add('late', { lastRotatedDate: new Date(world.now - 8 * DAY_MS) }, { cur: 8 * DAY_MS });
+    deps.alerter.send = async () => {
+      throw new Error('SNS is down');
+    };
+    const report = await sweep();
+    expect(world.calls).toContain('rotateNow late');
+    expect(audit.events('late')).toEqual([
+      'lifespan.overdue:reported',
+      'rotation.requested:succeeded',
+    ]);
+    expect(report.failures.map((f) => `${f.secretName} ${f.action} ${f.error}`)).toEqual([
+      'late alert SNS is down',
+    ]);
+  });
+
+  it('finishes correctly under throttling, pacing and retrying its calls', async () => {
+    // Prepare: Secrets Manager throttles every third RotateSecret.
+    const { world, deps, audit, sweep } = setup();
+    for (let i = 0; i < 60; i++) world.add(`s${i}`, { rotationEnabled: false });
+    const sleep = async (ms: number) => {
+      world.now += ms;
+    };
+    deps.pace = createPacer({ now: () => world.now, sleep });
+    const rotate = deps.catalog.rotate.bind(deps.catalog);
+    let n = 0;
+    deps.catalog.rotate = async (id, options) => {
+      if (++n % 3 === 0)
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return rotate(id, options);
+    };
+
+    // Act
+    const report = await sweep(HOUR_MS);
+
+    // Assess
+    expect(report).toMatchObject({ complete: true, failureCount: 0 });
+    const attached = audit.entries.filter(
+      (e) => e.event === 'rotation.attached' && e.outcome === 'succeeded',
+    );
+    expect(new Set(attached.map((e) => e.secretName)).size).toBe(60);
+    expect(world.secrets.every((s) => s.rotationEnabled)).toBe(true);
+  });
+});
