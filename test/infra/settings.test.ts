@@ -1,0 +1,220 @@
+// What a user sets (construct props, `cdk deploy -c key=value`) reaches the template, and a
+// mistake fails synth early with a message that says what is wrong and what is allowed.
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readContext } from '../../infra/context.ts';
+import { TokenRotation, type TokenRotationProps } from '../../infra/token-rotation.ts';
+import {
+  functionOf,
+  roleStatements,
+  type Synthesized,
+  statementsFor,
+  synthApp,
+} from './support.ts';
+
+const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/** Builds the construct alone; validation throws before any function is bundled. */
+const construct = (props: TokenRotationProps) => () =>
+  new TokenRotation(new Stack(new App(), 'Check'), 'TokenRotation', props);
+
+describe('settings from context', () => {
+  let synth: Synthesized;
+  let template: Template;
+  beforeAll(() => {
+    synth = synthApp({
+      stackName: 'Tokens',
+      alertEmails: 'ops@example.com, sec@example.com',
+      sweepInterval: '5',
+      logRetentionDays: '30',
+      logLevel: 'debug',
+      rotationConcurrency: '50',
+      secretKeyArns: KEY_ARN,
+    });
+    template = synth.template;
+  });
+
+  it('names the stack from stackName', () => {
+    // Assess
+    expect(synth.stack.stackName).toBe('Tokens');
+    expect(functionOf(template, 'Rotation').props.Environment.Variables.STACK_NAME).toBe('Tokens');
+  });
+
+  it('subscribes each address of alertEmails to the alert topic by e-mail', () => {
+    // Act
+    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription')).map(
+      (s) => [s.Properties.Protocol, s.Properties.Endpoint],
+    );
+
+    // Assess
+    expect(subscriptions.sort()).toEqual([
+      ['email', 'ops@example.com'],
+      ['email', 'sec@example.com'],
+    ]);
+  });
+
+  it('passes sweepInterval and logLevel to every function', () => {
+    // Assess
+    for (const id of ['Rotation', 'SecretsManagerEvents']) {
+      const env = functionOf(template, id).props.Environment.Variables;
+      expect(env.SWEEP_INTERVAL_MINUTES).toBe('5');
+      expect(env.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
+    }
+  });
+
+  it('keeps logs for logRetentionDays', () => {
+    // Act
+    const retentions = Object.values(template.findResources('AWS::Logs::LogGroup')).map(
+      (g) => g.Properties.RetentionInDays,
+    );
+
+    // Assess
+    expect(retentions).toEqual([30, 30]);
+  });
+
+  it('reserves rotationConcurrency executions for rotation', () => {
+    // Assess
+    expect(functionOf(template, 'Rotation').props.ReservedConcurrentExecutions).toBe(50);
+  });
+
+  it('lets rotation use only the keys in secretKeyArns', () => {
+    // Act
+    const secretKeys = statementsFor(roleStatements(template, 'Rotation'), 'kms:Decrypt').filter(
+      (s) => JSON.stringify(s.Condition).includes('secretsmanager.'),
+    );
+
+    // Assess
+    expect(secretKeys).toHaveLength(1);
+    expect(secretKeys[0]!.Resource).toEqual([KEY_ARN]);
+  });
+
+  it('names alarms after the stack, and trusts CloudWatch for those alarms only', () => {
+    // Act
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties.AlarmName,
+    );
+
+    // Assess
+    expect(names.every((name) => name.startsWith('Tokens-'))).toBe(true);
+    expect(JSON.stringify(template.findResources('AWS::SNS::TopicPolicy'))).toContain(
+      ':alarm:Tokens-*',
+    );
+  });
+
+  it('fails when a second TokenRotation joins the same stack', () => {
+    // Act
+    const second = () => new TokenRotation(synth.stack, 'Second');
+
+    // Assess
+    expect(second).toThrow(/already has a TokenRotation: deploy one per account and region/);
+  });
+});
+
+describe('context parsing', () => {
+  const read = (context: Record<string, unknown>) => readContext((key) => context[key]);
+
+  it('uses the documented defaults when nothing is set', () => {
+    // Act
+    const props = read({});
+
+    // Assess
+    expect(props).toEqual({
+      stackName: 'TokenRotation',
+      alertEmails: undefined,
+      sweepInterval: undefined,
+      logRetention: undefined,
+      logLevel: undefined,
+      secretKeyArns: undefined,
+      rotationConcurrency: undefined,
+    });
+  });
+
+  it('accepts alertEmails as a JSON array from cdk.json', () => {
+    // Act
+    const props = read({ alertEmails: ['ops@example.com', 'sec@example.com'] });
+
+    // Assess
+    expect(props.alertEmails).toEqual(['ops@example.com', 'sec@example.com']);
+  });
+
+  it('fails when sweepInterval is not a whole number', () => {
+    expect(() => read({ sweepInterval: '15m' })).toThrow(
+      'context sweepInterval must be a whole number, got "15m"',
+    );
+  });
+
+  it('fails when logRetentionDays is not a retention CloudWatch offers', () => {
+    expect(() => read({ logRetentionDays: '45' })).toThrow(
+      /context logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, .* got 45/,
+    );
+  });
+
+  it('fails when alertEmails has an empty entry', () => {
+    expect(() => read({ alertEmails: 'ops@example.com,,sec@example.com' })).toThrow(
+      'context alertEmails has an empty entry in "ops@example.com,,sec@example.com" (expected a comma list)',
+    );
+  });
+
+  it('fails when stackName is not a valid stack name', () => {
+    expect(() => read({ stackName: 'token_rotation' })).toThrow(
+      /context stackName must start with a letter and hold only letters, digits and hyphens/,
+    );
+  });
+});
+
+describe('prop validation', () => {
+  it('fails when an alert e-mail is not an address', () => {
+    expect(construct({ alertEmails: ['ops@example.com', 'ops-team'] })).toThrow(
+      'alertEmails: "ops-team" is not an e-mail address (expected one address like ops@example.com per entry)',
+    );
+  });
+
+  it('fails when an alert e-mail is listed twice', () => {
+    expect(construct({ alertEmails: ['ops@example.com', 'OPS@example.com'] })).toThrow(
+      'alertEmails: "OPS@example.com" is listed twice (each address gets one subscription)',
+    );
+  });
+
+  it.each([
+    ['1 minute 30 seconds', Duration.seconds(90)],
+    ['0 minutes', Duration.minutes(0)],
+    ['2 days', Duration.days(2)],
+  ])('fails when sweepInterval is %s', (shown, interval) => {
+    expect(construct({ sweepInterval: interval })).toThrow(
+      `sweepInterval must be a whole number of minutes from 1 to 1440, got ${shown}`,
+    );
+  });
+
+  it.each([9, 1001, 12.5])('fails when rotationConcurrency is %s', (value) => {
+    expect(construct({ rotationConcurrency: value })).toThrow(
+      `rotationConcurrency must be a whole number from 10 to 1000 (Secrets Manager needs room for 10 concurrent rotations), got ${value}`,
+    );
+  });
+
+  it('fails when secretKeyArns names an alias instead of a key', () => {
+    expect(
+      construct({ secretKeyArns: ['arn:aws:kms:eu-west-1:111122223333:alias/secrets'] }),
+    ).toThrow(
+      'secretKeyArns: "arn:aws:kms:eu-west-1:111122223333:alias/secrets" is not a KMS key ARN (expected arn:aws:kms:<region>:<account>:key/<key id>; aliases are not allowed)',
+    );
+  });
+
+  it('fails when secretKeyArns is empty', () => {
+    expect(construct({ secretKeyArns: [] })).toThrow(
+      /secretKeyArns must list at least one KMS key ARN/,
+    );
+  });
+
+  it('fails when logLevel is not a Powertools level', () => {
+    expect(construct({ logLevel: 'TRACE' as 'DEBUG' })).toThrow(
+      'logLevel must be one of DEBUG, INFO, WARN, ERROR, got "TRACE"',
+    );
+  });
+
+  it('fails when metricsNamespace claims an AWS namespace', () => {
+    expect(construct({ metricsNamespace: 'AWS/Lambda' })).toThrow(
+      /metricsNamespace must be 1 to 255 letters, .* must not start with AWS\/, got "AWS\/Lambda"/,
+    );
+  });
+});
