@@ -1,4 +1,2 @@
-import { expect } from 'vitest';
-import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
-
-expect.extend(allCustomMatcher);
+// Registers aws-sdk-client-mock's matchers (toHaveReceivedCommand…) with their types.
+import 'aws-sdk-client-mock-vitest/extend';
