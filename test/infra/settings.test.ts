@@ -1,16 +1,18 @@
 // What a user sets (construct props, `cdk deploy -c key=value`) reaches the template, and a
 // mistake fails synth early with a message that says what is wrong and what is allowed.
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readContext } from '../../infra/context.ts';
 import { TokenRotation, type TokenRotationProps } from '../../infra/token-rotation.ts';
 import {
+  buildTestApp,
   functionOf,
+  type Json,
   roleStatements,
   type Synthesized,
   statementsFor,
-  synthApp,
 } from './support.ts';
 
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -23,7 +25,7 @@ describe('settings from context', () => {
   let synth: Synthesized;
   let template: Template;
   beforeAll(() => {
-    synth = synthApp({
+    const built = buildTestApp({
       stackName: 'Tokens',
       alertEmails: 'ops@example.com, sec@example.com',
       sweepInterval: '5',
@@ -32,6 +34,13 @@ describe('settings from context', () => {
       rotationConcurrency: '50',
       secretKeyArns: KEY_ARN,
     });
+    // A user's own roles: an auditor reading the trail, a service raising its own alerts.
+    const principal = () => new iam.ServicePrincipal('lambda.amazonaws.com');
+    const auditor = new iam.Role(built.stack, 'AuditorRole', { assumedBy: principal() });
+    const publisher = new iam.Role(built.stack, 'PublisherRole', { assumedBy: principal() });
+    built.stack.tokenRotation.grantAuditRead(auditor);
+    built.stack.tokenRotation.grantAlertPublish(publisher);
+    synth = { ...built, template: Template.fromStack(built.stack) };
     template = synth.template;
   });
 
@@ -100,6 +109,73 @@ describe('settings from context', () => {
     expect(JSON.stringify(template.findResources('AWS::SNS::TopicPolicy'))).toContain(
       ':alarm:Tokens-*',
     );
+  });
+
+  it('grantAuditRead lets a role query the trail and its indexes, and nothing more', () => {
+    // Prepare
+    const table = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0]!;
+    const auditor = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('AuditorRole'),
+    )!;
+
+    // Act
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => p.Properties.Roles.some((r: Json) => r.Ref === auditor))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+    // Assess
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        // cdk.json's minimizePolicies sorts actions and resources.
+        Action: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query'],
+        Resource: [
+          { 'Fn::GetAtt': [table, 'Arn'] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/byEvent']] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/byTime']] },
+        ],
+      },
+      expect.objectContaining({ Action: 'kms:Decrypt', Condition: expect.anything() }),
+    ]);
+  });
+
+  it('grantAlertPublish lets a role publish to the alert topic with its key', () => {
+    // Prepare
+    const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0]!;
+    const publisher = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('PublisherRole'),
+    )!;
+
+    // Act
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => p.Properties.Roles.some((r: Json) => r.Ref === publisher))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+    // Assess
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topic } },
+      expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Condition: expect.anything(),
+      }),
+    ]);
+  });
+
+  it('offers the metrics the alarms and dashboard use', () => {
+    // Act
+    const tr = synth.stack.tokenRotation;
+    const metrics = [
+      tr.metricRotationSucceeded(),
+      tr.metricRotationFailed(),
+      tr.metricOverdueSecrets(),
+    ];
+
+    // Assess
+    expect(metrics.map((m) => [m.namespace, m.metricName, m.dimensions, m.statistic])).toEqual([
+      ['TokenRotation', 'RotationSucceeded', { service: 'token-rotation' }, 'Sum'],
+      ['TokenRotation', 'RotationFailed', { service: 'token-rotation' }, 'Sum'],
+      ['TokenRotation', 'OverdueSecrets', { service: 'token-rotation' }, 'Maximum'],
+    ]);
   });
 
   it('fails when a second TokenRotation joins the same stack', () => {
