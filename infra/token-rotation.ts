@@ -27,6 +27,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { AUDIT_TABLE, alertPk, secretPk } from '#adapters/audit-table';
+import { METRIC_NAMES } from '#commons/metrics';
 import { TAG } from '#domain/vocabulary';
 
 /** Powertools log levels the handlers understand. */
@@ -102,11 +103,8 @@ export interface TokenRotationProps {
  *   RotationFailed     count, once per rotation step that failed (the rotation.failed audit)
  *   OverdueSecrets     gauge, emitted by each sweep: opted-in secrets past lifespan + grace
  */
-export const METRIC = {
-  rotationSucceeded: 'RotationSucceeded',
-  rotationFailed: 'RotationFailed',
-  overdueSecrets: 'OverdueSecrets',
-} as const;
+/** Metric names the handlers emit (lambdas/commons/metrics.ts): one list, so alarms can't drift. */
+export const METRIC = METRIC_NAMES;
 
 /** The `service` dimension of every metric, and the Powertools service name of every function. */
 export const SERVICE_NAME = 'token-rotation';

@@ -8,6 +8,7 @@ import { SnsAlerter } from '#adapters/sns-alerter';
 import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
+import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
 import { scrub, ValidationError } from '#domain/errors';
 import { issuerFor } from '#domain/issuers/index';
 import { systemClock } from '#domain/ports';
@@ -95,7 +96,11 @@ export function parseRotationEvent(event: unknown): Omit<RotationRequest, 'trigg
  * A rotation handler over `deps`, or over what `deps()` returns on the first invocation (so a
  * cold start that is only imported builds no clients).
  */
-export function createRotationHandler(deps: RotationDeps | (() => RotationDeps)) {
+export function createRotationHandler(
+  deps: RotationDeps | (() => RotationDeps),
+  options: { metrics?: MetricsSink } = {},
+) {
+  const { metrics } = options;
   let resolved: RotationDeps | undefined = typeof deps === 'function' ? undefined : deps;
   return async (event: unknown, context?: Context): Promise<void> => {
     if (context) logger.addContext(context);
@@ -108,6 +113,9 @@ export function createRotationHandler(deps: RotationDeps | (() => RotationDeps))
       });
       resolved ??= (deps as () => RotationDeps)();
       await rotateStep({ ...request, trigger: { source: 'secretsmanager' } }, resolved);
+      if (request.step === 'finishSecret') {
+        metrics?.addMetric(METRIC_NAMES.rotationSucceeded, MetricUnit.Count, 1);
+      }
       logger.info('rotation step done');
     } catch (error) {
       // Messages here are already scrubbed (rotateStep) or describe shapes only (the event);
@@ -115,29 +123,34 @@ export function createRotationHandler(deps: RotationDeps | (() => RotationDeps))
       logger.error('rotation step failed', {
         error: error instanceof Error ? error.message : String(error),
       });
+      metrics?.addMetric(METRIC_NAMES.rotationFailed, MetricUnit.Count, 1);
       throw error;
     } finally {
+      metrics?.publishStoredMetrics();
       logger.resetKeys();
     }
   };
 }
 
 /** The deployed handler, configured from the environment the CDK construct sets. */
-export const handler = createRotationHandler(() => {
-  const config = loadConfig();
-  const dynamo = dynamoClient();
-  return {
-    store: new SecretsManagerStore(secretsManagerClient()),
-    audit: new DynamoAuditLog({ client: dynamo, tableName: config.auditTableName }),
-    alerter: new SnsAlerter({
-      sns: snsClient(),
-      topicArn: config.alertTopicArn,
-      dynamo,
-      tableName: config.auditTableName,
-      region: config.region,
-      stackName: config.stackName,
-    }),
-    issuerFor,
-    clock: systemClock,
-  };
-});
+export const handler = createRotationHandler(
+  () => {
+    const config = loadConfig();
+    const dynamo = dynamoClient();
+    return {
+      store: new SecretsManagerStore(secretsManagerClient()),
+      audit: new DynamoAuditLog({ client: dynamo, tableName: config.auditTableName }),
+      alerter: new SnsAlerter({
+        sns: snsClient(),
+        topicArn: config.alertTopicArn,
+        dynamo,
+        tableName: config.auditTableName,
+        region: config.region,
+        stackName: config.stackName,
+      }),
+      issuerFor,
+      clock: systemClock,
+    };
+  },
+  { metrics: createMetrics() },
+);

@@ -268,3 +268,76 @@ describe('a canary value planted in the secret', () => {
     assertNowhere(CANARY, { logs });
   });
 });
+
+describe('the rotation handler reporting to CloudWatch', () => {
+  function recorder() {
+    const added: string[] = [];
+    let published = 0;
+    return {
+      sink: {
+        addMetric: (name: string) => void added.push(name),
+        publishStoredMetrics: () => void published++,
+      },
+      added,
+      published: () => published,
+    };
+  }
+
+  it('counts a rotation as succeeded once, when finishSecret completes', async () => {
+    // Prepare
+    const { secret, audit, alerter, event } = setup();
+    const metrics = recorder();
+    const { client } = fakeSecretsManager(secret);
+    const handler = createRotationHandler(
+      {
+        store: new SecretsManagerStore(client),
+        audit,
+        alerter,
+        issuerFor,
+        clock: () => new Date(),
+      },
+      { metrics: metrics.sink },
+    );
+    const token = secret.startRotation();
+
+    // Act
+    for (const step of STEPS) await handler(event(step, token));
+
+    // Assess: the alarm and dashboard read these names
+    expect(metrics.added).toEqual(['RotationSucceeded']);
+    expect(metrics.published()).toBe(4);
+  });
+
+  it('counts every failed step as RotationFailed, which the failure alarm watches', async () => {
+    // Prepare
+    const { secret, audit, alerter, event } = setup();
+    const metrics = recorder();
+    const { client } = fakeSecretsManager(secret);
+    const rejecting: Issuer = {
+      ...randomIssuer,
+      verify: async () => {
+        throw new Error('issuer refused the new token');
+      },
+    };
+    const handler = createRotationHandler(
+      {
+        store: new SecretsManagerStore(client),
+        audit,
+        alerter,
+        issuerFor: () => rejecting,
+        clock: () => new Date(),
+      },
+      { metrics: metrics.sink },
+    );
+    const token = secret.startRotation();
+
+    // Act
+    await handler(event('createSecret', token));
+    await handler(event('setSecret', token));
+    await thrown(handler(event('testSecret', token)));
+
+    // Assess
+    expect(metrics.added).toEqual(['RotationFailed']);
+    expect(secret.versionWith('AWSCURRENT')).not.toBe(token);
+  });
+});
