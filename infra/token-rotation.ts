@@ -103,7 +103,7 @@ export interface TokenRotationProps {
  *   RotationFailed     count, once per rotation step that failed (the rotation.failed audit)
  *   OverdueSecrets     gauge, emitted by each sweep: opted-in secrets past lifespan + grace
  */
-/** Metric names the handlers emit (lambdas/commons/metrics.ts): one list, so alarms can't drift. */
+// One list with the handlers' (lambdas/commons/metrics.ts), so alarms can't drift from the code.
 export const METRIC = METRIC_NAMES;
 
 /** The `service` dimension of every metric, and the Powertools service name of every function. */
