@@ -28,6 +28,8 @@ export class DynamoSweepCursorStore implements SweepCursorStore {
       return undefined;
     const cursor: SweepCursor = { position: item.position, startedAt: item.startedAt };
     if (typeof item.nextToken === 'string') cursor.nextToken = item.nextToken;
+    if (item.phase === 'managed') cursor.phase = 'managed';
+    if (typeof item.managedAfter === 'string') cursor.managedAfter = item.managedAfter;
     return cursor;
   }
 
@@ -38,6 +40,8 @@ export class DynamoSweepCursorStore implements SweepCursorStore {
       startedAt: cursor.startedAt,
     };
     if (cursor.nextToken !== undefined) item.nextToken = cursor.nextToken;
+    if (cursor.phase !== undefined) item.phase = cursor.phase;
+    if (cursor.managedAfter !== undefined) item.managedAfter = cursor.managedAfter;
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 

@@ -15,7 +15,11 @@ export interface SecretDescription {
   rotationEnabled: boolean;
   rotationLambdaArn?: string;
   /** Secrets Manager's schedule, as stored (e.g. `rate(7 days)` or AutomaticallyAfterDays). */
-  rotationRules?: { automaticallyAfterDays?: number; scheduleExpression?: string; duration?: string };
+  rotationRules?: {
+    automaticallyAfterDays?: number;
+    scheduleExpression?: string;
+    duration?: string;
+  };
   lastRotatedDate?: Date;
   nextRotationDate?: Date;
   /** Version ID to staging labels. */
@@ -35,7 +39,10 @@ export interface SecretStore {
    * The value of one version, chosen by version ID and/or stage (AWSCURRENT when neither).
    * `undefined` when that version has no value yet (RotateSecret's fresh AWSPENDING).
    */
-  getValue(secretId: string, select?: { versionId?: string; stage?: string }): Promise<string | undefined>;
+  getValue(
+    secretId: string,
+    select?: { versionId?: string; stage?: string },
+  ): Promise<string | undefined>;
   /**
    * Puts `value` as version `versionId` labelled AWSPENDING. Returns 'exists' (and changes
    * nothing) when that version already holds a different value; Secrets Manager never
@@ -48,7 +55,12 @@ export interface SecretStore {
     rotationToken?: string,
   ): Promise<'put' | 'exists'>;
   /** Moves a staging label to `toVersionId` (from `fromVersionId`, which must hold it, if any). */
-  moveStage(secretId: string, stage: string, toVersionId: string | undefined, fromVersionId?: string): Promise<void>;
+  moveStage(
+    secretId: string,
+    stage: string,
+    toVersionId: string | undefined,
+    fromVersionId?: string,
+  ): Promise<void>;
 }
 
 /** One audit record, as written. Never holds a secret value. */
@@ -84,7 +96,10 @@ export interface AuditLog {
   /** Appends to the secret's chain. Throws if the write fails: the caller's action must fail too. */
   append(entry: AuditEntry): Promise<AuditRecord>;
   /** One secret's history in chain (time) order. */
-  history(secretArn: string, options?: { newestFirst?: boolean; limit?: number }): Promise<AuditRecord[]>;
+  history(
+    secretArn: string,
+    options?: { newestFirst?: boolean; limit?: number },
+  ): Promise<AuditRecord[]>;
   /** Everything between two times, in time order. */
   between(from: Date, to: Date): Promise<AuditRecord[]>;
   /** Every event of one type between two times, in time order. */
@@ -120,8 +135,17 @@ export interface Alerter {
  */
 export interface Issuer {
   readonly kind: string;
-  /** createSecret: a new value derived from the current one (prefix, carried fields). */
+  /**
+   * createSecret: a new value derived from the current one (prefix, carried fields). Where
+   * `activate` exists, the new token may not work until it has run.
+   */
   mint(ctx: IssuerContext & { current: string }): Promise<string>;
+  /**
+   * Minting creates something at the issuer (an IAM key, a SaaS key), so minting twice for one
+   * version leaves an orphan there: createSecret first looks for a value an earlier attempt of
+   * the same version already stored, and keeps it. Absent: minting is free (`random`).
+   */
+  readonly mintCreates?: boolean;
   /**
    * setSecret: make the pending token valid at the issuer. Optional: where the issuer has
    * nothing to activate (`random`), setSecret reads no values, which keeps a rotation within
@@ -130,8 +154,21 @@ export interface Issuer {
   activate?(ctx: IssuerContext & { pending: string; current: string }): Promise<void>;
   /** testSecret: prove the pending token works. Throws a RotationError when it does not. */
   verify(ctx: IssuerContext & { pending: string }): Promise<void>;
-  /** Make a token invalid at the issuer (after grace, or in an emergency). */
+  /**
+   * Make a token invalid at the issuer for good, now: in an emergency (no grace), after grace
+   * for kinds without `deactivate`, and as the later second stage for kinds with it. Safe to
+   * run again: a token already gone counts as revoked.
+   */
   revoke(ctx: IssuerContext & { value: string }): Promise<void>;
+  /**
+   * Optional first stage of a two-stage revoke after grace: stop the token working in a way a
+   * person can still undo (IAM: deactivate the key, keep it). The sweep then marks the version
+   * with a `token-rotation:delete-after:<time>` staging label and calls `revoke` on it once
+   * `deleteAfterMs` has passed. Kinds without it are revoked outright when grace ends.
+   */
+  deactivate?(ctx: IssuerContext & { value: string }): Promise<void>;
+  /** With `deactivate`: how long a deactivated token is kept before `revoke` deletes it. */
+  readonly deleteAfterMs?: number;
   /** A non-secret identifier of the token in `value`, for audit records and alerts. */
   name(value: string): string;
 }
@@ -163,7 +200,12 @@ export interface SecretCatalog {
    */
   rotate(
     secretId: string,
-    options: { lambdaArn?: string; scheduleExpression?: string; duration?: string; immediately: boolean },
+    options: {
+      lambdaArn?: string;
+      scheduleExpression?: string;
+      duration?: string;
+      immediately: boolean;
+    },
   ): Promise<void>;
   /** CancelRotateSecret: detaches rotation. */
   cancelRotation(secretId: string): Promise<void>;
@@ -179,6 +221,31 @@ export interface SweepCursor {
   position: number;
   /** When the interrupted sweep started (ISO-8601), to report how long a full pass takes. */
   startedAt: string;
+  /**
+   * `managed` once the tagged listing is done and the sweep walks the managed set (the detach
+   * pass); absent while it lists. `nextToken` and `position` then refer to the listing no more.
+   */
+  phase?: 'managed';
+  /** In the managed phase: the last member done (its ARN); the walk resumes after it. */
+  managedAfter?: string;
+}
+
+/** A secret our rotation function was attached to, as the managed set records it. */
+export interface ManagedSecret {
+  arn: string;
+  name: string;
+}
+
+/**
+ * The secrets the suite attached its rotation to (suite-state items of the audit table). The
+ * sweep lists by the lifespan tag, so it never sees a secret whose tag was removed; walking this
+ * set is how it finds the ones whose UntagResource event was lost, and detaches them.
+ */
+export interface ManagedSet {
+  add(secret: ManagedSecret): Promise<void>;
+  remove(secretArn: string): Promise<void>;
+  /** One page of members in ARN order, starting after `after` (an ARN) when given. */
+  page(after?: string): Promise<{ members: ManagedSecret[]; last?: string }>;
 }
 
 /** Persists the sweep's cursor between invocations (DynamoDB in AWS). */
@@ -186,4 +253,59 @@ export interface SweepCursorStore {
   get(): Promise<SweepCursor | undefined>;
   put(cursor: SweepCursor): Promise<void>;
   clear(): Promise<void>;
+}
+
+/** One IAM access key, as ListAccessKeys describes it (no secret). */
+export interface AccessKeyInfo {
+  accessKeyId: string;
+  status: 'Active' | 'Inactive';
+  createdAt?: Date;
+}
+
+/** A new access key: the only time IAM shows its secret. */
+export interface NewAccessKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** What STS GetCallerIdentity, signed with one key, answered. */
+export type CallerIdentity =
+  | { accepted: true; arn: string; account: string }
+  /** STS refused the key: `code` is its error code (InvalidClientTokenId, SignatureDoesNotMatch). */
+  | { accepted: false; code: string };
+
+/** IAM access keys and STS, reduced to what the `iam-access-key` kind does with them. */
+export interface AccessKeys {
+  list(userName: string): Promise<AccessKeyInfo[]>;
+  /** CreateAccessKey; 'limit-exceeded' when the user already has IAM's maximum of two keys. */
+  create(userName: string): Promise<NewAccessKey | 'limit-exceeded'>;
+  /** UpdateAccessKey; 'missing' when IAM has no such key (or user). */
+  setStatus(
+    userName: string,
+    accessKeyId: string,
+    status: 'Active' | 'Inactive',
+  ): Promise<'done' | 'missing'>;
+  /** DeleteAccessKey; 'missing' when IAM has no such key (or user). */
+  delete(userName: string, accessKeyId: string): Promise<'done' | 'missing'>;
+  /** STS GetCallerIdentity made with `key`'s own credentials. */
+  whoAmI(key: NewAccessKey): Promise<CallerIdentity>;
+}
+
+/** What a synchronous Lambda invoke returned: the payload text, and Lambda's FunctionError if the function failed. */
+export interface InvokeResult {
+  payload: string;
+  functionError?: string;
+}
+
+/** Invokes the custom issuer functions of `lambda:<fn>` kinds. */
+export interface FunctionInvoker {
+  /**
+   * Invokes `functionName` (a name or ARN) with `payload` (JSON text) and waits at most
+   * `timeoutMs`. Throws an error named `IssuerTimeout` when the time runs out.
+   */
+  invoke(
+    functionName: string,
+    payload: string,
+    options: { timeoutMs: number },
+  ): Promise<InvokeResult>;
 }

@@ -11,6 +11,15 @@
 // invalid, rotation stuck, an overdue token a stuck rotation blocks, a previous token whose revoke
 // keeps failing) are one incident each: the alert goes first and the audit record is written
 // only when the alert was new, so a bad tag makes one record and one e-mail, not one per sweep.
+//
+// The detach gap. The listing filters on the lifespan tag, so it never sees a secret whose tag
+// was removed; the tag event normally detaches those, but events can be lost. So every attach
+// records the secret in the managed set (ports.ts ManagedSet), and after the listing each sweep
+// walks that set: a member the listing did not show is described, detached if its tag is gone
+// and the rotation attached to it is ours (another function's rotation is never touched), and
+// forgotten; a deleted secret is forgotten. The walk runs under the same deadline and cursor.
+// Only members not seen by this invocation's listing cost a call: in the usual sweep, which lists
+// everyone in one invocation, that is exactly the secrets whose tag is gone.
 import { describeError } from './errors.ts';
 import type { Pace } from './pacer.ts';
 import { formatDuration } from './policy.ts';
@@ -21,6 +30,7 @@ import type {
   AuditLog,
   Clock,
   Issuer,
+  ManagedSet,
   SecretCatalog,
   SecretDescription,
   SecretStore,
@@ -43,6 +53,8 @@ export interface SweepDeps {
   pace: Pace;
   /** Where per-secret failures are logged (the Powertools logger in Lambda). */
   log?: { warn(message: string, extra?: Record<string, unknown>): void };
+  /** The secrets our rotation is attached to; without it, no detach pass (see the header). */
+  managed?: ManagedSet;
 }
 
 export interface SweepOptions {
@@ -50,6 +62,11 @@ export interface SweepOptions {
   sweepIntervalMs: number;
   /** Stop starting new secrets at this time; leave room for one secret's work after it. */
   deadline: Date;
+  /**
+   * Replaces the deadline check when given. In Lambda both read the same clock; under a test's
+   * simulated clock, which stands still during a sweep, the invocation's own time runs out instead.
+   */
+  outOfTime?: () => boolean;
   trigger?: Trigger;
 }
 
@@ -57,7 +74,7 @@ export interface SweepFailure {
   secretArn: string;
   secretName: string;
   /** The action that failed, or `plan` when the secret could not be planned. */
-  action: SweepAction['type'] | 'plan' | 'alert';
+  action: SweepAction['type'] | 'plan' | 'alert' | 'managed';
   error: string;
 }
 
@@ -77,6 +94,8 @@ export interface SweepReport {
   failureCount: number;
   /** The first failures (at most MAX_REPORTED_FAILURES), scrubbed. */
   failures: SweepFailure[];
+  /** The detach pass over the managed set (present when the sweep has one). */
+  managed?: { pages: number; members: number; described: number; forgotten: number };
 }
 
 export const MAX_REPORTED_FAILURES = 50;
@@ -88,6 +107,10 @@ const isBadToken = (error: unknown) =>
   /InvalidNextToken|ValidationException|InvalidParameter/i.test(`${error.name} ${error.message}`);
 
 const hours = (ms: number) => Math.round((ms / 3_600_000) * 10) / 10;
+
+/** DescribeSecret of a secret that no longer exists (deleted after its recovery window). */
+const isGone = (error: unknown) =>
+  error instanceof Error && /ResourceNotFound/.test(`${error.name} ${error.message}`);
 
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
   const { catalog, clock, cursor, pace } = deps;
@@ -122,8 +145,12 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
   const saved = await cursor.get();
   if (saved) report.resumedFrom = saved;
   const startedAt = saved?.startedAt ?? clock().toISOString();
-  let token = saved?.nextToken;
-  let skip = saved?.position ?? 0;
+  const managedPhase = saved?.phase === 'managed';
+  let token = managedPhase ? undefined : saved?.nextToken;
+  let skip = managedPhase ? 0 : (saved?.position ?? 0);
+  const outOfTime = options.outOfTime ?? (() => clock().getTime() >= options.deadline.getTime());
+  /** Secrets this invocation's listing showed: the detach pass skips them. */
+  const seen = new Set<string>();
 
   const ctx = {
     rotationFunctionArn: options.rotationFunctionArn,
@@ -131,8 +158,8 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
   };
   const execute = executor(deps, options.rotationFunctionArn, trigger, report, fail);
 
-  for (;;) {
-    if (clock().getTime() >= options.deadline.getTime()) {
+  for (; !managedPhase; ) {
+    if (outOfTime()) {
       return stop(report, cursor, { nextToken: token, position: skip, startedAt });
     }
     let page: Awaited<ReturnType<SecretCatalog['listTagged']>>;
@@ -153,11 +180,12 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
     }
     report.pages++;
     for (let i = skip; i < page.secrets.length; i++) {
-      if (clock().getTime() >= options.deadline.getTime()) {
+      if (outOfTime()) {
         return stop(report, cursor, { nextToken: token, position: i, startedAt });
       }
       const secret = page.secrets[i]!;
       report.secrets++;
+      seen.add(secret.arn);
       let actions: SweepAction[];
       try {
         const now = clock();
@@ -184,6 +212,18 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
     token = page.nextToken;
     skip = 0;
   }
+  if (deps.managed) {
+    const cut = await walkManaged(deps, deps.managed, {
+      ctx,
+      seen,
+      after: managedPhase ? saved?.managedAfter : undefined,
+      outOfTime,
+      execute,
+      fail,
+      report,
+    });
+    if (cut) return stop(report, cursor, { ...cut, startedAt });
+  }
   await cursor.clear();
   report.complete = true;
   return report;
@@ -196,6 +236,8 @@ async function stop(
 ): Promise<SweepReport> {
   const saved: SweepCursor = { position: at.position, startedAt: at.startedAt };
   if (at.nextToken !== undefined) saved.nextToken = at.nextToken;
+  if (at.phase !== undefined) saved.phase = at.phase;
+  if (at.managedAfter !== undefined) saved.managedAfter = at.managedAfter;
   await cursor.put(saved);
   report.stoppedAt = saved;
   return report;
@@ -291,12 +333,16 @@ function executor(
               }),
             ),
         );
+        // Recorded after the attach, so a failed attach leaves no member; update records too,
+        // which enrols secrets attached before the managed set existed.
+        await deps.managed?.add({ arn: secret.arn, name: secret.name });
         return;
       }
       case 'detach':
         await audited(secret, { event: 'rotation.detached' }, () =>
           pace(() => catalog.cancelRotation(secret.arn)),
         );
+        await deps.managed?.remove(secret.arn);
         return;
       case 'lifespan-overdue': {
         const age = formatDuration(Math.floor(action.ageMs / 60_000) * 60_000);
@@ -487,5 +533,151 @@ function executor(
         detail: { graceEndedAt: action.graceEndedAt.toISOString(), kind: action.kind },
       }),
     );
+  }
+}
+
+// ---- one secret, outside a sweep (the tag-event handler) ----
+
+/** What `sweepSecret` did: the actions planned and carried out, and what failed. */
+export interface SecretSweepReport {
+  actions: SweepAction[];
+  alertsSent: number;
+  failures: SweepFailure[];
+}
+
+/**
+ * Plans one secret, as described now, and carries out the actions of the types in `only` (all
+ * when absent), with the sweep's audit, alert and pacing rules. Never throws for the secret's
+ * sake: failures are returned.
+ */
+export async function sweepSecret(
+  deps: SweepDeps,
+  secret: SecretDescription,
+  options: {
+    rotationFunctionArn: string;
+    sweepIntervalMs: number;
+    trigger: Trigger;
+    only?: readonly SweepAction['type'][];
+  },
+): Promise<SecretSweepReport> {
+  const report: SweepReport = {
+    complete: true,
+    pages: 0,
+    secrets: 1,
+    versionDateLookups: 0,
+    actions: {},
+    alertsSent: 0,
+    failureCount: 0,
+    failures: [],
+  };
+  const fail: Fail = (s, action, error, known = []) => {
+    report.failureCount++;
+    report.failures.push({
+      secretArn: s.arn,
+      secretName: s.name,
+      action,
+      error: describeError(error, known),
+    });
+  };
+  let actions: SweepAction[] = [];
+  try {
+    actions = planSecret(secret, {
+      now: deps.clock(),
+      rotationFunctionArn: options.rotationFunctionArn,
+      sweepIntervalMs: options.sweepIntervalMs,
+    }).filter((a) => options.only === undefined || options.only.includes(a.type));
+  } catch (error) {
+    fail(secret, 'plan', error);
+  }
+  const execute = executor(deps, options.rotationFunctionArn, options.trigger, report, fail);
+  for (const action of actions) {
+    try {
+      await execute(secret, action);
+    } catch (error) {
+      fail(secret, action.type, error);
+    }
+  }
+  return { actions, alertsSent: report.alertsSent, failures: report.failures };
+}
+
+// ---- the detach pass over the managed set (see the header) ----
+
+interface WalkContext {
+  ctx: { rotationFunctionArn: string; sweepIntervalMs: number };
+  seen: Set<string>;
+  /** Resume after this member (an ARN). */
+  after: string | undefined;
+  outOfTime: () => boolean;
+  execute: (secret: SecretDescription, action: SweepAction) => Promise<void>;
+  fail: Fail;
+  report: SweepReport;
+}
+
+/** Walks the managed set; returns where it stopped when time ran out, undefined when done. */
+async function walkManaged(
+  deps: SweepDeps,
+  managed: ManagedSet,
+  walk: WalkContext,
+): Promise<Omit<SweepCursor, 'startedAt'> | undefined> {
+  const stats = { pages: 0, members: 0, described: 0, forgotten: 0 };
+  walk.report.managed = stats;
+  let after = walk.after;
+  const cut = () => ({
+    phase: 'managed' as const,
+    position: 0,
+    ...(after !== undefined ? { managedAfter: after } : {}),
+  });
+  for (;;) {
+    if (walk.outOfTime()) return cut();
+    const page = await managed.page(after);
+    stats.pages++;
+    for (const member of page.members) {
+      if (walk.outOfTime()) return cut();
+      stats.members++;
+      if (!walk.seen.has(member.arn)) {
+        try {
+          await checkMember(member);
+        } catch (error) {
+          walk.fail(
+            { arn: member.arn, name: member.name, rotationEnabled: false, versions: {}, tags: {} },
+            'managed',
+            error,
+          );
+        }
+      }
+      after = member.arn;
+    }
+    if (page.last === undefined) return undefined;
+    after = page.last;
+  }
+
+  async function checkMember(member: { arn: string; name: string }): Promise<void> {
+    let secret: SecretDescription | undefined;
+    stats.described++;
+    try {
+      // DescribeSecret shares GetSecretValue's 10,000/s quota: not paced under the 50/s ones.
+      secret = await deps.store.describe(member.arn);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+    }
+    if (!secret || secret.deleted) {
+      await managed.remove(member.arn);
+      stats.forgotten++;
+      return;
+    }
+    // Still opted in: an earlier invocation of this pass listed it, or it was tagged since.
+    if (secret.tags[TAG.lifespan] !== undefined) return;
+    const actions = planSecret(secret, { ...walk.ctx, now: deps.clock() });
+    for (const action of actions) {
+      walk.report.actions[action.type] = (walk.report.actions[action.type] ?? 0) + 1;
+      await walk.execute(secret, action);
+    }
+    // No action: rotation is off, or belongs to another function now. Nothing of ours is left.
+    if (actions.length === 0) {
+      await managed.remove(member.arn);
+      stats.forgotten++;
+    } else if (actions.some((a) => a.type === 'detach')) {
+      stats.forgotten++;
+    }
   }
 }
