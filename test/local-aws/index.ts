@@ -8,6 +8,7 @@ import dynalite from 'dynalite';
 import { LocalClock } from './clock.ts';
 import { EventBus } from './events.ts';
 import { FunctionRegistry } from './functions.ts';
+import { LambdaEmulator } from './lambda.ts';
 import {
   SecretsManagerEmulator,
   type SecretsManagerOperation,
@@ -19,6 +20,7 @@ import { AwsError, type Caller, callerOf, sendJsonError, sendQueryError } from '
 export { LocalClock } from './clock.ts';
 export type { LocalEvent } from './events.ts';
 export type { FunctionHandler } from './functions.ts';
+export type { Invocation, LambdaEmulator, LogLine } from './lambda.ts';
 export type { CallRecord, RotationRecord, SecretsManagerEmulator } from './secrets-manager.ts';
 export type { PublishedMessage, SnsEmulator } from './sns.ts';
 
@@ -57,6 +59,8 @@ export interface LocalAws {
   secretsManager: SecretsManagerEmulator;
   sns: SnsEmulator;
   functions: FunctionRegistry;
+  /** The Lambda service: functions deployed with CreateFunction, and their logs. */
+  lambda: LambdaEmulator;
   events: EventBus;
   /** Spread into any SDK v3 client's constructor: `new SecretsManagerClient(aws.clientConfig)`. */
   clientConfig: {
@@ -85,12 +89,19 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       : new LocalClock(options.clock ?? Date.now());
   const functions = new FunctionRegistry(region, accountId);
   const events = new EventBus();
+  const credentials = {
+    accessKeyId: 'AKIALOCALAWS00000000',
+    secretAccessKey: 'local-aws-secret-access-key',
+  };
+  // Functions run in worker threads and reach this endpoint with the credentials a role would give.
+  const lambda = new LambdaEmulator({ region, accountId, clock, credentials });
   const secretsManager = new SecretsManagerEmulator({
     region,
     accountId,
     clock,
     functions,
     events,
+    lambda,
     ...options.secretsManager,
   });
   const sns = new SnsEmulator({ region, accountId, clock });
@@ -106,6 +117,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ['secretsmanager', secretsManager.handle],
     ['sns', sns.handle],
     ['dynamodb', (req, res) => void dynamo.emit('request', req, res)],
+    ['lambda', lambda.handle],
   ]);
 
   const server = createServer((req, res) => {
@@ -137,10 +149,6 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const credentials = {
-    accessKeyId: 'AKIALOCALAWS00000000',
-    secretAccessKey: 'local-aws-secret-access-key',
-  };
 
   return {
     endpoint,
@@ -150,6 +158,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     secretsManager,
     sns,
     functions,
+    lambda,
     events,
     clientConfig: { region, endpoint, credentials },
     env: {
@@ -161,10 +170,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     addService: (service, handler) => void services.set(service, handler),
     idle: async () => {
       await secretsManager.idle();
+      await lambda.idle();
       await events.idle();
     },
     stop: async () => {
       await secretsManager.idle();
+      await lambda.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -57,6 +57,14 @@ export interface SecretsManagerOptions {
   throttle?: Partial<Record<SecretsManagerOperation, number>>;
   /** The CloudTrail `userIdentity` of a caller, for API-call events. */
   identityOf?: (caller: Caller | undefined) => Record<string, unknown>;
+  /** The Lambda service, for rotation functions deployed with CreateFunction (see canInvoke). */
+  lambda?: LambdaInvoker;
+}
+
+/** Functions deployed through the local Lambda service (lambda.ts): invoked by ARN, errors thrown. */
+export interface LambdaInvoker {
+  has(nameOrArn: string): boolean;
+  invoke(nameOrArn: string, event: unknown): Promise<unknown>;
 }
 
 interface Version {
@@ -903,7 +911,7 @@ export class SecretsManagerEmulator {
         "A previous rotation isn't complete. That rotation will be reattempted.",
       );
     }
-    if (!this.options.functions.has(lambdaArn)) {
+    if (!this.canInvoke(lambdaArn)) {
       throw new AwsError(
         'AccessDeniedException',
         'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.',
@@ -1076,8 +1084,21 @@ export class SecretsManagerEmulator {
     this.inFlight.add(work);
   }
 
+  // ---- reaching rotation functions: the in-process registry first (tests that inject a
+  // clock register there), else a function deployed through the Lambda service ----
+
+  private canInvoke(arn: string): boolean {
+    return this.options.functions.has(arn) || (this.options.lambda?.has(arn) ?? false);
+  }
+
+  private invokeFunction(arn: string, event: unknown): Promise<unknown> {
+    const { functions, lambda } = this.options;
+    if (!functions.has(arn) && lambda?.has(arn)) return lambda.invoke(arn, event);
+    return functions.invoke(arn, event);
+  }
+
   private invokeStep(secret: Secret, run: RotationRun, step: string) {
-    return this.options.functions.invoke(secret.rotationLambdaArn!, {
+    return this.invokeFunction(secret.rotationLambdaArn!, {
       SecretId: secret.arn,
       ClientRequestToken: run.token,
       Step: step,
@@ -1188,7 +1209,7 @@ export class SecretsManagerEmulator {
       if (this.firePoint(secret.window) > at.getTime()) continue;
       // The window is used up whatever happens; a success reschedules from its own time.
       secret.window = nextWindow(secret.rotationRules!, at);
-      if (!secret.rotationLambdaArn || !this.options.functions.has(secret.rotationLambdaArn)) {
+      if (!secret.rotationLambdaArn || !this.canInvoke(secret.rotationLambdaArn)) {
         this.serviceEvent(
           'RotationFailed',
           secret,
