@@ -74,6 +74,20 @@ type Work = (
 
 const STEP_WORK: Record<Step, Work> = {
   async createSecret(secret, issuer, request, { store }, state) {
+    if (issuer.mintCreates) {
+      // Minting again would leave a second token at the issuer that no version holds: keep
+      // what an earlier attempt of this version stored, as AWS's templates do.
+      const stored = await store.getValue(secret.arn, {
+        versionId: request.token,
+        stage: STAGE.pending,
+      });
+      if (stored !== undefined) {
+        state.seen.add(stored);
+        state.tokens.pending = issuer.name(stored);
+        state.detail.pendingKept = true;
+        return;
+      }
+    }
     const current = await store.getValue(secret.arn, { stage: STAGE.current });
     if (current === undefined) {
       throw new RotationError(
@@ -331,7 +345,7 @@ function nextSteps(reason: string): string[] {
       "Open the secret's versions in the console: AWSPENDING is not on the version named here. Another rotation may have started; if AWSPENDING is stuck on an old version, remove that label.",
     ],
     'malformed-value': [
-      'Fix the secret\'s value in the console: it must be a token, or a JSON object with a string field "token" (the error says what was found).',
+      "Fix the secret's value in the console: the error says what its kind expects and what was found.",
       AFTER,
     ],
     'malformed-token': [
@@ -340,6 +354,31 @@ function nextSteps(reason: string): string[] {
     ],
     'unknown-kind': [
       "Fix the secret's token-rotation:kind tag (random, iam-access-key or lambda:<function name or ARN>).",
+      AFTER,
+    ],
+    'two-active-keys': [
+      'The IAM user already has two active access keys, and the suite never deletes an active key. Usually the previous token is still in its grace period (a rotation was started early), or someone made a key outside token-rotation.',
+      'Wait for grace to end (the sweep deactivates the previous key), or delete the key that is not in use in the IAM console; then rotate again.',
+    ],
+    'key-refused': [
+      'STS did not accept the new access key. The sweep and Secrets Manager retry; if this repeats, check in the IAM console that the key named here exists and is active.',
+      AFTER,
+    ],
+    'wrong-identity': [
+      "The new access key belongs to another IAM user than the secret's userName: check the secret's value and what else writes to it.",
+      AFTER,
+    ],
+    'issuer-timeout': [
+      "The custom issuer function did not answer in time: check its logs and the third party's status. Keep the function's own timeout under 30 seconds.",
+      AFTER,
+    ],
+    'issuer-failed': ['The custom issuer function failed: its logs (CloudWatch) say why.', AFTER],
+    'issuer-refused': [
+      'The custom issuer function refused the request: the reason above comes from it (or from the third party behind it).',
+      AFTER,
+    ],
+    'issuer-response': [
+      'The custom issuer function answered something other than the token-rotation.issuer/v1 contract: see docs/custom-issuers.md.',
       AFTER,
     ],
     'audit-unavailable': [

@@ -23,7 +23,7 @@
 import { HOUR_MS, type Policy, type PolicyProblem, parsePolicy } from './policy.ts';
 import type { SecretDescription } from './ports.ts';
 import { type RotationSchedule, scheduleFor, scheduleMatches } from './schedule.ts';
-import { STAGE } from './vocabulary.ts';
+import { DELETE_AFTER_LABEL_PREFIX, STAGE } from './vocabulary.ts';
 
 /** A rotation's AWSPENDING older than this is stuck: the four steps run back to back in minutes. */
 export const STUCK_AFTER_MS = HOUR_MS;
@@ -74,6 +74,11 @@ export type SweepAction =
   | { type: 'rotation-stuck'; versionId: string; pendingForMs: number }
   /** `previous.revoked`: revoke AWSPREVIOUS at its issuer, then remove the label. */
   | { type: 'revoke-previous'; versionId: string; graceEndedAt: Date; kind: string }
+  /**
+   * `previous.deleted`: a token deactivated after grace (kinds with a two-stage revoke) whose
+   * `token-rotation:delete-after:<time>` label has come due: revoke it for good, drop the label.
+   */
+  | { type: 'delete-deactivated'; versionId: string; label: string; dueAt: Date; kind: string }
   /** `policy.invalid`: nothing else is done to the secret. */
   | { type: 'policy-invalid'; problems: PolicyProblem[]; fingerprint: string }
   /** Rotation belongs to another function: kept, only the lifespan is enforced (RotateSecret, alerts). */
@@ -252,5 +257,32 @@ export function planSecret(secret: SecretDescription, ctx: PlanContext): SweepAc
       });
     }
   }
+  actions.push(...deletionsDue(secret, policy.kind, now));
   return actions;
+}
+
+/** The delete-after label for a token deactivated now, to be deleted `afterMs` later. */
+export function deleteAfterLabel(now: Date, afterMs: number): string {
+  return `${DELETE_AFTER_LABEL_PREFIX}${new Date(now.getTime() + afterMs).toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+}
+
+/**
+ * Deactivated tokens whose delete-after label is due. A version that is live again (a person
+ * moved AWSCURRENT, AWSPENDING or AWSPREVIOUS back onto it) is never deleted.
+ */
+function deletionsDue(secret: SecretDescription, kind: string, now: number): SweepAction[] {
+  const due: SweepAction[] = [];
+  for (const [versionId, stages] of Object.entries(secret.versions)) {
+    const live = [STAGE.current, STAGE.pending, STAGE.previous] as string[];
+    if (stages.some((stage) => live.includes(stage))) continue;
+    for (const label of stages) {
+      if (!label.startsWith(DELETE_AFTER_LABEL_PREFIX)) continue;
+      const dueAt = new Date(label.slice(DELETE_AFTER_LABEL_PREFIX.length));
+      // An unreadable time is deleted now rather than never: the token is already deactivated.
+      const at = Number.isNaN(dueAt.getTime()) ? new Date(0) : dueAt;
+      if (at.getTime() > now) continue;
+      due.push({ type: 'delete-deactivated', versionId, label, dueAt: at, kind });
+    }
+  }
+  return due;
 }

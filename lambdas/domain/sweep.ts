@@ -37,7 +37,7 @@ import type {
   SweepCursor,
   SweepCursorStore,
 } from './ports.ts';
-import { needsVersionDates, planSecret, type SweepAction } from './sweep-plan.ts';
+import { deleteAfterLabel, needsVersionDates, planSecret, type SweepAction } from './sweep-plan.ts';
 import { ALERT_SEVERITY, STAGE, TAG, type Trigger } from './vocabulary.ts';
 
 export interface SweepDeps {
@@ -440,6 +440,9 @@ function executor(
       case 'revoke-previous':
         await revokePrevious(secret, action);
         return;
+      case 'delete-deactivated':
+        await deleteDeactivated(secret, action);
+        return;
       case 'policy-invalid': {
         const problems = action.problems.map((p) => p.message);
         const sent = await alert(secret, {
@@ -480,6 +483,8 @@ function executor(
     const known: string[] = [];
     const versions = { previous: action.versionId };
     let tokenName: string | undefined;
+    let deleteLabel: string | undefined;
+    let sharedDetail: Record<string, boolean> = {};
     try {
       const issuer = deps.issuerFor(action.kind, { arn: secret.arn, name: secret.name });
       const value = await store.getValue(secret.arn, {
@@ -489,12 +494,24 @@ function executor(
       if (value !== undefined) {
         known.push(value);
         tokenName = issuer.name(value);
-        await issuer.revoke({
+        const ctx = {
           secretArn: secret.arn,
           secretName: secret.name,
           versionId: action.versionId,
           value,
-        });
+        };
+        if (await sharedWithCurrent(secret, issuer, value, known)) {
+          sharedDetail = { sharedWithCurrent: true };
+        } else if (issuer.deactivate) {
+          await issuer.deactivate(ctx);
+          // Two-stage revoke: the label is the only record of when to delete, and it sits on
+          // the version before AWSPREVIOUS leaves it, so the token is never unaccounted for.
+          deleteLabel = deleteAfterLabel(deps.clock(), issuer.deleteAfterMs ?? 0);
+          const label = deleteLabel;
+          await pace(() => store.moveStage(secret.arn, label, action.versionId));
+        } else {
+          await issuer.revoke(ctx);
+        }
       }
       // For `random` removing the label is the revoke: no staged version holds the token any more.
       await pace(() => store.moveStage(secret.arn, STAGE.previous, undefined, action.versionId));
@@ -530,7 +547,98 @@ function executor(
         outcome: 'succeeded',
         versions,
         ...(tokenName ? { tokens: { previous: tokenName } } : {}),
-        detail: { graceEndedAt: action.graceEndedAt.toISOString(), kind: action.kind },
+        detail: {
+          graceEndedAt: action.graceEndedAt.toISOString(),
+          kind: action.kind,
+          ...(deleteLabel && { deactivated: true, deleteAfter: deleteLabel }),
+          ...sharedDetail,
+        },
+      }),
+    );
+  }
+
+  /**
+   * Whether the live value (AWSCURRENT) holds the same token as `value`, by the issuer's name
+   * for it: someone stored the same key in a new version. Revoking it would revoke the live token.
+   */
+  async function sharedWithCurrent(
+    secret: SecretDescription,
+    issuer: Issuer,
+    value: string,
+    known: string[],
+  ): Promise<boolean> {
+    const name = issuer.name(value);
+    if (name === 'unnamed' || name === 'unfingerprinted') return false;
+    const current = await store.getValue(secret.arn, { stage: STAGE.current });
+    if (current === undefined) return false;
+    known.push(current);
+    return issuer.name(current) === name;
+  }
+
+  /** The second stage of a two-stage revoke: delete the deactivated token, then drop its label. */
+  async function deleteDeactivated(
+    secret: SecretDescription,
+    action: Extract<SweepAction, { type: 'delete-deactivated' }>,
+  ) {
+    const known: string[] = [];
+    const versions = { previous: action.versionId };
+    let tokenName: string | undefined;
+    let shared = false;
+    try {
+      const issuer = deps.issuerFor(action.kind, { arn: secret.arn, name: secret.name });
+      const value = await store.getValue(secret.arn, { versionId: action.versionId });
+      if (value !== undefined) {
+        known.push(value);
+        tokenName = issuer.name(value);
+        shared = await sharedWithCurrent(secret, issuer, value, known);
+        if (!shared) {
+          await issuer.revoke({
+            secretArn: secret.arn,
+            secretName: secret.name,
+            versionId: action.versionId,
+            value,
+          });
+        }
+      }
+      await pace(() => store.moveStage(secret.arn, action.label, undefined, action.versionId));
+    } catch (error) {
+      const message = describeError(error, known);
+      const sent = await alert(secret, {
+        event: 'previous.revoke.failed',
+        incident: `${action.versionId}:delete`,
+        versionId: action.versionId,
+        summary: `The deactivated previous token (version ${action.versionId}) was due for deletion and could not be deleted.`,
+        reason: message,
+        nextSteps: [
+          'Fix the cause (the issuer, its permissions); the sweep retries at every run.',
+          'The token stays deactivated meanwhile: it does not work.',
+        ],
+      });
+      if (sent) {
+        await audit.append(
+          entry(secret, {
+            event: 'previous.revoke.failed',
+            outcome: 'failed',
+            versions,
+            ...(tokenName ? { tokens: { previous: tokenName } } : {}),
+            error: message,
+            detail: { stage: 'delete' },
+          }),
+        );
+      }
+      throw new Error(message);
+    }
+    await audit.append(
+      entry(secret, {
+        event: 'previous.deleted',
+        outcome: 'succeeded',
+        versions,
+        ...(tokenName ? { tokens: { previous: tokenName } } : {}),
+        detail: {
+          dueAt: action.dueAt.toISOString(),
+          kind: action.kind,
+          ...(shared && { sharedWithCurrent: true }),
+        },
       }),
     );
   }

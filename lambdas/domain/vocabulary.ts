@@ -18,6 +18,14 @@ export const STAGE = {
   previous: 'AWSPREVIOUS',
 } as const;
 
+/**
+ * Custom staging label on a deactivated token's version (kinds with a two-stage revoke, e.g.
+ * `iam-access-key`), followed by the ISO time after which the sweep deletes it at the issuer:
+ * `token-rotation:delete-after:2025-03-08T10:00:00Z`. The sweep finds it in ListSecrets'
+ * version stages, so no other secret costs a call.
+ */
+export const DELETE_AFTER_LABEL_PREFIX = 'token-rotation:delete-after:';
+
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type Step = (typeof STEPS)[number];
 

@@ -252,13 +252,13 @@ describe('issuerFor', () => {
     );
   });
 
-  it('fails a kind this version does not provide yet, saying so', () => {
+  it('fails a kind whose clients the function was not given, saying so', () => {
     // Act
     const resolve = () => issuerFor('iam-access-key', secret);
 
     // Assess
     expect(resolve).toThrow(
-      'kind iam-access-key is not available in this version of token-rotation',
+      'kind iam-access-key needs IAM and STS clients, which this function was not configured with',
     );
   });
 });

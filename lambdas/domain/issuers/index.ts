@@ -2,7 +2,9 @@
 // revokes its tokens. Adding a kind is one line in KINDS.
 
 import { ValidationError } from '#domain/errors';
-import type { Clock, Issuer } from '#domain/ports';
+import type { AccessKeys, Clock, FunctionInvoker, Issuer } from '#domain/ports';
+import { customIssuer } from './custom.ts';
+import { iamAccessKeyIssuer } from './iam-access-key.ts';
 import { randomIssuer } from './random.ts';
 
 /** The secret an issuer works for. */
@@ -14,6 +16,16 @@ export interface SecretRef {
 /** What issuers may need from outside: clients for the kinds that reach an API. */
 export interface IssuerDeps {
   clock?: Clock;
+  /** IAM and STS, for `iam-access-key`. */
+  accessKeys?: AccessKeys;
+  /** Lambda, for `lambda:<fn>`. */
+  invoker?: FunctionInvoker;
+  /** Waits between attempts (testSecret's backoff); injected so tests don't wait. */
+  sleep?: (ms: number) => Promise<void>;
+  /** How long a deactivated IAM key is kept before it is deleted (default 7 days). */
+  deleteAfterMs?: number;
+  /** How long one custom issuer invocation may take (default 30 seconds). */
+  issuerTimeoutMs?: number;
 }
 
 export type IssuerFor = (kindTag: string | undefined, secret: SecretRef) => Issuer;
@@ -25,26 +37,40 @@ interface Kind {
   create(tag: string, secret: SecretRef, deps: IssuerDeps): Issuer;
 }
 
-const notYetBuilt = (label: string) => (_tag: string, secret: SecretRef) => {
-  throw new ValidationError(
+/** A kind whose clients this function was not given: a wiring mistake, named as such. */
+const notConfigured = (label: string, what: string, secret: SecretRef) =>
+  new ValidationError(
     secret.name,
     'policy',
-    `kind ${label} is not available in this version of token-rotation`,
-    'unknown-kind',
+    `kind ${label} needs ${what}, which this function was not configured with`,
+    'kind-not-configured',
   );
-};
 
 const KINDS: Kind[] = [
   { label: 'random', matches: (tag) => tag === 'random', create: () => randomIssuer },
   {
     label: 'iam-access-key',
     matches: (tag) => tag === 'iam-access-key',
-    create: notYetBuilt('iam-access-key'),
+    create: (_tag, secret, deps) => {
+      if (!deps.accessKeys) throw notConfigured('iam-access-key', 'IAM and STS clients', secret);
+      return iamAccessKeyIssuer({
+        keys: deps.accessKeys,
+        ...(deps.sleep && { sleep: deps.sleep }),
+        ...(deps.deleteAfterMs !== undefined && { deleteAfterMs: deps.deleteAfterMs }),
+      });
+    },
   },
   {
     label: 'lambda:<function name or ARN>',
     matches: (tag) => /^lambda:\S+$/.test(tag),
-    create: notYetBuilt('lambda:<function name or ARN>'),
+    create: (tag, secret, deps) => {
+      if (!deps.invoker) throw notConfigured(tag, 'a Lambda client', secret);
+      return customIssuer({
+        invoker: deps.invoker,
+        functionName: tag.slice('lambda:'.length),
+        ...(deps.issuerTimeoutMs !== undefined && { timeoutMs: deps.issuerTimeoutMs }),
+      });
+    },
   },
 ];
 

@@ -1,0 +1,108 @@
+// IAM access keys and STS for the `iam-access-key` kind: one SDK call per AccessKeys method.
+// GetCallerIdentity is signed with the key under test, through a client made for that key alone.
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  type IAMClient,
+  ListAccessKeysCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { AccessKeyInfo, AccessKeys, CallerIdentity, NewAccessKey } from '#domain/ports';
+
+/** The error codes with which STS refuses a key: unknown, inactive, deleted, not yet propagated, or a wrong secret. */
+const REFUSED = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClient']);
+
+const codeOf = (error: unknown): string =>
+  error instanceof Error
+    ? ((error as { Code?: string }).Code ?? error.name).replace(/Exception$/, '')
+    : '';
+
+const isMissing = (error: unknown) => codeOf(error) === 'NoSuchEntity';
+
+export class IamAccessKeys implements AccessKeys {
+  constructor(
+    private readonly iam: IAMClient,
+    /** An STS client signing with `key`; the adapter makes one per GetCallerIdentity. */
+    private readonly stsFor: (key: NewAccessKey) => STSClient,
+  ) {}
+
+  async list(userName: string): Promise<AccessKeyInfo[]> {
+    const keys: AccessKeyInfo[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.iam.send(
+        new ListAccessKeysCommand({ UserName: userName, Marker: marker }),
+      );
+      for (const key of page.AccessKeyMetadata ?? []) {
+        if (!key.AccessKeyId) continue;
+        keys.push({
+          accessKeyId: key.AccessKeyId,
+          status: key.Status === 'Active' ? 'Active' : 'Inactive',
+          ...(key.CreateDate && { createdAt: key.CreateDate }),
+        });
+      }
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+    return keys;
+  }
+
+  async create(userName: string): Promise<NewAccessKey | 'limit-exceeded'> {
+    try {
+      const { AccessKey } = await this.iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+      if (!AccessKey?.AccessKeyId || !AccessKey.SecretAccessKey) {
+        throw new Error(`CreateAccessKey for user ${userName} returned no access key`);
+      }
+      return { accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey };
+    } catch (error) {
+      if (codeOf(error) === 'LimitExceeded') return 'limit-exceeded';
+      throw error;
+    }
+  }
+
+  async setStatus(
+    userName: string,
+    accessKeyId: string,
+    status: 'Active' | 'Inactive',
+  ): Promise<'done' | 'missing'> {
+    try {
+      await this.iam.send(
+        new UpdateAccessKeyCommand({
+          UserName: userName,
+          AccessKeyId: accessKeyId,
+          Status: status,
+        }),
+      );
+      return 'done';
+    } catch (error) {
+      if (isMissing(error)) return 'missing';
+      throw error;
+    }
+  }
+
+  async delete(userName: string, accessKeyId: string): Promise<'done' | 'missing'> {
+    try {
+      await this.iam.send(
+        new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }),
+      );
+      return 'done';
+    } catch (error) {
+      if (isMissing(error)) return 'missing';
+      throw error;
+    }
+  }
+
+  async whoAmI(key: NewAccessKey): Promise<CallerIdentity> {
+    const sts = this.stsFor(key);
+    try {
+      const identity = await sts.send(new GetCallerIdentityCommand({}));
+      return { accepted: true, arn: identity.Arn ?? '', account: identity.Account ?? '' };
+    } catch (error) {
+      const code = codeOf(error);
+      if (REFUSED.has(code)) return { accepted: false, code };
+      throw error;
+    } finally {
+      sts.destroy();
+    }
+  }
+}

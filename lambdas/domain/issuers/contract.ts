@@ -1,0 +1,53 @@
+// The contract between token-rotation and a custom issuer function (`lambda:<fn>` kinds), for
+// issuer authors to import. docs/custom-issuers.md explains it; changing a shape here means a
+// new contract version, never an edit to v1.
+
+export const ISSUER_CONTRACT = 'token-rotation.issuer/v1';
+
+export type IssuerAction = 'mint' | 'activate' | 'verify' | 'revoke';
+
+/** What token-rotation sends. Values are whole SecretString contents: JSON objects. */
+export interface IssuerRequest {
+  contract: typeof ISSUER_CONTRACT;
+  action: IssuerAction;
+  /** The secret being rotated: for naming keys at the issuer and for logs. */
+  secret: { arn: string; name: string };
+  /**
+   * The secret version this action concerns: the new version for mint, activate and verify (an
+   * idempotency key: a retried mint carries the same one), the revoked version for revoke.
+   */
+  versionId: string;
+  /** mint, activate: the live value (AWSCURRENT). */
+  current?: string;
+  /** activate, verify: the new value (AWSPENDING), as mint returned it. */
+  pending?: string;
+  /** revoke: the value whose token must stop working. */
+  value?: string;
+}
+
+/** A JSON field of a token value. */
+export type IssuerField = string | number | boolean | null;
+
+/** What the function returns when the action worked. */
+export interface IssuerSuccess {
+  contract: typeof ISSUER_CONTRACT;
+  ok: true;
+  /**
+   * mint only (required there): the new token's fields, laid over the current value's fields
+   * (the others are carried over). Include a non-secret `keyId`: the audit trail and alerts name
+   * the token by it. Must change at least one field.
+   */
+  fields?: Record<string, IssuerField>;
+}
+
+/** What the function returns when the action did not work (or it may throw instead). */
+export interface IssuerFailure {
+  contract: typeof ISSUER_CONTRACT;
+  ok: false;
+  /** A short machine-readable reason, e.g. `key-refused`, `quota-exceeded`. */
+  reason: string;
+  /** For the person reading the alert. Never a token: it is scrubbed, but don't rely on that. */
+  message: string;
+}
+
+export type IssuerResponse = IssuerSuccess | IssuerFailure;

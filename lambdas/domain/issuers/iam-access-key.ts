@@ -1,0 +1,257 @@
+// The `iam-access-key` kind (SPEC "Token kinds"): values are JSON {"userName", "accessKeyId",
+// "secretAccessKey"} (other fields carried over). createSecret creates the key, setSecret
+// activates it, testSecret signs in with it, and after grace the sweep deactivates the old key
+// and deletes it later; an emergency revoke deactivates and deletes at once.
+//
+// A new key is created inactive and only activated in setSecret. IAM shows its secret once, so
+// an attempt that dies between CreateAccessKey and PutSecretValue loses it for good; being
+// inactive, that orphan is one the next attempt may delete to make room under IAM's two-key
+// limit (which never lets it delete an active key).
+
+import { RotationError, ValidationError } from '#domain/errors';
+import type { AccessKeyInfo, AccessKeys, Issuer, IssuerContext } from '#domain/ports';
+
+export const DAY_MS = 86_400_000;
+
+export interface IamAccessKeyOptions {
+  keys: AccessKeys;
+  /** Injected so tests (and the local AWS's clock) don't wait for real. */
+  sleep?: (ms: number) => Promise<void>;
+  /**
+   * Waits between GetCallerIdentity attempts while a new key propagates through IAM (usually
+   * seconds). The total stays well inside the rotation function's 2-minute timeout; past it the
+   * step fails and Secrets Manager's own retry of the rotation tries again.
+   */
+  verifyBackoffMs?: number[];
+  /** How long a deactivated previous key is kept before it is deleted. Default 7 days. */
+  deleteAfterMs?: number;
+}
+
+export const DEFAULT_VERIFY_BACKOFF_MS = [1000, 2000, 4000, 8000, 10_000, 10_000, 10_000, 10_000];
+export const DEFAULT_DELETE_AFTER_MS = 7 * DAY_MS;
+
+const EXPECTED = 'a JSON object with string fields "userName", "accessKeyId" and "secretAccessKey"';
+// IAM's own patterns: user names are [\w+=,.@-]{1,64}; access key IDs are upper-case letters and digits.
+const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+const SECRET_ACCESS_KEY = /^\S{1,128}$/;
+
+interface KeyValue {
+  userName: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  fields: Record<string, unknown>;
+}
+
+/** The key in a value, or a description of its shape (never its content) when it is not one. */
+function readValue(value: string): KeyValue | { found: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    // JSON.parse's own message quotes the input: describe the value instead.
+    return { found: `text that is not valid JSON (${value.length} characters)` };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return {
+      found: Array.isArray(parsed)
+        ? 'a JSON array'
+        : `a JSON ${parsed === null ? 'null' : typeof parsed}`,
+    };
+  }
+  const fields = parsed as Record<string, unknown>;
+  const problems: string[] = [];
+  const { userName, accessKeyId, secretAccessKey } = fields;
+  if (typeof userName !== 'string' || !USER_NAME.test(userName)) {
+    problems.push(
+      `"userName" ${describe(userName)} (an IAM user name is 1 to 64 of letters, digits and +=,.@_-)`,
+    );
+  }
+  if (typeof accessKeyId !== 'string' || !ACCESS_KEY_ID.test(accessKeyId)) {
+    problems.push(
+      `"accessKeyId" ${describe(accessKeyId)} (an access key ID is 16 to 128 upper-case letters and digits)`,
+    );
+  }
+  if (typeof secretAccessKey !== 'string' || !SECRET_ACCESS_KEY.test(secretAccessKey)) {
+    problems.push(
+      `"secretAccessKey" ${describe(secretAccessKey)} (1 to 128 characters, no spaces)`,
+    );
+  }
+  if (problems.length > 0)
+    return { found: `a JSON object whose field ${problems.join('; field ')}` };
+  return {
+    userName: userName as string,
+    accessKeyId: accessKeyId as string,
+    secretAccessKey: secretAccessKey as string,
+    fields,
+  };
+}
+
+/** A field's shape, never its content. */
+function describe(value: unknown): string {
+  if (value === undefined) return 'is missing';
+  if (value === null) return 'is null';
+  if (typeof value === 'string')
+    return value === ''
+      ? 'is empty'
+      : `is a string of ${value.length} characters that does not fit`;
+  return `is ${Array.isArray(value) ? 'an array' : `a ${typeof value}`}`;
+}
+
+function read(value: string, ctx: IssuerContext, step: string, role: string): KeyValue {
+  const key = readValue(value);
+  if ('found' in key) {
+    throw new ValidationError(
+      ctx.secretName,
+      step,
+      `${role} value: expected ${EXPECTED}, found ${key.found}`,
+      'malformed-value',
+    );
+  }
+  return key;
+}
+
+const byAge = (a: AccessKeyInfo, b: AccessKeyInfo) =>
+  (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0);
+
+/** The user name in an IAM user ARN (`arn:aws:iam::123456789012:user/some/path/name`). */
+function userOfArn(arn: string): string | undefined {
+  const match = /^arn:aws[a-z-]*:iam::\d{12}:user\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return match?.[1];
+}
+
+export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
+  const { keys } = options;
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const backoff = options.verifyBackoffMs ?? DEFAULT_VERIFY_BACKOFF_MS;
+
+  /**
+   * Makes room for one key under IAM's two-key limit: deletes the oldest inactive key that is
+   * not AWSCURRENT's (an orphan of an earlier attempt, or a previous key already deactivated).
+   * An active key is never deleted: if every other key is active, the step fails.
+   */
+  async function makeRoom(ctx: IssuerContext, current: KeyValue, found: AccessKeyInfo[]) {
+    if (found.length < 2) return;
+    const others = found.filter((key) => key.accessKeyId !== current.accessKeyId);
+    const deletable = others.filter((key) => key.status === 'Inactive').sort(byAge);
+    const victim = deletable[0];
+    if (!victim) {
+      const listed = found
+        .map(
+          (key) =>
+            `${key.accessKeyId} (${key.accessKeyId === current.accessKeyId ? 'AWSCURRENT, ' : ''}${key.status.toLowerCase()})`,
+        )
+        .join(' and ');
+      throw new RotationError(
+        ctx.secretName,
+        'createSecret',
+        `expected room for a new access key for IAM user ${current.userName} (IAM allows two), found ${listed}; no active key is deleted`,
+        'two-active-keys',
+      );
+    }
+    await keys.delete(current.userName, victim.accessKeyId);
+  }
+
+  return {
+    kind: 'iam-access-key',
+    mintCreates: true,
+    deleteAfterMs: options.deleteAfterMs ?? DEFAULT_DELETE_AFTER_MS,
+
+    async mint(ctx) {
+      const current = read(ctx.current, ctx, 'createSecret', 'AWSCURRENT');
+      await makeRoom(ctx, current, await keys.list(current.userName));
+      let created = await keys.create(current.userName);
+      if (created === 'limit-exceeded') {
+        // A key appeared between the listing and the creation: look again, once.
+        await makeRoom(ctx, current, await keys.list(current.userName));
+        created = await keys.create(current.userName);
+      }
+      if (created === 'limit-exceeded') {
+        throw new RotationError(
+          ctx.secretName,
+          'createSecret',
+          `expected to create an access key for IAM user ${current.userName}, found IAM's limit of two keys reached again after making room (something else is creating keys for this user)`,
+          'two-active-keys',
+        );
+      }
+      try {
+        await keys.setStatus(current.userName, created.accessKeyId, 'Inactive');
+      } catch (error) {
+        // An active key nobody holds is the one orphan we could not clean up later: remove it now.
+        await keys.delete(current.userName, created.accessKeyId).catch(() => undefined);
+        throw error;
+      }
+      return JSON.stringify({
+        ...current.fields,
+        userName: current.userName,
+        accessKeyId: created.accessKeyId,
+        secretAccessKey: created.secretAccessKey,
+      });
+    },
+
+    async activate(ctx) {
+      const pending = read(ctx.pending, ctx, 'setSecret', `AWSPENDING (version ${ctx.versionId})`);
+      const outcome = await keys.setStatus(pending.userName, pending.accessKeyId, 'Active');
+      if (outcome === 'missing') {
+        throw new RotationError(
+          ctx.secretName,
+          'setSecret',
+          `expected access key ${pending.accessKeyId} of IAM user ${pending.userName} (AWSPENDING, version ${ctx.versionId}) to exist, found IAM has no such key`,
+          'key-missing',
+        );
+      }
+    },
+
+    async verify(ctx) {
+      const pending = read(ctx.pending, ctx, 'testSecret', `AWSPENDING (version ${ctx.versionId})`);
+      const key = { accessKeyId: pending.accessKeyId, secretAccessKey: pending.secretAccessKey };
+      let waitedMs = 0;
+      let attempts = 0;
+      for (;;) {
+        attempts++;
+        const identity = await keys.whoAmI(key);
+        if (identity.accepted) {
+          const user = userOfArn(identity.arn);
+          if (user !== pending.userName) {
+            throw new RotationError(
+              ctx.secretName,
+              'testSecret',
+              `expected access key ${pending.accessKeyId} (AWSPENDING) to sign in as IAM user ${pending.userName}, found it signs in as ${identity.arn || 'an unnamed identity'}`,
+              'wrong-identity',
+            );
+          }
+          return;
+        }
+        const wait = backoff[attempts - 1];
+        if (wait === undefined) {
+          throw new RotationError(
+            ctx.secretName,
+            'testSecret',
+            `expected STS GetCallerIdentity with access key ${pending.accessKeyId} (AWSPENDING) to succeed, found it refused ${attempts} times over ${Math.round(waitedMs / 1000)} seconds (last: ${identity.code}); the key may be inactive or deleted, or IAM is still propagating it`,
+            'key-refused',
+          );
+        }
+        await sleep(wait);
+        waitedMs += wait;
+      }
+    },
+
+    async deactivate(ctx) {
+      const key = read(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`);
+      await keys.setStatus(key.userName, key.accessKeyId, 'Inactive');
+    },
+
+    // Deactivate first: if the delete then fails, the key already no longer works.
+    async revoke(ctx) {
+      const key = read(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`);
+      await keys.setStatus(key.userName, key.accessKeyId, 'Inactive');
+      await keys.delete(key.userName, key.accessKeyId);
+    },
+
+    name(value) {
+      const key = readValue(value);
+      return 'found' in key ? 'unnamed' : key.accessKeyId;
+    },
+  };
+}
