@@ -328,8 +328,10 @@ async function reportFailure(
   return new RotationStepFailed(text, reason);
 }
 
+// Secrets Manager refuses a new RotateSecret while this rotation's AWSPENDING sits on its version
+// ("A previous rotation isn't complete"), so "rotate now" needs the label removed first.
 const AFTER =
-  'Secrets Manager retries the rotation by itself; once the cause is fixed, choose "Rotate secret immediately" in the console to rotate now.';
+  'Once the cause is fixed, Secrets Manager retries this same rotation in the next rotation window. To rotate now instead, remove AWSPENDING from the failed version (aws secretsmanager update-secret-version-stage --secret-id <secret> --version-stage AWSPENDING --remove-from-version-id <version>), then choose "Rotate secret immediately".'; once the cause is fixed, choose "Rotate secret immediately" in the console to rotate now.';
 
 function nextSteps(reason: string): string[] {
   const first =
