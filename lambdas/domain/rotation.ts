@@ -331,7 +331,7 @@ async function reportFailure(
 // Secrets Manager refuses a new RotateSecret while this rotation's AWSPENDING sits on its version
 // ("A previous rotation isn't complete"), so "rotate now" needs the label removed first.
 const AFTER =
-  'Once the cause is fixed, Secrets Manager retries this same rotation in the next rotation window. To rotate now instead, remove AWSPENDING from the failed version (aws secretsmanager update-secret-version-stage --secret-id <secret> --version-stage AWSPENDING --remove-from-version-id <version>), then choose "Rotate secret immediately".'; once the cause is fixed, choose "Rotate secret immediately" in the console to rotate now.';
+  'Once the cause is fixed, Secrets Manager retries this same rotation in the next rotation window. To rotate now instead, remove AWSPENDING from the failed version (aws secretsmanager update-secret-version-stage --secret-id <secret> --version-stage AWSPENDING --remove-from-version-id <version>), then choose "Rotate secret immediately".';
 
 function nextSteps(reason: string): string[] {
   const first =
