@@ -8,6 +8,7 @@ import dynalite from 'dynalite';
 import { LocalClock } from './clock.ts';
 import { EventBus } from './events.ts';
 import { FunctionRegistry } from './functions.ts';
+import { IamEmulator } from './iam.ts';
 import { LambdaEmulator } from './lambda.ts';
 import {
   SecretsManagerEmulator,
@@ -20,6 +21,7 @@ import { AwsError, type Caller, callerOf, sendJsonError, sendQueryError } from '
 export { LocalClock } from './clock.ts';
 export type { LocalEvent } from './events.ts';
 export type { FunctionHandler } from './functions.ts';
+export type { AccessKeyRecord, IamCall, IamEmulator } from './iam.ts';
 export type { Invocation, LambdaEmulator, LogLine } from './lambda.ts';
 export type { CallRecord, RotationRecord, SecretsManagerEmulator } from './secrets-manager.ts';
 export type { PublishedMessage, SnsEmulator } from './sns.ts';
@@ -46,6 +48,8 @@ export interface LocalAwsOptions {
     /** Requests per second per operation; above it, ThrottlingException. Default: no limits. */
     throttle?: Partial<Record<SecretsManagerOperation, number>>;
   };
+  /** How long (local clock) STS refuses a new or changed access key. Default 0. */
+  iamConsistencyDelayMs?: number;
   /** dynalite's table state delays (ms); default 0, so tables are ACTIVE at once. */
   dynamoTableMs?: number;
 }
@@ -58,6 +62,8 @@ export interface LocalAws {
   clock: LocalClock;
   secretsManager: SecretsManagerEmulator;
   sns: SnsEmulator;
+  /** IAM users and access keys, and STS GetCallerIdentity. */
+  iam: IamEmulator;
   functions: FunctionRegistry;
   /** The Lambda service: functions deployed with CreateFunction, and their logs. */
   lambda: LambdaEmulator;
@@ -105,6 +111,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ...options.secretsManager,
   });
   const sns = new SnsEmulator({ region, accountId, clock });
+  const iam = new IamEmulator({
+    accountId,
+    clock,
+    trustedKeys: [credentials.accessKeyId],
+    consistencyDelayMs: options.iamConsistencyDelayMs ?? 0,
+  });
   // dynalite is handed our requests directly: no second port, nothing to proxy.
   const tableMs = options.dynamoTableMs ?? 0;
   const dynamo = dynalite({
@@ -118,6 +130,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ['sns', sns.handle],
     ['dynamodb', (req, res) => void dynamo.emit('request', req, res)],
     ['lambda', lambda.handle],
+    ['iam', iam.handleIam],
+    ['sts', iam.handleSts],
   ]);
 
   const server = createServer((req, res) => {
@@ -157,6 +171,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     clock,
     secretsManager,
     sns,
+    iam,
     functions,
     lambda,
     events,
