@@ -3,6 +3,7 @@
 
 import type { Context } from 'aws-lambda';
 import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { SnsAlerter } from '#adapters/sns-alerter';
 import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients';
@@ -10,7 +11,6 @@ import { loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
 import { scrub, ValidationError } from '#domain/errors';
-import { issuerFor } from '#domain/issuers/index';
 import { systemClock } from '#domain/ports';
 import { type RotationDeps, type RotationRequest, rotateStep } from '#domain/rotation';
 import { STEPS, type Step } from '#domain/vocabulary';
@@ -148,7 +148,7 @@ export const handler = createRotationHandler(
         region: config.region,
         stackName: config.stackName,
       }),
-      issuerFor,
+      issuerFor: deployedIssuerFor(),
       clock: systemClock,
     };
   },
