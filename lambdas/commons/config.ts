@@ -14,6 +14,11 @@ export interface Config {
   stackName: string;
   /** Region, for console links. */
   region: string;
+  /**
+   * IAM roles of the suite's own functions (SUITE_ROLE_ARNS, comma-separated): the tag-event
+   * handler ignores the tag changes they make (the revoke sets last-revoked, removes revoke).
+   */
+  suiteRoleArns: string[];
 }
 
 export class ConfigError extends Error {
@@ -29,7 +34,9 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const interval = Number(env.SWEEP_INTERVAL_MINUTES ?? '15');
   if (!Number.isInteger(interval) || interval < 1) {
-    throw new ConfigError(`SWEEP_INTERVAL_MINUTES must be a whole number of minutes ≥ 1, got "${env.SWEEP_INTERVAL_MINUTES}"`);
+    throw new ConfigError(
+      `SWEEP_INTERVAL_MINUTES must be a whole number of minutes ≥ 1, got "${env.SWEEP_INTERVAL_MINUTES}"`,
+    );
   }
   return {
     auditTableName: required(env, 'AUDIT_TABLE_NAME'),
@@ -38,5 +45,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalMinutes: interval,
     stackName: env.STACK_NAME ?? 'TokenRotation',
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    suiteRoleArns: (env.SUITE_ROLE_ARNS ?? '')
+      .split(',')
+      .map((arn) => arn.trim())
+      .filter((arn) => arn !== ''),
   };
 }

@@ -252,7 +252,7 @@ type Fail = (
 
 /** Carries out one action on one secret; throws on failure (the caller records it and moves on). */
 function executor(
-  deps: SweepDeps,
+  deps: Omit<SweepDeps, 'cursor'>,
   rotationFunctionArn: string,
   trigger: Trigger,
   report: SweepReport,
@@ -659,7 +659,7 @@ export interface SecretSweepReport {
  * sake: failures are returned.
  */
 export async function sweepSecret(
-  deps: SweepDeps,
+  deps: Omit<SweepDeps, 'cursor'>,
   secret: SecretDescription,
   options: {
     rotationFunctionArn: string;

@@ -1,0 +1,174 @@
+// The lifespan sweep, invoked by EventBridge Scheduler every sweep interval: checks the event,
+// sets the invocation's deadline from its remaining time, runs one sweep (domain/sweep.ts),
+// emits the metrics the alarms and dashboard read, and logs a one-line summary.
+
+import type { Context } from 'aws-lambda';
+import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
+import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
+import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
+import { SecretsManagerStore } from '#adapters/secrets-manager-store';
+import { SnsAlerter } from '#adapters/sns-alerter';
+import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients';
+import { ConfigError, loadConfig } from '#commons/config';
+import { logger } from '#commons/logger';
+import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
+import { describeError, ValidationError } from '#domain/errors';
+import { issuerFor } from '#domain/issuers/index';
+import { createPacer } from '#domain/pacer';
+import { systemClock } from '#domain/ports';
+import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep';
+import type { SweepAction } from '#domain/sweep-plan';
+
+/**
+ * Time kept back from the invocation for the secret in hand when the deadline passes: its calls
+ * may back off on throttling (the pacer waits up to 8 s a try) and the cursor must be saved.
+ */
+export const SAFETY_MARGIN_MS = 120_000;
+/** Assumed when there is no Lambda context (a direct call): Lambda's longest invocation. */
+const DEFAULT_REMAINING_MS = 15 * 60_000;
+
+/** Metric per sweep action (besides OverdueSecrets and SweepCompleted, which alarms read). */
+export const ACTION_METRICS: Partial<Record<SweepAction['type'], string>> = {
+  attach: 'RotationsAttached',
+  'update-schedule': 'SchedulesUpdated',
+  detach: 'RotationsDetached',
+  'rotate-early': 'EarlyRotations',
+  'rotation-stuck': 'StuckRotations',
+  'revoke-previous': 'PreviousRevoked',
+  'policy-invalid': 'InvalidPolicies',
+};
+
+export interface SweepHandlerDeps {
+  sweep: SweepDeps;
+  rotationFunctionArn: string;
+  sweepIntervalMs: number;
+  metrics?: MetricsSink;
+  /** Milliseconds on a monotonic clock, for the invocation's own time. Default performance.now. */
+  elapsed?: () => number;
+  safetyMarginMs?: number;
+}
+
+/** What the sweep handler returns (and logs): the report without the failure list. */
+export type SweepSummary = Omit<SweepReport, 'failures'> & { overdue: number };
+
+/**
+ * The scheduler's input. Anything but an object (or nothing, from a console Test) is refused:
+ * the sweep takes no parameters, so a string or array means it was wired to the wrong source.
+ */
+export function parseSweepEvent(event: unknown): { scheduledAt?: string } {
+  if (event === undefined || event === null) return {};
+  if (typeof event !== 'object' || Array.isArray(event)) {
+    throw new ValidationError(
+      '(all opted-in secrets)',
+      'sweep',
+      `expected the scheduler's input (an object, or nothing), found ${Array.isArray(event) ? 'an array' : `a ${typeof event}`}`,
+      'invalid-event',
+    );
+  }
+  const { scheduledAt } = event as Record<string, unknown>;
+  if (scheduledAt === undefined) return {};
+  if (typeof scheduledAt !== 'string' || Number.isNaN(Date.parse(scheduledAt))) {
+    throw new ValidationError(
+      '(all opted-in secrets)',
+      'sweep',
+      'expected scheduledAt to be an ISO-8601 time when present',
+      'invalid-event',
+    );
+  }
+  return { scheduledAt };
+}
+
+function summarise(report: SweepReport): SweepSummary {
+  const { failures: _failures, ...rest } = report;
+  return { ...rest, overdue: report.actions['lifespan-overdue'] ?? 0 };
+}
+
+function oneLine(s: SweepSummary): string {
+  const actions = Object.entries(s.actions)
+    .map(([type, n]) => `${type} ${n}`)
+    .join(', ');
+  const where = s.complete ? 'complete' : 'stopped at its deadline (the next sweep carries on)';
+  const managed = s.managed
+    ? `, managed set ${s.managed.members} (${s.managed.described} described, ${s.managed.forgotten} forgotten)`
+    : '';
+  return `sweep ${where}: ${s.secrets} secrets on ${s.pages} pages${managed}; ${actions || 'no actions'}; ${s.overdue} overdue; ${s.failureCount} failures`;
+}
+
+export function createSweepHandler(deps: SweepHandlerDeps | (() => SweepHandlerDeps)) {
+  let resolved: SweepHandlerDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event: unknown, context?: Context): Promise<SweepSummary> => {
+    if (context) logger.addContext(context);
+    resolved ??= (deps as () => SweepHandlerDeps)();
+    const { metrics } = resolved;
+    try {
+      const { scheduledAt } = parseSweepEvent(event);
+      if (scheduledAt) logger.appendKeys({ scheduledAt });
+      const elapsed = resolved.elapsed ?? (() => performance.now());
+      const margin = resolved.safetyMarginMs ?? SAFETY_MARGIN_MS;
+      const budgetMs = (context?.getRemainingTimeInMillis() ?? DEFAULT_REMAINING_MS) - margin;
+      const endsAt = elapsed() + budgetMs;
+      const report = await runSweep(resolved.sweep, {
+        rotationFunctionArn: resolved.rotationFunctionArn,
+        sweepIntervalMs: resolved.sweepIntervalMs,
+        deadline: new Date(resolved.sweep.clock().getTime() + budgetMs),
+        outOfTime: () => elapsed() >= endsAt,
+      });
+      const summary = summarise(report);
+      metrics?.addMetric(METRIC_NAMES.overdueSecrets, MetricUnit.Count, summary.overdue);
+      metrics?.addMetric(METRIC_NAMES.sweepCompleted, MetricUnit.Count, report.complete ? 1 : 0);
+      for (const [type, name] of Object.entries(ACTION_METRICS)) {
+        const count = report.actions[type as SweepAction['type']] ?? 0;
+        if (count > 0) metrics?.addMetric(name, MetricUnit.Count, count);
+      }
+      metrics?.addMetric('SweepFailures', MetricUnit.Count, report.failureCount);
+      for (const failure of report.failures.slice(0, 10)) {
+        logger.warn('sweep: a secret failed', { ...failure });
+      }
+      logger.info(oneLine(summary), { sweep: summary });
+      return summary;
+    } catch (error) {
+      // The listing itself failed (or the cursor could not be read): nobody was swept. The
+      // missing SweepCompleted raises the alarm after two intervals.
+      logger.error('sweep failed', { error: describeError(error) });
+      throw error;
+    } finally {
+      metrics?.publishStoredMetrics();
+      logger.resetKeys();
+    }
+  };
+}
+
+/** The deployed handler, configured from the environment the CDK construct sets. */
+export const handler = createSweepHandler(() => {
+  const config = loadConfig();
+  if (!config.rotationFunctionArn) {
+    throw new ConfigError('environment variable ROTATION_FUNCTION_ARN is required and not set');
+  }
+  const dynamo = dynamoClient();
+  const secretsManager = secretsManagerClient();
+  return {
+    rotationFunctionArn: config.rotationFunctionArn,
+    sweepIntervalMs: config.sweepIntervalMinutes * 60_000,
+    metrics: createMetrics(),
+    sweep: {
+      catalog: new SecretsManagerCatalog(secretsManager),
+      store: new SecretsManagerStore(secretsManager),
+      audit: new DynamoAuditLog({ client: dynamo, tableName: config.auditTableName }),
+      alerter: new SnsAlerter({
+        sns: snsClient(),
+        topicArn: config.alertTopicArn,
+        dynamo,
+        tableName: config.auditTableName,
+        region: config.region,
+        stackName: config.stackName,
+      }),
+      issuerFor,
+      clock: systemClock,
+      cursor: new DynamoSweepCursorStore(dynamo, config.auditTableName),
+      pace: createPacer(),
+      managed: new DynamoManagedSet(dynamo, config.auditTableName),
+      log: { warn: (message, extra) => logger.warn(message, extra ?? {}) },
+    },
+  };
+});

@@ -1,0 +1,111 @@
+// EventBridge target for CloudTrail TagResource, UntagResource and CreateSecret calls on Secrets
+// Manager: checks the event, tags the logs with the secret, and hands it to the tag-event domain,
+// which attaches, updates or detaches that one secret.
+
+import type { Context } from 'aws-lambda';
+import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
+import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
+import { SecretsManagerStore } from '#adapters/secrets-manager-store';
+import { SnsAlerter } from '#adapters/sns-alerter';
+import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients';
+import { ConfigError, loadConfig } from '#commons/config';
+import { logger } from '#commons/logger';
+import { describeError } from '#domain/errors';
+import { issuerFor } from '#domain/issuers/index';
+import { createPacer } from '#domain/pacer';
+import { systemClock } from '#domain/ports';
+import type { SweepDeps } from '#domain/sweep';
+import {
+  applyTagEvent,
+  parseTagEvent,
+  type TagEventOptions,
+  type TagEventOutcome,
+} from '#domain/tag-events';
+
+export interface TagEventHandlerDeps extends TagEventOptions {
+  sweep: Omit<SweepDeps, 'cursor'>;
+}
+
+/**
+ * A handler over `deps`, or over what `deps()` returns on the first event we act on (so an
+ * import, or an event we drop, builds no clients).
+ */
+export function createTagEventsHandler(deps: TagEventHandlerDeps | (() => TagEventHandlerDeps)) {
+  let resolved: TagEventHandlerDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event: unknown, context?: Context): Promise<TagEventOutcome> => {
+    if (context) logger.addContext(context);
+    try {
+      const parsed = parseTagEvent(event);
+      if (!parsed.ok) {
+        // Returning, not throwing: EventBridge would retry an event we will never understand.
+        logger.warn('ignored an event that is not a Secrets Manager tag change', {
+          why: parsed.why,
+        });
+        return { status: 'ignored', why: parsed.why };
+      }
+      const tagEvent = parsed.event;
+      logger.appendKeys({
+        secretId: tagEvent.secretId,
+        eventName: tagEvent.name,
+        ...(tagEvent.principal ? { principal: tagEvent.principal } : {}),
+      });
+      resolved ??= (deps as () => TagEventHandlerDeps)();
+      const outcome = await applyTagEvent(tagEvent, resolved.sweep, resolved);
+      if (outcome.status === 'ignored') {
+        logger.info('tag event ignored', { why: outcome.why });
+        return outcome;
+      }
+      if (outcome.failures.length > 0) {
+        // Throwing makes EventBridge deliver the event again (the rule's retry policy); the
+        // sweep catches whatever still fails.
+        throw new Error(
+          `tag event for ${outcome.secretArn}: ${outcome.failures.length} action(s) failed: ${outcome.failures.join('; ')}`,
+        );
+      }
+      logger.info('tag event applied', {
+        actions: outcome.actions,
+        alertsSent: outcome.alertsSent,
+      });
+      return outcome;
+    } catch (error) {
+      logger.error('could not apply a tag event', { error: describeError(error) });
+      throw error;
+    } finally {
+      logger.resetKeys();
+    }
+  };
+}
+
+/** The deployed handler, configured from the environment the CDK construct sets. */
+export const handler = createTagEventsHandler(() => {
+  const config = loadConfig();
+  if (!config.rotationFunctionArn) {
+    throw new ConfigError('environment variable ROTATION_FUNCTION_ARN is required and not set');
+  }
+  const dynamo = dynamoClient();
+  const secretsManager = secretsManagerClient();
+  return {
+    rotationFunctionArn: config.rotationFunctionArn,
+    sweepIntervalMs: config.sweepIntervalMinutes * 60_000,
+    ownRoles: config.suiteRoleArns,
+    sweep: {
+      catalog: new SecretsManagerCatalog(secretsManager),
+      store: new SecretsManagerStore(secretsManager),
+      audit: new DynamoAuditLog({ client: dynamo, tableName: config.auditTableName }),
+      alerter: new SnsAlerter({
+        sns: snsClient(),
+        topicArn: config.alertTopicArn,
+        dynamo,
+        tableName: config.auditTableName,
+        region: config.region,
+        stackName: config.stackName,
+      }),
+      issuerFor,
+      clock: systemClock,
+      pace: createPacer(),
+      managed: new DynamoManagedSet(dynamo, config.auditTableName),
+      log: { warn: (message, extra) => logger.warn(message, extra ?? {}) },
+    },
+  };
+});

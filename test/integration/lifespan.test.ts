@@ -1,0 +1,498 @@
+// Lifespan enforcement end to end on the embedded local AWS: the real sweep and tag-event
+// handlers, the real rotation function, the real SDK over HTTP, and the local clock driving both
+// Secrets Manager's scheduled rotations and the sweep. Token ages are measured here, from the
+// versions' creation dates, independently of the code under test.
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
+  ListSecretVersionIdsCommand,
+  RotateSecretCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
+import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
+import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
+import { logger } from '#commons/logger';
+import type { MetricsSink } from '#commons/metrics';
+import { createPacer } from '#domain/pacer';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '#domain/policy';
+import type { AuditRecord, ManagedSecret } from '#domain/ports';
+import { scheduleFor } from '#domain/schedule';
+import type { SweepDeps } from '#domain/sweep';
+import { TAG_EVENT_NAMES } from '#domain/tag-events';
+import { TAG } from '#domain/vocabulary';
+import { createSweepHandler, type SweepSummary } from '#handlers/sweep';
+import { createTagEventsHandler } from '#handlers/tag-events';
+import { type LocalAws, startLocalAws } from '#local-aws/index';
+import { referenceRotation } from '#local-aws/reference-rotation';
+import { type InstalledSuite, installSuite } from '#local-aws/suite';
+
+logger.setLogLevel('ERROR');
+
+const START = '2026-02-02T08:00:00.000Z';
+const INTERVAL_MS = 15 * MINUTE_MS;
+
+/** A seeded PRNG (mulberry32): the same seed gives the same graces. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A metrics sink that keeps what the handler emitted. */
+function metricsRecorder() {
+  const stored: { name: string; value: number }[] = [];
+  const published: { name: string; value: number }[][] = [];
+  const sink: MetricsSink = {
+    addMetric: (name, _unit, value) => void stored.push({ name, value }),
+    publishStoredMetrics: () => void published.push(stored.splice(0)),
+  };
+  return { sink, published };
+}
+
+interface World {
+  aws: LocalAws;
+  suite: InstalledSuite;
+  managed: DynamoManagedSet;
+  cursor: DynamoSweepCursorStore;
+  sweepDeps: SweepDeps;
+  /** Runs the sweep handler once; `budget` limits how many secrets it may start. */
+  sweep(options?: { budget?: number }): Promise<SweepSummary>;
+  metrics: ReturnType<typeof metricsRecorder>;
+  /** Stops delivering tag events to the handler (a lost event); returns a function to resume. */
+  loseTagEvents(): () => void;
+  tagEventOutcomes: unknown[];
+}
+
+let world: World | undefined;
+afterEach(async () => {
+  await world?.aws.stop();
+  world = undefined;
+});
+
+async function start(options: { throttle?: Record<string, number>; fastPacer?: boolean } = {}) {
+  const aws = await startLocalAws({
+    clock: START,
+    secretsManager: options.throttle ? { throttle: options.throttle } : {},
+  });
+  const suite = await installSuite(aws);
+  const managed = new DynamoManagedSet(suite.dynamo, suite.tableName, 50);
+  const cursor = new DynamoSweepCursorStore(suite.dynamo, suite.tableName);
+  // A simulation runs thousands of sweeps; the real pacing is exercised by the throttled test.
+  const pace =
+    options.fastPacer === false
+      ? createPacer()
+      : createPacer({ ratePerSecond: 100_000, burst: 1000 });
+  const sweepDeps: SweepDeps = {
+    catalog: new SecretsManagerCatalog(suite.secretsManager),
+    store: suite.store,
+    audit: suite.audit,
+    alerter: suite.alerter,
+    issuerFor: suite.rotationDeps.issuerFor,
+    clock: aws.clock.now,
+    cursor,
+    pace,
+    managed,
+  };
+  const metrics = metricsRecorder();
+  let ticks = 0;
+  const handler = createSweepHandler({
+    sweep: sweepDeps,
+    rotationFunctionArn: suite.rotationFunctionArn,
+    sweepIntervalMs: INTERVAL_MS,
+    metrics: metrics.sink,
+    // Each deadline check is one tick of the invocation's own time: deterministic cut-offs.
+    elapsed: () => ticks++,
+    safetyMarginMs: 0,
+  });
+  const sweep = async (o: { budget?: number } = {}) => {
+    const context = { getRemainingTimeInMillis: () => o.budget ?? 1e12 } as unknown as Context;
+    const summary = await handler({ scheduledAt: aws.clock.now().toISOString() }, context);
+    for (let i = 0; i < 3; i++) await aws.idle();
+    return summary;
+  };
+  const tagEvents = createTagEventsHandler({
+    sweep: sweepDeps,
+    rotationFunctionArn: suite.rotationFunctionArn,
+    sweepIntervalMs: INTERVAL_MS,
+    ownRoles: [],
+  });
+  const tagEventOutcomes: unknown[] = [];
+  const listen = () =>
+    aws.events.listen(async (event) => tagEventOutcomes.push(await tagEvents(event)), {
+      eventName: [...TAG_EVENT_NAMES],
+      detailType: ['AWS API Call via CloudTrail'],
+    });
+  let stopListening = listen();
+  world = {
+    aws,
+    suite,
+    managed,
+    cursor,
+    sweepDeps,
+    sweep,
+    metrics,
+    tagEventOutcomes,
+    loseTagEvents: () => {
+      stopListening();
+      return () => {
+        stopListening = listen();
+      };
+    },
+  };
+  return world;
+}
+
+const sm = (w: World) => w.suite.secretsManager;
+
+/**
+ * Waits until nothing is in flight: a tag event's handler can start a rotation (RotateSecret's
+ * test run) after the bus went idle, so wait until a round starts nothing new.
+ */
+async function settle(w: World) {
+  for (let i = 0; i < 3; i++) await w.aws.idle();
+}
+
+async function createSecret(w: World, name: string, tags: Record<string, string> = {}) {
+  const out = await sm(w).send(
+    new CreateSecretCommand({
+      Name: name,
+      SecretString: `acme_live_${name.replace(/\W/g, '')}InitialTokenValue000000000000`,
+      ...(Object.keys(tags).length > 0
+        ? { Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }
+        : {}),
+    }),
+  );
+  await settle(w);
+  return out.ARN!;
+}
+
+const tag = async (w: World, id: string, tags: Record<string, string>) => {
+  await sm(w).send(
+    new TagResourceCommand({
+      SecretId: id,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
+  await settle(w);
+};
+const untag = async (w: World, id: string, keys: string[]) => {
+  await sm(w).send(new UntagResourceCommand({ SecretId: id, TagKeys: keys }));
+  await settle(w);
+};
+const describeSecret = (w: World, id: string): Promise<DescribeSecretCommandOutput> =>
+  sm(w).send(new DescribeSecretCommand({ SecretId: id }));
+
+async function members(w: World): Promise<ManagedSecret[]> {
+  const all: ManagedSecret[] = [];
+  let after: string | undefined;
+  do {
+    const page = await w.managed.page(after);
+    all.push(...page.members);
+    after = page.last;
+  } while (after !== undefined);
+  return all;
+}
+
+async function events(w: World, arn: string, event?: string): Promise<AuditRecord[]> {
+  const history = await w.suite.audit.history(arn);
+  return event ? history.filter((r) => r.event === event) : history;
+}
+
+/** Alerts published about one secret (by name, the `secret` message attribute) for one event. */
+const alertsFor = (w: World, name: string, event: string) =>
+  w.aws.sns.published.filter(
+    (m) => m.attributes.secret?.StringValue === name && m.attributes.event?.StringValue === event,
+  );
+
+/** The live and previous versions' creation dates, straight from ListSecretVersionIds. */
+async function versionAges(w: World, arn: string) {
+  const { Versions = [] } = await sm(w).send(new ListSecretVersionIdsCommand({ SecretId: arn }));
+  const created = (stage: string) =>
+    Versions.find((v) => v.VersionStages?.includes(stage))?.CreatedDate?.getTime();
+  return { current: created('AWSCURRENT'), previous: created('AWSPREVIOUS') };
+}
+
+describe('lifespan enforcement over four simulated weeks', () => {
+  it('keeps every live token within its lifespan plus one sweep interval, and every previous token within its grace plus one interval', async () => {
+    const seed = Number(process.env.LIFESPAN_SEED ?? Date.now() % 1_000_000);
+    const random = prng(seed);
+    const w = await start();
+    const lifespans = ['4h', '5h', '9h', '1d', '2d', '3d', '7d', '30d'];
+    const secrets: {
+      arn: string;
+      name: string;
+      lifespanMs: number;
+      graceMs: number;
+      grace: string;
+    }[] = [];
+    for (const lifespan of lifespans) {
+      const lifespanMs =
+        Number(lifespan.slice(0, -1)) * (lifespan.endsWith('d') ? DAY_MS : HOUR_MS);
+      const graceMinutes = Math.floor(random() * (lifespanMs / MINUTE_MS / 2 + 1));
+      const grace = `${graceMinutes}m`;
+      const name = `sim/${lifespan}`;
+      const arn = await createSecret(w, name);
+      // Opted in by a tag change, as a person would: the tag event attaches rotation.
+      await tag(w, arn, { [TAG.lifespan]: lifespan, [TAG.grace]: grace });
+      secrets.push({ arn, name, lifespanMs, graceMs: graceMinutes * MINUTE_MS, grace });
+    }
+    const context = `seed ${seed} (LIFESPAN_SEED=${seed} to replay); graces ${secrets.map((s) => `${s.name}=${s.grace}`).join(', ')}`;
+
+    // Prepare: every secret is attached by its tag event alone, before any sweep.
+    for (const s of secrets) {
+      const d = await describeSecret(w, s.arn);
+      expect(d.RotationEnabled, `${s.name} attached by its tag event; ${context}`).toBe(true);
+      expect(d.RotationLambdaARN).toBe(w.suite.rotationFunctionArn);
+    }
+
+    const violations: string[] = [];
+    const summaries: SweepSummary[] = [];
+    let sweeps = 0;
+    const check = async (when: string) => {
+      const now = w.aws.clock.now().getTime();
+      for (const s of secrets) {
+        const { current, previous } = await versionAges(w, s.arn);
+        if (current === undefined) {
+          violations.push(`${when}: ${s.name} has no AWSCURRENT`);
+          continue;
+        }
+        const age = now - current;
+        if (age > s.lifespanMs + INTERVAL_MS)
+          violations.push(`${when}: ${s.name} live token is ${(age / HOUR_MS).toFixed(2)}h old`);
+        // The previous token stopped being live when the current one was created (a rotation
+        // takes no local time here), so that is where its grace starts.
+        if (previous !== undefined && age > s.graceMs + INTERVAL_MS)
+          violations.push(
+            `${when}: ${s.name} previous token outlived grace ${s.grace} by ${((age - s.graceMs) / MINUTE_MS).toFixed(0)}m`,
+          );
+      }
+    };
+    w.aws.clock.every(INTERVAL_MS, async (at) => {
+      sweeps++;
+      await check(`before sweep ${sweeps} at ${at.toISOString()}`);
+      summaries.push(await w.sweep());
+    });
+
+    // Act: four weeks, a day at a time.
+    for (let day = 0; day < 28; day++) await w.aws.clock.advance(DAY_MS);
+
+    // Assess (ages only grow between sweeps, so just before each sweep is the worst moment)
+    await check('at the end');
+    expect(violations.slice(0, 10), context).toEqual([]);
+    expect(sweeps).toBe((28 * DAY_MS) / INTERVAL_MS);
+    expect(
+      summaries.every((s) => s.complete && s.failureCount === 0),
+      context,
+    ).toBe(true);
+    const rotations = w.aws.secretsManager.rotations.filter((r) => r.trigger !== 'test');
+    expect(
+      rotations.filter((r) => r.outcome !== 'succeeded'),
+      context,
+    ).toEqual([]);
+    // The 4h secret rotated about every 4h; the 30d one at least once.
+    const rotationsOf = (name: string) =>
+      rotations.filter((r) => r.secretArn === secrets.find((s) => s.name === name)!.arn).length;
+    expect(rotationsOf('sim/4h')).toBeGreaterThanOrEqual((28 * 24) / 4 - 1);
+    // rate(6 days) + a 23h window: at least three rotations in four weeks. (The 30d secret's
+    // first rotation is due after 29 days, outside the simulation.)
+    expect(rotationsOf('sim/7d')).toBeGreaterThanOrEqual(3);
+    // Every revoked previous token is audited.
+    const revoked = (
+      await Promise.all(secrets.map((s) => events(w, s.arn, 'previous.revoked')))
+    ).flat();
+    expect(revoked.length).toBeGreaterThan(100);
+    // The sweep emitted SweepCompleted = 1 at every run.
+    const completed = w.metrics.published.flat().filter((m) => m.name === 'SweepCompleted');
+    expect(completed).toHaveLength(sweeps);
+    expect(completed.every((m) => m.value === 1)).toBe(true);
+  }, 600_000);
+});
+
+describe('tag changes', () => {
+  it('attaches rotation on the tag event, updates the schedule when the tag changes, and detaches when it is removed', async () => {
+    const w = await start();
+    const arn = await createSecret(w, 'app/key');
+
+    await tag(w, arn, { [TAG.lifespan]: '7d' });
+    const week = scheduleFor(7 * DAY_MS);
+    const attached = await describeSecret(w, arn);
+    expect(attached.RotationEnabled).toBe(true);
+    expect(attached.RotationLambdaARN).toBe(w.suite.rotationFunctionArn);
+    expect(attached.RotationRules?.ScheduleExpression).toBe(week.scheduleExpression);
+    expect(attached.RotationRules?.Duration).toBe(week.duration);
+    expect((await members(w)).map((m) => m.arn)).toEqual([arn]);
+
+    await tag(w, arn, { [TAG.lifespan]: '12h' });
+    const twelve = scheduleFor(12 * HOUR_MS);
+    const updated = await describeSecret(w, arn);
+    expect(updated.RotationRules?.ScheduleExpression).toBe(twelve.scheduleExpression);
+    expect(updated.RotationRules?.Duration).toBe(twelve.duration);
+
+    await untag(w, arn, [TAG.lifespan]);
+    expect((await describeSecret(w, arn)).RotationEnabled).toBe(false);
+    expect(await members(w)).toEqual([]);
+
+    const trail = await events(w, arn);
+    const kinds = trail.map((r) => r.event);
+    expect(kinds).toEqual(
+      expect.arrayContaining(['rotation.attached', 'rotation.updated', 'rotation.detached']),
+    );
+    const detached = trail.find((r) => r.event === 'rotation.detached')!;
+    expect(detached.trigger.source).toBe('tag');
+    expect(detached.trigger.principal).toContain(':user/local');
+    expect(w.aws.events.failures).toEqual([]);
+  });
+
+  it('attaches a secret created with the lifespan tag', async () => {
+    const w = await start();
+    const arn = await createSecret(w, 'born/tagged', { [TAG.lifespan]: '1d' });
+    expect((await describeSecret(w, arn)).RotationLambdaARN).toBe(w.suite.rotationFunctionArn);
+  });
+
+  it('ignores tag changes that touch no policy tag, the revoke tag included', async () => {
+    const w = await start();
+    const arn = await createSecret(w, 'app/other-tags');
+    await tag(w, arn, { team: 'payments', [TAG.revoke]: 'test' });
+    expect(w.tagEventOutcomes).toEqual([
+      { status: 'ignored', why: 'a new secret without tags' },
+      { status: 'ignored', why: 'about the revoke tag, which the revoke handler owns' },
+    ]);
+    expect((await describeSecret(w, arn)).RotationEnabled).toBeUndefined();
+  });
+
+  it('detaches at the next sweep when the untag event is lost, and forgets deleted secrets', async () => {
+    const w = await start();
+    const kept = await createSecret(w, 'app/kept', {});
+    const lost = await createSecret(w, 'app/lost-event', {});
+    const gone = await createSecret(w, 'app/deleted', {});
+    for (const arn of [kept, lost, gone]) await tag(w, arn, { [TAG.lifespan]: '2d' });
+    expect(await members(w)).toHaveLength(3);
+
+    const resume = w.loseTagEvents();
+    await untag(w, lost, [TAG.lifespan]);
+    await sm(w).send(new DeleteSecretCommand({ SecretId: gone, ForceDeleteWithoutRecovery: true }));
+    resume();
+    expect((await describeSecret(w, lost)).RotationEnabled).toBe(true);
+
+    const summary = await w.sweep();
+
+    expect((await describeSecret(w, lost)).RotationEnabled).toBe(false);
+    expect((await describeSecret(w, kept)).RotationEnabled).toBe(true);
+    expect((await members(w)).map((m) => m.arn)).toEqual([kept]);
+    expect(summary.managed).toEqual({ pages: 1, members: 3, described: 2, forgotten: 2 });
+    expect(summary.failureCount).toBe(0);
+    const detached = await events(w, lost, 'rotation.detached');
+    expect(detached.map((r) => r.trigger.source)).toEqual(['schedule']);
+  });
+});
+
+describe('invalid tags', () => {
+  it('audits and alerts once per distinct bad value across many sweeps, and changes nothing on the secret', async () => {
+    const w = await start();
+    const arn = await createSecret(w, 'app/bad-policy');
+    const before = await describeSecret(w, arn);
+
+    await tag(w, arn, { [TAG.lifespan]: 'banana' });
+    for (let i = 0; i < 5; i++) await w.sweep();
+    await tag(w, arn, { [TAG.lifespan]: '7d', [TAG.grace]: '5d' });
+    for (let i = 0; i < 5; i++) await w.sweep();
+
+    const after = await describeSecret(w, arn);
+    expect(after.RotationEnabled).toBeUndefined();
+    expect(after.VersionIdsToStages).toEqual(before.VersionIdsToStages);
+    const invalid = await events(w, arn, 'policy.invalid');
+    expect(invalid).toHaveLength(2);
+    expect(String(invalid[0]!.detail?.problems)).toContain('"banana"');
+    expect(String(invalid[1]!.detail?.problems)).toContain('half the lifespan');
+    expect(alertsFor(w, 'app/bad-policy', 'policy.invalid')).toHaveLength(2);
+  });
+});
+
+describe("another function's rotation", () => {
+  it('is left in place while the lifespan is enforced through RotateSecret and alerted', async () => {
+    const w = await start();
+    const other = referenceRotation(sm(w));
+    const otherArn = w.aws.functions.register('database-rotation', other.handler);
+    const arn = await createSecret(w, 'db/password');
+    await sm(w).send(
+      new RotateSecretCommand({
+        SecretId: arn,
+        RotationLambdaARN: otherArn,
+        RotationRules: { ScheduleExpression: 'rate(30 days)' },
+        RotateImmediately: false,
+      }),
+    );
+    await w.aws.idle();
+    await tag(w, arn, { [TAG.lifespan]: '1d' });
+    w.aws.clock.every(INTERVAL_MS, async () => void (await w.sweep()));
+
+    await w.aws.clock.advance(3 * DAY_MS);
+
+    const d = await describeSecret(w, arn);
+    expect(d.RotationLambdaARN).toBe(otherArn);
+    expect(d.RotationRules?.ScheduleExpression).toBe('rate(30 days)');
+    const { current } = await versionAges(w, arn);
+    expect(w.aws.clock.now().getTime() - current!).toBeLessThanOrEqual(DAY_MS + INTERVAL_MS);
+    expect(other.events.filter((e) => e.Step === 'finishSecret').length).toBeGreaterThanOrEqual(2);
+    expect((await events(w, arn, 'lifespan.overdue')).length).toBeGreaterThanOrEqual(2);
+    expect(await events(w, arn, 'rotation.attached')).toEqual([]);
+    expect(alertsFor(w, 'db/password', 'lifespan.overdue').length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('a sweep under pressure', () => {
+  it('finishes correctly when Secrets Manager throttles it', async () => {
+    const w = await start({ throttle: { RotateSecret: 8, ListSecrets: 2 }, fastPacer: false });
+    const restore = w.loseTagEvents();
+    const arns: string[] = [];
+    for (let i = 0; i < 40; i++)
+      arns.push(await createSecret(w, `bulk/t${i}`, { [TAG.lifespan]: '3d' }));
+    restore();
+
+    const summary = await w.sweep();
+
+    expect(summary.complete).toBe(true);
+    expect(summary.failureCount).toBe(0);
+    expect(summary.actions.attach).toBe(40);
+    const throttled = w.aws.secretsManager.calls.records.filter((r) => r.throttled);
+    expect(throttled.length).toBeGreaterThan(0);
+    for (const arn of arns)
+      expect((await describeSecret(w, arn)).RotationLambdaARN).toBe(w.suite.rotationFunctionArn);
+  }, 120_000);
+
+  it('resumes after its deadline cut it off, across the listing and the managed set, and covers everyone', async () => {
+    const w = await start();
+    const restore = w.loseTagEvents();
+    const arns: string[] = [];
+    for (let i = 0; i < 230; i++)
+      arns.push(await createSecret(w, `bulk/d${i}`, { [TAG.lifespan]: '7d' }));
+    restore();
+
+    const runs: SweepSummary[] = [];
+    do runs.push(await w.sweep({ budget: 90 }));
+    while (!runs.at(-1)!.complete && runs.length < 20);
+
+    expect(runs.at(-1)!.complete).toBe(true);
+    expect(runs.length).toBeGreaterThan(3);
+    expect(runs.some((r) => r.resumedFrom?.phase === 'managed')).toBe(true);
+    expect(runs.reduce((n, r) => n + (r.actions.attach ?? 0), 0)).toBe(230);
+    expect(runs.reduce((n, r) => n + (r.actions.detach ?? 0), 0)).toBe(0);
+    expect(await w.cursor.get()).toBeUndefined();
+    expect((await members(w)).map((m) => m.arn).sort()).toEqual([...arns].sort());
+    for (const arn of arns) expect((await describeSecret(w, arn)).RotationEnabled).toBe(true);
+    // SweepCompleted is 0 for each cut-off invocation and 1 for the one that finished the pass.
+    const completed = w.metrics.published.flat().filter((m) => m.name === 'SweepCompleted');
+    expect(completed.map((m) => m.value)).toEqual([...runs.slice(0, -1).map(() => 0), 1]);
+  }, 120_000);
+});
