@@ -309,3 +309,44 @@ export interface FunctionInvoker {
     options: { timeoutMs: number },
   ): Promise<InvokeResult>;
 }
+
+/** What one emergency revoke holds while it runs, and what it leaves behind when done. */
+export interface RevokeLock {
+  revokeId: string;
+  /** What makes two requests the same revoke (an event ID, or the form's mode and reason). */
+  requestKey: string;
+  mode: string;
+  /** Who asked: the trigger's source and principal, for a duplicate's answer. */
+  requester: string;
+  startedAt: string;
+  state: 'running' | 'completed' | 'failed';
+  finishedAt?: string;
+}
+
+export type RevokeClaim =
+  | { status: 'claimed' }
+  /** Another revoke of this secret is running, or this request already completed: do nothing. */
+  | { status: 'held'; by: RevokeLock };
+
+/**
+ * One lock per secret for emergency revokes (a conditional write on a STATE# item in DynamoDB):
+ * two revokes at once, or the same request twice, do the work once.
+ */
+export interface RevokeLockStore {
+  /**
+   * Claims `secretArn` for `lock`, unless a revoke of it is running (and started after
+   * `staleBefore`), or a request with one of `sameRequestKeys` already completed on it.
+   */
+  claim(
+    secretArn: string,
+    lock: Omit<RevokeLock, 'state' | 'finishedAt'>,
+    options: { sameRequestKeys: string[]; staleBefore: Date },
+  ): Promise<RevokeClaim>;
+  /** Releases the lock. A completed request's key is remembered; a failed one may run again. */
+  finish(
+    secretArn: string,
+    lock: Pick<RevokeLock, 'revokeId' | 'requestKey'>,
+    state: 'completed' | 'failed',
+    at: Date,
+  ): Promise<void>;
+}

@@ -1,0 +1,115 @@
+// RevokeLockStore in the audit table: one suite-state item per secret (pk STATE#revoke, sk the
+// secret's ARN, see audit-table.ts) claimed with a conditional write, so two revokes of one secret
+// never run at once and a completed request is not run again. Completed request keys stay in a
+// string set on the item (a few per emergency: the item stays small for thousands of revokes).
+
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describeError } from '#domain/errors';
+import type { RevokeClaim, RevokeLock, RevokeLockStore } from '#domain/ports';
+import { AUDIT_TABLE, statePk } from './audit-table.ts';
+
+const key = (secretArn: string) => ({
+  [AUDIT_TABLE.partitionKey]: statePk('revoke'),
+  [AUDIT_TABLE.sortKey]: secretArn,
+});
+
+const isConditionFailed = (error: unknown) =>
+  (error as Error)?.name === 'ConditionalCheckFailedException';
+
+export class DynamoRevokeLockStore implements RevokeLockStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(
+    secretArn: string,
+    lock: Omit<RevokeLock, 'state' | 'finishedAt'>,
+    options: { sameRequestKeys: string[]; staleBefore: Date },
+  ): Promise<RevokeClaim> {
+    const keyNames = options.sameRequestKeys.map((_, i) => `:key${i}`);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(secretArn),
+          UpdateExpression:
+            'SET #state = :running, revokeId = :revokeId, requestKey = :requestKey, #mode = :mode, requester = :requester, startedAt = :startedAt REMOVE finishedAt',
+          ConditionExpression: `(attribute_not_exists(#state) OR #state <> :running OR startedAt < :staleBefore) AND ${keyNames
+            .map((name) => `NOT contains(doneKeys, ${name})`)
+            .join(' AND ')}`,
+          ExpressionAttributeNames: { '#state': 'state', '#mode': 'mode' },
+          ExpressionAttributeValues: {
+            ':running': 'running',
+            ':revokeId': lock.revokeId,
+            ':requestKey': lock.requestKey,
+            ':mode': lock.mode,
+            ':requester': lock.requester,
+            ':startedAt': lock.startedAt,
+            ':staleBefore': options.staleBefore.toISOString(),
+            ...Object.fromEntries(keyNames.map((name, i) => [name, options.sameRequestKeys[i]])),
+          },
+        }),
+      );
+      return { status: 'claimed' };
+    } catch (error) {
+      if (!isConditionFailed(error)) {
+        throw new Error(
+          `revoke: could not claim the revoke lock of ${secretArn} in table ${this.tableName}: ${describeError(error)}`,
+          { cause: error },
+        );
+      }
+    }
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key(secretArn), ConsistentRead: true }),
+    );
+    const item = out.Item ?? {};
+    const text = (name: string) => (typeof item[name] === 'string' ? (item[name] as string) : '');
+    const state = text('state');
+    return {
+      status: 'held',
+      by: {
+        revokeId: text('revokeId') || '(unknown)',
+        requestKey: text('requestKey'),
+        mode: text('mode'),
+        requester: text('requester'),
+        startedAt: text('startedAt'),
+        state: state === 'running' || state === 'failed' ? state : 'completed',
+        ...(text('finishedAt') ? { finishedAt: text('finishedAt') } : {}),
+      },
+    };
+  }
+
+  async finish(
+    secretArn: string,
+    lock: Pick<RevokeLock, 'revokeId' | 'requestKey'>,
+    state: 'completed' | 'failed',
+    at: Date,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(secretArn),
+          // A completed request's key is remembered; a failed one may be run again.
+          UpdateExpression:
+            state === 'completed'
+              ? 'SET #state = :state, finishedAt = :at ADD doneKeys :keys'
+              : 'SET #state = :state, finishedAt = :at',
+          ConditionExpression: 'revokeId = :revokeId',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':state': state,
+            ':at': at.toISOString(),
+            ':revokeId': lock.revokeId,
+            ...(state === 'completed' ? { ':keys': new Set([lock.requestKey]) } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      // Someone took over a lock they thought stale: theirs now, leave it.
+      if (isConditionFailed(error)) return;
+      throw error;
+    }
+  }
+}

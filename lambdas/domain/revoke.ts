@@ -1,0 +1,723 @@
+// The emergency revoke (SPEC "Emergency revoke"): one code path behind the tag, the runbook, a
+// direct invoke and AWS Health events. It revokes every live token of a secret at its issuer with
+// no grace, then reissues a fresh token at once or quarantines the secret, audited and alerted.
+//
+// Order: audit revoke.requested; revoke each labelled version (AWSCURRENT, AWSPREVIOUS,
+// AWSPENDING) at its issuer; put the new version (a fresh token, or the quarantine notice) and
+// make it AWSCURRENT; remove AWSPREVIOUS and AWSPENDING from every other version, so that no staged
+// version holds a revoked token (for `random`, that is what revoked means); check the labels once
+// more and repeat for anything a concurrent rotation staged meanwhile; remove the revoke tag and set
+// token-rotation:last-revoked; audit revoke.completed; alert. A failure anywhere is audited and
+// alerted as revoke.failed with what was and was not revoked, and the request may be run again.
+//
+// Same request twice, or two at once: a lock per secret (RevokeLockStore, a conditional write on a
+// STATE# item) lets one revoke run. A request is the same as one that completed when its key is:
+// an event's ID (tag event, Health event), or, for forms (runbook, direct invoke), the mode and
+// reason within REPEAT_WINDOW_MS (10 to 20 minutes: the time bucket and the one before it). A
+// deliberate second revoke soon after the first gives another reason.
+//
+// Quarantine. A secret always has an AWSCURRENT version, so "no valid token" is a value: the
+// quarantine notice, a multi-line JSON object `{"token-rotation": "quarantined", "message",
+// "revokedAt", "revokeId", "restoreFrom", "restore"}` with no token field in it. Consumers fail
+// closed: a JSON consumer finds no `token` (or `accessKeyId`) field, and a consumer that uses the
+// bare value as a token cannot send it (line breaks are not allowed in HTTP header values) nor match
+// it against anything a client can send. A person reading the secret sees why and what to do. To
+// restore service, a person runs a revoke in mode `reissue` on the quarantined secret: the notice
+// holds no token to revoke, and the fresh token is minted from the version named by `restoreFrom`
+// (the last real AWSCURRENT, unlabelled but kept by Secrets Manager, its token already revoked) so
+// the prefix and carried fields survive. A scheduled rotation does not restore service: it fails
+// on the notice (rotation.failed) rather than quietly bring tokens back.
+
+import { createHash, randomUUID } from 'node:crypto';
+import { describeError, scrub, ValidationError } from './errors.ts';
+import { displayValue } from './policy.ts';
+import type {
+  Alert,
+  Alerter,
+  AuditEntry,
+  AuditLog,
+  Clock,
+  Issuer,
+  RevokeLockStore,
+  SecretCatalog,
+  SecretDescription,
+  SecretStore,
+} from './ports.ts';
+import { ALERT_SEVERITY, STAGE, TAG, type Trigger } from './vocabulary.ts';
+
+export const REVOKE_MODES = ['reissue', 'quarantine'] as const;
+export type RevokeMode = (typeof REVOKE_MODES)[number];
+export const DEFAULT_REVOKE_MODE: RevokeMode = 'reissue';
+
+/** As long as a tag value may be, so every trigger accepts the same reasons. */
+export const MAX_REASON_LENGTH = 256;
+/** A form request repeated within 10 to 20 minutes (two buckets) is the same request. */
+export const REPEAT_WINDOW_MS = 10 * 60_000;
+/** A running revoke older than this crashed (the function's timeout is far shorter). */
+export const REVOKE_STALE_MS = 15 * 60_000;
+/** Label checks before giving up on a secret whose labels keep changing under us. */
+const MAX_ROUNDS = 3;
+
+const QUARANTINE_MARK = 'quarantined';
+const LIVE_STAGES = [STAGE.current, STAGE.previous, STAGE.pending] as const;
+
+export interface RevokeRequest {
+  /** The secret's ARN or name. */
+  secretId: string;
+  /** Untrusted text from a person or an event. Validated and cleaned here. */
+  reason: unknown;
+  /** `reissue` (default) or `quarantine`; anything else is refused. */
+  mode?: unknown;
+  trigger: Trigger;
+  /** What makes a repeat the same request (an event ID); absent for forms: mode and reason. */
+  requestKey?: string;
+  /** The tag trigger: the revoke tag must still be on the secret (gone: already handled). */
+  requireTag?: boolean;
+  /** Non-secret facts about the trigger for the audit record (event ID, execution ID). */
+  detail?: Record<string, string>;
+}
+
+export interface RevokeDeps {
+  store: SecretStore;
+  /** Tagging (remove the revoke tag, set last-revoked). */
+  catalog: Pick<SecretCatalog, 'tag' | 'untag'>;
+  audit: AuditLog;
+  alerter: Alerter;
+  issuerFor: (kindTag: string | undefined, secret: { arn: string; name: string }) => Issuer;
+  locks: RevokeLockStore;
+  clock: Clock;
+  /** For the runbook's name in the quarantine notice and alerts. */
+  stackName?: string;
+  newVersionId?: () => string;
+  log?: { warn(message: string, extra?: Record<string, unknown>): void };
+}
+
+/** One version the revoke dealt with, by non-secret names only. */
+export interface RevokedVersion {
+  versionId: string;
+  /** The labels it had when found. */
+  stages: string[];
+  /** The token's non-secret name (access key ID, `fp:` fingerprint), or what the version held instead. */
+  token: string;
+}
+
+export type RevokeOutcome =
+  | {
+      status: 'completed';
+      revokeId: string;
+      secretArn: string;
+      secretName: string;
+      mode: RevokeMode;
+      revoked: RevokedVersion[];
+      /** The new AWSCURRENT: the fresh token, or the quarantine notice. */
+      newVersionId: string;
+      alert: 'sent' | 'duplicate' | 'failed';
+    }
+  | {
+      status: 'duplicate';
+      secretArn: string;
+      secretName: string;
+      /** The revoke that did (or is doing) the work. */
+      revokeId: string;
+      state: 'running' | 'completed' | 'failed';
+      message: string;
+    }
+  | { status: 'ignored'; secretArn: string; secretName: string; message: string };
+
+/** A request refused before anything changed: the secret, what was expected, what was found. */
+export class RevokeRequestError extends ValidationError {}
+
+/** A revoke that failed part-way; already audited and alerted. */
+export class RevokeFailedError extends Error {
+  override readonly name = 'RevokeFailedError';
+  constructor(
+    message: string,
+    readonly revoked: RevokedVersion[],
+    readonly notRevoked: RevokedVersion[],
+  ) {
+    super(message);
+  }
+}
+
+/** The reason as it is stored and shown: one line, no control characters, no secret material. */
+export function cleanReason(reason: string): string {
+  return displayValue(scrub(reason.replace(/\s+/g, ' ').trim(), []), MAX_REASON_LENGTH + 1).trim();
+}
+
+/** What is wrong with a request's reason and mode (empty when nothing is). Never quotes the reason. */
+export function requestProblems(request: Pick<RevokeRequest, 'reason' | 'mode'>): string[] {
+  const problems: string[] = [];
+  const { reason, mode } = request;
+  if (typeof reason !== 'string' || reason.trim() === '') {
+    problems.push(
+      `expected a reason (why the token must be revoked), found ${typeof reason === 'string' ? 'an empty one' : describeType(reason)}`,
+    );
+  } else if ([...reason.trim()].length > MAX_REASON_LENGTH) {
+    problems.push(
+      `expected a reason of at most ${MAX_REASON_LENGTH} characters, found ${[...reason.trim()].length}`,
+    );
+  }
+  if (mode !== undefined && !(REVOKE_MODES as readonly unknown[]).includes(mode)) {
+    const shown =
+      typeof mode === 'string' ? `"${displayValue(scrub(mode), 40)}"` : describeType(mode);
+    problems.push(`expected mode ${REVOKE_MODES.join(' or ')}, found ${shown}`);
+  }
+  return problems;
+}
+
+function describeType(value: unknown): string {
+  if (value === undefined) return 'none';
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+const isNotFound = (error: unknown) =>
+  error instanceof Error &&
+  (error.name === 'ResourceNotFoundException' ||
+    (error as { Code?: string }).Code === 'ResourceNotFoundException');
+
+const versionWith = (secret: SecretDescription, stage: string) =>
+  Object.entries(secret.versions).find(([, stages]) => stages.includes(stage))?.[0];
+
+/** Labelled versions that hold (or may hold) a live token, newest label first. */
+function liveVersions(secret: SecretDescription, except: string | undefined) {
+  return Object.entries(secret.versions)
+    .filter(
+      ([id, stages]) =>
+        id !== except && stages.some((s) => (LIVE_STAGES as readonly string[]).includes(s)),
+    )
+    .map(([versionId, stages]) => ({ versionId, stages: [...stages] }));
+}
+
+/** The form's key: mode and reason, in a time bucket; the bucket before it counts as the same. */
+function formKeys(mode: RevokeMode, reason: string, now: Date): [string, string] {
+  const hash = createHash('sha256').update(`${mode}\n${reason}`, 'utf8').digest('hex').slice(0, 32);
+  const bucket = Math.floor(now.getTime() / REPEAT_WINDOW_MS);
+  return [`form:${bucket}:${hash}`, `form:${bucket - 1}:${hash}`];
+}
+
+/** The quarantine notice a quarantined secret holds (see the module header), or undefined. */
+export function readQuarantineNotice(
+  value: string,
+): { restoreFrom: string; revokeId?: string } | undefined {
+  if (!value.trimStart().startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(value) as Record<string, unknown>;
+    if (parsed?.['token-rotation'] !== QUARANTINE_MARK || typeof parsed.restoreFrom !== 'string') {
+      return undefined;
+    }
+    return {
+      restoreFrom: parsed.restoreFrom,
+      ...(typeof parsed.revokeId === 'string' ? { revokeId: parsed.revokeId } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export function quarantineNotice(options: {
+  revokeId: string;
+  at: Date;
+  restoreFrom: string;
+  stackName: string;
+}): string {
+  const runbook = `${options.stackName}-EmergencyRevoke`;
+  return JSON.stringify(
+    {
+      'token-rotation': QUARANTINE_MARK,
+      message:
+        'Every token of this secret was revoked in an emergency and none is valid: it is quarantined until a person acts. See the tag token-rotation:last-revoked and the audit trail for who asked and why.',
+      revokedAt: options.at.toISOString(),
+      revokeId: options.revokeId,
+      restoreFrom: options.restoreFrom,
+      restore: `Run the Systems Manager runbook ${runbook} on this secret with Mode reissue: a fresh token is minted from version ${options.restoreFrom} (whose own token stays revoked).`,
+    },
+    null,
+    2,
+  );
+}
+
+/** Revokes every live token of one secret. See the module header. */
+export async function revokeSecret(
+  request: RevokeRequest,
+  deps: RevokeDeps,
+): Promise<RevokeOutcome> {
+  const { store, audit, clock } = deps;
+  const stackName = deps.stackName ?? 'TokenRotation';
+  const modeOk =
+    request.mode === undefined || (REVOKE_MODES as readonly unknown[]).includes(request.mode);
+  const mode: RevokeMode = modeOk
+    ? ((request.mode as RevokeMode | undefined) ?? DEFAULT_REVOKE_MODE)
+    : DEFAULT_REVOKE_MODE;
+
+  let secret: SecretDescription;
+  try {
+    secret = await store.describe(request.secretId);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    throw new RevokeRequestError(
+      displayValue(request.secretId, 200),
+      'revoke',
+      'expected an existing secret (its name or ARN), found no such secret in this account and region; nothing was changed',
+      'not-found',
+    );
+  }
+  // The tag trigger's reason is the tag as it is now on the secret (the event may omit its value).
+  const rawReason =
+    request.requireTag && secret.tags[TAG.revoke] !== undefined
+      ? secret.tags[TAG.revoke]
+      : request.reason;
+  const problems = requestProblems({ reason: rawReason, mode: request.mode });
+  const reason = typeof rawReason === 'string' ? cleanReason(rawReason) : '';
+  const ref = { arn: secret.arn, name: secret.name };
+  const detail = {
+    ...request.detail,
+    mode: modeOk ? mode : 'invalid',
+    ...(reason ? { reason } : {}),
+  };
+  const entry = (e: Omit<AuditEntry, 'secretArn' | 'secretName' | 'trigger'>): AuditEntry => ({
+    secretArn: secret.arn,
+    secretName: secret.name,
+    trigger: request.trigger,
+    ...e,
+  });
+
+  // Refusals: audited and alerted (a revoke someone asked for did not happen), nothing changed.
+  const refuse = async (code: string, what: string[]): Promise<never> => {
+    const message = `${what.join('; ')}; nothing was revoked or changed`;
+    await audit.append(
+      entry({
+        event: 'revoke.failed',
+        outcome: 'failed',
+        error: message,
+        detail: { ...detail, reason: reason || '(none)', refused: code },
+      }),
+    );
+    await safeAlert(deps, {
+      event: 'revoke.failed',
+      severity: ALERT_SEVERITY['revoke.failed'] ?? 'critical',
+      secretArn: secret.arn,
+      secretName: secret.name,
+      incident: `refused:${request.requestKey ?? formKeys(mode, reason, clock())[0]}`,
+      summary: `An emergency revoke of ${secret.name} was refused: nothing was revoked.`,
+      reason: message,
+      nextSteps: [
+        'The tokens of this secret are unchanged and still valid.',
+        ...refusalSteps(code, stackName),
+      ],
+      trigger: request.trigger,
+    });
+    throw new RevokeRequestError(secret.name, 'revoke', message, code);
+  };
+
+  if (secret.deleted) {
+    return refuse('deleted', ['expected a secret in use, found it scheduled for deletion']);
+  }
+  if (request.requireTag && secret.tags[TAG.revoke] === undefined) {
+    const message = `the tag ${TAG.revoke} is no longer on the secret: the revoke it asked for has already run`;
+    await audit.append(
+      entry({ event: 'revoke.ignored', outcome: 'skipped', detail: { ...detail, why: message } }),
+    );
+    return { status: 'ignored', secretArn: secret.arn, secretName: secret.name, message };
+  }
+  if (problems.length > 0) return refuse('invalid-request', problems);
+  if (secret.tags[TAG.lifespan] === undefined) {
+    return refuse('not-opted-in', [
+      `expected the secret to be managed by token-rotation (tag ${TAG.lifespan}), found no such tag`,
+    ]);
+  }
+  let issuer: Issuer;
+  try {
+    issuer = deps.issuerFor(secret.tags[TAG.kind], ref);
+  } catch (error) {
+    return refuse('unknown-kind', [describeError(error)]);
+  }
+
+  // The lock: one revoke of this secret at a time, and each request once.
+  const now = clock();
+  const revokeId = randomUUID();
+  const [key, previousKey] = request.requestKey
+    ? [request.requestKey, request.requestKey]
+    : formKeys(mode, reason, now);
+  const requester = `${request.trigger.source}${request.trigger.principal ? ` by ${request.trigger.principal}` : ''}`;
+  const claim = await deps.locks.claim(
+    secret.arn,
+    { revokeId, requestKey: key, mode, requester, startedAt: now.toISOString() },
+    { sameRequestKeys: [key, previousKey], staleBefore: new Date(now.getTime() - REVOKE_STALE_MS) },
+  );
+  if (claim.status === 'held') {
+    const by = claim.by;
+    const message =
+      by.state === 'running'
+        ? `a revoke of this secret (${by.revokeId}, ${by.mode}, ${by.requester}) has been running since ${by.startedAt}; this request joins it and does nothing more`
+        : `this request is a repeat of revoke ${by.revokeId} (${by.mode}, ${by.requester}), completed at ${by.finishedAt ?? by.startedAt}; nothing was done again. To revoke again now, give another reason`;
+    await audit.append(
+      entry({
+        event: 'revoke.requested',
+        outcome: 'skipped',
+        detail: { ...detail, duplicateOf: by.revokeId, why: message },
+      }),
+    );
+    return {
+      status: 'duplicate',
+      secretArn: secret.arn,
+      secretName: secret.name,
+      revokeId: by.revokeId,
+      state: by.state,
+      message,
+    };
+  }
+
+  const work = new RevokeWork(secret, issuer, deps, revokeId, mode, stackName);
+  try {
+    await audit.append(
+      entry({ event: 'revoke.requested', outcome: 'started', detail: { ...detail, revokeId } }),
+    );
+    await work.run();
+    // Two calls, each touching only the suite's own tags: the tag-event path ignores both.
+    work.stage = 'tag';
+    if (secret.tags[TAG.revoke] !== undefined) await deps.catalog.untag(secret.arn, [TAG.revoke]);
+    await deps.catalog.tag(secret.arn, { [TAG.lastRevoked]: clock().toISOString() });
+    work.stage = 'audit';
+    await audit.append(
+      entry({
+        event: 'revoke.completed',
+        outcome: 'succeeded',
+        versions: work.versionsByRole(),
+        tokens: work.tokensByRole(),
+        detail: { ...detail, revokeId, revokedVersions: work.revoked.length },
+      }),
+    );
+  } catch (error) {
+    throw await reportFailure(error, work, request, deps, entry, detail, key);
+  }
+  await deps.locks
+    .finish(secret.arn, { revokeId, requestKey: key }, 'completed', clock())
+    .catch((error: unknown) => {
+      deps.log?.warn('revoke: completed, but its lock was not released', {
+        secretArn: secret.arn,
+        error: describeError(error),
+      });
+    });
+
+  const alert = await safeAlert(deps, {
+    event: 'revoke.completed',
+    severity: ALERT_SEVERITY['revoke.completed'] ?? 'critical',
+    secretArn: secret.arn,
+    secretName: secret.name,
+    incident: revokeId,
+    versionId: work.newVersionId,
+    summary:
+      mode === 'reissue'
+        ? `Emergency revoke of ${secret.name}: every live token was revoked and a fresh token is now AWSCURRENT (version ${work.newVersionId}).`
+        : `Emergency revoke of ${secret.name}: every live token was revoked and the secret is quarantined: it holds no valid token until a person acts.`,
+    reason: `Reason given: ${reason}`,
+    nextSteps: [
+      `Revoked: ${describeVersions(work.revoked)}.`,
+      ...(mode === 'reissue'
+        ? [
+            'Consumers must read the secret again now: a cached copy holds a revoked token (caching clients refresh hourly by default; restart or refresh them).',
+          ]
+        : [
+            'Consumers now fail closed: the secret holds a quarantine notice, not a token.',
+            `Once the leak is dealt with, restore service: run the ${stackName}-EmergencyRevoke runbook on this secret with Mode reissue.`,
+          ]),
+      'Find how the token leaked: CloudTrail GetSecretValue calls on this secret, and where the token was used from.',
+    ],
+    trigger: request.trigger,
+  });
+  return {
+    status: 'completed',
+    revokeId,
+    secretArn: secret.arn,
+    secretName: secret.name,
+    mode,
+    revoked: work.revoked,
+    newVersionId: work.newVersionId ?? '',
+    alert,
+  };
+}
+
+function refusalSteps(code: string, stackName: string): string[] {
+  switch (code) {
+    case 'not-opted-in':
+      return [
+        `token-rotation does not manage this secret: add the tag ${TAG.lifespan} to opt it in, or revoke the token at its issuer by hand.`,
+      ];
+    case 'invalid-request':
+      return [
+        `Run the revoke again with a reason of 1 to ${MAX_REASON_LENGTH} characters and Mode ${REVOKE_MODES.join(' or ')} (runbook ${stackName}-EmergencyRevoke).`,
+      ];
+    case 'unknown-kind':
+      return [
+        `Fix the tag ${TAG.kind} (random, iam-access-key or lambda:<function>), then revoke again.`,
+      ];
+    default:
+      return ['Check the secret in the Secrets Manager console.'];
+  }
+}
+
+function describeVersions(versions: RevokedVersion[]): string {
+  if (versions.length === 0) return 'no version';
+  return versions
+    .map(
+      (v) =>
+        `version ${v.versionId}${v.stages.length ? ` (${v.stages.join(', ')})` : ''}: ${v.token}`,
+    )
+    .join('; ');
+}
+
+async function safeAlert(deps: RevokeDeps, alert: Alert): Promise<'sent' | 'duplicate' | 'failed'> {
+  try {
+    return await deps.alerter.send(alert);
+  } catch (error) {
+    deps.log?.warn('revoke: could not send the alert', {
+      secretArn: alert.secretArn,
+      event: alert.event,
+      error: describeError(error),
+    });
+    return 'failed';
+  }
+}
+
+async function reportFailure(
+  error: unknown,
+  work: RevokeWork,
+  request: RevokeRequest,
+  deps: RevokeDeps,
+  entry: (e: Omit<AuditEntry, 'secretArn' | 'secretName' | 'trigger'>) => AuditEntry,
+  detail: Record<string, string>,
+  key: string,
+): Promise<RevokeFailedError> {
+  const text = describeError(error, work.seen);
+  const notRevoked = work.notRevoked();
+  const message = `${work.secret.name}: revoke: failed at ${work.stage}: ${text}. Revoked: ${describeVersions(work.revoked)}. Not revoked: ${describeVersions(notRevoked)}`;
+  try {
+    await deps.audit.append(
+      entry({
+        event: 'revoke.failed',
+        outcome: 'failed',
+        error: scrub(message, work.seen),
+        versions: work.versionsByRole(),
+        tokens: work.tokensByRole(),
+        detail: { ...detail, revokeId: work.revokeId, failedAt: work.stage },
+      }),
+    );
+  } catch (auditError) {
+    deps.log?.warn('revoke: could not audit the failure', {
+      secretArn: work.secret.arn,
+      error: describeError(auditError, work.seen),
+    });
+  }
+  await safeAlert(deps, {
+    event: 'revoke.failed',
+    severity: ALERT_SEVERITY['revoke.failed'] ?? 'critical',
+    secretArn: work.secret.arn,
+    secretName: work.secret.name,
+    // Retries of one request are one incident.
+    incident: `failed:${key}`,
+    summary: `Emergency revoke of ${work.secret.name} failed at ${work.stage}.`,
+    reason: text,
+    nextSteps: [
+      `Revoked: ${describeVersions(work.revoked)}.`,
+      `NOT revoked: ${describeVersions(notRevoked)}.`,
+      `Run the ${work.stackName}-EmergencyRevoke runbook on this secret again: it revokes whatever is left.`,
+      'If it fails again, revoke the token at its issuer by hand and check the revoke function logs.',
+    ],
+    trigger: request.trigger,
+  });
+  await deps.locks
+    .finish(work.secret.arn, { revokeId: work.revokeId, requestKey: key }, 'failed', deps.clock())
+    .catch(() => undefined);
+  return new RevokeFailedError(scrub(message, work.seen), work.revoked, notRevoked);
+}
+
+/** The revoke proper: revoke, put the new version, move the labels, check, repeat. */
+class RevokeWork {
+  readonly revoked: RevokedVersion[] = [];
+  /** Every value read or minted: redacted from any error text. */
+  readonly seen = new Set<string>();
+  /** Live versions found and not (yet) revoked. */
+  private readonly pendingRevoke = new Map<string, RevokedVersion>();
+  private readonly done = new Set<string>();
+  /** Versions seen as AWSPENDING: a rotation racing us may give one a value later. */
+  private readonly pendingSeen = new Set<string>();
+  newVersionId: string | undefined;
+  stage = 'revoke';
+
+  constructor(
+    readonly secret: SecretDescription,
+    private readonly issuer: Issuer,
+    private readonly deps: RevokeDeps,
+    readonly revokeId: string,
+    private readonly mode: RevokeMode,
+    readonly stackName: string,
+  ) {}
+
+  async run(): Promise<void> {
+    let secret = this.secret;
+    for (let round = 1; ; round++) {
+      const live = liveVersions(secret, this.newVersionId);
+      for (const v of live) {
+        if (!this.done.has(v.versionId))
+          this.pendingRevoke.set(v.versionId, { ...v, token: 'not yet read' });
+        if (v.stages.includes(STAGE.pending)) this.pendingSeen.add(v.versionId);
+      }
+      this.stage = 'revoke';
+      let template: string | undefined;
+      for (const v of live) {
+        const value = await this.revokeVersion(v);
+        if (v.stages.includes(STAGE.current)) template = value;
+      }
+      if (!this.newVersionId) await this.putNewVersion(secret, template);
+      this.stage = 'labels';
+      await this.moveLabels(secret);
+      secret = await this.deps.store.describe(this.secret.arn);
+      if (
+        liveVersions(secret, this.newVersionId).length === 0 &&
+        versionWith(secret, STAGE.current) === this.newVersionId
+      )
+        break;
+      if (round >= MAX_ROUNDS) {
+        throw new Error(
+          `expected only version ${this.newVersionId} to be labelled after ${MAX_ROUNDS} rounds, found ${JSON.stringify(secret.versions)} (something keeps changing the secret's labels)`,
+        );
+      }
+    }
+    // A rotation that was putting its AWSPENDING value while we removed the label: revoke that too.
+    this.stage = 'revoke';
+    for (const versionId of this.pendingSeen) {
+      if (!this.done.has(versionId))
+        await this.revokeVersion({ versionId, stages: [STAGE.pending] });
+    }
+  }
+
+  /** Revokes one version's token at the issuer (once). Returns its value, or the mint template for a notice. */
+  private async revokeVersion(v: {
+    versionId: string;
+    stages: string[];
+  }): Promise<string | undefined> {
+    const { store } = this.deps;
+    const value = await store.getValue(this.secret.arn, { versionId: v.versionId });
+    if (this.done.has(v.versionId)) return this.templateOf(value);
+    let token: string;
+    if (value === undefined) {
+      token = 'no value (a rotation had not put its token yet)';
+    } else if (readQuarantineNotice(value)) {
+      token = 'quarantine notice (no token)';
+    } else {
+      this.seen.add(value);
+      token = this.issuer.name(value);
+      await this.issuer.revoke({
+        secretArn: this.secret.arn,
+        secretName: this.secret.name,
+        versionId: v.versionId,
+        value,
+      });
+    }
+    this.done.add(v.versionId);
+    this.pendingRevoke.delete(v.versionId);
+    this.revoked.push({ versionId: v.versionId, stages: v.stages, token });
+    return this.templateOf(value);
+  }
+
+  /** What a fresh token is minted from: the value itself, or for a notice the version it names. */
+  private async templateOf(value: string | undefined): Promise<string | undefined> {
+    if (value === undefined) return undefined;
+    const notice = readQuarantineNotice(value);
+    if (!notice) return value;
+    if (this.mode === 'quarantine') return value;
+    const restored = await this.deps.store.getValue(this.secret.arn, {
+      versionId: notice.restoreFrom,
+    });
+    if (restored === undefined) {
+      throw new Error(
+        `expected version ${notice.restoreFrom} (named by the quarantine notice) to hold the value to reissue from, found it gone; put a new value in the console instead`,
+      );
+    }
+    this.seen.add(restored);
+    return restored;
+  }
+
+  private async putNewVersion(
+    secret: SecretDescription,
+    template: string | undefined,
+  ): Promise<void> {
+    const { store, clock } = this.deps;
+    const versionId = (this.deps.newVersionId ?? randomUUID)();
+    const current = versionWith(secret, STAGE.current);
+    let value: string;
+    if (this.mode === 'quarantine') {
+      this.stage = 'quarantine';
+      const notice = template === undefined ? undefined : readQuarantineNotice(template);
+      const restoreFrom = notice?.restoreFrom ?? current;
+      if (!restoreFrom) throw new Error('expected an AWSCURRENT version to quarantine, found none');
+      value = quarantineNotice({
+        revokeId: this.revokeId,
+        at: clock(),
+        restoreFrom,
+        stackName: this.stackName,
+      });
+    } else {
+      this.stage = 'reissue';
+      if (template === undefined) {
+        throw new Error(
+          'expected AWSCURRENT to hold a value to mint the fresh token from, found none',
+        );
+      }
+      const ctx = { secretArn: this.secret.arn, secretName: this.secret.name, versionId };
+      value = await this.issuer.mint({ ...ctx, current: template });
+      this.seen.add(value);
+      if (this.issuer.activate)
+        await this.issuer.activate({ ...ctx, pending: value, current: template });
+      await this.issuer.verify({ ...ctx, pending: value });
+    }
+    this.seen.add(value);
+    await store.putPending(this.secret.arn, versionId, value);
+    this.newVersionId = versionId;
+  }
+
+  /** AWSCURRENT to the new version; AWSPREVIOUS and AWSPENDING off every other version. */
+  private async moveLabels(secret: SecretDescription): Promise<void> {
+    const { store } = this.deps;
+    const target = this.newVersionId!;
+    const current = versionWith(secret, STAGE.current);
+    if (current !== target) await store.moveStage(this.secret.arn, STAGE.current, target, current);
+    const after = await store.describe(this.secret.arn);
+    for (const stage of [STAGE.previous, STAGE.pending]) {
+      const holder = versionWith(after, stage);
+      if (holder !== undefined && !(stage === STAGE.pending && holder === target)) {
+        await store.moveStage(this.secret.arn, stage, undefined, holder);
+      }
+    }
+    // The new version keeps no AWSPENDING (it was only the way in).
+    if (after.versions[target]?.includes(STAGE.pending)) {
+      await store.moveStage(this.secret.arn, STAGE.pending, undefined, target);
+    }
+  }
+
+  notRevoked(): RevokedVersion[] {
+    return [...this.pendingRevoke.values()];
+  }
+
+  versionsByRole(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const v of this.revoked) out[roleOf(v.stages)] = v.versionId;
+    if (this.newVersionId)
+      out[this.mode === 'reissue' ? 'reissued' : 'quarantine'] = this.newVersionId;
+    return out;
+  }
+
+  tokensByRole(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const v of this.revoked) out[roleOf(v.stages)] = v.token;
+    return out;
+  }
+}
+
+function roleOf(stages: string[]): string {
+  if (stages.includes(STAGE.current)) return 'current';
+  if (stages.includes(STAGE.previous)) return 'previous';
+  if (stages.includes(STAGE.pending)) return 'pending';
+  return 'other';
+}

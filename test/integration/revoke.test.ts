@@ -1,0 +1,592 @@
+// The emergency revoke end to end on the embedded local AWS, through each trigger as a user pulls
+// it: the revoke tag (CloudTrail TagResource on the event bus), the runbook's invoke, a direct
+// invoke from the console, and an AWS Health exposed-credential event. Real adapters throughout;
+// only the iam-access-key issuer is a recording stand-in (the local AWS has no IAM here).
+import { randomUUID } from 'node:crypto';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
+import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
+import { randomIssuer } from '#domain/issuers/random';
+import type { AuditRecord, Issuer } from '#domain/ports';
+import { type RevokeOutcome, readQuarantineNotice } from '#domain/revoke';
+import type { RevokeEventDeps } from '#domain/revoke-events';
+import { checkToken, mintToken, tokenPrefix } from '#domain/tokens';
+import { STAGE, TAG } from '#domain/vocabulary';
+import { createRevokeHandler } from '#handlers/revoke';
+import { createRevokeEventsHandler, type RevokeEventsResult } from '#handlers/revoke-events';
+import { type LocalAws, type LocalEvent, startLocalAws } from '#local-aws/index';
+import { type InstalledSuite, installSuite } from '#local-aws/suite';
+
+let aws: LocalAws;
+let suite: InstalledSuite;
+let deps: RevokeEventDeps;
+let revokeFn: string;
+/** What the event handler answered, and what it threw, per delivery. */
+const eventResults: RevokeEventsResult[] = [];
+/** Every line the handlers logged. */
+const logLines: string[] = [];
+/** Every error the triggers threw, as the console would show it. */
+const errors: string[] = [];
+
+/** The recording stand-in for the iam-access-key issuer: names tokens by access key ID. */
+const iamRevoked: string[] = [];
+let keyCounter = 0;
+const newKeyId = () =>
+  `AKIA${String(++keyCounter).padStart(4, '0')}${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
+const iamIssuer: Issuer = {
+  kind: 'iam-access-key',
+  async mint(ctx) {
+    const { userName } = JSON.parse(ctx.current);
+    return JSON.stringify({ userName, accessKeyId: newKeyId(), secretAccessKey: mintToken('x') });
+  },
+  async verify() {},
+  async revoke(ctx) {
+    iamRevoked.push(JSON.parse(ctx.value).accessKeyId);
+  },
+  name: (value) => JSON.parse(value).accessKeyId,
+};
+
+/** A valid token planted in a secret: it must never appear in a log, audit record, alert or error. */
+const canary = mintToken('canary_live_x');
+
+beforeAll(async () => {
+  aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
+  suite = await installSuite(aws, { stackName: 'RevokeTest' });
+  deps = {
+    store: suite.store,
+    catalog: new SecretsManagerCatalog(suite.secretsManager),
+    audit: suite.audit,
+    alerter: suite.alerter,
+    issuerFor: (kind) => (kind === 'iam-access-key' ? iamIssuer : randomIssuer),
+    locks: new DynamoRevokeLockStore(suite.dynamo, suite.tableName),
+    clock: aws.clock.now,
+    stackName: suite.stackName,
+  };
+  revokeFn = aws.functions.register('RevokeTest-revoke', createRevokeHandler(deps));
+  const onEvent = createRevokeEventsHandler(deps);
+  // Every TagResource/UntagResource (the suite's own included) and every Health event reach the
+  // handler, a wider net than the deployed rule's pattern: the handler must pick out its own.
+  aws.events.listen(async (event) => {
+    const source = (event as { source: string }).source;
+    const name = event.detail?.eventName;
+    if (source === 'aws.health' || name === 'TagResource' || name === 'UntagResource') {
+      eventResults.push(await onEvent(event));
+    }
+  });
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    logLines.push(String(chunk));
+    return true;
+  });
+});
+
+afterEach(async () => {
+  await aws.idle();
+});
+
+afterAll(async () => {
+  vi.restoreAllMocks();
+  const everything = [
+    ...logLines,
+    ...errors,
+    ...aws.sns.published.map((m) => `${m.subject}\n${m.message}\n${JSON.stringify(m.attributes)}`),
+    JSON.stringify(await suite.audit.between(new Date('2026-03-01'), new Date('2026-03-05'))),
+  ].join('\n');
+  // Assess (for every test): the canary was read, revoked and reasoned about, and never shown.
+  expect(logLines.filter((line) => line.includes('"revoke done"')).length).toBeGreaterThan(5);
+  expect(aws.sns.published.length).toBeGreaterThan(5);
+  expect(everything).not.toContain(canary);
+  expect(everything).not.toContain(canary.slice(14, 40));
+  await aws.stop();
+});
+
+// ---- helpers ----
+
+const apiKey = (token: string) =>
+  JSON.stringify({ owner: 'payments-team', token, scopes: ['charges:read'] }, null, 2);
+
+async function createSecret(
+  name: string,
+  value: string,
+  tags: Record<string, string> = { [TAG.lifespan]: '7d' },
+) {
+  const out = await suite.secretsManager.send(
+    new CreateSecretCommand({
+      Name: `${name}-${randomUUID().slice(0, 6)}`,
+      SecretString: value,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
+  return { arn: out.ARN!, name: out.Name!, versionId: out.VersionId! };
+}
+
+async function describeSecret(arn: string) {
+  const out = await suite.secretsManager.send(new DescribeSecretCommand({ SecretId: arn }));
+  return {
+    stages: out.VersionIdsToStages ?? {},
+    tags: Object.fromEntries((out.Tags ?? []).map((t) => [t.Key!, t.Value!])),
+  };
+}
+
+async function value(arn: string, select: { versionId?: string; stage?: string } = {}) {
+  const out = await suite.secretsManager.send(
+    new GetSecretValueCommand({
+      SecretId: arn,
+      VersionId: select.versionId,
+      VersionStage: select.stage,
+    }),
+  );
+  return out.SecretString!;
+}
+
+/** The values of every version that still carries a staging label. */
+async function stagedValues(arn: string): Promise<string[]> {
+  const { stages } = await describeSecret(arn);
+  return Promise.all(Object.keys(stages).map((versionId) => value(arn, { versionId })));
+}
+
+const holders = (stages: Record<string, string[]>, stage: string) =>
+  Object.keys(stages).filter((id) => stages[id]!.includes(stage));
+
+async function trail(arn: string): Promise<AuditRecord[]> {
+  return suite.audit.history(arn);
+}
+const events = (records: AuditRecord[]) => records.map((r) => `${r.event}:${r.outcome}`);
+
+async function invokeRevoke(event: unknown): Promise<RevokeOutcome> {
+  try {
+    return (await aws.functions.invoke(revokeFn, event)) as RevokeOutcome;
+  } catch (error) {
+    errors.push(String((error as Error).message));
+    throw error;
+  }
+}
+
+async function tag(arn: string, tags: Record<string, string>) {
+  await suite.secretsManager.send(
+    new TagResourceCommand({
+      SecretId: arn,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
+  await aws.idle();
+}
+
+const alertsFor = (name: string) =>
+  aws.sns.published.filter((m) => m.attributes.secret?.StringValue === name);
+
+// ---- the tag ----
+
+describe('revoke by the tag token-rotation:revoke', () => {
+  it('revokes the live token, makes a fresh one current with the same prefix and fields, and tells who and why', async () => {
+    // Prepare
+    const secret = await createSecret('tagged', apiKey(canary));
+
+    // Act
+    await tag(secret.arn, { [TAG.revoke]: 'token pasted in the #payments channel' });
+
+    // Assess
+    const fresh = JSON.parse(await value(secret.arn));
+    expect(fresh.token).not.toBe(canary);
+    expect(checkToken(fresh.token, tokenPrefix(canary))).toBeUndefined();
+    expect(fresh.owner).toBe('payments-team');
+    expect(fresh.scopes).toEqual(['charges:read']);
+    for (const staged of await stagedValues(secret.arn)) expect(staged).not.toContain(canary);
+    const { stages, tags } = await describeSecret(secret.arn);
+    expect(Object.keys(stages)).toHaveLength(1);
+    expect(tags[TAG.revoke]).toBeUndefined();
+    expect(tags[TAG.lastRevoked]).toBe(aws.clock.now().toISOString());
+    const records = await trail(secret.arn);
+    expect(events(records)).toEqual(['revoke.requested:started', 'revoke.completed:succeeded']);
+    expect(records[0]!.trigger).toEqual({
+      source: 'tag',
+      principal: 'arn:aws:iam::123456789012:user/local',
+    });
+    expect(records[1]!.detail?.reason).toBe('token pasted in the #payments channel');
+    expect(records[1]!.tokens?.current).toMatch(/^fp:/);
+    const [alert, ...more] = alertsFor(secret.name);
+    expect(more).toEqual([]);
+    expect(alert!.subject).toBe(`[CRITICAL] revoke.completed: ${secret.name}`);
+    expect(alert!.message).toContain('Triggered by: tag by arn:aws:iam::123456789012:user/local');
+    expect(alert!.message).toContain('Reason given: token pasted in the #payments channel');
+    expect(alert!.message).toContain(
+      `version ${secret.versionId} (AWSCURRENT): ${records[1]!.tokens?.current}`,
+    );
+    expect(alert!.message).toContain('Consumers must read the secret again now');
+  });
+
+  it("never sets itself off again: the suite's own tag changes start no second revoke", async () => {
+    // Prepare
+    const secret = await createSecret('own-tags', apiKey(mintToken('own_')));
+    const before = eventResults.length;
+
+    // Act
+    await tag(secret.arn, { [TAG.revoke]: 'rotate it all' });
+
+    // Assess: the tag, then the suite's untag and last-revoked tag, each delivered; one revoke.
+    const delivered = eventResults.slice(before);
+    expect(delivered.map((r) => r.status).sort()).toEqual(['handled', 'ignored', 'ignored']);
+    expect(events(await trail(secret.arn))).toEqual([
+      'revoke.requested:started',
+      'revoke.completed:succeeded',
+    ]);
+  });
+
+  it('does the work once when the same tag event is delivered twice at once, and again later', async () => {
+    // Prepare
+    const secret = await createSecret('redelivered', apiKey(mintToken('redo_')));
+    const before = aws.events.delivered.length;
+    await suite.secretsManager.send(
+      new TagResourceCommand({
+        SecretId: secret.arn,
+        Tags: [{ Key: TAG.revoke, Value: 'leaked' }],
+      }),
+    );
+    const tagEvent = aws.events.delivered
+      .slice(before)
+      .find((e) => e.detail.eventName === 'TagResource')!;
+
+    // Act
+    aws.events.emit(structuredClone(tagEvent));
+    await aws.idle();
+    aws.events.emit(structuredClone(tagEvent));
+    await aws.idle();
+
+    // Assess
+    const records = await trail(secret.arn);
+    expect(records.filter((r) => r.event === 'revoke.completed')).toHaveLength(1);
+    expect(events(records)).toEqual([
+      'revoke.requested:started',
+      'revoke.requested:skipped',
+      'revoke.completed:succeeded',
+      'revoke.ignored:skipped',
+    ]);
+    expect(Object.keys((await describeSecret(secret.arn)).stages)).toHaveLength(1);
+    expect(alertsFor(secret.name)).toHaveLength(1);
+  });
+});
+
+// ---- the runbook and the direct invoke ----
+
+describe('revoke by the runbook and by a direct invoke', () => {
+  it('quarantines from the runbook: no staged version holds a token, the notice says why, and a reissue restores service', async () => {
+    // Prepare
+    const secret = await createSecret('quarantined', apiKey(canary));
+    const runbook = {
+      executionId: randomUUID(),
+      executedBy: 'arn:aws:sts::123456789012:assumed-role/SecurityOncall/alice@example.com',
+    };
+
+    // Act
+    const outcome = await invokeRevoke({
+      secretId: secret.name,
+      reason: 'laptop stolen',
+      mode: 'quarantine',
+      runbook,
+    });
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'completed', mode: 'quarantine' });
+    const current = await value(secret.arn);
+    expect(current).toContain('\n');
+    const notice = JSON.parse(current);
+    expect(notice.token).toBeUndefined();
+    expect(notice.message).toMatch(/quarantined until a person acts/);
+    expect(notice.restore).toContain('RevokeTest-EmergencyRevoke');
+    expect(readQuarantineNotice(current)?.restoreFrom).toBe(secret.versionId);
+    for (const staged of await stagedValues(secret.arn)) {
+      expect(staged).not.toContain(canary);
+      expect(checkToken(JSON.parse(staged).token ?? '')).toBeDefined();
+    }
+    const records = await trail(secret.arn);
+    expect(records[0]!.trigger).toEqual({ source: 'runbook', principal: runbook.executedBy });
+    expect(records[0]!.detail?.executionId).toBe(runbook.executionId);
+    const alert = alertsFor(secret.name).at(-1)!;
+    expect(alert.message).toContain('the secret is quarantined');
+    expect(alert.message).toContain(
+      'run the RevokeTest-EmergencyRevoke runbook on this secret with Mode reissue',
+    );
+
+    // Act: a person restores service
+    const restored = await invokeRevoke({
+      secretId: secret.arn,
+      reason: 'leak contained',
+      mode: 'reissue',
+    });
+
+    // Assess
+    expect(restored).toMatchObject({ status: 'completed', mode: 'reissue' });
+    const fresh = JSON.parse(await value(secret.arn));
+    expect(checkToken(fresh.token, tokenPrefix(canary))).toBeUndefined();
+    expect(fresh.owner).toBe('payments-team');
+    const { stages } = await describeSecret(secret.arn);
+    expect(Object.keys(stages)).toEqual([(restored as { newVersionId: string }).newVersionId]);
+    expect(events(await trail(secret.arn))).toEqual([
+      'revoke.requested:started',
+      'revoke.completed:succeeded',
+      'revoke.requested:started',
+      'revoke.completed:succeeded',
+    ]);
+  });
+
+  it('does the work once for a double-clicked request, and again for a new reason', async () => {
+    // Prepare
+    const secret = await createSecret('double-click', apiKey(mintToken('dbl_')));
+    const request = { secretId: secret.arn, reason: 'leaked in CI logs', mode: 'reissue' };
+
+    // Act
+    const [first, second] = await Promise.all([invokeRevoke(request), invokeRevoke(request)]);
+    const third = await invokeRevoke(request);
+    const fourth = await invokeRevoke({ ...request, reason: 'leaked again' });
+
+    // Assess
+    expect([first.status, second.status].sort()).toEqual(['completed', 'duplicate']);
+    expect(third).toMatchObject({ status: 'duplicate', state: 'completed' });
+    expect((third as { message: string }).message).toContain('give another reason');
+    expect(fourth.status).toBe('completed');
+    const completed = (await trail(secret.arn)).filter((r) => r.event === 'revoke.completed');
+    expect(completed).toHaveLength(2);
+    expect(alertsFor(secret.name)).toHaveLength(2);
+  });
+
+  it('does the work once when the tag and a direct invoke arrive together', async () => {
+    // Prepare
+    const secret = await createSecret('two-at-once', apiKey(mintToken('two_')));
+
+    // Act
+    const tagging = tag(secret.arn, { [TAG.revoke]: 'seen on pastebin' });
+    const invoked = invokeRevoke({
+      secretId: secret.arn,
+      reason: 'seen on pastebin',
+      mode: 'reissue',
+    });
+    await Promise.all([tagging, invoked]);
+    await aws.idle();
+
+    // Assess
+    const records = await trail(secret.arn);
+    expect(records.filter((r) => r.event === 'revoke.completed')).toHaveLength(1);
+    const { stages } = await describeSecret(secret.arn);
+    expect(holders(stages, STAGE.current)).toHaveLength(1);
+    expect(Object.keys(stages)).toHaveLength(1);
+  });
+
+  it('revokes the pending token of a rotation in progress and leaves one consistent current version', async () => {
+    // Prepare: a rotation held at setSecret, its new token already put as AWSPENDING
+    const secret = await createSecret('mid-rotation', apiKey(mintToken('mid_')));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const reached = new Promise<void>((resolve) => {
+      aws.functions.register('RevokeTest-held-rotation', async (event, context) => {
+        if (event.Step === 'setSecret') {
+          resolve();
+          await gate;
+        }
+        return aws.functions
+          .invoke(suite.rotationFunctionArn, event)
+          .then(() => context && undefined);
+      });
+    });
+    await suite.secretsManager.send(
+      new RotateSecretCommand({
+        SecretId: secret.arn,
+        RotationLambdaARN: aws.functions.arnOf('RevokeTest-held-rotation'),
+        RotateImmediately: true,
+      }),
+    );
+    await reached;
+    const pendingToken = JSON.parse(await value(secret.arn, { stage: STAGE.pending })).token;
+
+    // Act
+    const outcome = await invokeRevoke({ secretId: secret.arn, reason: 'leaked mid-rotation' });
+    release();
+    await aws.idle();
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'completed' });
+    const revokedStages = (outcome as { revoked: { stages: string[] }[] }).revoked.map(
+      (v) => v.stages,
+    );
+    expect(revokedStages).toContainEqual([STAGE.pending]);
+    const { stages } = await describeSecret(secret.arn);
+    expect(Object.keys(stages)).toEqual([(outcome as { newVersionId: string }).newVersionId]);
+    expect(stages[(outcome as { newVersionId: string }).newVersionId]).toEqual([STAGE.current]);
+    for (const staged of await stagedValues(secret.arn)) expect(staged).not.toContain(pendingToken);
+    expect(aws.secretsManager.rotations.at(-1)!.outcome).not.toBe('succeeded');
+  });
+});
+
+// ---- bad requests ----
+
+describe('bad revoke requests', () => {
+  it.each([
+    ['an empty reason', { reason: '   ' }, /expected a reason .*found an empty one/],
+    ['an over-long reason', { reason: 'x'.repeat(257) }, /at most 256 characters, found 257/],
+    ['an unknown mode', { mode: 'nuke' }, /expected mode reissue or quarantine, found "nuke"/],
+  ])(
+    'fails with a clear error, an audit record and no change for %s',
+    async (_name, change, message) => {
+      // Prepare
+      const secret = await createSecret('bad-input', apiKey(mintToken('bad_')));
+      const before = await value(secret.arn);
+
+      // Act
+      const act = invokeRevoke({
+        secretId: secret.arn,
+        reason: 'leaked',
+        mode: 'reissue',
+        ...change,
+      });
+
+      // Assess
+      await expect(act).rejects.toThrow(message);
+      await expect(act).rejects.toThrow(/nothing was revoked or changed/);
+      expect(await value(secret.arn)).toBe(before);
+      expect(Object.keys((await describeSecret(secret.arn)).stages)).toEqual([secret.versionId]);
+      const records = await trail(secret.arn);
+      expect(events(records)).toEqual(['revoke.failed:failed']);
+      expect(records[0]!.detail?.refused).toBe('invalid-request');
+    },
+  );
+
+  it('fails for a secret that is not opted in, with an audit record and an alert, and changes nothing', async () => {
+    // Prepare
+    const secret = await createSecret('not-managed', apiKey(canary), { team: 'payments' });
+
+    // Act
+    const act = invokeRevoke({ secretId: secret.arn, reason: 'leaked' });
+
+    // Assess
+    await expect(act).rejects.toThrow(
+      /expected the secret to be managed by token-rotation \(tag token-rotation:lifespan\)/,
+    );
+    expect(await value(secret.arn)).toBe(apiKey(canary));
+    expect(events(await trail(secret.arn))).toEqual(['revoke.failed:failed']);
+    expect(alertsFor(secret.name).at(-1)!.subject).toBe(`[CRITICAL] revoke.failed: ${secret.name}`);
+  });
+
+  it('fails for a secret that does not exist, or an event that names none, without writing anything', async () => {
+    // Act
+    const missing = await invokeRevoke({ secretId: 'no/such/secret', reason: 'leaked' }).catch(
+      (e: Error) => e,
+    );
+    const unnamed = await invokeRevoke({ reason: 'leaked' }).catch((e: Error) => e);
+
+    // Assess
+    expect(String(missing)).toMatch(
+      /no\/such\/secret: revoke: expected an existing secret .* found no such secret/,
+    );
+    expect(String(unnamed)).toMatch(/expected \{"secretId"/);
+    expect(await trail('no/such/secret')).toEqual([]);
+  });
+
+  it('keeps an untrusted reason out of the subject and attributes, and on one line in the body', async () => {
+    // Prepare
+    const secret = await createSecret('hostile-reason', apiKey(mintToken('hr_')));
+    const reason = `oops\r\nSubject: [INFO] all clear\u202e\u2028severity: info ${canary}`;
+
+    // Act
+    await invokeRevoke({ secretId: secret.arn, reason });
+
+    // Assess
+    const alert = alertsFor(secret.name).at(-1)!;
+    expect(alert.subject).toBe(`[CRITICAL] revoke.completed: ${secret.name}`);
+    expect(
+      Object.fromEntries(Object.entries(alert.attributes).map(([k, v]) => [k, v.StringValue])),
+    ).toEqual({
+      severity: 'critical',
+      event: 'revoke.completed',
+      secret: secret.name,
+    });
+    const lines = alert.message.split('\n');
+    expect(lines.filter((line) => line.includes('Subject:'))).toEqual([
+      'Why: Reason given: oops Subject: [INFO] all clear severity: info [redacted]',
+    ]);
+    expect(alert.message).not.toMatch(/[\r\u202e\u2028]/);
+    const completed = (await trail(secret.arn)).at(-1)!;
+    expect(completed.detail?.reason).toBe(
+      'oops Subject: [INFO] all clear severity: info [redacted]',
+    );
+  });
+});
+
+// ---- AWS Health ----
+
+describe('revoke by an AWS Health exposed-credential event', () => {
+  const healthEvent = (accessKeyId: string, code = 'AWS_RISK_CREDENTIALS_EXPOSED') =>
+    ({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'AWS Health Event',
+      source: 'aws.health',
+      account: '123456789012',
+      time: aws.clock.now().toISOString(),
+      region: 'us-east-1',
+      resources: [],
+      detail: {
+        eventArn: `arn:aws:health:global::event/RISK/${code}/${code}_${randomUUID()}`,
+        service: 'RISK',
+        eventTypeCode: code,
+        eventTypeCategory: 'issue',
+        startTime: 'Mon, 02 Mar 2026 09:00:00 GMT',
+        eventDescription: [
+          { language: 'en_US', latestDescription: 'Your key was found on GitHub.' },
+        ],
+        affectedEntities: [{ entityValue: accessKeyId }],
+      },
+    }) as unknown as LocalEvent;
+
+  it('revokes the managed access key it names and reissues one at once', async () => {
+    // Prepare
+    const exposed = newKeyId();
+    const secret = await createSecret(
+      'iam-user',
+      JSON.stringify({ userName: 'ci-bot', accessKeyId: exposed, secretAccessKey: canary }),
+      { [TAG.lifespan]: '30d', [TAG.kind]: 'iam-access-key' },
+    );
+
+    // Act
+    aws.events.emit(healthEvent(exposed, 'AWS_RISK_CREDENTIALS_COMPROMISE_SUSPECTED'));
+    await aws.idle();
+
+    // Assess
+    expect(iamRevoked).toContain(exposed);
+    const fresh = JSON.parse(await value(secret.arn));
+    expect(fresh.userName).toBe('ci-bot');
+    expect(fresh.accessKeyId).not.toBe(exposed);
+    const records = await trail(secret.arn);
+    expect(events(records)).toEqual(['revoke.requested:started', 'revoke.completed:succeeded']);
+    expect(records[1]!.tokens?.current).toBe(exposed);
+    expect(records[0]!.trigger).toEqual({ source: 'health', principal: 'aws.health' });
+    expect(String(records[0]!.detail?.reason)).toContain(
+      'AWS_RISK_CREDENTIALS_COMPROMISE_SUSPECTED',
+    );
+  });
+
+  it('audits and drops an event about a key no managed secret holds', async () => {
+    // Prepare
+    const stranger = newKeyId();
+    const event = healthEvent(stranger);
+    const revokedBefore = iamRevoked.length;
+
+    // Act
+    aws.events.emit(event);
+    await aws.idle();
+
+    // Assess
+    expect(iamRevoked).toHaveLength(revokedBefore);
+    const records = await suite.audit.history(
+      (event.detail as unknown as { eventArn: string }).eventArn,
+    );
+    expect(events(records)).toEqual(['revoke.ignored:skipped']);
+    expect(records[0]!.tokens).toEqual({ reported: stranger });
+  });
+});
