@@ -1,0 +1,249 @@
+// The revoke's triggers: which events and invokes become which requests, and what the handlers
+// do with events they do not act on, refusals and failures.
+import { describe, expect, it } from 'vitest';
+import { SecretsManagerStore } from '#adapters/secrets-manager-store';
+import type { SecretDescription } from '#domain/ports';
+import { RevokeFailedError, RevokeRequestError } from '#domain/revoke';
+import {
+  EXPOSED_CREDENTIAL_CODES,
+  findSecretsHoldingKey,
+  parseRevokeEvent,
+  type RevokeEventDeps,
+} from '#domain/revoke-events';
+import { TAG } from '#domain/vocabulary';
+import { parseRevokeInvoke } from '#handlers/revoke';
+import { createRevokeEventsHandler } from '#handlers/revoke-events';
+import { recordingIssuer } from './support/revoke-fakes.ts';
+import { FakeSecret, fakeSecretsManager } from './support/rotation-fakes.ts';
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:payments/api-key-AbCdEf';
+const ALICE = 'arn:aws:sts::123456789012:assumed-role/Admin/alice@example.com';
+
+const tagEvent = (
+  tags: Array<{ key: string; value?: string }>,
+  extra: Record<string, unknown> = {},
+) => ({
+  version: '0',
+  id: 'e1',
+  'detail-type': 'AWS API Call via CloudTrail',
+  source: 'aws.secretsmanager',
+  detail: {
+    eventSource: 'secretsmanager.amazonaws.com',
+    eventName: 'TagResource',
+    eventID: '5f0e3a1c-1111-2222-3333-444455556666',
+    userIdentity: { type: 'AssumedRole', arn: ALICE },
+    requestParameters: { secretId: ARN, tags },
+    ...extra,
+  },
+});
+
+const healthEvent = (
+  code: string,
+  detail: Record<string, unknown> = {},
+  resources: string[] = [],
+) => ({
+  source: 'aws.health',
+  'detail-type': 'AWS Health Event',
+  resources,
+  detail: {
+    eventArn: `arn:aws:health:global::event/RISK/${code}/${code}_1`,
+    service: 'RISK',
+    eventTypeCode: code,
+    affectedEntities: [{ entityValue: 'AKIAIOSFODNN7EXAMPLE' }],
+    ...detail,
+  },
+});
+
+describe('parseRevokeEvent', () => {
+  it('reads the secret, the reason and the console principal from a TagResource that sets the revoke tag', () => {
+    const parsed = parseRevokeEvent(
+      tagEvent([
+        { key: 'team', value: 'x' },
+        { key: TAG.revoke, value: 'leaked' },
+      ]),
+    );
+    expect(parsed).toEqual({
+      ok: true,
+      event: {
+        kind: 'tag',
+        secretId: ARN,
+        reason: 'leaked',
+        principal: ALICE,
+        eventId: '5f0e3a1c-1111-2222-3333-444455556666',
+      },
+    });
+  });
+
+  it.each([
+    [
+      'sets other tags only (the suite setting last-revoked)',
+      tagEvent([{ key: TAG.lastRevoked, value: 'x' }]),
+    ],
+    ['failed', tagEvent([{ key: TAG.revoke, value: 'x' }], { errorCode: 'AccessDenied' })],
+    [
+      'removes tags',
+      {
+        ...tagEvent([]),
+        detail: {
+          ...tagEvent([]).detail,
+          eventName: 'UntagResource',
+          requestParameters: { secretId: ARN, tagKeys: [TAG.revoke] },
+        },
+      },
+    ],
+    ['is not an object', 'TagResource'],
+  ])('ignores an event that %s', (_name, event) => {
+    expect(parseRevokeEvent(event).ok).toBe(false);
+  });
+
+  it('drops a principal that is not an IAM or STS ARN, rather than record a forged one', () => {
+    const event = tagEvent([{ key: TAG.revoke, value: 'x' }]);
+    event.detail.userIdentity.arn = 'alice\nTriggered by: bob';
+    const parsed = parseRevokeEvent(event);
+    expect(parsed.ok && parsed.event.kind === 'tag' && parsed.event.principal).toBeUndefined();
+  });
+
+  it.each(EXPOSED_CREDENTIAL_CODES)(
+    'acts on the Health event type %s, whatever its service',
+    (code) => {
+      const parsed = parseRevokeEvent(healthEvent(code, { service: 'IAM' }));
+      expect(parsed).toMatchObject({
+        ok: true,
+        event: { kind: 'health', code, accessKeyIds: ['AKIAIOSFODNN7EXAMPLE'] },
+      });
+    },
+  );
+
+  it('ignores Health events of other types, even from the RISK service', () => {
+    expect(parseRevokeEvent(healthEvent('AWS_RISK_ACCOUNT_CONSOLE_COMPROMISE')).ok).toBe(false);
+    expect(parseRevokeEvent(healthEvent('AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED')).ok).toBe(false);
+  });
+
+  it('takes access keys from resources too, and ignores entities that are not access keys', () => {
+    const parsed = parseRevokeEvent(
+      healthEvent(
+        'AWS_RISK_CREDENTIALS_EXPOSED',
+        { affectedEntities: [{ entityValue: 'AWS_ACCOUNT' }] },
+        ['ASIAY34FZKBOKMUTVV7A'],
+      ),
+    );
+    expect(parsed).toMatchObject({ ok: true, event: { accessKeyIds: ['ASIAY34FZKBOKMUTVV7A'] } });
+  });
+});
+
+describe('parseRevokeInvoke', () => {
+  it('names the person who ran the runbook, and its execution', () => {
+    const request = parseRevokeInvoke({
+      secretId: ' payments/api-key ',
+      reason: 'leaked',
+      mode: 'quarantine',
+      runbook: { executionId: '0f1e2d3c-aaaa-bbbb-cccc-111122223333', executedBy: ALICE },
+    });
+    expect(request).toEqual({
+      secretId: 'payments/api-key',
+      reason: 'leaked',
+      mode: 'quarantine',
+      trigger: { source: 'runbook', principal: ALICE },
+      detail: { executionId: '0f1e2d3c-aaaa-bbbb-cccc-111122223333' },
+    });
+  });
+
+  it('records a console Test invoke as the console, and leaves reason and mode to the domain', () => {
+    expect(parseRevokeInvoke({ secretId: 'x', reason: '', mode: 7 })).toMatchObject({
+      trigger: { source: 'console' },
+      reason: '',
+      mode: 7,
+    });
+  });
+
+  it.each([
+    ['nothing', undefined],
+    ['an array', []],
+    ['an empty secretId', { secretId: '' }],
+    ['a secretId over 2048 characters', { secretId: 'x'.repeat(2049) }],
+  ])('fails with the expected event shape for %s', (_name, event) => {
+    expect(() => parseRevokeInvoke(event)).toThrow(RevokeRequestError);
+    expect(() => parseRevokeInvoke(event)).toThrow(/expected \{"secretId"/);
+  });
+});
+
+describe('findSecretsHoldingKey', () => {
+  it('reads values of managed iam-access-key secrets only, and finds the one holding the key', async () => {
+    // Prepare
+    const holder = new FakeSecret(
+      JSON.stringify({ user: 'ci', key: 'AKIAHELD0000000000', secret: 's' }),
+    );
+    const { client } = fakeSecretsManager(holder);
+    const reads: string[] = [];
+    const store = new SecretsManagerStore(client);
+    const listed = (arn: string, tags: Record<string, string>): SecretDescription => ({
+      arn,
+      name: arn,
+      rotationEnabled: true,
+      versions: { v1: ['AWSCURRENT'] },
+      tags,
+    });
+    const { issuer } = recordingIssuer();
+
+    // Act
+    const found = await findSecretsHoldingKey('AKIAHELD0000000000', {
+      catalog: {
+        listTagged: async () => ({
+          secrets: [
+            listed('random-one', { [TAG.lifespan]: '7d', [TAG.kind]: 'random' }),
+            listed('unmanaged', { [TAG.kind]: 'iam-access-key' }),
+            listed(holder.arn, { [TAG.lifespan]: '7d', [TAG.kind]: 'iam-access-key' }),
+          ],
+        }),
+      },
+      store: {
+        getValue: async (id, select) => {
+          reads.push(id);
+          return store.getValue(id, { stage: 'AWSCURRENT', ...select, versionId: undefined });
+        },
+      },
+      issuerFor: () => issuer,
+    });
+
+    // Assess
+    expect(found.map((s) => s.arn)).toEqual([holder.arn]);
+    expect(reads).toEqual([holder.arn]);
+  });
+});
+
+describe('createRevokeEventsHandler', () => {
+  const failingDeps = (error: Error) =>
+    ({
+      store: { describe: async () => Promise.reject(error) },
+    }) as unknown as RevokeEventDeps;
+
+  it('drops an event it does not act on without building any client', async () => {
+    let built = 0;
+    const handler = createRevokeEventsHandler(() => {
+      built++;
+      return failingDeps(new Error('unused'));
+    });
+    const result = await handler(tagEvent([{ key: 'team', value: 'x' }]));
+    expect(result).toMatchObject({ status: 'ignored' });
+    expect(built).toBe(0);
+  });
+
+  it('answers a refusal without throwing, since a retry cannot help', async () => {
+    const refusal = new RevokeRequestError(
+      'payments/api-key',
+      'revoke',
+      'not opted in',
+      'not-opted-in',
+    );
+    const result = await createRevokeEventsHandler(failingDeps(refusal))(
+      tagEvent([{ key: TAG.revoke, value: 'x' }]),
+    );
+    expect(result).toEqual({ status: 'refused', error: `ValidationError: ${refusal.message}` });
+  });
+
+  it('fails the delivery when the revoke failed part-way, so EventBridge tries again', async () => {
+    const failure = new RevokeFailedError('payments/api-key: revoke: failed at labels', [], []);
+    const handler = createRevokeEventsHandler(failingDeps(failure));
+    await expect(handler(tagEvent([{ key: TAG.revoke, value: 'x' }]))).rejects.toBe(failure);
+  });
+});

@@ -1,0 +1,239 @@
+// The revoke domain with in-memory surroundings: what a failure leaves and reports, what is
+// refused, and how reasons are cleaned. The end-to-end paths are in test/integration/revoke.test.ts.
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { SecretsManagerStore } from '#adapters/secrets-manager-store';
+import { randomIssuer } from '#domain/issuers/random';
+import type { Issuer } from '#domain/ports';
+import {
+  cleanReason,
+  MAX_REASON_LENGTH,
+  type RevokeDeps,
+  RevokeFailedError,
+  RevokeRequestError,
+  readQuarantineNotice,
+  requestProblems,
+  revokeSecret,
+} from '#domain/revoke';
+import { checkToken, mintToken } from '#domain/tokens';
+import { TAG } from '#domain/vocabulary';
+import { fakeCatalog, MemoryRevokeLocks, recordingIssuer } from './support/revoke-fakes.ts';
+import {
+  FakeSecret,
+  fakeSecretsManager,
+  MemoryAlerter,
+  MemoryAuditLog,
+} from './support/rotation-fakes.ts';
+
+const NOW = new Date('2026-03-02T09:00:00Z');
+const keyValue = (key: string) =>
+  JSON.stringify({ user: 'ci-bot', key, secret: `Sx${key}9aB7cD5eF3gH1iJ8kL6mN4oP2qR0sT` });
+
+function setUp(value: string, issuer: Issuer = randomIssuer) {
+  const secret = new FakeSecret(value);
+  const { client } = fakeSecretsManager(secret);
+  const audit = new MemoryAuditLog();
+  const alerter = new MemoryAlerter();
+  const locks = new MemoryRevokeLocks();
+  const catalog = fakeCatalog(secret);
+  const deps: RevokeDeps = {
+    store: new SecretsManagerStore(client),
+    catalog,
+    audit,
+    alerter,
+    issuerFor: () => issuer,
+    locks,
+    clock: () => NOW,
+    stackName: 'Acme',
+  };
+  return { secret, audit, alerter, locks, catalog, deps };
+}
+
+const request = (secretId: string, extra: Record<string, unknown> = {}) => ({
+  secretId,
+  reason: 'leaked',
+  trigger: { source: 'console' as const },
+  ...extra,
+});
+
+describe('revokeSecret failures', () => {
+  it('fails with revoke.failed naming what was and was not revoked when the issuer refuses a version, and a retry finishes', async () => {
+    // Prepare
+    const { issuer, state } = recordingIssuer();
+    const { secret, audit, alerter, locks, deps } = setUp(keyValue('KEYA'), issuer);
+    const current = secret.versionWith('AWSCURRENT')!;
+    const previous = randomUUID();
+    secret.versions.set(previous, { value: keyValue('KEYB'), stages: ['AWSPREVIOUS'] });
+    state.refuse.add('KEYB');
+
+    // Act
+    const error = await revokeSecret(request(secret.arn), deps).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RevokeFailedError);
+    const failure = error as RevokeFailedError;
+    expect(failure.revoked.map((v) => [v.versionId, v.token])).toEqual([[current, 'KEYA']]);
+    expect(failure.notRevoked.map((v) => v.versionId)).toEqual([previous]);
+    expect(failure.message).toContain('failed at revoke');
+    expect(failure.message).not.toContain('Sx');
+    expect(secret.versionWith('AWSCURRENT')).toBe(current);
+    expect(audit.events()).toEqual([':revoke.requested:started', ':revoke.failed:failed']);
+    expect(audit.records[1]!.error).toContain(`Not revoked: version ${previous} (AWSPREVIOUS)`);
+    expect(alerter.sent.map((a) => a.event)).toEqual(['revoke.failed']);
+    expect(alerter.sent[0]!.nextSteps.join('\n')).toContain(`NOT revoked: version ${previous}`);
+    expect(JSON.stringify([audit.records, alerter.sent])).not.toMatch(/SxKEY/);
+    expect(locks.finished.at(-1)!.state).toBe('failed');
+
+    // Act: the issuer recovers and the same request runs again
+    state.refuse.clear();
+    const outcome = await revokeSecret(request(secret.arn), deps);
+
+    // Assess
+    expect(outcome.status).toBe('completed');
+    expect(state.revoked).toEqual(['KEYA', 'KEYA', 'KEYB']);
+    expect([...secret.versions.values()].filter((v) => v.stages.length > 0)).toHaveLength(1);
+    expect(JSON.parse(secret.valueOf('AWSCURRENT')!).key).toBe('KEY1');
+  });
+
+  it('fails before touching any token when revoke.requested cannot be audited', async () => {
+    // Prepare
+    const { issuer, state } = recordingIssuer();
+    const { secret, audit, locks, deps } = setUp(keyValue('KEYA'), issuer);
+    audit.failWhen = (entry) => entry.event === 'revoke.requested';
+
+    // Act
+    const act = revokeSecret(request(secret.arn), deps);
+
+    // Assess
+    await expect(act).rejects.toThrow(/failed at revoke: .*audit table is throttled/);
+    expect(state.revoked).toEqual([]);
+    expect(state.minted).toEqual([]);
+    expect(locks.finished.at(-1)!.state).toBe('failed');
+  });
+
+  it('fails with the value scrubbed when minting the fresh token fails, leaving the revoked versions listed', async () => {
+    // Prepare
+    const token = mintToken('acme_live_');
+    const failing: Issuer = {
+      ...randomIssuer,
+      async mint(ctx) {
+        throw new Error(`the issuer choked on ${ctx.current}`);
+      },
+    };
+    const { secret, audit, deps } = setUp(token, failing);
+
+    // Act
+    const error = (await revokeSecret(request(secret.arn), deps).catch((e: unknown) => e)) as Error;
+
+    // Assess
+    expect(error.message).toContain('failed at reissue');
+    expect(error.message).not.toContain(token);
+    expect(JSON.stringify(audit.records)).not.toContain(token);
+  });
+});
+
+describe('revokeSecret refusals', () => {
+  it('fails for an unknown kind, audited and alerted, with nothing changed', async () => {
+    // Prepare
+    const { secret, audit, alerter, deps } = setUp(mintToken('acme_'));
+    secret.tags[TAG.kind] = 'vault';
+    deps.issuerFor = () => {
+      throw new Error('tag token-rotation:kind is "vault"; expected one of random, iam-access-key');
+    };
+    const before = secret.valueOf('AWSCURRENT');
+
+    // Act
+    const act = revokeSecret(request(secret.arn), deps);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(RevokeRequestError);
+    expect(secret.valueOf('AWSCURRENT')).toBe(before);
+    expect(audit.records[0]!.detail?.refused).toBe('unknown-kind');
+    expect(alerter.sent[0]!.nextSteps.join(' ')).toContain(`Fix the tag ${TAG.kind}`);
+  });
+
+  it('ignores a tag request whose tag is already gone: the revoke it asked for has run', async () => {
+    // Prepare
+    const { secret, audit, deps } = setUp(mintToken('acme_'));
+
+    // Act
+    const outcome = await revokeSecret(
+      request(secret.arn, { requireTag: true, requestKey: 'tag:1', trigger: { source: 'tag' } }),
+      deps,
+    );
+
+    // Assess
+    expect(outcome.status).toBe('ignored');
+    expect(audit.events()).toEqual([':revoke.ignored:skipped']);
+    expect(secret.versions.size).toBe(1);
+  });
+
+  it('takes the tag request reason from the tag on the secret, and removes only that tag', async () => {
+    // Prepare
+    const { secret, audit, catalog, deps } = setUp(mintToken('acme_'));
+    secret.tags[TAG.revoke] = 'found in a public gist';
+
+    // Act
+    await revokeSecret(
+      request(secret.arn, {
+        reason: undefined,
+        requireTag: true,
+        requestKey: 'tag:2',
+        trigger: { source: 'tag' },
+      }),
+      deps,
+    );
+
+    // Assess
+    expect(audit.records.at(-1)!.detail?.reason).toBe('found in a public gist');
+    expect(catalog.calls).toEqual([`untag ${TAG.revoke}`, `tag ${TAG.lastRevoked}`]);
+    expect(secret.tags[TAG.lastRevoked]).toBe(NOW.toISOString());
+  });
+});
+
+describe('quarantine', () => {
+  it('quarantines a bare-token secret with a notice that holds no token, and restores from the version it names', async () => {
+    // Prepare
+    const token = mintToken('acme_live_');
+    const { secret, deps } = setUp(token);
+    const original = secret.versionWith('AWSCURRENT')!;
+
+    // Act
+    await revokeSecret(request(secret.arn, { mode: 'quarantine' }), deps);
+    const notice = secret.valueOf('AWSCURRENT')!;
+    await revokeSecret(request(secret.arn, { mode: 'quarantine', reason: 'still leaking' }), deps);
+    const second = secret.valueOf('AWSCURRENT')!;
+    await revokeSecret(request(secret.arn, { mode: 'reissue', reason: 'fixed' }), deps);
+
+    // Assess
+    expect(notice).not.toContain(token);
+    expect(checkToken(notice)).toBeDefined();
+    expect(readQuarantineNotice(notice)?.restoreFrom).toBe(original);
+    expect(readQuarantineNotice(second)?.restoreFrom).toBe(original);
+    const fresh = secret.valueOf('AWSCURRENT')!;
+    expect(checkToken(fresh, 'acme_live_')).toBeUndefined();
+    expect(fresh).not.toBe(token);
+  });
+});
+
+describe('reasons and modes', () => {
+  it('accepts a reason of up to 256 characters, counting characters rather than bytes', () => {
+    expect(requestProblems({ reason: '🔑'.repeat(MAX_REASON_LENGTH) })).toEqual([]);
+    expect(requestProblems({ reason: '🔑'.repeat(MAX_REASON_LENGTH + 1) })).toEqual([
+      'expected a reason of at most 256 characters, found 257',
+    ]);
+  });
+
+  it('refuses a missing reason and an unknown mode without quoting anything secret-shaped', () => {
+    const problems = requestProblems({ reason: 42, mode: mintToken('acme_') });
+    expect(problems[0]).toBe('expected a reason (why the token must be revoked), found a number');
+    expect(problems[1]).toMatch(/^expected mode reissue or quarantine, found "\[redacted\]/);
+  });
+
+  it('cleans a reason to one line without control characters or credentials', () => {
+    const token = mintToken('acme_');
+    expect(cleanReason(`  leaked\r\n\tin\u202e chat: ${token}  `)).toBe(
+      'leaked in chat: [redacted]',
+    );
+  });
+});
