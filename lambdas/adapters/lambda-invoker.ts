@@ -17,9 +17,16 @@ export class LambdaInvoker implements FunctionInvoker {
     options: { timeoutMs: number },
   ): Promise<InvokeResult> {
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), options.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    // The race, not the abort alone, decides: the deadline holds whatever the transport does.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new IssuerTimeout(`${functionName} did not answer within ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
+    });
     try {
-      const out = await this.lambda.send(
+      const sent = this.lambda.send(
         new InvokeCommand({
           FunctionName: functionName,
           InvocationType: 'RequestResponse',
@@ -27,15 +34,13 @@ export class LambdaInvoker implements FunctionInvoker {
         }),
         { abortSignal: abort.signal },
       );
+      // The loser of the race must not surface later as an unhandled rejection.
+      sent.catch(() => undefined);
+      const out = await Promise.race([sent, deadline]);
       return {
         payload: out.Payload ? Buffer.from(out.Payload).toString('utf8') : '',
         ...(out.FunctionError && { functionError: out.FunctionError }),
       };
-    } catch (error) {
-      if (abort.signal.aborted) {
-        throw new IssuerTimeout(`${functionName} did not answer within ${options.timeoutMs} ms`);
-      }
-      throw error;
     } finally {
       clearTimeout(timer);
     }
