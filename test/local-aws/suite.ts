@@ -11,6 +11,7 @@ import { SnsAlerter } from '#adapters/sns-alerter';
 import { createIssuerFor } from '#domain/issuers/index';
 import type { RotationDeps } from '#domain/rotation';
 import { createRotationHandler } from '#handlers/rotation';
+import { type CloudFormationEmulator, cloudFormationOf } from './cloudformation.ts';
 import type { LocalAws } from './index.ts';
 
 export interface InstalledSuite {
@@ -25,6 +26,12 @@ export interface InstalledSuite {
   alerter: SnsAlerter;
   store: SecretsManagerStore;
   rotationDeps: RotationDeps;
+  /**
+   * The local CloudFormation, holding this stack and its outputs under the names the CDK stack
+   * gives them, so the operator CLI finds the suite here as in an account. Tests add outputs
+   * (a revoke function they deploy) with `cloudFormation.putStack(stackName, {...})`.
+   */
+  cloudFormation: CloudFormationEmulator;
 }
 
 export async function installSuite(
@@ -68,6 +75,13 @@ export async function installSuite(
     createRotationHandler(rotationDeps),
   );
 
+  // Output names as infra/token-rotation.ts gives them (console links have no local meaning).
+  const cloudFormation = cloudFormationOf(aws);
+  cloudFormation.putStack(stackName, {
+    AlertTopicArn: { value: topicArn, description: 'Alert topic (SNS)' },
+    AuditTableName: { value: tableName, description: 'Audit trail (DynamoDB table)' },
+  });
+
   return {
     stackName,
     tableName,
@@ -80,5 +94,6 @@ export async function installSuite(
     alerter,
     store,
     rotationDeps,
+    cloudFormation,
   };
 }

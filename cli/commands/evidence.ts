@@ -1,0 +1,291 @@
+// `evidence`: what an auditor takes away: every opted-in secret and every secret with records
+// in the range, every rotation and revoke in it, each chain verified in full, and a header that
+// says when, by whom (STS caller identity) and over what range. CSV or JSON, to stdout or a file.
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { displayValue } from '#domain/policy';
+import type { AuditRecord, SecretDescription } from '#domain/ports';
+import { TAG } from '#domain/vocabulary';
+import { choice, sinceDate } from '../args.ts';
+import { CliError, callerIdentity, STACK_OUTPUT } from '../aws.ts';
+import { type VerifiedChain, verifyTrail } from '../chains.ts';
+import { csvRow, pairs } from '../format.ts';
+import type { Command } from '../main.ts';
+import { mapConcurrent, triggerOf } from '../records.ts';
+
+const CONCURRENCY = 8;
+const DEFAULT_RANGE = '90d';
+
+type Category = 'rotation' | 'revoke' | 'policy';
+
+/**
+ * What each kept record is evidence of. A rotation's intermediate steps are left out: it
+ * appears as its finishSecret success (the new token went live) or as its failure.
+ */
+function categoryOf(record: AuditRecord): Category | undefined {
+  switch (record.event) {
+    case 'step.succeeded':
+      return record.step === 'finishSecret' ? 'rotation' : undefined;
+    case 'step.started':
+      return undefined;
+    case 'rotation.failed':
+    case 'rotation.stuck':
+    case 'rotation.requested':
+    case 'lifespan.overdue':
+    case 'secretsmanager.rotation.failed':
+    case 'secretsmanager.rotation.abandoned':
+      return 'rotation';
+    case 'previous.revoked':
+    case 'previous.revoke.failed':
+    case 'previous.deleted':
+    case 'revoke.requested':
+    case 'revoke.completed':
+    case 'revoke.failed':
+    case 'revoke.ignored':
+      return 'revoke';
+    default:
+      return 'policy';
+  }
+}
+
+const isRotation = (r: AuditRecord) => r.event === 'step.succeeded' && r.step === 'finishSecret';
+const isRevoke = (r: AuditRecord) =>
+  r.event === 'revoke.completed' || r.event === 'previous.revoked';
+
+interface SecretEvidence {
+  secretName: string;
+  secretArn: string;
+  optedIn: boolean;
+  kind: string;
+  lifespan: string;
+  chain: {
+    status: 'verified' | 'broken' | 'no records';
+    records: number;
+    verified: number;
+    head: { seq: number; hash: string } | null;
+    breaks: { kind: string; seq: number; message: string }[];
+  };
+  rotationsInRange: number;
+  revokesInRange: number;
+}
+
+interface EventEvidence extends AuditRecord {
+  category: Category;
+  /** `verified`, or the kind of break found at this record. */
+  chainStatus: string;
+}
+
+export const evidence: Command = async (ctx) => {
+  const format = choice(ctx.values.format, 'format', ['csv', 'json'], 'csv', 'evidence');
+  const to = ctx.clock();
+  const from = sinceDate((ctx.values.since as string | undefined) ?? DEFAULT_RANGE, to, 'evidence');
+  const outFile = ctx.values.out as string | undefined;
+
+  const stack = await ctx.stack();
+  const log = stack.audit(ctx.clock);
+  const [identity, region] = await Promise.all([
+    callerIdentity(ctx.connection),
+    ctx.connection.region(),
+  ]);
+
+  const optedIn = new Map<string, SecretDescription>();
+  let nextToken: string | undefined;
+  let page = 0;
+  do {
+    const listed = await ctx.connection.catalog.listTagged(TAG.lifespan, nextToken);
+    for (const secret of listed.secrets) optedIn.set(secret.arn, secret);
+    nextToken = listed.nextToken;
+    ctx.progress(`listed page ${++page}: ${optedIn.size} opted-in secrets so far`);
+  } while (nextToken);
+
+  const days = Math.floor(to.getTime() / 86_400_000) - Math.floor(from.getTime() / 86_400_000) + 1;
+  ctx.progress(`reading ${days} day${days === 1 ? '' : 's'} of the audit trail…`);
+  const inRange = await log.between(from, to);
+
+  const arns = [...new Set([...optedIn.keys(), ...inRange.map((r) => r.secretArn)])];
+  let done = 0;
+  const chains = new Map<string, VerifiedChain>();
+  await mapConcurrent(arns, CONCURRENCY, async (arn) => {
+    chains.set(arn, await verifyTrail(log, arn));
+    if (++done % 25 === 0 || done === arns.length) {
+      ctx.progress(`verified ${done} of ${arns.length} chains`);
+    }
+  });
+
+  const secrets: SecretEvidence[] = arns
+    .map((arn) => secretEvidence(arn, optedIn.get(arn), chains.get(arn)!, inRange))
+    .sort((a, b) => a.secretName.localeCompare(b.secretName));
+  const events: EventEvidence[] = [];
+  for (const record of inRange) {
+    const category = categoryOf(record);
+    if (!category) continue;
+    const breaks =
+      chains.get(record.secretArn)?.report.breaks.filter((b) => b.seq === record.seq) ?? [];
+    events.push({
+      ...record,
+      category,
+      chainStatus: breaks.length === 0 ? 'verified' : breaks.map((b) => b.kind).join('+'),
+    });
+  }
+  const broken = secrets.filter((s) => s.chain.status === 'broken');
+  const metadata = {
+    title: 'token-rotation audit evidence',
+    generatedAt: to.toISOString(),
+    generatedBy: identity.arn,
+    account: identity.account,
+    region,
+    stack: stack.name,
+    auditTable: stack.require(STACK_OUTPUT.auditTable),
+    rangeFrom: from.toISOString(),
+    rangeTo: to.toISOString(),
+    tool: `token-rotation CLI ${version()}`,
+  };
+  const summary = {
+    secrets: secrets.length,
+    optedIn: secrets.filter((s) => s.optedIn).length,
+    rotations: inRange.filter(isRotation).length,
+    rotationFailures: inRange.filter((r) => r.event === 'rotation.failed').length,
+    revokes: inRange.filter(isRevoke).length,
+    events: events.length,
+    chainsVerified: secrets.filter((s) => s.chain.status === 'verified').length,
+    chainsBroken: broken.length,
+  };
+
+  const text =
+    format === 'json'
+      ? `${JSON.stringify({ metadata, summary, secrets, events }, null, 2)}\n`
+      : toCsv(metadata, summary, secrets, events);
+  if (outFile) {
+    try {
+      await writeFile(outFile, text, 'utf8');
+    } catch (error) {
+      throw new CliError(`cannot write ${outFile}: ${(error as Error).message}`);
+    }
+    ctx.progress(
+      `wrote ${outFile}: ${summary.secrets} secrets, ${summary.rotations} rotations, ${summary.revokes} revokes, ${summary.events} events`,
+    );
+  } else {
+    ctx.out(text);
+  }
+  if (broken.length > 0) {
+    ctx.progress(
+      `warning: ${broken.length} audit chain${broken.length === 1 ? ' is' : 's are'} broken (${broken.map((s) => s.secretName).join(', ')}); see the chain columns and run verify-audit`,
+    );
+    return 1;
+  }
+  return 0;
+};
+
+function secretEvidence(
+  arn: string,
+  secret: SecretDescription | undefined,
+  { secretName, report }: VerifiedChain,
+  inRange: AuditRecord[],
+): SecretEvidence {
+  const mine = inRange.filter((r) => r.secretArn === arn);
+  return {
+    secretName: secret?.name ?? secretName,
+    secretArn: arn,
+    optedIn: secret !== undefined,
+    kind: secret ? displayValue(secret.tags[TAG.kind] ?? 'random') : '',
+    lifespan: secret ? displayValue(secret.tags[TAG.lifespan] ?? '') : '',
+    chain: {
+      status: report.total === 0 ? 'no records' : report.ok ? 'verified' : 'broken',
+      records: report.total,
+      verified: report.verified,
+      head: report.head ?? null,
+      breaks: report.breaks.map((b) => ({ kind: b.kind, seq: b.seq, message: b.message })),
+    },
+    rotationsInRange: mine.filter(isRotation).length,
+    revokesInRange: mine.filter(isRevoke).length,
+  };
+}
+
+const COLUMNS = [
+  'record',
+  'secret_name',
+  'secret_arn',
+  'at',
+  'event',
+  'outcome',
+  'step',
+  'versions',
+  'tokens',
+  'trigger',
+  'error',
+  'detail',
+  'seq',
+  'hash',
+  'chain_status',
+  'opted_in',
+  'kind',
+  'lifespan',
+  'chain_records',
+  'rotations',
+  'revokes',
+];
+
+/**
+ * Metadata first, as `# key,value` lines (spreadsheet tools and csv readers with a comment
+ * character skip them), then one table: a `secret` row per secret, then every event in time order.
+ */
+function toCsv(
+  metadata: Record<string, string>,
+  summary: Record<string, number>,
+  secrets: SecretEvidence[],
+  events: EventEvidence[],
+): string {
+  let out = '';
+  for (const [key, value] of Object.entries({ ...metadata, ...summary })) {
+    out += `# ${csvRow([key, value]).trimEnd()}\r\n`;
+  }
+  out += csvRow(COLUMNS);
+  const row = (fields: Partial<Record<(typeof COLUMNS)[number], unknown>>) =>
+    csvRow(COLUMNS.map((column) => fields[column]));
+  for (const s of secrets) {
+    const breaks = s.chain.breaks.map((b) => `${b.kind} at ${b.seq}: ${b.message}`).join(' | ');
+    out += row({
+      record: 'secret',
+      secret_name: s.secretName,
+      secret_arn: s.secretArn,
+      chain_status: breaks ? `broken: ${breaks}` : s.chain.status,
+      opted_in: s.optedIn,
+      kind: s.kind,
+      lifespan: s.lifespan,
+      chain_records: s.chain.records,
+      rotations: s.rotationsInRange,
+      revokes: s.revokesInRange,
+      hash: s.chain.head?.hash,
+      seq: s.chain.head?.seq,
+    });
+  }
+  for (const e of events) {
+    out += row({
+      record: e.category,
+      secret_name: e.secretName,
+      secret_arn: e.secretArn,
+      at: e.at,
+      event: e.event,
+      outcome: e.outcome,
+      step: e.step,
+      versions: pairs(e.versions),
+      tokens: pairs(e.tokens),
+      trigger: triggerOf(e),
+      error: e.error,
+      detail: pairs(e.detail),
+      seq: e.seq,
+      hash: e.hash,
+      chain_status: e.chainStatus,
+    });
+  }
+  return out;
+}
+
+function version(): string {
+  try {
+    const manifest = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    return String(JSON.parse(manifest).version ?? 'unknown');
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,189 @@
+// `status`: every opted-in secret with its kind, lifespan, token age, next rotation, last outcome
+// and whether it is overdue. Overdue is the sweep's own judgement (planSecret), not a second rule.
+import { displayValue, formatDuration, parsePolicy } from '#domain/policy';
+import type { AuditRecord, SecretDescription } from '#domain/ports';
+import { planSecret } from '#domain/sweep-plan';
+import { STAGE, TAG } from '#domain/vocabulary';
+import { choice } from '../args.ts';
+import { humanDuration, renderTable, shortTime } from '../format.ts';
+import type { Command } from '../main.ts';
+import { mapConcurrent, outcomeOf } from '../records.ts';
+
+/** Per-secret reads in flight at once: ListSecretVersionIds and one audit Query each. */
+const CONCURRENCY = 8;
+/**
+ * The sweep interval only moves when the sweep rotates early at the 4-hour floor; whether a
+ * token is overdue (older than its lifespan) does not depend on it.
+ */
+const SWEEP_INTERVAL_MS = 15 * 60_000;
+
+export interface SecretStatus {
+  name: string;
+  arn: string;
+  kind: string;
+  lifespan: string;
+  grace: string | null;
+  policyValid: boolean;
+  /** When the policy tags are invalid: what is wrong, tag by tag. */
+  problems?: string[];
+  rotationAttached: boolean;
+  tokenCreated: string | null;
+  tokenAgeMs: number | null;
+  nextRotation: string | null;
+  lastOutcome: { outcome: string; event: string; step?: string; at: string } | null;
+  /** null when it cannot be judged (an invalid policy, a revoke under way, no live version). */
+  overdue: boolean | null;
+  notes: string[];
+}
+
+export const status: Command = async (ctx) => {
+  const format = choice(ctx.values.format, 'format', ['table', 'json'], 'table', 'status');
+  const stack = await ctx.stack();
+  const audit = stack.audit(ctx.clock);
+
+  const secrets: SecretDescription[] = [];
+  let nextToken: string | undefined;
+  let page = 0;
+  do {
+    const listed = await ctx.connection.catalog.listTagged(TAG.lifespan, nextToken);
+    secrets.push(...listed.secrets);
+    nextToken = listed.nextToken;
+    page += 1;
+    ctx.progress(`listed page ${page}: ${secrets.length} opted-in secrets so far`);
+  } while (nextToken);
+  secrets.sort((a, b) => a.name.localeCompare(b.name));
+
+  let done = 0;
+  const rows = await mapConcurrent(secrets, CONCURRENCY, async (secret) => {
+    const [versionDates, newest] = await Promise.all([
+      ctx.connection.catalog.versionDates(secret.arn),
+      audit.history(secret.arn, { newestFirst: true, limit: 1 }),
+    ]);
+    done += 1;
+    if (done % 50 === 0 || (done === secrets.length && secrets.length >= 50)) {
+      ctx.progress(`checked ${done} of ${secrets.length} secrets`);
+    }
+    return statusOf(secret, versionDates, newest[0], ctx.clock());
+  });
+
+  if (format === 'json') {
+    ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  if (rows.length === 0) {
+    ctx.out(
+      `No secret carries ${TAG.lifespan} in stack ${stack.name}'s region: nothing is managed yet.\n`,
+    );
+    return 0;
+  }
+  const now = ctx.clock().getTime();
+  ctx.out(
+    renderTable(
+      [
+        'SECRET',
+        'KIND',
+        'LIFESPAN',
+        'TOKEN AGE',
+        'NEXT ROTATION',
+        'LAST OUTCOME',
+        'OVERDUE',
+        'NOTES',
+      ],
+      rows.map((row) => [
+        row.name,
+        row.kind,
+        row.lifespan,
+        row.tokenAgeMs === null ? '-' : humanDuration(row.tokenAgeMs),
+        nextRotationCell(row, now),
+        row.lastOutcome
+          ? `${row.lastOutcome.outcome} ${humanDuration(now - Date.parse(row.lastOutcome.at))} ago`
+          : '-',
+        row.overdue === null ? '-' : row.overdue ? 'yes' : 'no',
+        row.notes.join('; '),
+      ]),
+    ),
+  );
+  const overdue = rows.filter((row) => row.overdue).length;
+  const invalid = rows.filter((row) => !row.policyValid).length;
+  ctx.out(
+    `\n${rows.length} opted-in secret${rows.length === 1 ? '' : 's'}: ${overdue} overdue${invalid ? `, ${invalid} with an invalid policy` : ''}.\n`,
+  );
+  return 0;
+};
+
+function nextRotationCell(row: SecretStatus, now: number): string {
+  if (!row.rotationAttached) return 'not attached';
+  if (!row.nextRotation) return '-';
+  const wait = Date.parse(row.nextRotation) - now;
+  return `${shortTime(row.nextRotation)} (${wait <= 0 ? 'due' : `in ${humanDuration(wait)}`})`;
+}
+
+export function statusOf(
+  secret: SecretDescription,
+  versionDates: Record<string, Date>,
+  newest: AuditRecord | undefined,
+  now: Date,
+): SecretStatus {
+  const parsed = parsePolicy(secret);
+  const current = Object.entries(secret.versions).find(([, stages]) =>
+    stages.includes(STAGE.current),
+  )?.[0];
+  const created = current ? versionDates[current] : undefined;
+  const notes: string[] = [];
+  const row: SecretStatus = {
+    name: secret.name,
+    arn: secret.arn,
+    kind: displayValue(secret.tags[TAG.kind] ?? 'random'),
+    lifespan: displayValue(secret.tags[TAG.lifespan] ?? ''),
+    grace: null,
+    policyValid: parsed.ok,
+    rotationAttached: secret.rotationEnabled,
+    tokenCreated: created ? created.toISOString() : null,
+    tokenAgeMs: created ? now.getTime() - created.getTime() : null,
+    nextRotation:
+      secret.rotationEnabled && secret.nextRotationDate
+        ? secret.nextRotationDate.toISOString()
+        : null,
+    lastOutcome: newest
+      ? {
+          outcome: outcomeOf(newest),
+          event: newest.event,
+          ...(newest.step ? { step: newest.step } : {}),
+          at: newest.at,
+        }
+      : null,
+    overdue: null,
+    notes,
+  };
+
+  if (!parsed.ok) {
+    if (!parsed.optedOut) {
+      row.problems = parsed.problems.map((problem) => problem.message);
+      notes.push(`invalid policy: ${row.problems.join('; ')}`);
+    }
+  } else {
+    row.grace = formatDuration(parsed.policy.graceMs);
+    if (!secret.rotationEnabled)
+      notes.push('rotation not attached yet (the next sweep attaches it)');
+    // The plan's own rotation function is the secret's: the CLI judges age, it does not attach.
+    const actions = planSecret(secret, {
+      now,
+      rotationFunctionArn: secret.rotationLambdaArn ?? '',
+      sweepIntervalMs: SWEEP_INTERVAL_MS,
+      versionDates,
+    });
+    for (const action of actions) {
+      if (action.type === 'lifespan-overdue') row.overdue = true;
+      if (action.type === 'rotation-stuck') {
+        notes.push(`rotation stuck for ${humanDuration(action.pendingForMs)}`);
+      }
+      if (action.type === 'revoke-requested')
+        notes.push(`emergency revoke requested: ${action.reason}`);
+      if (action.type === 'revoke-previous') notes.push('previous token past its grace');
+    }
+    const judged = created !== undefined && parsed.policy.revokeReason === undefined;
+    if (judged && row.overdue === null) row.overdue = false;
+  }
+  if (!current) notes.push('no live version (AWSCURRENT)');
+  return row;
+}

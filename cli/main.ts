@@ -1,0 +1,107 @@
+// `token-rotation <command>`: the operator CLI. Parses the command line, connects to the stack
+// (an account or any AWS-compatible endpoint) and runs one thin command over the same adapters
+// the Lambdas use. Results go to stdout, progress and errors to stderr; see generalHelp for exit codes.
+import { type Clock, systemClock } from '#domain/ports';
+import {
+  commandHelp,
+  DEFAULT_STACK,
+  generalHelp,
+  type Parsed,
+  parseCommandLine,
+  shortUsage,
+  UsageError,
+} from './args.ts';
+import { CliError, type Connection, connect, explain, findStack, type Stack } from './aws.ts';
+import { audit } from './commands/audit.ts';
+import { evidence } from './commands/evidence.ts';
+import { revoke } from './commands/revoke.ts';
+import { status } from './commands/status.ts';
+import { verifyAudit } from './commands/verify-audit.ts';
+
+export interface Output {
+  write(text: string): unknown;
+}
+
+export interface CliIo {
+  stdout: Output;
+  stderr: Output;
+  /** "Now" for ages, ranges and overdue; the embedded local AWS's clock in tests. */
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What a command gets: its arguments, the connection, the stack (looked up once), and output. */
+export interface CommandContext {
+  positionals: string[];
+  values: Parsed['values'];
+  connection: Connection;
+  stack(): Promise<Stack>;
+  clock: Clock;
+  out(text: string): void;
+  /** A progress line on stderr (not with --quiet): for anything that takes more than a moment. */
+  progress(text: string): void;
+}
+
+/** A command returns its exit code: 0 done, 1 a problem found. */
+export type Command = (ctx: CommandContext) => Promise<number>;
+
+const HANDLERS: Record<string, Command> = {
+  status,
+  audit,
+  'verify-audit': verifyAudit,
+  evidence,
+  revoke,
+};
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const env = io.env ?? process.env;
+  let parsed: Parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`token-rotation: ${error.message}\n\n${shortUsage(error.command)}`);
+    return 2;
+  }
+  const { command, values, positionals } = parsed;
+  if (parsed.help || !command) {
+    io.stdout.write(command ? commandHelp(command) : generalHelp());
+    return 0;
+  }
+
+  const str = (key: string) =>
+    typeof values[key] === 'string' ? (values[key] as string) : undefined;
+  const connection = connect({
+    stack: str('stack') ?? DEFAULT_STACK,
+    region: str('region'),
+    endpoint: str('endpoint') ?? (env.AWS_ENDPOINT_URL || undefined),
+  });
+  let stack: Promise<Stack> | undefined;
+  const ctx: CommandContext = {
+    positionals,
+    values,
+    connection,
+    stack: () => {
+      stack ??= findStack(connection);
+      return stack;
+    },
+    clock: io.clock ?? systemClock,
+    out: (text) => void io.stdout.write(text),
+    progress: (text) => {
+      if (values.quiet !== true) io.stderr.write(`${text}\n`);
+    },
+  };
+  try {
+    return await HANDLERS[command.name]!(ctx);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`token-rotation: ${error.message}\n\n${shortUsage(error.command)}`);
+      return 2;
+    }
+    const failure = error instanceof CliError ? error : explain(error, connection);
+    io.stderr.write(`token-rotation ${command.name}: ${failure.message}\n`);
+    return failure.exitCode;
+  } finally {
+    connection.close();
+  }
+}

@@ -1,0 +1,127 @@
+// Runs the operator CLI in-process against the embedded local AWS, as an operator would run it
+// against an account: credentials and endpoint from the environment, output captured as read.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
+import type { LocalAws } from '#local-aws/index';
+import { run } from '../../cli/main.ts';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Everything any CLI run printed in this test file, for the canary checks. */
+export const printed: string[] = [];
+
+/** The standard SDK environment for the local AWS (and nothing from the developer's own ~/.aws). */
+export function useLocalAwsEnv(aws: LocalAws): void {
+  for (const [key, value] of Object.entries(localEnv(aws))) vi.stubEnv(key, value);
+}
+
+export function localEnv(aws: LocalAws): Record<string, string> {
+  return {
+    ...aws.env,
+    AWS_PROFILE: '',
+    AWS_CONFIG_FILE: '/nonexistent/token-rotation-cli-test/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/token-rotation-cli-test/credentials',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
+/** `token-rotation <argv>` in this process, with "now" read from the local AWS's clock. */
+export async function cli(aws: LocalAws, ...argv: string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(argv, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    clock: aws.clock.now,
+  });
+  printed.push(stdout, stderr);
+  return { code, stdout, stderr };
+}
+
+const BIN = fileURLToPath(new URL('../../bin/token-rotation.mjs', import.meta.url));
+
+/** `node bin/token-rotation.mjs <argv>` in a child process with exactly `env` (plus PATH). */
+export function spawnCli(env: Record<string, string>, ...argv: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...argv], {
+      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent/token-rotation-cli-test', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      printed.push(stdout, stderr);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+/** Rows of a CSV text (RFC 4180: quoted fields, doubled quotes, CRLF), comment lines kept apart. */
+export function parseCsv(text: string): { comments: string[]; rows: string[][] } {
+  const comments: string[] = [];
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  let atLineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (atLineStart && c === '#') {
+      const end = text.indexOf('\r\n', i);
+      comments.push(text.slice(i + 2, end));
+      i = end + 1;
+      continue;
+    }
+    atLineStart = false;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+      atLineStart = true;
+    } else field += c;
+  }
+  return { comments, rows };
+}
+
+/**
+ * A rendered table read back as a person reads it: the first line is the header, and each
+ * column starts where its header does. Stops at the first blank line (the summary follows).
+ */
+export function readTable(stdout: string): Record<string, string>[] {
+  const lines = stdout.split('\n');
+  const header = lines[0] ?? '';
+  const starts = [...header.matchAll(/\S+(?: \S+)*/g)].map((m) => ({ name: m[0], at: m.index }));
+  const rows: Record<string, string>[] = [];
+  for (const line of lines.slice(1)) {
+    if (line.trim() === '') break;
+    rows.push(
+      Object.fromEntries(
+        starts.map((col, i) => [
+          col.name,
+          line.slice(col.at, starts[i + 1]?.at ?? line.length).trim(),
+        ]),
+      ),
+    );
+  }
+  return rows;
+}
