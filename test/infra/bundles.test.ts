@@ -1,0 +1,468 @@
+// The deployed bundles work (issue 3): each function is loaded from the synthesized cloud
+// assembly (not the TypeScript source), created on the embedded local AWS with the handler,
+// runtime, timeout and environment the template gives it, and run through what a user does.
+import { randomUUID } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+  TagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { checkToken, randomBase62 } from '#domain/tokens';
+import { STAGE, TAG } from '#domain/vocabulary';
+import { type LocalAws, startLocalAws } from '#local-aws/index';
+import {
+  type DeployedFunction,
+  deployFunctions,
+  environmentOf,
+  scheduledInput,
+  TemplateResolver,
+  templateFunctions,
+  type WiredRule,
+  wireRules,
+} from './local-stack.ts';
+import { type Json, synthApp } from './support.ts';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SLOW = 120_000;
+/** Lambda's cold start parses the whole bundle; the CDK library alone would be tens of MB. */
+const MAX_BUNDLE_BYTES = 2 * 1024 * 1024;
+
+let template: Json;
+let stackName: string;
+let local: LocalAws;
+let resolver: TemplateResolver;
+let deployed: DeployedFunction[];
+let rules: WiredRule[];
+let eventsLost = false;
+let secretsManager: SecretsManagerClient;
+let lambda: LambdaClient;
+let audit: DynamoAuditLog;
+const measured: string[] = [];
+
+beforeAll(async () => {
+  const started = performance.now();
+  const synth = synthApp();
+  const assembly = synth.app.synth();
+  measured.push(`synth with bundling ${Math.round(performance.now() - started)} ms`);
+  template = synth.template.toJSON();
+  stackName = synth.stack.stackName;
+
+  local = await startLocalAws();
+  resolver = new TemplateResolver(local, template, stackName);
+  const functions = templateFunctions(template, assembly.directory, projectRoot);
+  deployed = await deployFunctions(local, functions, resolver);
+  rules = wireRules(local, template, deployed, () => eventsLost);
+
+  secretsManager = new SecretsManagerClient(local.clientConfig);
+  lambda = new LambdaClient(local.clientConfig);
+  const [tableName] = [...resolver.tables.values()];
+  audit = new DynamoAuditLog({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient(local.clientConfig), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    tableName: tableName!,
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await local?.stop();
+  if (measured.length > 0) console.info(`bundles.test: ${measured.join('; ')}`);
+});
+
+const byEntry = (entry: string) => deployed.filter((fn) => fn.entry === entry);
+const only = (entry: string) => {
+  const found = byEntry(entry);
+  if (found.length !== 1) {
+    throw new Error(
+      `expected one function bundling ${entry} in the template, found ${found.length}`,
+    );
+  }
+  return found[0]!;
+};
+const topicArn = () => [...resolver.topics.values()][0]!;
+
+async function invoke(fn: DeployedFunction, event: unknown) {
+  const out = await lambda.send(
+    new InvokeCommand({ FunctionName: fn.arn, Payload: Buffer.from(JSON.stringify(event)) }),
+  );
+  const payload = JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8'));
+  if (out.FunctionError) {
+    throw new Error(
+      `${fn.logicalId} failed: ${payload?.errorType}: ${payload?.errorMessage}\n${logOf(fn)}`,
+    );
+  }
+  return payload;
+}
+
+const logOf = (fn: DeployedFunction) =>
+  local.lambda
+    .logsOf(fn.arn)
+    .map((line) => line.text)
+    .join('');
+
+/**
+ * Waits until nothing is in flight: an event's delivery can start a rotation (an attach tests
+ * it) after the emulator's own idle() has looked at rotations, so look again until none runs.
+ */
+async function settle(): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    await local.idle();
+    if (!local.secretsManager.rotations.some((r) => r.outcome === 'running')) return;
+  }
+  throw new Error('the local AWS is still rotating after 10 rounds of waiting');
+}
+
+async function createSecret(label: string, value: string, tags: Record<string, string> = {}) {
+  const out = await secretsManager.send(
+    new CreateSecretCommand({
+      Name: `bundles/${label}-${randomUUID().slice(0, 8)}`,
+      SecretString: value,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
+  await settle();
+  return { arn: out.ARN!, name: out.Name!, versionId: out.VersionId! };
+}
+
+/** Runs `work` as if no CloudTrail trail were configured: its tag events never arrive. */
+async function withEventsLost<T>(work: () => Promise<T>): Promise<T> {
+  eventsLost = true;
+  try {
+    const result = await work();
+    await settle();
+    return result;
+  } finally {
+    eventsLost = false;
+  }
+}
+
+const describeSecret = (arn: string) =>
+  secretsManager.send(new DescribeSecretCommand({ SecretId: arn }));
+const holders = (stages: Record<string, string[]>, stage: string) =>
+  Object.keys(stages).filter((id) => stages[id]!.includes(stage));
+
+// ---- scenarios: what a user notices of each function, by the handler its bundle holds ----
+
+type Scenario = (fn: DeployedFunction, context: TestContext) => Promise<void>;
+
+const SCENARIOS: Record<string, { what: string; required: boolean; run: Scenario }> = {
+  'lambdas/handlers/rotation.ts': {
+    what: 'rotates a tagged secret end to end through RotateSecret in at most 8 Secrets Manager calls',
+    required: true,
+    run: async (rotation, context) => {
+      // Prepare
+      const token = `acme_live_${randomBase62(49)}`;
+      const value = JSON.stringify({ owner: 'payments-team', token });
+      const secret = await createSecret('rotation', value, { [TAG.lifespan]: '7d' });
+      const before = local.secretsManager.calls.byOperation({ secret: secret.arn });
+      const version = randomUUID();
+
+      // Act
+      await secretsManager.send(
+        new RotateSecretCommand({
+          SecretId: secret.arn,
+          RotationLambdaARN: rotation.arn,
+          ClientRequestToken: version,
+          RotateImmediately: true,
+        }),
+      );
+      await settle();
+      const after = local.secretsManager.calls.byOperation({ secret: secret.arn });
+
+      // Assess
+      const run = local.secretsManager.rotations.findLast((r) => r.token === version);
+      expect(run?.outcome, JSON.stringify(run?.attempts)).toBe('succeeded');
+      const stages = (await describeSecret(secret.arn)).VersionIdsToStages ?? {};
+      expect(holders(stages, STAGE.current)).toEqual([version]);
+      expect(holders(stages, STAGE.previous)).toEqual([secret.versionId]);
+      const now = await secretsManager.send(new GetSecretValueCommand({ SecretId: secret.arn }));
+      const rotated = JSON.parse(now.SecretString!);
+      expect(rotated.owner).toBe('payments-team');
+      expect(rotated.token).not.toBe(token);
+      expect(checkToken(rotated.token, 'acme_live_')).toBeUndefined();
+      const chain = await audit.verify(secret.arn);
+      expect(chain.ok).toBe(true);
+      const steps = (await audit.history(secret.arn))
+        .filter(
+          (r) => r.event === 'step.succeeded' && Object.values(r.versions ?? {}).includes(version),
+        )
+        .map((r) => r.step);
+      expect(steps).toEqual(['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
+      const calls = Object.entries(after)
+        .filter(([operation]) => operation !== 'RotateSecret')
+        .map(([operation, n]) => [operation, n - (before[operation] ?? 0)] as const)
+        .filter(([, n]) => n > 0);
+      const total = calls.reduce((sum, [, n]) => sum + n, 0);
+      await context.annotate(
+        `Secrets Manager calls in one rotation: ${total} (${calls.map(([op, n]) => `${op} ${n}`).join(', ')})`,
+      );
+      expect(total).toBeGreaterThan(0);
+      expect(total).toBeLessThanOrEqual(8);
+      const log = logOf(rotation);
+      expect(log).toContain('rotation step done');
+      expect(log).not.toContain(token);
+      expect(log).not.toContain(rotated.token);
+    },
+  },
+
+  'lambdas/handlers/secretsmanager-events.ts': {
+    what: "turns Secrets Manager's RotationFailed, delivered by the template's rule, into an audit record and an alert",
+    required: true,
+    run: async (events) => {
+      // Prepare: a rotation that fails before any of our code runs (a broken function of its own).
+      const broken = local.functions.register(`broken-rotation-${randomUUID().slice(0, 8)}`, () =>
+        Promise.reject(new Error('the issuer refused the connection')),
+      );
+      const secret = await createSecret('rotation-failed', 'legacy-token');
+      expect(rules.map((r) => r.target.logicalId)).toContain(events.logicalId);
+
+      // Act
+      await secretsManager.send(
+        new RotateSecretCommand({ SecretId: secret.arn, RotationLambdaARN: broken }),
+      );
+      await settle();
+
+      // Assess
+      expect(local.events.failures).toEqual([]);
+      const delivered = local.events.delivered.filter(
+        (e) =>
+          e.detail.eventName === 'RotationFailed' &&
+          e.detail.additionalEventData?.SecretId === secret.arn,
+      );
+      expect(delivered).toHaveLength(1);
+      const history = await audit.history(secret.arn);
+      expect(history.map((r) => r.event)).toEqual(['secretsmanager.rotation.failed']);
+      expect(history[0]).toMatchObject({ secretName: secret.name, outcome: 'reported' });
+      expect((await audit.verify(secret.arn)).ok).toBe(true);
+      const alerts = local.sns
+        .messagesTo(topicArn())
+        .filter((m) => m.attributes.secret?.StringValue === secret.name);
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.attributes.event?.StringValue).toBe('secretsmanager.rotation.failed');
+      expect(alerts[0]!.subject).toContain(secret.name);
+    },
+  },
+
+  'lambdas/handlers/sweep.ts': {
+    what: 'attaches rotation to a tagged secret whose tag event never arrived',
+    required: false,
+    run: async (sweep) => {
+      // Prepare
+      const rotation = only('lambdas/handlers/rotation.ts');
+      const secret = await withEventsLost(() =>
+        createSecret('sweep', `acme_live_${randomBase62(49)}`, { [TAG.lifespan]: '30d' }),
+      );
+      expect((await describeSecret(secret.arn)).RotationEnabled ?? false).toBe(false);
+      const input = scheduledInput(template, sweep, new Date()) ?? {};
+
+      // Act
+      const summary = await invoke(sweep, input);
+      await settle();
+
+      // Assess
+      expect(summary.failureCount).toBe(0);
+      const described = await describeSecret(secret.arn);
+      expect(described.RotationEnabled).toBe(true);
+      expect(described.RotationLambdaARN).toBe(rotation.arn);
+      expect(described.RotationRules?.ScheduleExpression).toBeTruthy();
+      const history = await audit.history(secret.arn);
+      expect(history.map((r) => r.event)).toContain('rotation.attached');
+      expect((await audit.verify(secret.arn)).ok).toBe(true);
+    },
+  },
+
+  'lambdas/handlers/tag-events.ts': {
+    what: "attaches rotation when the lifespan tag is added, through the template's rule",
+    required: false,
+    run: async (tagEvents) => {
+      // Prepare
+      const rotation = only('lambdas/handlers/rotation.ts');
+      expect(rules.map((r) => r.target.logicalId)).toContain(tagEvents.logicalId);
+      const secret = await createSecret('tag-event', `acme_live_${randomBase62(49)}`);
+      expect((await describeSecret(secret.arn)).RotationEnabled ?? false).toBe(false);
+
+      // Act
+      await secretsManager.send(
+        new TagResourceCommand({
+          SecretId: secret.arn,
+          Tags: [{ Key: TAG.lifespan, Value: '30d' }],
+        }),
+      );
+      await settle();
+
+      // Assess
+      expect(local.events.failures).toEqual([]);
+      const described = await describeSecret(secret.arn);
+      expect(described.RotationEnabled).toBe(true);
+      expect(described.RotationLambdaARN).toBe(rotation.arn);
+      const attached = (await audit.history(secret.arn)).filter(
+        (r) => r.event === 'rotation.attached',
+      );
+      expect(attached).toHaveLength(1);
+      expect(attached[0]!.trigger.source).toBe('tag');
+      expect((await audit.verify(secret.arn)).ok).toBe(true);
+    },
+  },
+};
+
+/** Throws "no bundle scenario for <logical id>" for a function no scenario proves. */
+function assertEveryFunctionHasScenario(
+  functions: { logicalId: string; entry: string }[],
+  scenarios: Record<string, unknown>,
+): void {
+  const missing = functions.filter((fn) => !Object.hasOwn(scenarios, fn.entry));
+  if (missing.length > 0) {
+    throw new Error(
+      missing
+        .map(
+          (fn) =>
+            `no bundle scenario for ${fn.logicalId} (its bundle holds ${fn.entry}): add one to test/infra/bundles.test.ts`,
+        )
+        .join('\n'),
+    );
+  }
+}
+
+describe('the bundles in the cloud assembly', () => {
+  it('are ESM modules opening with the createRequire banner, each with its source map', () => {
+    for (const fn of deployed) {
+      // Prepare
+      const code = readFileSync(path.join(fn.assetDir, fn.handlerFile), 'utf8');
+      const map = JSON.parse(readFileSync(path.join(fn.assetDir, `${fn.handlerFile}.map`), 'utf8'));
+
+      // Assess
+      expect(fn.handlerFile, fn.logicalId).toBe('index.mjs');
+      expect(code, fn.logicalId).toMatch(
+        /^import ?\{ ?createRequire as (\w+) ?\} ?from ?['"]node:module['"]; ?const require ?= ?\1\(import\.meta\.url\);/,
+      );
+      expect(code, fn.logicalId).toMatch(/export ?\{[^}]*\bhandler\b[^}]*\}/);
+      expect(code, fn.logicalId).not.toMatch(/\bmodule\.exports\b\s*=/);
+      expect(code.trimEnd(), fn.logicalId).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map$/);
+      expect(map.version, fn.logicalId).toBe(3);
+      expect(map.mappings.length, fn.logicalId).toBeGreaterThan(0);
+      expect(fn.entry, fn.logicalId).toMatch(/^lambdas\/handlers\/[\w-]+\.ts$/);
+    }
+  });
+
+  it('hold no aws-sdk v2, no test code and no CDK library, and stay small', async (context) => {
+    for (const fn of deployed) {
+      // Prepare
+      const file = path.join(fn.assetDir, fn.handlerFile);
+      const code = readFileSync(file, 'utf8');
+      const sources = (JSON.parse(readFileSync(`${file}.map`, 'utf8')).sources as string[]).map(
+        (s) => path.relative(projectRoot, path.resolve(fn.assetDir, s)).split(path.sep).join('/'),
+      );
+      const size = statSync(file).size;
+      await context.annotate(`${fn.logicalId} (${fn.entry}): ${(size / 1024).toFixed(0)} KiB`);
+      measured.push(`${fn.entry} ${(size / 1024).toFixed(0)} KiB`);
+
+      // Assess
+      expect(code, fn.logicalId).not.toMatch(
+        /(from ?|require\(|import\()["']aws-sdk(\/[^"']*)?["']/,
+      );
+      const forbidden = sources.filter(
+        (s) =>
+          s.startsWith('test/') ||
+          s.startsWith('infra/') ||
+          /node_modules\/(aws-sdk|aws-cdk-lib|aws-cdk|constructs|cdk-nag|esbuild|vitest|dynalite)\//.test(
+            s,
+          ),
+      );
+      expect(forbidden, fn.logicalId).toEqual([]);
+      expect(sources, fn.logicalId).toContain(fn.entry);
+      expect(size, fn.logicalId).toBeLessThan(MAX_BUNDLE_BYTES);
+    }
+  });
+});
+
+describe('the functions deployed from the template', () => {
+  it('run on the local AWS with the template handler, runtime, timeout, memory and environment', async () => {
+    expect(deployed.length).toBeGreaterThanOrEqual(2);
+    for (const fn of deployed) {
+      // Act
+      const { Configuration: config } = await lambda.send(
+        new GetFunctionCommand({ FunctionName: fn.arn }),
+      );
+
+      // Assess
+      expect(config?.Handler, fn.logicalId).toBe(fn.props.Handler);
+      expect(config?.Runtime, fn.logicalId).toBe(fn.props.Runtime);
+      expect(config?.Timeout, fn.logicalId).toBe(fn.props.Timeout);
+      expect(config?.MemorySize, fn.logicalId).toBe(fn.props.MemorySize);
+      const variables = config?.Environment?.Variables ?? {};
+      expect(Object.keys(variables).sort(), fn.logicalId).toEqual(
+        [...Object.keys(fn.props.Environment?.Variables ?? {}), 'AWS_ENDPOINT_URL'].sort(),
+      );
+      for (const [key, value] of Object.entries(variables)) {
+        expect(value, `${fn.logicalId} ${key}`).not.toMatch(/\$\{Token|\[object Object\]/);
+      }
+      expect(variables.AWS_ENDPOINT_URL).toBe(local.endpoint);
+    }
+  });
+
+  it('fails naming an environment variable that refers to something it cannot resolve', async () => {
+    // Prepare
+    const [first] = deployed;
+    const logGroup = Object.keys(template.Resources).find(
+      (id) => template.Resources[id].Type === 'AWS::Logs::LogGroup',
+    );
+    const fn = {
+      ...first!,
+      props: {
+        ...first!.props,
+        Environment: { Variables: { AUDIT_LOG_GROUP: { 'Fn::GetAtt': [logGroup, 'Arn'] } } },
+      },
+    };
+
+    // Act
+    const resolving = environmentOf(fn, resolver, local.endpoint);
+
+    // Assess
+    await expect(resolving).rejects.toThrow(
+      `function ${first!.logicalId}: environment variable AUDIT_LOG_GROUP refers to Fn::GetAtt ${logGroup}.Arn (AWS::Logs::LogGroup)`,
+    );
+  });
+
+  it('has a bundle scenario for every function in the template', () => {
+    expect(() => assertEveryFunctionHasScenario(deployed, SCENARIOS)).not.toThrow();
+  });
+
+  it('fails with "no bundle scenario for <logical id>" for a function no scenario proves', () => {
+    // Prepare
+    const functions = [
+      ...deployed,
+      { logicalId: 'TokenRotationNew1234ABCD', entry: 'lambdas/handlers/new.ts' },
+    ];
+
+    // Act, Assess
+    expect(() => assertEveryFunctionHasScenario(functions, SCENARIOS)).toThrow(
+      'no bundle scenario for TokenRotationNew1234ABCD',
+    );
+  });
+
+  for (const [entry, scenario] of Object.entries(SCENARIOS)) {
+    it(
+      `${entry.slice(entry.lastIndexOf('/') + 1, -3)}: ${scenario.what}`,
+      async (context) => {
+        const functions = byEntry(entry);
+        if (functions.length === 0) {
+          if (scenario.required) throw new Error(`the template has no function bundling ${entry}`);
+          context.skip(`the template has no function bundling ${entry} yet`);
+        }
+        for (const fn of functions) await scenario.run(fn, context);
+      },
+      SLOW,
+    );
+  }
+});
