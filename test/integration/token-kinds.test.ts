@@ -1,0 +1,494 @@
+// Token kinds beyond `random` on the embedded local AWS: IAM access keys (local IAM and STS) and
+// custom issuers (the example issuer function, bundled and deployed to the local Lambda, minting
+// at a local SaaS). Rotations are driven by RotateSecret with the rotation handler in-process;
+// grace expiry by the sweep runner; emergency revokes by issuer.revoke, as the revoke does.
+
+import { IAMClient } from '@aws-sdk/client-iam';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IamAccessKeys } from '#adapters/iam-keys';
+import { LambdaInvoker } from '#adapters/lambda-invoker';
+import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
+import { createIssuerFor, type IssuerFor } from '#domain/issuers/index';
+import { createPacer } from '#domain/pacer';
+import type { SecretStore, SweepCursor } from '#domain/ports';
+import { scheduleFor } from '#domain/schedule';
+import { runSweep } from '#domain/sweep';
+import { deleteAfterLabel } from '#domain/sweep-plan';
+import { TAG } from '#domain/vocabulary';
+import { createRotationHandler } from '#handlers/rotation';
+import { type LocalAws, startLocalAws } from '#local-aws/index';
+import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import { type SaasKey, type SaasServer, startSaasServer } from '../support/saas-server.ts';
+import { bundleHandler } from './support/bundle.ts';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const DELETE_AFTER = 3 * DAY;
+const WEEK = scheduleFor(7 * DAY);
+
+let aws: LocalAws;
+let suite: InstalledSuite;
+let saas: SaasServer;
+let admin: SaasKey;
+let sm: SecretsManagerClient;
+let lambda: LambdaClient;
+let accessKeys: IamAccessKeys;
+let issuerFor: IssuerFor;
+let rotationArn: string;
+/** What the issuers waited for (testSecret's backoff), advancing the local clock instead. */
+const waits: number[] = [];
+/** PutSecretValue calls to fail before they reach Secrets Manager, to lose a minted key. */
+let failPuts = 0;
+let run = 0;
+
+beforeAll(async () => {
+  aws = await startLocalAws({ clock: '2025-03-01T10:00:00Z' });
+  suite = await installSuite(aws, { stackName: 'TokenKinds' });
+  saas = await startSaasServer();
+  admin = saas.issueKey('acme', { admin: true });
+  sm = new SecretsManagerClient({ ...aws.clientConfig, maxAttempts: 1 });
+  lambda = new LambdaClient({ ...aws.clientConfig, maxAttempts: 1 });
+  accessKeys = new IamAccessKeys(
+    new IAMClient({ ...aws.clientConfig, maxAttempts: 1 }),
+    (key) => new STSClient({ ...aws.clientConfig, credentials: key, maxAttempts: 1 }),
+  );
+  issuerFor = createIssuerFor({
+    clock: aws.clock.now,
+    accessKeys,
+    invoker: new LambdaInvoker(lambda),
+    sleep: async (ms) => {
+      waits.push(ms);
+      await aws.clock.advance(ms);
+    },
+    deleteAfterMs: DELETE_AFTER,
+    issuerTimeoutMs: 10_000,
+  });
+  // The suite's store, except when a test makes PutSecretValue fail after the key was minted.
+  const store: SecretStore = {
+    describe: (id) => suite.store.describe(id),
+    getValue: (id, select) => suite.store.getValue(id, select),
+    moveStage: (...args) => suite.store.moveStage(...args),
+    putPending: (...args) => {
+      if (failPuts > 0) {
+        failPuts--;
+        return Promise.reject(new Error('PutSecretValue: connection reset'));
+      }
+      return suite.store.putPending(...args);
+    },
+  };
+  rotationArn = aws.functions.register(
+    'TokenKinds-kinds-rotation',
+    createRotationHandler({ ...suite.rotationDeps, store, issuerFor }),
+  );
+
+  const role = 'arn:aws:iam::123456789012:role/issuer';
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'acme-issuer',
+      Runtime: 'nodejs20.x',
+      Role: role,
+      Handler: 'index.handler',
+      Timeout: 10,
+      Code: {
+        ZipFile: await bundleHandler(
+          new URL('../../examples/issuer-http/index.ts', import.meta.url),
+        ),
+      },
+      Environment: { Variables: { SAAS_URL: saas.url, SAAS_ADMIN_KEY: admin.key } },
+    }),
+  );
+  const misbehaving = await bundleHandler(
+    new URL('./support/misbehaving-issuer.ts', import.meta.url),
+  );
+  for (const mode of ['garbage', 'throw', 'hang']) {
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: `bad-issuer-${mode}`,
+        Runtime: 'nodejs20.x',
+        Role: role,
+        Handler: 'index.handler',
+        Timeout: 1,
+        Code: { ZipFile: misbehaving },
+        Environment: { Variables: { MODE: mode } },
+      }),
+    );
+  }
+}, 60_000);
+
+afterAll(async () => {
+  sm?.destroy();
+  lambda?.destroy();
+  await saas?.stop();
+  await aws?.stop();
+});
+
+// ---- helpers ----
+
+async function createSecret(value: string, tags: Record<string, string>): Promise<string> {
+  const { ARN } = await sm.send(
+    new CreateSecretCommand({
+      Name: `kinds/secret-${++run}`,
+      SecretString: value,
+      Tags: Object.entries({ [TAG.lifespan]: '7d', [TAG.grace]: '1h', ...tags }).map(
+        ([Key, Value]) => ({ Key, Value }),
+      ),
+    }),
+  );
+  return ARN!;
+}
+
+/** RotateSecret now, with our function; resolves when the rotation (and its retries) ended. */
+async function rotate(arn: string) {
+  await sm.send(
+    new RotateSecretCommand({
+      SecretId: arn,
+      RotationLambdaARN: rotationArn,
+      // The schedule the sweep wants for a 7d lifespan, so it has no schedule to update.
+      RotationRules: { ScheduleExpression: WEEK.scheduleExpression, Duration: WEEK.duration },
+      RotateImmediately: true,
+    }),
+  );
+  await aws.idle();
+  return aws.secretsManager.rotations.filter((r) => r.secretArn === arn).at(-1)!;
+}
+
+const secretValue = async (arn: string, select: { stage?: string; versionId?: string } = {}) =>
+  (
+    await sm.send(
+      new GetSecretValueCommand({
+        SecretId: arn,
+        ...(select.versionId
+          ? { VersionId: select.versionId }
+          : { VersionStage: select.stage ?? 'AWSCURRENT' }),
+      }),
+    )
+  ).SecretString!;
+
+const stagesOf = async (arn: string) =>
+  (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {};
+
+const versionWith = async (arn: string, stage: string) =>
+  Object.entries(await stagesOf(arn)).find(([, stages]) => stages.includes(stage))?.[0];
+
+/** One full sweep pass, as the scheduled sweep runs it. */
+async function sweep() {
+  let saved: SweepCursor | undefined;
+  return runSweep(
+    {
+      catalog: new SecretsManagerCatalog(sm),
+      store: suite.store,
+      audit: suite.audit,
+      alerter: suite.alerter,
+      issuerFor,
+      clock: aws.clock.now,
+      cursor: {
+        get: async () => saved,
+        put: async (cursor) => {
+          saved = cursor;
+        },
+        clear: async () => {
+          saved = undefined;
+        },
+      },
+      pace: createPacer(),
+    },
+    {
+      rotationFunctionArn: rotationArn,
+      sweepIntervalMs: 15 * 60_000,
+      deadline: new Date(aws.clock.now().getTime() + HOUR),
+    },
+  );
+}
+
+/** Everything a person or a log could read: the secret's audit trail and every alert sent. */
+async function readable(arn: string): Promise<string> {
+  const history = await suite.audit.history(arn);
+  return JSON.stringify(history) + JSON.stringify(aws.sns.published);
+}
+
+const alertsFor = (arn: string) =>
+  aws.sns.published.filter(
+    (m) => m.attributes.secret?.StringValue && arn.includes(m.attributes.secret.StringValue),
+  );
+
+/** An IAM user under the path the construct scopes to, with one active key, and its secret value. */
+function iamUser(extra: object = {}) {
+  const userName = `ci-bot-${++run}`;
+  aws.iam.createUser(userName, '/token-rotation/');
+  const key = aws.iam.createAccessKey(userName);
+  const value = JSON.stringify({
+    userName,
+    accessKeyId: key.accessKeyId,
+    secretAccessKey: key.secretAccessKey,
+    ...extra,
+  });
+  return { userName, key, value };
+}
+
+// ---- iam-access-key ----
+
+describe('iam-access-key', () => {
+  it('rotates to a new active key that signs in as the user, the old key working through grace', async () => {
+    // Prepare
+    const { userName, key, value } = iamUser({ region: 'eu-west-1' });
+    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+
+    // Act
+    const rotation = await rotate(arn);
+
+    // Assess
+    expect(rotation.outcome).toBe('succeeded');
+    const current = JSON.parse(await secretValue(arn));
+    expect(current.accessKeyId).not.toBe(key.accessKeyId);
+    expect(current).toMatchObject({ userName, region: 'eu-west-1' });
+    expect(await secretValue(arn, { stage: 'AWSPREVIOUS' })).toBe(value);
+    const keys = aws.iam.keysOf(userName);
+    expect(keys.map((k) => [k.accessKeyId, k.status])).toEqual([
+      [key.accessKeyId, 'Active'],
+      [current.accessKeyId, 'Active'],
+    ]);
+    const identity = await accessKeys.whoAmI(current);
+    expect(identity).toMatchObject({
+      accepted: true,
+      arn: `arn:aws:iam::123456789012:user/token-rotation/${userName}`,
+    });
+    const history = await suite.audit.history(arn);
+    expect(history.filter((r) => r.event === 'step.succeeded').map((r) => r.step)).toEqual([
+      'createSecret',
+      'setSecret',
+      'testSecret',
+      'finishSecret',
+    ]);
+    expect(
+      history.find((r) => r.step === 'testSecret' && r.event === 'step.succeeded')?.tokens,
+    ).toEqual({
+      pending: current.accessKeyId,
+    });
+    const text = await readable(arn);
+    expect(text).not.toContain(key.secretAccessKey);
+    expect(text).not.toContain(current.secretAccessKey);
+  });
+
+  it("waits out IAM's eventual consistency before the new key is accepted", async () => {
+    // Prepare
+    const { value } = iamUser();
+    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+    aws.iam.consistencyDelayMs = 6000;
+    waits.length = 0;
+
+    try {
+      // Act
+      const rotation = await rotate(arn);
+
+      // Assess
+      expect(rotation.outcome).toBe('succeeded');
+      expect(waits).toEqual([1000, 2000, 4000]);
+      expect(rotation.attempts.every((a) => a.error === undefined)).toBe(true);
+    } finally {
+      aws.iam.consistencyDelayMs = 0;
+    }
+  });
+
+  it('after grace deactivates the previous key, and deletes it when its delete-after time comes', async () => {
+    // Prepare
+    const { userName, key, value } = iamUser();
+    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+    await rotate(arn);
+    const current = JSON.parse(await secretValue(arn));
+    const previousVersion = (await versionWith(arn, 'AWSPREVIOUS'))!;
+
+    // Act: past grace (1h) plus a sweep interval
+    await aws.clock.advance(2 * HOUR);
+    const sweptAt = aws.clock.now();
+    await sweep();
+    const afterGrace = aws.iam.keysOf(userName).map((k) => [k.accessKeyId, k.status]);
+    const labels = (await stagesOf(arn))[previousVersion];
+    // ... and past the delete-after time
+    await aws.clock.advance(DELETE_AFTER);
+    await sweep();
+
+    // Assess
+    expect(afterGrace).toEqual([
+      [key.accessKeyId, 'Inactive'],
+      [current.accessKeyId, 'Active'],
+    ]);
+    expect(labels).toEqual([deleteAfterLabel(sweptAt, DELETE_AFTER)]);
+    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).toEqual([current.accessKeyId]);
+    expect((await stagesOf(arn))[previousVersion]).toBeUndefined();
+    expect((await accessKeys.whoAmI(key)).accepted).toBe(false);
+    expect((await accessKeys.whoAmI(current)).accepted).toBe(true);
+    const events = (await suite.audit.history(arn)).map((r) => `${r.event}:${r.outcome}`);
+    expect(events).toContain('previous.revoked:succeeded');
+    expect(events).toContain('previous.deleted:succeeded');
+    expect(await readable(arn)).not.toContain(key.secretAccessKey);
+  });
+
+  it('revokes at once in an emergency: the key is deactivated and deleted, with no grace', async () => {
+    // Prepare
+    const { userName, key, value } = iamUser();
+    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+    const issuer = issuerFor('iam-access-key', { arn, name: 'kinds/emergency' });
+
+    // Act
+    await issuer.revoke({ secretArn: arn, secretName: 'kinds/emergency', versionId: 'v', value });
+
+    // Assess
+    expect(aws.iam.keysOf(userName)).toEqual([]);
+    expect((await accessKeys.whoAmI(key)).accepted).toBe(false);
+  });
+
+  it('fails when the user already has two active keys: alerted, no key deleted, AWSCURRENT unchanged', async () => {
+    // Prepare
+    const { userName, value } = iamUser();
+    const other = aws.iam.createAccessKey(userName);
+    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+
+    // Act
+    const rotation = await rotate(arn);
+
+    // Assess
+    expect(rotation.outcome).toBe('failed');
+    expect(aws.iam.keysOf(userName).map((k) => k.status)).toEqual(['Active', 'Active']);
+    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).toContain(other.accessKeyId);
+    expect(await secretValue(arn)).toBe(value);
+    const failed = (await suite.audit.history(arn)).filter((r) => r.event === 'rotation.failed');
+    expect(failed[0]?.error).toContain('(IAM allows two), found');
+    expect(failed[0]?.error).toContain('no active key is deleted');
+    expect(failed[0]?.detail?.reason).toBe('two-active-keys');
+    const alerts = alertsFor(arn);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.message).toContain('two active access keys');
+    expect(await readable(arn)).not.toContain(other.secretAccessKey);
+  });
+
+  it('retries a createSecret whose key was lost before it was stored without piling up keys', async () => {
+    // Prepare
+    const { userName, key, value } = iamUser();
+    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+    failPuts = 1;
+
+    // Act
+    const rotation = await rotate(arn);
+
+    // Assess
+    expect(rotation.outcome).toBe('succeeded');
+    expect(rotation.attempts.filter((a) => a.error).map((a) => a.step)).toEqual(['createSecret']);
+    const current = JSON.parse(await secretValue(arn));
+    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).toEqual([
+      key.accessKeyId,
+      current.accessKeyId,
+    ]);
+  });
+});
+
+// ---- lambda:<fn> ----
+
+describe('lambda:<fn> custom issuers', () => {
+  function saasValue() {
+    const key = saas.issueKey('acme');
+    return { key, value: JSON.stringify({ keyId: key.id, token: key.key, owner: 'payments' }) };
+  }
+
+  it('rotates a SaaS API key through the example issuer function', async () => {
+    // Prepare
+    const { key, value } = saasValue();
+    const arn = await createSecret(value, { [TAG.kind]: 'lambda:acme-issuer' });
+
+    // Act
+    const rotation = await rotate(arn);
+
+    // Assess
+    expect(rotation.outcome).toBe('succeeded');
+    const current = JSON.parse(await secretValue(arn));
+    expect(current.owner).toBe('payments');
+    expect(current.keyId).not.toBe(key.id);
+    expect(saas.accepts(current.token)).toBe(true);
+    expect(saas.accepts(key.key)).toBe(true);
+    const history = await suite.audit.history(arn);
+    expect(
+      history.find((r) => r.step === 'createSecret' && r.event === 'step.succeeded')?.tokens,
+    ).toEqual({
+      current: key.id,
+      pending: current.keyId,
+    });
+    const text = await readable(arn);
+    expect(text).not.toContain(key.key);
+    expect(text).not.toContain(current.token);
+  });
+
+  it('revokes the previous SaaS key at the issuer once grace has run out', async () => {
+    // Prepare
+    const { key, value } = saasValue();
+    const arn = await createSecret(value, { [TAG.kind]: 'lambda:acme-issuer' });
+    await rotate(arn);
+    const current = JSON.parse(await secretValue(arn));
+
+    // Act
+    await aws.clock.advance(30 * 60_000);
+    await sweep();
+    const withinGrace = saas.accepts(key.key);
+    await aws.clock.advance(90 * 60_000);
+    await sweep();
+
+    // Assess
+    expect(withinGrace).toBe(true);
+    expect(saas.accepts(key.key)).toBe(false);
+    expect(saas.accepts(current.token)).toBe(true);
+    expect(await versionWith(arn, 'AWSPREVIOUS')).toBeUndefined();
+    const revoked = (await suite.audit.history(arn)).find((r) => r.event === 'previous.revoked');
+    expect(revoked).toMatchObject({ outcome: 'succeeded', tokens: { previous: key.id } });
+  });
+
+  it('revokes at once in an emergency through issuer.revoke', async () => {
+    // Prepare
+    const { key, value } = saasValue();
+    const arn = await createSecret(value, { [TAG.kind]: 'lambda:acme-issuer' });
+    const issuer = issuerFor('lambda:acme-issuer', { arn, name: 'kinds/emergency' });
+
+    // Act
+    await issuer.revoke({ secretArn: arn, secretName: 'kinds/emergency', versionId: 'v', value });
+
+    // Assess
+    expect(saas.accepts(key.key)).toBe(false);
+  });
+
+  const misbehaviours: Array<[string, string, string]> = [
+    ['garbage', 'issuer-response', 'a response that is a string, not a JSON object'],
+    ['throw', 'issuer-failed', 'it failed (Error: upstream rejected [redacted])'],
+    ['hang', 'issuer-timeout', 'Task timed out after 1.00 seconds'],
+  ];
+  for (const [mode, reason, found] of misbehaviours) {
+    it(`fails cleanly on an issuer that answers with ${mode}, AWSCURRENT untouched and nothing secret told`, async () => {
+      // Prepare
+      const { key, value } = saasValue();
+      const arn = await createSecret(value, { [TAG.kind]: `lambda:bad-issuer-${mode}` });
+
+      // Act
+      const rotation = await rotate(arn);
+
+      // Assess
+      expect(rotation.outcome).toBe('failed');
+      expect(await secretValue(arn)).toBe(value);
+      const failed = (await suite.audit.history(arn)).filter((r) => r.event === 'rotation.failed');
+      expect(failed[0]?.detail?.reason).toBe(reason);
+      expect(failed[0]?.error).toContain(
+        `expected issuer function bad-issuer-${mode} to mint the token, found`,
+      );
+      expect(failed[0]?.error).toContain(found);
+      expect(alertsFor(arn)).toHaveLength(1);
+      const text = await readable(arn);
+      expect(text).not.toContain(key.key);
+      expect(text).not.toContain(key.key.slice(10, 40));
+      expect(rotation.attempts.map((a) => a.error ?? '').join(' ')).not.toContain(key.key);
+    });
+  }
+});
