@@ -8,6 +8,7 @@ import {
   Aws,
   CfnOutput,
   Duration,
+  Lazy,
   RemovalPolicy,
   Stack,
   Token,
@@ -23,10 +24,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { AUDIT_TABLE, alertPk, secretPk } from '#adapters/audit-table';
+import { AUDIT_TABLE, alertPk, secretPk, statePk } from '#adapters/audit-table';
 import { METRIC_NAMES } from '#commons/metrics';
 import { TAG } from '#domain/vocabulary';
 
@@ -151,6 +154,10 @@ export class TokenRotation extends Construct {
   readonly rotationFunction: lambda.IFunction;
   /** Turns Secrets Manager's own RotationFailed / RotationAbandoned events into alerts. */
   readonly secretsManagerEventsFunction: lambda.IFunction;
+  /** The lifespan sweep, run by EventBridge Scheduler every `sweepInterval`. */
+  readonly sweepFunction: lambda.IFunction;
+  /** Attaches, updates or detaches rotation on CloudTrail tag events, within about a minute. */
+  readonly tagEventsFunction: lambda.IFunction;
   /** Rotations, failures, overdue secrets and function health. */
   readonly dashboard: cloudwatch.Dashboard;
 
@@ -163,6 +170,9 @@ export class TokenRotation extends Construct {
   private readonly namespace: string;
   private readonly healthWidgets: cloudwatch.IWidget[] = [];
   private readonly alarms: cloudwatch.IAlarm[] = [];
+  /** Every function role: the tag-event handler ignores tag changes these make. */
+  private readonly suiteRoles: iam.IRole[] = [];
+  private sweepInterval: Duration = Duration.minutes(15);
 
   constructor(scope: Construct, id: string, props: TokenRotationProps = {}) {
     super(scope, id);
@@ -287,9 +297,11 @@ export class TokenRotation extends Construct {
       targets: [new targets.LambdaFunction(smEvents, { retryAttempts: 8 })],
     });
 
-    // Later: the sweep (EventBridge Scheduler every sweepInterval, ROTATION_FUNCTION_ARN, an
-    // alarm for a sweep that has not run), the tag-event handler and the revoke function, each
-    // one addFunction call plus its grants.
+    const lifespan = this.addLifespanEnforcement(settings, rotation);
+    this.sweepFunction = lifespan.sweep;
+    this.tagEventsFunction = lifespan.tagEvents;
+
+    // Later: the revoke function, one addFunction call plus its grants.
 
     const rotationFailures = new cloudwatch.Alarm(this, 'RotationFailuresAlarm', {
       alarmName: this.alarmName('rotation-failures'),
@@ -340,6 +352,11 @@ export class TokenRotation extends Construct {
   /** Opted-in secrets past their lifespan, as counted by the latest sweep. */
   metricOverdueSecrets(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.metric(METRIC.overdueSecrets, { statistic: 'Maximum', ...options });
+  }
+
+  /** Sweeps that completed a full pass (1) or stopped at their deadline (0), per invocation. */
+  metricSweepCompleted(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(METRIC.sweepCompleted, { statistic: 'Sum', ...options });
   }
 
   /** Lets `grantee` read the audit trail (Query and GetItem on the table and its indexes). */
@@ -498,6 +515,229 @@ export class TokenRotation extends Construct {
     ];
   }
 
+  // ---- lifespan enforcement: the sweep, its schedule and alarm, and the tag-event fast path ----
+
+  /**
+   * IAM, thought through (SPEC "Lifespan enforcement"; issue 4):
+   *  - ListSecrets supports no resource or tag scoping, so it is granted on "*"; the sweep
+   *    filters the listing on the lifespan tag itself.
+   *  - What touches a secret's tokens (ListSecretVersionIds, GetSecretValue and
+   *    UpdateSecretVersionStage to revoke a previous token after grace) and RotateSecret need the
+   *    lifespan tag on the secret (aws:ResourceTag). RotateSecret may also name no function but
+   *    ours (secretsmanager:RotationLambdaARN, IfExists: an immediate rotation of a secret whose
+   *    rotation belongs to another function names none).
+   *  - DescribeSecret and CancelRotateSecret are granted without the tag condition, on purpose:
+   *    detaching rotation from a secret whose tag was removed is exactly the case where the tag
+   *    is gone. Neither reads a value; the code cancels only where the secret's rotation function
+   *    is ours (sweep-plan.ts `detach`), so another function's rotation is never detached.
+   *  - lambda:InvokeFunction on the rotation function belongs to Secrets Manager (its resource
+   *    policy above), not to these roles. No TagResource/UntagResource: neither function tags.
+   */
+  private addLifespanEnforcement(
+    settings: Settings,
+    rotation: lambda.IFunction,
+  ): { sweep: lambda.IFunction; tagEvents: lambda.IFunction } {
+    const stack = Stack.of(this);
+    const interval = Duration.minutes(settings.sweepIntervalMinutes);
+    this.sweepInterval = interval;
+    const secretArns = stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const optedIn = { Null: { [`aws:ResourceTag/${TAG.lifespan}`]: 'false' } };
+    const rotateWithOurs = new iam.PolicyStatement({
+      sid: 'RotateOptedInSecretsWithOurFunctionOnly',
+      actions: ['secretsmanager:RotateSecret'],
+      resources: [secretArns],
+      conditions: {
+        ...optedIn,
+        StringEqualsIfExists: { 'secretsmanager:RotationLambdaARN': rotation.functionArn },
+      },
+    });
+    const detach = new iam.PolicyStatement({
+      sid: 'DescribeAndDetachWhereTheTagIsGone',
+      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:CancelRotateSecret'],
+      resources: [secretArns],
+    });
+    const acknowledgeSecrets = (fn: lambda.IFunction) =>
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', 'secret:*')}]`,
+        reason: `Secrets opt in by tag after deployment, so their ARNs are unknown here. Token access and RotateSecret apply only to secrets carrying ${TAG.lifespan} (aws:ResourceTag); DescribeSecret and CancelRotateSecret apply to any secret because detaching a secret whose tag was removed is the case they exist for, and the code detaches only rotation of our own function.`,
+      });
+
+    // 15 minutes, Lambda's longest: a sweep lists 100 secrets a call (1,000 calls at 100,000)
+    // and paces its writes at 40/s, so a mass opt-in can need more than any one invocation; the
+    // handler stops 2 minutes before the end, saves a cursor, and the next sweep carries on.
+    // 1024 MB: a page and the set of ARNs seen stay in memory, and CPU scales with memory.
+    // Reserved concurrency 1: the cursor assumes one sweep at a time.
+    const sweep = this.addFunction('Sweep', {
+      entry: 'sweep.ts',
+      description:
+        'Enforces lifespans: attaches, updates or detaches rotation, rotates overdue secrets, revokes previous tokens after grace',
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      reservedConcurrency: 1,
+      runbook:
+        'A sweep failed: lifespans are not being enforced until one succeeds. Read the Sweep function logs (the one-line summary and the error), fix the cause; the next scheduled sweep carries on from its cursor.',
+    });
+    sweep.addEnvironment('ROTATION_FUNCTION_ARN', rotation.functionArn);
+    // A sweep queued behind a running one (concurrency 1) is dropped after one interval: the
+    // next scheduled one is due by then.
+    sweep.configureAsyncInvoke({ maxEventAge: interval, retryAttempts: 1 });
+    sweep.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ListSecretsCannotBeScoped',
+        actions: ['secretsmanager:ListSecrets'],
+        resources: ['*'],
+      }),
+    );
+    sweep.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'EnforceLifespanOnOptedInSecrets',
+        actions: [
+          'secretsmanager:ListSecretVersionIds',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        resources: [secretArns],
+        conditions: optedIn,
+      }),
+    );
+    sweep.addToRolePolicy(rotateWithOurs);
+    sweep.addToRolePolicy(detach);
+    // Revoking a previous token reads it (GetSecretValue), so the secrets' keys are needed.
+    sweep.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'SecretKeysThroughSecretsManager',
+        actions: ['kms:Decrypt'],
+        resources: settings.secretKeyArns ?? [
+          stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }),
+        ],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+        },
+      }),
+    );
+    if (!settings.secretKeyArns) {
+      Validations.of(sweep.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'kms', 'key/*')}]`,
+        reason:
+          'Opted-in secrets may be encrypted with any customer key, unknown at deploy time; kms:ViaService limits use to Secrets Manager in this region, and the secretKeyArns prop pins the keys.',
+      });
+    }
+    acknowledgeSecrets(sweep);
+    Validations.of(sweep.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'secretsmanager:ListSecrets supports no resource-level permissions (the sweep filters on the lifespan tag itself), and active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords on "*".',
+    });
+    this.grantAuditWrite(sweep);
+    this.grantAlertPublish(sweep);
+    this.grantSuiteState(sweep, ['sweep', 'managed']);
+
+    // Scheduler's own role may invoke the sweep and nothing else.
+    const schedulerRole = new iam.Role(this, 'SweepScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'token-rotation: EventBridge Scheduler invokes the sweep',
+    });
+    const sweepLogicalId = stack.getLogicalId(sweep.node.defaultChild as lambda.CfnFunction);
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${sweepLogicalId}.Arn>:*]`,
+      reason:
+        'The scheduler target grants lambda:InvokeFunction on the sweep function and its own versions and aliases (CDK grantInvoke); no other function.',
+    });
+    new scheduler.Schedule(this, 'SweepSchedule', {
+      description: `token-rotation sweep every ${settings.sweepIntervalMinutes} minutes`,
+      schedule: scheduler.ScheduleExpression.rate(interval),
+      target: new schedulerTargets.LambdaInvoke(sweep, {
+        role: schedulerRole,
+        input: scheduler.ScheduleTargetInput.fromObject({
+          scheduledAt: scheduler.ContextAttribute.scheduledTime,
+        }),
+        // Retried while the Invoke call itself fails; no point past the next scheduled sweep.
+        retryAttempts: 2,
+        maxEventAge: interval,
+      }),
+    });
+
+    // Two intervals without a completed pass (missing data included: a sweep that never runs
+    // emits nothing) means lifespans are not being enforced. One interval could be jitter: a
+    // sweep finishing just after a period boundary leaves one period empty and the next with two.
+    const notCompleted = new cloudwatch.Alarm(this, 'SweepNotCompletedAlarm', {
+      alarmName: this.alarmName('sweep-not-completed'),
+      alarmDescription: `No sweep has completed a full pass in two sweep intervals (${settings.sweepIntervalMinutes} minutes each): lifespans are not being enforced. Check the Sweep function's errors and logs (its one-line summary says whether it stops at its deadline, and where), and that the stack's SweepSchedule is enabled in EventBridge Scheduler.`,
+      metric: this.metricSweepCompleted({ period: interval }),
+      threshold: 1,
+      evaluationPeriods: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    notCompleted.addAlarmAction(this.alarmAction);
+    this.alarms.push(notCompleted);
+
+    // One DescribeSecret and at most a RotateSecret or CancelRotateSecret and an audit write per
+    // event: a minute covers SDK retries on throttling. 256 MB keeps it cheap.
+    const tagEvents = this.addFunction('TagEvents', {
+      entry: 'tag-events.ts',
+      description:
+        'Attaches, updates or detaches rotation when a secret is tagged, untagged or created with the lifespan tag',
+      timeout: Duration.minutes(1),
+      memorySize: 256,
+      runbook:
+        'A tag change could not be applied; the next sweep applies it anyway. Read the TagEvents function logs for the secret and the error.',
+    });
+    tagEvents.addEnvironment('ROTATION_FUNCTION_ARN', rotation.functionArn);
+    // Resolved at synth, so roles added after this point (the revoke function's) are included.
+    tagEvents.addEnvironment(
+      'SUITE_ROLE_ARNS',
+      Lazy.string({ produce: () => this.suiteRoles.map((role) => role.roleArn).join(',') }),
+    );
+    tagEvents.addToRolePolicy(rotateWithOurs);
+    tagEvents.addToRolePolicy(detach);
+    acknowledgeSecrets(tagEvents);
+    this.grantAuditWrite(tagEvents);
+    this.grantAlertPublish(tagEvents);
+    this.grantSuiteState(tagEvents, ['managed']);
+    // CloudTrail management events (API calls) reach EventBridge only where a trail records
+    // them: see infra/DEPLOY.md. The sweep covers accounts without one, one interval later.
+    new events.Rule(this, 'TagEventsRule', {
+      description: 'Secrets Manager tag changes and new secrets: attach, update or detach rotation',
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['TagResource', 'UntagResource', 'CreateSecret'],
+        },
+      },
+      targets: [
+        new targets.LambdaFunction(tagEvents, {
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+    return { sweep, tagEvents };
+  }
+
+  /** GetItem, PutItem and DeleteItem on the suite-state items `names` (STATE#<name>) only. */
+  private grantSuiteState(fn: lambda.IFunction, names: string[]): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'SuiteStateItems',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': names.map((n) => statePk(n)) },
+        },
+      }),
+    );
+  }
+
   /**
    * A NodejsFunction with the suite's shared settings: its own role (no managed policies), its
    * own log group, the handler environment, tracing, and Errors/Throttles alarms.
@@ -511,6 +751,7 @@ export class TokenRotation extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `token-rotation ${id} function`,
     });
+    this.suiteRoles.push(role);
     // The log group exists before the function, so CreateLogGroup is not needed.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -696,7 +937,10 @@ export class TokenRotation extends Construct {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Overdue secrets (latest sweep)',
-        left: [this.metricOverdueSecrets({ period: Duration.minutes(15), label: 'overdue' })],
+        left: [
+          this.metricOverdueSecrets({ period: this.sweepInterval, label: 'overdue' }),
+          this.metricSweepCompleted({ period: this.sweepInterval, label: 'sweeps completed' }),
+        ],
         width: 12,
       }),
       new cloudwatch.TextWidget({

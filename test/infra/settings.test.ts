@@ -79,7 +79,8 @@ describe('settings from context', () => {
     );
 
     // Assess
-    expect(retentions).toEqual([30, 30]);
+    expect(retentions.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(retentions)).toEqual(new Set([30]));
   });
 
   it('reserves rotationConcurrency executions for rotation', () => {
