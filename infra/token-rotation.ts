@@ -95,6 +95,32 @@ export interface TokenRotationProps {
    * @default 'TokenRotation'
    */
   readonly metricsNamespace?: string;
+
+  /**
+   * IAM path of the users whose access keys the suite may rotate (kind `iam-access-key`). The
+   * functions may list, create, activate, deactivate and delete access keys of users under this
+   * path only: create such users with `aws iam create-user --path /token-rotation/ ...`, or move
+   * one there with `aws iam update-user --new-path`. Starts and ends with `/`; not `/` alone.
+   *
+   * @default '/token-rotation/'
+   */
+  readonly accessKeyUserPath?: string;
+
+  /**
+   * How long a previous IAM access key stays deactivated (after its grace) before it is deleted.
+   * Whole hours from 1 hour to 365 days. Until then a person can reactivate it.
+   *
+   * @default Duration.days(7)
+   */
+  readonly deleteDeactivatedAfter?: Duration;
+
+  /**
+   * Custom issuer functions (kind `lambda:<function>`) the suite may invoke, by name or ARN.
+   * Any other function named in a kind tag fails its rotation with AccessDenied.
+   *
+   * @default - none
+   */
+  readonly issuerFunctions?: string[];
 }
 
 /**
@@ -158,6 +184,8 @@ export class TokenRotation extends Construct {
   readonly sweepFunction: lambda.IFunction;
   /** Attaches, updates or detaches rotation on CloudTrail tag events, within about a minute. */
   readonly tagEventsFunction: lambda.IFunction;
+  /** IAM path of the users whose access keys the functions may rotate. */
+  readonly accessKeyUserPath: string;
   /** Rotations, failures, overdue secrets and function health. */
   readonly dashboard: cloudwatch.Dashboard;
 
@@ -166,6 +194,7 @@ export class TokenRotation extends Construct {
   private readonly alertKey: kms.Key;
   private readonly alarmAction: SnsAction;
   private readonly environment: Record<string, string>;
+  private readonly issuerFunctions: string[];
   private readonly logRetention: logs.RetentionDays;
   private readonly namespace: string;
   private readonly healthWidgets: cloudwatch.IWidget[] = [];
@@ -177,6 +206,8 @@ export class TokenRotation extends Construct {
   constructor(scope: Construct, id: string, props: TokenRotationProps = {}) {
     super(scope, id);
     const settings = validate(props);
+    this.accessKeyUserPath = settings.accessKeyUserPath;
+    this.issuerFunctions = settings.issuerFunctions;
     const stack = Stack.of(this);
     if (stack.node.findAll().some((c) => c !== this && c instanceof TokenRotation)) {
       throw new Error(
@@ -217,6 +248,7 @@ export class TokenRotation extends Construct {
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: this.namespace,
       POWERTOOLS_LOG_LEVEL: settings.logLevel,
+      DELETE_DEACTIVATED_AFTER_HOURS: String(settings.deleteDeactivatedAfterHours),
       // Minified bundles: map stack traces back to the TypeScript source.
       NODE_OPTIONS: '--enable-source-maps',
     };
@@ -249,6 +281,7 @@ export class TokenRotation extends Construct {
     );
     this.grantAuditWrite(rotation);
     this.grantAlertPublish(rotation);
+    this.grantIssuers(rotation);
     // Only Secrets Manager, for secrets of this account and region, may invoke the rotation.
     rotation.addPermission('SecretsManagerInvoke', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
@@ -357,6 +390,76 @@ export class TokenRotation extends Construct {
   /** Sweeps that completed a full pass (1) or stopped at their deadline (0), per invocation. */
   metricSweepCompleted(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.metric(METRIC.sweepCompleted, { statistic: 'Sum', ...options });
+  }
+
+  /**
+   * Lets `grantee` reach the issuers of the kinds beyond `random`: the access keys of the IAM
+   * users under `accessKeyUserPath` (list, create, activate/deactivate, delete; never another
+   * user's), and the `issuerFunctions`. STS GetCallerIdentity needs no permission.
+   */
+  grantIssuers(grantee: iam.IGrantable): void {
+    const stack = Stack.of(this);
+    const users = stack.formatArn({
+      service: 'iam',
+      region: '',
+      resource: 'user',
+      resourceName: `${this.accessKeyUserPath.slice(1)}*`,
+    });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RotateAccessKeysOfUsersUnderPath',
+        actions: [
+          'iam:ListAccessKeys',
+          'iam:CreateAccessKey',
+          'iam:UpdateAccessKey',
+          'iam:DeleteAccessKey',
+        ],
+        resources: [users],
+      }),
+    );
+    // cdk-nag names a resource by its template form (`<AWS::AccountId>` for the token).
+    const nagged: string[] = [
+      `arn:<AWS::Partition>:iam::<AWS::AccountId>:user${this.accessKeyUserPath}*`,
+    ];
+    const functions = this.issuerFunctions.flatMap((ref) => {
+      const byName = !ref.startsWith('arn:');
+      const arn = byName
+        ? stack.formatArn({
+            service: 'lambda',
+            resource: 'function',
+            resourceName: ref,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          })
+        : ref;
+      // A tag may name an unqualified function with a version or alias qualifier.
+      const qualified = byName ? ref.includes(':') : /:function:[^:]+:[^:]+$/.test(ref);
+      if (qualified) return [arn];
+      nagged.push(
+        byName
+          ? `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${ref}:*`
+          : `${ref}:*`,
+      );
+      return [arn, `${arn}:*`];
+    });
+    if (functions.length > 0) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'InvokeCustomIssuers',
+          actions: ['lambda:InvokeFunction'],
+          resources: functions,
+        }),
+      );
+    }
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      for (const resource of nagged) {
+        Validations.of(grantee.grantPrincipal).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${resource}]`,
+          reason: resource.includes(':iam::')
+            ? 'Access keys of the IAM users under accessKeyUserPath only: the administrator decides which users the suite may rotate by where they put them.'
+            : 'A custom issuer named in issuerFunctions, with any version or alias qualifier a kind tag may use.',
+        });
+      }
+    }
   }
 
   /** Lets `grantee` read the audit trail (Query and GetItem on the table and its indexes). */
@@ -583,6 +686,8 @@ export class TokenRotation extends Construct {
         'A sweep failed: lifespans are not being enforced until one succeeds. Read the Sweep function logs (the one-line summary and the error), fix the cause; the next scheduled sweep carries on from its cursor.',
     });
     sweep.addEnvironment('ROTATION_FUNCTION_ARN', rotation.functionArn);
+    // Revokes previous tokens at their issuers after grace.
+    this.grantIssuers(sweep);
     // A sweep queued behind a running one (concurrency 1) is dropped after one interval: the
     // next scheduled one is due by then.
     sweep.configureAsyncInvoke({ maxEventAge: interval, retryAttempts: 1 });
@@ -967,6 +1072,9 @@ interface Settings {
   secretKeyArns: string[] | undefined;
   rotationConcurrency: number;
   metricsNamespace: string;
+  accessKeyUserPath: string;
+  deleteDeactivatedAfterHours: number;
+  issuerFunctions: string[];
 }
 
 /** Checks every prop before any resource exists, so a mistake fails synth with a clear reason. */
@@ -1051,7 +1159,42 @@ function validate(props: TokenRotationProps): Settings {
     secretKeyArns,
     rotationConcurrency,
     metricsNamespace,
+    ...validateIssuers(props),
   };
+}
+
+const USER_PATH = /^\/([\x21-\x2e\x30-\x7e]+\/)+$/;
+const FUNCTION_REF =
+  /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
+
+/** The token kinds' settings: the IAM path, the delete-after time and the issuer functions. */
+function validateIssuers(
+  props: TokenRotationProps,
+): Pick<Settings, 'accessKeyUserPath' | 'deleteDeactivatedAfterHours' | 'issuerFunctions'> {
+  const accessKeyUserPath = props.accessKeyUserPath ?? '/token-rotation/';
+  if (
+    !Token.isUnresolved(accessKeyUserPath) &&
+    (!USER_PATH.test(accessKeyUserPath) || accessKeyUserPath.length > 512)
+  ) {
+    throw new Error(
+      `accessKeyUserPath must be an IAM path below the root that starts and ends with / (e.g. /token-rotation/), got "${accessKeyUserPath}"`,
+    );
+  }
+  const hours = props.deleteDeactivatedAfter?.toHours({ integral: false }) ?? 7 * 24;
+  if (!Number.isInteger(hours) || hours < 1 || hours > 365 * 24) {
+    throw new Error(
+      `deleteDeactivatedAfter must be whole hours from 1 hour to 365 days, got ${props.deleteDeactivatedAfter?.toHumanString()}`,
+    );
+  }
+  const issuerFunctions = props.issuerFunctions ?? [];
+  for (const ref of issuerFunctions) {
+    if (!Token.isUnresolved(ref) && !FUNCTION_REF.test(ref)) {
+      throw new Error(
+        `issuerFunctions must hold Lambda function names or ARNs (a qualifier allowed), got "${ref}"`,
+      );
+    }
+  }
+  return { accessKeyUserPath, deleteDeactivatedAfterHours: hours, issuerFunctions };
 }
 
 /**
