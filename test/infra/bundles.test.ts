@@ -314,7 +314,109 @@ const SCENARIOS: Record<string, { what: string; required: boolean; run: Scenario
       expect((await audit.verify(secret.arn)).ok).toBe(true);
     },
   },
+
+  'lambdas/handlers/revoke.ts': {
+    what: 'replaces the live token at once when a person revokes it from the Lambda console',
+    required: false,
+    run: async (revoke) => {
+      // Prepare
+      const secret = await apiKeySecret('revoke');
+
+      // Act
+      const outcome = await invoke(revoke, {
+        secretId: secret.name,
+        reason: 'token pasted in a public channel',
+        mode: 'reissue',
+      });
+      await settle();
+
+      // Assess
+      expect(outcome).toMatchObject({
+        status: 'completed',
+        secretArn: secret.arn,
+        mode: 'reissue',
+      });
+      const fresh = await expectRevokedAndReissued(secret);
+      const log = logOf(revoke);
+      expect(log).toContain('revoke done');
+      expect(log).not.toContain(secret.canary);
+      expect(log).not.toContain(fresh);
+    },
+  },
+
+  'lambdas/handlers/revoke-events.ts': {
+    what: "replaces the live token when the revoke tag is added, through the template's rule",
+    required: false,
+    run: async (revokeEvents) => {
+      // Prepare
+      expect(rules.map((r) => r.target.logicalId)).toContain(revokeEvents.logicalId);
+      const secret = await apiKeySecret('revoke-tag');
+
+      // Act
+      await secretsManager.send(
+        new TagResourceCommand({
+          SecretId: secret.arn,
+          Tags: [{ Key: TAG.revoke, Value: 'laptop stolen' }],
+        }),
+      );
+      await settle();
+
+      // Assess
+      expect(local.events.failures).toEqual([]);
+      await expectRevokedAndReissued(secret);
+      expect(logOf(revokeEvents)).not.toContain(secret.canary);
+    },
+  },
 };
+
+/** A tagged secret holding `{owner, token}` with a fresh token; the canary to look for later. */
+async function apiKeySecret(label: string) {
+  const canary = `acme_live_${randomBase62(49)}`;
+  const secret = await createSecret(
+    label,
+    JSON.stringify({ owner: 'payments-team', token: canary }),
+    {
+      [TAG.lifespan]: '7d',
+    },
+  );
+  return { ...secret, canary };
+}
+
+/**
+ * What a person sees after an emergency revoke in reissue mode: a fresh token current, no
+ * staged version holding the old one, the trail and the critical alert, the last-revoked tag.
+ */
+async function expectRevokedAndReissued(secret: { arn: string; name: string; canary: string }) {
+  const now = await secretsManager.send(new GetSecretValueCommand({ SecretId: secret.arn }));
+  const fresh = JSON.parse(now.SecretString!);
+  expect(fresh.owner).toBe('payments-team');
+  expect(fresh.token).not.toBe(secret.canary);
+  expect(checkToken(fresh.token, 'acme_live_')).toBeUndefined();
+  const described = await describeSecret(secret.arn);
+  for (const versionId of Object.keys(described.VersionIdsToStages ?? {})) {
+    const staged = await secretsManager.send(
+      new GetSecretValueCommand({ SecretId: secret.arn, VersionId: versionId }),
+    );
+    expect(staged.SecretString, `version ${versionId}`).not.toContain(secret.canary);
+  }
+  const tags = Object.fromEntries((described.Tags ?? []).map((t) => [t.Key, t.Value]));
+  expect(tags[TAG.revoke]).toBeUndefined();
+  expect(tags[TAG.lastRevoked]).toBeTruthy();
+  const revokes = (await audit.history(secret.arn))
+    .filter((r) => r.event.startsWith('revoke.'))
+    .map((r) => `${r.event}:${r.outcome}`);
+  expect(revokes).toEqual(['revoke.requested:started', 'revoke.completed:succeeded']);
+  expect((await audit.verify(secret.arn)).ok).toBe(true);
+  // Revoke alerts only: attaching rotation (the tag event) runs Secrets Manager's test of the
+  // configuration, which on the local AWS alerts a rotation.failed of its own.
+  const alerts = local.sns
+    .messagesTo(topicArn())
+    .filter((m) => m.attributes.secret?.StringValue === secret.name)
+    .filter((m) => m.attributes.event?.StringValue?.startsWith('revoke.'));
+  expect(alerts.map((m) => m.attributes.event?.StringValue)).toEqual(['revoke.completed']);
+  expect(alerts[0]!.attributes.severity?.StringValue).toBe('critical');
+  return fresh.token as string;
+}
 
 /** Throws "no bundle scenario for <logical id>" for a function no scenario proves. */
 function assertEveryFunctionHasScenario(

@@ -47,8 +47,8 @@ export function filesOf(dir: string, prefix = ''): Record<string, Buffer> {
 }
 
 /**
- * The handler module a bundle came from, read from its source map: the one source under
- * lambdas/handlers/. Handlers never import one another, so there is exactly one.
+ * The handler module a bundle came from, read from its source map: of the sources under
+ * lambdas/handlers/, the one no other of them imports (revoke-events reuses revoke's wiring).
  */
 export function entryOf(assetDir: string, handlerFile: string, projectRoot: string): string {
   const mapFile = path.join(assetDir, `${handlerFile}.map`);
@@ -58,13 +58,23 @@ export function entryOf(assetDir: string, handlerFile: string, projectRoot: stri
   const map = JSON.parse(readFileSync(mapFile, 'utf8')) as { sources: string[] };
   const handlers = map.sources
     .map((source) => path.relative(projectRoot, path.resolve(assetDir, source)))
-    .filter((source) => source.startsWith(`lambdas${path.sep}handlers${path.sep}`));
-  if (handlers.length !== 1) {
+    .map((source) => source.split(path.sep).join('/'))
+    .filter((source) => source.startsWith('lambdas/handlers/'));
+  const imported = (handler: string) => {
+    const name = path.basename(handler, '.ts');
+    const importer = new RegExp(`from ['"](#handlers/${name}|\\./${name}\\.ts)['"]`);
+    return handlers.some(
+      (other) =>
+        other !== handler && importer.test(readFileSync(path.join(projectRoot, other), 'utf8')),
+    );
+  };
+  const entries = handlers.filter((handler) => !imported(handler));
+  if (entries.length !== 1) {
     throw new Error(
-      `bundle ${assetDir}: expected one handler module under lambdas/handlers/ in its source map, found ${handlers.length}: ${handlers.join(', ')}`,
+      `bundle ${assetDir}: expected one handler module under lambdas/handlers/ that no other imports, found ${entries.length} of ${handlers.join(', ')}`,
     );
   }
-  return handlers[0]!.split(path.sep).join('/');
+  return entries[0]!;
 }
 
 /** Every function of the template, each with its bundle's directory in the cloud assembly. */
@@ -380,14 +390,19 @@ function matchesValue(rule: Json, field: Json): boolean {
   return Array.isArray(field) ? field.includes(rule) : field === rule;
 }
 
-/** Whether `event` matches an EventBridge event pattern (values, prefix, exists, anything-but). */
+/**
+ * Whether `event` matches an EventBridge event pattern: values, prefix, exists, anything-but, and
+ * nested patterns, which match an array of objects when any element does.
+ */
 export function matchesPattern(pattern: Json, event: Json): boolean {
   for (const [key, rule] of Object.entries<Json>(pattern)) {
     const field = isObject(event) ? event[key] : undefined;
     if (Array.isArray(rule)) {
       if (!rule.some((r) => matchesValue(r, field))) return false;
     } else if (isObject(rule)) {
-      if (!isObject(field) || !matchesPattern(rule, field)) return false;
+      // A pattern object against an array of objects matches when any element matches.
+      const candidates = Array.isArray(field) ? field : [field];
+      if (!candidates.some((item) => isObject(item) && matchesPattern(rule, item))) return false;
     } else {
       throw new Error(`event pattern field ${key} must be an array or an object`);
     }
