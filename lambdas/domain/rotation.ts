@@ -70,7 +70,7 @@ type Work = (
   request: RotationRequest,
   deps: RotationDeps,
   state: StepState,
-) => Promise<void>;
+) => Promise<void | 'skipped'>;
 
 const STEP_WORK: Record<Step, Work> = {
   async createSecret(secret, issuer, request, { store }, state) {
@@ -125,7 +125,18 @@ const STEP_WORK: Record<Step, Work> = {
   },
 
   async testSecret(secret, issuer, request, { store }, state) {
-    const pending = await readPending(store, secret, request, state);
+    // RotateSecret without RotateImmediately (how rotation is attached) makes Secrets Manager
+    // test the configuration: testSecret alone, on a fresh AWSPENDING that holds no value. In
+    // a real rotation createSecret has always put a value (or failed) before testSecret runs.
+    const value = await store.getValue(secret.arn, {
+      versionId: request.token,
+      stage: STAGE.pending,
+    });
+    if (value === undefined) {
+      state.detail.configurationTest = true;
+      return 'skipped';
+    }
+    const pending = await readPending(store, secret, request, state, value);
     state.tokens.pending = issuer.name(pending);
     await issuer.verify({ ...issuerContext(secret, request), pending });
   },
@@ -144,11 +155,11 @@ async function readPending(
   secret: SecretDescription,
   request: RotationRequest,
   state: StepState,
+  alreadyRead?: string,
 ): Promise<string> {
-  const pending = await store.getValue(secret.arn, {
-    versionId: request.token,
-    stage: STAGE.pending,
-  });
+  const pending =
+    alreadyRead ??
+    (await store.getValue(secret.arn, { versionId: request.token, stage: STAGE.pending }));
   if (pending === undefined) {
     throw new RotationError(
       secret.name,
@@ -275,8 +286,9 @@ export async function rotateStep(request: RotationRequest, deps: RotationDeps): 
       return;
     }
     const issuer = deps.issuerFor(secret.tags[TAG.kind], secret);
-    await STEP_WORK[request.step](secret, issuer, request, deps, state);
-    await recordOrFail(deps, request, state, { event: 'step.succeeded', outcome: 'succeeded' });
+    const outcome =
+      (await STEP_WORK[request.step](secret, issuer, request, deps, state)) ?? 'succeeded';
+    await recordOrFail(deps, request, state, { event: 'step.succeeded', outcome });
   } catch (error) {
     throw await reportFailure(error, request, deps, state);
   }

@@ -368,19 +368,20 @@ describe('setSecret', () => {
 });
 
 describe('testSecret', () => {
-  it('fails when the pending version has no value yet', async () => {
-    // Prepare
-    const { secret, run } = setup();
+  it("passes Secrets Manager's configuration test (an AWSPENDING with no value), changing and alerting nothing", async () => {
+    // Prepare: RotateSecret without RotateImmediately runs testSecret alone on an empty AWSPENDING
+    const { secret, run, audit, alerter } = setup();
     const token = secret.startRotation();
 
     // Act
-    const error = await failure(run('testSecret', token));
+    await run('testSecret', token);
 
     // Assess
-    expect(error.message).toContain(
-      `expected version ${token} (AWSPENDING) to hold the new token, found no value`,
-    );
-    expect(error.reason).toBe('no-value');
+    expect(secret.versionWith('AWSCURRENT')).not.toBe(token);
+    expect(alerter.sent).toHaveLength(0);
+    const outcome = audit.records.at(-1)!;
+    expect(outcome).toMatchObject({ event: 'step.succeeded', outcome: 'skipped' });
+    expect(outcome.detail).toMatchObject({ configurationTest: true });
   });
 
   it('fails when the pending token was altered, leaving AWSCURRENT untouched', async () => {
