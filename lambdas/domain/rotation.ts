@@ -126,19 +126,24 @@ const STEP_WORK: Record<Step, Work> = {
 
   async testSecret(secret, issuer, request, { store }, state) {
     // RotateSecret without RotateImmediately (how rotation is attached) makes Secrets Manager
-    // test the configuration: testSecret alone, on a fresh AWSPENDING that holds no value. In
-    // a real rotation createSecret has always put a value (or failed) before testSecret runs.
+    // test the configuration: testSecret alone, on a fresh AWSPENDING that holds either no value
+    // or a copy of AWSCURRENT (AWS documents neither). A real rotation's pending value is always
+    // a new token that createSecret put before testSecret runs, so both shapes are the test.
     const value = await store.getValue(secret.arn, {
       versionId: request.token,
       stage: STAGE.pending,
     });
-    if (value === undefined) {
-      state.detail.configurationTest = true;
-      return 'skipped';
-    }
+    if (value === undefined) return configurationTest(state);
     const pending = await readPending(store, secret, request, state, value);
     state.tokens.pending = issuer.name(pending);
-    await issuer.verify({ ...issuerContext(secret, request), pending });
+    try {
+      await issuer.verify({ ...issuerContext(secret, request), pending });
+    } catch (error) {
+      // Only on failure, so a successful rotation stays within its 8 calls.
+      const current = await store.getValue(secret.arn, { stage: STAGE.current });
+      if (current === pending) return configurationTest(state);
+      throw error;
+    }
   },
 
   // Only AWSCURRENT moves (Secrets Manager moves AWSPREVIOUS and drops AWSPENDING itself);
@@ -149,6 +154,11 @@ const STEP_WORK: Record<Step, Work> = {
     state.versions = from ? { current: request.token, previous: from } : { current: request.token };
   },
 };
+
+function configurationTest(state: StepState): 'skipped' {
+  state.detail.configurationTest = true;
+  return 'skipped';
+}
 
 async function readPending(
   store: SecretStore,

@@ -384,6 +384,20 @@ describe('testSecret', () => {
     expect(outcome.detail).toMatchObject({ configurationTest: true });
   });
 
+  it("passes Secrets Manager's configuration test when its AWSPENDING is a copy of a hand-set AWSCURRENT", async () => {
+    // Prepare: the live token was set by hand (no checksum), and the test version copies it
+    const { secret, run, alerter, audit } = setup();
+    const token = secret.startRotation();
+    secret.versions.get(token)!.value = secret.valueOf('AWSCURRENT');
+
+    // Act
+    await run('testSecret', token);
+
+    // Assess
+    expect(alerter.sent).toHaveLength(0);
+    expect(audit.records.at(-1)).toMatchObject({ event: 'step.succeeded', outcome: 'skipped' });
+  });
+
   it('fails when the pending token was altered, leaving AWSCURRENT untouched', async () => {
     // Prepare
     const { secret, run } = setup();
