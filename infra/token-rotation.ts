@@ -28,9 +28,11 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { AUDIT_TABLE, alertPk, secretPk, statePk } from '#adapters/audit-table';
 import { METRIC_NAMES } from '#commons/metrics';
+import { EXPOSED_CREDENTIAL_CODES } from '#domain/revoke-events';
 import { TAG } from '#domain/vocabulary';
 
 /** Powertools log levels the handlers understand. */
@@ -184,6 +186,14 @@ export class TokenRotation extends Construct {
   readonly sweepFunction: lambda.IFunction;
   /** Attaches, updates or detaches rotation on CloudTrail tag events, within about a minute. */
   readonly tagEventsFunction: lambda.IFunction;
+  /** Emergency revoke by direct invoke (Lambda console Test) and by the runbook. */
+  readonly revokeFunction: lambda.IFunction;
+  /** Emergency revoke by the revoke tag (CloudTrail TagResource) and AWS Health events. */
+  readonly revokeEventsFunction: lambda.IFunction;
+  /** The SSM Automation runbook `<stack>-EmergencyRevoke`. */
+  readonly revokeRunbookName: string;
+  /** Attach to the people (or their role) allowed to run the emergency revoke runbook. */
+  readonly revokeOperatorPolicy: iam.IManagedPolicy;
   /** IAM path of the users whose access keys the functions may rotate. */
   readonly accessKeyUserPath: string;
   /** Rotations, failures, overdue secrets and function health. */
@@ -334,7 +344,11 @@ export class TokenRotation extends Construct {
     this.sweepFunction = lifespan.sweep;
     this.tagEventsFunction = lifespan.tagEvents;
 
-    // Later: the revoke function, one addFunction call plus its grants.
+    const revoke = this.addEmergencyRevoke(settings);
+    this.revokeFunction = revoke.direct;
+    this.revokeEventsFunction = revoke.events;
+    this.revokeRunbookName = revoke.runbookName;
+    this.revokeOperatorPolicy = revoke.operatorPolicy;
 
     const rotationFailures = new cloudwatch.Alarm(this, 'RotationFailuresAlarm', {
       alarmName: this.alarmName('rotation-failures'),
@@ -829,6 +843,342 @@ export class TokenRotation extends Construct {
     return { sweep, tagEvents };
   }
 
+  // ---- emergency revoke: the functions, the tag and Health rules, the runbook, the operators' policy ----
+
+  /**
+   * SPEC "Emergency revoke". IAM, thought through:
+   *  - Token access (GetSecretValue, PutSecretValue, UpdateSecretVersionStage) only on opted-in
+   *    secrets (aws:ResourceTag). DescribeSecret on any secret of the account: a request for a
+   *    secret that is not opted in must be answered "not opted in", not AccessDenied.
+   *  - TagResource and UntagResource only on opted-in secrets and only for the two tags the
+   *    revoke owns (aws:TagKeys): it removes token-rotation:revoke and sets last-revoked.
+   *  - ListSecrets (no resource scoping) for the events function only: a Health event names an
+   *    access key, and the secret holding it is found among iam-access-key secrets.
+   *  - The lock is one STATE#revoke item per secret: GetItem and UpdateItem on those only.
+   *  - The runbook runs as its own role, which may invoke the revoke function and read its own
+   *    executions (who ran it); people need the operator policy to start it.
+   */
+  private addEmergencyRevoke(settings: Settings): {
+    direct: lambda.IFunction;
+    events: lambda.IFunction;
+    runbookName: string;
+    operatorPolicy: iam.IManagedPolicy;
+  } {
+    const stack = Stack.of(this);
+    const secretArns = stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const optedIn = { Null: { [`aws:ResourceTag/${TAG.lifespan}`]: 'false' } };
+    // 5 minutes: an iam-access-key reissue waits out IAM's eventual consistency when testing the
+    // new key, and a custom issuer may take 30 seconds a call; the lock goes stale at 15.
+    const spec = {
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      runbook:
+        'An emergency revoke failed: its revoke.failed alert lists what was and was not revoked. Run the EmergencyRevoke runbook again for that secret, or revoke the token at its issuer by hand.',
+    };
+    const direct = this.addFunction('Revoke', {
+      ...spec,
+      entry: 'revoke.ts',
+      description:
+        'Emergency revoke. Test event: {"secretId": "<name or ARN>", "reason": "<why>", "mode": "reissue" or "quarantine"}',
+    });
+    const onEvents = this.addFunction('RevokeEvents', {
+      ...spec,
+      entry: 'revoke-events.ts',
+      description:
+        'Emergency revoke on the token-rotation:revoke tag and on AWS Health exposed-credential events',
+    });
+    for (const fn of [direct, onEvents]) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'RevokeOptedInSecretsTokens',
+          actions: [
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:UpdateSecretVersionStage',
+          ],
+          resources: [secretArns],
+          conditions: optedIn,
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DescribeAnySecretToAnswerNotOptedIn',
+          actions: ['secretsmanager:DescribeSecret'],
+          resources: [secretArns],
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'OnlyTheRevokeTags',
+          actions: ['secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+          resources: [secretArns],
+          conditions: {
+            ...optedIn,
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.revoke, TAG.lastRevoked] },
+          },
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'SecretKeysThroughSecretsManager',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: settings.secretKeyArns ?? [
+            stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }),
+          ],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+          },
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'RevokeLockItems',
+          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          resources: [this.table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [statePk('revoke')] },
+          },
+        }),
+      );
+      this.grantAuditWrite(fn);
+      this.grantAlertPublish(fn);
+      this.grantIssuers(fn);
+      const role = fn.role!;
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', 'secret:*')}]`,
+        reason: `Secrets opt in by tag after deployment, so their ARNs are unknown here. Token access and tagging apply only to secrets carrying ${TAG.lifespan} (aws:ResourceTag), tagging only to the revoke's two tags (aws:TagKeys); DescribeSecret reads no value and answers a request for a secret that is not opted in.`,
+      });
+      if (!settings.secretKeyArns) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'kms', 'key/*')}]`,
+          reason:
+            'Opted-in secrets may be encrypted with any customer key, unknown at deploy time; kms:ViaService limits use to Secrets Manager in this region, and the secretKeyArns prop pins the keys.',
+        });
+      }
+    }
+    onEvents.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ListSecretsCannotBeScoped',
+        actions: ['secretsmanager:ListSecrets'],
+        resources: ['*'],
+      }),
+    );
+    // Retried on failure (a partial revoke runs again and finishes); the lock keeps retries and
+    // redeliveries to one revoke. An hour: an emergency revoke that late is still wanted.
+    const eventTarget = new targets.LambdaFunction(onEvents, {
+      retryAttempts: 4,
+      maxEventAge: Duration.hours(1),
+    });
+    new events.Rule(this, 'RevokeTagRule', {
+      description: `Emergency revoke: the ${TAG.revoke} tag set on a secret`,
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['TagResource'],
+          requestParameters: { tags: { key: [TAG.revoke] } },
+        },
+      },
+      targets: [eventTarget],
+    });
+    // Matched on the type code, not the service: these codes name exposed IAM access keys.
+    new events.Rule(this, 'RevokeHealthRule', {
+      description: 'Emergency revoke: AWS Health reports an exposed or compromised access key',
+      eventPattern: {
+        source: ['aws.health'],
+        detailType: ['AWS Health Event'],
+        detail: { eventTypeCode: [...EXPOSED_CREDENTIAL_CODES] },
+      },
+      targets: [eventTarget],
+    });
+
+    const runbook = this.addRevokeRunbook(direct);
+    this.output(
+      'RevokeFunctionName',
+      direct.functionName,
+      'Emergency revoke function (Test it in the Lambda console)',
+    );
+    this.output(
+      'RevokeTestEvent',
+      '{"secretId": "<secret name or ARN>", "reason": "<why>", "mode": "reissue"}',
+      'Test event for the revoke function (mode reissue or quarantine)',
+    );
+    this.output(
+      'RevokeRunbookName',
+      runbook.name,
+      'Emergency revoke runbook (Systems Manager Automation)',
+    );
+    this.output(
+      'RevokeRunbookConsole',
+      consoleUrl(`systems-manager/automation/execute/${runbook.name}?region=${Aws.REGION}`),
+      'Run the emergency revoke runbook in the Systems Manager console',
+    );
+    this.output(
+      'RevokeOperatorPolicyArn',
+      runbook.operatorPolicy.managedPolicyArn,
+      'Attach to the people allowed to run the emergency revoke runbook',
+    );
+    return {
+      direct,
+      events: onEvents,
+      runbookName: runbook.name,
+      operatorPolicy: runbook.operatorPolicy,
+    };
+  }
+
+  /**
+   * The `<stack>-EmergencyRevoke` runbook. One aws:executeScript step reads who started the
+   * execution (GetAutomationExecution's ExecutedBy) and invokes the revoke function with a
+   * payload built by json.dumps: the form's text is never spliced into JSON, so a reason with
+   * quotes cannot forge the payload's other fields.
+   */
+  private addRevokeRunbook(revoke: lambda.IFunction): {
+    name: string;
+    operatorPolicy: iam.ManagedPolicy;
+  } {
+    const stack = Stack.of(this);
+    const name = `${stack.stackName}-EmergencyRevoke`;
+    const executions = stack.formatArn({
+      service: 'ssm',
+      resource: 'automation-execution',
+      resourceName: '*',
+    });
+    const role = new iam.Role(this, 'RevokeRunbookRole', {
+      assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'token-rotation: the EmergencyRevoke runbook invokes the revoke function',
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeTheRevokeFunctionOnly',
+        actions: ['lambda:InvokeFunction'],
+        resources: [revoke.functionArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadWhoRanTheRunbook',
+        actions: ['ssm:GetAutomationExecution'],
+        resources: [executions],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ssm', 'automation-execution/*')}]`,
+      reason:
+        "An execution's ID is known only once it runs; the role reads executions (ExecutedBy), nothing else.",
+    });
+    new ssm.CfnDocument(this, 'RevokeRunbook', {
+      name,
+      documentType: 'Automation',
+      documentFormat: 'JSON',
+      updateMethod: 'NewVersion',
+      content: {
+        schemaVersion: '0.3',
+        description: `# Emergency revoke\n\nRevokes every live token of a secret managed by token-rotation (AWSCURRENT, AWSPREVIOUS, AWSPENDING) at its issuer, now. **reissue** (default) makes a fresh token current at once; **quarantine** leaves no valid token until a person runs this again with reissue. The revoke is audited (with who ran this runbook) and alerted.`,
+        assumeRole: role.roleArn,
+        parameters: {
+          SecretId: { type: 'String', description: 'Name or ARN of the secret.' },
+          Reason: {
+            type: 'String',
+            description:
+              'Why the token must be revoked (1 to 256 characters): it goes to the audit trail and the alert e-mail.',
+          },
+          Mode: {
+            type: 'String',
+            description:
+              'reissue: a fresh token at once. quarantine: no valid token until a person acts.',
+            allowedValues: ['reissue', 'quarantine'],
+            default: 'reissue',
+          },
+        },
+        mainSteps: [
+          {
+            name: 'Revoke',
+            action: 'aws:executeScript',
+            timeoutSeconds: 540,
+            onFailure: 'Abort',
+            inputs: {
+              Runtime: 'python3.11',
+              Handler: 'revoke',
+              InputPayload: {
+                SecretId: '{{ SecretId }}',
+                Reason: '{{ Reason }}',
+                Mode: '{{ Mode }}',
+                ExecutionId: '{{ automation:EXECUTION_ID }}',
+                FunctionName: revoke.functionArn,
+              },
+              Script: RUNBOOK_SCRIPT,
+            },
+            outputs: [{ Name: 'Result', Selector: '$.Payload.Result', Type: 'String' }],
+          },
+        ],
+        outputs: ['Revoke.Result'],
+      },
+    });
+
+    const operatorPolicy = new iam.ManagedPolicy(this, 'RevokeOperatorPolicy', {
+      description: `token-rotation: may run the ${name} runbook (emergency revoke) and follow its executions`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'RunTheEmergencyRevokeRunbook',
+          actions: ['ssm:StartAutomationExecution'],
+          resources: [
+            stack.formatArn({
+              service: 'ssm',
+              resource: 'automation-definition',
+              resourceName: `${name}:*`,
+            }),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'SeeTheRunbookForm',
+          actions: ['ssm:DescribeDocument', 'ssm:GetDocument'],
+          resources: [
+            stack.formatArn({ service: 'ssm', resource: 'document', resourceName: name }),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'FollowExecutions',
+          actions: ['ssm:GetAutomationExecution', 'ssm:DescribeAutomationStepExecutions'],
+          resources: [executions],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListRunbooksAndExecutions',
+          actions: ['ssm:ListDocuments', 'ssm:DescribeAutomationExecutions'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'RunbookRunsAsItsOwnRole',
+          actions: ['iam:PassRole'],
+          resources: [role.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } },
+        }),
+      ],
+    });
+    Validations.of(operatorPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ssm:ListDocuments and ssm:DescribeAutomationExecutions support no resource-level permissions; they let the console show the runbook and its executions.',
+    });
+    Validations.of(operatorPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ssm', 'automation-execution/*')}]`,
+      reason:
+        "An execution's ID is known only once it runs; operators may read executions, nothing else.",
+    });
+    Validations.of(operatorPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ssm', `automation-definition/${name}:*`)}]`,
+      reason: 'Every version of this one runbook (the suffix is the document version).',
+    });
+    return { name, operatorPolicy };
+  }
+
   /** GetItem, PutItem and DeleteItem on the suite-state items `names` (STATE#<name>) only. */
   private grantSuiteState(fn: lambda.IFunction, names: string[]): void {
     fn.addToRolePolicy(
@@ -1063,6 +1413,37 @@ export class TokenRotation extends Construct {
     new CfnOutput(this, id, { value, description }).overrideLogicalId(id);
   }
 }
+
+/** The runbook's script (python3.11 in aws:executeScript): who ran it, then the revoke. */
+const RUNBOOK_SCRIPT = `import json
+
+import boto3
+from botocore.config import Config
+
+
+def revoke(event, context):
+    execution_id = event["ExecutionId"]
+    execution = boto3.client("ssm").get_automation_execution(AutomationExecutionId=execution_id)
+    payload = {
+        "secretId": event["SecretId"],
+        "reason": event["Reason"],
+        "mode": event["Mode"],
+        "runbook": {
+            "executionId": execution_id,
+            "executedBy": execution["AutomationExecution"].get("ExecutedBy", ""),
+        },
+    }
+    client = boto3.client("lambda", config=Config(read_timeout=330, retries={"max_attempts": 0}))
+    out = client.invoke(
+        FunctionName=event["FunctionName"],
+        InvocationType="RequestResponse",
+        Payload=json.dumps(payload).encode("utf-8"),
+    )
+    body = out["Payload"].read().decode("utf-8")
+    if out.get("FunctionError"):
+        raise Exception("The revoke failed: " + body)
+    return {"Result": body}
+`;
 
 interface Settings {
   alertEmails: string[];
