@@ -1,0 +1,250 @@
+// `npm run bench`: one steady-state sweep over 1,000, 10,000 and 100,000 opted-in secrets on the
+// embedded local AWS, through the real SDK and HTTP. Secrets are created and attached in bulk
+// in-process (see createAttached), which is setup, not the thing measured. Prints, per size:
+// ListSecrets and all Secrets Manager calls per 100 secrets, wall time (median where several
+// runs are affordable), peak RSS, and how many 15-minute Lambda invocations the sweep needs.
+import { randomUUID } from 'node:crypto';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { AUDIT_TABLE } from '#adapters/audit-table';
+import { DynamoManagedSet, MANAGED_PK } from '#adapters/dynamodb-managed-set';
+import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
+import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
+import { logger } from '#commons/logger';
+import { createPacer } from '#domain/pacer';
+import { HOUR_MS } from '#domain/policy';
+import { scheduleFor } from '#domain/schedule';
+import { runSweep, type SweepReport } from '#domain/sweep';
+import { TAG } from '#domain/vocabulary';
+import { SAFETY_MARGIN_MS } from '#handlers/sweep';
+import { startLocalAws } from '#local-aws/index';
+import { installSuite } from '#local-aws/suite';
+
+process.removeAllListeners('warning');
+logger.setLogLevel('ERROR');
+
+/** BENCH_QUICK=1 leaves out the 100,000 size (a minute or two of setup). */
+const SIZES = [
+  { size: 1_000, runs: 5 },
+  { size: 10_000, runs: 3 },
+  ...(process.env.BENCH_QUICK ? [] : [{ size: 100_000, runs: 1 }]),
+];
+const LAMBDA_MS = 15 * 60_000;
+const WEEK = scheduleFor(7 * 24 * HOUR_MS);
+
+interface Row {
+  size: number;
+  runs: number;
+  listPer100: number;
+  callsPer100: number;
+  medianMs: number;
+  peakRssMb: number;
+  invocations: number;
+  actions: string;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+/** The emulator's secret records, reached past its API for bulk setup only. */
+interface EmulatedSecret {
+  arn: string;
+  name: string;
+  seq: number;
+  versions: Map<string, { id: string; stages: Set<string> }>;
+}
+
+/**
+ * `size` secrets tagged with a 7-day lifespan and attached to `rotationFunctionArn`. The first is
+ * made through the emulator's own CreateSecret and RotateSecret; the rest are copies of it put
+ * straight into the emulator's table, because its per-request secret lookup is a linear scan
+ * (100,000 creations through it would take a quarter of an hour). The sweep itself, which is
+ * what is measured, goes through the real SDK and HTTP.
+ */
+async function createAttached(
+  aws: Awaited<ReturnType<typeof startLocalAws>>,
+  size: number,
+  rotationFunctionArn: string,
+): Promise<{ arn: string; name: string }[]> {
+  const { ARN } = await aws.secretsManager.call('CreateSecret', {
+    Name: 'bench/000000',
+    SecretString: 'acme_live_bench0',
+    Tags: [
+      { Key: TAG.lifespan, Value: '7d' },
+      { Key: 'team', Value: 'bench' },
+    ],
+  });
+  await aws.secretsManager.call('RotateSecret', {
+    SecretId: ARN,
+    RotationLambdaARN: rotationFunctionArn,
+    RotationRules: { ScheduleExpression: WEEK.scheduleExpression, Duration: WEEK.duration },
+    RotateImmediately: false,
+  });
+  await aws.idle();
+  const table = (aws.secretsManager as unknown as { secrets: Map<string, EmulatedSecret> }).secrets;
+  const template = table.get(ARN as string)!;
+  const members = [{ arn: template.arn, name: template.name }];
+  for (let i = 1; i < size; i++) {
+    const copy = structuredClone(template);
+    copy.name = `bench/${String(i).padStart(6, '0')}`;
+    copy.arn = template.arn.replace(template.name, copy.name);
+    copy.seq = template.seq + i;
+    copy.versions = new Map(
+      [...copy.versions.values()].map((v) => {
+        const id = randomUUID();
+        return [id, { ...v, id }];
+      }),
+    );
+    table.set(copy.arn, copy);
+    members.push({ arn: copy.arn, name: copy.name });
+  }
+  return members;
+}
+
+async function benchSize(size: number, runs: number): Promise<Row> {
+  const aws = await startLocalAws({ clock: '2026-03-02T10:00:00Z' });
+  try {
+    const suite = await installSuite(aws);
+    // A stand-in rotation function: attaching runs Secrets Manager's testSecret, which costs
+    // nothing to measure here.
+    const rotationFunctionArn = aws.functions.register('bench-rotation', async () => undefined);
+    const setupStarted = performance.now();
+    const members = await createAttached(aws, size, rotationFunctionArn);
+    await aws.idle();
+    aws.events.delivered.length = 0; // setup's CloudTrail events: not the sweep's memory
+    // The managed set, as attaching would have left it.
+    const batches: (typeof members)[] = [];
+    for (let i = 0; i < members.length; i += 25) batches.push(members.slice(i, i + 25));
+    const writeBatch = async (batch: typeof members) => {
+      let items: Record<string, unknown>[] = batch.map((m) => ({
+        PutRequest: {
+          Item: {
+            [AUDIT_TABLE.partitionKey]: MANAGED_PK,
+            [AUDIT_TABLE.sortKey]: m.arn,
+            name: m.name,
+          },
+        },
+      }));
+      while (items.length > 0) {
+        const out = await suite.dynamo.send(
+          new BatchWriteCommand({ RequestItems: { [suite.tableName]: items as never } }),
+        );
+        items = (out.UnprocessedItems?.[suite.tableName] ?? []) as Record<string, unknown>[];
+      }
+    };
+    for (let i = 0; i < batches.length; i += 8)
+      await Promise.all(batches.slice(i, i + 8).map(writeBatch));
+    const setupMs = performance.now() - setupStarted;
+    await aws.clock.advance(HOUR_MS); // tokens an hour old: a steady-state sweep, nothing due
+
+    const catalog = new SecretsManagerCatalog(suite.secretsManager);
+    const cursor = new DynamoSweepCursorStore(suite.dynamo, suite.tableName);
+    const managed = new DynamoManagedSet(suite.dynamo, suite.tableName);
+    const times: number[] = [];
+    let peakRss = 0;
+    let invocations = 0;
+    let last: SweepReport | undefined;
+    let listCalls = 0;
+    let smCalls = 0;
+    for (let run = 0; run < runs; run++) {
+      aws.secretsManager.calls.reset();
+      global.gc?.();
+      const sampler = setInterval(() => {
+        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      }, 25);
+      const started = performance.now();
+      invocations = 0;
+      do {
+        invocations++;
+        const invocationStarted = performance.now();
+        const budget = LAMBDA_MS - SAFETY_MARGIN_MS;
+        last = await runSweep(
+          {
+            catalog,
+            store: suite.store,
+            audit: suite.audit,
+            alerter: suite.alerter,
+            issuerFor: suite.rotationDeps.issuerFor,
+            clock: aws.clock.now,
+            cursor,
+            pace: createPacer(),
+            managed,
+          },
+          {
+            rotationFunctionArn,
+            sweepIntervalMs: 15 * 60_000,
+            deadline: new Date(aws.clock.now().getTime() + budget),
+            outOfTime: () => performance.now() - invocationStarted >= budget,
+          },
+        );
+      } while (!last.complete && invocations < 20);
+      times.push(performance.now() - started);
+      clearInterval(sampler);
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      listCalls = aws.secretsManager.calls.count({ operation: 'ListSecrets' });
+      smCalls = aws.secretsManager.calls.records.length;
+    }
+    const actions = Object.entries(last!.actions)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    if (last!.secrets !== size || last!.failureCount > 0) {
+      throw new Error(
+        `sweep of ${size} saw ${last!.secrets} secrets with ${last!.failureCount} failures: ${JSON.stringify(last!.failures.slice(0, 3))}`,
+      );
+    }
+    console.error(
+      `  ${size}: setup ${Math.round(setupMs / 1000)} s, runs ${times.map((t) => `${Math.round(t)} ms`).join(' ')}`,
+    );
+    return {
+      size,
+      runs,
+      listPer100: (listCalls / size) * 100,
+      callsPer100: (smCalls / size) * 100,
+      medianMs: median(times),
+      peakRssMb: mb(peakRss),
+      invocations,
+      actions: actions || 'none',
+    };
+  } finally {
+    await aws.stop();
+  }
+}
+
+async function main() {
+  console.log(
+    'Steady-state sweep on the embedded local AWS (real SDK over HTTP, default pacer 40/s)',
+  );
+  const rows: Row[] = [];
+  for (const { size, runs } of SIZES) rows.push(await benchSize(size, runs));
+  const table = [
+    [
+      'secrets',
+      'runs',
+      'ListSecrets/100',
+      'SM calls/100',
+      'wall (median)',
+      'peak RSS',
+      '15-min invocations',
+      'actions',
+    ],
+    ...rows.map((r) => [
+      r.size.toLocaleString('en-US'),
+      String(r.runs),
+      r.listPer100.toFixed(2),
+      r.callsPer100.toFixed(2),
+      `${(r.medianMs / 1000).toFixed(1)} s`,
+      `${r.peakRssMb} MB`,
+      String(r.invocations),
+      r.actions,
+    ]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
+  console.log(
+    'Peak RSS is the whole process: the emulator holding every secret, dynalite and the sweep.',
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
