@@ -58,6 +58,8 @@ describe('functions', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'TokenRotation',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      // iam-access-key: a deactivated previous key is deleted this long after (7 days default)
+      DELETE_DEACTIVATED_AFTER_HOURS: '168',
     });
   });
 
@@ -130,6 +132,11 @@ describe('rotation role: least privilege', () => {
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
+      // iam-access-key, on users under accessKeyUserPath only (test/infra/token-kinds.test.ts)
+      'iam:CreateAccessKey',
+      'iam:DeleteAccessKey',
+      'iam:ListAccessKeys',
+      'iam:UpdateAccessKey',
       'kms:Decrypt',
       'kms:Encrypt',
       'kms:GenerateDataKey',
