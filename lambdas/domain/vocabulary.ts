@@ -72,7 +72,15 @@ export const ALERT_SEVERITY: Partial<Record<AuditEventType, Severity>> = {
 
 /** Who or what caused an event (SPEC "Audit trail": schedule, tag change by X, console, Secrets Manager). */
 export interface Trigger {
-  source: 'secretsmanager' | 'schedule' | 'tag' | 'console' | 'runbook' | 'health' | 'cli' | 'event';
+  source:
+    | 'secretsmanager'
+    | 'schedule'
+    | 'tag'
+    | 'console'
+    | 'runbook'
+    | 'health'
+    | 'cli'
+    | 'event';
   /** The principal that acted, where one is known (a CloudTrail userIdentity ARN, the invoker). */
   principal?: string;
 }

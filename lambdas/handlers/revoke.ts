@@ -10,6 +10,7 @@ import type { Context } from 'aws-lambda';
 import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { IamAccessKeys } from '#adapters/iam-keys';
+import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { LambdaInvoker } from '#adapters/lambda-invoker';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
@@ -122,13 +123,7 @@ export function revokeDepsFromEnv(): RevokeEventDeps {
       region: config.region,
       stackName: config.stackName,
     }),
-    issuerFor: createIssuerFor({
-      accessKeys: new IamAccessKeys(
-        new IAMClient({}),
-        (key) => new STSClient({ credentials: key }),
-      ),
-      invoker: new LambdaInvoker(new LambdaClient({})),
-    }),
+    issuerFor: deployedIssuerFor(),
     locks: new DynamoRevokeLockStore(dynamo, config.auditTableName),
     clock: systemClock,
     stackName: config.stackName,

@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
+import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { SnsAlerter } from '#adapters/sns-alerter';
@@ -14,7 +15,6 @@ import { ConfigError, loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
 import { describeError, ValidationError } from '#domain/errors';
-import { issuerFor } from '#domain/issuers/index';
 import { createPacer } from '#domain/pacer';
 import { systemClock } from '#domain/ports';
 import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep';
@@ -163,7 +163,7 @@ export const handler = createSweepHandler(() => {
         region: config.region,
         stackName: config.stackName,
       }),
-      issuerFor,
+      issuerFor: deployedIssuerFor(),
       clock: systemClock,
       cursor: new DynamoSweepCursorStore(dynamo, config.auditTableName),
       pace: createPacer(),

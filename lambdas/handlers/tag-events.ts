@@ -5,6 +5,7 @@
 import type { Context } from 'aws-lambda';
 import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
+import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { SnsAlerter } from '#adapters/sns-alerter';
@@ -12,7 +13,6 @@ import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients'
 import { ConfigError, loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
-import { issuerFor } from '#domain/issuers/index';
 import { createPacer } from '#domain/pacer';
 import { systemClock } from '#domain/ports';
 import type { SweepDeps } from '#domain/sweep';
@@ -101,7 +101,7 @@ export const handler = createTagEventsHandler(() => {
         region: config.region,
         stackName: config.stackName,
       }),
-      issuerFor,
+      issuerFor: deployedIssuerFor(),
       clock: systemClock,
       pace: createPacer(),
       managed: new DynamoManagedSet(dynamo, config.auditTableName),
