@@ -647,8 +647,11 @@ export class TokenRotation extends Construct {
    *    detaching rotation from a secret whose tag was removed is exactly the case where the tag
    *    is gone. Neither reads a value; the code cancels only where the secret's rotation function
    *    is ours (sweep-plan.ts `detach`), so another function's rotation is never detached.
-   *  - lambda:InvokeFunction on the rotation function belongs to Secrets Manager (its resource
-   *    policy above), not to these roles. No TagResource/UntagResource: neither function tags.
+   *  - RotateSecret's API reference: the caller "also need[s] lambda:InvokeFunction permissions
+   *    on the rotation function". Both roles get it on our rotation function only (not on any
+   *    other function: an overdue secret whose rotation belongs to another function may then be
+   *    refused, and its lifespan.overdue alert is what a person acts on). No TagResource or
+   *    UntagResource: neither function tags.
    */
   private addLifespanEnforcement(
     settings: Settings,
@@ -672,6 +675,11 @@ export class TokenRotation extends Construct {
         ...optedIn,
         StringEqualsIfExists: { 'secretsmanager:RotationLambdaARN': rotation.functionArn },
       },
+    });
+    const invokeOurs = new iam.PolicyStatement({
+      sid: 'StartRotationsOfOurFunction',
+      actions: ['lambda:InvokeFunction'],
+      resources: [rotation.functionArn],
     });
     const detach = new iam.PolicyStatement({
       sid: 'DescribeAndDetachWhereTheTagIsGone',
@@ -725,6 +733,7 @@ export class TokenRotation extends Construct {
       }),
     );
     sweep.addToRolePolicy(rotateWithOurs);
+    sweep.addToRolePolicy(invokeOurs);
     sweep.addToRolePolicy(detach);
     // Revoking a previous token reads it (GetSecretValue), so the secrets' keys are needed.
     sweep.addToRolePolicy(
@@ -816,6 +825,7 @@ export class TokenRotation extends Construct {
       Lazy.string({ produce: () => this.suiteRoles.map((role) => role.roleArn).join(',') }),
     );
     tagEvents.addToRolePolicy(rotateWithOurs);
+    tagEvents.addToRolePolicy(invokeOurs);
     tagEvents.addToRolePolicy(detach);
     acknowledgeSecrets(tagEvents);
     this.grantAuditWrite(tagEvents);
