@@ -5,6 +5,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXPOSED_CREDENTIAL_CODES } from '#domain/revoke-events';
 import { TAG } from '#domain/vocabulary';
+import { STACK_OUTPUT } from '../../cli/aws.ts';
 import {
   functionOf,
   type Json,
@@ -194,5 +195,17 @@ describe('the revoke outputs', () => {
     expect(JSON.stringify(outputs.RevokeRunbookConsole.Value)).toContain(
       'systems-manager/automation/execute/TokenRotation-EmergencyRevoke',
     );
+  });
+});
+
+describe('the outputs the operator CLI reads', () => {
+  it('publishes every stack output `npx token-rotation` looks up by name', () => {
+    // Prepare
+    const outputs = Object.keys(template.toJSON().Outputs ?? {});
+
+    // Assess: renaming one breaks the CLI against every deployed stack
+    expect(outputs).toContain(STACK_OUTPUT.auditTable);
+    expect(outputs).toContain(STACK_OUTPUT.alertTopic);
+    expect(STACK_OUTPUT.revokeFunction.some((name) => outputs.includes(name))).toBe(true);
   });
 });
