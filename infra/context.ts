@@ -15,6 +15,9 @@ export const CONTEXT_KEYS = [
   'logLevel',
   'secretKeyArns',
   'rotationConcurrency',
+  'accessKeyUserPath',
+  'deleteDeactivatedAfterHours',
+  'issuerFunctions',
 ] as const;
 
 type ContextReader = (key: string) => unknown;
@@ -29,6 +32,7 @@ export function readContext(read: ContextReader): TokenRotationStackProps & { st
   }
   const sweep = whole(read, 'sweepInterval');
   const retention = whole(read, 'logRetentionDays');
+  const hours = whole(read, 'deleteDeactivatedAfterHours');
   if (retention !== undefined && !Object.values(logs.RetentionDays).includes(retention)) {
     const allowed = Object.values(logs.RetentionDays)
       .filter((v): v is number => typeof v === 'number' && v > 0)
@@ -45,6 +49,9 @@ export function readContext(read: ContextReader): TokenRotationStackProps & { st
     logLevel: text(read, 'logLevel')?.toUpperCase() as TokenRotationLogLevel | undefined,
     secretKeyArns: list(read, 'secretKeyArns'),
     rotationConcurrency: whole(read, 'rotationConcurrency'),
+    accessKeyUserPath: text(read, 'accessKeyUserPath'),
+    deleteDeactivatedAfter: hours === undefined ? undefined : Duration.hours(hours),
+    issuerFunctions: list(read, 'issuerFunctions'),
   };
 }
 

@@ -33,6 +33,9 @@ describe('settings from context', () => {
       logLevel: 'debug',
       rotationConcurrency: '50',
       secretKeyArns: KEY_ARN,
+      accessKeyUserPath: '/ci-bots/',
+      deleteDeactivatedAfterHours: '48',
+      issuerFunctions: 'acme-issuer',
     });
     // A user's own roles: an auditor reading the trail, a service raising its own alerts.
     const principal = () => new iam.ServicePrincipal('lambda.amazonaws.com');
@@ -70,6 +73,20 @@ describe('settings from context', () => {
       expect(env.SWEEP_INTERVAL_MINUTES).toBe('5');
       expect(env.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
     }
+  });
+
+  it('lets rotation invoke the issuerFunctions and rotate keys of users under accessKeyUserPath only', () => {
+    // Prepare
+    const statements = roleStatements(template, 'Rotation');
+    const resources = (action: string) =>
+      JSON.stringify(statementsFor(statements, action).flatMap((s) => s.Resource));
+
+    // Assess: a lambda:<fn> kind works only for functions named at deploy time
+    expect(resources('lambda:InvokeFunction')).toContain(':function:acme-issuer');
+    expect(resources('iam:CreateAccessKey')).toContain(':user/ci-bots/*');
+    expect(functionOf(template, 'Rotation').props.Environment.Variables).toMatchObject({
+      DELETE_DEACTIVATED_AFTER_HOURS: '48',
+    });
   });
 
   it('keeps logs for logRetentionDays', () => {
@@ -204,6 +221,9 @@ describe('context parsing', () => {
       logLevel: undefined,
       secretKeyArns: undefined,
       rotationConcurrency: undefined,
+      accessKeyUserPath: undefined,
+      deleteDeactivatedAfter: undefined,
+      issuerFunctions: undefined,
     });
   });
 
