@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { TokenRotationStack, type TokenRotationStackProps } from './stack.ts';
 import type { TokenRotationLogLevel } from './token-rotation.ts';
 
-/** Context keys a user sets with `cdk deploy -c key=value`; DEPLOY.md documents each. */
+/** Context keys a user sets with `cdk deploy -c key=value`; README.md "Settings" documents each. */
 export const CONTEXT_KEYS = [
   'stackName',
   'alertEmails',

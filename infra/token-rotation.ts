@@ -832,7 +832,7 @@ export class TokenRotation extends Construct {
     this.grantAlertPublish(tagEvents);
     this.grantSuiteState(tagEvents, ['managed']);
     // CloudTrail management events (API calls) reach EventBridge only where a trail records
-    // them: see infra/DEPLOY.md. The sweep covers accounts without one, one interval later.
+    // them: see README.md "CloudTrail, and what works without it". The sweep covers accounts without one, one interval later.
     new events.Rule(this, 'TagEventsRule', {
       description: 'Secrets Manager tag changes and new secrets: attach, update or detach rotation',
       eventPattern: {
