@@ -1,45 +1,122 @@
 // Installs token-rotation into an embedded local AWS the way `cdk deploy` installs it into an
-// account: an audit table, an alert topic, and the real handlers behind function ARNs, wired
-// with the local clock. The demo, the benchmark and the CLI's local mode all start here.
+// account: an audit table, an alert topic, the six real handlers behind function ARNs (built with
+// their own create…Handler factories, over the local endpoint and the local clock), and, with
+// `triggers`, the EventBridge rules and the sweep schedule that set them off. The demo, the
+// benchmark, the CLI's tests and `serve.ts --with-suite` all start here.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createAuditTable, DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
+import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
+import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
+import { IamAccessKeys } from '#adapters/iam-keys';
+import { LambdaInvoker } from '#adapters/lambda-invoker';
+import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { SnsAlerter } from '#adapters/sns-alerter';
-import { createIssuerFor } from '#domain/issuers/index';
+import { logger } from '#commons/logger';
+import { describeError } from '#domain/errors';
+import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/issuers/index';
+import { createPacer, type Pace } from '#domain/pacer';
+import type { AccessKeys, FunctionInvoker } from '#domain/ports';
+import type { RevokeEventDeps } from '#domain/revoke-events';
+import { EXPOSED_CREDENTIAL_CODES } from '#domain/revoke-events';
 import type { RotationDeps } from '#domain/rotation';
+import type { SweepDeps } from '#domain/sweep';
+import { STAGE, TAG } from '#domain/vocabulary';
+import { createRevokeHandler } from '#handlers/revoke';
+import { createRevokeEventsHandler } from '#handlers/revoke-events';
 import { createRotationHandler } from '#handlers/rotation';
+import { createSecretsManagerEventsHandler } from '#handlers/secretsmanager-events';
+import { createSweepHandler } from '#handlers/sweep';
+import { createTagEventsHandler } from '#handlers/tag-events';
 import { type CloudFormationEmulator, cloudFormationOf } from './cloudformation.ts';
-import type { LocalAws } from './index.ts';
+import type { FunctionHandler, LocalAws } from './index.ts';
+import { AwsError, readBody } from './wire.ts';
+
+/** The deployed default (infra/token-rotation.ts `sweepInterval`). */
+const DEFAULT_SWEEP_INTERVAL_MINUTES = 15;
+
+export interface InstallOptions {
+  /** Default `TokenRotation`, as `cdk deploy` names the stack. */
+  stackName?: string;
+  /**
+   * Connects the EventBridge rules (to the local event bus) and the sweep schedule (to the local
+   * clock), as the stack does; `true` for both, or say which. Default false: the functions are
+   * installed but nothing sets them off, for tests that drive the handlers themselves.
+   */
+  triggers?: boolean | { rules?: boolean; sweep?: boolean };
+  /** The stack's `sweepInterval`. Default 15. */
+  sweepIntervalMinutes?: number;
+  /**
+   * The sweep's and tag events' pacing. Default the deployed pacer (40 calls a second, real
+   * time); a simulation whose clock jumps days in a second of real time passes a faster one.
+   */
+  pace?: Pace;
+  /** Issuer settings the deployed functions read from their environment, and the backoff's sleep. */
+  issuers?: Pick<IssuerDeps, 'sleep' | 'deleteAfterMs' | 'issuerTimeoutMs'>;
+}
+
+/** One EventBridge rule of the stack: its construct ID, the pattern it matches, the function it invokes. */
+export interface SuiteRule {
+  id: string;
+  pattern: EventPattern;
+  target: string;
+}
 
 export interface InstalledSuite {
   stackName: string;
   tableName: string;
   topicArn: string;
   rotationFunctionArn: string;
+  /** Every function of the stack, by its role, as ARNs of the local function registry. */
+  functions: {
+    rotation: string;
+    sweep: string;
+    tagEvents: string;
+    secretsManagerEvents: string;
+    revoke: string;
+    revokeEvents: string;
+  };
+  /** The rules the stack deploys (connected only with `triggers`). */
+  rules: SuiteRule[];
+  sweepIntervalMs: number;
   secretsManager: SecretsManagerClient;
   dynamo: DynamoDBDocumentClient;
   sns: SNSClient;
   audit: DynamoAuditLog;
   alerter: SnsAlerter;
   store: SecretsManagerStore;
+  /** Every kind's issuer, over the local IAM, STS and Lambda, as the deployed functions build them. */
+  issuerFor: IssuerFor;
   rotationDeps: RotationDeps;
+  /** The sweep's dependencies, as its handler is given them (the tag events use the same). */
+  sweepDeps: SweepDeps;
+  revokeDeps: RevokeEventDeps;
   /**
    * The local CloudFormation, holding this stack and its outputs under the names the CDK stack
    * gives them, so the operator CLI finds the suite here as in an account. Tests add outputs
    * (a revoke function they deploy) with `cloudFormation.putStack(stackName, {...})`.
    */
   cloudFormation: CloudFormationEmulator;
+  /** Disconnects the rules and the schedule (a no-op without `triggers`). */
+  disconnect(): void;
 }
 
 export async function installSuite(
   aws: LocalAws,
-  options: { stackName?: string } = {},
+  options: InstallOptions = {},
 ): Promise<InstalledSuite> {
   const stackName = options.stackName ?? 'TokenRotation';
   const tableName = `${stackName}-audit`;
+  const sweepIntervalMs = (options.sweepIntervalMinutes ?? DEFAULT_SWEEP_INTERVAL_MINUTES) * 60_000;
   const rawDynamo = new DynamoDBClient(aws.clientConfig);
   const dynamo = DynamoDBDocumentClient.from(rawDynamo, {
     marshallOptions: { removeUndefinedValues: true },
@@ -51,6 +128,8 @@ export async function installSuite(
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${stackName}-alerts` }));
   const topicArn = TopicArn!;
 
+  // What each deployed handler builds from its environment (lambdas/handlers/*.ts `handler`),
+  // here over the local endpoint and clock.
   const clock = aws.clock.now;
   const audit = new DynamoAuditLog({ client: dynamo, tableName, clock });
   const alerter = new SnsAlerter({
@@ -63,37 +142,327 @@ export async function installSuite(
     clock,
   });
   const store = new SecretsManagerStore(secretsManager);
-  const rotationDeps: RotationDeps = {
+  const catalog = new SecretsManagerCatalog(secretsManager);
+  const issuerFor = localIssuerFor(aws, options.issuers);
+  const log = { warn: (message: string, extra?: object) => logger.warn(message, { ...extra }) };
+  const pace = options.pace ?? createPacer();
+  const rotationDeps: RotationDeps = { store, audit, alerter, issuerFor, clock };
+  const sweepDeps: SweepDeps = {
+    catalog,
     store,
     audit,
     alerter,
-    issuerFor: createIssuerFor({ clock }),
+    issuerFor,
     clock,
+    cursor: new DynamoSweepCursorStore(dynamo, tableName),
+    pace,
+    managed: new DynamoManagedSet(dynamo, tableName),
+    log,
   };
-  const rotationFunctionArn = aws.functions.register(
-    `${stackName}-rotation`,
-    createRotationHandler(rotationDeps),
-  );
+  const revokeDeps: RevokeEventDeps = {
+    store,
+    catalog,
+    audit,
+    alerter,
+    issuerFor,
+    locks: new DynamoRevokeLockStore(dynamo, tableName),
+    clock,
+    stackName,
+  };
+
+  const register = (name: string, handler: FunctionHandler) =>
+    aws.functions.register(`${stackName}-${name}`, handler);
+  const rotation = register('rotation', createRotationHandler(rotationDeps));
+  const sweepHandler = createSweepHandler({
+    sweep: sweepDeps,
+    rotationFunctionArn: rotation,
+    sweepIntervalMs,
+  });
+  const functions: InstalledSuite['functions'] = {
+    rotation,
+    // The registry's stand-in context gives 30 seconds; the deployed sweep has 15 minutes, which
+    // is what the handler assumes when it is given no context.
+    sweep: register('sweep', (event) => sweepHandler(event)),
+    tagEvents: register(
+      'tag-events',
+      createTagEventsHandler({
+        sweep: sweepDeps,
+        rotationFunctionArn: rotation,
+        sweepIntervalMs,
+        // Locally every caller signs as the same user, so the suite's own tag changes cannot be
+        // told apart by role; the handlers pick them out by what changed, as they also do.
+        ownRoles: [],
+      }),
+    ),
+    secretsManagerEvents: register(
+      'secretsmanager-events',
+      createSecretsManagerEventsHandler({
+        audit,
+        alerter,
+        // As deployed: a failed rotation leaves AWSPENDING on its version, which names the incident.
+        pendingVersion: async (secretArn) => {
+          const { versions } = await store.describe(secretArn);
+          return Object.entries(versions).find(
+            ([, stages]) => stages.includes(STAGE.pending) && !stages.includes(STAGE.current),
+          )?.[0];
+        },
+      }),
+    ),
+    revoke: register('revoke', createRevokeHandler(revokeDeps)),
+    revokeEvents: register('revoke-events', createRevokeEventsHandler(revokeDeps)),
+  };
+
+  const rules = suiteRules(functions);
+  const triggers =
+    typeof options.triggers === 'object'
+      ? options.triggers
+      : { rules: options.triggers ?? false, sweep: options.triggers ?? false };
+  const disconnect = connect(aws, {
+    rules: triggers.rules ? rules : [],
+    ...(triggers.sweep && { sweep: { functionArn: functions.sweep, intervalMs: sweepIntervalMs } }),
+  });
 
   // Output names as infra/token-rotation.ts gives them (console links have no local meaning).
   const cloudFormation = cloudFormationOf(aws);
   cloudFormation.putStack(stackName, {
     AlertTopicArn: { value: topicArn, description: 'Alert topic (SNS)' },
     AuditTableName: { value: tableName, description: 'Audit trail (DynamoDB table)' },
+    RevokeFunctionName: {
+      value: `${stackName}-revoke`,
+      description: 'Emergency revoke function (Test it in the Lambda console)',
+    },
+    RevokeTestEvent: {
+      value: '{"secretId": "<secret name or ARN>", "reason": "<why>", "mode": "reissue"}',
+      description: 'Test event for the revoke function (mode reissue or quarantine)',
+    },
   });
+  answerInvokesOfRegisteredFunctions(aws);
 
   return {
     stackName,
     tableName,
     topicArn,
-    rotationFunctionArn,
+    rotationFunctionArn: functions.rotation,
+    functions,
+    rules,
+    sweepIntervalMs,
     secretsManager,
     dynamo,
     sns,
     audit,
     alerter,
     store,
+    issuerFor,
     rotationDeps,
+    sweepDeps,
+    revokeDeps,
     cloudFormation,
+    disconnect,
   };
+}
+
+/**
+ * `issuerFor` as the deployed functions build it (adapters/issuer-clients.ts deployedIssuerFor:
+ * IAM with 5 attempts, STS with 1 per backoff try, Lambda with 2), over the local endpoint and
+ * clock instead of the SDK's environment. Clients are made on first use, as there.
+ */
+function localIssuerFor(aws: LocalAws, extra: InstallOptions['issuers'] = {}): IssuerFor {
+  let accessKeys: AccessKeys | undefined;
+  let invoker: FunctionInvoker | undefined;
+  return createIssuerFor({
+    clock: aws.clock.now,
+    ...extra,
+    get accessKeys() {
+      accessKeys ??= new IamAccessKeys(
+        new IAMClient({ ...aws.clientConfig, maxAttempts: 5 }),
+        (key) => new STSClient({ ...aws.clientConfig, credentials: key, maxAttempts: 1 }),
+      );
+      return accessKeys;
+    },
+    get invoker() {
+      invoker ??= new LambdaInvoker(new LambdaClient({ ...aws.clientConfig, maxAttempts: 2 }));
+      return invoker;
+    },
+  });
+}
+
+// ---- the stack's EventBridge rules and sweep schedule ----
+
+/** An EventBridge event pattern, in the template's JSON shape (`detail-type`). */
+export type EventPattern = { [field: string]: readonly unknown[] | EventPattern };
+
+const SECRETS_MANAGER_API_CALL = {
+  source: ['aws.secretsmanager'],
+  'detail-type': ['AWS API Call via CloudTrail'],
+} as const;
+
+/** The rules of infra/token-rotation.ts, by construct ID, with the patterns it gives them. */
+function suiteRules(functions: InstalledSuite['functions']): SuiteRule[] {
+  return [
+    {
+      id: 'SecretsManagerRotationEvents',
+      pattern: {
+        source: ['aws.secretsmanager'],
+        'detail-type': ['AWS Service Event via CloudTrail'],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['RotationFailed', 'RotationAbandoned'],
+        },
+      },
+      target: functions.secretsManagerEvents,
+    },
+    {
+      id: 'TagEventsRule',
+      pattern: {
+        ...SECRETS_MANAGER_API_CALL,
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['TagResource', 'UntagResource', 'CreateSecret'],
+        },
+      },
+      target: functions.tagEvents,
+    },
+    {
+      id: 'RevokeTagRule',
+      pattern: {
+        ...SECRETS_MANAGER_API_CALL,
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['TagResource'],
+          requestParameters: { tags: { key: [TAG.revoke] } },
+        },
+      },
+      target: functions.revokeEvents,
+    },
+    {
+      id: 'RevokeHealthRule',
+      pattern: {
+        source: ['aws.health'],
+        'detail-type': ['AWS Health Event'],
+        detail: { eventTypeCode: [...EXPOSED_CREDENTIAL_CODES] },
+      },
+      target: functions.revokeEvents,
+    },
+  ];
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Whether `event` matches `pattern` as EventBridge matches the plain patterns the stack uses:
+ * a list of values matches a field equal to one of them (or an array holding one); a nested
+ * pattern matches an object, or an array of objects when any element does.
+ */
+export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
+  return Object.entries(pattern).every(([key, rule]) => {
+    const field = isRecord(event) ? event[key] : undefined;
+    if (Array.isArray(rule)) {
+      return rule.some((value) => (Array.isArray(field) ? field.includes(value) : field === value));
+    }
+    const candidates = Array.isArray(field) ? field : [field];
+    return candidates.some((item) => isRecord(item) && matchesPattern(rule as EventPattern, item));
+  });
+}
+
+/**
+ * Delivers matching bus events to each rule's function, and runs the sweep every interval on the
+ * local clock with the Scheduler's input. A delivery that throws is kept in `aws.events.failures`
+ * (EventBridge would retry it; the sweep catches up whatever it missed). Returns a disconnect.
+ */
+function connect(
+  aws: LocalAws,
+  wire: { rules: SuiteRule[]; sweep?: { functionArn: string; intervalMs: number } },
+): () => void {
+  const stops = wire.rules.map((rule) =>
+    aws.events.listen(async (event) => {
+      if (matchesPattern(rule.pattern, event)) await aws.functions.invoke(rule.target, event);
+    }),
+  );
+  const { sweep } = wire;
+  if (sweep) {
+    stops.push(
+      aws.clock.every(sweep.intervalMs, async (at) => {
+        try {
+          await aws.functions.invoke(sweep.functionArn, { scheduledAt: at.toISOString() });
+        } catch (error) {
+          // Scheduler retries and the SweepCompleted alarm would follow; the next sweep carries on.
+          logger.error('scheduled sweep failed', { error: describeError(error) });
+        }
+        // What the sweep started (RotateSecret runs, tag changes and their events) finishes before
+        // the clock moves on, as minutes of real time would let it.
+        for (let round = 0; round < 3; round++) await aws.idle();
+      }),
+    );
+  }
+  return () => {
+    for (const stop of stops) stop();
+  };
+}
+
+/**
+ * Answers Lambda Invoke for functions of the local registry (this suite's handlers), so the
+ * operator CLI and the console's Test reach the revoke function through the Lambda API as in an
+ * account. Functions deployed with CreateFunction, and every other Lambda call, go to the local
+ * Lambda service as before.
+ */
+function answerInvokesOfRegisteredFunctions(aws: LocalAws): void {
+  const lambdaService = aws.lambda.handle;
+  aws.addService('lambda', async (req, res, caller) => {
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(path);
+    const name = match ? decodeURIComponent(match[1]!) : undefined;
+    if (!name || aws.lambda.has(name) || !aws.functions.has(name)) {
+      return lambdaService(req, res, caller);
+    }
+    await invokeRegistered(aws, name, req, res);
+  });
+}
+
+async function invokeRegistered(
+  aws: LocalAws,
+  name: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const requestId = randomUUID();
+  const body = await readBody(req);
+  let event: unknown;
+  try {
+    event = body === '' ? null : JSON.parse(body);
+  } catch {
+    const error = new AwsError(
+      'InvalidRequestContentException',
+      'Could not parse request body into json: the payload is not valid JSON',
+    );
+    res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': error.type });
+    res.end(JSON.stringify({ Type: 'User', message: error.message }));
+    return;
+  }
+  const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+  if (type !== 'RequestResponse') {
+    // Queued: the caller hears 202 at once; a failure stays with the function, as on AWS.
+    if (type === 'Event') void aws.functions.invoke(name, event).catch(() => {});
+    res.writeHead(type === 'Event' ? 202 : 204, { 'x-amzn-requestid': requestId });
+    res.end();
+    return;
+  }
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-amzn-requestid': requestId,
+    'x-amz-executed-version': '$LATEST',
+  };
+  let payload: string;
+  try {
+    payload = JSON.stringify((await aws.functions.invoke(name, event)) ?? null);
+  } catch (error) {
+    // What Lambda answers for a handler that threw: 200, the error in the payload.
+    headers['x-amz-function-error'] = 'Unhandled';
+    payload = JSON.stringify({
+      errorType: error instanceof Error ? error.name : 'Error',
+      errorMessage: describeError(error),
+    });
+  }
+  res.writeHead(200, headers);
+  res.end(payload);
 }
