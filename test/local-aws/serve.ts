@@ -1,13 +1,21 @@
 // Runs the local AWS standalone, for pointing other tools at it:
-//   npx tsx test/local-aws/serve.ts [--port 4566] [--region us-east-1]
+//   npx tsx test/local-aws/serve.ts [--port 4566] [--region us-east-1] [--with-suite]
 // then, elsewhere: AWS_ENDPOINT_URL=http://127.0.0.1:4566 aws secretsmanager list-secrets
+// With --with-suite, token-rotation is installed in it as `cdk deploy` installs it (suite.ts), its
+// clock follows real time so the sweep runs on schedule, and the operator CLI works against it.
 import { parseArgs } from 'node:util';
 import { startLocalAws } from './index.ts';
+import { installSuite } from './suite.ts';
+
+// The SDK's notice that it will need Node 22 from 2027 is not news to someone running a local AWS.
+process.removeAllListeners('warning');
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '4566' },
     region: { type: 'string', default: 'us-east-1' },
+    'with-suite': { type: 'boolean', default: false },
+    'sweep-minutes': { type: 'string', default: '15' },
   },
 });
 
@@ -18,7 +26,42 @@ console.log(
   `  export AWS_ACCESS_KEY_ID=${aws.env.AWS_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${aws.env.AWS_SECRET_ACCESS_KEY}`,
 );
 
+let following: NodeJS.Timeout | undefined;
+if (values['with-suite']) {
+  const sweepIntervalMinutes = Number(values['sweep-minutes']);
+  if (!Number.isInteger(sweepIntervalMinutes) || sweepIntervalMinutes < 1) {
+    console.error(`--sweep-minutes must be a whole number ≥ 1, got "${values['sweep-minutes']}"`);
+    process.exit(2);
+  }
+  const suite = await installSuite(aws, { triggers: true, sweepIntervalMinutes });
+  // The local clock follows the real one, one step at a time, so what falls due (a sweep, a
+  // scheduled rotation) runs at its moment, as in an account.
+  let stepping = false;
+  following = setInterval(() => {
+    if (stepping) return;
+    stepping = true;
+    void aws.clock.set(Date.now()).finally(() => {
+      stepping = false;
+    });
+  }, 1000);
+  const secret = 'demo/api-key';
+  const endpoint = `--endpoint ${aws.endpoint}`;
+  console.log(`
+token-rotation installed as stack ${suite.stackName}: tag events, Secrets Manager events, the
+revoke tag, and the sweep every ${sweepIntervalMinutes} minutes (real time). Alerts are kept by the local SNS.
+With the exports above (and AWS_DEFAULT_REGION=${aws.region} for AWS CLI v1), try:
+  aws secretsmanager create-secret --name ${secret} --secret-string '{"token":"acme_live_0123456789abcdef0123456789abcdef"}' --tags Key=token-rotation:lifespan,Value=7d
+  aws secretsmanager rotate-secret --secret-id ${secret}
+  npx token-rotation status ${endpoint}
+  npx token-rotation audit ${secret} ${endpoint}
+  npx token-rotation verify-audit ${endpoint}
+  npx token-rotation evidence --since 1d --format csv ${endpoint}
+  npx token-rotation revoke ${secret} --reason "pasted in a chat" ${endpoint}
+  aws secretsmanager tag-resource --secret-id ${secret} --tags Key=token-rotation:revoke,Value=leaked`);
+}
+
 const shutdown = () => {
+  clearInterval(following);
   void aws.stop().then(() => process.exit(0));
 };
 process.once('SIGINT', shutdown);
