@@ -349,6 +349,7 @@ export class TokenRotation extends Construct {
     this.revokeEventsFunction = revoke.events;
     this.revokeRunbookName = revoke.runbookName;
     this.revokeOperatorPolicy = revoke.operatorPolicy;
+    this.handRevokeTagsToRevoke(lifespan.sweep, revoke.direct);
 
     const rotationFailures = new cloudwatch.Alarm(this, 'RotationFailuresAlarm', {
       alarmName: this.alarmName('rotation-failures'),
@@ -650,13 +651,14 @@ export class TokenRotation extends Construct {
    *  - RotateSecret's API reference: the caller "also need[s] lambda:InvokeFunction permissions
    *    on the rotation function". Both roles get it on our rotation function only (not on any
    *    other function: an overdue secret whose rotation belongs to another function may then be
-   *    refused, and its lifespan.overdue alert is what a person acts on). No TagResource or
-   *    UntagResource: neither function tags.
+   *    refused, and its lifespan.overdue alert is what a person acts on). The sweep may also
+   *    invoke the revoke function, granted where that exists (handRevokeTagsToRevoke). No
+   *    TagResource or UntagResource: neither function tags.
    */
   private addLifespanEnforcement(
     settings: Settings,
     rotation: lambda.IFunction,
-  ): { sweep: lambda.IFunction; tagEvents: lambda.IFunction } {
+  ): { sweep: lambda.Function; tagEvents: lambda.IFunction } {
     const stack = Stack.of(this);
     const interval = Duration.minutes(settings.sweepIntervalMinutes);
     this.sweepInterval = interval;
@@ -1040,6 +1042,23 @@ export class TokenRotation extends Construct {
       runbookName: runbook.name,
       operatorPolicy: runbook.operatorPolicy,
     };
+  }
+
+  /**
+   * A revoke tag whose CloudTrail event never came (no trail) or whose revoke stopped part-way
+   * stays on the secret; the sweep sees it and hands it to the revoke function (an asynchronous
+   * invoke with REVOKE_FUNCTION_ARN). The sweep may invoke that function only, and gains none of
+   * the revoke's own permissions: the revoke function does the work under its role.
+   */
+  private handRevokeTagsToRevoke(sweep: lambda.Function, revoke: lambda.IFunction): void {
+    sweep.addEnvironment('REVOKE_FUNCTION_ARN', revoke.functionArn);
+    sweep.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'HandRevokeTagsToTheRevokeFunction',
+        actions: ['lambda:InvokeFunction'],
+        resources: [revoke.functionArn],
+      }),
+    );
   }
 
   /**

@@ -350,3 +350,25 @@ export interface RevokeLockStore {
     at: Date,
   ): Promise<void>;
 }
+
+/** A revoke tag the sweep found still on a secret: its event never arrived, or its revoke stopped. */
+export interface TagRevokeRequest {
+  secretArn: string;
+  /** The tag's value, cleaned for display; the revoke reads the tag itself again. */
+  reason: string;
+  /**
+   * Names this tag request: the same for every sweep that finds the same tag value before a
+   * revoke completes (so retries are one request, and one incident), new after one does.
+   */
+  requestId: string;
+}
+
+/**
+ * Hands a revoke requested by tag to the revoke function, queued (an asynchronous invoke): the
+ * sweep neither waits for nor holds the revoke permissions, and the revoke's lock and its check
+ * that the tag is still there settle a race with the tag event.
+ */
+export interface RevokeRequester {
+  /** Resolves once the request is queued; throws when it could not be. */
+  requestRevoke(request: TagRevokeRequest): Promise<void>;
+}

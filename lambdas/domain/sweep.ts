@@ -20,6 +20,14 @@
 // forgotten; a deleted secret is forgotten. The walk runs under the same deadline and cursor.
 // Only members not seen by this invocation's listing cost a call: in the usual sweep, which lists
 // everyone in one invocation, that is exactly the secrets whose tag is gone.
+//
+// Revoke tags. A secret carrying token-rotation:revoke belongs to the revoke until it is done, so
+// the sweep does nothing else to it. Its tag event starts the revoke; where that event never came
+// (no CloudTrail trail) or the revoke stopped part-way, the tag stays, and the sweep hands the
+// request to the revoke function (RevokeRequester, queued), once per tag value per sweep. The
+// revoke checks that the tag is still there (gone: `ignored`, already done) and its lock makes a
+// race with the tag event a `duplicate`, so handing over a tag the event path has in hand is safe.
+import { createHash } from 'node:crypto';
 import { describeError } from './errors.ts';
 import type { Pace } from './pacer.ts';
 import { formatDuration } from './policy.ts';
@@ -31,12 +39,14 @@ import type {
   Clock,
   Issuer,
   ManagedSet,
+  RevokeRequester,
   SecretCatalog,
   SecretDescription,
   SecretStore,
   SweepCursor,
   SweepCursorStore,
 } from './ports.ts';
+import { cleanReason } from './revoke.ts';
 import { deleteAfterLabel, needsVersionDates, planSecret, type SweepAction } from './sweep-plan.ts';
 import { ALERT_SEVERITY, STAGE, TAG, type Trigger } from './vocabulary.ts';
 
@@ -55,6 +65,8 @@ export interface SweepDeps {
   log?: { warn(message: string, extra?: Record<string, unknown>): void };
   /** The secrets our rotation is attached to; without it, no detach pass (see the header). */
   managed?: ManagedSet;
+  /** Hands revoke tags to the revoke function; without it, the sweep leaves them alone (see the header). */
+  revokes?: RevokeRequester;
 }
 
 export interface SweepOptions {
@@ -303,6 +315,8 @@ function executor(
     await audit.append(entry(secret, { ...e, outcome: 'succeeded' }));
   };
   const lifespanOf = (secret: SecretDescription) => secret.tags[TAG.lifespan] ?? '';
+  /** Tag requests handed over by this sweep: each once, however often the secret comes up. */
+  const handedOver = new Set<string>();
 
   return async (secret: SecretDescription, action: SweepAction): Promise<void> => {
     switch (action.type) {
@@ -470,11 +484,31 @@ function executor(
         }
         return;
       }
-      case 'foreign-rotation':
       case 'revoke-requested':
+        await handOverRevoke(secret, action);
+        return;
+      case 'foreign-rotation':
         return;
     }
   };
+
+  /** Queues the revoke a revoke tag asks for on the revoke function (see the header). */
+  async function handOverRevoke(
+    secret: SecretDescription,
+    action: Extract<SweepAction, { type: 'revoke-requested' }>,
+  ) {
+    const requester = deps.revokes;
+    if (!requester) return;
+    const requestId = tagRevokeRequestId(secret);
+    if (handedOver.has(requestId)) return;
+    handedOver.add(requestId);
+    const reason = cleanReason(secret.tags[TAG.revoke] ?? action.reason);
+    await audited(
+      secret,
+      { event: 'revoke.handed-over', detail: { reason, mode: 'reissue', requestId } },
+      () => requester.requestRevoke({ secretArn: secret.arn, reason, requestId }),
+    );
+  }
 
   async function revokePrevious(
     secret: SecretDescription,
@@ -642,6 +676,20 @@ function executor(
       }),
     );
   }
+}
+
+/**
+ * Names one tag request (RevokeRequester): the secret, the tag's value, and the last revoke
+ * (token-rotation:last-revoked), which every completed revoke moves on. Hex, 32 characters.
+ */
+export function tagRevokeRequestId(secret: Pick<SecretDescription, 'arn' | 'tags'>): string {
+  return createHash('sha256')
+    .update(
+      `${secret.arn}\n${secret.tags[TAG.lastRevoked] ?? ''}\n${secret.tags[TAG.revoke] ?? ''}`,
+      'utf8',
+    )
+    .digest('hex')
+    .slice(0, 32);
 }
 
 // ---- one secret, outside a sweep (the tag-event handler) ----

@@ -48,6 +48,8 @@ export const AUDIT_EVENTS = [
   'revoke.completed',
   'revoke.failed',
   'revoke.ignored',
+  /** The sweep found a revoke tag and queued its revoke on the revoke function (no alert: the revoke alerts). */
+  'revoke.handed-over',
   'secretsmanager.rotation.failed',
   'secretsmanager.rotation.abandoned',
 ] as const;

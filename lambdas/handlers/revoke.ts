@@ -1,17 +1,14 @@
 // The revoke function, invoked directly: from the Lambda console's Test tab with
 // {"secretId": "...", "reason": "...", "mode": "reissue" | "quarantine"}, or by the
 // <stack>-EmergencyRevoke runbook, which adds {"runbook": {"executionId", "executedBy"}} so the
-// audit trail names the person who ran it. Checks the event and hands it to domain/revoke.ts.
+// audit trail names the person who ran it; or by the sweep, which adds {"sweep": {"requestId"}}
+// for a revoke tag still on a secret (its event lost, or its revoke stopped part-way): that runs
+// as the tag trigger, on the tag as it is now. Checks the event and hands it to domain/revoke.ts.
 
-import { IAMClient } from '@aws-sdk/client-iam';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
-import { IamAccessKeys } from '#adapters/iam-keys';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
-import { LambdaInvoker } from '#adapters/lambda-invoker';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { SnsAlerter } from '#adapters/sns-alerter';
@@ -19,7 +16,7 @@ import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients'
 import { loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
-import { createIssuerFor } from '#domain/issuers/index';
+import { displayValue } from '#domain/policy';
 import { systemClock } from '#domain/ports';
 import {
   type RevokeOutcome,
@@ -33,6 +30,7 @@ import type { Trigger } from '#domain/vocabulary';
 const MAX_SECRET_ID = 2048;
 const EXECUTION_ID = /^[A-Za-z0-9-]{1,64}$/;
 const PRINCIPAL = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/:-]{1,512}$/;
+const SWEEP_REQUEST_ID = /^[0-9a-f]{32}$/;
 
 /** The Lambda console's Test event, documented for people: `reason` and `mode` are checked by the domain. */
 export interface DirectRevokeEvent {
@@ -41,6 +39,8 @@ export interface DirectRevokeEvent {
   mode?: 'reissue' | 'quarantine';
   /** Set by the runbook only. */
   runbook?: { executionId: string; executedBy?: string };
+  /** Set by the sweep only (LambdaRevokeRequester): the revoke tag it found (see the header). */
+  sweep?: { requestId: string };
 }
 
 /** A request from a direct invoke. Throws a RevokeRequestError when the event names no secret. */
@@ -58,6 +58,7 @@ export function parseRevokeInvoke(event: unknown): RevokeRequest {
       'invalid-request',
     );
   }
+  if (fields?.sweep !== undefined) return parseSweepPickup(secretId.trim(), fields);
   let trigger: Trigger = { source: 'console' };
   const detail: Record<string, string> = {};
   const runbook = fields?.runbook;
@@ -74,6 +75,45 @@ export function parseRevokeInvoke(event: unknown): RevokeRequest {
     }
   }
   return { secretId: secretId.trim(), reason: fields?.reason, mode: fields?.mode, trigger, detail };
+}
+
+/**
+ * The sweep's hand-over of a revoke tag. Whoever sends the marker can only start the revoke the
+ * tag on the secret asks for, with the tag's reason: `requireTag` reads both from the secret, and
+ * a tag already handled (removed) makes it `ignored`. Anything but the sweep's exact shape is refused.
+ */
+function parseSweepPickup(secretId: string, fields: Record<string, unknown>): RevokeRequest {
+  const sweep = fields.sweep;
+  const requestId =
+    typeof sweep === 'object' && sweep !== null && !Array.isArray(sweep)
+      ? (sweep as Record<string, unknown>).requestId
+      : undefined;
+  const problems: string[] = [];
+  if (typeof requestId !== 'string' || !SWEEP_REQUEST_ID.test(requestId)) {
+    problems.push('expected sweep to be {"requestId": "<32 hex digits>"}');
+  }
+  if (fields.runbook !== undefined) problems.push('expected runbook or sweep, not both');
+  if (fields.mode !== undefined && fields.mode !== 'reissue') {
+    problems.push('expected mode reissue (a revoke tag always reissues) or none');
+  }
+  if (problems.length > 0) {
+    throw new RevokeRequestError(
+      displayValue(secretId, 200),
+      'revoke',
+      `${problems.join('; ')}; nothing was changed`,
+      'invalid-request',
+    );
+  }
+  return {
+    secretId,
+    reason: fields.reason,
+    mode: 'reissue',
+    // The tag's author is not known here (that is in the lost event); the sweep only found it.
+    trigger: { source: 'tag' },
+    requestKey: `sweep:${requestId}`,
+    requireTag: true,
+    detail: { pickedUpBy: 'sweep' },
+  };
 }
 
 type Deps = Parameters<typeof revokeSecret>[1];

@@ -2,11 +2,13 @@
 // sets the invocation's deadline from its remaining time, runs one sweep (domain/sweep.ts),
 // emits the metrics the alarms and dashboard read, and logs a one-line summary.
 
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
+import { LambdaRevokeRequester } from '#adapters/lambda-revoke-requester';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { SnsAlerter } from '#adapters/sns-alerter';
@@ -139,6 +141,17 @@ export function createSweepHandler(deps: SweepHandlerDeps | (() => SweepHandlerD
   };
 }
 
+/**
+ * The revoke function the sweep hands revoke tags to (REVOKE_FUNCTION_ARN, set by the construct),
+ * or none: without it the sweep leaves revoke tags to their tag events, as before.
+ */
+export function revokeRequesterFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): LambdaRevokeRequester | undefined {
+  const functionArn = env.REVOKE_FUNCTION_ARN?.trim();
+  return functionArn ? new LambdaRevokeRequester(new LambdaClient({}), functionArn) : undefined;
+}
+
 /** The deployed handler, configured from the environment the CDK construct sets. */
 export const handler = createSweepHandler(() => {
   const config = loadConfig();
@@ -147,6 +160,7 @@ export const handler = createSweepHandler(() => {
   }
   const dynamo = dynamoClient();
   const secretsManager = secretsManagerClient();
+  const revokes = revokeRequesterFromEnv();
   return {
     rotationFunctionArn: config.rotationFunctionArn,
     sweepIntervalMs: config.sweepIntervalMinutes * 60_000,
@@ -168,6 +182,7 @@ export const handler = createSweepHandler(() => {
       cursor: new DynamoSweepCursorStore(dynamo, config.auditTableName),
       pace: createPacer(),
       managed: new DynamoManagedSet(dynamo, config.auditTableName),
+      ...(revokes && { revokes }),
       log: { warn: (message, extra) => logger.warn(message, extra ?? {}) },
     },
   };

@@ -20,6 +20,9 @@ const OPTED_IN = { Null: { 'aws:ResourceTag/token-rotation:lifespan': 'false' } 
 const rotationArn = () => ({
   'Fn::GetAtt': [functionOf(template, 'Rotation').logicalId, 'Arn'],
 });
+const revokeArn = () => ({
+  'Fn::GetAtt': [functionOf(template, 'Revoke').logicalId, 'Arn'],
+});
 const secretActions = (statements: Statement[]) =>
   statements.filter((s) => s.Action.some((a) => a.startsWith('secretsmanager:')));
 
@@ -102,17 +105,50 @@ describe('the sweep', () => {
     expect(JSON.stringify(unscoped[0]!.Resource)).toContain(':secret:*');
   });
 
-  it('may invoke only the rotation function (RotateSecret requires it of the caller)', () => {
-    for (const id of ['Sweep', 'TagEvents']) {
-      // Act
-      const invoke = roleStatements(template, id).filter((s) =>
-        s.Action.some((a) => a.startsWith('lambda:')),
-      );
+  it('lets the tag-event function invoke only the rotation function (RotateSecret requires it of the caller)', () => {
+    // Act
+    const invoke = roleStatements(template, 'TagEvents').filter((s) =>
+      s.Action.some((a) => a.startsWith('lambda:')),
+    );
 
-      // Assess
-      expect(invoke.flatMap((s) => s.Action)).toEqual(['lambda:InvokeFunction']);
-      expect(invoke.flatMap((s) => s.Resource)).toEqual([rotationArn()]);
-    }
+    // Assess
+    expect(invoke.flatMap((s) => s.Action)).toEqual(['lambda:InvokeFunction']);
+    expect(invoke.flatMap((s) => s.Resource)).toEqual([rotationArn()]);
+  });
+
+  it('lets the sweep invoke only the rotation function and the revoke function, each exactly', () => {
+    // Act
+    const invoke = roleStatements(template, 'Sweep').filter((s) =>
+      s.Action.some((a) => a.startsWith('lambda:')),
+    );
+
+    // Assess
+    expect(invoke.flatMap((s) => s.Action)).toEqual([
+      'lambda:InvokeFunction',
+      'lambda:InvokeFunction',
+    ]);
+    expect(invoke.flatMap((s) => s.Resource)).toEqual([rotationArn(), revokeArn()]);
+    expect(invoke.every((s) => s.Effect === 'Allow' && s.Condition === undefined)).toBe(true);
+  });
+
+  it('knows the revoke function, to hand it revoke tags whose event never came', () => {
+    // Act
+    const variables = functionOf(template, 'Sweep').props.Environment.Variables;
+
+    // Assess
+    expect(variables.REVOKE_FUNCTION_ARN).toEqual(revokeArn());
+  });
+
+  it('gains none of the revoke function’s own permissions', () => {
+    // Act
+    const sweep = roleStatements(template, 'Sweep');
+    const actions = sweep.flatMap((s) => s.Action);
+
+    // Assess
+    expect(actions).not.toContain('secretsmanager:PutSecretValue');
+    expect(actions).not.toContain('secretsmanager:TagResource');
+    expect(actions).not.toContain('secretsmanager:UntagResource');
+    expect(sweep.filter((s) => s.Sid === 'RevokeLockItems')).toEqual([]);
   });
 
   it('writes only its cursor and the managed set among the suite-state items', () => {

@@ -18,6 +18,7 @@ import { FakeSecret, fakeSecretsManager } from './support/rotation-fakes.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:payments/api-key-AbCdEf';
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/Admin/alice@example.com';
+const SWEEP_ID = '0123456789abcdef0123456789abcdef';
 
 const tagEvent = (
   tags: Array<{ key: string; value?: string }>,
@@ -161,9 +162,43 @@ describe('parseRevokeInvoke', () => {
     ['an array', []],
     ['an empty secretId', { secretId: '' }],
     ['a secretId over 2048 characters', { secretId: 'x'.repeat(2049) }],
+    ['a sweep marker without a secretId', { reason: 'leaked', sweep: { requestId: SWEEP_ID } }],
   ])('fails with the expected event shape for %s', (_name, event) => {
     expect(() => parseRevokeInvoke(event)).toThrow(RevokeRequestError);
     expect(() => parseRevokeInvoke(event)).toThrow(/expected \{"secretId"/);
+  });
+
+  it('runs a revoke tag the sweep found as the tag trigger: the tag must still be there, and a retry is the same request', () => {
+    // Act
+    const request = parseRevokeInvoke({
+      secretId: ARN,
+      reason: 'key pasted in #general',
+      mode: 'reissue',
+      sweep: { requestId: SWEEP_ID },
+    });
+
+    // Assess
+    expect(request).toEqual({
+      secretId: ARN,
+      reason: 'key pasted in #general',
+      mode: 'reissue',
+      trigger: { source: 'tag' },
+      requestKey: `sweep:${SWEEP_ID}`,
+      requireTag: true,
+      detail: { pickedUpBy: 'sweep' },
+    });
+  });
+
+  it.each([
+    ['a marker that is not an object', { sweep: 'yes' }],
+    ['a marker without a request ID', { sweep: {} }],
+    ['a request ID of another shape', { sweep: { requestId: 'tag:5f0e3a1c' } }],
+    ['a quarantine', { mode: 'quarantine', sweep: { requestId: SWEEP_ID } }],
+    ['a runbook too', { sweep: { requestId: SWEEP_ID }, runbook: { executionId: 'x' } }],
+  ])('fails for a sweep marker with %s, changing nothing', (_name, fields) => {
+    const event = { secretId: ARN, reason: 'leaked', ...fields };
+    expect(() => parseRevokeInvoke(event)).toThrow(RevokeRequestError);
+    expect(() => parseRevokeInvoke(event)).toThrow(/nothing was changed$/);
   });
 });
 

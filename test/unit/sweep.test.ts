@@ -8,15 +8,17 @@ import type {
   AuditLog,
   AuditRecord,
   Issuer,
+  RevokeRequester,
   SecretCatalog,
   SecretDescription,
   SecretPage,
   SecretStore,
   SweepCursor,
   SweepCursorStore,
+  TagRevokeRequest,
 } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
-import { runSweep, type SweepDeps } from '#domain/sweep';
+import { runSweep, type SweepDeps, tagRevokeRequestId } from '#domain/sweep';
 import { TAG } from '#domain/vocabulary';
 
 const OURS = 'arn:aws:lambda:eu-west-1:111122223333:function:token-rotation-Rotate';
@@ -528,5 +530,119 @@ describe('the lifespan sweep', () => {
     );
     expect(new Set(attached.map((e) => e.secretName)).size).toBe(60);
     expect(world.secrets.every((s) => s.rotationEnabled)).toBe(true);
+  });
+});
+
+/** Records what the sweep handed over; fails while `down` is set, as an unreachable Lambda would. */
+class RecordingRequester implements RevokeRequester {
+  requests: TagRevokeRequest[] = [];
+  down: Error | undefined;
+  async requestRevoke(request: TagRevokeRequest): Promise<void> {
+    if (this.down) throw this.down;
+    this.requests.push(structuredClone(request));
+  }
+}
+
+describe('revoke tags the sweep finds', () => {
+  const LEAKED = { [TAG.lifespan]: '7d', [TAG.revoke]: 'key pasted in #general' };
+
+  it('hands the tag to the revoke function once per sweep, and does nothing else to the secret', async () => {
+    // Prepare: an overdue secret with a revoke tag, listed twice (the listing changed under the
+    // sweep between pages), and an ordinary one.
+    const { world, deps, audit, alerter, sweep } = setup(new World(), 1);
+    const revokes = new RecordingRequester();
+    deps.revokes = revokes;
+    const leaked = world.add(
+      'leaked',
+      { tags: LEAKED, lastRotatedDate: new Date(world.now - 9 * DAY_MS) },
+      { cur: 9 * DAY_MS },
+    );
+    world.secrets.push(structuredClone(world.find(leaked)));
+    world.add('fine');
+
+    // Act
+    const report = await sweep();
+
+    // Assess
+    expect(report).toMatchObject({ complete: true, failureCount: 0, secrets: 3 });
+    expect(revokes.requests).toEqual([
+      {
+        secretArn: leaked,
+        reason: 'key pasted in #general',
+        requestId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      },
+    ]);
+    expect(world.calls).toEqual([]);
+    expect(alerter.sent).toEqual([]);
+    expect(audit.events('leaked')).toEqual(['revoke.handed-over:succeeded']);
+    expect(audit.entries[0]).toMatchObject({
+      secretArn: leaked,
+      trigger: { source: 'schedule' },
+      detail: {
+        reason: 'key pasted in #general',
+        mode: 'reissue',
+        requestId: revokes.requests[0]!.requestId,
+      },
+    });
+  });
+
+  it('hands the same tag over again at the next sweep as the same request, and a new tag after a revoke as a new one', async () => {
+    // Prepare
+    const { world, deps, sweep } = setup();
+    const revokes = new RecordingRequester();
+    deps.revokes = revokes;
+    const leaked = world.add('leaked', { tags: { ...LEAKED } });
+
+    // Act: the revoke never ran; then one completed (last-revoked set) and the tag was set again.
+    await sweep();
+    world.now += 15 * MINUTE_MS;
+    await sweep();
+    world.find(leaked).tags[TAG.lastRevoked] = new Date(world.now).toISOString();
+    world.now += 15 * MINUTE_MS;
+    await sweep();
+
+    // Assess
+    const [first, second, third] = revokes.requests.map((r) => r.requestId);
+    expect(revokes.requests).toHaveLength(3);
+    expect(second).toBe(first);
+    expect(third).not.toBe(first);
+    expect(third).toBe(tagRevokeRequestId(world.find(leaked)));
+  });
+
+  it('leaves revoke tags alone when it has no revoke requester, as before', async () => {
+    // Prepare
+    const { world, audit, sweep } = setup();
+    world.add('leaked', { tags: LEAKED, rotationEnabled: false });
+
+    // Act
+    const report = await sweep();
+
+    // Assess
+    expect(report).toMatchObject({ failureCount: 0, actions: { 'revoke-requested': 1 } });
+    expect(world.calls).toEqual([]);
+    expect(audit.entries).toEqual([]);
+  });
+
+  it('fails for that secret when the revoke function cannot be reached, and goes on with the others', async () => {
+    // Prepare
+    const { world, deps, audit, sweep } = setup();
+    const revokes = new RecordingRequester();
+    revokes.down = Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+    deps.revokes = revokes;
+    world.add('leaked', { tags: LEAKED });
+    world.add('new', { rotationEnabled: false });
+
+    // Act
+    const report = await sweep();
+
+    // Assess
+    expect(report.complete).toBe(true);
+    expect(report.failureCount).toBe(1);
+    expect(report.failures.map((f) => `${f.secretName} ${f.action} ${f.error}`)).toEqual([
+      'leaked revoke-requested TooManyRequestsException: Rate exceeded',
+    ]);
+    expect(audit.events('leaked')).toEqual(['revoke.handed-over:failed']);
+    expect(audit.entries[0]?.error).toContain('Rate exceeded');
+    expect(audit.events('new')).toEqual(['rotation.attached:succeeded']);
   });
 });
