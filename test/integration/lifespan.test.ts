@@ -2,6 +2,8 @@
 // handlers, the real rotation function, the real SDK over HTTP, and the local clock driving both
 // Secrets Manager's scheduled rotations and the sweep. Token ages are measured here, from the
 // versions' creation dates, independently of the code under test.
+
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -16,6 +18,7 @@ import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
+import { LambdaRevokeRequester } from '#adapters/lambda-revoke-requester';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { logger } from '#commons/logger';
 import type { MetricsSink } from '#commons/metrics';
@@ -26,6 +29,8 @@ import { scheduleFor } from '#domain/schedule';
 import type { SweepDeps } from '#domain/sweep';
 import { TAG_EVENT_NAMES } from '#domain/tag-events';
 import { TAG } from '#domain/vocabulary';
+import { createRevokeHandler } from '#handlers/revoke';
+import { createRevokeEventsHandler } from '#handlers/revoke-events';
 import { createSweepHandler, type SweepSummary } from '#handlers/sweep';
 import { createTagEventsHandler } from '#handlers/tag-events';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
@@ -72,6 +77,55 @@ interface World {
   /** Stops delivering tag events to the handler (a lost event); returns a function to resume. */
   loseTagEvents(): () => void;
   tagEventOutcomes: unknown[];
+  /** The revoke function the sweep hands revoke tags to (with `revokes`), watched. */
+  revoke: RevokeWatch;
+}
+
+/**
+ * The suite's revoke function with what it answered to each invoke. Lambda answers an
+ * asynchronous invoke before the function runs, so a test waits with `settled`; `hold` keeps
+ * invokes waiting (a queued invoke not run yet) until the function it returns is called.
+ */
+interface RevokeWatch {
+  outcomes: unknown[];
+  settled(): Promise<void>;
+  hold(): () => void;
+}
+
+function watchRevokeFunction(aws: LocalAws, suite: InstalledSuite): RevokeWatch {
+  const handler = createRevokeHandler(suite.revokeDeps);
+  const running = new Set<Promise<unknown>>();
+  const outcomes: unknown[] = [];
+  let gate: Promise<void> | undefined;
+  aws.functions.register(suite.functions.revoke, (event, context) => {
+    const run = (async () => {
+      await gate;
+      try {
+        outcomes.push(await handler(event, context));
+      } catch (error) {
+        outcomes.push({ threw: (error as Error).message });
+      }
+    })();
+    running.add(run);
+    return run.finally(() => running.delete(run));
+  });
+  return {
+    outcomes,
+    settled: async () => {
+      while (running.size > 0) await Promise.allSettled([...running]);
+      await aws.idle();
+    },
+    hold: () => {
+      let release = () => {};
+      gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return () => {
+        gate = undefined;
+        release();
+      };
+    },
+  };
 }
 
 let world: World | undefined;
@@ -80,7 +134,9 @@ afterEach(async () => {
   world = undefined;
 });
 
-async function start(options: { throttle?: Record<string, number>; fastPacer?: boolean } = {}) {
+async function start(
+  options: { throttle?: Record<string, number>; fastPacer?: boolean; revokes?: boolean } = {},
+) {
   const aws = await startLocalAws({
     clock: START,
     secretsManager: options.throttle ? { throttle: options.throttle } : {},
@@ -104,6 +160,14 @@ async function start(options: { throttle?: Record<string, number>; fastPacer?: b
     pace,
     managed,
   };
+  const revoke = watchRevokeFunction(aws, suite);
+  if (options.revokes) {
+    // As deployed: the sweep reaches the revoke function through the Lambda API.
+    sweepDeps.revokes = new LambdaRevokeRequester(
+      new LambdaClient(aws.clientConfig),
+      suite.functions.revoke,
+    );
+  }
   const metrics = metricsRecorder();
   let ticks = 0;
   const handler = createSweepHandler({
@@ -143,6 +207,7 @@ async function start(options: { throttle?: Record<string, number>; fastPacer?: b
     sweep,
     metrics,
     tagEventOutcomes,
+    revoke,
     loseTagEvents: () => {
       stopListening();
       return () => {
@@ -394,6 +459,107 @@ describe('tag changes', () => {
     expect(summary.failureCount).toBe(0);
     const detached = await events(w, lost, 'rotation.detached');
     expect(detached.map((r) => r.trigger.source)).toEqual(['schedule']);
+  });
+});
+
+describe('revoke tags whose event never came', () => {
+  // This world delivers tag events to the tag-event function only: a revoke tag's event is lost,
+  // as in an account without a CloudTrail trail.
+  const REASON = 'key pasted in #general';
+  const liveToken = async (w: World, arn: string) =>
+    (await w.suite.store.getValue(arn, { stage: 'AWSCURRENT' }))!;
+  const revokeEvents = (trail: AuditRecord[]) =>
+    trail.filter((r) => r.event.startsWith('revoke.')).map((r) => `${r.event}:${r.outcome}`);
+
+  it('revokes at the next sweep: a fresh token, the tag removed, last-revoked set, and the pickup audited', async () => {
+    // Prepare
+    const w = await start({ revokes: true });
+    const arn = await createSecret(w, 'app/leaked', { [TAG.lifespan]: '7d' });
+    const leaked = await liveToken(w, arn);
+    await tag(w, arn, { [TAG.revoke]: REASON });
+    expect((await describeSecret(w, arn)).Tags).toContainEqual({ Key: TAG.revoke, Value: REASON });
+
+    // Act
+    const summary = await w.sweep();
+    await w.revoke.settled();
+
+    // Assess
+    expect(summary.failureCount).toBe(0);
+    expect(summary.actions['revoke-requested']).toBe(1);
+    expect(w.revoke.outcomes).toMatchObject([{ status: 'completed', mode: 'reissue' }]);
+    const fresh = await liveToken(w, arn);
+    expect(fresh).not.toBe(leaked);
+    expect(fresh.startsWith('acme_live_')).toBe(true);
+    const after = await describeSecret(w, arn);
+    const tags = Object.fromEntries((after.Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags[TAG.revoke]).toBeUndefined();
+    expect(tags[TAG.lastRevoked]).toBe(w.aws.clock.now().toISOString());
+    expect(Object.keys(after.VersionIdsToStages ?? {})).toHaveLength(1);
+    const trail = await events(w, arn);
+    expect(revokeEvents(trail)).toEqual([
+      'revoke.handed-over:succeeded',
+      'revoke.requested:started',
+      'revoke.completed:succeeded',
+    ]);
+    const [handedOver, , completed] = trail.filter((r) => r.event.startsWith('revoke.'));
+    expect(handedOver!.trigger).toEqual({ source: 'schedule' });
+    expect(handedOver!.detail).toMatchObject({ reason: REASON, mode: 'reissue' });
+    expect(completed!.trigger).toEqual({ source: 'tag' });
+    expect(completed!.detail).toMatchObject({ pickedUpBy: 'sweep', reason: REASON });
+    const alerts = alertsFor(w, 'app/leaked', 'revoke.completed');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.message).toContain(`Reason given: ${REASON}`);
+
+    // Act: the next sweep finds no tag, and hands nothing over.
+    await w.aws.clock.advance(INTERVAL_MS);
+    await w.sweep();
+    await w.revoke.settled();
+
+    // Assess
+    expect(w.revoke.outcomes).toHaveLength(1);
+    expect(revokeEvents(await events(w, arn))).toHaveLength(3);
+    expect(await liveToken(w, arn)).toBe(fresh);
+  });
+
+  it('ends as ignored, with no second revoke, when the tag event handled the tag first', async () => {
+    // Prepare: the sweep lists the tag and queues its hand-over; the tag event, late, arrives
+    // before the queued invoke runs.
+    const w = await start({ revokes: true });
+    const arn = await createSecret(w, 'app/raced', { [TAG.lifespan]: '7d' });
+    const leaked = await liveToken(w, arn);
+    const before = w.aws.events.delivered.length;
+    await tag(w, arn, { [TAG.revoke]: REASON });
+    const tagEvent = w.aws.events.delivered
+      .slice(before)
+      .find((e) => e.detail.eventName === 'TagResource')!;
+    const release = w.revoke.hold();
+    await w.sweep();
+
+    // Act
+    const onEvent = createRevokeEventsHandler(w.suite.revokeDeps);
+    const handled = await onEvent(structuredClone(tagEvent));
+    const afterEvent = await liveToken(w, arn);
+    release();
+    await w.revoke.settled();
+
+    // Assess
+    expect(handled).toMatchObject({ status: 'handled', outcomes: [{ status: 'completed' }] });
+    expect(w.revoke.outcomes).toMatchObject([{ status: 'ignored' }]);
+    expect(afterEvent).not.toBe(leaked);
+    expect(await liveToken(w, arn)).toBe(afterEvent);
+    const trail = await events(w, arn);
+    expect(revokeEvents(trail)).toEqual([
+      'revoke.handed-over:succeeded',
+      'revoke.requested:started',
+      'revoke.completed:succeeded',
+      'revoke.ignored:skipped',
+    ]);
+    const ignored = trail.find((r) => r.event === 'revoke.ignored')!;
+    expect(ignored.trigger).toEqual({ source: 'tag' });
+    expect(ignored.detail).toMatchObject({ pickedUpBy: 'sweep' });
+    const completed = trail.find((r) => r.event === 'revoke.completed')!;
+    expect(completed.trigger.principal).toContain(':user/local');
+    expect(alertsFor(w, 'app/raced', 'revoke.completed')).toHaveLength(1);
   });
 });
 
