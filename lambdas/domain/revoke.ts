@@ -29,7 +29,7 @@
 // on the notice (rotation.failed) rather than quietly bring tokens back.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { describeError, scrub, ValidationError } from './errors.ts';
+import { describeError, rememberSecret, scrub, ValidationError } from './errors.ts';
 import { displayValue } from './policy.ts';
 import type {
   Alert,
@@ -606,7 +606,7 @@ class RevokeWork {
     } else if (readQuarantineNotice(value)) {
       token = 'quarantine notice (no token)';
     } else {
-      this.seen.add(value);
+      rememberSecret(this.seen, value);
       token = this.issuer.name(value);
       await this.issuer.revoke({
         secretArn: this.secret.arn,
@@ -635,7 +635,7 @@ class RevokeWork {
         `expected version ${notice.restoreFrom} (named by the quarantine notice) to hold the value to reissue from, found it gone; put a new value in the console instead`,
       );
     }
-    this.seen.add(restored);
+    rememberSecret(this.seen, restored);
     return restored;
   }
 
@@ -667,12 +667,12 @@ class RevokeWork {
       }
       const ctx = { secretArn: this.secret.arn, secretName: this.secret.name, versionId };
       value = await this.issuer.mint({ ...ctx, current: template });
-      this.seen.add(value);
+      rememberSecret(this.seen, value);
       if (this.issuer.activate)
         await this.issuer.activate({ ...ctx, pending: value, current: template });
       await this.issuer.verify({ ...ctx, pending: value });
     }
-    this.seen.add(value);
+    rememberSecret(this.seen, value);
     await store.putPending(this.secret.arn, versionId, value);
     this.newVersionId = versionId;
   }

@@ -8,7 +8,7 @@
 // unless the kind has something to activate.
 
 import { logger } from '#commons/logger';
-import { describeError, RotationError } from '#domain/errors';
+import { describeError, RotationError, rememberSecret } from '#domain/errors';
 import type { IssuerFor } from '#domain/issuers/index';
 import type {
   Alerter,
@@ -82,7 +82,7 @@ const STEP_WORK: Record<Step, Work> = {
         stage: STAGE.pending,
       });
       if (stored !== undefined) {
-        state.seen.add(stored);
+        rememberSecret(state.seen, stored);
         state.tokens.pending = issuer.name(stored);
         state.detail.pendingKept = true;
         return;
@@ -97,10 +97,10 @@ const STEP_WORK: Record<Step, Work> = {
         'no-value',
       );
     }
-    state.seen.add(current);
+    rememberSecret(state.seen, current);
     state.tokens.current = issuer.name(current);
     const pending = await issuer.mint({ ...issuerContext(secret, request), current });
-    state.seen.add(pending);
+    rememberSecret(state.seen, pending);
     // 'exists': an earlier attempt already put this version's value; keep it, as AWS's
     // templates do, rather than spending a call to read it first.
     const put = await store.putPending(secret.arn, request.token, pending, request.rotationToken);
@@ -120,7 +120,7 @@ const STEP_WORK: Record<Step, Work> = {
         'no-value',
       );
     }
-    state.seen.add(current);
+    rememberSecret(state.seen, current);
     await issuer.activate({ ...issuerContext(secret, request), pending, current });
   },
 
@@ -141,6 +141,7 @@ const STEP_WORK: Record<Step, Work> = {
     } catch (error) {
       // Only on failure, so a successful rotation stays within its 8 calls.
       const current = await store.getValue(secret.arn, { stage: STAGE.current });
+      if (current !== undefined) rememberSecret(state.seen, current);
       if (current === pending) return configurationTest(state);
       throw error;
     }
@@ -178,7 +179,7 @@ async function readPending(
       'no-value',
     );
   }
-  state.seen.add(pending);
+  rememberSecret(state.seen, pending);
   return pending;
 }
 

@@ -228,6 +228,39 @@ describe('lambda:<fn> issuer: answers it refuses', () => {
     });
   }
 
+  it('fails without quoting any one field of the value, in any shape, when the function quotes them', async () => {
+    // Prepare: fields no generic pattern would recognise, and a hex key it once missed.
+    const fields = {
+      apiKey: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b',
+      pin: 'pw-9z7q',
+      slack: 'xoxb-123456789012-1234567890123-k3l9x8v2q0w4e6r7t1y5u9i3',
+    };
+    const current = JSON.stringify({
+      keyId: 'key_old',
+      ...fields,
+      nested: { note: 'n0te-secret' },
+    });
+    lambdaMock.on(InvokeCommand).resolves(
+      answer(
+        {
+          errorType: 'Error',
+          errorMessage: `vendor refused ${fields.apiKey}, ${fields.pin}, ${fields.slack}, n0te-secret`,
+        },
+        'Unhandled',
+      ),
+    );
+
+    // Act
+    const error = await failure(issuer().activate!({ ...ctx, current, pending: PENDING }));
+
+    // Assess
+    expect(error.reason).toBe('issuer-failed');
+    expect(error.message).toContain('found it failed (Error: vendor refused [redacted]');
+    for (const canary of [...Object.values(fields), 'n0te-secret', 'k3l9x8v2q0w4e6r7t1y5u9i3']) {
+      expect(error.message).not.toContain(canary);
+    }
+  });
+
   it('fails with issuer-timeout when the function does not answer in time', async () => {
     // Prepare
     lambdaMock.on(InvokeCommand).callsFake(() => new Promise(() => {}));

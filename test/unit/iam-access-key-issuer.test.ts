@@ -218,6 +218,27 @@ describe('iam-access-key: mint (createSecret)', () => {
     ]);
   });
 
+  it('fails without quoting the new secret key when an error quotes it after IAM created it', async () => {
+    // Prepare: not credential-shaped, so only knowing the new key keeps it out.
+    const newSecret = 'new-secret-not-credential-shaped';
+    iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [meta(CURRENT_ID, 'Active')] });
+    iamMock.on(CreateAccessKeyCommand).resolves({
+      AccessKey: {
+        UserName: USER,
+        AccessKeyId: 'AKIANEWKEY0000000002',
+        SecretAccessKey: newSecret,
+        Status: 'Active',
+      },
+    });
+    iamMock.on(UpdateAccessKeyCommand).rejects(new Error(`Signature of ${newSecret} rejected`));
+
+    // Act
+    const mint = issuer().mint({ ...ctx, current: CURRENT });
+
+    // Assess
+    await expect(mint).rejects.toThrow('Signature of [redacted] rejected');
+  });
+
   it('fails to mint from a malformed value by its shape, never quoting it', async () => {
     // Prepare
     const broken = JSON.stringify({ userName: USER, accessKeyId: CANARY, secretAccessKey: 12 });

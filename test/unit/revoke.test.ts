@@ -132,6 +132,29 @@ describe('revokeSecret failures', () => {
   });
 });
 
+describe('revokeSecret scrubbing', () => {
+  it('fails without quoting any one field of a value when the issuer quotes it', async () => {
+    // Prepare: a field no generic pattern would recognise, quoted on its own.
+    const field = 'pw-9z7q-not-shaped';
+    const value = JSON.stringify({ token: mintToken('acme_live_'), password: field });
+    const careless: Issuer = {
+      ...randomIssuer,
+      async revoke(ctx) {
+        throw new Error(`vendor refused password ${JSON.parse(ctx.value).password}`);
+      },
+    };
+    const { secret, audit, alerter, deps } = setUp(value, careless);
+
+    // Act
+    const error = (await revokeSecret(request(secret.arn), deps).catch((e: unknown) => e)) as Error;
+
+    // Assess
+    expect(error).toBeInstanceOf(RevokeFailedError);
+    expect(error.message).toContain('vendor refused password [redacted]');
+    expect(JSON.stringify([error.message, audit.records, alerter.attempts])).not.toContain(field);
+  });
+});
+
 describe('revokeSecret refusals', () => {
   it('fails for an unknown kind, audited and alerted, with nothing changed', async () => {
     // Prepare

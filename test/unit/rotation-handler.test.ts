@@ -1,3 +1,4 @@
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { ValidationError } from '#domain/errors';
@@ -248,6 +249,104 @@ describe('a canary value planted in the secret', () => {
       audit: audit.records,
       alerts: alerter.attempts,
       error: { ...error, message: error.message, stack: error.stack },
+      logs,
+    });
+  });
+
+  // Shapes the generic scrubber once missed; each planted as one JSON field of the secret.
+  const FIELDS = {
+    hex40: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b',
+    hex32: 'c4ca4238a0b923820dcc509a6f75849b',
+    base64url: 'q1Zx-7Yp_0aB3cD4eF5gH6iJ7kL8mN9oP0qR1sT2uV3',
+    slack: 'xoxb-123456789012-1234567890123-k3l9x8v2q0w4e6r7t1y5u9i3',
+    short: 'pw-9z7q',
+  };
+  const fieldValue = JSON.stringify({ token: 'acme_live_first', ...FIELDS, region: 'eu' });
+  const leaks = (text: string) =>
+    Object.values(FIELDS).filter(
+      (canary) =>
+        text.includes(canary) ||
+        // The long segments of a split token are secret on their own.
+        canary.split(/[-_]/).some((part) => part.length >= 20 && text.includes(part)),
+    );
+
+  it.each([
+    [
+      'an issuer error quoting each field on its own',
+      async (current: string) => {
+        const fields = JSON.parse(current) as Record<string, string>;
+        throw new Error(`refused keys ${Object.values(fields).join(', ')}`);
+      },
+    ],
+    [
+      'a JSON.parse error quoting the value',
+      async (current: string) => JSON.parse(current.replace('"region"', 'region')) as string,
+    ],
+    [
+      'an SDK-style error quoting the fields',
+      async (current: string) => {
+        const fields = JSON.parse(current) as Record<string, string>;
+        throw Object.assign(
+          new Error(`Invalid apiKey ${fields.hex40} / ${fields.short} / ${fields.slack}`),
+          {
+            name: 'ValidationException',
+            $metadata: { httpStatusCode: 400 },
+          },
+        );
+      },
+    ],
+  ])('never appears anywhere when one field of it is quoted by %s', async (_what, fails) => {
+    // Prepare
+    const careless: Issuer = {
+      ...randomIssuer,
+      async mint(ctx) {
+        return fails(ctx.current);
+      },
+    };
+    const { secret, audit, alerter, handler, event } = setup(fieldValue, careless);
+    const token = secret.startRotation();
+
+    // Act
+    const error = await thrown(handler(event('createSecret', token)));
+
+    // Assess
+    expect(audit.records.some((r) => r.event === 'rotation.failed')).toBe(true);
+    expect(alerter.sent).toHaveLength(1);
+    const everywhere = JSON.stringify({
+      audit: audit.records,
+      alerts: alerter.attempts,
+      error: { message: error.message, stack: error.stack },
+      logs,
+    });
+    expect(leaks(everywhere)).toEqual([]);
+  });
+
+  it('never appears anywhere when a field of the freshly minted value is quoted by PutSecretValue', async () => {
+    // Prepare: not credential-shaped, so only knowing the minted value's fields keeps it out.
+    const fresh = 'fresh-minted-canary';
+    const minting: Issuer = {
+      ...randomIssuer,
+      async mint() {
+        return JSON.stringify({ token: 'acme_live_second', apiKey: fresh });
+      },
+    };
+    const { secret, mock, audit, alerter, handler, event } = setup('acme_live_first', minting);
+    mock
+      .on(PutSecretValueCommand)
+      .rejects(
+        Object.assign(new Error(`Value rejected near "${fresh}"`), { name: 'ValidationException' }),
+      );
+    const token = secret.startRotation();
+
+    // Act
+    const error = await thrown(handler(event('createSecret', token)));
+
+    // Assess
+    expect(error.message).toContain('ValidationException');
+    assertNowhere(fresh, {
+      audit: audit.records,
+      alerts: alerter.attempts,
+      error: { message: error.message, stack: error.stack },
       logs,
     });
   });

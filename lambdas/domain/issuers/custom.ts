@@ -3,7 +3,7 @@
 // party. Everything it returns is checked before use: a function that answers garbage, fails or
 // times out fails the step cleanly, and no error quotes what it sent or returned.
 
-import { describeError, RotationError, scrub, ValidationError } from '#domain/errors';
+import { describeError, RotationError, scrub, secretParts, ValidationError } from '#domain/errors';
 import type { FunctionInvoker, Issuer, IssuerContext } from '#domain/ports';
 import {
   ISSUER_CONTRACT,
@@ -72,7 +72,9 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
     values: Pick<IssuerRequest, 'current' | 'pending' | 'value'>,
   ): Promise<Record<string, IssuerField> | undefined> {
     const step = STEP_OF[action];
-    const known = Object.values(values).filter((v): v is string => typeof v === 'string');
+    const known = Object.values(values)
+      .filter((v): v is string => typeof v === 'string')
+      .flatMap(secretParts);
     const fail = (found: string, reason: string) =>
       new RotationError(
         ctx.secretName,

@@ -8,7 +8,7 @@
 // inactive, that orphan is one the next attempt may delete to make room under IAM's two-key
 // limit (which never lets it delete an active key).
 
-import { RotationError, ValidationError } from '#domain/errors';
+import { RotationError, scrub, secretParts, ValidationError } from '#domain/errors';
 import type { AccessKeyInfo, AccessKeys, Issuer, IssuerContext } from '#domain/ports';
 
 export const DAY_MS = 86_400_000;
@@ -180,6 +180,10 @@ export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
       } catch (error) {
         // An active key nobody holds is the one orphan we could not clean up later: remove it now.
         await keys.delete(current.userName, created.accessKeyId).catch(() => undefined);
+        // The new key's secret is known only here, so the caller cannot redact it: do it now.
+        if (error instanceof Error) {
+          error.message = scrub(error.message, secretParts(created.secretAccessKey));
+        }
         throw error;
       }
       return JSON.stringify({
