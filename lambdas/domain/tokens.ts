@@ -2,9 +2,11 @@
 // and closed by a checksum, so a secret scanner can recognise a leaked token with no lookup.
 //
 // Format: <prefix><body><checksum>
-//   prefix    the previous token's text up to and including its last "_" (e.g. `acme_live_`),
-//             empty when it had none; at most 32 characters: a letter or digit, then letters,
-//             digits, "-" or "_", ending in "_"
+//   prefix    the previous token's text up to and including its last "_" when that looks like
+//             a vendor label (`acme_live_`, `ghp_`): at most 32 characters, words of letters and
+//             digits (a "-" may join them) separated by "_", starting with a letter, ending in
+//             "_"; otherwise empty. Random keys often hold "_" too (base64url), and the text
+//             before it is then no label, so they are minted with no prefix rather than refused
 //   body      43 base62 characters (0-9A-Za-z) from node:crypto: 43 × log2(62) ≈ 256.03 bits
 //   checksum  CRC-32 (ISO-HDLC, as zlib) of prefix+body, in base62, left-padded with "0" to 6
 // Scanner regex (then confirm the checksum to rule out look-alikes):
@@ -21,7 +23,7 @@ export const MAX_PREFIX_LENGTH = 32;
 export const TOKEN_PATTERN =
   /(?<![A-Za-z0-9_-])(?:[A-Za-z0-9][A-Za-z0-9_-]{0,30}_)?[0-9A-Za-z]{49}(?![A-Za-z0-9_-])/g;
 
-const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]{0,30}_$/;
+const LABEL = /^[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*_$/;
 const BASE62_ONLY = /^[0-9A-Za-z]*$/;
 
 /** A token the suite cannot work from. The message describes it and never quotes it. */
@@ -79,25 +81,40 @@ export function checksum(prefixAndBody: string): string {
   return out;
 }
 
-/** Everything up to and including the last "_", or '' when the token has none. */
-export function tokenPrefix(token: string): string {
+/** The text up to and including the last "_", label or not. */
+function textBeforeLastUnderscore(token: string): string {
   return token.slice(0, token.lastIndexOf('_') + 1);
+}
+
+/** Whether `prefix` looks like a vendor label (see the module header). */
+export function isLabel(prefix: string): boolean {
+  return prefix.length <= MAX_PREFIX_LENGTH && LABEL.test(prefix);
+}
+
+/**
+ * The prefix a new token keeps: everything up to and including the last "_" when that is a
+ * label (see the module header), else ''.
+ */
+export function tokenPrefix(token: string): string {
+  const prefix = textBeforeLastUnderscore(token);
+  return isLabel(prefix) ? prefix : '';
 }
 
 /** Why `prefix` cannot label a token, or undefined when it can. Never quotes the prefix. */
 export function checkPrefix(prefix: string): string | undefined {
-  if (prefix === '' || PREFIX.test(prefix)) return undefined;
+  if (prefix === '' || isLabel(prefix)) return undefined;
   if (prefix.length > MAX_PREFIX_LENGTH) {
     return `a prefix (the text up to the last "_") of at most ${MAX_PREFIX_LENGTH} characters, found ${prefix.length}`;
   }
-  return 'a prefix (the text up to the last "_") of letters, digits, "-" and "_" starting with a letter or digit, found other characters';
+  return 'a prefix (the text up to the last "_") of words of letters and digits separated by "_", starting with a letter, found other characters';
 }
 
-/** A new token carrying the previous token's prefix. Throws TokenFormatError if that prefix is unusable. */
+/**
+ * A new token carrying the previous token's prefix when it is a label, and none otherwise: any
+ * existing token can be rotated, whatever its shape.
+ */
 export function mintToken(previous: string): string {
   const prefix = tokenPrefix(previous);
-  const problem = checkPrefix(prefix);
-  if (problem) throw new TokenFormatError(`expected the previous token to have ${problem}`);
   const body = randomBase62(BODY_LENGTH);
   return prefix + body + checksum(prefix + body);
 }
@@ -108,7 +125,7 @@ export function mintToken(previous: string): string {
  */
 export function checkToken(token: string, expectedPrefix?: string): string | undefined {
   if (token.length === 0) return 'expected a token, found an empty string';
-  const prefix = tokenPrefix(token);
+  const prefix = textBeforeLastUnderscore(token);
   if (expectedPrefix !== undefined && prefix !== expectedPrefix) {
     const want = expectedPrefix === '' ? 'no prefix' : `the prefix "${expectedPrefix}"`;
     const found = prefix === '' ? 'no prefix' : `a different prefix of ${prefix.length} characters`;

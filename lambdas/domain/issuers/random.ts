@@ -4,7 +4,7 @@
 
 import { scrub, ValidationError } from '#domain/errors';
 import type { Issuer, IssuerContext } from '#domain/ports';
-import { checkToken, fingerprint, mintToken, TokenFormatError } from '#domain/tokens';
+import { checkToken, fingerprint, mintToken } from '#domain/tokens';
 
 const EXPECTED = 'a token or a JSON object with a string field "token"';
 
@@ -144,18 +144,8 @@ export const randomIssuer: Issuer = {
   async mint(ctx) {
     const current = readValue(ctx.current);
     if ('found' in current) throw malformed(ctx, 'createSecret', 'AWSCURRENT', current.found);
-    let token: string;
-    try {
-      token = mintToken(current.token);
-    } catch (error) {
-      if (!(error instanceof TokenFormatError)) throw error;
-      throw new ValidationError(
-        ctx.secretName,
-        'createSecret',
-        `AWSCURRENT token: ${error.message}`,
-        'malformed-value',
-      );
-    }
+    // Keeps the old token's prefix only when it is a label; any other token mints with none.
+    const token = mintToken(current.token);
     const next = current.withToken(token);
     // A carried-over field holding the old token would keep it in every new version, and a
     // `random` token counts as revoked only once no staged version holds it.
