@@ -161,6 +161,11 @@ export interface Issuer {
    */
   revoke(ctx: IssuerContext & { value: string }): Promise<void>;
   /**
+   * True where `revoke` does nothing at an issuer and a token is revoked once no staged version
+   * holds it (`random`): a version counts as revoked only when its staging labels are gone.
+   */
+  readonly revokedByUnstaging?: boolean;
+  /**
    * Optional first stage of a two-stage revoke after grace: stop the token working in a way a
    * person can still undo (IAM: deactivate the key, keep it). The sweep then marks the version
    * with a `token-rotation:delete-after:<time>` staging label and calls `revoke` on it once

@@ -59,6 +59,7 @@ export const REVOKE_STALE_MS = 15 * 60_000;
 const MAX_ROUNDS = 3;
 
 const QUARANTINE_MARK = 'quarantined';
+const QUARANTINED = 'quarantine notice (no token)';
 const LIVE_STAGES = [STAGE.current, STAGE.previous, STAGE.pending] as const;
 
 export interface RevokeRequest {
@@ -490,6 +491,12 @@ async function reportFailure(
   key: string,
 ): Promise<RevokeFailedError> {
   const text = describeError(error, work.seen);
+  await work.settleAfterFailure().catch((settleError: unknown) => {
+    deps.log?.warn('revoke: could not read the labels after the failure', {
+      secretArn: work.secret.arn,
+      error: describeError(settleError, work.seen),
+    });
+  });
   const notRevoked = work.notRevoked();
   const message = `${work.secret.name}: revoke: failed at ${work.stage}: ${text}. Revoked: ${describeVersions(work.revoked)}. Not revoked: ${describeVersions(notRevoked)}`;
   try {
@@ -542,6 +549,8 @@ class RevokeWork {
   private readonly done = new Set<string>();
   /** Versions seen as AWSPENDING: a rotation racing us may give one a value later. */
   private readonly pendingSeen = new Set<string>();
+  /** Revoked at the issuer's say-so only once unlabelled (`random`): done, not yet revoked. */
+  private readonly awaitingUnstaging = new Set<string>();
   newVersionId: string | undefined;
   stage = 'revoke';
 
@@ -573,6 +582,7 @@ class RevokeWork {
       this.stage = 'labels';
       await this.moveLabels(secret);
       secret = await this.deps.store.describe(this.secret.arn);
+      this.settle(secret);
       if (
         liveVersions(secret, this.newVersionId).length === 0 &&
         versionWith(secret, STAGE.current) === this.newVersionId
@@ -590,6 +600,25 @@ class RevokeWork {
       if (!this.done.has(versionId))
         await this.revokeVersion({ versionId, stages: [STAGE.pending] });
     }
+    this.settle(secret);
+  }
+
+  /** Counts as revoked each version awaiting unstaging that `secret` shows with no live label. */
+  private settle(secret: SecretDescription): void {
+    for (const versionId of this.awaitingUnstaging) {
+      const stages = secret.versions[versionId] ?? [];
+      if (stages.some((s) => (LIVE_STAGES as readonly string[]).includes(s))) continue;
+      const version = this.pendingRevoke.get(versionId);
+      this.awaitingUnstaging.delete(versionId);
+      this.pendingRevoke.delete(versionId);
+      if (version) this.revoked.push(version);
+    }
+  }
+
+  /** After a failure: which versions awaiting unstaging lost their labels before it. */
+  async settleAfterFailure(): Promise<void> {
+    if (this.awaitingUnstaging.size === 0) return;
+    this.settle(await this.deps.store.describe(this.secret.arn));
   }
 
   /** Revokes one version's token at the issuer (once). Returns its value, or the mint template for a notice. */
@@ -604,7 +633,7 @@ class RevokeWork {
     if (value === undefined) {
       token = 'no value (a rotation had not put its token yet)';
     } else if (readQuarantineNotice(value)) {
-      token = 'quarantine notice (no token)';
+      token = QUARANTINED;
     } else {
       rememberSecret(this.seen, value);
       token = this.issuer.name(value);
@@ -616,8 +645,15 @@ class RevokeWork {
       });
     }
     this.done.add(v.versionId);
-    this.pendingRevoke.delete(v.versionId);
-    this.revoked.push({ versionId: v.versionId, stages: v.stages, token });
+    const version = { versionId: v.versionId, stages: v.stages, token };
+    if (value !== undefined && token !== QUARANTINED && this.issuer.revokedByUnstaging) {
+      // Still working until no staged version holds it: revoked once its labels are gone.
+      this.pendingRevoke.set(v.versionId, version);
+      this.awaitingUnstaging.add(v.versionId);
+    } else {
+      this.pendingRevoke.delete(v.versionId);
+      this.revoked.push(version);
+    }
     return this.templateOf(value);
   }
 

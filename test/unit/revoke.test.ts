@@ -1,6 +1,7 @@
 // The revoke domain with in-memory surroundings: what a failure leaves and reports, what is
 // refused, and how reasons are cleaned. The end-to-end paths are in test/integration/revoke.test.ts.
 import { randomUUID } from 'node:crypto';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { randomIssuer } from '#domain/issuers/random';
@@ -31,7 +32,7 @@ const keyValue = (key: string) =>
 
 function setUp(value: string, issuer: Issuer = randomIssuer) {
   const secret = new FakeSecret(value);
-  const { client } = fakeSecretsManager(secret);
+  const { client, mock } = fakeSecretsManager(secret);
   const audit = new MemoryAuditLog();
   const alerter = new MemoryAlerter();
   const locks = new MemoryRevokeLocks();
@@ -46,7 +47,7 @@ function setUp(value: string, issuer: Issuer = randomIssuer) {
     clock: () => NOW,
     stackName: 'Acme',
   };
-  return { secret, audit, alerter, locks, catalog, deps };
+  return { secret, mock, audit, alerter, locks, catalog, deps };
 }
 
 const request = (secretId: string, extra: Record<string, unknown> = {}) => ({
@@ -129,6 +130,72 @@ describe('revokeSecret failures', () => {
     expect(error.message).toContain('failed at reissue');
     expect(error.message).not.toContain(token);
     expect(JSON.stringify(audit.records)).not.toContain(token);
+  });
+});
+
+describe('revokeSecret failing on a random token', () => {
+  const mintFails: Issuer = {
+    ...randomIssuer,
+    async mint() {
+      throw new Error('entropy source unavailable');
+    },
+  };
+
+  it.each([
+    ['minting the fresh token fails', 'mint'],
+    ['PutSecretValue fails', 'put'],
+  ])(
+    'fails listing the still-labelled AWSCURRENT as NOT revoked when %s, and keeps it live',
+    async (_what, failing) => {
+      // Prepare
+      const token = mintToken('acme_live_');
+      const { secret, mock, audit, alerter, deps } = setUp(
+        token,
+        failing === 'mint' ? mintFails : randomIssuer,
+      );
+      if (failing === 'put') {
+        mock
+          .on(PutSecretValueCommand)
+          .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+      }
+      const current = secret.versionWith('AWSCURRENT')!;
+
+      // Act
+      const error = await revokeSecret(request(secret.arn), deps).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(RevokeFailedError);
+      const failure = error as RevokeFailedError;
+      expect(failure.revoked).toEqual([]);
+      expect(failure.notRevoked.map((v) => v.versionId)).toEqual([current]);
+      expect(failure.message).toContain(
+        `Revoked: no version. Not revoked: version ${current} (AWSCURRENT)`,
+      );
+      const failed = audit.records.find((r) => r.event === 'revoke.failed')!;
+      expect(failed.error).toContain(`Not revoked: version ${current} (AWSCURRENT)`);
+      const steps = alerter.sent.find((a) => a.event === 'revoke.failed')!.nextSteps.join('\n');
+      expect(steps).toContain('Revoked: no version.');
+      expect(steps).toContain(`NOT revoked: version ${current} (AWSCURRENT)`);
+      expect(secret.versionWith('AWSCURRENT')).toBe(current);
+      expect(secret.valueOf('AWSCURRENT')).toBe(token);
+    },
+  );
+
+  it('counts a random token revoked once its labels are gone, and completes', async () => {
+    // Prepare
+    const token = mintToken('acme_live_');
+    const { secret, deps } = setUp(token);
+    const current = secret.versionWith('AWSCURRENT')!;
+
+    // Act
+    const outcome = await revokeSecret(request(secret.arn), deps);
+
+    // Assess
+    expect(outcome.status).toBe('completed');
+    expect(outcome.status === 'completed' && outcome.revoked.map((v) => v.versionId)).toEqual([
+      current,
+    ]);
+    expect(secret.stagesOf(current)).toEqual([]);
   });
 });
 

@@ -178,6 +178,7 @@ export const randomIssuer: Issuer = {
   // Nothing to do at the issuer: a `random` token is revoked once no staged version holds it,
   // and removing the staging label is the caller's job.
   async revoke() {},
+  revokedByUnstaging: true,
 
   name(value) {
     const read = readValue(value);
