@@ -211,6 +211,15 @@ export function parsePolicy(secret: TaggedSecret): PolicyResult {
 }
 
 /** A duration in the tags' own notation, largest exact unit first (`7d`, `36h`, `90m`). */
+/** An age or elapsed time as a person reads it: `35d 2h`, `5h 12m`, `40m`. */
+export function formatAge(ms: number): string {
+  const minutes = Math.floor(ms / MINUTE_MS);
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  if (days > 0) return `${days}d ${hours}h`;
+  return hours > 0 ? `${hours}h ${minutes % 60}m` : `${minutes}m`;
+}
+
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0m';
   if (ms % DAY_MS === 0) return `${ms / DAY_MS}d`;

@@ -28,9 +28,9 @@
 // revoke checks that the tag is still there (gone: `ignored`, already done) and its lock makes a
 // race with the tag event a `duplicate`, so handing over a tag the event path has in hand is safe.
 import { createHash } from 'node:crypto';
-import { describeError } from './errors.ts';
+import { describeError, RotationError } from './errors.ts';
 import type { Pace } from './pacer.ts';
-import { formatDuration } from './policy.ts';
+import { formatAge } from './policy.ts';
 import type {
   Alert,
   Alerter,
@@ -359,7 +359,7 @@ function executor(
         await deps.managed?.remove(secret.arn);
         return;
       case 'lifespan-overdue': {
-        const age = formatDuration(Math.floor(action.ageMs / 60_000) * 60_000);
+        const age = formatAge(action.ageMs);
         const lifespan = lifespanOf(secret);
         const sent = await alert(secret, {
           event: 'lifespan.overdue',
@@ -432,7 +432,7 @@ function executor(
           event: 'rotation.stuck',
           incident: action.versionId,
           versionId: action.versionId,
-          summary: `A rotation started ${formatDuration(Math.floor(action.pendingForMs / 60_000) * 60_000)} ago has not finished (AWSPENDING is left on version ${action.versionId}).`,
+          summary: `A rotation started ${formatAge(action.pendingForMs)} ago has not finished (AWSPENDING is left on version ${action.versionId}).`,
           reason: 'The rotation function failed or was interrupted at one of its steps.',
           nextSteps: [
             'Look for a rotation.failed alert or audit record for this secret.',
@@ -466,7 +466,7 @@ function executor(
             'The token-rotation tags on this secret are invalid; nothing was changed on the secret.',
           reason: problems.join(' '),
           nextSteps: [
-            'Correct the tags in the Secrets Manager console (see SPEC "Policy tags").',
+            'Correct the tags in the Secrets Manager console (the token-rotation README lists each tag and its allowed values).',
             'The next sweep applies the corrected policy.',
           ],
         });
@@ -592,8 +592,9 @@ function executor(
   }
 
   /**
-   * Whether the live value (AWSCURRENT) holds the same token as `value`, by the issuer's name
-   * for it: someone stored the same key in a new version. Revoking it would revoke the live token.
+   * Whether the live value (AWSCURRENT) holds the same token as `value`: someone stored the same
+   * key in a new version (e.g. edited a notes field in the console). Revoking it would revoke
+   * the live token, so when the issuer cannot name tokens apart this refuses rather than guess.
    */
   async function sharedWithCurrent(
     secret: SecretDescription,
@@ -601,12 +602,20 @@ function executor(
     value: string,
     known: string[],
   ): Promise<boolean> {
-    const name = issuer.name(value);
-    if (name === 'unnamed' || name === 'unfingerprinted') return false;
     const current = await store.getValue(secret.arn, { stage: STAGE.current });
     if (current === undefined) return false;
     known.push(current);
-    return issuer.name(current) === name;
+    if (current === value) return true;
+    const name = issuer.name(value);
+    if (name !== 'unnamed' && name !== 'unfingerprinted') return issuer.name(current) === name;
+    // `random`: revoking is dropping the label; nothing at an issuer can hit the live token.
+    if (issuer.kind === 'random') return false;
+    throw new RotationError(
+      secret.name,
+      'revoke-previous',
+      `expected the ${issuer.kind} issuer to name the previous token so it can be told apart from the live one, found it unnamed; nothing was revoked (have the issuer return a keyId)`,
+      'unnamed-token',
+    );
   }
 
   /** The second stage of a two-stage revoke: delete the deactivated token, then drop its label. */

@@ -3,6 +3,7 @@ import {
   DAY_MS,
   DEFAULT_GRACE_MS,
   displayValue,
+  formatAge,
   HOUR_MS,
   MINUTE_MS,
   type PolicyResult,
@@ -201,5 +202,13 @@ describe('policy tags', () => {
     expect(print).toMatch(/^[0-9a-f]{16}$/);
     const result = parse(base);
     expect(!result.ok && !result.optedOut && result.fingerprint).toBe(print);
+  });
+});
+
+describe('ages in alerts', () => {
+  it('reads as days and hours, hours and minutes, or minutes', () => {
+    expect(formatAge(35 * DAY_MS + 2 * HOUR_MS + 59 * MINUTE_MS)).toBe('35d 2h');
+    expect(formatAge(5 * HOUR_MS + 12 * MINUTE_MS)).toBe('5h 12m');
+    expect(formatAge(40 * MINUTE_MS + 30_000)).toBe('40m');
   });
 });

@@ -646,3 +646,65 @@ describe('revoke tags the sweep finds', () => {
     expect(audit.events('new')).toEqual(['rotation.attached:succeeded']);
   });
 });
+
+describe('revoking a previous token that the live version may also hold', () => {
+  /** A custom issuer whose tokens carry no name (no keyId), as a careless issuer returns them. */
+  function unnamedIssuer(world: World) {
+    return (kind: string | undefined, secret: { arn: string; name: string }): Issuer => ({
+      ...issuerFor(world)(kind, secret),
+      kind: 'lambda:acme-issuer',
+      name: () => 'unnamed',
+    });
+  }
+
+  function pastGrace(world: World) {
+    const arn = world.add(
+      'acme',
+      {
+        versions: { cur: ['AWSCURRENT'], old: ['AWSPREVIOUS'] },
+        lastRotatedDate: new Date(world.now - 3 * HOUR_MS),
+        tags: { [TAG.lifespan]: '7d', [TAG.kind]: 'lambda:acme-issuer' },
+      },
+      { cur: 3 * HOUR_MS, old: 8 * DAY_MS },
+    );
+    return arn;
+  }
+
+  it('fails rather than revoke at the issuer when it cannot tell the previous token from the live one', async () => {
+    // Prepare: someone edited a notes field in the console, so the live version holds the same key
+    const { world, deps, audit, alerter, sweep } = setup();
+    deps.issuerFor = unnamedIssuer(world);
+    const arn = pastGrace(world);
+    world.values[arn] = {
+      old: '{"apiKey":"k-1","notes":"before"}',
+      '': '{"apiKey":"k-1","notes":"after"}',
+    };
+
+    // Act
+    await sweep();
+
+    // Assess: the live key was not revoked, the label stays, and a person is told why
+    expect(world.calls).not.toContain('revoke acme');
+    expect(world.find(arn).versions.old).toEqual(['AWSPREVIOUS']);
+    expect(audit.events('acme')).toEqual(['previous.revoke.failed:failed']);
+    expect(alerter.sent[0]?.reason).toContain('unnamed');
+  });
+
+  it('drops the label without revoking at the issuer when the live version holds the very same value', async () => {
+    // Prepare
+    const { world, deps, audit, sweep } = setup();
+    deps.issuerFor = unnamedIssuer(world);
+    const arn = pastGrace(world);
+    world.values[arn] = { old: '{"apiKey":"k-1"}', '': '{"apiKey":"k-1"}' };
+
+    // Act
+    await sweep();
+
+    // Assess
+    expect(world.calls).not.toContain('revoke acme');
+    expect(world.calls).toContain('moveStage AWSPREVIOUS - old acme');
+    expect(audit.entries.find((e) => e.event === 'previous.revoked')?.detail).toMatchObject({
+      sharedWithCurrent: true,
+    });
+  });
+});
