@@ -297,7 +297,8 @@ function executor(
       return outcome === 'sent';
     } catch (error) {
       fail(secret, 'alert', error);
-      return false;
+      // Still a new incident as far as the trail knows: audit it; the next sweep alerts again.
+      return true;
     }
   };
   /** Runs an API call and audits its outcome either way. */
@@ -380,27 +381,20 @@ function executor(
               ],
         });
         const detail = { ageHours: hours(action.ageMs), lifespan, rotating: action.rotateNow };
-        if (!action.rotateNow) {
-          if (sent) {
-            await audit.append(
-              entry(secret, {
-                event: 'lifespan.overdue',
-                outcome: 'reported',
-                versions: { current: action.versionId },
-                detail,
-              }),
-            );
-          }
-          return;
+        // Once per incident: a secret whose rotation keeps failing to start (another function's,
+        // which RotateSecret may refuse us) would otherwise add a record at every sweep.
+        if (sent) {
+          await audit.append(
+            entry(secret, {
+              event: 'lifespan.overdue',
+              outcome: 'reported',
+              versions: { current: action.versionId },
+              detail,
+            }),
+          );
         }
-        await audit.append(
-          entry(secret, {
-            event: 'lifespan.overdue',
-            outcome: 'reported',
-            versions: { current: action.versionId },
-            detail,
-          }),
-        );
+        if (!action.rotateNow) return;
+        // Every attempt is an action and is audited, whatever its outcome.
         await audited(
           secret,
           {

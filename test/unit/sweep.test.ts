@@ -708,3 +708,31 @@ describe('revoking a previous token that the live version may also hold', () => 
     });
   });
 });
+
+describe('an overdue secret whose rotation keeps failing to start', () => {
+  it('audits and alerts lifespan.overdue once, and audits every attempt to rotate it', async () => {
+    // Prepare: RotateSecret is refused (e.g. another function's rotation we may not invoke)
+    const { world, audit, alerter, sweep } = setup();
+    world.add(
+      'stubborn',
+      { lastRotatedDate: new Date(world.now - 9 * DAY_MS) },
+      { cur: 9 * DAY_MS },
+    );
+    world.failOn.add('rotateNow stubborn');
+
+    // Act
+    for (let i = 0; i < 3; i++) {
+      await sweep();
+      world.now += 15 * MINUTE_MS;
+    }
+
+    // Assess
+    expect(audit.events('stubborn')).toEqual([
+      'lifespan.overdue:reported',
+      'rotation.requested:failed',
+      'rotation.requested:failed',
+      'rotation.requested:failed',
+    ]);
+    expect(alerter.sent.map((a) => a.event)).toEqual(['lifespan.overdue']);
+  });
+});
