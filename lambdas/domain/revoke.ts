@@ -255,13 +255,37 @@ export async function revokeSecret(
   try {
     secret = await store.describe(request.secretId);
   } catch (error) {
-    if (!isNotFound(error)) throw error;
-    throw new RevokeRequestError(
-      displayValue(request.secretId, 200),
-      'revoke',
-      'expected an existing secret (its name or ARN), found no such secret in this account and region; nothing was changed',
-      'not-found',
+    // No ARN or name to key the record by but the one asked for: its chain holds the attempt.
+    const asked = displayValue(scrub(request.secretId), 200);
+    const asReason = typeof request.reason === 'string' ? cleanReason(request.reason) : '';
+    const failure = isNotFound(error)
+      ? new RevokeRequestError(
+          asked,
+          'revoke',
+          'expected an existing secret (its name or ARN), found no such secret in this account and region; nothing was changed',
+          'not-found',
+        )
+      : new RevokeFailedError(
+          `${asked}: revoke: failed at describe: ${describeError(error)}. Nothing was revoked or changed`,
+          [],
+          [],
+        );
+    await reportUnstarted(
+      deps,
+      request,
+      { arn: asked, name: asked },
+      failure,
+      {
+        ...request.detail,
+        mode: modeOk ? mode : 'invalid',
+        ...(asReason ? { reason: asReason } : {}),
+        ...(failure instanceof RevokeRequestError
+          ? { refused: 'not-found' }
+          : { failedAt: 'describe' }),
+      },
+      `${failure instanceof RevokeRequestError ? 'refused' : 'failed'}:${request.requestKey ?? formKeys(mode, asReason, clock())[0]}`,
     );
+    throw failure;
   }
   // The tag trigger's reason is the tag as it is now on the secret (the event may omit its value).
   const rawReason =
@@ -341,11 +365,36 @@ export async function revokeSecret(
     ? [request.requestKey, request.requestKey]
     : formKeys(mode, reason, now);
   const requester = `${request.trigger.source}${request.trigger.principal ? ` by ${request.trigger.principal}` : ''}`;
-  const claim = await deps.locks.claim(
-    secret.arn,
-    { revokeId, requestKey: key, mode, requester, startedAt: now.toISOString() },
-    { sameRequestKeys: [key, previousKey], staleBefore: new Date(now.getTime() - REVOKE_STALE_MS) },
-  );
+  let claim: Awaited<ReturnType<RevokeLockStore['claim']>>;
+  try {
+    claim = await deps.locks.claim(
+      secret.arn,
+      { revokeId, requestKey: key, mode, requester, startedAt: now.toISOString() },
+      {
+        sameRequestKeys: [key, previousKey],
+        staleBefore: new Date(now.getTime() - REVOKE_STALE_MS),
+      },
+    );
+  } catch (error) {
+    const failure = new RevokeFailedError(
+      `${secret.name}: revoke: failed at lock: ${describeError(error)}. Nothing was revoked or changed`,
+      [],
+      [],
+    );
+    await reportUnstarted(
+      deps,
+      request,
+      ref,
+      failure,
+      {
+        ...detail,
+        revokeId,
+        failedAt: 'lock',
+      },
+      `failed:${key}`,
+    );
+    throw failure;
+  }
   if (claim.status === 'held') {
     const by = claim.by;
     const message =
@@ -437,6 +486,60 @@ export async function revokeSecret(
     newVersionId: work.newVersionId ?? '',
     alert,
   };
+}
+
+/**
+ * Audits and alerts a revoke that failed before any work began (no secret found, the lock not
+ * claimed): nothing was revoked. Never throws: the caller throws `failure` afterwards.
+ */
+async function reportUnstarted(
+  deps: RevokeDeps,
+  request: RevokeRequest,
+  secret: { arn: string; name: string },
+  failure: RevokeRequestError | RevokeFailedError,
+  detail: Record<string, string>,
+  /** Retries of one request are one incident. */
+  incident: string,
+): Promise<void> {
+  const refused = failure instanceof RevokeRequestError;
+  try {
+    await deps.audit.append({
+      event: 'revoke.failed',
+      outcome: 'failed',
+      secretArn: secret.arn,
+      secretName: secret.name,
+      trigger: request.trigger,
+      error: failure.message,
+      detail,
+    });
+  } catch (auditError) {
+    deps.log?.warn('revoke: could not audit the failure', {
+      secretArn: secret.arn,
+      error: describeError(auditError),
+    });
+  }
+  const stackName = deps.stackName ?? 'TokenRotation';
+  await safeAlert(deps, {
+    event: 'revoke.failed',
+    severity: ALERT_SEVERITY['revoke.failed'] ?? 'critical',
+    secretArn: secret.arn,
+    secretName: secret.name,
+    incident,
+    summary: refused
+      ? `An emergency revoke of ${secret.name} was refused: no such secret, nothing was revoked.`
+      : `Emergency revoke of ${secret.name} failed at ${detail.failedAt} before revoking anything.`,
+    reason: failure.message,
+    nextSteps: refused
+      ? [
+          'No secret by this name or ARN exists in this account and region: check the SecretId (copy the ARN from the Secrets Manager console) and run the revoke again.',
+        ]
+      : [
+          'Nothing was revoked: every token of this secret is still valid.',
+          `Run the ${stackName}-EmergencyRevoke runbook on this secret again.`,
+          'If it fails again, revoke the token at its issuer by hand and check the revoke function logs.',
+        ],
+    trigger: request.trigger,
+  });
 }
 
 function refusalSteps(code: string, stackName: string): string[] {

@@ -479,7 +479,7 @@ describe('bad revoke requests', () => {
     expect(alertsFor(secret.name).at(-1)!.subject).toBe(`[CRITICAL] revoke.failed: ${secret.name}`);
   });
 
-  it('fails for a secret that does not exist, or an event that names none, without writing anything', async () => {
+  it('fails for a secret that does not exist, audited under the id asked for, or an event that names none, without writing anything', async () => {
     // Act
     const missing = await invokeRevoke({ secretId: 'no/such/secret', reason: 'leaked' }).catch(
       (e: Error) => e,
@@ -491,7 +491,7 @@ describe('bad revoke requests', () => {
       /no\/such\/secret: revoke: expected an existing secret .* found no such secret/,
     );
     expect(String(unnamed)).toMatch(/expected \{"secretId"/);
-    expect(await trail('no/such/secret')).toEqual([]);
+    expect(events(await trail('no/such/secret'))).toEqual(['revoke.failed:failed']);
   });
 
   it('keeps an untrusted reason out of the subject and attributes, and on one line in the body', async () => {

@@ -264,21 +264,24 @@ describe('createRevokeEventsHandler', () => {
   });
 
   it('answers a refusal without throwing, since a retry cannot help', async () => {
-    const refusal = new RevokeRequestError(
-      'payments/api-key',
-      'revoke',
-      'not opted in',
-      'not-opted-in',
-    );
-    const result = await createRevokeEventsHandler(failingDeps(refusal))(
+    // A secret that no longer exists is refused (RevokeRequestError).
+    const gone = Object.assign(new Error("Secrets Manager can't find the specified secret."), {
+      name: 'ResourceNotFoundException',
+    });
+    const result = await createRevokeEventsHandler(failingDeps(gone))(
       tagEvent([{ key: TAG.revoke, value: 'x' }]),
     );
-    expect(result).toEqual({ status: 'refused', error: `ValidationError: ${refusal.message}` });
+    expect(result).toMatchObject({ status: 'refused' });
+    expect(String((result as { error?: unknown }).error)).toMatch(
+      /^ValidationError: .*expected an existing secret/,
+    );
   });
 
-  it('fails the delivery when the revoke failed part-way, so EventBridge tries again', async () => {
-    const failure = new RevokeFailedError('payments/api-key: revoke: failed at labels', [], []);
-    const handler = createRevokeEventsHandler(failingDeps(failure));
-    await expect(handler(tagEvent([{ key: TAG.revoke, value: 'x' }]))).rejects.toBe(failure);
+  it('fails the delivery when the revoke failed, so EventBridge tries again', async () => {
+    const outage = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const handler = createRevokeEventsHandler(failingDeps(outage));
+    await expect(handler(tagEvent([{ key: TAG.revoke, value: 'x' }]))).rejects.toBeInstanceOf(
+      RevokeFailedError,
+    );
   });
 });

@@ -1,7 +1,7 @@
 // The revoke domain with in-memory surroundings: what a failure leaves and reports, what is
 // refused, and how reasons are cleaned. The end-to-end paths are in test/integration/revoke.test.ts.
 import { randomUUID } from 'node:crypto';
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { randomIssuer } from '#domain/issuers/random';
@@ -196,6 +196,81 @@ describe('revokeSecret failing on a random token', () => {
       current,
     ]);
     expect(secret.stagesOf(current)).toEqual([]);
+  });
+});
+
+describe('revokeSecret failing before it starts', () => {
+  it('fails for a secret that does not exist, audited in a chain keyed by the id asked for and alerted', async () => {
+    // Prepare
+    const { audit, alerter, locks, deps } = setUp(mintToken('acme_live_'));
+
+    // Act
+    const error = await revokeSecret(request('no/such/secret'), deps).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RevokeRequestError);
+    expect((error as Error).message).toContain(
+      'no/such/secret: revoke: expected an existing secret',
+    );
+    expect(audit.records).toHaveLength(1);
+    expect(audit.records[0]).toMatchObject({
+      event: 'revoke.failed',
+      outcome: 'failed',
+      secretArn: 'no/such/secret',
+      secretName: 'no/such/secret',
+      detail: { refused: 'not-found', reason: 'leaked' },
+    });
+    expect(alerter.sent.map((a) => [a.event, a.secretName])).toEqual([
+      ['revoke.failed', 'no/such/secret'],
+    ]);
+    expect(locks.items.size).toBe(0);
+  });
+
+  it('fails with revoke.failed audited and alerted when DescribeSecret fails for another reason', async () => {
+    // Prepare
+    const token = mintToken('acme_live_');
+    const { secret, mock, audit, alerter, deps } = setUp(token);
+    mock
+      .on(DescribeSecretCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+
+    // Act
+    const error = await revokeSecret(request(secret.arn), deps).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RevokeFailedError);
+    expect((error as Error).message).toContain(
+      'failed at describe: ThrottlingException: Rate exceeded',
+    );
+    expect(audit.records.map((r) => [r.event, r.secretArn, r.detail?.failedAt])).toEqual([
+      ['revoke.failed', secret.arn, 'describe'],
+    ]);
+    expect(alerter.sent.map((a) => a.event)).toEqual(['revoke.failed']);
+    expect(alerter.sent[0]!.nextSteps.join('\n')).toContain('Nothing was revoked');
+    expect(secret.valueOf('AWSCURRENT')).toBe(token);
+  });
+
+  it('fails with revoke.failed audited and alerted when the revoke lock cannot be claimed', async () => {
+    // Prepare
+    const token = mintToken('acme_live_');
+    const { secret, audit, alerter, locks, deps } = setUp(token);
+    locks.claim = async () => {
+      throw new Error('revoke: could not claim the revoke lock: table is throttled');
+    };
+
+    // Act
+    const error = await revokeSecret(request(secret.arn), deps).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RevokeFailedError);
+    expect((error as Error).message).toContain('failed at lock');
+    expect(audit.records.map((r) => [r.event, r.secretArn, r.detail?.failedAt])).toEqual([
+      ['revoke.failed', secret.arn, 'lock'],
+    ]);
+    expect(alerter.sent.map((a) => [a.event, a.secretName])).toEqual([
+      ['revoke.failed', secret.name],
+    ]);
+    expect(secret.valueOf('AWSCURRENT')).toBe(token);
   });
 });
 
