@@ -16,7 +16,14 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { type ChainReport, GENESIS_HASH, hashRecord, verifyChain } from '#domain/audit-chain';
+import {
+  type ChainReport,
+  GENESIS_HASH,
+  hashRecord,
+  INDEX_MISMATCH,
+  type ReadRecord,
+  verifyChain,
+} from '#domain/audit-chain';
 import { describeError } from '#domain/errors';
 import type { AuditEntry, AuditLog, AuditRecord, Clock } from '#domain/ports';
 import { systemClock } from '#domain/ports';
@@ -209,10 +216,38 @@ export class DynamoAuditLog implements AuditLog {
   }
 }
 
+/**
+ * The record in an item, minus its storage attributes. Those are outside the hash, so each is
+ * checked against the hashed field it derives from; one that disagrees (an edited `day` hides the
+ * record from between() and evidence) marks the record for verifyChain to report.
+ */
 function toRecord(item: Record<string, unknown>): AuditRecord {
-  const record = { ...item };
+  const record: Record<string, unknown> = { ...item };
   for (const name of STORAGE_ATTRIBUTES) delete record[name];
-  return record as unknown as AuditRecord;
+  const problems: string[] = [];
+  const derived = (name: string, expected: string, from: string) => {
+    const stored = item[name];
+    if (stored !== expected) {
+      problems.push(
+        `its ${name} attribute is ${stored === undefined ? 'missing' : JSON.stringify(stored)} where its ${from} says ${JSON.stringify(expected)}`,
+      );
+    }
+  };
+  derived(
+    AUDIT_TABLE.byTimePartitionKey,
+    typeof record.at === 'string' ? record.at.slice(0, 10) : '(no time)',
+    `time (at ${JSON.stringify(record.at ?? null)})`,
+  );
+  if (typeof record.secretArn === 'string') {
+    derived(AUDIT_TABLE.partitionKey, secretPk(record.secretArn), 'secretArn');
+  }
+  if (typeof record.seq === 'number') derived(AUDIT_TABLE.sortKey, seqSk(record.seq), 'seq');
+  const out = record as unknown as ReadRecord;
+  if (problems.length > 0) {
+    out[INDEX_MISMATCH] =
+      `${problems.join('; ')} (the index attributes are outside the hash; such a record is hidden from time-range queries and evidence)`;
+  }
+  return out;
 }
 
 /** DynamoDB rejects undefined, and the hash must cover exactly what is stored. */

@@ -17,6 +17,17 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from './ports.ts';
 
+/**
+ * Set by a storage adapter on a record it read whose index attributes (stored beside the record,
+ * outside the hash: DynamoDB's `day`) disagree with the hashed fields they derive from. Editing
+ * one hides the record from time-range queries and evidence while its hash still holds, so
+ * verifyChain reports it as an edit. A symbol: never stored, never hashed, never forgeable.
+ */
+export const INDEX_MISMATCH: unique symbol = Symbol('token-rotation.audit.indexMismatch');
+
+/** A record as read back, possibly marked by its adapter (see INDEX_MISMATCH). */
+export type ReadRecord = AuditRecord & { [INDEX_MISMATCH]?: string };
+
 /** prevHash of the first record of every chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -98,6 +109,17 @@ export function verifyChain(secretArn: string, records: readonly AuditRecord[]):
         expectedHash,
         foundHash: String(record.hash),
         message: `record ${seq} was changed after it was written: its contents hash to ${short(expectedHash)}, the record says ${short(String(record.hash))}`,
+      });
+    }
+    const misindexed = (record as ReadRecord)[INDEX_MISMATCH];
+    if (typeof misindexed === 'string') {
+      intact = false;
+      breaks.push({
+        kind: 'edited',
+        seq,
+        expectedHash,
+        foundHash: String(record.hash),
+        message: `record ${seq} was changed after it was written: ${misindexed}`,
       });
     }
     if (record.secretArn !== secretArn) {

@@ -19,6 +19,7 @@ import {
   deleteAuditTable,
 } from '#adapters/dynamodb-audit-log';
 import { SnsAlerter } from '#adapters/sns-alerter';
+import { verifyChain } from '#domain/audit-chain';
 import type { Alert, AuditEntry } from '#domain/ports';
 import type { AuditEventType } from '#domain/vocabulary';
 import { createSecretsManagerEventsHandler } from '#handlers/secretsmanager-events';
@@ -204,6 +205,68 @@ describe('audit trail on DynamoDB', () => {
     expect(after.breaks).toEqual([
       expect.objectContaining({ kind: 'deleted', seq: 4, missing: { from: 3, to: 3 } }),
       expect.objectContaining({ kind: 'edited', seq: 5 }),
+    ]);
+  });
+
+  it('verify catches a record whose day or event index attribute was edited to hide it', async () => {
+    // Prepare
+    now = new Date('2025-06-01T10:00:00.000Z');
+    const log = auditLog();
+    const arn = arnOf('misindexed');
+    for (let i = 0; i < 4; i++) {
+      await log.append(entry(arn, i === 1 ? 'rotation.failed' : 'step.succeeded'));
+      later(60_000);
+    }
+    const edit = (seq: number, expression: string, values?: Record<string, unknown>) =>
+      doc.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: secretPk(arn), sk: seqSk(seq) },
+          UpdateExpression: expression,
+          ExpressionAttributeNames: expression.includes('#day') ? { '#day': 'day' } : undefined,
+          ...(values && { ExpressionAttributeValues: values }),
+        }),
+      );
+    const day = {
+      from: new Date('2025-06-01T00:00:00.000Z'),
+      to: new Date('2025-06-01T23:59:59.999Z'),
+    };
+    const visible = async () =>
+      (await log.between(day.from, day.to)).filter((r) => r.secretArn === arn).map((r) => r.seq);
+    const before = { report: await log.verify(arn), visible: await visible() };
+
+    // Act: someone with table access moves the failure to another day, drops record 3's day,
+    // and files record 4 under another event type
+    await edit(2, 'SET #day = :day', { ':day': '1999-01-01' });
+    await edit(3, 'REMOVE #day');
+    await edit(4, 'SET event = :event', { ':event': 'step.started' });
+    const after = { report: await log.verify(arn), visible: await visible() };
+    const cliView = verifyChain(arn, await log.history(arn));
+
+    // Assess
+    expect(before.report).toMatchObject({ ok: true, total: 4, verified: 4 });
+    expect(before.visible).toEqual([1, 2, 3, 4]);
+    expect(after.visible).toEqual([1, 4]);
+    expect(after.report.ok).toBe(false);
+    expect(after.report.breaks).toEqual([
+      expect.objectContaining({
+        kind: 'edited',
+        seq: 2,
+        message: expect.stringMatching(
+          /its day attribute is "1999-01-01" where its time .* says "2025-06-01"/,
+        ),
+      }),
+      expect.objectContaining({
+        kind: 'edited',
+        seq: 3,
+        message: expect.stringContaining('its day attribute is missing'),
+      }),
+      expect.objectContaining({ kind: 'edited', seq: 4 }),
+    ]);
+    expect(cliView.breaks.map((b) => [b.kind, b.seq])).toEqual([
+      ['edited', 2],
+      ['edited', 3],
+      ['edited', 4],
     ]);
   });
 
