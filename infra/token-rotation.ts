@@ -412,7 +412,17 @@ export class TokenRotation extends Construct {
    * users under `accessKeyUserPath` (list, create, activate/deactivate, delete; never another
    * user's), and the `issuerFunctions`. STS GetCallerIdentity needs no permission.
    */
-  grantIssuers(grantee: iam.IGrantable): void {
+  grantIssuers(grantee: iam.IGrantable, options: { mint?: boolean } = {}): void {
+    // The sweep only retires keys (deactivate, delete): it never needs to create one.
+    const keyActions =
+      options.mint === false
+        ? ['iam:UpdateAccessKey', 'iam:DeleteAccessKey']
+        : [
+            'iam:ListAccessKeys',
+            'iam:CreateAccessKey',
+            'iam:UpdateAccessKey',
+            'iam:DeleteAccessKey',
+          ];
     const stack = Stack.of(this);
     const users = stack.formatArn({
       service: 'iam',
@@ -423,12 +433,7 @@ export class TokenRotation extends Construct {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'RotateAccessKeysOfUsersUnderPath',
-        actions: [
-          'iam:ListAccessKeys',
-          'iam:CreateAccessKey',
-          'iam:UpdateAccessKey',
-          'iam:DeleteAccessKey',
-        ],
+        actions: keyActions,
         resources: [users],
       }),
     );
@@ -511,8 +516,10 @@ export class TokenRotation extends Construct {
   /**
    * What the handlers do to the audit table, and no more. Audit records (SECRET#) are appended
    * with a conditional Put and read back by Query to find the chain's tip; alert marks (ALERT#)
-   * are claimed, confirmed and released. Update and Delete are limited to marks, so no function
-   * can rewrite or remove an audit record (dynamodb:LeadingKeys is the item's partition key).
+   * are claimed, confirmed and released. Update and Delete are limited to marks
+   * (dynamodb:LeadingKeys is the item's partition key), so no function can update or delete an
+   * audit record. IAM cannot require PutItem's condition, so a compromised function could still
+   * overwrite one with a Put: the hash chain is what reveals that (verify-audit), not IAM.
    */
   private grantAuditWrite(grantee: iam.IGrantable): void {
     const table = this.table.tableArn;
@@ -711,7 +718,7 @@ export class TokenRotation extends Construct {
     });
     sweep.addEnvironment('ROTATION_FUNCTION_ARN', rotation.functionArn);
     // Revokes previous tokens at their issuers after grace.
-    this.grantIssuers(sweep);
+    this.grantIssuers(sweep, { mint: false });
     // A sweep queued behind a running one (concurrency 1) is dropped after one interval: the
     // next scheduled one is due by then.
     sweep.configureAsyncInvoke({ maxEventAge: interval, retryAttempts: 1 });
@@ -898,6 +905,10 @@ export class TokenRotation extends Construct {
       description:
         'Emergency revoke. Test event: {"secretId": "<name or ARN>", "reason": "<why>", "mode": "reissue" or "quarantine"}',
     });
+    // Only the sweep invokes it asynchronously (a revoke tag whose event never came), and it hands
+    // the same request over again at its next run: Lambda's own retries would only triple the
+    // revoke.failed records of a request the revoke refuses.
+    direct.configureAsyncInvoke({ retryAttempts: 0 });
     const onEvents = this.addFunction('RevokeEvents', {
       ...spec,
       entry: 'revoke-events.ts',

@@ -209,3 +209,17 @@ describe('the outputs the operator CLI reads', () => {
     expect(STACK_OUTPUT.revokeFunction.some((name) => outputs.includes(name))).toBe(true);
   });
 });
+
+describe('the revoke function invoked by the sweep', () => {
+  it('is not retried by Lambda: the sweep hands the request over again at its next run', () => {
+    // Prepare
+    const revoke = functionOf(template, 'Revoke').logicalId;
+    const configs = template.findResources('AWS::Lambda::EventInvokeConfig');
+
+    // Assess
+    const config = Object.values(configs).find((c: Json) =>
+      JSON.stringify(c.Properties.FunctionName).includes(revoke),
+    ) as Json;
+    expect(config?.Properties.MaximumRetryAttempts).toBe(0);
+  });
+});

@@ -32,22 +32,27 @@ describe('token kinds: permissions', () => {
     deleteDeactivatedAfter: Duration.days(2),
   });
 
-  it('lets the rotation and sweep functions manage access keys of users under the path only', () => {
-    for (const id of ['Rotation', 'Sweep']) {
-      // Act
-      const [statement, ...more] = statementsFor(
-        roleStatements(template, id),
-        'iam:CreateAccessKey',
-      );
-
-      // Assess
-      expect(more).toEqual([]);
-      expect(statement?.Action).toEqual([
+  it('lets rotation manage, and the sweep only retire, access keys of users under the path', () => {
+    const expected: Record<string, string[]> = {
+      Rotation: [
         'iam:CreateAccessKey',
         'iam:DeleteAccessKey',
         'iam:ListAccessKeys',
         'iam:UpdateAccessKey',
-      ]);
+      ],
+      // The sweep deactivates and later deletes previous keys; it never creates one.
+      Sweep: ['iam:DeleteAccessKey', 'iam:UpdateAccessKey'],
+    };
+    for (const [id, actions] of Object.entries(expected)) {
+      // Act
+      const [statement, ...more] = statementsFor(
+        roleStatements(template, id),
+        'iam:DeleteAccessKey',
+      );
+
+      // Assess
+      expect(more).toEqual([]);
+      expect(statement?.Action).toEqual(actions);
       expect(statement?.Resource.map(arnOf)).toEqual(['arn:aws:iam::111122223333:user/ci/bots/*']);
     }
   });
