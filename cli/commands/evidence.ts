@@ -42,6 +42,7 @@ function categoryOf(record: AuditRecord): Category | undefined {
     case 'revoke.completed':
     case 'revoke.failed':
     case 'revoke.ignored':
+    case 'revoke.handed-over':
       return 'revoke';
     default:
       return 'policy';
