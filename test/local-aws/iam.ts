@@ -1,6 +1,7 @@
-// An in-memory IAM (users and access keys) and STS GetCallerIdentity, speaking the Query protocol
-// that @aws-sdk/client-iam and client-sts 3.1164.0 send. As on AWS: two access keys per user
-// (LimitExceeded), and STS refuses unknown, inactive and deleted keys. An optional consistency
+// An in-memory IAM (users, their tags and access keys) and STS GetCallerIdentity, speaking the Query
+// protocol that @aws-sdk/client-iam and client-sts 3.1164.0 send. As on AWS: two access keys per
+// user (LimitExceeded), 50 tags per user with keys unique regardless of case, and STS refuses
+// unknown, inactive and deleted keys. An optional consistency
 // delay makes a key refused for a while after it is created or changed, as IAM's propagation does.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,6 +23,11 @@ const KEYS_PER_USER = 2;
 const USER_NAME = /^[\w+=,.@-]{1,64}$/;
 const PATH = /^\/([\x21-\x7e]{1,510}\/)?$/;
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+/** IAM quota: tags per user. */
+const TAGS_PER_USER = 50;
+// IAM's tag patterns: keys 1 to 128, values 0 to 256 of letters, digits, spaces and _.:/=+-@.
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 
 export interface AccessKeyRecord {
   accessKeyId: string;
@@ -38,6 +44,8 @@ interface User {
   userId: string;
   arn: string;
   created: Date;
+  /** In the order added; a key differing only in case replaces the tag, as IAM does for users. */
+  tags: Array<{ key: string; value: string }>;
   keys: Map<string, AccessKeyRecord>;
 }
 
@@ -68,6 +76,48 @@ function newAccessKeyId(): string {
   return `AKIA${[...bytes].map((b) => BASE32[b % 32]).join('')}`;
 }
 
+/** `Tags.member.N.Key` / `.Value` of a Query request, as a record. */
+function tagParams(params: Map<string, string>): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (let n = 1; params.has(`Tags.member.${n}.Key`); n++) {
+    tags[params.get(`Tags.member.${n}.Key`) ?? ''] = params.get(`Tags.member.${n}.Value`) ?? '';
+  }
+  return tags;
+}
+
+/** `<name>.member.N` of a Query request. */
+function memberList(params: Map<string, string>, name: string): string[] {
+  const items: string[] = [];
+  for (let n = 1; params.has(`${name}.member.${n}`); n++)
+    items.push(params.get(`${name}.member.${n}`) ?? '');
+  return items;
+}
+
+/** Adds or replaces tags as IAM does for users: keys are unique regardless of case, 50 at most. */
+function addTags(user: User, tags: Record<string, string>): void {
+  for (const [key, value] of Object.entries(tags)) {
+    if (!TAG_KEY.test(key) || !TAG_VALUE.test(value)) {
+      throw validation(
+        `1 validation error detected: the tag ${key} does not fit IAM's tag pattern`,
+      );
+    }
+  }
+  const next = [...user.tags];
+  for (const [key, value] of Object.entries(tags)) {
+    const same = next.findIndex((tag) => tag.key.toLowerCase() === key.toLowerCase());
+    if (same >= 0) next[same] = { key, value };
+    else next.push({ key, value });
+  }
+  if (next.length > TAGS_PER_USER) {
+    throw new AwsError(
+      'LimitExceeded',
+      `Cannot exceed quota for TagsPerUser: ${TAGS_PER_USER}`,
+      409,
+    );
+  }
+  user.tags = next;
+}
+
 export class IamEmulator {
   /** Every IAM and STS request, oldest first. */
   readonly calls: IamCall[] = [];
@@ -86,8 +136,8 @@ export class IamEmulator {
     return [...user.keys.values()].map((key) => ({ ...key }));
   }
 
-  /** Test setup: a user, as CreateUser makes one. */
-  createUser(userName: string, path = '/'): { arn: string } {
+  /** Test setup: a user, as CreateUser (with its Tags) makes one. */
+  createUser(userName: string, path = '/', tags: Record<string, string> = {}): { arn: string } {
     if (!USER_NAME.test(userName)) throw validation(`Invalid user name: ${userName}`);
     if (!PATH.test(path)) throw validation(`Invalid path: ${path}`);
     if (this.users.has(userName)) {
@@ -99,10 +149,22 @@ export class IamEmulator {
       userId: `AIDA${newAccessKeyId().slice(4)}`,
       arn: `arn:aws:iam::${this.options.accountId}:user${path}${userName}`,
       created: this.options.clock.now(),
+      tags: [],
       keys: new Map(),
     };
+    addTags(user, tags);
     this.users.set(userName, user);
     return { arn: user.arn };
+  }
+
+  /** Test setup: TagUser (adds, or replaces a tag whose key differs at most in case). */
+  tagUser(userName: string, tags: Record<string, string>): void {
+    addTags(this.user(userName), tags);
+  }
+
+  /** A user's tags as IAM holds them. */
+  tagsOf(userName: string): Record<string, string> {
+    return Object.fromEntries(this.user(userName).tags.map((tag) => [tag.key, tag.value]));
   }
 
   /** Test setup: a key, as CreateAccessKey makes one (limit enforced). */
@@ -176,11 +238,29 @@ export class IamEmulator {
     const userName = params.get('UserName');
     switch (action) {
       case 'CreateUser': {
-        this.createUser(userName ?? '', params.get('Path') ?? '/');
+        this.createUser(userName ?? '', params.get('Path') ?? '/', tagParams(params));
         return { User: this.describeUser(this.user(userName)) };
       }
       case 'GetUser':
         return { User: this.describeUser(this.user(userName)) };
+      case 'TagUser': {
+        this.tagUser(userName ?? '', tagParams(params));
+        return undefined;
+      }
+      case 'UntagUser': {
+        const user = this.user(userName);
+        const gone = new Set(memberList(params, 'TagKeys').map((key) => key.toLowerCase()));
+        user.tags = user.tags.filter((tag) => !gone.has(tag.key.toLowerCase()));
+        return undefined;
+      }
+      case 'ListUserTags': {
+        // One page holds every tag: a user has at most 50, and MaxItems defaults to 100.
+        const user = this.user(userName);
+        return {
+          Tags: user.tags.map((tag) => ({ Key: tag.key, Value: tag.value })),
+          IsTruncated: false,
+        };
+      }
       case 'ListAccessKeys': {
         const user = this.user(userName);
         return {
@@ -239,6 +319,9 @@ export class IamEmulator {
       UserId: user.userId,
       Arn: user.arn,
       CreateDate: user.created,
+      ...(user.tags.length > 0 && {
+        Tags: user.tags.map((tag) => ({ Key: tag.key, Value: tag.value })),
+      }),
     };
   }
 
