@@ -28,7 +28,7 @@
 // revoke checks that the tag is still there (gone: `ignored`, already done) and its lock makes a
 // race with the tag event a `duplicate`, so handing over a tag the event path has in hand is safe.
 import { createHash } from 'node:crypto';
-import { describeError, RotationError } from './errors.ts';
+import { describeError, RotationError, secretParts } from './errors.ts';
 import type { Pace } from './pacer.ts';
 import { formatAge } from './policy.ts';
 import type {
@@ -520,7 +520,7 @@ function executor(
         stage: STAGE.previous,
       });
       if (value !== undefined) {
-        known.push(value);
+        known.push(...secretParts(value));
         tokenName = issuer.name(value);
         const ctx = {
           secretArn: secret.arn,
@@ -598,12 +598,12 @@ function executor(
   ): Promise<boolean> {
     const current = await store.getValue(secret.arn, { stage: STAGE.current });
     if (current === undefined) return false;
-    known.push(current);
+    known.push(...secretParts(current));
     if (current === value) return true;
     const name = issuer.name(value);
     if (name !== 'unnamed' && name !== 'unfingerprinted') return issuer.name(current) === name;
-    // `random`: revoking is dropping the label; nothing at an issuer can hit the live token.
-    if (issuer.kind === 'random') return false;
+    // Where revoking is dropping the label (`random`), nothing at an issuer can hit the live token.
+    if (issuer.revokedByUnstaging) return false;
     throw new RotationError(
       secret.name,
       'revoke-previous',
@@ -625,7 +625,7 @@ function executor(
       const issuer = deps.issuerFor(action.kind, { arn: secret.arn, name: secret.name });
       const value = await store.getValue(secret.arn, { versionId: action.versionId });
       if (value !== undefined) {
-        known.push(value);
+        known.push(...secretParts(value));
         tokenName = issuer.name(value);
         shared = await sharedWithCurrent(secret, issuer, value, known);
         if (!shared) {
