@@ -5,6 +5,7 @@ import {
   DeleteAccessKeyCommand,
   type IAMClient,
   ListAccessKeysCommand,
+  ListUserTagsCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
@@ -90,6 +91,26 @@ export class IamAccessKeys implements AccessKeys {
       if (isMissing(error)) return 'missing';
       throw error;
     }
+  }
+
+  async userTags(userName: string): Promise<Record<string, string> | 'missing'> {
+    const tags: Record<string, string> = {};
+    let marker: string | undefined;
+    try {
+      do {
+        const page = await this.iam.send(
+          new ListUserTagsCommand({ UserName: userName, Marker: marker }),
+        );
+        for (const tag of page.Tags ?? []) {
+          if (tag.Key) tags[tag.Key] = tag.Value ?? '';
+        }
+        marker = page.IsTruncated ? page.Marker : undefined;
+      } while (marker);
+    } catch (error) {
+      if (isMissing(error)) return 'missing';
+      throw error;
+    }
+    return tags;
   }
 
   async whoAmI(key: NewAccessKey): Promise<CallerIdentity> {

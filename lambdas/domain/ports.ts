@@ -294,6 +294,8 @@ export interface AccessKeys {
   delete(userName: string, accessKeyId: string): Promise<'done' | 'missing'>;
   /** STS GetCallerIdentity made with `key`'s own credentials. */
   whoAmI(key: NewAccessKey): Promise<CallerIdentity>;
+  /** ListUserTags, every page; 'missing' when IAM has no such user. */
+  userTags(userName: string): Promise<Record<string, string> | 'missing'>;
 }
 
 /** What a synchronous Lambda invoke returned: the payload text, and Lambda's FunctionError if the function failed. */

@@ -389,6 +389,11 @@ function nextSteps(reason: string): string[] {
       'STS did not accept the new access key. The sweep and Secrets Manager retry; if this repeats, check in the IAM console that the key named here exists and is active.',
       AFTER,
     ],
+    'user-not-bound': [
+      "No access key was created: the IAM user named in the secret's value is not bound to this secret. If the secret should hold that user's keys, tag the user token-rotation:secret with the secret's ARN (with or without its 6-character suffix), then rotate again.",
+      "If it should not, someone may be trying to obtain another user's keys through this secret: check in CloudTrail who wrote its value (PutSecretValue, UpdateSecret).",
+      AFTER,
+    ],
     'wrong-identity': [
       "The new access key belongs to another IAM user than the secret's userName: check the secret's value and what else writes to it.",
       AFTER,

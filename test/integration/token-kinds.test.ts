@@ -220,6 +220,9 @@ const alertsFor = (arn: string) =>
     (m) => m.attributes.secret?.StringValue && arn.includes(m.attributes.secret.StringValue),
   );
 
+/** The IAM user tag naming the one secret allowed to hold the user's keys (README "Token kinds"). */
+const BINDING_TAG = 'token-rotation:secret';
+
 /** An IAM user under the path the construct scopes to, with one active key, and its secret value. */
 function iamUser(extra: object = {}) {
   const userName = `ci-bot-${++run}`;
@@ -234,13 +237,20 @@ function iamUser(extra: object = {}) {
   return { userName, key, value };
 }
 
+/** An iam-access-key secret for a new user, the user bound to it by the secret's ARN. */
+async function iamSecret(extra: object = {}) {
+  const user = iamUser(extra);
+  const arn = await createSecret(user.value, { [TAG.kind]: 'iam-access-key' });
+  aws.iam.tagUser(user.userName, { [BINDING_TAG]: arn });
+  return { ...user, arn };
+}
+
 // ---- iam-access-key ----
 
 describe('iam-access-key', () => {
   it('rotates to a new active key that signs in as the user, the old key working through grace', async () => {
     // Prepare
-    const { userName, key, value } = iamUser({ region: 'eu-west-1' });
-    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+    const { userName, key, value, arn } = await iamSecret({ region: 'eu-west-1' });
 
     // Act
     const rotation = await rotate(arn);
@@ -280,8 +290,7 @@ describe('iam-access-key', () => {
 
   it("waits out IAM's eventual consistency before the new key is accepted", async () => {
     // Prepare
-    const { value } = iamUser();
-    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+    const { arn } = await iamSecret();
     aws.iam.consistencyDelayMs = 6000;
     waits.length = 0;
 
@@ -300,8 +309,7 @@ describe('iam-access-key', () => {
 
   it('after grace deactivates the previous key, and deletes it when its delete-after time comes', async () => {
     // Prepare
-    const { userName, key, value } = iamUser();
-    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+    const { userName, key, arn } = await iamSecret();
     await rotate(arn);
     const current = JSON.parse(await secretValue(arn));
     const previousVersion = (await versionWith(arn, 'AWSPREVIOUS'))!;
@@ -348,9 +356,8 @@ describe('iam-access-key', () => {
 
   it('fails when the user already has two active keys: alerted, no key deleted, AWSCURRENT unchanged', async () => {
     // Prepare
-    const { userName, value } = iamUser();
+    const { userName, value, arn } = await iamSecret();
     const other = aws.iam.createAccessKey(userName);
-    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
 
     // Act
     const rotation = await rotate(arn);
@@ -372,8 +379,7 @@ describe('iam-access-key', () => {
 
   it('retries a createSecret whose key was lost before it was stored without piling up keys', async () => {
     // Prepare
-    const { userName, key, value } = iamUser();
-    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+    const { userName, key, arn } = await iamSecret();
     failPuts = 1;
 
     // Act
@@ -387,6 +393,113 @@ describe('iam-access-key', () => {
       key.accessKeyId,
       current.accessKeyId,
     ]);
+  });
+});
+
+describe('iam-access-key: the user bound to its secret', () => {
+  it('rotates a user bound by the ARN without its random suffix, as an administrator tags it before the secret exists', async () => {
+    // Prepare
+    const { userName, key, value } = iamUser();
+    const name = `kinds/secret-${++run}`;
+    aws.iam.tagUser(userName, {
+      [BINDING_TAG]: `arn:aws:secretsmanager:${aws.region}:${aws.accountId}:secret:${name}`,
+    });
+    const { ARN } = await sm.send(
+      new CreateSecretCommand({
+        Name: name,
+        SecretString: value,
+        Tags: [
+          { Key: TAG.lifespan, Value: '7d' },
+          { Key: TAG.kind, Value: 'iam-access-key' },
+        ],
+      }),
+    );
+
+    // Act
+    const rotation = await rotate(ARN!);
+
+    // Assess
+    expect(rotation.outcome).toBe('succeeded');
+    const current = JSON.parse(await secretValue(ARN!));
+    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).toEqual([
+      key.accessKeyId,
+      current.accessKeyId,
+    ]);
+  });
+
+  it('fails to rotate a secret naming another user under the path: no key for that user, audited, alerted once', async () => {
+    // Prepare: the victim's keys belong in its own secret; the attacker may create and read
+    // another secret, and names the victim in it, keeping a key of its own user.
+    const victim = await iamSecret();
+    const attacker = iamUser();
+    const forged = JSON.stringify({ ...JSON.parse(attacker.value), userName: victim.userName });
+    const arn = await createSecret(forged, { [TAG.kind]: 'iam-access-key' });
+    const victimKeys = aws.iam.keysOf(victim.userName);
+
+    // Act
+    const rotation = await rotate(arn);
+
+    // Assess
+    expect(rotation.outcome).toBe('failed');
+    expect(aws.iam.keysOf(victim.userName)).toEqual(victimKeys);
+    expect(aws.iam.keysOf(attacker.userName)).toEqual([attacker.key]);
+    expect(await secretValue(arn)).toBe(forged);
+    const history = await suite.audit.history(arn);
+    const failed = history.filter((r) => r.event === 'rotation.failed');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((r) => r.step === 'createSecret')).toBe(true);
+    expect(failed[0]?.detail?.reason).toBe('user-not-bound');
+    // The user name is a string of the secret's value, which the rotation's scrub redacts.
+    expect(failed[0]?.error).toContain(
+      `to carry the tag ${BINDING_TAG} naming this secret (${arn}`,
+    );
+    expect(failed[0]?.error).toContain(`found ${BINDING_TAG} = ${victim.arn}`);
+    expect(history.some((r) => r.event === 'step.succeeded')).toBe(false);
+    const alerts = alertsFor(arn);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.subject).toContain('rotation.failed');
+    expect(alerts[0]?.message).toContain(BINDING_TAG);
+    expect(await readable(arn)).not.toContain(attacker.key.secretAccessKey);
+  });
+
+  it('fails to rotate a user that carries no binding tag, creating no key', async () => {
+    // Prepare
+    const { userName, key, value } = iamUser();
+    const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+
+    // Act
+    const rotation = await rotate(arn);
+
+    // Assess
+    expect(rotation.outcome).toBe('failed');
+    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).toEqual([key.accessKeyId]);
+    const failed = (await suite.audit.history(arn)).find((r) => r.event === 'rotation.failed');
+    expect(failed?.error).toContain(`found no ${BINDING_TAG} tag`);
+    expect(alertsFor(arn)).toHaveLength(1);
+  });
+
+  it("fails to revoke a version naming one user with another user's key, leaving that key untouched", async () => {
+    // Prepare
+    const victim = await iamSecret();
+    const other = iamUser();
+    const forged = JSON.stringify({ ...JSON.parse(victim.value), userName: other.userName });
+    const arn = await createSecret(forged, { [TAG.kind]: 'iam-access-key' });
+    const issuer = issuerFor('iam-access-key', { arn, name: 'kinds/forged' });
+
+    // Act
+    const revoke = issuer.revoke({
+      secretArn: arn,
+      secretName: 'kinds/forged',
+      versionId: 'v',
+      value: forged,
+    });
+
+    // Assess
+    await expect(revoke).rejects.toThrow(
+      `expected access key ${victim.key.accessKeyId} (version v) to belong to IAM user ${other.userName}`,
+    );
+    expect(aws.iam.keysOf(victim.userName)).toEqual([victim.key]);
+    expect(aws.iam.keysOf(other.userName)).toEqual([other.key]);
   });
 });
 

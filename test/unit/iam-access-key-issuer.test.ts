@@ -6,6 +6,7 @@ import {
   IAMClient,
   LimitExceededException,
   ListAccessKeysCommand,
+  ListUserTagsCommand,
   NoSuchEntityException,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
@@ -13,8 +14,8 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { IamAccessKeys } from '#adapters/iam-keys';
-import { RotationError } from '#domain/errors';
-import { iamAccessKeyIssuer } from '#domain/issuers/iam-access-key';
+import { RotationError, ValidationError } from '#domain/errors';
+import { BINDING_TAG, iamAccessKeyIssuer } from '#domain/issuers/iam-access-key';
 import type { NewAccessKey } from '#domain/ports';
 
 const iamMock = mockClient(IAMClient);
@@ -77,6 +78,10 @@ beforeEach(() => {
   waits = [];
   iamMock.on(UpdateAccessKeyCommand).resolves({});
   iamMock.on(DeleteAccessKeyCommand).resolves({});
+  // The user is bound to the secret under test unless a test says otherwise.
+  iamMock
+    .on(ListUserTagsCommand)
+    .resolves({ Tags: [{ Key: BINDING_TAG, Value: ctx.secretArn }], IsTruncated: false });
 });
 
 describe('iam-access-key: mint (createSecret)', () => {
@@ -265,6 +270,153 @@ describe('iam-access-key: mint (createSecret)', () => {
   });
 });
 
+describe('iam-access-key: the user bound to its secret', () => {
+  const SHORT_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ci/aws-key';
+  const OTHER_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ci/other-key-XyZ123';
+  const created = {
+    AccessKey: {
+      UserName: USER,
+      AccessKeyId: 'AKIANEWKEY0000000002',
+      SecretAccessKey: NEW_SECRET,
+      Status: 'Active' as const,
+    },
+  };
+  const tagged = (Tags: Array<{ Key: string; Value: string }>, more = {}) =>
+    iamMock.on(ListUserTagsCommand).resolves({ Tags, IsTruncated: false, ...more });
+
+  beforeEach(() => {
+    // An inactive orphan: making room would delete it, which a refused mint must not do either.
+    iamMock.on(ListAccessKeysCommand).resolves({
+      AccessKeyMetadata: [meta(CURRENT_ID, 'Active'), meta('AKIAORPHANKEY0000003', 'Inactive')],
+    });
+    iamMock.on(CreateAccessKeyCommand).resolves(created);
+  });
+
+  it('mints for the user bound by the secret ARN, reading its tags once', async () => {
+    // Act
+    const minted = await issuer().mint({ ...ctx, current: CURRENT });
+
+    // Assess
+    expect(JSON.parse(minted).accessKeyId).toBe('AKIANEWKEY0000000002');
+    expect(calls(ListUserTagsCommand)).toEqual([{ UserName: USER }]);
+    expect(calls(CreateAccessKeyCommand)).toEqual([{ UserName: USER }]);
+  });
+
+  it('mints for a user bound by the ARN without its random suffix, the tag key in any case', async () => {
+    // Prepare
+    tagged([
+      { Key: 'team', Value: 'platform' },
+      { Key: 'Token-Rotation:Secret', Value: SHORT_ARN },
+    ]);
+
+    // Act
+    const minted = await issuer().mint({ ...ctx, current: CURRENT });
+
+    // Assess
+    expect(JSON.parse(minted).accessKeyId).toBe('AKIANEWKEY0000000002');
+  });
+
+  it('reads every page of the user tags', async () => {
+    // Prepare
+    iamMock
+      .on(ListUserTagsCommand)
+      .resolvesOnce({ Tags: [{ Key: 'team', Value: 'platform' }], IsTruncated: true, Marker: 'm1' })
+      .resolves({ Tags: [{ Key: BINDING_TAG, Value: ctx.secretArn }], IsTruncated: false });
+
+    // Act
+    await issuer().mint({ ...ctx, current: CURRENT });
+
+    // Assess
+    expect(calls(ListUserTagsCommand)).toEqual([
+      { UserName: USER, Marker: undefined },
+      { UserName: USER, Marker: 'm1' },
+    ]);
+    expect(calls(CreateAccessKeyCommand)).toHaveLength(1);
+  });
+
+  it('fails for a user bound to another secret, naming both, and creates or deletes nothing', async () => {
+    // Prepare
+    tagged([{ Key: BINDING_TAG, Value: OTHER_ARN }]);
+
+    // Act
+    const mint = issuer().mint({ ...ctx, current: CURRENT });
+
+    // Assess
+    await expect(mint).rejects.toThrow(ValidationError);
+    await expect(mint).rejects.toMatchObject({
+      reason: 'user-not-bound',
+      step: 'createSecret',
+      message: `ci/aws-key: createSecret: expected IAM user ci-bot to carry the tag token-rotation:secret naming this secret (${ctx.secretArn} or ${SHORT_ARN}), found token-rotation:secret = ${OTHER_ARN}; no access key was created (a secret may only hold keys of the IAM user bound to it)`,
+    });
+    expect(calls(ListUserTagsCommand)).toHaveLength(1);
+    expect(calls(ListAccessKeysCommand)).toEqual([]);
+    expect(calls(CreateAccessKeyCommand)).toEqual([]);
+    expect(calls(DeleteAccessKeyCommand)).toEqual([]);
+    expect(calls(UpdateAccessKeyCommand)).toEqual([]);
+  });
+
+  it('fails for a user with no binding tag', async () => {
+    // Prepare
+    tagged([{ Key: 'team', Value: 'platform' }]);
+
+    // Act
+    const mint = issuer().mint({ ...ctx, current: CURRENT });
+
+    // Assess
+    await expect(mint).rejects.toMatchObject({ reason: 'user-not-bound' });
+    await expect(mint).rejects.toThrow(
+      'found no token-rotation:secret tag on the user; no access key was created',
+    );
+    expect(calls(CreateAccessKeyCommand)).toEqual([]);
+  });
+
+  it('fails for a user bound by the bare secret name, saying to give the ARN', async () => {
+    // Prepare
+    tagged([{ Key: BINDING_TAG, Value: ctx.secretName }]);
+
+    // Act
+    const mint = issuer().mint({ ...ctx, current: CURRENT });
+
+    // Assess
+    await expect(mint).rejects.toThrow(
+      'found token-rotation:secret = ci/aws-key (a bare name: give the ARN, with or without its 6-character suffix)',
+    );
+    expect(calls(CreateAccessKeyCommand)).toEqual([]);
+  });
+
+  it("fails for a secret whose name ends like a suffix when the tag is another secret's ARN it abbreviates to", async () => {
+    // Prepare: `ci/aws-key-AbCdEf` would otherwise claim the user bound to `ci/aws-key`.
+    const impostor = {
+      ...ctx,
+      secretArn: `${ctx.secretArn}-QwErTy`,
+      secretName: 'ci/aws-key-AbCdEf',
+    };
+
+    // Act
+    const mint = issuer().mint({ ...impostor, current: CURRENT });
+
+    // Assess
+    await expect(mint).rejects.toThrow(
+      `naming this secret (${impostor.secretArn}), found token-rotation:secret = ${ctx.secretArn};`,
+    );
+    expect(calls(CreateAccessKeyCommand)).toEqual([]);
+  });
+
+  it('fails for a user IAM does not have', async () => {
+    // Prepare
+    iamMock
+      .on(ListUserTagsCommand)
+      .rejects(new NoSuchEntityException({ message: 'The user cannot be found.', $metadata: {} }));
+
+    // Act
+    const mint = issuer().mint({ ...ctx, current: CURRENT });
+
+    // Assess
+    await expect(mint).rejects.toThrow('found IAM has no such user; no access key was created');
+    expect(calls(CreateAccessKeyCommand)).toEqual([]);
+  });
+});
+
 describe('iam-access-key: activate (setSecret)', () => {
   it('activates the pending key', async () => {
     // Act
@@ -387,16 +539,74 @@ describe('iam-access-key: revoke and deactivate', () => {
     ]);
   });
 
-  it('counts a key IAM no longer has as revoked', async () => {
+  it('counts a key IAM no longer has, and STS refuses, as revoked', async () => {
     // Prepare
     iamMock.on(UpdateAccessKeyCommand).rejects(missing());
     iamMock.on(DeleteAccessKeyCommand).rejects(missing());
+    stsMock.on(GetCallerIdentityCommand).rejects(refused());
 
     // Act
     const revoke = issuer().revoke({ ...ctx, value: old });
 
     // Assess
     await expect(revoke).resolves.toBeUndefined();
+    expect(signedWith.map((k) => k.accessKeyId)).toEqual(['AKIAOLDKEY0000000007']);
+  });
+
+  it('counts a key IAM no longer has as revoked while STS still signs it in as its own user', async () => {
+    // Prepare: a deletion IAM is still propagating.
+    iamMock.on(UpdateAccessKeyCommand).rejects(missing());
+    stsMock.on(GetCallerIdentityCommand).resolves({
+      Arn: `arn:aws:iam::123456789012:user/token-rotation/${USER}`,
+      Account: '123456789012',
+    });
+
+    // Act
+    const revoke = issuer().revoke({ ...ctx, value: old });
+
+    // Assess
+    await expect(revoke).resolves.toBeUndefined();
+  });
+
+  it('fails to retire a key that signs in as another user, and touches it no further', async () => {
+    // Prepare: IAM has no such key for the version's user, because it is another user's.
+    iamMock.on(UpdateAccessKeyCommand).rejects(missing());
+    stsMock.on(GetCallerIdentityCommand).resolves({
+      Arn: 'arn:aws:iam::123456789012:user/token-rotation/victim',
+      Account: '123456789012',
+    });
+
+    // Act
+    const revoke = issuer()
+      .revoke({ ...ctx, value: old })
+      .catch((e: Error) => e);
+    const deactivate = issuer().deactivate!({ ...ctx, value: old }).catch((e: Error) => e);
+
+    // Assess
+    for (const failure of [await revoke, await deactivate]) {
+      expect(failure).toBeInstanceOf(RotationError);
+      expect(failure).toMatchObject({
+        reason: 'key-of-another-user',
+        message: `ci/aws-key: revoke: expected access key AKIAOLDKEY0000000007 (version ${ctx.versionId}) to belong to IAM user ci-bot, found IAM has no such key for that user while the key signs in as arn:aws:iam::123456789012:user/token-rotation/victim; left untouched, as a key of another user is never acted on`,
+      });
+      expect((failure as Error).message).not.toContain(CANARY);
+    }
+    expect(calls(UpdateAccessKeyCommand).map((c) => c.UserName)).toEqual([USER, USER]);
+    expect(calls(DeleteAccessKeyCommand)).toEqual([]);
+  });
+
+  it('retires without reading the user tags: removing access needs no binding', async () => {
+    // Prepare
+    iamMock.on(ListUserTagsCommand).resolves({ Tags: [], IsTruncated: false });
+
+    // Act
+    await issuer().revoke({ ...ctx, value: old });
+    await issuer().deactivate!({ ...ctx, value: old });
+
+    // Assess
+    expect(calls(ListUserTagsCommand)).toEqual([]);
+    expect(calls(UpdateAccessKeyCommand)).toHaveLength(2);
+    expect(calls(DeleteAccessKeyCommand)).toHaveLength(1);
   });
 
   it('only deactivates after grace, keeping the key for a later deletion', async () => {

@@ -7,6 +7,11 @@
 // an attempt that dies between CreateAccessKey and PutSecretValue loses it for good; being
 // inactive, that orphan is one the next attempt may delete to make room under IAM's two-key
 // limit (which never lets it delete an active key).
+//
+// The user comes from the secret's own value, so whoever may write a secret could name any user
+// under the stack's path: a key is only ever created for a user whose BINDING_TAG names this
+// secret (bindingsOf). Retiring a key needs no binding (it only removes access), but acts only on
+// the key and user of one version together, and never on a key that signs in as another user.
 
 import { RotationError, scrub, secretParts, ValidationError } from '#domain/errors';
 import type { AccessKeyInfo, AccessKeys, Issuer, IssuerContext } from '#domain/ports';
@@ -26,6 +31,12 @@ export interface IamAccessKeyOptions {
   /** How long a deactivated previous key is kept before it is deleted. Default 7 days. */
   deleteAfterMs?: number;
 }
+
+/**
+ * The IAM user tag naming the one secret allowed to hold that user's access keys, set by whoever
+ * administers the user (so iam:TagUser on those users is as sensitive as iam:CreateAccessKey).
+ */
+export const BINDING_TAG = 'token-rotation:secret';
 
 export const DEFAULT_VERIFY_BACKOFF_MS = [1000, 2000, 4000, 8000, 10_000, 10_000, 10_000, 10_000];
 export const DEFAULT_DELETE_AFTER_MS = 7 * DAY_MS;
@@ -111,6 +122,27 @@ function read(value: string, ctx: IssuerContext, step: string, role: string): Ke
   return key;
 }
 
+// Secrets Manager ends every secret ARN in "-" and 6 random letters or digits.
+const RANDOM_SUFFIX = /^-[A-Za-z0-9]{6}$/;
+const ENDS_LIKE_SUFFIX = /-[A-Za-z0-9]{6}$/;
+
+/**
+ * The BINDING_TAG values that bind a user to this secret: its ARN, or its ARN without the random
+ * suffix (which an administrator can write before the secret exists). Not the bare name: IAM users
+ * are account-wide while secrets are regional, so a name alone could be claimed by a secret of the
+ * same name in another region. And not the short form for a secret whose own name ends like a
+ * suffix: `ci/key-AbC123`'s short ARN is the full ARN of `ci/key`, which it could otherwise claim.
+ */
+function bindingsOf(ctx: IssuerContext): string[] {
+  const at = ctx.secretArn.indexOf(':secret:');
+  if (at < 0 || ENDS_LIKE_SUFFIX.test(ctx.secretName)) return [ctx.secretArn];
+  const short = `${ctx.secretArn.slice(0, at + ':secret:'.length)}${ctx.secretName}`;
+  const rest = ctx.secretArn.slice(short.length);
+  return ctx.secretArn.startsWith(short) && RANDOM_SUFFIX.test(rest)
+    ? [ctx.secretArn, short]
+    : [ctx.secretArn];
+}
+
 const byAge = (a: AccessKeyInfo, b: AccessKeyInfo) =>
   (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0);
 
@@ -153,6 +185,54 @@ export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
     await keys.delete(current.userName, victim.accessKeyId);
   }
 
+  /** Refuses to mint for a user whose BINDING_TAG does not name this secret. Reads the tags once. */
+  async function requireBinding(ctx: IssuerContext, userName: string) {
+    const tags = await keys.userTags(userName);
+    const accepted = bindingsOf(ctx);
+    // IAM keeps a user's tag keys unique regardless of case: any spelling is the one tag.
+    const found =
+      tags === 'missing'
+        ? undefined
+        : Object.entries(tags).find(([key]) => key.toLowerCase() === BINDING_TAG)?.[1];
+    if (found !== undefined && accepted.includes(found)) return;
+    const expected = `expected IAM user ${userName} to carry the tag ${BINDING_TAG} naming this secret (${accepted.join(' or ')})`;
+    const what =
+      tags === 'missing'
+        ? 'found IAM has no such user'
+        : found === undefined
+          ? `found no ${BINDING_TAG} tag on the user`
+          : `found ${BINDING_TAG} = ${found === '' ? '(empty)' : found}${found === ctx.secretName ? ' (a bare name: give the ARN, with or without its 6-character suffix)' : ''}`;
+    throw new ValidationError(
+      ctx.secretName,
+      'createSecret',
+      `${expected}, ${what}; no access key was created (a secret may only hold keys of the IAM user bound to it)`,
+      'user-not-bound',
+    );
+  }
+
+  /**
+   * Retires one version's key: the user and the key of that same version go to IAM together, so
+   * IAM acts only if the key is that user's. When IAM has no such key for the user, STS tells a
+   * key already gone (refused) from another user's live key, which is left untouched and reported.
+   */
+  async function retire(ctx: IssuerContext, key: KeyValue, remove: boolean) {
+    const outcome = await keys.setStatus(key.userName, key.accessKeyId, 'Inactive');
+    if (outcome === 'missing') {
+      const identity = await keys.whoAmI(key);
+      const owner = identity.accepted ? userOfArn(identity.arn) : undefined;
+      if (identity.accepted && owner !== key.userName) {
+        throw new RotationError(
+          ctx.secretName,
+          'revoke',
+          `expected access key ${key.accessKeyId} (version ${ctx.versionId}) to belong to IAM user ${key.userName}, found IAM has no such key for that user while the key signs in as ${identity.arn || 'an unnamed identity'}; left untouched, as a key of another user is never acted on`,
+          'key-of-another-user',
+        );
+      }
+      return;
+    }
+    if (remove) await keys.delete(key.userName, key.accessKeyId);
+  }
+
   return {
     kind: 'iam-access-key',
     mintCreates: true,
@@ -160,6 +240,7 @@ export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
 
     async mint(ctx) {
       const current = read(ctx.current, ctx, 'createSecret', 'AWSCURRENT');
+      await requireBinding(ctx, current.userName);
       await makeRoom(ctx, current, await keys.list(current.userName));
       let created = await keys.create(current.userName);
       if (created === 'limit-exceeded') {
@@ -242,15 +323,12 @@ export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
     },
 
     async deactivate(ctx) {
-      const key = read(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`);
-      await keys.setStatus(key.userName, key.accessKeyId, 'Inactive');
+      await retire(ctx, read(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`), false);
     },
 
     // Deactivate first: if the delete then fails, the key already no longer works.
     async revoke(ctx) {
-      const key = read(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`);
-      await keys.setStatus(key.userName, key.accessKeyId, 'Inactive');
-      await keys.delete(key.userName, key.accessKeyId);
+      await retire(ctx, read(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`), true);
     },
 
     name(value) {
