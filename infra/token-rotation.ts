@@ -410,10 +410,12 @@ export class TokenRotation extends Construct {
   /**
    * Lets `grantee` reach the issuers of the kinds beyond `random`: the access keys of the IAM
    * users under `accessKeyUserPath` (list, create, activate/deactivate, delete; never another
-   * user's), and the `issuerFunctions`. STS GetCallerIdentity needs no permission.
+   * user's), those users' tags (a key is only created for a user whose `token-rotation:secret`
+   * tag names the secret), and the `issuerFunctions`. STS GetCallerIdentity needs no permission.
    */
   grantIssuers(grantee: iam.IGrantable, options: { mint?: boolean } = {}): void {
-    // The sweep only retires keys (deactivate, delete): it never needs to create one.
+    // The sweep only retires keys (deactivate, delete): it never needs to create one, nor to read
+    // the binding tag that guards creating one.
     const keyActions =
       options.mint === false
         ? ['iam:UpdateAccessKey', 'iam:DeleteAccessKey']
@@ -422,6 +424,7 @@ export class TokenRotation extends Construct {
             'iam:CreateAccessKey',
             'iam:UpdateAccessKey',
             'iam:DeleteAccessKey',
+            'iam:ListUserTags',
           ];
     const stack = Stack.of(this);
     const users = stack.formatArn({

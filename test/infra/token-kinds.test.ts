@@ -32,15 +32,21 @@ describe('token kinds: permissions', () => {
     deleteDeactivatedAfter: Duration.days(2),
   });
 
-  it('lets rotation manage, and the sweep only retire, access keys of users under the path', () => {
+  it('lets rotation and revoke manage, and the sweep only retire, access keys of users under the path', () => {
+    // Minting reads the user's tags first: a key is only created for the user bound to the secret.
+    const mints = [
+      'iam:CreateAccessKey',
+      'iam:DeleteAccessKey',
+      'iam:ListAccessKeys',
+      'iam:ListUserTags',
+      'iam:UpdateAccessKey',
+    ];
     const expected: Record<string, string[]> = {
-      Rotation: [
-        'iam:CreateAccessKey',
-        'iam:DeleteAccessKey',
-        'iam:ListAccessKeys',
-        'iam:UpdateAccessKey',
-      ],
-      // The sweep deactivates and later deletes previous keys; it never creates one.
+      Rotation: mints,
+      Revoke: mints,
+      RevokeEvents: mints,
+      // The sweep deactivates and later deletes previous keys; it never creates one, so it has
+      // no need of the binding tag either.
       Sweep: ['iam:DeleteAccessKey', 'iam:UpdateAccessKey'],
     };
     for (const [id, actions] of Object.entries(expected)) {

@@ -136,6 +136,7 @@ describe('rotation role: least privilege', () => {
       'iam:CreateAccessKey',
       'iam:DeleteAccessKey',
       'iam:ListAccessKeys',
+      'iam:ListUserTags',
       'iam:UpdateAccessKey',
       'kms:Decrypt',
       'kms:Encrypt',
