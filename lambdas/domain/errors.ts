@@ -23,11 +23,16 @@ export class ValidationError extends RotationError {
 /** JSON string leaves shorter than this are too likely to be ordinary words to redact everywhere. */
 export const MIN_SECRET_PART_LENGTH = 6;
 
+// Fields our own value contracts define as identifiers, not secrets (iam-access-key's userName and
+// accessKeyId, a custom issuer's keyId): redacting them would only make errors unactionable.
+const IDENTIFIER_FIELDS = new Set(['userName', 'accessKeyId', 'keyId']);
+
 /**
  * What to redact for one secret value: the whole value and every string leaf of it when it is
- * JSON (recursively; leaves of MIN_SECRET_PART_LENGTH+ characters), plus each leaf as it appears
- * escaped inside JSON text. An error often quotes one field (an API key) rather than the whole
- * value, so every place that learns a value adds all of these to its redaction set.
+ * JSON (recursively; leaves of MIN_SECRET_PART_LENGTH+ characters, except IDENTIFIER_FIELDS),
+ * plus each leaf as it appears escaped inside JSON text.
+ * An error often quotes one field (an API key) rather than the whole value, so every place that
+ * learns a value adds all of these to its redaction set.
  */
 export function secretParts(value: string): string[] {
   const parts = new Set<string>([value]);
@@ -48,7 +53,9 @@ export function secretParts(value: string): string[] {
     } else if (Array.isArray(node)) {
       for (const item of node) walk(item);
     } else if (typeof node === 'object' && node !== null) {
-      for (const item of Object.values(node)) walk(item);
+      for (const [key, item] of Object.entries(node)) {
+        if (!IDENTIFIER_FIELDS.has(key)) walk(item);
+      }
     }
   };
   walk(parsed);

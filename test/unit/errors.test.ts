@@ -137,3 +137,24 @@ describe('describeError', () => {
     }
   });
 });
+
+describe('identifiers in a secret value', () => {
+  it('keeps the user name, access key ID and key ID readable: errors must name them', () => {
+    // Prepare
+    const value = JSON.stringify({
+      userName: 'ci-deployer',
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      keyId: 'key_1234abcd',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    });
+
+    // Act
+    const parts = secretParts(value);
+    const text = scrub('user ci-deployer, key AKIAIOSFODNN7EXAMPLE (key_1234abcd) refused', parts);
+
+    // Assess
+    expect(parts).not.toContain('ci-deployer');
+    expect(parts).toContain('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+    expect(text).toBe('user ci-deployer, key AKIAIOSFODNN7EXAMPLE (key_1234abcd) refused');
+  });
+});
