@@ -496,7 +496,11 @@ async function lifecycle(
   await tl.stage(
     `An IAM access key (kind iam-access-key) in ${CI_KEY}: rotate now from the console`,
     async () => {
-      aws.iam.createUser(IAM_USER, '/token-rotation/');
+      // An administrator binds the user to the one secret that may hold its keys: the secret's
+      // ARN without its random suffix is known before the secret exists.
+      const binding = `arn:aws:secretsmanager:${aws.region}:${aws.accountId}:secret:${CI_KEY}`;
+      aws.iam.createUser(IAM_USER, '/token-rotation/', { 'token-rotation:secret': binding });
+      tl.say(`IAM user ${IAM_USER} tagged token-rotation:secret = ${binding}`);
       oldKey = aws.iam.createAccessKey(IAM_USER);
       ciKey = await create(
         CI_KEY,
