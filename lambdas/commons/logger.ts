@@ -2,4 +2,6 @@
 // secret values never reach a log line (see domain/errors.ts `scrub`).
 import { Logger } from '@aws-lambda-powertools/logger';
 
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'token-rotation' });
+export const logger = new Logger({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'token-rotation',
+});

@@ -70,6 +70,7 @@ type Work = (
   request: RotationRequest,
   deps: RotationDeps,
   state: StepState,
+  // biome-ignore lint/suspicious/noConfusingVoidType: most steps return nothing; testSecret returns 'skipped' for Secrets Manager's configuration test
 ) => Promise<void | 'skipped'>;
 
 const STEP_WORK: Record<Step, Work> = {

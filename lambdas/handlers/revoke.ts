@@ -6,13 +6,12 @@
 // as the tag trigger, on the tag as it is now. Checks the event and hands it to domain/revoke.ts.
 
 import type { Context } from 'aws-lambda';
-import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { SnsAlerter } from '#adapters/sns-alerter';
-import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients';
+import { dynamoClient, secretsManagerClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
@@ -154,15 +153,7 @@ export function revokeDepsFromEnv(): RevokeEventDeps {
   return {
     store: new SecretsManagerStore(secretsManager),
     catalog: new SecretsManagerCatalog(secretsManager),
-    audit: new DynamoAuditLog({ client: dynamo, tableName: config.auditTableName }),
-    alerter: new SnsAlerter({
-      sns: snsClient(),
-      topicArn: config.alertTopicArn,
-      dynamo,
-      tableName: config.auditTableName,
-      region: config.region,
-      stackName: config.stackName,
-    }),
+    ...deployedAuditAndAlerts(config, dynamo),
     issuerFor: deployedIssuerFor(),
     locks: new DynamoRevokeLockStore(dynamo, config.auditTableName),
     clock: systemClock,

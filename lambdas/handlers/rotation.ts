@@ -2,11 +2,10 @@
 // tags the logs with the secret, step and version, and hands the step to the rotation domain.
 
 import type { Context } from 'aws-lambda';
-import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { SnsAlerter } from '#adapters/sns-alerter';
-import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients';
+import { dynamoClient, secretsManagerClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
@@ -139,15 +138,7 @@ export const handler = createRotationHandler(
     const dynamo = dynamoClient();
     return {
       store: new SecretsManagerStore(secretsManagerClient()),
-      audit: new DynamoAuditLog({ client: dynamo, tableName: config.auditTableName }),
-      alerter: new SnsAlerter({
-        sns: snsClient(),
-        topicArn: config.alertTopicArn,
-        dynamo,
-        tableName: config.auditTableName,
-        region: config.region,
-        stackName: config.stackName,
-      }),
+      ...deployedAuditAndAlerts(config, dynamo),
       issuerFor: deployedIssuerFor(),
       clock: systemClock,
     };

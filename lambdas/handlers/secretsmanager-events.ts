@@ -2,10 +2,9 @@
 // the event, tags the logs with the secret, and hands it to the service-events domain.
 
 import type { Context } from 'aws-lambda';
-import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { SnsAlerter } from '#adapters/sns-alerter';
-import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients';
+import { dynamoClient, secretsManagerClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
@@ -68,15 +67,7 @@ export const handler = createSecretsManagerEventsHandler(() => {
   const dynamo = dynamoClient();
   const store = new SecretsManagerStore(secretsManagerClient());
   return {
-    audit: new DynamoAuditLog({ client: dynamo, tableName: config.auditTableName }),
-    alerter: new SnsAlerter({
-      sns: snsClient(),
-      topicArn: config.alertTopicArn,
-      dynamo,
-      tableName: config.auditTableName,
-      region: config.region,
-      stackName: config.stackName,
-    }),
+    ...deployedAuditAndAlerts(config, dynamo),
     // A failed rotation leaves AWSPENDING on its version: that names the incident.
     pendingVersion: async (secretArn) => {
       const { versions } = await store.describe(secretArn);

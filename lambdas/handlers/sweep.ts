@@ -4,15 +4,14 @@
 
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
-import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { LambdaRevokeRequester } from '#adapters/lambda-revoke-requester';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { SnsAlerter } from '#adapters/sns-alerter';
-import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients';
+import { dynamoClient, secretsManagerClient } from '#commons/clients';
 import { ConfigError, loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
@@ -168,15 +167,7 @@ export const handler = createSweepHandler(() => {
     sweep: {
       catalog: new SecretsManagerCatalog(secretsManager),
       store: new SecretsManagerStore(secretsManager),
-      audit: new DynamoAuditLog({ client: dynamo, tableName: config.auditTableName }),
-      alerter: new SnsAlerter({
-        sns: snsClient(),
-        topicArn: config.alertTopicArn,
-        dynamo,
-        tableName: config.auditTableName,
-        region: config.region,
-        stackName: config.stackName,
-      }),
+      ...deployedAuditAndAlerts(config, dynamo),
       issuerFor: deployedIssuerFor(),
       clock: systemClock,
       cursor: new DynamoSweepCursorStore(dynamo, config.auditTableName),

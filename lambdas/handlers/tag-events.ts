@@ -3,13 +3,12 @@
 // which attaches, updates or detaches that one secret.
 
 import type { Context } from 'aws-lambda';
-import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { SnsAlerter } from '#adapters/sns-alerter';
-import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients';
+import { dynamoClient, secretsManagerClient } from '#commons/clients';
 import { ConfigError, loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
@@ -92,15 +91,7 @@ export const handler = createTagEventsHandler(() => {
     sweep: {
       catalog: new SecretsManagerCatalog(secretsManager),
       store: new SecretsManagerStore(secretsManager),
-      audit: new DynamoAuditLog({ client: dynamo, tableName: config.auditTableName }),
-      alerter: new SnsAlerter({
-        sns: snsClient(),
-        topicArn: config.alertTopicArn,
-        dynamo,
-        tableName: config.auditTableName,
-        region: config.region,
-        stackName: config.stackName,
-      }),
+      ...deployedAuditAndAlerts(config, dynamo),
       issuerFor: deployedIssuerFor(),
       clock: systemClock,
       pace: createPacer(),
