@@ -449,9 +449,8 @@ describe('iam-access-key: the user bound to its secret', () => {
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.every((r) => r.step === 'createSecret')).toBe(true);
     expect(failed[0]?.detail?.reason).toBe('user-not-bound');
-    // The user name is a string of the secret's value, which the rotation's scrub redacts.
     expect(failed[0]?.error).toContain(
-      `to carry the tag ${BINDING_TAG} naming this secret (${arn}`,
+      `expected IAM user ${victim.userName} to carry the tag ${BINDING_TAG} naming this secret (${arn}`,
     );
     expect(failed[0]?.error).toContain(`found ${BINDING_TAG} = ${victim.arn}`);
     expect(history.some((r) => r.event === 'step.succeeded')).toBe(false);
