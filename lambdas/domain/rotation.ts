@@ -89,16 +89,7 @@ const STEP_WORK: Record<Step, Work> = {
         return;
       }
     }
-    const current = await store.getValue(secret.arn, { stage: STAGE.current });
-    if (current === undefined) {
-      throw new RotationError(
-        secret.name,
-        request.step,
-        'expected AWSCURRENT to hold the live token, found no value',
-        'no-value',
-      );
-    }
-    rememberSecret(state.seen, current);
+    const current = await readCurrent(store, secret, request, state);
     state.tokens.current = issuer.name(current);
     const pending = await issuer.mint({ ...issuerContext(secret, request), current });
     rememberSecret(state.seen, pending);
@@ -112,16 +103,7 @@ const STEP_WORK: Record<Step, Work> = {
   async setSecret(secret, issuer, request, { store }, state) {
     if (!issuer.activate) return;
     const pending = await readPending(store, secret, request, state);
-    const current = await store.getValue(secret.arn, { stage: STAGE.current });
-    if (current === undefined) {
-      throw new RotationError(
-        secret.name,
-        request.step,
-        'expected AWSCURRENT to hold the live token, found no value',
-        'no-value',
-      );
-    }
-    rememberSecret(state.seen, current);
+    const current = await readCurrent(store, secret, request, state);
     await issuer.activate({ ...issuerContext(secret, request), pending, current });
   },
 
@@ -156,6 +138,26 @@ const STEP_WORK: Record<Step, Work> = {
     state.versions = from ? { current: request.token, previous: from } : { current: request.token };
   },
 };
+
+/** The live value, remembered for redaction; a secret without one cannot be rotated from. */
+async function readCurrent(
+  store: SecretStore,
+  secret: SecretDescription,
+  request: RotationRequest,
+  state: StepState,
+): Promise<string> {
+  const current = await store.getValue(secret.arn, { stage: STAGE.current });
+  if (current === undefined) {
+    throw new RotationError(
+      secret.name,
+      request.step,
+      'expected AWSCURRENT to hold the live token, found no value',
+      'no-value',
+    );
+  }
+  rememberSecret(state.seen, current);
+  return current;
+}
 
 function configurationTest(state: StepState): 'skipped' {
   state.detail.configurationTest = true;

@@ -544,30 +544,13 @@ function executor(
       // For `random` removing the label is the revoke: no staged version holds the token any more.
       await pace(() => store.moveStage(secret.arn, STAGE.previous, undefined, action.versionId));
     } catch (error) {
-      const message = describeError(error, known);
-      const sent = await alert(secret, {
-        event: 'previous.revoke.failed',
+      throw await revokeFailed(secret, error, known, {
         incident: action.versionId,
-        versionId: action.versionId,
+        versions,
+        tokenName,
         summary: `The previous token (version ${action.versionId}) outlived its grace and could not be revoked.`,
-        reason: message,
-        nextSteps: [
-          'Fix the cause (the issuer, its permissions); the sweep retries at every run.',
-          'Until then the previous token still works.',
-        ],
+        meanwhile: 'Until then the previous token still works.',
       });
-      if (sent) {
-        await audit.append(
-          entry(secret, {
-            event: 'previous.revoke.failed',
-            outcome: 'failed',
-            versions,
-            ...(tokenName ? { tokens: { previous: tokenName } } : {}),
-            error: message,
-          }),
-        );
-      }
-      throw new Error(message);
     }
     await audit.append(
       entry(secret, {
@@ -612,6 +595,50 @@ function executor(
     );
   }
 
+  /**
+   * A previous token that could not be revoked (or deleted): alerted once per incident, audited
+   * when the incident is new, and returned as the scrubbed error the sweep reports as a failure.
+   */
+  async function revokeFailed(
+    secret: SecretDescription,
+    error: unknown,
+    known: string[],
+    failure: {
+      incident: string;
+      versions: Record<string, string>;
+      tokenName: string | undefined;
+      summary: string;
+      meanwhile: string;
+      detail?: Record<string, string>;
+    },
+  ): Promise<Error> {
+    const message = describeError(error, known);
+    const sent = await alert(secret, {
+      event: 'previous.revoke.failed',
+      incident: failure.incident,
+      versionId: failure.versions.previous,
+      summary: failure.summary,
+      reason: message,
+      nextSteps: [
+        'Fix the cause (the issuer, its permissions); the sweep retries at every run.',
+        failure.meanwhile,
+      ],
+    });
+    if (sent) {
+      await audit.append(
+        entry(secret, {
+          event: 'previous.revoke.failed',
+          outcome: 'failed',
+          versions: failure.versions,
+          ...(failure.tokenName ? { tokens: { previous: failure.tokenName } } : {}),
+          error: message,
+          ...(failure.detail ? { detail: failure.detail } : {}),
+        }),
+      );
+    }
+    return new Error(message);
+  }
+
   /** The second stage of a two-stage revoke: delete the deactivated token, then drop its label. */
   async function deleteDeactivated(
     secret: SecretDescription,
@@ -639,31 +666,14 @@ function executor(
       }
       await pace(() => store.moveStage(secret.arn, action.label, undefined, action.versionId));
     } catch (error) {
-      const message = describeError(error, known);
-      const sent = await alert(secret, {
-        event: 'previous.revoke.failed',
+      throw await revokeFailed(secret, error, known, {
         incident: `${action.versionId}:delete`,
-        versionId: action.versionId,
+        versions,
+        tokenName,
         summary: `The deactivated previous token (version ${action.versionId}) was due for deletion and could not be deleted.`,
-        reason: message,
-        nextSteps: [
-          'Fix the cause (the issuer, its permissions); the sweep retries at every run.',
-          'The token stays deactivated meanwhile: it does not work.',
-        ],
+        meanwhile: 'The token stays deactivated meanwhile: it does not work.',
+        detail: { stage: 'delete' },
       });
-      if (sent) {
-        await audit.append(
-          entry(secret, {
-            event: 'previous.revoke.failed',
-            outcome: 'failed',
-            versions,
-            ...(tokenName ? { tokens: { previous: tokenName } } : {}),
-            error: message,
-            detail: { stage: 'delete' },
-          }),
-        );
-      }
-      throw new Error(message);
     }
     await audit.append(
       entry(secret, {

@@ -2,10 +2,9 @@
 // the rotation engine) with an issuer whose `verify` rejects the new token while the function's
 // ISSUER_OUTAGE variable is set, as a real issuer's API refuses a token it does not accept yet.
 // UpdateFunctionConfiguration clearing the variable is the issuer coming back.
-import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { SnsAlerter } from '#adapters/sns-alerter';
-import { dynamoClient, secretsManagerClient, snsClient } from '#commons/clients';
+import { dynamoClient, secretsManagerClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
 import { RotationError } from '#domain/errors';
 import { type IssuerFor, issuerFor } from '#domain/issuers/index';
@@ -36,15 +35,7 @@ export const handler = createRotationHandler(() => {
   const dynamo = dynamoClient();
   return {
     store: new SecretsManagerStore(secretsManagerClient()),
-    audit: new DynamoAuditLog({ client: dynamo, tableName: config.auditTableName }),
-    alerter: new SnsAlerter({
-      sns: snsClient(),
-      topicArn: config.alertTopicArn,
-      dynamo,
-      tableName: config.auditTableName,
-      region: config.region,
-      stackName: config.stackName,
-    }),
+    ...deployedAuditAndAlerts(config, dynamo),
     issuerFor: outageIssuerFor,
     clock: systemClock,
   };
