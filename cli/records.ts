@@ -6,6 +6,8 @@ import { pairs } from './format.ts';
 /** `rotated`, `rotating (testSecret)`, or the event type: what the record says happened. */
 export function outcomeOf(record: AuditRecord): string {
   if (record.event === 'step.succeeded' && record.step === 'finishSecret') return 'rotated';
+  // Secrets Manager testing the configuration when rotation was attached: no rotation runs.
+  if (record.detail?.configurationTest === true) return 'configuration tested';
   if (record.event === 'step.started' || record.event === 'step.succeeded') {
     return `rotating (${record.step ?? 'step'})`;
   }
