@@ -30,6 +30,13 @@ import { bundleHandler } from '../integration/support/bundle.ts';
 import { type SaasServer, startSaasServer } from '../support/saas-server.ts';
 import { localTime, StageFailed, Timeline } from './stage.ts';
 
+/** What a rotation function calls; the sweep's own listing calls are not the rotation's. */
+const ROTATION_OPERATIONS = new Set([
+  'DescribeSecret',
+  'GetSecretValue',
+  'PutSecretValue',
+  'UpdateSecretVersionStage',
+]);
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -434,12 +441,21 @@ async function lifecycle(
       tl.say(
         `Secrets Manager's next rotation window (${d.RotationRules?.Duration}) closes ${localTime(due)}`,
       );
+      const callsBefore = aws.secretsManager.calls.records.length;
       await advance(due.getTime() + MINUTE - aws.clock.now().getTime(), 'to the window’s close');
+      // The rotation function's calls for this secret, as Secrets Manager's endpoint counted them.
+      const rotationCalls = aws.secretsManager.calls.records
+        .slice(callsBefore)
+        .filter((c) => c.secret === payments.arn && ROTATION_OPERATIONS.has(c.operation));
       const rows = await showVersions(payments);
       const current = holder(rows, STAGE.current)!;
       tl.check(
         current.token !== overdueToken && holder(rows, STAGE.previous)?.token === overdueToken,
         'the scheduled rotation made a new token live',
+      );
+      tl.check(
+        rotationCalls.length <= 8,
+        `the rotation made ${rotationCalls.length} Secrets Manager calls (budget 8; AWS's reference template makes 10)`,
       );
       const age = current.created.getTime() - since.getTime();
       tl.check(
