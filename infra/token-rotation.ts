@@ -1587,7 +1587,9 @@ function validate(props: TokenRotationProps): Settings {
   };
 }
 
-const USER_PATH = /^\/([\x21-\x2e\x30-\x7e]+\/)+$/;
+// IAM's path characters (\u0021-\u007E) less `/` and the IAM policy wildcards `*` and `?`: the
+// path becomes a resource ARN, and `/*/` would grant key management over every user with a path.
+const USER_PATH = /^\/([\x21-\x29\x2b-\x2e\x30-\x3e\x40-\x7e]+\/)+$/;
 const FUNCTION_REF =
   /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
 

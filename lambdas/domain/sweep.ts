@@ -294,11 +294,11 @@ function executor(
         trigger,
       });
       if (outcome === 'sent') report.alertsSent++;
-      return outcome === 'sent';
+      return outcome;
     } catch (error) {
       fail(secret, 'alert', error);
-      // Still a new incident as far as the trail knows: audit it; the next sweep alerts again.
-      return true;
+      // The alerter released its mark: the next sweep alerts again once SNS answers.
+      return 'failed' as const;
     }
   };
   /** Runs an API call and audits its outcome either way. */
@@ -382,8 +382,9 @@ function executor(
         });
         const detail = { ageHours: hours(action.ageMs), lifespan, rotating: action.rotateNow };
         // Once per incident: a secret whose rotation keeps failing to start (another function's,
-        // which RotateSecret may refuse us) would otherwise add a record at every sweep.
-        if (sent) {
+        // which RotateSecret may refuse us) would otherwise add a record at every sweep. When the
+        // sweep rotates it now, the overdue is recorded even if the alert could not be sent.
+        if (sent === 'sent' || (sent === 'failed' && action.rotateNow)) {
           await audit.append(
             entry(secret, {
               event: 'lifespan.overdue',
@@ -433,7 +434,7 @@ function executor(
             'Fix the cause, then rotate the secret again from the console, or remove AWSPENDING from that version.',
           ],
         });
-        if (sent) {
+        if (sent === 'sent') {
           await audit.append(
             entry(secret, {
               event: 'rotation.stuck',
@@ -464,7 +465,7 @@ function executor(
             'The next sweep applies the corrected policy.',
           ],
         });
-        if (sent) {
+        if (sent === 'sent') {
           await audit.append(
             entry(secret, {
               event: 'policy.invalid',
@@ -624,7 +625,7 @@ function executor(
         failure.meanwhile,
       ],
     });
-    if (sent) {
+    if (sent === 'sent') {
       await audit.append(
         entry(secret, {
           event: 'previous.revoke.failed',

@@ -315,3 +315,11 @@ describe('prop validation', () => {
     );
   });
 });
+
+describe('accessKeyUserPath with an IAM wildcard', () => {
+  it('fails when the path holds * or ?, which would widen key management to other users', () => {
+    expect(construct({ accessKeyUserPath: '/*/' })).toThrow(/accessKeyUserPath/);
+    expect(construct({ accessKeyUserPath: '/ci?/' })).toThrow(/accessKeyUserPath/);
+    expect(construct({ accessKeyUserPath: '/ci-bots/' })).not.toThrow();
+  });
+});
