@@ -75,6 +75,10 @@ const CREDENTIAL_RUN = /[A-Za-z0-9+/=]{20,}/g;
 const ACCESS_KEY_ID = /^(?:AKIA|ASIA)[A-Z0-9]{16}$/;
 const looksLikeCredential = (run: string) =>
   /[A-Za-z]/.test(run) && /[0-9]/.test(run) && !ACCESS_KEY_ID.test(run);
+/** The credential-shaped runs in `text` (the same test `scrub` redacts by). */
+export function credentialRuns(text: string): string[] {
+  return (text.match(CREDENTIAL_RUN) ?? []).filter(looksLikeCredential);
+}
 // The older, wider net: 32+ characters joined by "_" that mix upper case, lower case and digits
 // (a base64url token whose "_" splits it into short segments).
 const MIXED_RUN = /[A-Za-z0-9_/+]{32,}/g;

@@ -670,24 +670,44 @@ describe('revoking a previous token that the live version may also hold', () => 
     return arn;
   }
 
-  it('fails rather than revoke at the issuer when it cannot tell the previous token from the live one', async () => {
+  it('drops the label without revoking when the live version still holds the same key (a notes edit)', async () => {
     // Prepare: someone edited a notes field in the console, so the live version holds the same key
     const { world, deps, audit, alerter, sweep } = setup();
     deps.issuerFor = unnamedIssuer(world);
     const arn = pastGrace(world);
     world.values[arn] = {
-      old: '{"apiKey":"k-1","notes":"before"}',
-      '': '{"apiKey":"k-1","notes":"after"}',
+      old: '{"apiKey":"sk_live_4eC39HqLyjWDarjtT1zdp7dc","notes":"before"}',
+      '': '{"apiKey":"sk_live_4eC39HqLyjWDarjtT1zdp7dc","notes":"after"}',
     };
 
     // Act
     await sweep();
 
-    // Assess: the live key was not revoked, the label stays, and a person is told why
+    // Assess: the live key was not revoked at the issuer
     expect(world.calls).not.toContain('revoke acme');
-    expect(world.find(arn).versions.old).toEqual(['AWSPREVIOUS']);
-    expect(audit.events('acme')).toEqual(['previous.revoke.failed:failed']);
-    expect(alerter.sent[0]?.reason).toContain('unnamed');
+    expect(world.calls).toContain('moveStage AWSPREVIOUS - old acme');
+    expect(audit.entries.find((e) => e.event === 'previous.revoked')?.detail).toMatchObject({
+      sharedWithCurrent: true,
+    });
+    expect(alerter.sent).toEqual([]);
+  });
+
+  it('revokes an unnamed key at the issuer once a rotation replaced it', async () => {
+    // Prepare
+    const { world, deps, audit, sweep } = setup();
+    deps.issuerFor = unnamedIssuer(world);
+    const arn = pastGrace(world);
+    world.values[arn] = {
+      old: '{"apiKey":"sk_live_4eC39HqLyjWDarjtT1zdp7dc","notes":"n"}',
+      '': '{"apiKey":"sk_live_9xQ27PmWvbTKeaZrR4ncs1fg","notes":"n"}',
+    };
+
+    // Act
+    await sweep();
+
+    // Assess
+    expect(world.calls).toContain('revoke acme');
+    expect(audit.events('acme')).toEqual(['previous.revoked:succeeded']);
   });
 
   it('drops the label without revoking at the issuer when the live version holds the very same value', async () => {
