@@ -23,9 +23,13 @@ export class ValidationError extends RotationError {
 /** JSON string leaves shorter than this are too likely to be ordinary words to redact everywhere. */
 export const MIN_SECRET_PART_LENGTH = 6;
 
-// Fields our own value contracts define as identifiers, not secrets (iam-access-key's userName and
-// accessKeyId, a custom issuer's keyId): redacting them would only make errors unactionable.
-const IDENTIFIER_FIELDS = new Set(['userName', 'accessKeyId', 'keyId']);
+// Identifiers that iam-access-key values carry at their top level: the IAM user name and the
+// access key ID. Left readable (errors must name them) only when they have exactly that shape;
+// anything else under those names, or any other field, is redacted like the rest.
+const IAM_USER_NAME = /^[\w+=,.@-]{1,64}$/;
+const isIdentifier = (key: string, leaf: string) =>
+  (key === 'userName' && IAM_USER_NAME.test(leaf) && credentialRuns(leaf).length === 0) ||
+  (key === 'accessKeyId' && ACCESS_KEY_ID.test(leaf));
 
 /**
  * What to redact for one secret value: the whole value and every string leaf of it when it is
@@ -53,12 +57,16 @@ export function secretParts(value: string): string[] {
     } else if (Array.isArray(node)) {
       for (const item of node) walk(item);
     } else if (typeof node === 'object' && node !== null) {
-      for (const [key, item] of Object.entries(node)) {
-        if (!IDENTIFIER_FIELDS.has(key)) walk(item);
-      }
+      for (const item of Object.values(node)) walk(item);
     }
   };
-  walk(parsed);
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    for (const [key, item] of Object.entries(parsed)) {
+      if (!(typeof item === 'string' && isIdentifier(key, item))) walk(item);
+    }
+  } else {
+    walk(parsed);
+  }
   return [...parts];
 }
 

@@ -139,22 +139,40 @@ describe('describeError', () => {
 });
 
 describe('identifiers in a secret value', () => {
-  it('keeps the user name, access key ID and key ID readable: errors must name them', () => {
+  it("keeps an iam-access-key value's user name and access key ID readable: errors must name them", () => {
     // Prepare
     const value = JSON.stringify({
       userName: 'ci-deployer',
       accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-      keyId: 'key_1234abcd',
       secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     });
 
     // Act
     const parts = secretParts(value);
-    const text = scrub('user ci-deployer, key AKIAIOSFODNN7EXAMPLE (key_1234abcd) refused', parts);
+    const text = scrub('user ci-deployer, key AKIAIOSFODNN7EXAMPLE refused', parts);
 
     // Assess
-    expect(parts).not.toContain('ci-deployer');
     expect(parts).toContain('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
-    expect(text).toBe('user ci-deployer, key AKIAIOSFODNN7EXAMPLE (key_1234abcd) refused');
+    expect(text).toBe('user ci-deployer, key AKIAIOSFODNN7EXAMPLE refused');
+  });
+
+  it("redacts a token filed under an identifier's name, nested or in a keyId", () => {
+    // Prepare: a careless custom issuer's value
+    const value = JSON.stringify({
+      keyId: 'xoxb-1234-5678-abcdEFGH',
+      meta: { userName: 'hunter2-secret' },
+      accessKeyId: 'not-an-access-key-id',
+    });
+
+    // Act
+    const text = scrub(
+      'bad key xoxb-1234-5678-abcdEFGH for hunter2-secret (not-an-access-key-id)',
+      secretParts(value),
+    );
+
+    // Assess
+    expect(text).not.toContain('xoxb-1234-5678-abcdEFGH');
+    expect(text).not.toContain('hunter2-secret');
+    expect(text).not.toContain('not-an-access-key-id');
   });
 });
