@@ -23,7 +23,7 @@
 import { HOUR_MS, type Policy, type PolicyProblem, parsePolicy } from './policy.ts';
 import type { SecretDescription } from './ports.ts';
 import { type RotationSchedule, scheduleFor, scheduleMatches } from './schedule.ts';
-import { DELETE_AFTER_LABEL_PREFIX, STAGE } from './vocabulary.ts';
+import { DELETE_AFTER_LABEL_PREFIX, STAGE, TAG } from './vocabulary.ts';
 
 /** A rotation's AWSPENDING older than this is stuck: the four steps run back to back in minutes. */
 export const STUCK_AFTER_MS = HOUR_MS;
@@ -142,6 +142,11 @@ function factsOf(secret: SecretDescription, ctx: PlanContext, policy: Policy): F
   };
 }
 
+/** A revoke tag with a reason: the revoke function's to act on (an empty one it refuses). */
+function revokeRequested(policy: Policy): policy is Policy & { revokeReason: string } {
+  return policy.revokeReason !== undefined && policy.revokeReason.trim() !== '';
+}
+
 /**
  * Whether `planSecret` needs this secret's version creation dates to decide exactly: true only for
  * the few candidates (possibly overdue, previous possibly past grace, rotation in progress).
@@ -152,7 +157,9 @@ export function needsVersionDates(
 ): boolean {
   if (secret.deleted) return false;
   const parsed = parsePolicy(secret);
-  if (!parsed.ok || parsed.policy.revokeReason !== undefined) return false;
+  if (!parsed.ok) return false;
+  // A revoke request replaces every other action; an empty one (refused) does not.
+  if (revokeRequested(parsed.policy)) return false;
   const f = factsOf(secret, ctx, parsed.policy);
   const now = ctx.now.getTime();
   if (f.pending !== undefined) return true;
@@ -189,11 +196,26 @@ export function planSecret(secret: SecretDescription, ctx: PlanContext): SweepAc
     return [{ type: 'policy-invalid', problems: parsed.problems, fingerprint: parsed.fingerprint }];
   }
   const { policy } = parsed;
-  if (policy.revokeReason !== undefined)
-    return [{ type: 'revoke-requested', reason: policy.revokeReason }];
+  if (revokeRequested(policy)) return [{ type: 'revoke-requested', reason: policy.revokeReason }];
 
   const f = factsOf(secret, ctx, policy);
   const actions: SweepAction[] = [];
+  if (policy.revokeReason !== undefined) {
+    // An empty revoke tag: the revoke refuses a request without a reason, so handing it over
+    // would repeat at every sweep. Report it once, and keep enforcing the lifespan meanwhile.
+    actions.push({
+      type: 'policy-invalid',
+      fingerprint: `${policy.fingerprint}:empty-revoke`,
+      problems: [
+        {
+          tag: TAG.revoke,
+          found: '',
+          allowed: 'the reason for the emergency revoke, as text',
+          message: `${TAG.revoke} is empty: expected the reason for the emergency revoke (any text); nothing was revoked`,
+        },
+      ],
+    });
+  }
   if (f.foreign) {
     actions.push({ type: 'foreign-rotation', rotationLambdaArn: secret.rotationLambdaArn! });
   } else if (!f.ours || !secret.rotationEnabled) {

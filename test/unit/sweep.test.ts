@@ -756,3 +756,31 @@ describe('an overdue secret whose rotation keeps failing to start', () => {
     expect(alerter.sent.map((a) => a.event)).toEqual(['lifespan.overdue']);
   });
 });
+
+describe('an empty revoke tag', () => {
+  it('is reported once as policy.invalid and never handed over, while the lifespan is still enforced', async () => {
+    // Prepare: an overdue secret someone tagged token-rotation:revoke with no reason
+    const { world, deps, audit, alerter, sweep } = setup();
+    const revokes = new RecordingRequester();
+    deps.revokes = revokes;
+    world.add(
+      'blank',
+      {
+        lastRotatedDate: new Date(world.now - 9 * DAY_MS),
+        tags: { [TAG.lifespan]: '7d', [TAG.revoke]: '' },
+      },
+      { cur: 9 * DAY_MS },
+    );
+
+    // Act
+    await sweep();
+    world.now += 15 * MINUTE_MS;
+    await sweep();
+
+    // Assess
+    expect(revokes.requests).toEqual([]);
+    expect(alerter.sent.filter((a) => a.event === 'policy.invalid')).toHaveLength(1);
+    expect(audit.events('blank').filter((e) => e.startsWith('policy.invalid'))).toHaveLength(1);
+    expect(world.calls).toContain('rotateNow blank');
+  });
+});
