@@ -410,15 +410,15 @@ export class TokenRotation extends Construct {
   /**
    * Lets `grantee` reach the issuers of the kinds beyond `random`: the access keys of the IAM
    * users under `accessKeyUserPath` (list, create, activate/deactivate, delete; never another
-   * user's), those users' tags (a key is only created for a user whose `token-rotation:secret`
-   * tag names the secret), and the `issuerFunctions`. STS GetCallerIdentity needs no permission.
+   * user's), those users' tags (a key is only created or retired for a user whose
+   * `token-rotation:secret` tag names the secret), and the `issuerFunctions`. STS GetCallerIdentity needs no permission.
    */
   grantIssuers(grantee: iam.IGrantable, options: { mint?: boolean } = {}): void {
-    // The sweep only retires keys (deactivate, delete): it never needs to create one, nor to read
-    // the binding tag that guards creating one.
+    // The sweep only retires keys (deactivate, delete), never creates one; it still reads the
+    // binding tag, which guards retiring too (a secret naming another user's live key).
     const keyActions =
       options.mint === false
-        ? ['iam:UpdateAccessKey', 'iam:DeleteAccessKey']
+        ? ['iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:ListUserTags']
         : [
             'iam:ListAccessKeys',
             'iam:CreateAccessKey',

@@ -45,9 +45,9 @@ describe('token kinds: permissions', () => {
       Rotation: mints,
       Revoke: mints,
       RevokeEvents: mints,
-      // The sweep deactivates and later deletes previous keys; it never creates one, so it has
-      // no need of the binding tag either.
-      Sweep: ['iam:DeleteAccessKey', 'iam:UpdateAccessKey'],
+      // The sweep deactivates and later deletes previous keys, never creates one; it reads the
+      // binding tag, which guards retiring as well.
+      Sweep: ['iam:DeleteAccessKey', 'iam:ListUserTags', 'iam:UpdateAccessKey'],
     };
     for (const [id, actions] of Object.entries(expected)) {
       // Act

@@ -344,6 +344,7 @@ describe('iam-access-key', () => {
     // Prepare
     const { userName, key, value } = iamUser();
     const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
+    aws.iam.tagUser(userName, { [BINDING_TAG]: arn });
     const issuer = issuerFor('iam-access-key', { arn, name: 'kinds/emergency' });
 
     // Act
@@ -477,12 +478,34 @@ describe('iam-access-key: the user bound to its secret', () => {
     expect(alertsFor(arn)).toHaveLength(1);
   });
 
+  it("refuses to retire another user's live key named in a secret that user is not bound to", async () => {
+    // Prepare: access key IDs are not secret; a secret's writer names the victim's user and key
+    const victim = await iamSecret();
+    const forged = JSON.stringify({ ...JSON.parse(victim.value), secretAccessKey: 'x' });
+    const arn = await createSecret(forged, { [TAG.kind]: 'iam-access-key' });
+    const issuer = issuerFor('iam-access-key', { arn, name: 'kinds/forged' });
+
+    // Act
+    const revoke = issuer.revoke({
+      secretArn: arn,
+      secretName: 'kinds/forged',
+      versionId: 'v',
+      value: forged,
+    });
+
+    // Assess: the victim's key still works
+    await expect(revoke).rejects.toThrow(`expected IAM user ${victim.userName} to carry the tag`);
+    expect(aws.iam.keysOf(victim.userName)).toEqual([victim.key]);
+    expect((await accessKeys.whoAmI(victim.key)).accepted).toBe(true);
+  });
+
   it("fails to revoke a version naming one user with another user's key, leaving that key untouched", async () => {
-    // Prepare
+    // Prepare: the named user is bound to this secret, but the key is someone else's
     const victim = await iamSecret();
     const other = iamUser();
     const forged = JSON.stringify({ ...JSON.parse(victim.value), userName: other.userName });
     const arn = await createSecret(forged, { [TAG.kind]: 'iam-access-key' });
+    aws.iam.tagUser(other.userName, { [BINDING_TAG]: arn });
     const issuer = issuerFor('iam-access-key', { arn, name: 'kinds/forged' });
 
     // Act

@@ -595,18 +595,19 @@ describe('iam-access-key: revoke and deactivate', () => {
     expect(calls(DeleteAccessKeyCommand)).toEqual([]);
   });
 
-  it('retires without reading the user tags: removing access needs no binding', async () => {
+  it("refuses to retire a key of a user not bound to the secret: that could be someone else's live key", async () => {
     // Prepare
     iamMock.on(ListUserTagsCommand).resolves({ Tags: [], IsTruncated: false });
 
     // Act
-    await issuer().revoke({ ...ctx, value: old });
-    await issuer().deactivate!({ ...ctx, value: old });
+    const revoke = issuer().revoke({ ...ctx, value: old });
+    const deactivate = issuer().deactivate!({ ...ctx, value: old });
 
     // Assess
-    expect(calls(ListUserTagsCommand)).toEqual([]);
-    expect(calls(UpdateAccessKeyCommand)).toHaveLength(2);
-    expect(calls(DeleteAccessKeyCommand)).toHaveLength(1);
+    await expect(revoke).rejects.toThrow('the key was left untouched');
+    await expect(deactivate).rejects.toThrow('the key was left untouched');
+    expect(calls(UpdateAccessKeyCommand)).toEqual([]);
+    expect(calls(DeleteAccessKeyCommand)).toEqual([]);
   });
 
   it('only deactivates after grace, keeping the key for a later deletion', async () => {

@@ -10,8 +10,9 @@
 //
 // The user comes from the secret's own value, so whoever may write a secret could name any user
 // under the stack's path: a key is only ever created for a user whose BINDING_TAG names this
-// secret (bindingsOf). Retiring a key needs no binding (it only removes access), but acts only on
-// the key and user of one version together, and never on a key that signs in as another user.
+// secret (bindingsOf). Retiring a key needs the same binding: a value naming another user's live
+// key would otherwise have us deactivate and delete it (access key IDs are not secret). It then
+// acts only on the key and user of one version together, never on a key of another user.
 
 import { RotationError, scrub, secretParts, ValidationError } from '#domain/errors';
 import type { AccessKeyInfo, AccessKeys, Issuer, IssuerContext } from '#domain/ports';
@@ -185,8 +186,13 @@ export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
     await keys.delete(current.userName, victim.accessKeyId);
   }
 
-  /** Refuses to mint for a user whose BINDING_TAG does not name this secret. Reads the tags once. */
-  async function requireBinding(ctx: IssuerContext, userName: string) {
+  /** Refuses to act for a user whose BINDING_TAG does not name this secret. Reads the tags once. */
+  async function requireBinding(
+    ctx: IssuerContext,
+    userName: string,
+    step = 'createSecret',
+    nothingDone = 'no access key was created',
+  ) {
     const tags = await keys.userTags(userName);
     const accepted = bindingsOf(ctx);
     // IAM keeps a user's tag keys unique regardless of case: any spelling is the one tag.
@@ -204,8 +210,8 @@ export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
           : `found ${BINDING_TAG} = ${found === '' ? '(empty)' : found}${found === ctx.secretName ? ' (a bare name: give the ARN, with or without its 6-character suffix)' : ''}`;
     throw new ValidationError(
       ctx.secretName,
-      'createSecret',
-      `${expected}, ${what}; no access key was created (a secret may only hold keys of the IAM user bound to it)`,
+      step,
+      `${expected}, ${what}; ${nothingDone} (a secret may only hold keys of the IAM user bound to it)`,
       'user-not-bound',
     );
   }
@@ -216,6 +222,7 @@ export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
    * key already gone (refused) from another user's live key, which is left untouched and reported.
    */
   async function retire(ctx: IssuerContext, key: KeyValue, remove: boolean) {
+    await requireBinding(ctx, key.userName, 'revoke', 'the key was left untouched');
     const outcome = await keys.setStatus(key.userName, key.accessKeyId, 'Inactive');
     if (outcome === 'missing') {
       const identity = await keys.whoAmI(key);
