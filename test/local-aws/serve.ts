@@ -20,7 +20,9 @@ const { values } = parseArgs({
 });
 
 const aws = await startLocalAws({ port: Number(values.port), region: values.region });
-console.log(`local AWS listening on ${aws.endpoint} (secretsmanager, sns, dynamodb, lambda, iam, sts, cloudformation)`);
+console.log(
+  `local AWS listening on ${aws.endpoint} (secretsmanager, sns, dynamodb, lambda, iam, sts, cloudformation)`,
+);
 console.log(`  export AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=${aws.region}`);
 console.log(
   `  export AWS_ACCESS_KEY_ID=${aws.env.AWS_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${aws.env.AWS_SECRET_ACCESS_KEY}`,
