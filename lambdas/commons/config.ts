@@ -51,3 +51,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter((arn) => arn !== ''),
   };
 }
+
+/**
+ * What the sweep and tag-event handlers need beyond the common settings: the rotation function
+ * they attach (required for them) and the sweep interval in milliseconds.
+ */
+export function lifespanSettings(config: Config): {
+  rotationFunctionArn: string;
+  sweepIntervalMs: number;
+} {
+  if (!config.rotationFunctionArn) {
+    throw new ConfigError('environment variable ROTATION_FUNCTION_ARN is required and not set');
+  }
+  return {
+    rotationFunctionArn: config.rotationFunctionArn,
+    sweepIntervalMs: config.sweepIntervalMinutes * 60_000,
+  };
+}

@@ -12,7 +12,7 @@ import { LambdaRevokeRequester } from '#adapters/lambda-revoke-requester';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { dynamoClient, secretsManagerClient } from '#commons/clients';
-import { ConfigError, loadConfig } from '#commons/config';
+import { lifespanSettings, loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
 import { describeError, ValidationError } from '#domain/errors';
@@ -154,15 +154,12 @@ export function revokeRequesterFromEnv(
 /** The deployed handler, configured from the environment the CDK construct sets. */
 export const handler = createSweepHandler(() => {
   const config = loadConfig();
-  if (!config.rotationFunctionArn) {
-    throw new ConfigError('environment variable ROTATION_FUNCTION_ARN is required and not set');
-  }
+  const lifespan = lifespanSettings(config);
   const dynamo = dynamoClient();
   const secretsManager = secretsManagerClient();
   const revokes = revokeRequesterFromEnv();
   return {
-    rotationFunctionArn: config.rotationFunctionArn,
-    sweepIntervalMs: config.sweepIntervalMinutes * 60_000,
+    ...lifespan,
     metrics: createMetrics(),
     sweep: {
       catalog: new SecretsManagerCatalog(secretsManager),

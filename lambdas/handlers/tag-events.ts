@@ -9,7 +9,7 @@ import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { dynamoClient, secretsManagerClient } from '#commons/clients';
-import { ConfigError, loadConfig } from '#commons/config';
+import { lifespanSettings, loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
 import { createPacer } from '#domain/pacer';
@@ -79,14 +79,11 @@ export function createTagEventsHandler(deps: TagEventHandlerDeps | (() => TagEve
 /** The deployed handler, configured from the environment the CDK construct sets. */
 export const handler = createTagEventsHandler(() => {
   const config = loadConfig();
-  if (!config.rotationFunctionArn) {
-    throw new ConfigError('environment variable ROTATION_FUNCTION_ARN is required and not set');
-  }
+  const lifespan = lifespanSettings(config);
   const dynamo = dynamoClient();
   const secretsManager = secretsManagerClient();
   return {
-    rotationFunctionArn: config.rotationFunctionArn,
-    sweepIntervalMs: config.sweepIntervalMinutes * 60_000,
+    ...lifespan,
     ownRoles: config.suiteRoleArns,
     sweep: {
       catalog: new SecretsManagerCatalog(secretsManager),

@@ -1,0 +1,23 @@
+// The handlers' configuration: what a missing or malformed setting says at cold start.
+import { describe, expect, it } from 'vitest';
+import { lifespanSettings, loadConfig } from '#commons/config';
+
+const BASE = { AUDIT_TABLE_NAME: 'audit', ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:alerts' };
+
+describe('the sweep and tag-event settings', () => {
+  it('gives the rotation function and the sweep interval in milliseconds', () => {
+    // Act
+    const settings = lifespanSettings(
+      loadConfig({ ...BASE, ROTATION_FUNCTION_ARN: 'arn:rot', SWEEP_INTERVAL_MINUTES: '5' }),
+    );
+
+    // Assess
+    expect(settings).toEqual({ rotationFunctionArn: 'arn:rot', sweepIntervalMs: 300_000 });
+  });
+
+  it('fails naming ROTATION_FUNCTION_ARN when it is not set', () => {
+    expect(() => lifespanSettings(loadConfig(BASE))).toThrow(
+      'environment variable ROTATION_FUNCTION_ARN is required and not set',
+    );
+  });
+});
