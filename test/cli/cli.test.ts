@@ -4,7 +4,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CreateSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   RotateSecretCommand,
@@ -19,6 +18,7 @@ import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import {
   cli,
+  createTaggedSecret,
   localEnv,
   parseCsv,
   printed,
@@ -43,14 +43,7 @@ let suite: InstalledSuite;
 const arns: Record<string, string> = {};
 
 async function createSecret(name: string, value: string, tags: Record<string, string>) {
-  const out = await suite.secretsManager.send(
-    new CreateSecretCommand({
-      Name: name,
-      SecretString: value,
-      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-    }),
-  );
-  arns[name] = out.ARN!;
+  arns[name] = await createTaggedSecret(suite.secretsManager, name, value, tags);
 }
 
 /** Attaches the suite's rotation function with the lifespan's schedule and rotates now. */

@@ -3,7 +3,6 @@
 // invoked with the console's Test event. What the CLI prints is checked against what happened.
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
-  CreateSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   RotateSecretCommand,
@@ -16,7 +15,7 @@ import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { bundleHandler } from '../integration/support/bundle.ts';
-import { cli, printed, readTable, useLocalAwsEnv } from './support.ts';
+import { cli, createTaggedSecret, printed, readTable, useLocalAwsEnv } from './support.ts';
 
 const DAY = 86_400_000;
 const LEAKED = 'team/leaked-key';
@@ -31,14 +30,7 @@ let revokeFunctionArn: string;
 const arns: Record<string, string> = {};
 
 async function createSecret(name: string, value: string, tags: Record<string, string>) {
-  const out = await suite.secretsManager.send(
-    new CreateSecretCommand({
-      Name: name,
-      SecretString: value,
-      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-    }),
-  );
-  arns[name] = out.ARN!;
+  arns[name] = await createTaggedSecret(suite.secretsManager, name, value, tags);
 }
 
 const history = (name: string) => suite.audit.history(arns[name]!);

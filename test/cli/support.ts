@@ -2,6 +2,7 @@
 // against an account: credentials and endpoint from the environment, output captured as read.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { vi } from 'vitest';
 import type { LocalAws } from '#local-aws/index';
 import { run } from '../../cli/main.ts';
@@ -10,6 +11,23 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** Creates a secret with `tags`, as an operator would before opting it in; returns its ARN. */
+export async function createTaggedSecret(
+  secretsManager: SecretsManagerClient,
+  name: string,
+  value: string,
+  tags: Record<string, string>,
+): Promise<string> {
+  const out = await secretsManager.send(
+    new CreateSecretCommand({
+      Name: name,
+      SecretString: value,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
+  return out.ARN!;
 }
 
 /** Everything any CLI run printed in this test file, for the canary checks. */
