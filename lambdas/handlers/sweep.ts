@@ -4,20 +4,14 @@
 
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
-import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
-import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
+import { deployedSweepDeps } from '#adapters/deployed-sweep';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
-import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { LambdaRevokeRequester } from '#adapters/lambda-revoke-requester';
-import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
-import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { dynamoClient, secretsManagerClient } from '#commons/clients';
+import { dynamoClient } from '#commons/clients';
 import { lifespanSettings, loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
 import { describeError, ValidationError } from '#domain/errors';
-import { createPacer } from '#domain/pacer';
-import { systemClock } from '#domain/ports';
 import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep';
 import type { SweepAction } from '#domain/sweep-plan';
 
@@ -156,22 +150,14 @@ export const handler = createSweepHandler(() => {
   const config = loadConfig();
   const lifespan = lifespanSettings(config);
   const dynamo = dynamoClient();
-  const secretsManager = secretsManagerClient();
   const revokes = revokeRequesterFromEnv();
   return {
     ...lifespan,
     metrics: createMetrics(),
     sweep: {
-      catalog: new SecretsManagerCatalog(secretsManager),
-      store: new SecretsManagerStore(secretsManager),
-      ...deployedAuditAndAlerts(config, dynamo),
-      issuerFor: deployedIssuerFor(),
-      clock: systemClock,
+      ...deployedSweepDeps(config, dynamo),
       cursor: new DynamoSweepCursorStore(dynamo, config.auditTableName),
-      pace: createPacer(),
-      managed: new DynamoManagedSet(dynamo, config.auditTableName),
       ...(revokes && { revokes }),
-      log: { warn: (message, extra) => logger.warn(message, extra ?? {}) },
     },
   };
 });

@@ -3,17 +3,11 @@
 // which attaches, updates or detaches that one secret.
 
 import type { Context } from 'aws-lambda';
-import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
-import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
-import { deployedIssuerFor } from '#adapters/issuer-clients';
-import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
-import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { dynamoClient, secretsManagerClient } from '#commons/clients';
+import { deployedSweepDeps } from '#adapters/deployed-sweep';
+import { dynamoClient } from '#commons/clients';
 import { lifespanSettings, loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
-import { createPacer } from '#domain/pacer';
-import { systemClock } from '#domain/ports';
 import type { SweepDeps } from '#domain/sweep';
 import {
   applyTagEvent,
@@ -80,20 +74,9 @@ export function createTagEventsHandler(deps: TagEventHandlerDeps | (() => TagEve
 export const handler = createTagEventsHandler(() => {
   const config = loadConfig();
   const lifespan = lifespanSettings(config);
-  const dynamo = dynamoClient();
-  const secretsManager = secretsManagerClient();
   return {
     ...lifespan,
     ownRoles: config.suiteRoleArns,
-    sweep: {
-      catalog: new SecretsManagerCatalog(secretsManager),
-      store: new SecretsManagerStore(secretsManager),
-      ...deployedAuditAndAlerts(config, dynamo),
-      issuerFor: deployedIssuerFor(),
-      clock: systemClock,
-      pace: createPacer(),
-      managed: new DynamoManagedSet(dynamo, config.auditTableName),
-      log: { warn: (message, extra) => logger.warn(message, extra ?? {}) },
-    },
+    sweep: deployedSweepDeps(config, dynamoClient()),
   };
 });

@@ -1,0 +1,32 @@
+// The sweep's dependencies in a deployed function, built from its environment: shared by the
+// sweep (which adds its cursor and revoke requester) and the tag-event handler, which plans one
+// secret at a time with the same catalog, issuers, audit trail, alerter, pacer and managed set.
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { secretsManagerClient } from '#commons/clients';
+import type { Config } from '#commons/config';
+import { logger } from '#commons/logger';
+import { createPacer } from '#domain/pacer';
+import { systemClock } from '#domain/ports';
+import type { SweepDeps } from '#domain/sweep';
+import { deployedAuditAndAlerts } from './deployed-audit-and-alerts.ts';
+import { DynamoManagedSet } from './dynamodb-managed-set.ts';
+import { deployedIssuerFor } from './issuer-clients.ts';
+import { SecretsManagerCatalog } from './secrets-manager-catalog.ts';
+import { SecretsManagerStore } from './secrets-manager-store.ts';
+
+export function deployedSweepDeps(
+  config: Config,
+  dynamo: DynamoDBDocumentClient,
+): Omit<SweepDeps, 'cursor'> {
+  const secretsManager = secretsManagerClient();
+  return {
+    catalog: new SecretsManagerCatalog(secretsManager),
+    store: new SecretsManagerStore(secretsManager),
+    ...deployedAuditAndAlerts(config, dynamo),
+    issuerFor: deployedIssuerFor(),
+    clock: systemClock,
+    pace: createPacer(),
+    managed: new DynamoManagedSet(dynamo, config.auditTableName),
+    log: { warn: (message, extra) => logger.warn(message, extra ?? {}) },
+  };
+}
