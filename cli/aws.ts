@@ -31,6 +31,8 @@ export class CliError extends Error {
 export const STACK_OUTPUT = {
   auditTable: 'AuditTableName',
   alertTopic: 'AlertTopicArn',
+  /** The stack's maxLifespan in hours; a stack deployed before it existed had no ceiling below 365d. */
+  maxLifespanHours: 'MaxLifespanHours',
   /** Either one; Lambda Invoke takes a name or an ARN. */
   revokeFunction: ['RevokeFunctionArn', 'RevokeFunctionName'],
 } as const;

@@ -18,6 +18,7 @@ export const CONTEXT_KEYS = [
   'accessKeyUserPath',
   'deleteDeactivatedAfterHours',
   'issuerFunctions',
+  'maxLifespan',
 ] as const;
 
 type ContextReader = (key: string) => unknown;
@@ -52,6 +53,7 @@ export function readContext(read: ContextReader): TokenRotationStackProps & { st
     accessKeyUserPath: text(read, 'accessKeyUserPath'),
     deleteDeactivatedAfter: hours === undefined ? undefined : Duration.hours(hours),
     issuerFunctions: list(read, 'issuerFunctions'),
+    maxLifespan: lifespan(read, 'maxLifespan'),
   };
 }
 
@@ -63,6 +65,20 @@ export function buildApp(app: App): TokenRotationStack {
   const stack = new TokenRotationStack(app, stackName, props);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
+}
+
+/** A duration in the lifespan tag's own notation: `<n>d` or `<n>h` (`60d`, `1440h`). */
+function lifespan(read: ContextReader, key: string): Duration | undefined {
+  const value = text(read, key);
+  if (value === undefined) return undefined;
+  const match = /^([1-9]\d{0,5})([dh])$/.exec(value);
+  if (!match) {
+    throw new Error(
+      `context ${key} must be <n>d or <n>h like a lifespan tag (e.g. 60d), got "${value}"`,
+    );
+  }
+  const amount = Number(match[1]);
+  return match[2] === 'd' ? Duration.days(amount) : Duration.hours(amount);
 }
 
 function text(read: ContextReader, key: string): string | undefined {

@@ -117,6 +117,15 @@ export interface TokenRotationProps {
   readonly deleteDeactivatedAfter?: Duration;
 
   /**
+   * The longest lifespan any secret's `token-rotation:lifespan` tag may ask for: tokens live days,
+   * not months. A longer tag is an invalid policy (audited and alerted once; nothing changes on
+   * the secret). Whole hours from 4 hours to 365 days.
+   *
+   * @default Duration.days(30)
+   */
+  readonly maxLifespan?: Duration;
+
+  /**
    * Custom issuer functions (kind `lambda:<function>`) the suite may invoke, by name or ARN.
    * Any other function named in a kind tag fails its rotation with AccessDenied.
    *
@@ -259,6 +268,7 @@ export class TokenRotation extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: this.namespace,
       POWERTOOLS_LOG_LEVEL: settings.logLevel,
       DELETE_DEACTIVATED_AFTER_HOURS: String(settings.deleteDeactivatedAfterHours),
+      MAX_LIFESPAN_HOURS: String(settings.maxLifespanHours),
       // Minified bundles: map stack traces back to the TypeScript source.
       NODE_OPTIONS: '--enable-source-maps',
     };
@@ -373,6 +383,11 @@ export class TokenRotation extends Construct {
       'Alert topic in the SNS console: subscriptions and their confirmation state',
     );
     this.output('AuditTableName', this.table.tableName, 'Audit trail (DynamoDB table)');
+    this.output(
+      'MaxLifespanHours',
+      String(settings.maxLifespanHours),
+      'The longest lifespan a token-rotation:lifespan tag may ask for, in hours (maxLifespan)',
+    );
     this.output(
       'AuditTableConsole',
       consoleUrl(`dynamodbv2/home?region=${Aws.REGION}#table?name=${this.table.tableName}`),
@@ -1499,6 +1514,7 @@ interface Settings {
   accessKeyUserPath: string;
   deleteDeactivatedAfterHours: number;
   issuerFunctions: string[];
+  maxLifespanHours: number;
 }
 
 /** Checks every prop before any resource exists, so a mistake fails synth with a clear reason. */
@@ -1575,9 +1591,17 @@ function validate(props: TokenRotationProps): Settings {
     );
   }
 
+  const maxLifespanHours = props.maxLifespan?.toHours({ integral: false }) ?? 30 * 24;
+  if (!Number.isInteger(maxLifespanHours) || maxLifespanHours < 4 || maxLifespanHours > 365 * 24) {
+    throw new Error(
+      `maxLifespan must be whole hours from 4 hours to 365 days, got ${props.maxLifespan?.toHumanString()}`,
+    );
+  }
+
   return {
     alertEmails,
     sweepIntervalMinutes,
+    maxLifespanHours,
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
     logLevel,
     secretKeyArns,

@@ -1,10 +1,19 @@
 // `status`: every opted-in secret with its kind, lifespan, token age, next rotation, last outcome
 // and whether it is overdue. Overdue is the sweep's own judgement (planSecret), not a second rule.
-import { displayValue, formatDuration, parsePolicy } from '#domain/policy';
+import {
+  DEFAULT_LIMITS,
+  displayValue,
+  formatDuration,
+  HOUR_MS,
+  MAX_LIFESPAN_MS,
+  type PolicyLimits,
+  parsePolicy,
+} from '#domain/policy';
 import type { AuditRecord, SecretDescription } from '#domain/ports';
 import { planSecret } from '#domain/sweep-plan';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { choice } from '../args.ts';
+import { STACK_OUTPUT, type Stack } from '../aws.ts';
 import { humanDuration, renderTable, shortTime } from '../format.ts';
 import type { Command } from '../main.ts';
 import { mapConcurrent, outcomeOf } from '../records.ts';
@@ -40,6 +49,7 @@ export const status: Command = async (ctx) => {
   const format = choice(ctx.values.format, 'format', ['table', 'json'], 'table', 'status');
   const stack = await ctx.stack();
   const audit = stack.audit(ctx.clock);
+  const limits = stackLimits(stack);
 
   const secrets: SecretDescription[] = [];
   let nextToken: string | undefined;
@@ -63,7 +73,7 @@ export const status: Command = async (ctx) => {
     if (done % 50 === 0 || (done === secrets.length && secrets.length >= 50)) {
       ctx.progress(`checked ${done} of ${secrets.length} secrets`);
     }
-    return statusOf(secret, versionDates, newest[0], ctx.clock());
+    return statusOf(secret, versionDates, newest[0], ctx.clock(), limits);
   });
 
   if (format === 'json') {
@@ -111,6 +121,17 @@ export const status: Command = async (ctx) => {
   return 0;
 };
 
+/**
+ * The policy limits the stack's functions enforce, so that status judges a tag as they do. A stack
+ * deployed before maxLifespan existed has no such output and enforced only the 365-day bound.
+ */
+function stackLimits(stack: Pick<Stack, 'outputs'>): PolicyLimits {
+  const hours = Number(stack.outputs[STACK_OUTPUT.maxLifespanHours]);
+  return Number.isInteger(hours) && hours > 0
+    ? { maxLifespanMs: hours * HOUR_MS }
+    : { maxLifespanMs: MAX_LIFESPAN_MS };
+}
+
 function nextRotationCell(row: SecretStatus, now: number): string {
   if (!row.rotationAttached) return 'not attached';
   if (!row.nextRotation) return '-';
@@ -123,8 +144,9 @@ export function statusOf(
   versionDates: Record<string, Date>,
   newest: AuditRecord | undefined,
   now: Date,
+  limits: PolicyLimits = DEFAULT_LIMITS,
 ): SecretStatus {
-  const parsed = parsePolicy(secret);
+  const parsed = parsePolicy(secret, limits);
   const current = Object.entries(secret.versions).find(([, stages]) =>
     stages.includes(STAGE.current),
   )?.[0];
@@ -170,6 +192,7 @@ export function statusOf(
       now,
       rotationFunctionArn: secret.rotationLambdaArn ?? '',
       sweepIntervalMs: SWEEP_INTERVAL_MS,
+      limits,
       versionDates,
     });
     for (const action of actions) {

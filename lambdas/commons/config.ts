@@ -1,5 +1,12 @@
 // The handlers' configuration, read from the environment the CDK construct sets.
 // Missing required settings fail at cold start with a message naming the variable.
+import {
+  DEFAULT_MAX_LIFESPAN_MS,
+  HOUR_MS,
+  MAX_LIFESPAN_MS,
+  MIN_LIFESPAN_MS,
+  type PolicyLimits,
+} from '#domain/policy';
 
 export interface Config {
   /** DynamoDB table holding the audit trail (and alert de-duplication marks). */
@@ -19,6 +26,8 @@ export interface Config {
    * handler ignores the tag changes they make (the revoke sets last-revoked, removes revoke).
    */
   suiteRoleArns: string[];
+  /** The stack's maxLifespan (MAX_LIFESPAN_HOURS): the longest lifespan a tag may ask for. */
+  maxLifespanMs: number;
 }
 
 export class ConfigError extends Error {
@@ -38,6 +47,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `SWEEP_INTERVAL_MINUTES must be a whole number of minutes ≥ 1, got "${env.SWEEP_INTERVAL_MINUTES}"`,
     );
   }
+  const maxLifespanHours = Number(env.MAX_LIFESPAN_HOURS ?? DEFAULT_MAX_LIFESPAN_MS / HOUR_MS);
+  if (
+    !Number.isInteger(maxLifespanHours) ||
+    maxLifespanHours * HOUR_MS < MIN_LIFESPAN_MS ||
+    maxLifespanHours * HOUR_MS > MAX_LIFESPAN_MS
+  ) {
+    throw new ConfigError(
+      `MAX_LIFESPAN_HOURS must be whole hours from 4 to 8760 (365 days), got "${env.MAX_LIFESPAN_HOURS}"`,
+    );
+  }
   return {
     auditTableName: required(env, 'AUDIT_TABLE_NAME'),
     alertTopicArn: required(env, 'ALERT_TOPIC_ARN'),
@@ -49,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .split(',')
       .map((arn) => arn.trim())
       .filter((arn) => arn !== ''),
+    maxLifespanMs: maxLifespanHours * HOUR_MS,
   };
 }
 
@@ -59,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function lifespanSettings(config: Config): {
   rotationFunctionArn: string;
   sweepIntervalMs: number;
+  limits: PolicyLimits;
 } {
   if (!config.rotationFunctionArn) {
     throw new ConfigError('environment variable ROTATION_FUNCTION_ARN is required and not set');
@@ -66,5 +87,6 @@ export function lifespanSettings(config: Config): {
   return {
     rotationFunctionArn: config.rotationFunctionArn,
     sweepIntervalMs: config.sweepIntervalMinutes * 60_000,
+    limits: { maxLifespanMs: config.maxLifespanMs },
   };
 }

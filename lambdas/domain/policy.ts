@@ -2,9 +2,10 @@
 // An invalid policy is a value (the problems, each naming its tag), never an exception.
 //
 // Grammar (strict, so that what a person reads on the secret is exactly what is enforced):
-//   lifespan  <n>h | <n>d             4h .. 365d
+//   lifespan  <n>h | <n>d             4h .. the stack's maxLifespan (default 30d, at most 365d)
 //   grace     0m | <n>m | <n>h | <n>d  0m .. half the lifespan   (default 2h)
 //   kind      random | iam-access-key | lambda:<function name, partial ARN or ARN>[:<qualifier>]
+//   scopes    <scope>( <scope>)*       scope names, one space apart, no repeats
 // <n> is a positive decimal integer without sign, spaces or leading zeros; zero is written `0m`
 // only. Units and kind names are lower case: `7D` or `Random` are refused, not guessed at, because
 // an invalid policy changes nothing and is alerted, while a guess could enforce the wrong thing.
@@ -16,7 +17,10 @@ export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
 export const MIN_LIFESPAN_MS = 4 * HOUR_MS;
+/** The highest ceiling a stack may set: tokens live days, not years. */
 export const MAX_LIFESPAN_MS = 365 * DAY_MS;
+/** The stack's ceiling when it sets none (`maxLifespan`): days, not months. */
+export const DEFAULT_MAX_LIFESPAN_MS = 30 * DAY_MS;
 export const DEFAULT_GRACE_MS = 2 * HOUR_MS;
 export const DEFAULT_KIND = 'random';
 
@@ -31,9 +35,19 @@ export interface Policy {
   issuerFunction?: string;
   /** Set when `token-rotation:revoke` is present: the reason given, cleaned for display. */
   revokeReason?: string;
+  /** The scopes `token-rotation:scopes` declares, in tag order; undefined when the tag is absent. */
+  scopes?: string[];
   /** Fingerprint of the raw policy tag values (see `policyFingerprint`). */
   fingerprint: string;
 }
+
+/** What the stack sets for every secret's policy. */
+export interface PolicyLimits {
+  /** The longest lifespan a tag may ask for (the stack's `maxLifespan`). */
+  maxLifespanMs: number;
+}
+
+export const DEFAULT_LIMITS: PolicyLimits = { maxLifespanMs: DEFAULT_MAX_LIFESPAN_MS };
 
 /** One thing wrong with one policy tag, in words a person can act on. */
 export interface PolicyProblem {
@@ -59,9 +73,11 @@ export interface TaggedSecret {
 }
 
 const ALLOWED = {
-  lifespan: '<n>h or <n>d, from 4h to 365d (e.g. 7d)',
+  lifespan: (limits: PolicyLimits) =>
+    `<n>h or <n>d, from 4h to ${formatDuration(limits.maxLifespanMs)} (e.g. 7d)`,
   grace: '<n>m, <n>h or <n>d, from 0m to half the lifespan (e.g. 2h)',
   kind: 'random, iam-access-key or lambda:<function name or ARN>',
+  scopes: `scope names (letters, digits and ${'_ . : * / + = @ -'}, at most 128 characters each) one space apart, at most 50, no repeats (e.g. "s3:GetObject sqs:SendMessage")`,
 } as const;
 
 const UNIT_MS = { m: MINUTE_MS, h: HOUR_MS, d: DAY_MS } as const;
@@ -101,34 +117,61 @@ function parseDuration(value: string): number {
   return Number(value.slice(0, -1)) * UNIT_MS[unit];
 }
 
-function parseLifespan(value: string): number | PolicyProblem {
+function parseLifespan(value: string, limits: PolicyLimits): number | PolicyProblem {
   const tag = TAG.lifespan;
+  const allowed = ALLOWED.lifespan(limits);
   const bad = durationSyntax(value, 'hd');
-  if (bad) return problem(tag, value, bad, ALLOWED.lifespan);
+  if (bad) return problem(tag, value, bad, allowed);
   const ms = parseDuration(value);
   if (ms < MIN_LIFESPAN_MS)
-    return problem(
-      tag,
-      value,
-      'shorter than 4h, Secrets Manager’s fastest rotation',
-      ALLOWED.lifespan,
-    );
-  if (ms > MAX_LIFESPAN_MS) return problem(tag, value, 'longer than 365d', ALLOWED.lifespan);
+    return problem(tag, value, 'shorter than 4h, Secrets Manager’s fastest rotation', allowed);
+  if (ms > limits.maxLifespanMs) {
+    const ceiling = formatDuration(limits.maxLifespanMs);
+    return problem(tag, value, `longer than the stack's maxLifespan (${ceiling})`, allowed);
+  }
   return ms;
 }
 
-function parseGrace(value: string, lifespanMs: number | undefined): number | PolicyProblem {
+// A scope name as issuers spell them: `repo`, `read:org`, `s3:GetObject`, `sqs:*`, or an OAuth URL
+// scope. Anything else (quotes, commas, control characters) is refused rather than guessed at.
+const SCOPE = /^[A-Za-z0-9_.:*/+=@-]{1,128}$/;
+const MAX_SCOPES = 50;
+
+function parseScopes(value: string): string[] | PolicyProblem {
+  const tag = TAG.scopes;
+  if (value === '') return problem(tag, value, 'empty', ALLOWED.scopes);
+  if (value !== value.trim())
+    return problem(tag, value, 'leading or trailing space', ALLOWED.scopes);
+  const scopes = value.split(' ');
+  if (scopes.includes('')) return problem(tag, value, 'two spaces in a row', ALLOWED.scopes);
+  const bad = scopes.find((scope) => !SCOPE.test(scope));
+  if (bad !== undefined) {
+    return problem(tag, value, `"${displayValue(bad, 32)}" is not a scope name`, ALLOWED.scopes);
+  }
+  if (scopes.length > MAX_SCOPES) return problem(tag, value, 'more than 50 scopes', ALLOWED.scopes);
+  const repeated = scopes.find((scope, i) => scopes.indexOf(scope) !== i);
+  if (repeated !== undefined) {
+    return problem(tag, value, `"${displayValue(repeated, 32)}" is listed twice`, ALLOWED.scopes);
+  }
+  return scopes;
+}
+
+function parseGrace(
+  value: string,
+  lifespanMs: number | undefined,
+  limits: PolicyLimits,
+): number | PolicyProblem {
   const tag = TAG.grace;
   const bad = durationSyntax(value, 'mhd');
   if (bad) return problem(tag, value, bad, ALLOWED.grace);
   const ms = parseDuration(value);
   if (ms === 0 && value !== '0m') return problem(tag, value, 'zero is written 0m', ALLOWED.grace);
   // Without a valid lifespan, the widest grace any lifespan allows is still a bound worth checking.
-  const limit = (lifespanMs ?? MAX_LIFESPAN_MS) / 2;
+  const limit = (lifespanMs ?? limits.maxLifespanMs) / 2;
   if (ms > limit) {
     const why =
       lifespanMs === undefined
-        ? 'longer than half of 365d'
+        ? `longer than half of the stack's maxLifespan (${formatDuration(limits.maxLifespanMs)})`
         : `longer than half the lifespan (${formatDuration(limit)})`;
     return problem(tag, value, why, ALLOWED.grace);
   }
@@ -166,28 +209,39 @@ function parseKind(value: string): { kind: string; issuerFunction?: string } | P
 }
 
 /**
- * Stable fingerprint of the raw policy tag values (lifespan, kind, grace; absent and empty differ).
- * `policy.invalid` is alerted once per fingerprint, so once per distinct bad value, not per sweep.
+ * Stable fingerprint of the raw policy tag values (lifespan, kind, grace, scopes; absent and empty
+ * differ). `policy.invalid` is alerted once per fingerprint, so once per distinct bad value, not
+ * per sweep. A secret without a scopes tag keeps the fingerprint it had before scopes existed.
  */
 export function policyFingerprint(tags: Record<string, string | undefined>): string {
-  const raw = [TAG.lifespan, TAG.kind, TAG.grace].map((key) => tags[key] ?? null);
+  const raw: (string | null)[] = [TAG.lifespan, TAG.kind, TAG.grace].map(
+    (key) => tags[key] ?? null,
+  );
+  if (tags[TAG.scopes] !== undefined) raw.push(tags[TAG.scopes] ?? null);
   return createHash('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, 16);
 }
 
-/** Parses a secret's policy tags. No lifespan tag means the secret has not opted in. */
-export function parsePolicy(secret: TaggedSecret): PolicyResult {
+/**
+ * Parses a secret's policy tags under the stack's limits. No lifespan tag means the secret has not
+ * opted in.
+ */
+export function parsePolicy(
+  secret: TaggedSecret,
+  limits: PolicyLimits = DEFAULT_LIMITS,
+): PolicyResult {
   const { tags } = secret;
   const lifespanTag = tags[TAG.lifespan];
   if (lifespanTag === undefined) return { ok: false, optedOut: true };
   const fingerprint = policyFingerprint(tags);
   const problems: PolicyProblem[] = [];
 
-  const lifespan = parseLifespan(lifespanTag);
+  const lifespan = parseLifespan(lifespanTag, limits);
   const lifespanMs = typeof lifespan === 'number' ? lifespan : undefined;
   if (typeof lifespan !== 'number') problems.push(lifespan);
 
   const graceTag = tags[TAG.grace];
-  const grace = graceTag === undefined ? DEFAULT_GRACE_MS : parseGrace(graceTag, lifespanMs);
+  const grace =
+    graceTag === undefined ? DEFAULT_GRACE_MS : parseGrace(graceTag, lifespanMs, limits);
   if (typeof grace !== 'number') problems.push(grace);
   // The default grace (2h) is always within half of the 4h minimum lifespan.
 
@@ -195,17 +249,23 @@ export function parsePolicy(secret: TaggedSecret): PolicyResult {
   const kind = kindTag === undefined ? { kind: DEFAULT_KIND } : parseKind(kindTag);
   if ('tag' in kind) problems.push(kind);
 
+  const scopesTag = tags[TAG.scopes];
+  const scopes = scopesTag === undefined ? undefined : parseScopes(scopesTag);
+  if (scopes !== undefined && !Array.isArray(scopes)) problems.push(scopes);
+
   if (
     problems.length > 0 ||
     lifespanMs === undefined ||
     typeof grace !== 'number' ||
-    'tag' in kind
+    'tag' in kind ||
+    (scopes !== undefined && !Array.isArray(scopes))
   ) {
     return { ok: false, problems, fingerprint };
   }
   const revokeTag = tags[TAG.revoke];
   const policy: Policy = { lifespanMs, graceMs: grace, kind: kind.kind, fingerprint };
   if (kind.issuerFunction !== undefined) policy.issuerFunction = kind.issuerFunction;
+  if (scopes !== undefined) policy.scopes = scopes;
   if (revokeTag !== undefined) policy.revokeReason = displayValue(revokeTag, 256);
   return { ok: true, policy };
 }

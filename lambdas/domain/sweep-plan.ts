@@ -20,7 +20,13 @@
 // long before it became live (a person moving AWSCURRENT back to an old version, or a rotation
 // whose AWSPENDING waited days before finishing) looks younger than it is until its next
 // rotation. The rollback case is a deliberate human act; the stuck case was reported as stuck.
-import { HOUR_MS, type Policy, type PolicyProblem, parsePolicy } from './policy.ts';
+import {
+  HOUR_MS,
+  type Policy,
+  type PolicyLimits,
+  type PolicyProblem,
+  parsePolicy,
+} from './policy.ts';
 import type { SecretDescription } from './ports.ts';
 import { type RotationSchedule, scheduleFor, scheduleMatches } from './schedule.ts';
 import { DELETE_AFTER_LABEL_PREFIX, STAGE, TAG } from './vocabulary.ts';
@@ -35,6 +41,8 @@ export interface PlanContext {
   /** The suite's rotation function: secrets rotated by another function are never taken over. */
   rotationFunctionArn: string;
   sweepIntervalMs: number;
+  /** The stack's limits on every policy (its maxLifespan); the defaults when not given. */
+  limits?: PolicyLimits;
   /** Creation time of each version (ListSecretVersionIds); given when `needsVersionDates` says so. */
   versionDates?: Record<string, Date>;
 }
@@ -156,7 +164,7 @@ export function needsVersionDates(
   ctx: Omit<PlanContext, 'versionDates'>,
 ): boolean {
   if (secret.deleted) return false;
-  const parsed = parsePolicy(secret);
+  const parsed = parsePolicy(secret, ctx.limits);
   if (!parsed.ok) return false;
   // A revoke request replaces every other action; an empty one (refused) does not.
   if (revokeRequested(parsed.policy)) return false;
@@ -184,7 +192,7 @@ export function needsVersionDates(
 /** The sweep's actions for one secret (see SweepAction). Pure: same input, same plan. */
 export function planSecret(secret: SecretDescription, ctx: PlanContext): SweepAction[] {
   if (secret.deleted) return [];
-  const parsed = parsePolicy(secret);
+  const parsed = parsePolicy(secret, ctx.limits);
   if (!parsed.ok) {
     if (parsed.optedOut) {
       // Listed by a tag event or a detach pass: rotation of ours without the tag is detached.

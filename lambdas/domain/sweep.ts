@@ -30,7 +30,7 @@
 import { createHash } from 'node:crypto';
 import { credentialRuns, describeError, secretParts } from './errors.ts';
 import type { Pace } from './pacer.ts';
-import { formatAge } from './policy.ts';
+import { formatAge, type PolicyLimits } from './policy.ts';
 import type {
   Alert,
   Alerter,
@@ -72,6 +72,8 @@ export interface SweepDeps {
 export interface SweepOptions {
   rotationFunctionArn: string;
   sweepIntervalMs: number;
+  /** The stack's policy limits (maxLifespan); the defaults when not given. */
+  limits?: PolicyLimits;
   /** Stop starting new secrets at this time; leave room for one secret's work after it. */
   deadline: Date;
   /**
@@ -167,6 +169,7 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
   const ctx = {
     rotationFunctionArn: options.rotationFunctionArn,
     sweepIntervalMs: options.sweepIntervalMs,
+    ...(options.limits ? { limits: options.limits } : {}),
   };
   const execute = executor(deps, options.rotationFunctionArn, trigger, report, fail);
 
@@ -720,6 +723,7 @@ export async function sweepSecret(
   options: {
     rotationFunctionArn: string;
     sweepIntervalMs: number;
+    limits?: PolicyLimits;
     trigger: Trigger;
     only?: readonly SweepAction['type'][];
   },
@@ -749,6 +753,7 @@ export async function sweepSecret(
       now: deps.clock(),
       rotationFunctionArn: options.rotationFunctionArn,
       sweepIntervalMs: options.sweepIntervalMs,
+      ...(options.limits ? { limits: options.limits } : {}),
     }).filter((a) => options.only === undefined || options.only.includes(a.type));
   } catch (error) {
     fail(secret, 'plan', error);
@@ -767,7 +772,7 @@ export async function sweepSecret(
 // ---- the detach pass over the managed set (see the header) ----
 
 interface WalkContext {
-  ctx: { rotationFunctionArn: string; sweepIntervalMs: number };
+  ctx: { rotationFunctionArn: string; sweepIntervalMs: number; limits?: PolicyLimits };
   seen: Set<string>;
   /** Resume after this member (an ARN). */
   after: string | undefined;

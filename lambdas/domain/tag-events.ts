@@ -9,6 +9,7 @@
 // Only attachment actions are carried out here: rotating, revoking previous tokens and reporting
 // stuck rotations stay with the sweep, so this function needs no access to secret values.
 import { describeError } from './errors.ts';
+import type { PolicyLimits } from './policy.ts';
 import { type SweepDeps, sweepSecret } from './sweep.ts';
 import type { SweepAction } from './sweep-plan.ts';
 import { TAG, type Trigger } from './vocabulary.ts';
@@ -17,7 +18,7 @@ export const TAG_EVENT_NAMES = ['TagResource', 'UntagResource', 'CreateSecret'] 
 export type TagEventName = (typeof TAG_EVENT_NAMES)[number];
 
 /** The tags that make up a secret's policy: a change to any of them re-plans the secret. */
-export const POLICY_TAGS: readonly string[] = [TAG.lifespan, TAG.kind, TAG.grace];
+export const POLICY_TAGS: readonly string[] = [TAG.lifespan, TAG.kind, TAG.grace, TAG.scopes];
 
 /** What the tag-event path may do to a secret. */
 export const TAG_EVENT_ACTIONS: readonly SweepAction['type'][] = [
@@ -182,6 +183,7 @@ export type TagEventOutcome =
 export interface TagEventOptions {
   rotationFunctionArn: string;
   sweepIntervalMs: number;
+  limits?: PolicyLimits;
   ownRoles: readonly string[];
 }
 
@@ -215,6 +217,7 @@ export async function applyTagEvent(
   const done = await sweepSecret(deps, secret, {
     rotationFunctionArn: options.rotationFunctionArn,
     sweepIntervalMs: options.sweepIntervalMs,
+    ...(options.limits ? { limits: options.limits } : {}),
     trigger,
     only: TAG_EVENT_ACTIONS,
   });

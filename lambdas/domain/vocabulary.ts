@@ -6,6 +6,7 @@ export const TAG = {
   kind: 'token-rotation:kind',
   grace: 'token-rotation:grace',
   revoke: 'token-rotation:revoke',
+  scopes: 'token-rotation:scopes',
   lastRevoked: 'token-rotation:last-revoked',
 } as const;
 

@@ -12,6 +12,7 @@ import { lifespanSettings, loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
 import { describeError, ValidationError } from '#domain/errors';
+import type { PolicyLimits } from '#domain/policy';
 import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep';
 import type { SweepAction } from '#domain/sweep-plan';
 
@@ -38,6 +39,8 @@ export interface SweepHandlerDeps {
   sweep: SweepDeps;
   rotationFunctionArn: string;
   sweepIntervalMs: number;
+  /** The stack's policy limits (maxLifespan); the defaults when not given. */
+  limits?: PolicyLimits;
   metrics?: MetricsSink;
   /** Milliseconds on a monotonic clock, for the invocation's own time. Default performance.now. */
   elapsed?: () => number;
@@ -106,6 +109,7 @@ export function createSweepHandler(deps: SweepHandlerDeps | (() => SweepHandlerD
       const report = await runSweep(resolved.sweep, {
         rotationFunctionArn: resolved.rotationFunctionArn,
         sweepIntervalMs: resolved.sweepIntervalMs,
+        ...(resolved.limits ? { limits: resolved.limits } : {}),
         deadline: new Date(resolved.sweep.clock().getTime() + budgetMs),
         outOfTime: () => elapsed() >= endsAt,
       });

@@ -206,6 +206,7 @@ describe('the outputs the operator CLI reads', () => {
     // Assess: renaming one breaks the CLI against every deployed stack
     expect(outputs).toContain(STACK_OUTPUT.auditTable);
     expect(outputs).toContain(STACK_OUTPUT.alertTopic);
+    expect(outputs).toContain(STACK_OUTPUT.maxLifespanHours);
     expect(STACK_OUTPUT.revokeFunction.some((name) => outputs.includes(name))).toBe(true);
   });
 });

@@ -224,6 +224,7 @@ describe('context parsing', () => {
       accessKeyUserPath: undefined,
       deleteDeactivatedAfter: undefined,
       issuerFunctions: undefined,
+      maxLifespan: undefined,
     });
   });
 

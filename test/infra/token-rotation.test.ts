@@ -60,7 +60,16 @@ describe('functions', () => {
       NODE_OPTIONS: '--enable-source-maps',
       // iam-access-key: a deactivated previous key is deleted this long after (7 days default)
       DELETE_DEACTIVATED_AFTER_HOURS: '168',
+      // the longest lifespan a tag may ask for: 30 days unless maxLifespan says otherwise
+      MAX_LIFESPAN_HOURS: '720',
     });
+  });
+
+  it('caps every lifespan at 30 days unless maxLifespan says otherwise', () => {
+    expect(functionOf(template, 'Sweep').props.Environment.Variables.MAX_LIFESPAN_HOURS).toBe(
+      '720',
+    );
+    expect(template.toJSON().Outputs.MaxLifespanHours.Value).toBe('720');
   });
 
   it('gives rotation 2 minutes, 512 MB and 20 reserved executions (room for 10 rotations)', () => {

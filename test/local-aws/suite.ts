@@ -55,6 +55,8 @@ export interface InstallOptions {
   triggers?: boolean | { rules?: boolean; sweep?: boolean };
   /** The stack's `sweepInterval`. Default 15. */
   sweepIntervalMinutes?: number;
+  /** The stack's `maxLifespan` in hours. Default 720 (30 days). */
+  maxLifespanHours?: number;
   /**
    * The sweep's and tag events' pacing. Default the deployed pacer (40 calls a second, real
    * time); a simulation whose clock jumps days in a second of real time passes a faster one.
@@ -117,6 +119,8 @@ export async function installSuite(
   const stackName = options.stackName ?? 'TokenRotation';
   const tableName = `${stackName}-audit`;
   const sweepIntervalMs = (options.sweepIntervalMinutes ?? DEFAULT_SWEEP_INTERVAL_MINUTES) * 60_000;
+  const maxLifespanHours = options.maxLifespanHours ?? 30 * 24;
+  const limits = { maxLifespanMs: maxLifespanHours * 3_600_000 };
   const rawDynamo = new DynamoDBClient(aws.clientConfig);
   const dynamo = DynamoDBDocumentClient.from(rawDynamo, {
     marshallOptions: { removeUndefinedValues: true },
@@ -177,6 +181,7 @@ export async function installSuite(
     sweep: sweepDeps,
     rotationFunctionArn: rotation,
     sweepIntervalMs,
+    limits,
   });
   const functions: InstalledSuite['functions'] = {
     rotation,
@@ -189,6 +194,7 @@ export async function installSuite(
         sweep: sweepDeps,
         rotationFunctionArn: rotation,
         sweepIntervalMs,
+        limits,
         // Locally every caller signs as the same user, so the suite's own tag changes cannot be
         // told apart by role; the handlers pick them out by what changed, as they also do.
         ownRoles: [],
@@ -227,6 +233,10 @@ export async function installSuite(
   cloudFormation.putStack(stackName, {
     AlertTopicArn: { value: topicArn, description: 'Alert topic (SNS)' },
     AuditTableName: { value: tableName, description: 'Audit trail (DynamoDB table)' },
+    MaxLifespanHours: {
+      value: String(maxLifespanHours),
+      description: 'The longest lifespan a token-rotation:lifespan tag may ask for, in hours',
+    },
     RevokeFunctionName: {
       value: `${stackName}-revoke`,
       description: 'Emergency revoke function (Test it in the Lambda console)',

@@ -12,7 +12,22 @@ describe('the sweep and tag-event settings', () => {
     );
 
     // Assess
-    expect(settings).toEqual({ rotationFunctionArn: 'arn:rot', sweepIntervalMs: 300_000 });
+    expect(settings).toEqual({
+      rotationFunctionArn: 'arn:rot',
+      sweepIntervalMs: 300_000,
+      limits: { maxLifespanMs: 30 * 24 * 3_600_000 },
+    });
+  });
+
+  it('reads the stack ceiling on lifespans from MAX_LIFESPAN_HOURS', () => {
+    const config = loadConfig({ ...BASE, MAX_LIFESPAN_HOURS: '1440' });
+    expect(config.maxLifespanMs).toBe(60 * 24 * 3_600_000);
+  });
+
+  it.each(['0', '3', '8761', '7d', ''])('fails MAX_LIFESPAN_HOURS %j, naming it', (value) => {
+    expect(() => loadConfig({ ...BASE, MAX_LIFESPAN_HOURS: value })).toThrow(
+      `MAX_LIFESPAN_HOURS must be whole hours from 4 to 8760 (365 days), got "${value}"`,
+    );
   });
 
   it('fails naming ROTATION_FUNCTION_ARN when it is not set', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   DAY_MS,
@@ -5,6 +6,7 @@ import {
   displayValue,
   formatAge,
   HOUR_MS,
+  MAX_LIFESPAN_MS,
   MINUTE_MS,
   type PolicyResult,
   parsePolicy,
@@ -18,6 +20,9 @@ const secret = (tags: Record<string, string>) => ({
   tags,
 });
 const parse = (tags: Record<string, string>) => parsePolicy(secret(tags));
+/** Under the highest ceiling a stack may set, to test the grammar's own bounds. */
+const YEAR = { maxLifespanMs: MAX_LIFESPAN_MS };
+const parseUnderYear = (tags: Record<string, string>) => parsePolicy(secret(tags), YEAR);
 
 function valid(result: PolicyResult) {
   if (!result.ok) throw new Error(`expected a valid policy, got ${JSON.stringify(result)}`);
@@ -45,8 +50,8 @@ describe('policy tags', () => {
     ['7d', 7 * DAY_MS],
     ['8760h', 365 * DAY_MS],
     ['365d', 365 * DAY_MS],
-  ])('accepts lifespan %s', (value, expected) => {
-    const policy = valid(parse({ [TAG.lifespan]: value }));
+  ])('accepts lifespan %s under a stack ceiling of 365d', (value, expected) => {
+    const policy = valid(parseUnderYear({ [TAG.lifespan]: value }));
     expect(policy.lifespanMs).toBe(expected);
   });
 
@@ -68,7 +73,7 @@ describe('policy tags', () => {
     ['182d', '365d', 182 * DAY_MS],
     ['4380h', '365d', 182.5 * DAY_MS],
   ])('accepts grace %s with lifespan %s (up to exactly half)', (grace, lifespan, expected) => {
-    const policy = valid(parse({ [TAG.lifespan]: lifespan, [TAG.grace]: grace }));
+    const policy = valid(parseUnderYear({ [TAG.lifespan]: lifespan, [TAG.grace]: grace }));
     expect(policy.graceMs).toBe(expected);
   });
 
@@ -117,11 +122,11 @@ describe('policy tags', () => {
     ['7w', 'unknown unit "w"'],
     ['0h', 'shorter than 4h'],
     ['3h', 'shorter than 4h'],
-    ['366d', 'longer than 365d'],
-    ['8761h', 'longer than 365d'],
+    ['366d', "longer than the stack's maxLifespan (365d)"],
+    ['8761h', "longer than the stack's maxLifespan (365d)"],
     ['9999999999d', 'too large'],
   ])('fails lifespan %j: %s', (value, why) => {
-    const [problem, ...rest] = problems(parse({ [TAG.lifespan]: value }));
+    const [problem, ...rest] = problems(parseUnderYear({ [TAG.lifespan]: value }));
     expect(rest).toEqual([]);
     expect(problem?.tag).toBe(TAG.lifespan);
     expect(problem?.found).toBe(value);
@@ -175,10 +180,10 @@ describe('policy tags', () => {
 
   it('reports every bad tag at once, checking grace against the widest lifespan when the lifespan is bad', () => {
     const found = problems(
-      parse({ [TAG.lifespan]: 'banana', [TAG.grace]: '200d', [TAG.kind]: 'nope' }),
+      parse({ [TAG.lifespan]: 'banana', [TAG.grace]: '20d', [TAG.kind]: 'nope' }),
     );
     expect(found.map((p) => p.tag)).toEqual([TAG.lifespan, TAG.grace, TAG.kind]);
-    expect(found[1]?.message).toContain('longer than half of 365d');
+    expect(found[1]?.message).toContain("longer than half of the stack's maxLifespan (30d)");
   });
 
   it('shows a bad value without control characters and capped in length', () => {
@@ -202,6 +207,84 @@ describe('policy tags', () => {
     expect(print).toMatch(/^[0-9a-f]{16}$/);
     const result = parse(base);
     expect(!result.ok && !result.optedOut && result.fingerprint).toBe(print);
+  });
+});
+
+describe('the lifespan ceiling (maxLifespan)', () => {
+  it('refuses a 45d lifespan under the default ceiling of 30d, naming the ceiling', () => {
+    // Act
+    const [problem, ...rest] = problems(parse({ [TAG.lifespan]: '45d' }));
+    // Assess
+    expect(rest).toEqual([]);
+    expect(problem?.message).toBe(
+      `${TAG.lifespan} is "45d": longer than the stack's maxLifespan (30d); allowed: <n>h or <n>d, from 4h to 30d (e.g. 7d)`,
+    );
+  });
+
+  it('accepts 30d and 720h, exactly the default ceiling', () => {
+    expect(valid(parse({ [TAG.lifespan]: '30d' })).lifespanMs).toBe(30 * DAY_MS);
+    expect(valid(parse({ [TAG.lifespan]: '720h' })).lifespanMs).toBe(30 * DAY_MS);
+    expect(problems(parse({ [TAG.lifespan]: '721h' }))[0]?.tag).toBe(TAG.lifespan);
+  });
+
+  it('accepts a 45d lifespan when the stack raises the ceiling to 60d', () => {
+    const policy = valid(
+      parsePolicy(secret({ [TAG.lifespan]: '45d' }), { maxLifespanMs: 60 * DAY_MS }),
+    );
+    expect(policy.lifespanMs).toBe(45 * DAY_MS);
+  });
+});
+
+describe('declared scopes (token-rotation:scopes)', () => {
+  it('leaves scopes undefined when the tag is absent', () => {
+    expect(valid(parse({ [TAG.lifespan]: '7d' })).scopes).toBeUndefined();
+  });
+
+  it.each([
+    ['repo', ['repo']],
+    ['s3:GetObject sqs:*', ['s3:GetObject', 'sqs:*']],
+    ['read:org write:packages', ['read:org', 'write:packages']],
+    [
+      'https://www.googleapis.com/auth/drive.readonly',
+      ['https://www.googleapis.com/auth/drive.readonly'],
+    ],
+  ])('accepts %j', (value, expected) => {
+    const policy = valid(parse({ [TAG.lifespan]: '7d', [TAG.scopes]: value }));
+    expect(policy.scopes).toEqual(expected);
+  });
+
+  it.each([
+    ['', 'empty'],
+    [' repo', 'leading or trailing space'],
+    ['repo ', 'leading or trailing space'],
+    ['repo  gist', 'two spaces in a row'],
+    ['repo,gist', '"repo,gist" is not a scope name'],
+    ['repo "gist"', '""gist"" is not a scope name'],
+    ['repo	gist', 'is not a scope name'],
+    ['repo gist repo', '"repo" is listed twice'],
+    [Array.from({ length: 51 }, (_, i) => `s${i}`).join(' '), 'more than 50 scopes'],
+  ])('fails scopes %j: %s', (value, why) => {
+    const [problem, ...rest] = problems(parse({ [TAG.lifespan]: '7d', [TAG.scopes]: value }));
+    expect(rest).toEqual([]);
+    expect(problem?.tag).toBe(TAG.scopes);
+    expect(problem?.message).toContain(why);
+    expect(problem?.allowed).toContain('one space apart');
+  });
+
+  it('fingerprints the scopes tag, and keeps the old fingerprint of a secret without one', () => {
+    const base = { [TAG.lifespan]: '7d' };
+    const print = policyFingerprint(base);
+    expect(policyFingerprint({ ...base, [TAG.scopes]: 'a,b' })).not.toBe(print);
+    expect(policyFingerprint({ ...base, [TAG.scopes]: 'a,b' })).not.toBe(
+      policyFingerprint({ ...base, [TAG.scopes]: 'a;b' }),
+    );
+    // The fingerprint before scopes existed: sha256 of the three raw values, 16 hex characters.
+    expect(print).toBe(
+      createHash('sha256')
+        .update(JSON.stringify(['7d', null, null]))
+        .digest('hex')
+        .slice(0, 16),
+    );
   });
 });
 
