@@ -1,8 +1,8 @@
 // Reads the `-c key=value` settings of the CDK app, checks them, and builds the app with
-// cdk-nag's AwsSolutions checks. Kept apart from app.ts so tests synthesize the same app.
+// the cdk-nag packs of infra/nag.ts. Kept apart from app.ts so tests synthesize the same app.
 import { type App, Duration, Validations } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { nagPacks } from './nag.ts';
 import { TokenRotationStack, type TokenRotationStackProps } from './stack.ts';
 import type { TokenRotationLogLevel } from './token-rotation.ts';
 
@@ -63,7 +63,7 @@ export function buildApp(app: App): TokenRotationStack {
   // Environment-agnostic: the template is the same on every machine, and `cdk deploy` puts it
   // in the account and region of the caller's credentials.
   const stack = new TokenRotationStack(app, stackName, props);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(...nagPacks(app));
   return stack;
 }
 

@@ -82,14 +82,14 @@ describe('functions', () => {
     expect(fn.ReservedConcurrentExecutions).toBe(20);
   });
 
-  it('gives the Secrets Manager events function 30 seconds and 256 MB, unreserved', () => {
+  it('gives the Secrets Manager events function 30 seconds, 256 MB and 5 reserved executions', () => {
     // Prepare
     const fn = functionOf(template, 'SecretsManagerEvents').props;
 
     // Assess
     expect(fn.Timeout).toBe(30);
     expect(fn.MemorySize).toBe(256);
-    expect(fn.ReservedConcurrentExecutions).toBeUndefined();
+    expect(fn.ReservedConcurrentExecutions).toBe(5);
   });
 
   it.each(FUNCTIONS)('keeps %s logs for a year, and keeps them after cdk destroy', (id) => {
