@@ -45,8 +45,12 @@ export interface LocalAwsOptions {
     rotationAttempts?: number;
     /** Where in its window a scheduled rotation runs. Default 'end' (worst case for lifespans). */
     rotationWindowPoint?: WindowPoint;
-    /** Requests per second per operation; above it, ThrottlingException. Default: no limits. */
-    throttle?: Partial<Record<SecretsManagerOperation, number>>;
+    /**
+     * Requests per second per operation, or 'documented' for AWS's published quotas; above it,
+     * ThrottlingException. Counted on the local clock, so never machine-speed dependent.
+     * Default: no limits.
+     */
+    throttle?: Partial<Record<SecretsManagerOperation, number>> | 'documented';
   };
   /** How long (local clock) STS refuses a new or changed access key. Default 0. */
   iamConsistencyDelayMs?: number;
