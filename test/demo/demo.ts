@@ -566,7 +566,7 @@ async function lifecycle(
         new CreateFunctionCommand({
           FunctionName: ISSUER_FUNCTION,
           Runtime: 'nodejs22.x',
-          Role: `arn:aws:iam::${aws.accountId}:role/${ISSUER_FUNCTION}`,
+          Role: aws.iam.createRole(ISSUER_FUNCTION),
           Handler: 'index.handler',
           Timeout: 10,
           Code: { ZipFile: await issuerBundle },

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AUDIT_TABLE } from '#adapters/audit-table';
 import { createAuditTable } from '#adapters/dynamodb-audit-log';
@@ -147,6 +147,14 @@ export class TemplateResolver {
     readonly stackName: string,
   ) {
     this.resources = template.Resources as Resources;
+  }
+
+  /** The template's resources of one type, by logical ID. */
+  resourcesOf(type: string): [string, NonNullable<Resources[string]>][] {
+    return Object.entries(this.resources).filter(([, r]) => r?.Type === type) as [
+      string,
+      NonNullable<Resources[string]>,
+    ][];
   }
 
   functionName(logicalId: string): string {
@@ -347,12 +355,15 @@ export async function deployFunctions(
   const deployed: DeployedFunction[] = [];
   for (const fn of functions) {
     const variables = await environmentOf(fn, resolver, local.endpoint);
+    // The stack's AWS::IAM::Role, created as CloudFormation would before the function that uses it.
+    const role = await resolver.resolve(fn.props.Role, `function ${fn.logicalId}: Role`);
+    if (!local.iam.roleExists(role)) local.iam.createRole(role.split('/').at(-1)!);
     const created = await lambda.send(
       new CreateFunctionCommand({
         FunctionName: resolver.functionName(fn.logicalId),
         Runtime: fn.props.Runtime,
         Handler: fn.props.Handler,
-        Role: await resolver.resolve(fn.props.Role, `function ${fn.logicalId}: Role`),
+        Role: role,
         Timeout: fn.props.Timeout,
         MemorySize: fn.props.MemorySize,
         Description: fn.props.Description,
@@ -361,6 +372,25 @@ export async function deployFunctions(
       }),
     );
     deployed.push({ ...fn, name: created.FunctionName!, arn: created.FunctionArn!, variables });
+  }
+  // The stack's AWS::Lambda::Permission for Secrets Manager: the local Secrets Manager invokes
+  // the rotation function only through it, as on AWS. (Rules and schedules are delivered by
+  // this file directly, so their permissions are not needed here.)
+  for (const [logicalId, permission] of resolver.resourcesOf('AWS::Lambda::Permission')) {
+    const props = permission.Properties ?? {};
+    const where = `permission ${logicalId}`;
+    if (props.Principal !== 'secretsmanager.amazonaws.com') continue;
+    await lambda.send(
+      new AddPermissionCommand({
+        FunctionName: await resolver.resolve(props.FunctionName, `${where}: FunctionName`),
+        StatementId: logicalId,
+        Action: await resolver.resolve(props.Action, `${where}: Action`),
+        Principal: await resolver.resolve(props.Principal, `${where}: Principal`),
+        ...(props.SourceArn !== undefined && {
+          SourceArn: await resolver.resolve(props.SourceArn, `${where}: SourceArn`),
+        }),
+      }),
+    );
   }
   return deployed;
 }

@@ -11,6 +11,7 @@ import {
   type DescribeSecretCommandOutput,
   ListSecretVersionIdsCommand,
   RotateSecretCommand,
+  SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -20,6 +21,7 @@ import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
 import { LambdaRevokeRequester } from '#adapters/lambda-revoke-requester';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
+import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { logger } from '#commons/logger';
 import type { MetricsSink } from '#commons/metrics';
 import { createPacer } from '#domain/pacer';
@@ -144,14 +146,26 @@ async function start(
   const suite = await installSuite(aws);
   const managed = new DynamoManagedSet(suite.dynamo, suite.tableName, 50);
   const cursor = new DynamoSweepCursorStore(suite.dynamo, suite.tableName);
-  // A simulation runs thousands of sweeps; the real pacing is exercised by the throttled test.
+  // A simulation runs thousands of sweeps; the real pacing is exercised by the throttled test,
+  // on the local clock the emulator's quotas count on, so its throttles do not depend on how
+  // fast this machine is, and its waits take no real time.
   const pace =
     options.fastPacer === false
-      ? createPacer()
+      ? createPacer({
+          now: () => aws.clock.now().getTime(),
+          sleep: (ms) => aws.clock.advance(ms),
+          random: prng(7),
+        })
       : createPacer({ ratePerSecond: 100_000, burst: 1000 });
+  // Under throttling the pacer is the one that waits and retries (on the local clock); the SDK's
+  // own retries would wait in real time and, the clock standing still, be throttled again.
+  const sweepClient =
+    options.fastPacer === false
+      ? new SecretsManagerClient({ ...aws.clientConfig, maxAttempts: 1 })
+      : suite.secretsManager;
   const sweepDeps: SweepDeps = {
-    catalog: new SecretsManagerCatalog(suite.secretsManager),
-    store: suite.store,
+    catalog: new SecretsManagerCatalog(sweepClient),
+    store: options.fastPacer === false ? new SecretsManagerStore(sweepClient) : suite.store,
     audit: suite.audit,
     alerter: suite.alerter,
     issuerFor: suite.rotationDeps.issuerFor,

@@ -3,7 +3,7 @@
 // user (LimitExceeded), 50 tags per user with keys unique regardless of case, and STS refuses
 // unknown, inactive and deleted keys. An optional consistency
 // delay makes a key refused for a while after it is created or changed, as IAM's propagation does.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalClock } from './clock.ts';
 import {
@@ -124,9 +124,55 @@ export class IamEmulator {
   /** Settable by tests: how long a new or changed key is refused by STS. */
   consistencyDelayMs: number;
   private readonly users = new Map<string, User>();
+  /** Roles by name: Lambda refuses a function whose execution role is not here. */
+  private readonly roles = new Map<
+    string,
+    { arn: string; roleId: string; created: Date; trust: string; policies: Map<string, string> }
+  >();
 
   constructor(private readonly options: IamEmulatorOptions) {
     this.consistencyDelayMs = options.consistencyDelayMs ?? 0;
+  }
+
+  /** Whether a role of this ARN exists (Lambda's CreateFunction asks). */
+  roleExists(arn: string): boolean {
+    return this.roles.get(arn.split('/').at(-1) ?? '')?.arn === arn;
+  }
+
+  /** Creates a role directly (test setup; the IAM API's CreateRole does the same). */
+  createRole(name: string, trust = '{}'): string {
+    if (!/^[\w+=,.@-]{1,64}$/.test(name)) {
+      throw validation(
+        `1 validation error detected: Value '${name}' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+      );
+    }
+    if (this.roles.has(name)) {
+      throw new AwsError('EntityAlreadyExists', `Role with name ${name} already exists.`, 409);
+    }
+    const arn = `arn:aws:iam::${this.options.accountId}:role/${name}`;
+    this.roles.set(name, {
+      arn,
+      roleId: `AROA${randomUUID().replace(/-/g, '').slice(0, 17).toUpperCase()}`,
+      created: this.options.clock.now(),
+      trust,
+      policies: new Map(),
+    });
+    return arn;
+  }
+
+  private describeRole(name: string | undefined): XmlValue {
+    const role = this.roles.get(name ?? '');
+    if (!role) {
+      throw new AwsError('NoSuchEntity', `The role with name ${name} cannot be found.`, 404);
+    }
+    return {
+      Path: '/',
+      RoleName: name,
+      RoleId: role.roleId,
+      Arn: role.arn,
+      CreateDate: role.created,
+      AssumeRolePolicyDocument: encodeURIComponent(role.trust),
+    };
   }
 
   /** A user's keys as IAM holds them (secrets included, for test setup and assertions). */
@@ -296,6 +342,45 @@ export class IamEmulator {
         if (key.status !== status) {
           key.status = status;
           key.changed = this.options.clock.now();
+        }
+        return undefined;
+      }
+      case 'CreateRole': {
+        const name = params.get('RoleName') ?? '';
+        this.createRole(name, params.get('AssumeRolePolicyDocument') ?? '{}');
+        return { Role: this.describeRole(name) };
+      }
+      case 'GetRole':
+        return { Role: this.describeRole(params.get('RoleName')) };
+      case 'DeleteRole': {
+        this.describeRole(params.get('RoleName'));
+        // IAM refuses to delete a role that still has policies ("DeleteConflict").
+        if (this.roles.get(params.get('RoleName')!)!.policies.size > 0) {
+          throw new AwsError(
+            'DeleteConflict',
+            'Cannot delete entity, must delete policies first.',
+            409,
+          );
+        }
+        this.roles.delete(params.get('RoleName')!);
+        return undefined;
+      }
+      case 'PutRolePolicy': {
+        this.describeRole(params.get('RoleName'));
+        const role = this.roles.get(params.get('RoleName')!)!;
+        role.policies.set(params.get('PolicyName') ?? '', params.get('PolicyDocument') ?? '{}');
+        return undefined;
+      }
+      case 'DeleteRolePolicy': {
+        this.describeRole(params.get('RoleName'));
+        const role = this.roles.get(params.get('RoleName')!)!;
+        const name = params.get('PolicyName') ?? '';
+        if (!role.policies.delete(name)) {
+          throw new AwsError(
+            'NoSuchEntity',
+            `The role policy with name ${name} cannot be found.`,
+            404,
+          );
         }
         return undefined;
       }

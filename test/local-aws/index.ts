@@ -11,12 +11,21 @@ import { FunctionRegistry } from './functions.ts';
 import { IamEmulator } from './iam.ts';
 import { LambdaEmulator } from './lambda.ts';
 import {
+  type ListConsistency,
+  type PendingEndState,
   SecretsManagerEmulator,
   type SecretsManagerOperation,
   type WindowPoint,
 } from './secrets-manager.ts';
 import { SnsEmulator } from './sns.ts';
-import { AwsError, type Caller, callerOf, sendJsonError, sendQueryError } from './wire.ts';
+import {
+  AwsError,
+  type Caller,
+  callerOf,
+  readBody,
+  sendJsonError,
+  sendQueryError,
+} from './wire.ts';
 
 export { LocalClock } from './clock.ts';
 export type { LocalEvent } from './events.ts';
@@ -45,8 +54,22 @@ export interface LocalAwsOptions {
     rotationAttempts?: number;
     /** Where in its window a scheduled rotation runs. Default 'end' (worst case for lifespans). */
     rotationWindowPoint?: WindowPoint;
-    /** Requests per second per operation; above it, ThrottlingException. Default: no limits. */
-    throttle?: Partial<Record<SecretsManagerOperation, number>>;
+    /**
+     * Where AWSPENDING ends up after a rotation: 'removed' or 'kept' on AWSCURRENT (AWS documents
+     * both). Default: LOCAL_AWS_PENDING_END_STATE, else 'removed'.
+     */
+    pendingAfterRotation?: PendingEndState;
+    /**
+     * Requests per second per operation, or 'documented' for AWS's published quotas; above it,
+     * ThrottlingException. Counted on the local clock, so never machine-speed dependent.
+     * Default: no limits.
+     */
+    throttle?: Partial<Record<SecretsManagerOperation, number>> | 'documented';
+    /**
+     * ListSecrets' eventual consistency (short, empty and incomplete pages), seeded. Default:
+     * on with seed LOCAL_AWS_LIST_CONSISTENCY_SEED when that is set, else off.
+     */
+    listConsistency?: ListConsistency;
   };
   /** How long (local clock) STS refuses a new or changed access key. Default 0. */
   iamConsistencyDelayMs?: number;
@@ -100,7 +123,15 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     secretAccessKey: 'local-aws-secret-access-key',
   };
   // Functions run in worker threads and reach this endpoint with the credentials a role would give.
-  const lambda = new LambdaEmulator({ region, accountId, clock, credentials });
+  // Roles live in the local IAM; Lambda asks it whether an execution role exists.
+  let iamRef: IamEmulator | undefined;
+  const lambda = new LambdaEmulator({
+    region,
+    accountId,
+    clock,
+    credentials,
+    roleExists: (arn) => iamRef?.roleExists(arn) ?? false,
+  });
   const secretsManager = new SecretsManagerEmulator({
     region,
     accountId,
@@ -108,6 +139,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     functions,
     events,
     lambda,
+    pendingAfterRotation: pendingEndStateFromEnv(),
+    listConsistency: listConsistencyFromEnv(),
     ...options.secretsManager,
   });
   const sns = new SnsEmulator({ region, accountId, clock });
@@ -117,6 +150,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     trustedKeys: [credentials.accessKeyId],
     consistencyDelayMs: options.iamConsistencyDelayMs ?? 0,
   });
+  iamRef = iam;
   // dynalite is handed our requests directly: no second port, nothing to proxy.
   const tableMs = options.dynamoTableMs ?? 0;
   const dynamo = dynalite({
@@ -134,8 +168,18 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ['sts', iam.handleSts],
   ]);
 
+  // Every request the endpoint answers, by service: a suite pointed here can prove it ran here.
+  const requests = { total: 0, byService: {} as Record<string, number> };
+
   const server = createServer((req, res) => {
+    if (req.url?.startsWith('/_local/') && !req.headers.authorization) {
+      void control(req, res);
+      return;
+    }
     const caller = callerOf(req);
+    requests.total++;
+    const service = caller?.service ?? 'unknown';
+    requests.byService[service] = (requests.byService[service] ?? 0) + 1;
     const handler = caller && services.get(caller.service);
     if (!handler) {
       const error = new AwsError(
@@ -155,6 +199,35 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       if (!res.headersSent) sendJsonError(res, new AwsError('InternalFailure', String(error), 500));
     });
   });
+  /**
+   * The local AWS's own control API, beside the AWS one (unsigned requests under /_local/):
+   *   GET  /_local/requests        {"total": n, "byService": {...}}: the request log's counts
+   *   GET  /_local/clock           {"now": ISO}
+   *   POST /_local/clock/advance   {"ms": n}: moves the local clock, running what falls due
+   * No AWS endpoint has these; a suite that needs them skips there, naming them.
+   */
+  async function control(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      const body = await readBody(req);
+      const route = `${req.method} ${req.url?.split('?')[0]}`;
+      if (route === 'GET /_local/requests') return reply(200, requests);
+      if (route === 'GET /_local/clock') return reply(200, { now: clock.now().toISOString() });
+      if (route === 'POST /_local/clock/advance') {
+        const ms = Number(JSON.parse(body || '{}').ms);
+        if (!(ms >= 0)) return reply(400, { message: `expected {"ms": <n ≥ 0>}, found ${body}` });
+        await clock.advance(ms);
+        return reply(200, { now: clock.now().toISOString() });
+      }
+      reply(404, { message: `the local AWS has no control route ${route}` });
+    } catch (error) {
+      reply(500, { message: String(error) });
+    }
+  }
+
   // Keep-alive sockets would hold stop() open until they time out.
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve, reject) => {
@@ -195,4 +268,26 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * The AWSPENDING end state a whole test run uses unless a test picks one, so the rotation and
+ * sweep suites run under both: LOCAL_AWS_PENDING_END_STATE=kept|removed.
+ */
+function pendingEndStateFromEnv(): PendingEndState {
+  const chosen = process.env.LOCAL_AWS_PENDING_END_STATE ?? 'removed';
+  if (chosen !== 'removed' && chosen !== 'kept') {
+    throw new Error(`LOCAL_AWS_PENDING_END_STATE must be 'removed' or 'kept', found "${chosen}"`);
+  }
+  return chosen;
+}
+
+/** LOCAL_AWS_LIST_CONSISTENCY_SEED=<integer> runs a whole test run with eventually consistent ListSecrets. */
+function listConsistencyFromEnv(): ListConsistency | undefined {
+  const seed = process.env.LOCAL_AWS_LIST_CONSISTENCY_SEED;
+  if (seed === undefined || seed === '') return undefined;
+  if (!/^\d+$/.test(seed)) {
+    throw new Error(`LOCAL_AWS_LIST_CONSISTENCY_SEED must be a whole number, found "${seed}"`);
+  }
+  return { seed: Number(seed) };
 }

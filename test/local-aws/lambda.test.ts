@@ -1,6 +1,7 @@
 // The local Lambda service through the real SDK client: deploy, invoke, errors as Lambda returns
 // them, timeouts, separate environments per function, logs, and Secrets Manager invoking by ARN.
 import {
+  AddPermissionCommand,
   CreateFunctionCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
@@ -22,7 +23,8 @@ let aws: LocalAws;
 let lambda: LambdaClient;
 
 beforeAll(async () => {
-  aws = await startLocalAws();
+  aws = await startLocalAws({ secretsManager: { pendingAfterRotation: 'removed' } });
+  aws.iam.createRole('test');
   lambda = new LambdaClient(aws.clientConfig);
 });
 afterAll(() => aws.stop());
@@ -254,13 +256,40 @@ describe('local Lambda', () => {
       new CreateSecretCommand({ Name: 'via-lambda', SecretString: 'first' }),
     );
 
-    // Act
-    const { VersionId } = await sm.send(
-      new RotateSecretCommand({
-        SecretId: ARN,
-        RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:deployed-rotation',
+    const rotate = () =>
+      sm.send(
+        new RotateSecretCommand({
+          SecretId: ARN,
+          RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:deployed-rotation',
+        }),
+      );
+    // Without a resource-based policy statement for Secrets Manager, RotateSecret is refused.
+    await expect(rotate()).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringMatching(/principal secretsmanager\.amazonaws\.com/),
+    });
+    // A statement for another secret does not do either.
+    await lambda.send(
+      new AddPermissionCommand({
+        FunctionName: 'deployed-rotation',
+        StatementId: 'other-secret',
+        Action: 'lambda:InvokeFunction',
+        Principal: 'secretsmanager.amazonaws.com',
+        SourceArn: `${ARN}-other`,
       }),
     );
+    await expect(rotate()).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await lambda.send(
+      new AddPermissionCommand({
+        FunctionName: 'deployed-rotation',
+        StatementId: 'secrets-manager',
+        Action: 'lambda:InvokeFunction',
+        Principal: 'secretsmanager.amazonaws.com',
+      }),
+    );
+
+    // Act
+    const { VersionId } = await rotate();
     await aws.idle();
 
     // Assess
@@ -271,5 +300,23 @@ describe('local Lambda', () => {
       .map((l) => l.text)
       .join('');
     expect(log.match(/^START RequestId/gm)).toHaveLength(4);
+  });
+
+  it('refuses a function whose execution role does not exist, as Lambda does', async () => {
+    await expect(
+      lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: 'no-role',
+          Runtime: 'nodejs22.x',
+          Role: 'arn:aws:iam::123456789012:role/never-created',
+          Handler: 'index.handler',
+          Code: { ZipFile: writeZip({ 'index.mjs': 'export const handler = async () => 1;' }) },
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValueException',
+      message: 'The role defined for the function cannot be assumed by Lambda.',
+      $metadata: { httpStatusCode: 400 },
+    });
   });
 });

@@ -107,6 +107,18 @@ export interface LambdaOptions {
   clock: LocalClock;
   /** What a function's role would give it: credentials for the local endpoint. */
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Whether an execution role exists (the local IAM); CreateFunction refuses one that does not. */
+  roleExists?: (roleArn: string) => boolean;
+}
+
+/** One statement of a function's resource-based policy, as AddPermission adds it. */
+interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Principal: { Service: string } | { AWS: string };
+  Action: string;
+  Resource: string;
+  Condition?: Record<string, Record<string, string>>;
 }
 
 /** One line a function wrote, with the request it belongs to (none: between invocations). */
@@ -139,6 +151,8 @@ interface Environment {
 }
 
 interface LocalFunction {
+  /** The resource-based policy: who else may invoke it (AddPermission). */
+  policy: PolicyStatement[];
   name: string;
   arn: string;
   runtime: string;
@@ -215,7 +229,12 @@ export class LambdaEmulator {
       const body = await readBytes(req);
       const path = url.pathname.split('/').map(decodeURIComponent);
       // ['', '2015-03-31', 'functions', name?, sub?]
-      if (path[1] !== '2015-03-31' || path[2] !== 'functions' || path.length > 5) {
+      const policyStatement = path.length === 6 && path[4] === 'policy';
+      if (
+        path[1] !== '2015-03-31' ||
+        path[2] !== 'functions' ||
+        (path.length > 5 && !policyStatement)
+      ) {
         throw new AwsError(
           'UnknownOperationException',
           `The local Lambda does not serve ${req.method} ${url.pathname}.`,
@@ -239,6 +258,16 @@ export class LambdaEmulator {
           return;
         case 'PUT {name}/configuration':
           return sendRest(res, 200, this.updateConfiguration(name!, json()));
+        case 'POST {name}/policy':
+          return sendRest(res, 201, this.addPermission(name!, json()));
+        case 'GET {name}/policy':
+          return sendRest(res, 200, this.getPolicy(name!));
+        case 'DELETE {name}/policy':
+          if (!policyStatement) break;
+          this.removePermission(name!, path[5]!);
+          res.writeHead(204, { 'x-amzn-requestid': randomUUID() });
+          res.end();
+          return;
         case 'POST {name}/invocations':
           return await this.invokeRequest(name!, url, req, body, res);
         default:
@@ -261,7 +290,90 @@ export class LambdaEmulator {
     }
   };
 
+  /**
+   * Whether the function's resource-based policy lets `service` (a service principal such as
+   * secretsmanager.amazonaws.com) invoke it for `sourceArn`. Lambda developer guide,
+   * access-control-resource-based.html: another service invokes a function only through such a
+   * statement; its AWS:SourceArn condition, when present, must match the resource acting.
+   */
+  allows(nameOrArn: string, service: string, sourceArn?: string): boolean {
+    const fn = this.functions.get(this.nameOf(nameOrArn));
+    if (!fn) return false;
+    return fn.policy.some((st) => {
+      if (!('Service' in st.Principal) || st.Principal.Service !== service) return false;
+      if (st.Action !== 'lambda:InvokeFunction' && st.Action !== 'lambda:*') return false;
+      const pattern = st.Condition?.ArnLike?.['AWS:SourceArn'];
+      if (pattern === undefined) return true;
+      if (sourceArn === undefined) return false;
+      const glob = new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      );
+      return glob.test(sourceArn);
+    });
+  }
+
   // ---- operations ----
+
+  /** AddPermission: one statement of the function's resource-based policy. */
+  private addPermission(name: string, input: Record<string, unknown>) {
+    const fn = this.fn(name);
+    const sid = String(input.StatementId ?? '');
+    const action = String(input.Action ?? '');
+    const principal = String(input.Principal ?? '');
+    if (!sid || !action || !principal) {
+      throw invalid('StatementId, Action and Principal are required.');
+    }
+    if (fn.policy.some((st) => st.Sid === sid)) {
+      throw new AwsError(
+        'ResourceConflictException',
+        `The statement id (${sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`,
+        409,
+      );
+    }
+    const statement: PolicyStatement = {
+      Sid: sid,
+      Effect: 'Allow',
+      Principal: principal.endsWith('.amazonaws.com') ? { Service: principal } : { AWS: principal },
+      Action: action,
+      Resource: fn.arn,
+      ...(typeof input.SourceArn === 'string' && {
+        Condition: { ArnLike: { 'AWS:SourceArn': input.SourceArn } },
+      }),
+    };
+    fn.policy.push(statement);
+    return { Statement: JSON.stringify(statement) };
+  }
+
+  private getPolicy(name: string) {
+    const fn = this.fn(name);
+    if (fn.policy.length === 0) {
+      throw new AwsError(
+        'ResourceNotFoundException',
+        'The resource you requested does not exist.',
+        404,
+      );
+    }
+    return {
+      Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: fn.policy }),
+      RevisionId: fn.revisionId,
+    };
+  }
+
+  private removePermission(name: string, sid: string): void {
+    const fn = this.fn(name);
+    const at = fn.policy.findIndex((st) => st.Sid === sid);
+    if (at < 0) {
+      throw new AwsError(
+        'ResourceNotFoundException',
+        `Statement ${sid} is not found in resource policy.`,
+        404,
+      );
+    }
+    fn.policy.splice(at, 1);
+  }
 
   private createFunction(input: Record<string, unknown>) {
     const name = String(input.FunctionName ?? '');
@@ -285,6 +397,12 @@ export class LambdaEmulator {
         'ValidationException',
         `1 validation error detected: Value '${role}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+`,
       );
+    }
+    // "The role defined for the function cannot be assumed by Lambda" is what CreateFunction
+    // answers for a role that does not exist (or does not trust lambda.amazonaws.com), Lambda
+    // developer guide, lambda-intro-execution-role.html.
+    if (this.options.roleExists && !this.options.roleExists(role)) {
+      throw invalid('The role defined for the function cannot be assumed by Lambda.');
     }
     const handler = String(input.Handler ?? '');
     if (!/^[^\s]+\.[^\s.]+$/.test(handler)) {
@@ -315,6 +433,7 @@ export class LambdaEmulator {
     }
     mkdirSync(join(dir, 'task'), { recursive: true });
     const fn: LocalFunction = {
+      policy: [],
       name,
       arn: this.arnOf(name),
       runtime,

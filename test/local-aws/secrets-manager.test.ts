@@ -1,4 +1,5 @@
 import {
+  CancelRotateSecretCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
@@ -6,6 +7,7 @@ import {
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
+  RotateSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
@@ -382,7 +384,7 @@ describe('tags, deletion and events', () => {
 });
 
 describe('throttling and call counts', () => {
-  it("answers ThrottlingException above an operation's rate limit", async () => {
+  it("answers ThrottlingException above an operation's rate limit, counted on the local clock", async () => {
     // Prepare
     await sm.send(new CreateSecretCommand({ Name: 's', SecretString: 'x' }));
     aws.secretsManager.throttle.set('GetSecretValue', 3);
@@ -396,14 +398,34 @@ describe('throttling and call counts', () => {
     const rejected = results
       .filter((r) => r.status === 'rejected')
       .map((r) => (r as PromiseRejectedResult).reason);
-    expect(rejected.length).toBeGreaterThan(0);
+    // The clock stood still: exactly the quota of 3 got through, however slow the machine.
+    expect(rejected).toHaveLength(7);
     expect(rejected[0]).toMatchObject({
       name: 'ThrottlingException',
+      message: 'Rate exceeded',
+      $fault: 'client',
       $metadata: { httpStatusCode: 400 },
     });
-    expect(aws.secretsManager.calls.records.filter((r) => r.throttled)).toHaveLength(
-      rejected.length,
-    );
+    expect(aws.secretsManager.calls.records.filter((r) => r.throttled)).toHaveLength(7);
+    // A third of a second of local time refills one request's worth, and no more.
+    await aws.clock.advance(334);
+    await sm.send(new GetSecretValueCommand({ SecretId: 's' }));
+    await expect(sm.send(new GetSecretValueCommand({ SecretId: 's' }))).rejects.toMatchObject({
+      name: 'ThrottlingException',
+    });
+  });
+
+  it("throttles at AWS's documented quotas, operations of one group sharing one", async () => {
+    aws.secretsManager.throttle.useDocumented();
+    await sm.send(new CreateSecretCommand({ Name: 's', SecretString: 'x' }));
+    const arn = (await sm.send(new DescribeSecretCommand({ SecretId: 's' }))).ARN!;
+    // RotateSecret and CancelRotateSecret share 50 per second: 50 cancels leave none for a rotate.
+    for (let i = 0; i < 50; i++) await sm.send(new CancelRotateSecretCommand({ SecretId: arn }));
+    await expect(
+      sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: 'x' })),
+    ).rejects.toMatchObject({ name: 'ThrottlingException' });
+    // Reads have their own, far larger quota.
+    for (let i = 0; i < 200; i++) await sm.send(new GetSecretValueCommand({ SecretId: arn }));
   });
 
   it('counts calls per operation and per secret', async () => {

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalClock } from './clock.ts';
 import { cloudTrailEvent, type EventBus } from './events.ts';
 import type { FunctionRegistry } from './functions.ts';
+import { seededRandom } from './random.ts';
 import {
   daysBetweenRotations,
   nextWindow,
@@ -20,7 +21,7 @@ const PENDING = 'AWSPENDING';
 const PREVIOUS = 'AWSPREVIOUS';
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 const DAY = 86_400_000;
-/** AWS keeps at most about 100 versions; it removes deprecated (unlabelled) ones first. */
+/** Versions a secret may hold (see roomForVersion). */
 const MAX_VERSIONS = 100;
 
 export const SECRETS_MANAGER_OPERATIONS = [
@@ -43,6 +44,33 @@ export type SecretsManagerOperation = (typeof SECRETS_MANAGER_OPERATIONS)[number
 /** Where in its rotation window a scheduled rotation runs. `end` is the worst case for a lifespan. */
 export type WindowPoint = 'start' | 'end';
 
+/**
+ * What happens to AWSPENDING when AWSCURRENT moves onto its version. AWS documents both: the user
+ * guide's "How rotation works" (rotate-secrets_how.html) has the label removed once the rotation
+ * finishes, while RotateSecret's API reference treats "AWSPENDING present [and] attached to the
+ * same version as AWSCURRENT" as a finished rotation, which is where older rotation functions
+ * leave it. 'kept' leaves it on the new AWSCURRENT version until the next rotation takes it.
+ */
+export type PendingEndState = 'removed' | 'kept';
+
+/**
+ * ListSecrets' eventual consistency. The API reference (API_ListSecrets.html): "ListSecrets is
+ * eventually consistent, however it might not reflect changes from the last five minutes", and
+ * "Even if there are more results available, the response might be shorter than MaxResults" /
+ * may be empty with NextToken set (pagination: keep calling until NextToken is absent). With
+ * this on, each page may be cut short (possibly to nothing, NextToken still set), and a secret
+ * created or changed within `lagMs` is left out of a page at random. Seeded, so a run replays.
+ */
+export interface ListConsistency {
+  seed: number;
+  /** How recent a change may be left out. Default five minutes, as the API reference says. */
+  lagMs?: number;
+  /** Chance that a page is cut short. Default 0.3. */
+  shortPageChance?: number;
+  /** Chance that a recently changed secret is left out of a page. Default 0.5. */
+  omitChance?: number;
+}
+
 export interface SecretsManagerOptions {
   region: string;
   accountId: string;
@@ -53,8 +81,15 @@ export interface SecretsManagerOptions {
   rotationAttempts?: number;
   /** Default 'end'. */
   rotationWindowPoint?: WindowPoint;
-  /** Requests per second per operation above which the emulator answers ThrottlingException. */
-  throttle?: Partial<Record<SecretsManagerOperation, number>>;
+  /** Where AWSPENDING ends up when a rotation's AWSCURRENT move completes it. Default 'removed'. */
+  pendingAfterRotation?: PendingEndState;
+  /** ListSecrets' eventual consistency; off (strongly consistent pages) by default. */
+  listConsistency?: ListConsistency;
+  /**
+   * Requests per second per operation above which the emulator answers ThrottlingException, or
+   * 'documented' for AWS's published quotas; counted on the local clock (see Throttle).
+   */
+  throttle?: Partial<Record<SecretsManagerOperation, number>> | 'documented';
   /** The CloudTrail `userIdentity` of a caller, for API-call events. */
   identityOf?: (caller: Caller | undefined) => Record<string, unknown>;
   /** The Lambda service, for rotation functions deployed with CreateFunction (see canInvoke). */
@@ -64,6 +99,8 @@ export interface SecretsManagerOptions {
 /** Functions deployed through the local Lambda service (lambda.ts): invoked by ARN, errors thrown. */
 export interface LambdaInvoker {
   has(nameOrArn: string): boolean;
+  /** Whether the function's resource-based policy lets `service` invoke it for `sourceArn`. */
+  allows(nameOrArn: string, service: string, sourceArn?: string): boolean;
   invoke(nameOrArn: string, event: unknown): Promise<unknown>;
 }
 
@@ -153,30 +190,87 @@ export class CallLog {
   }
 }
 
-/** Requests-per-second limits per operation, over a sliding second of real time. Off by default. */
-export class Throttle {
-  readonly limits: Partial<Record<string, number>>;
-  private readonly recent = new Map<string, number[]>();
+/**
+ * The per-Region request quotas of "AWS Secrets Manager quotas" (user guide,
+ * reference_limits.html): operations in one group share a quota. GetSecretValue 10,000/s and
+ * DescribeSecret 40,000/s (raised in 2025); ListSecrets 100/s; PutSecretValue with
+ * UpdateSecretVersionStage, RotateSecret with CancelRotateSecret, TagResource with
+ * UntagResource, and RestoreSecret at 50/s each. CreateSecret, DeleteSecret and
+ * ListSecretVersionIds are not in that table's copy we cite; they get the control-plane 50/s.
+ */
+export const DOCUMENTED_QUOTAS: readonly {
+  operations: SecretsManagerOperation[];
+  perSecond: number;
+}[] = [
+  { operations: ['GetSecretValue'], perSecond: 10_000 },
+  { operations: ['DescribeSecret'], perSecond: 40_000 },
+  { operations: ['ListSecrets'], perSecond: 100 },
+  { operations: ['PutSecretValue', 'UpdateSecretVersionStage'], perSecond: 50 },
+  { operations: ['RotateSecret', 'CancelRotateSecret'], perSecond: 50 },
+  { operations: ['TagResource', 'UntagResource'], perSecond: 50 },
+  { operations: ['RestoreSecret'], perSecond: 50 },
+  { operations: ['CreateSecret'], perSecond: 50 },
+  { operations: ['DeleteSecret'], perSecond: 50 },
+  { operations: ['ListSecretVersionIds'], perSecond: 50 },
+];
 
-  constructor(limits: Partial<Record<string, number>> = {}) {
-    this.limits = { ...limits };
+/**
+ * Request quotas as token buckets on the local clock: a bucket holds one second's worth of
+ * requests and refills at the quota's rate as the local clock moves. So whether a request is
+ * throttled depends only on the calls before it and the local time between them, never on how
+ * fast the machine runs: N calls with the clock standing still admit exactly the quota.
+ * `'documented'` applies AWS's published quotas (DOCUMENTED_QUOTAS); a record sets per-operation
+ * limits (each operation its own bucket). Off by default.
+ */
+export class Throttle {
+  readonly limits: Partial<Record<string, number>> = {};
+  /** Operation → the bucket it draws from (shared by a documented group). */
+  private readonly bucketOf = new Map<string, string>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    limits: Partial<Record<string, number>> | 'documented' = {},
+    private readonly now: () => number = () => 0,
+  ) {
+    if (limits === 'documented') this.useDocumented();
+    else for (const [op, rate] of Object.entries(limits)) this.limits[op] = rate;
   }
 
-  /** Sets (or, with undefined, removes) an operation's limit. */
+  /** Applies AWS's published per-Region quotas, groups sharing a bucket. */
+  useDocumented(): void {
+    for (const group of DOCUMENTED_QUOTAS) {
+      const bucket = group.operations.join('+');
+      for (const op of group.operations) {
+        this.limits[op] = group.perSecond;
+        this.bucketOf.set(op, bucket);
+      }
+    }
+    this.buckets.clear();
+  }
+
+  /** Sets (or, with undefined, removes) an operation's limit; the operation gets its own bucket. */
   set(operation: SecretsManagerOperation, perSecond: number | undefined): void {
     if (perSecond === undefined) delete this.limits[operation];
     else this.limits[operation] = perSecond;
+    this.bucketOf.delete(operation);
+    this.buckets.delete(operation);
   }
 
-  /** Records a request; false when it is over the limit (and so is not counted as admitted). */
-  admit(operation: string, nowMs = performance.now()): boolean {
+  /** Takes a token for a request; false when its bucket is empty (the request is throttled). */
+  admit(operation: string, nowMs = this.now()): boolean {
     const limit = this.limits[operation];
     if (limit === undefined) return true;
-    const times = (this.recent.get(operation) ?? []).filter((t) => nowMs - t < 1000);
-    const admitted = times.length < limit;
-    if (admitted) times.push(nowMs);
-    this.recent.set(operation, times);
-    return admitted;
+    const key = this.bucketOf.get(operation) ?? operation;
+    const bucket = this.buckets.get(key) ?? { tokens: limit, at: nowMs };
+    bucket.tokens = Math.min(
+      limit,
+      bucket.tokens + (Math.max(0, nowMs - bucket.at) * limit) / 1000,
+    );
+    bucket.at = Math.max(bucket.at, nowMs);
+    this.buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
   }
 }
 
@@ -244,6 +338,11 @@ export class SecretsManagerEmulator {
   rotationAttempts: number;
   /** Where in its window a scheduled rotation runs. */
   rotationWindowPoint: WindowPoint;
+  /** Where AWSPENDING ends up after a rotation completes (see PendingEndState). */
+  pendingAfterRotation: PendingEndState;
+  /** Secrets left out of ListSecrets pages by eventual consistency, in order (for tests). */
+  readonly listOmissions: { at: Date; secretArn: string }[] = [];
+  private consistency: (Required<ListConsistency> & { random: () => number }) | undefined;
   readonly calls = new CallLog();
   readonly throttle: Throttle;
   readonly rotations: RotationRecord[] = [];
@@ -255,11 +354,24 @@ export class SecretsManagerEmulator {
   constructor(private readonly options: SecretsManagerOptions) {
     this.rotationAttempts = options.rotationAttempts ?? 3;
     this.rotationWindowPoint = options.rotationWindowPoint ?? 'end';
-    this.throttle = new Throttle(options.throttle);
+    this.pendingAfterRotation = options.pendingAfterRotation ?? 'removed';
+    this.setListConsistency(options.listConsistency);
+    this.throttle = new Throttle(options.throttle, () => options.clock.now().getTime());
     options.clock.addTimer({
       nextDue: () => this.nextScheduled(),
       fire: (at) => this.runScheduled(at),
     });
+  }
+
+  /** Turns ListSecrets' eventual consistency on (seeded) or, with undefined, off. */
+  setListConsistency(consistency: ListConsistency | undefined): void {
+    this.consistency = consistency && {
+      lagMs: 5 * 60_000,
+      shortPageChance: 0.3,
+      omitChance: 0.5,
+      ...consistency,
+      random: seededRandom(consistency.seed),
+    };
   }
 
   /** Resolves when no rotation is running (RotateSecret returns before its rotation ends, as on AWS). */
@@ -428,11 +540,28 @@ export class SecretsManagerEmulator {
     }
   }
 
-  /** A version with no label is deprecated: listed only with IncludeDeprecated, removed once there are too many. */
-  private pruneDeprecated(secret: Secret): void {
-    for (const [id, version] of secret.versions) {
-      if (secret.versions.size <= MAX_VERSIONS) break;
-      if (version.stages.size === 0) secret.versions.delete(id);
+  /**
+   * Makes room for one more version, or refuses it. "Secrets Manager removes unlabeled versions
+   * when there are more than 100, but it does not remove versions created less than 24 hours
+   * ago. If you update the secret value more than once every 10 minutes, you create more
+   * versions than Secrets Manager removes, and you will reach the quota for secret versions."
+   * (user guide, reference_limits.html; PutSecretValue's API reference says the same). So the
+   * oldest unlabelled versions at least a day old go first; when none can go, the write fails
+   * with LimitExceededException ("The request failed because it would exceed one of the Secrets
+   * Manager quotas", the exception's description in the API reference).
+   */
+  private roomForVersion(secret: Secret): void {
+    const removable = [...secret.versions.values()]
+      .filter((v) => v.stages.size === 0 && this.now().getTime() - v.created.getTime() >= DAY)
+      .sort((a, b) => a.created.getTime() - b.created.getTime());
+    while (secret.versions.size >= MAX_VERSIONS && removable.length > 0) {
+      secret.versions.delete(removable.shift()!.id);
+    }
+    if (secret.versions.size >= MAX_VERSIONS) {
+      throw new AwsError(
+        'LimitExceededException',
+        `The request failed because it would exceed one of the Secrets Manager quotas: ${secret.name} already has ${MAX_VERSIONS} versions, and none is both unlabelled and older than 24 hours.`,
+      );
     }
   }
 
@@ -642,6 +771,7 @@ export class SecretsManagerEmulator {
     }
     // A known token without a value is the AWSPENDING version RotateSecret created: the rotation
     // function fills it in (this is how rotation works). Otherwise it is a new version.
+    if (!existing) this.roomForVersion(secret);
     const version: Version = existing ?? { id: token, stages: new Set(), created: now };
     version.value = value;
     secret.versions.set(token, version);
@@ -660,7 +790,6 @@ export class SecretsManagerEmulator {
       secret.lastRotated = now;
       secret.window = nextWindow(secret.rotationRules, now);
     }
-    this.pruneDeprecated(secret);
     return {
       ARN: secret.arn,
       Name: secret.name,
@@ -731,9 +860,10 @@ export class SecretsManagerEmulator {
       }
       if (stage === CURRENT && holder !== target) {
         // User guide, "How rotation works": when AWSCURRENT moves, AWSPREVIOUS follows to the
-        // old version and the new current version drops AWSPENDING (the rotation is complete).
+        // old version; the new current version drops AWSPENDING (the rotation is complete), or
+        // keeps it where the test chose the other documented end state (PendingEndState).
         this.attach(secret, target, CURRENT);
-        target.stages.delete(PENDING);
+        if (this.pendingAfterRotation === 'removed') target.stages.delete(PENDING);
       } else {
         this.attach(secret, target, stage);
       }
@@ -743,7 +873,6 @@ export class SecretsManagerEmulator {
       secret.run.stopped = 'abandoned';
     }
     secret.lastChanged = this.now();
-    this.pruneDeprecated(secret);
     return { ARN: secret.arn, Name: secret.name };
   }
 
@@ -757,7 +886,23 @@ export class SecretsManagerEmulator {
       .filter((s) => input.IncludePlannedDeletion === true || !s.deletedDate)
       .filter((s) => filters.every((f) => f(s)))
       .sort((a, b) => order * (a.created.getTime() - b.created.getTime() || a.seq - b.seq));
-    const page = all.slice(offset, offset + limit);
+    let end = Math.min(offset + limit, all.length);
+    let page = all.slice(offset, end);
+    const consistency = this.consistency;
+    if (consistency) {
+      const { random } = consistency;
+      if (random() < consistency.shortPageChance) {
+        end = offset + Math.floor(random() * (end - offset));
+        page = all.slice(offset, end);
+      }
+      const settled = this.now().getTime() - consistency.lagMs;
+      page = page.filter((s) => {
+        const recent = Math.max(s.created.getTime(), s.lastChanged.getTime()) > settled;
+        if (!recent || random() >= consistency.omitChance) return true;
+        this.listOmissions.push({ at: this.now(), secretArn: s.arn });
+        return false;
+      });
+    }
     return {
       SecretList: page.map((secret) => {
         const stages: Record<string, string[]> = {};
@@ -768,7 +913,7 @@ export class SecretsManagerEmulator {
           SecretVersionsToStages: stages,
         };
       }),
-      ...(offset + limit < all.length ? { NextToken: encodeToken(offset + limit) } : {}),
+      ...(end < all.length ? { NextToken: encodeToken(end) } : {}),
     };
   }
 
@@ -911,7 +1056,13 @@ export class SecretsManagerEmulator {
         "A previous rotation isn't complete. That rotation will be reattempted.",
       );
     }
-    if (!this.canInvoke(lambdaArn)) {
+    // "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function
+    // policy grants access to the principal secretsmanager.amazonaws.com" is RotateSecret's
+    // AccessDeniedException for a function that does not exist or whose resource-based policy
+    // does not let Secrets Manager invoke it (user guide, troubleshoot_rotation.html; the
+    // rotation function needs "a resource-based policy ... secretsmanager.amazonaws.com",
+    // rotating-secrets-required-permissions-function.html).
+    if (!this.canInvoke(lambdaArn, secret.arn)) {
       throw new AwsError(
         'AccessDeniedException',
         'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.',
@@ -923,6 +1074,8 @@ export class SecretsManagerEmulator {
         `A version with ClientRequestToken ${token} already exists for the secret ${secret.name}.`,
       );
     }
+    // The AWSPENDING version RotateSecret creates counts against the version quota too.
+    if (token === undefined || !secret.versions.has(token)) this.roomForVersion(secret);
     const now = this.now();
     secret.rotationEnabled = true;
     secret.rotationLambdaArn = this.options.functions.arnOf(lambdaArn);
@@ -1022,8 +1175,23 @@ export class SecretsManagerEmulator {
   }
 
   private deleteSecret(input: Record<string, unknown>) {
-    const secret = this.secret(input, { allowDeleted: true });
     const force = input.ForceDeleteWithoutRecovery === true;
+    const id = requireString(input, 'SecretId');
+    if (force && input.RecoveryWindowInDays === undefined && !this.find(id)) {
+      // AWS answers a forced delete of a secret it does not have with success (deletion being
+      // asynchronous, "Secrets Manager performs the actual deletion with an asynchronous
+      // background process", DeleteSecret API reference), not ResourceNotFoundException: a
+      // teardown must not read that success as proof the secret existed.
+      const name = id.startsWith('arn:') ? (id.split(':secret:')[1] ?? id) : id;
+      return {
+        ARN: id.startsWith('arn:')
+          ? id
+          : `arn:aws:secretsmanager:${this.options.region}:${this.options.accountId}:secret:${name}`,
+        Name: name,
+        DeletionDate: this.now(),
+      };
+    }
+    const secret = this.secret(input, { allowDeleted: true });
     const window = input.RecoveryWindowInDays;
     if (force && window !== undefined) {
       throw new AwsError(
@@ -1057,6 +1225,9 @@ export class SecretsManagerEmulator {
     if (!secret.versions.has(token)) {
       // The version exists, labelled AWSPENDING, before the function runs; it has no value until
       // the function's createSecret puts one (GetSecretValue on it: ResourceNotFoundException).
+      // One version holds a label at a time: AWSPENDING left on AWSCURRENT by the last rotation
+      // moves to the new version.
+      this.holder(secret, PENDING)?.stages.delete(PENDING);
       secret.versions.set(token, { id: token, stages: new Set([PENDING]), created: now });
     }
     const run: RotationRun = { token, rotationToken: randomBytes(48).toString('base64url') };
@@ -1087,8 +1258,12 @@ export class SecretsManagerEmulator {
   // ---- reaching rotation functions: the in-process registry first (tests that inject a
   // clock register there), else a function deployed through the Lambda service ----
 
-  private canInvoke(arn: string): boolean {
-    return this.options.functions.has(arn) || (this.options.lambda?.has(arn) ?? false);
+  // In-process stand-ins stand for functions the suite deployed with their permission (as the
+  // stack's rotation function has one); a function deployed through the Lambda API is invoked
+  // only if its resource-based policy allows Secrets Manager, as on AWS.
+  private canInvoke(arn: string, secretArn: string): boolean {
+    if (this.options.functions.has(arn)) return true;
+    return this.options.lambda?.allows(arn, 'secretsmanager.amazonaws.com', secretArn) ?? false;
   }
 
   private invokeFunction(arn: string, event: unknown): Promise<unknown> {
@@ -1209,7 +1384,7 @@ export class SecretsManagerEmulator {
       if (this.firePoint(secret.window) > at.getTime()) continue;
       // The window is used up whatever happens; a success reschedules from its own time.
       secret.window = nextWindow(secret.rotationRules!, at);
-      if (!secret.rotationLambdaArn || !this.canInvoke(secret.rotationLambdaArn)) {
+      if (!secret.rotationLambdaArn || !this.canInvoke(secret.rotationLambdaArn, secret.arn)) {
         this.serviceEvent(
           'RotationFailed',
           secret,

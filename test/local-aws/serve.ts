@@ -1,5 +1,5 @@
 // Runs the local AWS standalone, for pointing other tools at it:
-//   npx tsx test/local-aws/serve.ts [--port 4566] [--region us-east-1] [--with-suite]
+//   npm run serve -- [--port 4566] [--region us-east-1] [--with-suite]
 // then, elsewhere: AWS_ENDPOINT_URL=http://127.0.0.1:4566 aws secretsmanager list-secrets
 // With --with-suite, token-rotation is installed in it as `cdk deploy` installs it (suite.ts), its
 // clock follows real time so the sweep runs on schedule, and the operator CLI works against it.
@@ -24,6 +24,9 @@ console.log(
   `local AWS listening on ${aws.endpoint} (secretsmanager, sns, dynamodb, lambda, iam, sts, cloudformation)`,
 );
 console.log(`  export AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=${aws.region}`);
+console.log(
+  `  request log: curl ${aws.endpoint}/_local/requests (counts by service; npm run test:external reads it)`,
+);
 console.log(
   `  export AWS_ACCESS_KEY_ID=${aws.env.AWS_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${aws.env.AWS_SECRET_ACCESS_KEY}`,
 );

@@ -174,8 +174,14 @@ export async function installSuite(
     stackName,
   };
 
-  const register = (name: string, handler: FunctionHandler) =>
-    aws.functions.register(`${stackName}-${name}`, handler);
+  // Each function's execution role, as the stack creates them: a function deployed under one of
+  // these names through the Lambda API (a test deploying the real bundle) finds its role.
+  const register = (name: string, handler: FunctionHandler) => {
+    if (!aws.iam.roleExists(`arn:aws:iam::${aws.accountId}:role/${stackName}-${name}`)) {
+      aws.iam.createRole(`${stackName}-${name}`);
+    }
+    return aws.functions.register(`${stackName}-${name}`, handler);
+  };
   const rotation = register('rotation', createRotationHandler(rotationDeps));
   const sweepHandler = createSweepHandler({
     sweep: sweepDeps,
