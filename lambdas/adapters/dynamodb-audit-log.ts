@@ -1,5 +1,7 @@
 // The audit trail in DynamoDB (key design: ./audit-table.ts): appends to each secret's hash
-// chain with a conditional write, answers the trail's three questions with Query, and verifies.
+// chain with a conditional write on the next seq (optimistic: the head is read only when this
+// container has not written the chain yet or another writer moved it), answers the trail's
+// three questions with Query, and verifies.
 
 import {
   CreateTableCommand,
@@ -43,7 +45,43 @@ export interface DynamoAuditLogOptions {
   maxAttempts?: number;
   /** Waits between attempts; tests pass a no-op. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Where each chain's last written head is kept between appends. Default: one store per
+   * container, shared by every log in it, so the rotation's four invocations and a sweep's many
+   * appends usually cost one PutItem each. Tests give each writer its own, as separate containers.
+   */
+  heads?: ChainHeads;
 }
+
+/** A chain's newest record, as far as one writer knows: where its next record links. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/** The heads one writer last wrote, by table and secret; the oldest are forgotten past `limit`. */
+export class ChainHeads {
+  private readonly heads = new Map<string, ChainHead>();
+
+  constructor(private readonly limit = 10_000) {}
+
+  get(key: string): ChainHead | undefined {
+    return this.heads.get(key);
+  }
+
+  set(key: string, head: ChainHead): void {
+    // Re-inserting keeps the Map's order by last write, so the first key is the least recent.
+    this.heads.delete(key);
+    this.heads.set(key, { seq: head.seq, hash: head.hash });
+    if (this.heads.size > this.limit) this.heads.delete(this.heads.keys().next().value!);
+  }
+
+  delete(key: string): void {
+    this.heads.delete(key);
+  }
+}
+
+const containerHeads = new ChainHeads();
 
 // Attributes of the item that are storage, not record: keys and the byTime partition.
 const STORAGE_ATTRIBUTES = [
@@ -58,6 +96,7 @@ export class DynamoAuditLog implements AuditLog {
   private readonly clock: Clock;
   private readonly maxAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly heads: ChainHeads;
 
   constructor(options: DynamoAuditLogOptions) {
     this.client = options.client;
@@ -65,21 +104,29 @@ export class DynamoAuditLog implements AuditLog {
     this.clock = options.clock ?? systemClock;
     this.maxAttempts = options.maxAttempts ?? 10;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.heads = options.heads ?? containerHeads;
   }
 
   async append(entry: AuditEntry): Promise<AuditRecord> {
     const pk = secretPk(entry.secretArn);
+    const key = `${this.tableName}\n${pk}`;
+    // The head from this container's last write to the chain, else one read. A stale head only
+    // costs a lost conditional write and a read: the write below never overwrites a record.
+    let head = this.heads.get(key);
+    let fresh = false;
+    if (!head) {
+      head = await this.readHeadOrFail(entry, pk);
+      fresh = true;
+    }
     for (let attempt = 1; ; attempt++) {
-      let record: AuditRecord;
+      const unhashed = withoutUndefined({
+        ...entry,
+        seq: head ? head.seq + 1 : 1,
+        at: this.clock().toISOString(),
+        prevHash: head ? head.hash : GENESIS_HASH,
+      }) as Omit<AuditRecord, 'hash'>;
+      const record: AuditRecord = { ...unhashed, hash: hashRecord(unhashed) };
       try {
-        const head = await this.head(pk);
-        const unhashed = withoutUndefined({
-          ...entry,
-          seq: head ? head.seq + 1 : 1,
-          at: this.clock().toISOString(),
-          prevHash: head ? head.hash : GENESIS_HASH,
-        }) as Omit<AuditRecord, 'hash'>;
-        record = { ...unhashed, hash: hashRecord(unhashed) };
         await this.client.send(
           new PutCommand({
             TableName: this.tableName,
@@ -89,15 +136,17 @@ export class DynamoAuditLog implements AuditLog {
               [AUDIT_TABLE.byTimePartitionKey]: record.at.slice(0, 10),
               ...record,
             },
-            // Two writers that read the same head race for the same seq: exactly one wins.
+            // Two writers that hold the same head race for the same seq: exactly one wins.
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
           }),
         );
+        this.heads.set(key, record);
         return record;
       } catch (error) {
         const lostRace = (error as Error)?.name === 'ConditionalCheckFailedException';
         if (!lostRace || attempt >= this.maxAttempts) {
+          this.heads.delete(key);
           const why = lostRace
             ? `another writer took the next place in the chain ${attempt} times in a row`
             : describeError(error);
@@ -106,8 +155,16 @@ export class DynamoAuditLog implements AuditLog {
             { cause: error },
           );
         }
-        // Full jitter, so writers that collided do not collide again in step.
-        await this.sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+        // Lost to a writer that read the same head: back off with full jitter, so writers that
+        // collided do not collide again in step. A cached head was merely stale: read at once.
+        if (fresh) await this.sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+        head = await this.readHeadOrFail(entry, pk);
+        fresh = true;
+        // The SDK retries a write whose answer was lost; if that write landed, the head is it.
+        if (head?.seq === record.seq && head.hash === record.hash) {
+          this.heads.set(key, record);
+          return record;
+        }
       }
     }
   }
@@ -172,7 +229,18 @@ export class DynamoAuditLog implements AuditLog {
     return verifyChain(secretArn, await this.history(secretArn));
   }
 
-  private async head(pk: string): Promise<{ seq: number; hash: string } | undefined> {
+  private async readHeadOrFail(entry: AuditEntry, pk: string): Promise<ChainHead | undefined> {
+    try {
+      return await this.head(pk);
+    } catch (error) {
+      throw new AuditWriteError(
+        `audit: could not record ${entry.event} for ${entry.secretArn} in table ${this.tableName}: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  private async head(pk: string): Promise<ChainHead | undefined> {
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,

@@ -30,8 +30,9 @@ export const DELETE_AFTER_LABEL_PREFIX = 'token-rotation:delete-after:';
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type Step = (typeof STEPS)[number];
 
-/** Audit event types. `.started`/`.succeeded` pairs bracket each rotation step. */
+/** Audit event types. Each rotation step records its outcome (`step.succeeded` or `rotation.failed`). */
 export const AUDIT_EVENTS = [
+  /** No longer written (a step records only its outcome); kept so older trails still read and filter. */
   'step.started',
   'step.succeeded',
   'rotation.failed',

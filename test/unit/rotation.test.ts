@@ -126,10 +126,8 @@ describe('a full rotation', () => {
 
     // Assess
     const newValue = secret.valueOf('AWSCURRENT')!;
-    expect(audit.events()).toEqual(
-      STEPS.flatMap((step) => [`${step}:step.started:started`, `${step}:step.succeeded:succeeded`]),
-    );
-    const created = audit.records[1]!;
+    expect(audit.events()).toEqual(STEPS.map((step) => `${step}:step.succeeded:succeeded`));
+    const created = audit.records[0]!;
     expect(created.tokens).toEqual({ current: 'unfingerprinted', pending: fingerprint(newValue) });
     expect(created.versions).toEqual({ pending: token, current: oldVersion });
     expect(created).toMatchObject({
@@ -137,7 +135,7 @@ describe('a full rotation', () => {
       secretName: secret.name,
       trigger: { source: 'secretsmanager' },
     });
-    expect(audit.records[7]!.versions).toEqual({ current: token, previous: oldVersion });
+    expect(audit.records[3]!.versions).toEqual({ current: token, previous: oldVersion });
     const trail = JSON.stringify(audit.records);
     expect(trail).not.toContain(newValue);
     expect(trail).not.toContain(FIRST);
@@ -173,11 +171,8 @@ describe.each(STEPS)('%s, on opening', (step) => {
 
     // Assess
     expect(calls()).toEqual(['DescribeSecret']);
-    expect(audit.events()).toEqual([
-      `${step}:step.started:started`,
-      `${step}:step.succeeded:skipped`,
-    ]);
-    expect(audit.records[1]!.versions).toEqual({ current });
+    expect(audit.events()).toEqual([`${step}:step.succeeded:skipped`]);
+    expect(audit.records[0]!.versions).toEqual({ current });
   });
 
   it('returns at once when AWSPENDING was left on the AWSCURRENT version (a finished rotation)', async () => {
@@ -458,21 +453,22 @@ describe('finishSecret', () => {
 });
 
 describe('a failing step', () => {
-  it('fails before its work when the audit trail cannot be written', async () => {
+  it('stops the rotation at its first step, before any new token goes live, when the audit trail cannot be written', async () => {
     // Prepare
-    const { secret, audit, alerter, run, calls } = setup();
-    audit.failWhen = (entry) => entry.event === 'step.started';
-    const token = secret.startRotation();
+    const { secret, audit, alerter, rotate } = setup();
+    const live = secret.versionWith('AWSCURRENT');
+    audit.failWhen = () => true;
 
     // Act
-    const error = await failure(run('createSecret', token));
+    const error = await failure(rotate());
 
     // Assess
     expect(error.reason).toBe('audit-unavailable');
     expect(error.message).toContain(
-      'expected to write the step.started audit record, found the write failed',
+      'createSecret: expected to write the step.succeeded audit record, found the write failed',
     );
-    expect(calls()).toEqual(['DescribeSecret']);
+    expect(secret.versionWith('AWSCURRENT')).toBe(live);
+    expect(secret.valueOf('AWSCURRENT')).toBe(FIRST);
     expect(alerter.sent).toHaveLength(1);
   });
 

@@ -1,0 +1,122 @@
+// What one rotation costs in AWS calls, every service counted: the bundled rotation handler is
+// deployed on the embedded local AWS with its endpoint pointed at a counting relay, so every
+// request the function makes (Secrets Manager, DynamoDB, SNS, STS, ...) is seen on its way.
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBase62 } from '#domain/tokens';
+import { callerOf, readBody } from '#local-aws/wire';
+import { ENTRY, useAws } from './support/aws.ts';
+
+const aws = useAws();
+const SLOW = 180_000;
+/** All services, per successful rotation; of them Secrets Manager's own budget. */
+const BUDGET = { all: 14, secretsManager: 8 };
+
+/** Forwards every request to `target` unchanged and notes `service.Operation` for each. */
+class CountingRelay {
+  readonly calls: string[] = [];
+  private server: Server | undefined;
+  endpoint = '';
+
+  async start(target: string): Promise<void> {
+    const to = new URL(target);
+    this.server = createServer(async (req, res) => {
+      const body = await readBody(req);
+      const service = callerOf(req)?.service ?? 'unknown';
+      // JSON protocols name the operation in X-Amz-Target; the Query protocol (IAM, STS, SNS) in Action.
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const operation = target
+        ? target.slice(target.indexOf('.') + 1)
+        : (new URLSearchParams(body).get('Action') ?? `${req.method} ${req.url}`);
+      this.calls.push(`${service}.${operation}`);
+      const forward = request(
+        {
+          host: to.hostname,
+          port: to.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', (error) => {
+        res.writeHead(502);
+        res.end(String(error));
+      });
+      forward.end(body);
+    });
+    this.server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Calls since `from` (an index into calls), by `service.Operation`. */
+  since(from: number): { total: number; of: (service: string) => number; text: string } {
+    const made = this.calls.slice(from);
+    const counts = new Map<string, number>();
+    for (const call of made) counts.set(call, (counts.get(call) ?? 0) + 1);
+    return {
+      total: made.length,
+      of: (service) => made.filter((call) => call.startsWith(`${service}.`)).length,
+      text: [...counts].map(([call, n]) => `${call} ${n}`).join(', '),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
+  }
+}
+
+const relay = new CountingRelay();
+let rotation = '';
+
+beforeAll(async () => {
+  if (!aws.local) return;
+  await relay.start(aws.endpoint);
+  rotation = await aws.deploy('counted', ENTRY.rotation, { AWS_ENDPOINT_URL: relay.endpoint });
+}, SLOW);
+
+afterAll(() => relay.stop());
+
+const apiKey = () =>
+  JSON.stringify({ owner: 'payments-team', token: `acme_live_${randomBase62(49)}` });
+
+describe('AWS calls of a rotation through the deployed function', () => {
+  it(
+    `makes at most ${BUDGET.all} calls to all services, ${BUDGET.secretsManager} of them to Secrets Manager, from a cold start and warm`,
+    async (context) => {
+      if (!aws.local) {
+        // Only the embedded endpoint can be put behind the relay.
+        await context.annotate('calls not counted: AWS_ENDPOINT_URL names an external endpoint');
+        return;
+      }
+      // Prepare
+      const secret = await aws.createSecret('counted', apiKey());
+
+      for (const start of ['cold', 'warm'] as const) {
+        // Act
+        const before = relay.calls.length;
+        const version = await aws.rotate(secret.arn, rotation);
+        const outcome = await aws.settle(secret.arn, version);
+        const calls = relay.since(before);
+
+        // Assess
+        expect(outcome, start).toBe('succeeded');
+        await context.annotate(`${start} start: ${calls.total} calls (${calls.text})`);
+        expect(calls.of('secretsmanager'), `${start}: ${calls.text}`).toBeLessThanOrEqual(
+          BUDGET.secretsManager,
+        );
+        expect(calls.total, `${start}: ${calls.text}`).toBeLessThanOrEqual(BUDGET.all);
+      }
+      expect(await aws.audit.verify(secret.arn)).toMatchObject({ ok: true });
+    },
+    SLOW,
+  );
+});
