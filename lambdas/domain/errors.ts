@@ -180,7 +180,39 @@ interface Form {
   tail?: string;
 }
 
-function formsOf(value: string): Form[] {
+/** Fields the kinds' contracts hold a token in: `token` (random, custom issuers), `secretAccessKey` (IAM). */
+const TOKEN_FIELDS = new Set(['token', 'secretAccessKey']);
+
+/**
+ * The leaves of a JSON value that are not tokens (an owner, a note, scopes), with their escaped
+ * forms: found whole in every encoding, but not by prefix, or "payments" in a reason would go
+ * for an owner "payments-team". Token fields and credential-shaped leaves are tokens.
+ */
+function plainLeaves(value: string): string[] {
+  if (!/^\s*[{[]/.test(value)) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return [];
+  }
+  const plain: string[] = [];
+  const walk = (node: unknown, key?: string): void => {
+    if (typeof node === 'string') {
+      if (key !== undefined && TOKEN_FIELDS.has(key)) return;
+      if (credentialRuns(node).length > 0 || (node.match(MIXED_RUN) ?? []).some(looksMixed)) return;
+      plain.push(node, JSON.stringify(node).slice(1, -1));
+    } else if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+    } else if (typeof node === 'object' && node !== null) {
+      for (const [k, item] of Object.entries(node)) walk(item, k);
+    }
+  };
+  walk(parsed);
+  return plain;
+}
+
+function formsOf(value: string, prefixesAllowed: boolean): Form[] {
   const chars = charsOf(value);
   const word = value.length < MIN_SECRET_PART_LENGTH;
   // A JSON document is not a token: its leaves are (secretParts), each in every form; the
@@ -188,7 +220,7 @@ function formsOf(value: string): Form[] {
   if (/^\s*[{[]/.test(value) && isJson(value)) {
     return [{ units: [escapeRegExp(value)], head: 1, word: false }];
   }
-  const prefixes = [...value].length >= MIN_PREFIX_LENGTH;
+  const prefixes = prefixesAllowed && [...value].length >= MIN_PREFIX_LENGTH;
   // Units covering MIN_PREFIX_LENGTH characters (a run of white space is one unit of many).
   let covered = 0;
   let prefixUnits = 0;
@@ -261,14 +293,15 @@ function compile(form: Form): CompiledForm | undefined {
 // every message it writes. Small, so it holds no more than an invocation's worth.
 const compiled = new Map<string, CompiledForm[]>();
 const COMPILED_KEPT = 32;
-function compiledFormsOf(value: string): CompiledForm[] {
-  let forms = compiled.get(value);
+function compiledFormsOf(value: string, prefixes: boolean): CompiledForm[] {
+  const key = `${prefixes ? 'token' : 'plain'}:${value}`;
+  let forms = compiled.get(key);
   if (forms === undefined) {
-    forms = formsOf(value)
+    forms = formsOf(value, prefixes)
       .map(compile)
       .filter((f): f is CompiledForm => f !== undefined);
     if (compiled.size >= COMPILED_KEPT) compiled.delete(compiled.keys().next().value!);
-    compiled.set(value, forms);
+    compiled.set(key, forms);
   }
   return forms;
 }
@@ -310,14 +343,16 @@ function redactForm(text: string, form: CompiledForm): string {
 export function scrub(message: string, known: Iterable<string> = []): string {
   let out = message;
   const values = new Set<string>();
+  const plain = new Set<string>();
   for (const value of known) {
     if (value.trim() === '') continue;
     for (const part of secretParts(value)) if (part.trim() !== '') values.add(part);
+    for (const leaf of plainLeaves(value)) plain.add(leaf);
   }
   // Longest first, so a field redacted inside its whole value leaves nothing of the value behind.
   const sorted = [...values].sort((a, b) => b.length - a.length);
   for (const value of sorted) {
-    for (const form of compiledFormsOf(value)) out = redactForm(out, form);
+    for (const form of compiledFormsOf(value, !plain.has(value))) out = redactForm(out, form);
   }
   // The wider net first, so a whole underscore-joined token goes rather than only its body.
   out = out.replace(MIXED_RUN, (run) => (looksMixed(run) ? '[redacted]' : run));

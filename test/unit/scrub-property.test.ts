@@ -156,12 +156,16 @@ describe('scrub, for every token shape and encoding', () => {
 
   it('keeps ordinary words readable around a short hand-set token', () => {
     // Prepare
-    const text = 'issuer rejected key=p%405s%21 (p@5s!) in eu-west-1; p@5sword is fine';
+    const text =
+      'issuer rejected key=p%405s%21 (p@5s!) in eu-west-1; p@5sword is fine; ask the payments channel';
+    const value = JSON.stringify({ token: 'p@5s!', region: 'eu', owner: 'payments-team' });
 
     // Act
-    const out = scrub(text, secretParts(JSON.stringify({ token: 'p@5s!', region: 'eu' })));
+    const out = scrub(text, [value, ...secretParts(value)]);
 
-    // Assess
-    expect(out).toBe('issuer rejected key=[redacted] ([redacted]) in eu-west-1; p@5sword is fine');
+    // Assess: an owner field is found whole, never by its prefix.
+    expect(out).toBe(
+      'issuer rejected key=[redacted] ([redacted]) in eu-west-1; p@5sword is fine; ask the payments channel',
+    );
   });
 });
