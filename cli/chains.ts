@@ -1,42 +1,159 @@
-// Every hash chain in the audit table, and each one verified. Finding them all is the one read
-// that is not a Query: a secret deleted long ago is in no index but the table itself, so the
-// table is scanned once for its partition keys (keys only, audit records only).
-import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { AUDIT_TABLE, secretPk } from '#adapters/audit-table';
-import { type ChainReport, verifyChain } from '#domain/audit-chain';
-import type { AuditLog } from '#domain/ports';
+// Every hash chain in the audit table, each one verified, and the chains that must exist: a
+// secret the suite manages has a trail, and a trail whose head was recorded is at least that long.
+// Finding them all is the one read that is not a Query: a secret deleted long ago is in no index
+// but the table itself, so the table is scanned once for its partition keys (audit records and
+// chain heads only).
+import { type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { AUDIT_TABLE, HEAD_SK, secretPk } from '#adapters/audit-table';
+import type { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { DynamoManagedSet, MANAGED_PK } from '#adapters/dynamodb-managed-set';
+import { type ChainBreak, type ChainReport, verifyChain } from '#domain/audit-chain';
+import type { AuditLog, SecretDescription } from '#domain/ports';
+import { TAG } from '#domain/vocabulary';
+import type { Connection } from './aws.ts';
 
 const SECRET_PREFIX = secretPk('');
 
-/** The ARN of every secret that has audit records, in the order first seen. */
+/** A chain's newest record as something outside the chain recorded it. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/** Every secret with audit records (in the order first seen), and the heads recorded beside them. */
 export async function listChains(
   client: DynamoDBDocumentClient,
   tableName: string,
   onPage?: (page: number, found: number) => void,
-): Promise<string[]> {
+): Promise<{ arns: string[]; heads: Map<string, ChainHead> }> {
   const arns = new Set<string>();
+  const heads = new Map<string, ChainHead>();
   let startKey: Record<string, unknown> | undefined;
   let page = 0;
   do {
     const out = await client.send(
       new ScanCommand({
         TableName: tableName,
-        ProjectionExpression: '#pk',
+        ProjectionExpression: '#pk, #sk, seq, #hash',
         FilterExpression: 'begins_with(#pk, :prefix)',
-        ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
+        ExpressionAttributeNames: {
+          '#pk': AUDIT_TABLE.partitionKey,
+          '#sk': AUDIT_TABLE.sortKey,
+          '#hash': 'hash',
+        },
         ExpressionAttributeValues: { ':prefix': SECRET_PREFIX },
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
     );
     for (const item of out.Items ?? []) {
       const pk = item[AUDIT_TABLE.partitionKey];
-      if (typeof pk === 'string') arns.add(pk.slice(SECRET_PREFIX.length));
+      if (typeof pk !== 'string') continue;
+      const arn = pk.slice(SECRET_PREFIX.length);
+      const head = headOf(item);
+      if (item[AUDIT_TABLE.sortKey] === HEAD_SK) {
+        if (head) heads.set(arn, head);
+      } else arns.add(arn);
     }
     startKey = out.LastEvaluatedKey;
     page += 1;
     onPage?.(page, arns.size);
   } while (startKey);
-  return [...arns];
+  return { arns: [...arns], heads };
+}
+
+const headOf = (item: Record<string, unknown> | undefined): ChainHead | undefined =>
+  typeof item?.seq === 'number' && typeof item.hash === 'string'
+    ? { seq: item.seq, hash: item.hash }
+    : undefined;
+
+/** A chain that must exist: why, and how far it must reach when something recorded its head. */
+export interface ExpectedChain {
+  secretArn: string;
+  secretName?: string;
+  /** The newest record as recorded outside the chain (the table's HEAD item). */
+  head?: ChainHead;
+  /** Why the suite manages the secret, in a person's words. */
+  because: string[];
+}
+
+/** Managed: opted in with rotation attached (the attach is audited), or rotated before. */
+const managedBecause = (secret: SecretDescription): string | undefined => {
+  if (secret.tags[TAG.lifespan] === undefined) return undefined;
+  if (secret.rotationEnabled) return `opted in (${TAG.lifespan}) with rotation attached`;
+  if (secret.lastRotatedDate) return `opted in (${TAG.lifespan}) and rotated before`;
+  return undefined;
+};
+
+/**
+ * Every chain the evidence outside the chains says must exist: recorded chain heads, the
+ * suite's managed set, and the opted-in secrets of Secrets Manager that rotation is attached
+ * to. One more source (checkpoints of chain heads kept outside the table) adds its heads here.
+ */
+export async function expectedChainHeads(
+  connection: Connection,
+  tableName: string,
+  recordedHeads: ReadonlyMap<string, ChainHead>,
+  progress?: (text: string) => void,
+): Promise<Map<string, ExpectedChain>> {
+  const expected = new Map<string, ExpectedChain>();
+  const add = (arn: string, because: string, name?: string) => {
+    const entry = expected.get(arn) ?? { secretArn: arn, because: [] };
+    if (name && !entry.secretName) entry.secretName = name;
+    entry.because.push(because);
+    expected.set(arn, entry);
+    return entry;
+  };
+  for (const [arn, head] of recordedHeads) {
+    add(arn, `its chain head #${head.seq} is recorded`).head = head;
+  }
+  const managed = new DynamoManagedSet(connection.dynamo, tableName);
+  let after: string | undefined;
+  do {
+    const page = await managed.page(after);
+    for (const member of page.members) add(member.arn, 'in the managed set', member.name);
+    after = page.last;
+  } while (after !== undefined);
+  let nextToken: string | undefined;
+  do {
+    const listed = await connection.catalog.listTagged(TAG.lifespan, nextToken);
+    for (const secret of listed.secrets) {
+      const because = managedBecause(secret);
+      if (because) add(secret.arn, because, secret.name);
+    }
+    nextToken = listed.nextToken;
+  } while (nextToken);
+  progress?.(`${expected.size} secrets must have a chain`);
+  return expected;
+}
+
+/** expectedChainHeads for one secret (its description, when Secrets Manager still has it). */
+export async function expectedChainHead(
+  connection: Connection,
+  log: DynamoAuditLog,
+  tableName: string,
+  secretArn: string,
+  secret: SecretDescription | undefined,
+): Promise<ExpectedChain | undefined> {
+  const because: string[] = [];
+  const head = await log.recordedHead(secretArn);
+  if (head) because.push(`its chain head #${head.seq} is recorded`);
+  const member = await connection.dynamo.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: { [AUDIT_TABLE.partitionKey]: MANAGED_PK, [AUDIT_TABLE.sortKey]: secretArn },
+      ConsistentRead: true,
+    }),
+  );
+  if (member.Item) because.push('in the managed set');
+  const managed = secret ? managedBecause(secret) : undefined;
+  if (managed) because.push(managed);
+  if (because.length === 0) return undefined;
+  return {
+    secretArn,
+    ...(secret ? { secretName: secret.name } : {}),
+    ...(head && { head }),
+    because,
+  };
 }
 
 export interface VerifiedChain {
@@ -45,12 +162,54 @@ export interface VerifiedChain {
   report: ChainReport;
 }
 
-/** Reads one secret's whole chain (Query) and verifies it with the domain's verifyChain. */
-export async function verifyTrail(log: AuditLog, secretArn: string): Promise<VerifiedChain> {
+/**
+ * Reads one secret's whole chain (Query) and verifies it with the domain's verifyChain; with
+ * `expected`, a chain that is missing or shorter than its recorded head is broken too.
+ */
+export async function verifyTrail(
+  log: AuditLog,
+  secretArn: string,
+  expected?: ExpectedChain,
+): Promise<VerifiedChain> {
   const records = await log.history(secretArn);
   const named = records.findLast((record) => typeof record.secretName === 'string');
+  const report = verifyChain(secretArn, records);
+  const missing = expected ? missingRecords(report, expected) : undefined;
   return {
-    secretName: named?.secretName ?? secretArn.split(':').at(-1) ?? secretArn,
-    report: verifyChain(secretArn, records),
+    secretName:
+      named?.secretName ?? expected?.secretName ?? secretArn.split(':').at(-1) ?? secretArn,
+    report: missing ? { ...report, ok: false, breaks: [...report.breaks, missing] } : report,
   };
+}
+
+/** What the chain lacks that `expected` says it has: no records at all, or its newest ones. */
+function missingRecords(report: ChainReport, expected: ExpectedChain): ChainBreak | undefined {
+  const why = expected.because.join('; ');
+  const want = expected.head;
+  if (report.total === 0) {
+    return {
+      kind: 'deleted',
+      seq: want?.seq ?? 1,
+      ...(want ? { missing: { from: 1, to: want.seq } } : {}),
+      message: `the chain is missing: no audit records, yet the secret is managed (${why})`,
+    };
+  }
+  const head = report.head;
+  if (!want || !head) return undefined;
+  if (head.seq < want.seq) {
+    return {
+      kind: 'deleted',
+      seq: want.seq,
+      missing: { from: head.seq + 1, to: want.seq },
+      message: `the chain was cut short: it ends at record ${head.seq}, but its head was recorded as record ${want.seq}; ${want.seq - head.seq === 1 ? `record ${want.seq} was` : `records ${head.seq + 1} to ${want.seq} were`} deleted`,
+    };
+  }
+  if (head.seq === want.seq && head.hash !== want.hash) {
+    return {
+      kind: 'deleted',
+      seq: want.seq,
+      message: `record ${want.seq} is not the one recorded as the chain's head (hash ${want.hash.slice(0, 12)}…, found ${head.hash.slice(0, 12)}…): the head was deleted and another record written in its place`,
+    };
+  }
+  return undefined;
 }

@@ -1,5 +1,5 @@
 // How the CLI shows things to a person: aligned tables, times in UTC, ages in days and hours,
-// and CSV an auditor's spreadsheet opens as it was meant.
+// CSV an auditor's spreadsheet opens as it was meant, and nothing a terminal would obey.
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -26,7 +26,8 @@ export function shortTime(date: Date | string): string {
 /** A table with a header row, columns padded to their widest cell; long cells cut at `max`. */
 export function renderTable(header: string[], rows: string[][], max = 72): string {
   const cut = (cell: string) => {
-    const flat = cell.replace(/\s+/g, ' ');
+    // Escaped before measuring, so columns stay aligned.
+    const flat = terminalSafe(cell.replace(/\s+/g, ' '));
     return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
   };
   const all = [header, ...rows].map((row) => row.map(cut));
@@ -60,3 +61,23 @@ export const pairs = (record: Record<string, unknown> | undefined) =>
   Object.entries(record ?? {})
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(' ');
+
+// What a terminal acts on rather than shows: C0 controls but line feed and tab (ESC starts CSI
+// and OSC sequences, CR overwrites a line, BEL rings), DEL, C1 controls (U+009B is a one-byte
+// CSI), the Unicode line separators and the bidirectional overrides that reorder what is read.
+// Audit fields (reasons, principals, issuer errors) are text an attacker may have chosen.
+// A CR that ends a CSV line (CRLF) moves nothing a person reads, so it stays.
+const TERMINAL_CONTROL =
+  /\r(?!\n)|(?![\n\t\r])\p{Cc}|[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * `text` with every terminal control written as a `\uXXXX` escape, visible and inert. The same
+ * escape JSON uses, so a JSON document stays the same JSON (these characters only occur inside
+ * its strings, where `\uXXXX` means the character itself).
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(
+    TERMINAL_CONTROL,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

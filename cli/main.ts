@@ -17,6 +17,7 @@ import { evidence } from './commands/evidence.ts';
 import { revoke } from './commands/revoke.ts';
 import { status } from './commands/status.ts';
 import { verifyAudit } from './commands/verify-audit.ts';
+import { terminalSafe } from './format.ts';
 
 export interface Output {
   write(text: string): unknown;
@@ -60,7 +61,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     parsed = parseCommandLine(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`token-rotation: ${error.message}\n\n${shortUsage(error.command)}`);
+    io.stderr.write(
+      `token-rotation: ${terminalSafe(error.message)}\n\n${shortUsage(error.command)}`,
+    );
     return 2;
   }
   const { command, values, positionals } = parsed;
@@ -86,20 +89,23 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       return stack;
     },
     clock: io.clock ?? systemClock,
-    out: (text) => void io.stdout.write(text),
+    // Every line reaches a terminal through here: what an attacker put in the trail is shown, not obeyed.
+    out: (text) => void io.stdout.write(terminalSafe(text)),
     progress: (text) => {
-      if (values.quiet !== true) io.stderr.write(`${text}\n`);
+      if (values.quiet !== true) io.stderr.write(`${terminalSafe(text)}\n`);
     },
   };
   try {
     return await HANDLERS[command.name]!(ctx);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`token-rotation: ${error.message}\n\n${shortUsage(error.command)}`);
+      io.stderr.write(
+        `token-rotation: ${terminalSafe(error.message)}\n\n${shortUsage(error.command)}`,
+      );
       return 2;
     }
     const failure = error instanceof CliError ? error : explain(error, connection);
-    io.stderr.write(`token-rotation ${command.name}: ${failure.message}\n`);
+    io.stderr.write(`token-rotation ${command.name}: ${terminalSafe(failure.message)}\n`);
     return failure.exitCode;
   } finally {
     connection.close();

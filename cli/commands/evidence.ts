@@ -9,7 +9,7 @@ import { TAG } from '#domain/vocabulary';
 import { choice, sinceDate } from '../args.ts';
 import { CliError, callerIdentity, STACK_OUTPUT } from '../aws.ts';
 import { type VerifiedChain, verifyTrail } from '../chains.ts';
-import { csvRow, pairs } from '../format.ts';
+import { csvRow, pairs, terminalSafe } from '../format.ts';
 import type { Command } from '../main.ts';
 import { mapConcurrent, triggerOf } from '../records.ts';
 
@@ -158,7 +158,8 @@ export const evidence: Command = async (ctx) => {
       : toCsv(metadata, summary, secrets, events);
   if (outFile) {
     try {
-      await writeFile(outFile, text, 'utf8');
+      // As on a terminal: whoever opens the file may `cat` it.
+      await writeFile(outFile, terminalSafe(text), 'utf8');
     } catch (error) {
       throw new CliError(`cannot write ${outFile}: ${(error as Error).message}`);
     }

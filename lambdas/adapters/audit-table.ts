@@ -3,6 +3,7 @@
 // One table, three kinds of item:
 //   audit record   pk = SECRET#<secret ARN>   sk = SEQ#<seq, 12 digits>   (+ day, event, at)
 //   alert mark     pk = ALERT#<secret ARN>    sk = <event>#<incident>      (+ expiresAt TTL)
+//   chain head     pk = SECRET#<secret ARN>   sk = HEAD                    (seq, hash of the newest record)
 //   suite state    pk = STATE#<name>          sk = <key>                   (sweep cursor, revoke locks)
 //
 // Questions the trail answers with Query, never Scan (SPEC "Audit trail"):
@@ -24,6 +25,9 @@ export const AUDIT_TABLE = {
 } as const;
 
 export const secretPk = (secretArn: string) => `SECRET#${secretArn}`;
-export const seqSk = (seq: number) => `SEQ#${String(seq).padStart(12, '0')}`;
+export const SEQ_PREFIX = 'SEQ#';
+export const seqSk = (seq: number) => `${SEQ_PREFIX}${String(seq).padStart(12, '0')}`;
+/** The chain's head, mirrored beside it: a chain cut short is told from one never longer. */
+export const HEAD_SK = 'HEAD';
 export const alertPk = (secretArn: string) => `ALERT#${secretArn}`;
 export const statePk = (name: string) => `STATE#${name}`;

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -30,7 +31,7 @@ import { describeError } from '#domain/errors';
 import type { AuditEntry, AuditLog, AuditRecord, Clock } from '#domain/ports';
 import { systemClock } from '#domain/ports';
 import type { AuditEventType } from '#domain/vocabulary';
-import { AUDIT_TABLE, secretPk, seqSk } from './audit-table.ts';
+import { AUDIT_TABLE, HEAD_SK, SEQ_PREFIX, secretPk, seqSk } from './audit-table.ts';
 
 /** The audit write failed; the action it records must fail with it (Secrets Manager retries). */
 export class AuditWriteError extends Error {
@@ -142,6 +143,7 @@ export class DynamoAuditLog implements AuditLog {
           }),
         );
         this.heads.set(key, record);
+        await this.recordHead(pk, record);
         return record;
       } catch (error) {
         const lostRace = (error as Error)?.name === 'ConditionalCheckFailedException';
@@ -163,6 +165,7 @@ export class DynamoAuditLog implements AuditLog {
         // The SDK retries a write whose answer was lost; if that write landed, the head is it.
         if (head?.seq === record.seq && head.hash === record.hash) {
           this.heads.set(key, record);
+          await this.recordHead(pk, record);
           return record;
         }
       }
@@ -175,9 +178,9 @@ export class DynamoAuditLog implements AuditLog {
   ): Promise<AuditRecord[]> {
     return this.query(
       {
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
-        ExpressionAttributeValues: { ':pk': secretPk(secretArn) },
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :seq)',
+        ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey, '#sk': AUDIT_TABLE.sortKey },
+        ExpressionAttributeValues: { ':pk': secretPk(secretArn), ':seq': SEQ_PREFIX },
         ScanIndexForward: !options.newestFirst,
         ConsistentRead: true,
       },
@@ -229,6 +232,51 @@ export class DynamoAuditLog implements AuditLog {
     return verifyChain(secretArn, await this.history(secretArn));
   }
 
+  /**
+   * Mirrors the chain's head (seq and hash) in the partition's HEAD item, one more PutItem per
+   * record, so verify-audit can tell a chain whose newest records were deleted from one that
+   * never had them. Only ever forward (a slower writer of an older head changes nothing). Written
+   * after the record, and a failure is not the record's failure: the mirror then lags the chain,
+   * which verify-audit reads as nothing missing, never as something missing. Whoever may delete
+   * records may delete this item too; checkpoints outside the table are what stop that.
+   */
+  private async recordHead(pk: string, record: AuditRecord): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [AUDIT_TABLE.partitionKey]: pk,
+            [AUDIT_TABLE.sortKey]: HEAD_SK,
+            seq: record.seq,
+            hash: record.hash,
+            at: record.at,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #seq < :seq',
+          ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey, '#seq': 'seq' },
+          ExpressionAttributeValues: { ':seq': record.seq },
+        }),
+      );
+    } catch {
+      // See above: a lagging mirror hides nothing that the chain itself shows.
+    }
+  }
+
+  /** The head the HEAD item recorded (recordHead), if any. */
+  async recordedHead(secretArn: string): Promise<{ seq: number; hash: string } | undefined> {
+    const out = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [AUDIT_TABLE.partitionKey]: secretPk(secretArn), [AUDIT_TABLE.sortKey]: HEAD_SK },
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Item;
+    return typeof item?.seq === 'number' && typeof item.hash === 'string'
+      ? { seq: item.seq, hash: item.hash }
+      : undefined;
+  }
+
   private async readHeadOrFail(entry: AuditEntry, pk: string): Promise<ChainHead | undefined> {
     try {
       return await this.head(pk);
@@ -244,9 +292,9 @@ export class DynamoAuditLog implements AuditLog {
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
-        ExpressionAttributeValues: { ':pk': pk },
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :seq)',
+        ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey, '#sk': AUDIT_TABLE.sortKey },
+        ExpressionAttributeValues: { ':pk': pk, ':seq': SEQ_PREFIX },
         ScanIndexForward: false,
         Limit: 1,
         ConsistentRead: true,

@@ -140,9 +140,44 @@ export class RevokeFailedError extends Error {
   }
 }
 
-/** The reason as it is stored and shown: one line, no control characters, no secret material. */
-export function cleanReason(reason: string): string {
-  return displayValue(scrub(reason.replace(/\s+/g, ' ').trim(), []), MAX_REASON_LENGTH + 1).trim();
+/**
+ * The reason as it is stored and shown: one line, no control characters, no secret material.
+ * `known`: the secret's values (knownValues), scrubbed whatever their shape: a hand-set token
+ * pasted into the reason is short or has punctuation as often as not.
+ */
+export function cleanReason(reason: string, known: Iterable<string> = []): string {
+  return displayValue(
+    scrub(reason.replace(/\s+/g, ' ').trim(), known),
+    MAX_REASON_LENGTH + 1,
+  ).trim();
+}
+
+/**
+ * The values of a secret's labelled versions (AWSCURRENT, AWSPREVIOUS, AWSPENDING) and their
+ * parts, for scrubbing a reason before it is recorded: the person asking often pastes the leaked
+ * token. A version that cannot be read is left out (and logged); the revoke reads it again and
+ * fails there if it must.
+ */
+export async function knownValues(
+  store: Pick<SecretStore, 'getValue'>,
+  secret: SecretDescription,
+  log?: RevokeDeps['log'],
+): Promise<Set<string>> {
+  const known = new Set<string>();
+  if (secret.deleted) return known;
+  for (const { versionId } of liveVersions(secret, undefined)) {
+    try {
+      const value = await store.getValue(secret.arn, { versionId });
+      if (value !== undefined) rememberSecret(known, value);
+    } catch (error) {
+      log?.warn('revoke: could not read a version to scrub the reason of it', {
+        secretArn: secret.arn,
+        versionId,
+        error: describeError(error, known),
+      });
+    }
+  }
+  return known;
 }
 
 /** What is wrong with a request's reason and mode (empty when nothing is). Never quotes the reason. */
@@ -293,7 +328,11 @@ export async function revokeSecret(
       ? secret.tags[TAG.revoke]
       : request.reason;
   const problems = requestProblems({ reason: rawReason, mode: request.mode });
-  const reason = typeof rawReason === 'string' ? cleanReason(rawReason) : '';
+  const known =
+    typeof rawReason === 'string' && rawReason.trim() !== ''
+      ? await knownValues(store, secret, deps.log)
+      : new Set<string>();
+  const reason = typeof rawReason === 'string' ? cleanReason(rawReason, known) : '';
   const ref = { arn: secret.arn, name: secret.name };
   const detail = {
     ...request.detail,
@@ -419,6 +458,7 @@ export async function revokeSecret(
   }
 
   const work = new RevokeWork(secret, issuer, deps, revokeId, mode, stackName);
+  for (const part of known) work.seen.add(part);
   try {
     await audit.append(
       entry({ event: 'revoke.requested', outcome: 'started', detail: { ...detail, revokeId } }),

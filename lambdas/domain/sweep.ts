@@ -46,7 +46,7 @@ import type {
   SweepCursor,
   SweepCursorStore,
 } from './ports.ts';
-import { cleanReason } from './revoke.ts';
+import { cleanReason, knownValues } from './revoke.ts';
 import { deleteAfterLabel, needsVersionDates, planSecret, type SweepAction } from './sweep-plan.ts';
 import { ALERT_SEVERITY, STAGE, TAG, type Trigger } from './vocabulary.ts';
 
@@ -500,7 +500,10 @@ function executor(
     const requestId = tagRevokeRequestId(secret);
     if (handedOver.has(requestId)) return;
     handedOver.add(requestId);
-    const reason = cleanReason(secret.tags[TAG.revoke] ?? action.reason);
+    const reason = cleanReason(
+      secret.tags[TAG.revoke] ?? action.reason,
+      await knownValues(store, secret, deps.log),
+    );
     await audited(
       secret,
       { event: 'revoke.handed-over', detail: { reason, mode: 'reissue', requestId } },

@@ -1,0 +1,160 @@
+// verify-audit on the embedded local AWS when the trail itself is gone: a secret the suite manages
+// whose whole chain was deleted, and a chain whose newest record was deleted (and one written in
+// its place). Neither may pass as "every chain verifies".
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AUDIT_TABLE, secretPk, seqSk } from '#adapters/audit-table';
+import { logger } from '#commons/logger';
+import type { SweepCursor } from '#domain/ports';
+import { runSweep } from '#domain/sweep';
+import { TAG } from '#domain/vocabulary';
+import { type LocalAws, startLocalAws } from '#local-aws/index';
+import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import { cli, createTaggedSecret, useLocalAwsEnv } from './support.ts';
+
+const HOUR = 3_600_000;
+
+let aws: LocalAws;
+let suite: InstalledSuite;
+const arns: Record<string, string> = {};
+
+/** One sweep pass: attaches rotation to every opted-in secret, audited, as deployed. */
+async function sweep() {
+  let saved: SweepCursor | undefined;
+  await runSweep(
+    {
+      ...suite.sweepDeps,
+      cursor: {
+        get: async () => saved,
+        put: async (cursor) => {
+          saved = cursor;
+        },
+        clear: async () => {
+          saved = undefined;
+        },
+      },
+    },
+    {
+      rotationFunctionArn: suite.rotationFunctionArn,
+      sweepIntervalMs: suite.sweepIntervalMs,
+      deadline: new Date(aws.clock.now().getTime() + HOUR),
+    },
+  );
+  await aws.idle();
+}
+
+/** Every item of a secret's partition, as someone with write access to the table sees it. */
+async function partition(arn: string) {
+  const out = await suite.dynamo.send(
+    new QueryCommand({
+      TableName: suite.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
+      ExpressionAttributeValues: { ':pk': secretPk(arn) },
+    }),
+  );
+  return out.Items ?? [];
+}
+
+async function deleteItem(arn: string, sk: string) {
+  await suite.dynamo.send(
+    new DeleteCommand({
+      TableName: suite.tableName,
+      Key: { [AUDIT_TABLE.partitionKey]: secretPk(arn), [AUDIT_TABLE.sortKey]: sk },
+    }),
+  );
+}
+
+beforeAll(async () => {
+  logger.setLogLevel('SILENT');
+  aws = await startLocalAws({ clock: new Date('2026-07-01T09:00:00Z') });
+  suite = await installSuite(aws);
+  useLocalAwsEnv(aws);
+  for (const name of ['team/wiped', 'team/cut-short', 'team/intact']) {
+    arns[name] = await createTaggedSecret(suite.secretsManager, name, 'acme_live_x', {
+      [TAG.lifespan]: '7d',
+    });
+  }
+  await sweep();
+  // Opted in after the sweep: rotation not attached yet, so no trail is expected of it.
+  arns['team/just-tagged'] = await createTaggedSecret(
+    suite.secretsManager,
+    'team/just-tagged',
+    'acme_live_y',
+    { [TAG.lifespan]: '7d' },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await aws?.stop();
+});
+
+describe('verify-audit when records are gone', () => {
+  it('reports a managed secret whose whole chain was deleted as missing, with exit code 1', async () => {
+    // Prepare: every item of the chain deleted.
+    const arn = arns['team/wiped']!;
+    for (const item of await partition(arn)) await deleteItem(arn, String(item.sk));
+
+    // Act
+    const all = await cli(aws, 'verify-audit');
+    const one = await cli(aws, 'verify-audit', 'team/wiped', '--format', 'json');
+
+    // Assess
+    expect(all.code).toBe(1);
+    expect(all.stdout).toContain('✗ team/wiped: MISSING');
+    expect(all.stdout).toContain(
+      'the chain is missing: no audit records, yet the secret is managed',
+    );
+    expect(all.stdout).toContain('with rotation attached');
+    expect(all.stdout).toContain('in the managed set');
+    expect(all.stdout).not.toContain('every chain verifies');
+    expect(one.code).toBe(1);
+    expect(JSON.parse(one.stdout)).toMatchObject({
+      ok: false,
+      chains: [{ secretArn: arn, ok: false, total: 0, breaks: [{ kind: 'deleted' }] }],
+    });
+  });
+
+  it('reports a chain whose newest record was deleted as cut short, and one rewritten in its place', async () => {
+    // Prepare
+    const arn = arns['team/cut-short']!;
+    const records = (await partition(arn)).filter((item) => String(item.sk).startsWith('SEQ#'));
+    const newest = Math.max(...records.map((item) => Number(item.seq)));
+    await deleteItem(arn, seqSk(newest));
+
+    // Act
+    const cut = await cli(aws, 'verify-audit', 'team/cut-short');
+    await suite.audit.append({
+      secretArn: arn,
+      secretName: 'team/cut-short',
+      event: 'rotation.requested',
+      outcome: 'started',
+      trigger: { source: 'schedule' },
+    });
+    const rewritten = await cli(aws, 'verify-audit', 'team/cut-short');
+
+    // Assess
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toContain('✗ team/cut-short: BROKEN');
+    expect(cut.stdout).toContain(
+      `the chain was cut short: it ends at record ${newest - 1}, but its head was recorded as record ${newest}; record ${newest} was deleted`,
+    );
+    expect(rewritten.code).toBe(1);
+    expect(rewritten.stdout).toContain(
+      `record ${newest} is not the one recorded as the chain's head`,
+    );
+  });
+
+  it('passes an intact chain, and expects none of a secret whose rotation is not attached yet', async () => {
+    // Act
+    const intact = await cli(aws, 'verify-audit', 'team/intact');
+    const fresh = await cli(aws, 'verify-audit', 'team/just-tagged');
+
+    // Assess
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toMatch(/✓ team\/intact: \d+ records verified/);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toContain('No audit records for team/just-tagged');
+  });
+});
