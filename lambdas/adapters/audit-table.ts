@@ -2,14 +2,18 @@
 //
 // One table, three kinds of item:
 //   audit record   pk = SECRET#<secret ARN>   sk = SEQ#<seq, 12 digits>   (+ day, event, at)
-//   alert mark     pk = ALERT#<secret ARN>    sk = <event>#<incident>      (+ expiresAt TTL)
+//   alert          pk = ALERT#<secret ARN>    sk = <event>#<incident>      (the outbox: pending until
+//                                                                           SNS accepts it, then a
+//                                                                           mark with expiresAt TTL)
 //   suite state    pk = STATE#<name>          sk = <key>                   (sweep cursor, revoke locks)
 //
 // Questions the trail answers with Query, never Scan (SPEC "Audit trail"):
 //   one secret's history in order   -> table:   pk = SECRET#arn, sk ascending/descending
 //   everything in a time range      -> byTime:  day = YYYY-MM-DD (one query per day), at BETWEEN
 //   one event type in a time range  -> byEvent: event = <type>, at BETWEEN
-// Only audit records carry `day` and `event`, so marks and state stay out of both indexes.
+//   undelivered alerts                -> byEvent:  event = OUTBOX_EVENT (only while pending)
+// Only audit records carry `day`, and `event` only audit records and pending alerts, so marks and
+// state stay out of both indexes.
 
 export const AUDIT_TABLE = {
   partitionKey: 'pk',
@@ -27,3 +31,6 @@ export const secretPk = (secretArn: string) => `SECRET#${secretArn}`;
 export const seqSk = (seq: number) => `SEQ#${String(seq).padStart(12, '0')}`;
 export const alertPk = (secretArn: string) => `ALERT#${secretArn}`;
 export const statePk = (name: string) => `STATE#${name}`;
+
+/** The byEvent partition of pending alerts (never an audit event type: records cannot carry it). */
+export const OUTBOX_EVENT = 'alert.undelivered';
