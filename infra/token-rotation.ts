@@ -31,7 +31,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { AUDIT_TABLE, alertPk, secretPk, statePk } from '#adapters/audit-table';
+import { AUDIT_TABLE, alertPk, OUTBOX_EVENT, secretPk, statePk } from '#adapters/audit-table';
 import { METRIC_NAMES } from '#commons/metrics';
 import { EXPOSED_CREDENTIAL_CODES } from '#domain/revoke-events';
 import { TAG } from '#domain/vocabulary';
@@ -830,6 +830,16 @@ export class TokenRotation extends Construct {
     });
     this.grantAuditWrite(sweep);
     this.grantAlertPublish(sweep);
+    // The alert outbox: pending alerts sit in the byEvent index under one key, which the sweep
+    // queries to deliver them (lambdas/adapters/sns-alerter.ts).
+    sweep.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'FindUndeliveredAlerts',
+        actions: ['dynamodb:Query'],
+        resources: [`${this.table.tableArn}/index/${AUDIT_TABLE.byEventIndex}`],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [OUTBOX_EVENT] } },
+      }),
+    );
     this.grantSuiteState(sweep, ['sweep', 'managed']);
 
     // Scheduler's own role may invoke the sweep and nothing else.

@@ -1,5 +1,6 @@
 // `status`: every opted-in secret with its kind, lifespan, token age, next rotation, last outcome
 // and whether it is overdue. Overdue is the sweep's own judgement (planSecret), not a second rule.
+import { countUndeliveredAlerts } from '#adapters/sns-alerter';
 import {
   DEFAULT_LIMITS,
   displayValue,
@@ -76,13 +77,24 @@ export const status: Command = async (ctx) => {
     return statusOf(secret, versionDates, newest[0], ctx.clock(), limits);
   });
 
+  const undelivered = await countUndeliveredAlerts(
+    ctx.connection.dynamo,
+    stack.require(STACK_OUTPUT.auditTable),
+  );
+  const undeliveredLine =
+    undelivered > 0
+      ? `${undelivered} alert${undelivered === 1 ? '' : 's'} recorded but not yet delivered: SNS did not accept ${undelivered === 1 ? 'it' : 'them'}, and every sweep tries again.\n`
+      : '';
+
   if (format === 'json') {
     ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
+    // The JSON stays the list of secrets it has always been; the count goes where a person sees it.
+    if (undeliveredLine) ctx.progress(undeliveredLine.trimEnd());
     return 0;
   }
   if (rows.length === 0) {
     ctx.out(
-      `No secret carries ${TAG.lifespan} in stack ${stack.name}'s region: nothing is managed yet.\n`,
+      `No secret carries ${TAG.lifespan} in stack ${stack.name}'s region: nothing is managed yet.\n${undeliveredLine}`,
     );
     return 0;
   }
@@ -116,7 +128,7 @@ export const status: Command = async (ctx) => {
   const overdue = rows.filter((row) => row.overdue).length;
   const invalid = rows.filter((row) => !row.policyValid).length;
   ctx.out(
-    `\n${rows.length} opted-in secret${rows.length === 1 ? '' : 's'}: ${overdue} overdue${invalid ? `, ${invalid} with an invalid policy` : ''}.\n`,
+    `\n${rows.length} opted-in secret${rows.length === 1 ? '' : 's'}: ${overdue} overdue${invalid ? `, ${invalid} with an invalid policy` : ''}.\n${undeliveredLine}`,
   );
   return 0;
 };

@@ -1,8 +1,10 @@
 // The audit table's key design, shared by the DynamoDB adapters and the CDK construct.
 //
-// One table, three kinds of item:
+// One table, four kinds of item:
 //   audit record   pk = SECRET#<secret ARN>   sk = SEQ#<seq, 12 digits>   (+ day, event, at)
-//   alert mark     pk = ALERT#<secret ARN>    sk = <event>#<incident>      (+ expiresAt TTL)
+//   alert          pk = ALERT#<secret ARN>    sk = <event>#<incident>      (the outbox: pending until
+//                                                                           SNS accepts it, then a
+//                                                                           mark with expiresAt TTL)
 //   chain head     pk = SECRET#<secret ARN>   sk = HEAD                    (seq, hash of the newest record)
 //   suite state    pk = STATE#<name>          sk = <key>                   (sweep cursor, revoke locks)
 //
@@ -10,7 +12,9 @@
 //   one secret's history in order   -> table:   pk = SECRET#arn, sk ascending/descending
 //   everything in a time range      -> byTime:  day = YYYY-MM-DD (one query per day), at BETWEEN
 //   one event type in a time range  -> byEvent: event = <type>, at BETWEEN
-// Only audit records carry `day` and `event`, so marks and state stay out of both indexes.
+//   undelivered alerts                -> byEvent:  event = OUTBOX_EVENT (only while pending)
+// Only audit records carry `day`, and `event` only audit records and pending alerts, so marks and
+// state stay out of both indexes.
 
 export const AUDIT_TABLE = {
   partitionKey: 'pk',
@@ -31,3 +35,6 @@ export const seqSk = (seq: number) => `${SEQ_PREFIX}${String(seq).padStart(12, '
 export const HEAD_SK = 'HEAD';
 export const alertPk = (secretArn: string) => `ALERT#${secretArn}`;
 export const statePk = (name: string) => `STATE#${name}`;
+
+/** The byEvent partition of pending alerts (never an audit event type: records cannot carry it). */
+export const OUTBOX_EVENT = 'alert.undelivered';

@@ -3,6 +3,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { snsClient } from '#commons/clients';
 import type { Config } from '#commons/config';
+import { createMetrics } from '#commons/metrics';
 import { DynamoAuditLog } from './dynamodb-audit-log.ts';
 import { SnsAlerter } from './sns-alerter.ts';
 
@@ -19,6 +20,7 @@ export function deployedAuditAndAlerts(
       tableName: config.auditTableName,
       region: config.region,
       stackName: config.stackName,
+      metrics: createMetrics(),
     }),
   };
 }

@@ -124,9 +124,30 @@ export interface Alert {
   trigger?: Trigger;
 }
 
+/**
+ * What became of an alert: `sent` (published now), `queued` (recorded, but publishing failed: it
+ * is retried until delivered), or `duplicate` (this incident was already recorded, delivered or on
+ * its way). `sent` and `queued` both mean a new incident.
+ */
+export type AlertOutcome = 'sent' | 'queued' | 'duplicate';
+
+/** What one pass over the undelivered alerts did. */
+export interface PendingDelivery {
+  /** Undelivered alerts looked at. */
+  found: number;
+  delivered: number;
+  /** Still undelivered after this pass (publishing failed again, or the alert could not be taken). */
+  failed: number;
+}
+
 export interface Alerter {
-  /** Sends unless this incident was already alerted. Returns whether it was sent now. */
-  send(alert: Alert): Promise<'sent' | 'duplicate'>;
+  /**
+   * Records the alert (a durable outbox) and publishes it, unless this incident was already
+   * recorded. Throws only when the alert could be neither recorded nor published.
+   */
+  send(alert: Alert): Promise<AlertOutcome>;
+  /** Publishes recorded alerts still undelivered, oldest first, at most `limit` (the sweep). */
+  deliverPending?(options: { limit: number; outOfTime?: () => boolean }): Promise<PendingDelivery>;
 }
 
 /**

@@ -34,6 +34,7 @@ import { displayValue } from './policy.ts';
 import type {
   Alert,
   Alerter,
+  AlertOutcome,
   AuditEntry,
   AuditLog,
   Clock,
@@ -112,7 +113,7 @@ export type RevokeOutcome =
       revoked: RevokedVersion[];
       /** The new AWSCURRENT: the fresh token, or the quarantine notice. */
       newVersionId: string;
-      alert: 'sent' | 'duplicate' | 'failed';
+      alert: AlertOutcome | 'failed';
     }
   | {
       status: 'duplicate';
@@ -611,7 +612,7 @@ function describeVersions(versions: RevokedVersion[]): string {
     .join('; ');
 }
 
-async function safeAlert(deps: RevokeDeps, alert: Alert): Promise<'sent' | 'duplicate' | 'failed'> {
+async function safeAlert(deps: RevokeDeps, alert: Alert): Promise<AlertOutcome | 'failed'> {
   try {
     return await deps.alerter.send(alert);
   } catch (error) {

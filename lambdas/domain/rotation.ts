@@ -62,6 +62,10 @@ interface StepState {
   detail: Record<string, string | boolean>;
   /** Every value read or written in this invocation: redacted from any error text. */
   seen: Set<string>;
+  /** The staging labels as this invocation's DescribeSecret read them. */
+  stagesRead?: Record<string, string[]>;
+  /** Set before this invocation asks to move a label: from then on, the labels must be read again. */
+  movingStage?: boolean;
 }
 
 type Work = (
@@ -134,6 +138,7 @@ const STEP_WORK: Record<Step, Work> = {
   // the previous token keeps working through grace, then the sweep revokes it.
   async finishSecret(secret, _issuer, request, { store }, state) {
     const from = versionWith(secret, STAGE.current);
+    state.movingStage = true;
     await store.moveStage(secret.arn, STAGE.current, request.token, from);
     state.versions = from ? { current: request.token, previous: from } : { current: request.token };
   },
@@ -288,6 +293,7 @@ export async function rotateStep(request: RotationRequest, deps: RotationDeps): 
   };
   try {
     const secret = await deps.store.describe(request.secretId);
+    state.stagesRead = secret.versions;
     state.arn = secret.arn;
     state.name = secret.name;
     const current = versionWith(secret, STAGE.current);
@@ -319,12 +325,20 @@ async function reportFailure(
   const text = describeError(error, state.seen);
   const reason = error instanceof RotationError ? error.reason : 'error';
   const log = { secretArn: state.arn, step: request.step, versionId: request.token };
+  // A step can fail after its change landed (finishSecret's UpdateSecretVersionStage applied but
+  // its answer lost, or the audit write after it failed): what the alert says about AWSCURRENT
+  // comes from reading the stages now, never from which step failed.
+  const after = await stagesAfterFailure(deps, state);
   try {
     await record(deps, request, state, {
       event: 'rotation.failed',
       outcome: 'failed',
       error: text,
-      detail: { ...state.detail, reason },
+      detail: {
+        ...state.detail,
+        reason,
+        ...(after.read && after.reread && { stagesAfter: after.text }),
+      },
     });
   } catch (auditError) {
     logger.error('could not audit a failed rotation step', {
@@ -343,7 +357,7 @@ async function reportFailure(
       summary: `Rotation of ${state.name} failed at ${request.step}`,
       reason: text,
       versionId: request.token,
-      nextSteps: nextSteps(reason),
+      nextSteps: [...liveTokenSteps(after, request.token), ...nextSteps(reason)],
       trigger: request.trigger,
     });
   } catch (alertError) {
@@ -355,14 +369,64 @@ async function reportFailure(
   return new RotationStepFailed(text, reason);
 }
 
+/** The staging labels as DescribeSecret shows them after a failure, or why they could not be read. */
+type StagesAfter =
+  | { read: true; reread: boolean; current?: string; text: string }
+  | { read: false; text: string };
+
+async function stagesAfterFailure(deps: RotationDeps, state: StepState): Promise<StagesAfter> {
+  try {
+    // Until this invocation asks to move a label, the labels it read are the ones its failure
+    // left (reading them again would cost a call); after, only a fresh read tells. Where the
+    // opening DescribeSecret itself failed, nothing was moved and the alert says they are unknown.
+    if (!state.stagesRead) {
+      return { read: false, text: 'they could not be read (DescribeSecret failed)' };
+    }
+    const reread = state.movingStage === true;
+    const versions = reread ? (await deps.store.describe(state.arn)).versions : state.stagesRead;
+    const staged = Object.entries(versions).filter(([, stages]) => stages.length > 0);
+    const text =
+      staged.length === 0
+        ? 'no version carries a staging label'
+        : staged.map(([id, stages]) => `${stages.join(', ')} on version ${id}`).join('; ');
+    return {
+      read: true,
+      reread,
+      current: versionWith({ versions } as SecretDescription, STAGE.current),
+      text,
+    };
+  } catch (error) {
+    return {
+      read: false,
+      text: `they could not be read (${describeError(error, state.seen)})`,
+    };
+  }
+}
+
+/** The first things a reader needs: which token consumers get now, and the labels as read. */
+function liveTokenSteps(after: StagesAfter, rotationVersion: string): string[] {
+  return [liveToken(after, rotationVersion), `Stages read after the failure: ${after.text}.`];
+}
+
+function liveToken(after: StagesAfter, rotationVersion: string): string {
+  if (!after.read) {
+    return 'The staging labels could not be read after the failure: check in the console which version is AWSCURRENT before acting.';
+  }
+  if (after.current === rotationVersion) {
+    return `AWSCURRENT already moved to this rotation's new token (version ${rotationVersion}): consumers now get it, and the previous token keeps working through its grace.`;
+  }
+  if (after.current) {
+    return `The live token (AWSCURRENT) is unchanged on version ${after.current} and keeps working: consumers are not affected.`;
+  }
+  return 'No version is AWSCURRENT: consumers cannot read a live token. Put AWSCURRENT back on the last good version in the console.';
+}
+
 // Secrets Manager refuses a new RotateSecret while this rotation's AWSPENDING sits on its version
 // ("A previous rotation isn't complete"), so "rotate now" needs the label removed first.
 const AFTER =
   'Once the cause is fixed, Secrets Manager retries this same rotation in the next rotation window. To rotate now instead, remove AWSPENDING from the failed version (aws secretsmanager update-secret-version-stage --secret-id <secret> --version-stage AWSPENDING --remove-from-version-id <version>), then choose "Rotate secret immediately".';
 
 function nextSteps(reason: string): string[] {
-  const first =
-    'The live token (AWSCURRENT) is unchanged and keeps working: consumers are not affected.';
   const byReason: Record<string, string[]> = {
     'rotation-disabled': [
       'Rotation is turned off on this secret. If that was not intended, check its token-rotation:lifespan tag; the next sweep attaches rotation again.',
@@ -420,11 +484,10 @@ function nextSteps(reason: string): string[] {
       AFTER,
     ],
   };
-  return [
-    first,
-    ...(byReason[reason] ?? [
+  return (
+    byReason[reason] ?? [
       "Check the rotation function's logs for this version ID, and the secret's history in the audit trail.",
       AFTER,
-    ]),
-  ];
+    ]
+  );
 }

@@ -11,7 +11,7 @@
 // look it up, and otherwise the incident is the secret and the hour.
 
 import { describeError, scrub } from './errors.ts';
-import type { Alert, Alerter, AuditEntry, AuditLog, Clock } from './ports.ts';
+import type { Alert, Alerter, AlertOutcome, AuditEntry, AuditLog, Clock } from './ports.ts';
 import { systemClock } from './ports.ts';
 import { ALERT_SEVERITY, type AuditEventType } from './vocabulary.ts';
 
@@ -131,12 +131,12 @@ export interface ServiceEventDeps {
 }
 
 export type ServiceEventOutcome =
-  | { status: 'recorded'; event: AuditEventType; incident: string; alert: 'sent' | 'duplicate' }
+  | { status: 'recorded'; event: AuditEventType; incident: string; alert: AlertOutcome }
   | {
       status: 'already-recorded';
       event: AuditEventType;
       incident: string;
-      alert: 'sent' | 'duplicate';
+      alert: AlertOutcome;
     };
 
 /** Audits the event (before anything else), then alerts once per incident. */

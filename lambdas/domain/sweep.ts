@@ -39,6 +39,7 @@ import type {
   Clock,
   Issuer,
   ManagedSet,
+  PendingDelivery,
   RevokeRequester,
   SecretCatalog,
   SecretDescription,
@@ -105,6 +106,10 @@ export interface SweepReport {
   versionDateLookups: number;
   actions: Partial<Record<SweepAction['type'], number>>;
   alertsSent: number;
+  /** New alerts recorded whose publish failed: delivered by a later sweep. */
+  alertsQueued: number;
+  /** Alerts recorded earlier and still undelivered, delivered by this sweep (absent: not tried). */
+  pendingAlerts?: PendingDelivery;
   failureCount: number;
   /** The first failures (at most MAX_REPORTED_FAILURES), scrubbed. */
   failures: SweepFailure[];
@@ -113,12 +118,17 @@ export interface SweepReport {
 }
 
 export const MAX_REPORTED_FAILURES = 50;
+/** Undelivered alerts one sweep publishes at most (more wait for the next sweep). */
+export const MAX_PENDING_ALERTS_PER_SWEEP = 200;
 const SCHEDULE_TRIGGER: Trigger = { source: 'schedule' };
 
 /** ListSecrets rejects a stale or foreign NextToken with one of these. */
 const isBadToken = (error: unknown) =>
   error instanceof Error &&
   /InvalidNextToken|ValidationException|InvalidParameter/i.test(`${error.name} ${error.message}`);
+
+/** A new incident: published now, or recorded and on its way (the alert's outbox). */
+const isNew = (outcome: string) => outcome === 'sent' || outcome === 'queued';
 
 const hours = (ms: number) => Math.round((ms / 3_600_000) * 10) / 10;
 
@@ -136,6 +146,7 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
     versionDateLookups: 0,
     actions: {},
     alertsSent: 0,
+    alertsQueued: 0,
     failureCount: 0,
     failures: [],
   };
@@ -172,6 +183,20 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
     ...(options.limits ? { limits: options.limits } : {}),
   };
   const execute = executor(deps, options.rotationFunctionArn, trigger, report, fail);
+
+  // First, so an outage of the listing or a short invocation never keeps an alert back.
+  if (deps.alerter.deliverPending) {
+    try {
+      report.pendingAlerts = await deps.alerter.deliverPending({
+        limit: MAX_PENDING_ALERTS_PER_SWEEP,
+        outOfTime,
+      });
+    } catch (error) {
+      deps.log?.warn('sweep: could not look for undelivered alerts', {
+        error: describeError(error),
+      });
+    }
+  }
 
   for (; !managedPhase; ) {
     if (outOfTime()) {
@@ -297,10 +322,11 @@ function executor(
         trigger,
       });
       if (outcome === 'sent') report.alertsSent++;
+      if (outcome === 'queued') report.alertsQueued++;
       return outcome;
     } catch (error) {
+      // Neither recorded nor published: nothing marks the incident, so the next sweep alerts again.
       fail(secret, 'alert', error);
-      // The alerter released its mark: the next sweep alerts again once SNS answers.
       return 'failed' as const;
     }
   };
@@ -387,7 +413,7 @@ function executor(
         // Once per incident: a secret whose rotation keeps failing to start (another function's,
         // which RotateSecret may refuse us) would otherwise add a record at every sweep. When the
         // sweep rotates it now, the overdue is recorded even if the alert could not be sent.
-        if (sent === 'sent' || (sent === 'failed' && action.rotateNow)) {
+        if (isNew(sent) || (sent === 'failed' && action.rotateNow)) {
           await audit.append(
             entry(secret, {
               event: 'lifespan.overdue',
@@ -437,7 +463,7 @@ function executor(
             'Fix the cause, then rotate the secret again from the console, or remove AWSPENDING from that version.',
           ],
         });
-        if (sent === 'sent') {
+        if (isNew(sent)) {
           await audit.append(
             entry(secret, {
               event: 'rotation.stuck',
@@ -468,7 +494,7 @@ function executor(
             'The next sweep applies the corrected policy.',
           ],
         });
-        if (sent === 'sent') {
+        if (isNew(sent)) {
           await audit.append(
             entry(secret, {
               event: 'policy.invalid',
@@ -625,7 +651,7 @@ function executor(
         failure.meanwhile,
       ],
     });
-    if (sent === 'sent') {
+    if (isNew(sent)) {
       await audit.append(
         entry(secret, {
           event: 'previous.revoke.failed',
@@ -738,6 +764,7 @@ export async function sweepSecret(
     versionDateLookups: 0,
     actions: {},
     alertsSent: 0,
+    alertsQueued: 0,
     failureCount: 0,
     failures: [],
   };

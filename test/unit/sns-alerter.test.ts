@@ -1,11 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SnsAlerter } from '#adapters/sns-alerter';
@@ -31,6 +26,7 @@ function alerter() {
     region: 'us-east-1',
     stackName: 'TokenRotation',
     clock: () => NOW,
+    sleep: async () => {},
   });
 }
 
@@ -62,10 +58,6 @@ beforeEach(() => {
     marks.set(key, input.Item);
     return {};
   });
-  ddb.on(DeleteCommand).callsFake(async (input) => {
-    marks.delete(markKey(input.Key));
-    return {};
-  });
   ddb.on(UpdateCommand).resolves({});
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
 });
@@ -89,7 +81,7 @@ describe('SnsAlerter', () => {
     });
   });
 
-  it('claims the incident with a conditional mark that expires after 30 days, before publishing', async () => {
+  it('records the alert as pending in the outbox before publishing, then marks it sent for 30 days', async () => {
     // Act
     await alerter().send(alert());
 
@@ -98,15 +90,18 @@ describe('SnsAlerter', () => {
     expect(put?.Item).toMatchObject({
       pk: `ALERT#${ARN}`,
       sk: 'rotation.failed#11111111-2222-3333-4444-555555555555',
-      state: 'claimed',
-      expiresAt: NOW.getTime() / 1000 + 30 * 86_400,
+      state: 'pending',
+      event: 'alert.undelivered',
+      subject: '[HIGH] rotation.failed: prod/payments/stripe-key',
     });
+    expect(put?.Item?.message).toContain('Why: HTTP 401 from the issuer');
     expect(put?.ConditionExpression).toContain('attribute_not_exists(#pk)');
-    expect(
-      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues,
-    ).toMatchObject({
+    const update = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.ExpressionAttributeValues).toMatchObject({
       ':sent': 'sent',
+      ':expiresAt': NOW.getTime() / 1000 + 30 * 86_400,
     });
+    expect(update?.UpdateExpression).toContain('REMOVE #event');
   });
 
   it('sends nothing for a second alert of the same incident, as Secrets Manager retries', async () => {
@@ -145,45 +140,60 @@ describe('SnsAlerter', () => {
     expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
   });
 
-  it('fails when publishing fails, and releases the incident so the next retry alerts', async () => {
+  it('keeps the alert pending when publishing keeps failing, and a retry of the incident does not swallow it', async () => {
     // Prepare
     sns
       .on(PublishCommand)
-      .rejectsOnce(Object.assign(new Error('Topic does not exist'), { name: 'NotFoundException' }));
+      .rejects(Object.assign(new Error('Topic does not exist'), { name: 'NotFoundException' }));
 
     // Act
-    const failed = alerter().send(alert());
+    const first = await alerter().send(alert());
+    const again = await alerter().send(alert());
 
-    // Assess
-    await expect(failed).rejects.toThrow(
-      /could not publish rotation\.failed for .*Topic does not exist/,
-    );
-    expect(ddb.commandCalls(DeleteCommand)[0]?.args[0].input).toMatchObject({
-      ConditionExpression: 'markId = :markId',
-      ExpressionAttributeValues: {
-        ':markId': ddb.commandCalls(PutCommand)[0]?.args[0].input.Item?.markId,
-      },
+    // Assess: three tries, then the lease handed back to the sweep; the item is still pending.
+    expect(first).toBe('queued');
+    expect(again).toBe('duplicate');
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(3);
+    expect(
+      marks.get(`ALERT#${ARN}|rotation.failed#11111111-2222-3333-4444-555555555555`),
+    ).toMatchObject({
+      state: 'pending',
     });
-    await expect(alerter().send(alert())).resolves.toBe('sent');
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
+    const release = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(release?.ConditionExpression).toBe('leaseId = :lease AND #state = :pending');
+    expect(release?.ExpressionAttributeValues?.[':error']).toContain('Topic does not exist');
   });
 
-  it('fails, without publishing, when the incident cannot be claimed', async () => {
+  it('publishes directly when the audit table cannot be written, and counts the gap', async () => {
     // Prepare
     ddb.on(PutCommand).rejects(
       Object.assign(new Error('Requested resource not found'), {
         name: 'ResourceNotFoundException',
       }),
     );
+    const sender = alerter();
+
+    // Act
+    const result = await sender.send(alert());
+
+    // Assess
+    expect(result).toBe('sent');
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(sender.unrecorded).toBe(1);
+  });
+
+  it('fails only when the alert can be neither recorded nor published', async () => {
+    // Prepare
+    ddb.on(PutCommand).rejects(new Error('table unavailable'));
+    sns.on(PublishCommand).rejects(new Error('topic unavailable'));
 
     // Act
     const failed = alerter().send(alert());
 
     // Assess
     await expect(failed).rejects.toThrow(
-      /could not record rotation\.failed .* Requested resource not found/,
+      /could not record rotation\.failed .*table unavailable.* nor publish it .*topic unavailable/,
     );
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
   it('still reports sent when only the final mark update fails: the e-mail is out', async () => {
@@ -195,5 +205,6 @@ describe('SnsAlerter', () => {
 
     // Assess
     expect(result).toBe('sent');
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
   });
 });
