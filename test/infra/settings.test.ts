@@ -1,6 +1,6 @@
 // What a user sets (construct props, `cdk deploy -c key=value`) reaches the template, and a
 // mistake fails synth early with a message that says what is wrong and what is allowed.
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,12 @@ describe('settings from context', () => {
     const publisher = new iam.Role(built.stack, 'PublisherRole', { assumedBy: principal() });
     built.stack.tokenRotation.grantAuditRead(auditor);
     built.stack.tokenRotation.grantAlertPublish(publisher);
+    for (const role of [auditor, publisher]) {
+      Validations.of(role).acknowledge({
+        id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+        reason: "Stands in for a user's own role, whose policies are the user's to check.",
+      });
+    }
     synth = { ...built, template: Template.fromStack(built.stack) };
     template = synth.template;
   });
