@@ -97,7 +97,8 @@ const fails = (error: string | string[], status = 400) => ({ error, status });
 /** A check that fails with `what` unless `cond` holds. */
 const must = (cond: boolean, what: string) => (cond ? undefined : what);
 
-const ids: Record<string, string> = {};
+/** IDs the script learns or picks as it goes (the version tokens it puts are chosen up front). */
+const ids: Record<string, string> = { a2: randomUUID(), a3: randomUUID() };
 const stages = async (id: string) =>
   (await sm.send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
 
@@ -164,7 +165,7 @@ const steps: Step[] = [
         new PutSecretValueCommand({
           SecretId: `${prefix}/a`,
           SecretString: 'v2',
-          ClientRequestToken: (ids.a2 = randomUUID()),
+          ClientRequestToken: ids.a2,
         }),
       ),
     expected: ok((out) => must(JSON.stringify(out.VersionStages) === '["AWSCURRENT"]', 'stages')),
@@ -228,7 +229,7 @@ const steps: Step[] = [
         new PutSecretValueCommand({
           SecretId: `${prefix}/a`,
           SecretString: 'v3',
-          ClientRequestToken: (ids.a3 = randomUUID()),
+          ClientRequestToken: ids.a3,
           VersionStages: ['AWSPENDING'],
         }),
       ),
