@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if [ -n "${AWS_ENDPOINT_URL:-}" ]; then
+if [ -n "${AWS_ENDPOINT_URL:-}" ] || [ "${INTEGRATION_TARGET:-}" = aws ]; then
   exec npx tsx test/integration/run-external.ts "$@"
 fi
 

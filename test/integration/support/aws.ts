@@ -40,7 +40,7 @@ import type { AuditRecord } from '#domain/ports';
 import { STAGE } from '#domain/vocabulary';
 import { type LocalAws, type PublishedMessage, startLocalAws } from '#local-aws/index';
 import { bundleHandler } from './bundle.ts';
-import { EXTERNAL_ENDPOINT, scaled } from './endpoint.ts';
+import { ENDPOINT_URL, EXTERNAL_ENDPOINT, scaled } from './endpoint.ts';
 
 export { EXTERNAL_ENDPOINT, embeddedOnly, scaled, TIMEOUT_SCALE } from './endpoint.ts';
 
@@ -104,7 +104,7 @@ export class AwsUnderTest {
   async setUp(): Promise<void> {
     let config = {};
     if (this.external) {
-      this.endpoint = this.external;
+      this.endpoint = ENDPOINT_URL ?? '';
       this.region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     } else {
       this.local = await startLocalAws();
@@ -240,7 +240,8 @@ export class AwsUnderTest {
       POWERTOOLS_METRICS_NAMESPACE: 'TokenRotation',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
-      AWS_ENDPOINT_URL: this.endpoint,
+      // A real account's functions reach AWS's own endpoints.
+      ...(this.endpoint && { AWS_ENDPOINT_URL: this.endpoint }),
       ...extra,
     };
   }

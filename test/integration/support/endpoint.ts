@@ -7,8 +7,16 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, beforeEach } from 'vitest';
 
-/** The external endpoint the suite is pointed at; undefined runs it on the embedded local AWS. */
-export const EXTERNAL_ENDPOINT: string | undefined = process.env.AWS_ENDPOINT_URL || undefined;
+/**
+ * The external AWS the suite is pointed at: AWS_ENDPOINT_URL, or 'aws' with
+ * INTEGRATION_TARGET=aws (a real account through the SDK's own endpoints and credentials);
+ * undefined runs it on the embedded local AWS.
+ */
+export const EXTERNAL_ENDPOINT: string | undefined =
+  process.env.AWS_ENDPOINT_URL || (process.env.INTEGRATION_TARGET === 'aws' ? 'aws' : undefined);
+
+/** The endpoint URL to hand deployed functions; undefined for a real account. */
+export const ENDPOINT_URL: string | undefined = process.env.AWS_ENDPOINT_URL || undefined;
 
 /**
  * One setting for slower endpoints: every wait and hook timeout of the suite is multiplied by
