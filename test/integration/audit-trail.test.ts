@@ -24,8 +24,9 @@ import type { Alert, AuditEntry } from '#domain/ports';
 import type { AuditEventType } from '#domain/vocabulary';
 import { createSecretsManagerEventsHandler } from '#handlers/secretsmanager-events';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
+import { EXTERNAL_ENDPOINT } from './support/endpoint.ts';
 
-const external = process.env.AWS_ENDPOINT_URL;
+const external = EXTERNAL_ENDPOINT;
 const run = randomUUID().slice(0, 8);
 const tableName = `token-rotation-audit-test-${run}`;
 

@@ -38,6 +38,13 @@ import { createTagEventsHandler } from '#handlers/tag-events';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { referenceRotation } from '#local-aws/reference-rotation';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import { embeddedOnly } from './support/endpoint.ts';
+
+/** On an external endpoint this file is skipped, naming what it needs (support/endpoint.ts). */
+embeddedOnly(
+  import.meta.url,
+  "the local AWS's movable clock (days of scheduled rotations and sweeps in seconds) and in-process function registration (the sweep, tag-event and revoke handlers with test clocks and pacers); no endpoint-side control API for either exists yet",
+);
 
 logger.setLogLevel('ERROR');
 

@@ -76,10 +76,13 @@ async function load() {
   }
   return fn;
 }
-parentPort.on('message', async ({ requestId, event, deadline, context }) => {
+parentPort.on('message', async ({ requestId, event, timeoutMs, context }) => {
   try {
     loaded ??= load();
     const fn = await loaded;
+    // The init phase (loading the module) is over: the invoke phase, which the timeout limits, starts.
+    const deadline = Date.now() + timeoutMs;
+    parentPort.postMessage({ type: 'invoke' });
     const result = await fn(JSON.parse(event), {
       ...context,
       awsRequestId: requestId,
@@ -147,6 +150,8 @@ interface Environment {
     requestId: string;
     log: string[];
     settle(outcome: { payload: string; functionError?: 'Unhandled' }): void;
+    /** Starts the timeout: the handler has been loaded and is being called. */
+    invoked(): void;
   };
 }
 
@@ -571,26 +576,32 @@ export class LambdaEmulator {
     const started = performance.now();
     const outcome = await new Promise<{ payload: string; functionError?: 'Unhandled' }>(
       (resolve) => {
-        const timer = setTimeout(() => {
-          const message = `RequestId: ${requestId} Error: Task timed out after ${fn.timeout.toFixed(2)} seconds`;
-          write(`${new Date().toISOString()} ${message}\n`);
-          resolve({
-            payload: JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: message }),
-            functionError: 'Unhandled',
-          });
-          // A timed-out environment is not reused: whatever it was doing is cut off.
-          env.stale = true;
-          void this.retire(fn, env);
-        }, fn.timeout * 1000);
+        // Lambda's timeout limits the invoke phase; loading the module is the init phase, with a
+        // limit of its own (Lambda developer guide, lambda-runtime-environment.html), so a cold
+        // start on a slow machine does not eat into the function's timeout.
+        let timer: NodeJS.Timeout | undefined;
+        const startTimer = () => {
+          timer ??= setTimeout(() => {
+            const message = `RequestId: ${requestId} Error: Task timed out after ${fn.timeout.toFixed(2)} seconds`;
+            write(`${new Date().toISOString()} ${message}\n`);
+            resolve({
+              payload: JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: message }),
+              functionError: 'Unhandled',
+            });
+            // A timed-out environment is not reused: whatever it was doing is cut off.
+            env.stale = true;
+            void this.retire(fn, env);
+          }, fn.timeout * 1000);
+        };
         const settle = (result: { payload: string; functionError?: 'Unhandled' }) => {
           clearTimeout(timer);
           resolve(result);
         };
-        env.current = { requestId, log, settle };
+        env.current = { requestId, log, settle, invoked: startTimer };
         env.worker.postMessage({
           requestId,
           event,
-          deadline: Date.now() + fn.timeout * 1000,
+          timeoutMs: fn.timeout * 1000,
           context: {
             functionName: fn.name,
             functionVersion: '$LATEST',
@@ -654,6 +665,8 @@ export class LambdaEmulator {
       (message: { type: string; text?: string; payload?: string; report?: unknown }) => {
         if (message.type === 'log') {
           capture(Buffer.from(message.text ?? ''));
+        } else if (message.type === 'invoke') {
+          env.current?.invoked();
         } else if (message.type === 'result') {
           env.current?.settle({ payload: message.payload ?? 'null' });
         } else if (message.type === 'error') {

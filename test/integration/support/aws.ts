@@ -5,6 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  AddPermissionCommand,
   CreateFunctionCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
@@ -32,6 +40,9 @@ import type { AuditRecord } from '#domain/ports';
 import { STAGE } from '#domain/vocabulary';
 import { type LocalAws, type PublishedMessage, startLocalAws } from '#local-aws/index';
 import { bundleHandler } from './bundle.ts';
+import { ENDPOINT_URL, EXTERNAL_ENDPOINT, scaled } from './endpoint.ts';
+
+export { EXTERNAL_ENDPOINT, embeddedOnly, scaled, TIMEOUT_SCALE } from './endpoint.ts';
 
 /** The deployed rotation handler, and the test-only entries built on it. */
 export const ENTRY = {
@@ -57,18 +68,24 @@ export interface SecretRef {
 }
 
 /** How long external mode waits for a rotation to settle, and how quiet its audit trail must stay. */
-const SETTLE_LIMIT_MS = 120_000;
-const QUIET_MS = 3_000;
+const SETTLE_LIMIT_MS = scaled(120_000);
+const QUIET_MS = scaled(3_000);
+/** How long a new role may take to become assumable by Lambda (IAM is eventually consistent). */
+const ROLE_PROPAGATION_MS = scaled(60_000);
+const ROLE_POLICY = 'token-rotation-test';
 const POLL_MS = 200;
 
 export class AwsUnderTest {
-  readonly external = process.env.AWS_ENDPOINT_URL;
+  readonly external = EXTERNAL_ENDPOINT;
   readonly mode: 'embedded' | 'external' = this.external ? 'external' : 'embedded';
   /** The embedded local AWS; undefined in external mode. */
   local: LocalAws | undefined;
   readonly run = randomUUID().slice(0, 8);
   readonly stackName = `TokenRotationTest-${this.run}`;
   readonly tableName = `token-rotation-audit-test-${this.run}`;
+  /** The functions' execution role, created through the endpoint's IAM at setUp. */
+  readonly roleName = `token-rotation-test-${this.run}`;
+  roleArn = '';
   topicArn = '';
   region = '';
   accountId = '';
@@ -76,6 +93,7 @@ export class AwsUnderTest {
   secretsManager!: SecretsManagerClient;
   lambda!: LambdaClient;
   sns!: SNSClient;
+  iam!: IAMClient;
   rawDynamo!: DynamoDBClient;
   dynamo!: DynamoDBDocumentClient;
   audit!: DynamoAuditLog;
@@ -86,7 +104,7 @@ export class AwsUnderTest {
   async setUp(): Promise<void> {
     let config = {};
     if (this.external) {
-      this.endpoint = this.external;
+      this.endpoint = ENDPOINT_URL ?? '';
       this.region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     } else {
       this.local = await startLocalAws();
@@ -97,6 +115,7 @@ export class AwsUnderTest {
     this.secretsManager = new SecretsManagerClient(config);
     this.lambda = new LambdaClient(config);
     this.sns = new SNSClient(config);
+    this.iam = new IAMClient(config);
     this.rawDynamo = new DynamoDBClient(config);
     this.dynamo = DynamoDBDocumentClient.from(this.rawDynamo, {
       marshallOptions: { removeUndefinedValues: true },
@@ -106,6 +125,69 @@ export class AwsUnderTest {
     this.topicArn = topic.TopicArn!;
     this.accountId = this.topicArn.split(':')[4]!;
     this.audit = new DynamoAuditLog({ client: this.dynamo, tableName: this.tableName });
+    await this.createRole();
+  }
+
+  /**
+   * The execution role the suite's functions run as, created as an account needs it: trusted by
+   * Lambda, allowed what the stack grants its rotation function (this run's secrets, the audit
+   * table, the alert topic, its own logs).
+   */
+  private async createRole(): Promise<void> {
+    const created = await this.iam.send(
+      new CreateRoleCommand({
+        RoleName: this.roleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'lambda.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+      }),
+    );
+    this.roleArn = created.Role!.Arn!;
+    const partition = this.roleArn.split(':')[1];
+    await this.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: this.roleName,
+        PolicyName: ROLE_POLICY,
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: [
+                'secretsmanager:DescribeSecret',
+                'secretsmanager:GetSecretValue',
+                'secretsmanager:PutSecretValue',
+                'secretsmanager:UpdateSecretVersionStage',
+              ],
+              Resource: `arn:${partition}:secretsmanager:${this.region}:${this.accountId}:secret:token-rotation-test/${this.run}/*`,
+            },
+            {
+              Effect: 'Allow',
+              Action: [
+                'dynamodb:PutItem',
+                'dynamodb:Query',
+                'dynamodb:GetItem',
+                'dynamodb:UpdateItem',
+              ],
+              Resource: `arn:${partition}:dynamodb:${this.region}:${this.accountId}:table/${this.tableName}`,
+            },
+            { Effect: 'Allow', Action: 'sns:Publish', Resource: this.topicArn },
+            {
+              Effect: 'Allow',
+              Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: '*',
+            },
+          ],
+        }),
+      }),
+    );
   }
 
   /** Removes everything the suite created, the last thing first; reports every failure at the end. */
@@ -132,6 +214,14 @@ export class AwsUnderTest {
     if (this.topicArn) {
       await attempt(() => this.sns.send(new DeleteTopicCommand({ TopicArn: this.topicArn })));
     }
+    if (this.roleArn) {
+      await attempt(() =>
+        this.iam.send(
+          new DeleteRolePolicyCommand({ RoleName: this.roleName, PolicyName: ROLE_POLICY }),
+        ),
+      );
+      await attempt(() => this.iam.send(new DeleteRoleCommand({ RoleName: this.roleName })));
+    }
     if (this.rawDynamo) await attempt(() => deleteAuditTable(this.rawDynamo, this.tableName));
     await this.local?.stop();
     if (failures.length > 0) {
@@ -150,7 +240,8 @@ export class AwsUnderTest {
       POWERTOOLS_METRICS_NAMESPACE: 'TokenRotation',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
-      AWS_ENDPOINT_URL: this.endpoint,
+      // A real account's functions reach AWS's own endpoints.
+      ...(this.endpoint && { AWS_ENDPOINT_URL: this.endpoint }),
       ...extra,
     };
   }
@@ -163,22 +254,50 @@ export class AwsUnderTest {
   ): Promise<string> {
     const zip = await bundleHandler(entry);
     const name = `token-rotation-${label}-${this.run}`;
-    const created = await this.lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: name,
-        Runtime: 'nodejs22.x',
-        Handler: 'index.handler',
-        Role: `arn:aws:iam::${this.accountId}:role/token-rotation-test-${this.run}`,
-        Code: { ZipFile: zip },
-        Timeout: 120,
-        MemorySize: 512,
-        Environment: { Variables: this.functionEnvironment(environment) },
-      }),
-    );
+    const create = () =>
+      this.lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: name,
+          Runtime: 'nodejs22.x',
+          Handler: 'index.handler',
+          Role: this.roleArn,
+          Code: { ZipFile: zip },
+          Timeout: 120,
+          MemorySize: 512,
+          Environment: { Variables: this.functionEnvironment(environment) },
+        }),
+      );
+    // A role IAM has just created may not be assumable by Lambda yet (IAM is eventually
+    // consistent): CreateFunction says so with InvalidParameterValueException; try again.
+    const deadline = Date.now() + ROLE_PROPAGATION_MS;
+    let created: Awaited<ReturnType<typeof create>>;
+    for (;;) {
+      try {
+        created = await create();
+        break;
+      } catch (error) {
+        const e = error as Error;
+        const notYet =
+          e.name === 'InvalidParameterValueException' && /cannot be assumed/.test(e.message);
+        if (!notYet || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      }
+    }
     this.functions.push(name);
     await waitUntilFunctionActiveV2(
-      { client: this.lambda, maxWaitTime: 120, minDelay: 1 },
+      { client: this.lambda, maxWaitTime: scaled(120), minDelay: 1 },
       { FunctionName: name },
+    );
+    // The stack grants Secrets Manager the right to invoke its rotation function, for this
+    // account's secrets; without it RotateSecret answers AccessDeniedException.
+    await this.lambda.send(
+      new AddPermissionCommand({
+        FunctionName: name,
+        StatementId: 'SecretsManagerInvoke',
+        Action: 'lambda:InvokeFunction',
+        Principal: 'secretsmanager.amazonaws.com',
+        SourceAccount: this.accountId,
+      }),
     );
     return created.FunctionArn!;
   }
@@ -192,7 +311,7 @@ export class AwsUnderTest {
       }),
     );
     await waitUntilFunctionUpdatedV2(
-      { client: this.lambda, maxWaitTime: 120, minDelay: 1 },
+      { client: this.lambda, maxWaitTime: scaled(120), minDelay: 1 },
       { FunctionName: functionArn },
     );
   }
@@ -385,7 +504,7 @@ export class AwsUnderTest {
 /** The suite's AWS, set up before its tests and torn down after them. */
 export function useAws(): AwsUnderTest {
   const aws = new AwsUnderTest();
-  beforeAll(() => aws.setUp(), 180_000);
-  afterAll(() => aws.tearDown(), 180_000);
+  beforeAll(() => aws.setUp(), scaled(180_000));
+  afterAll(() => aws.tearDown(), scaled(180_000));
   return aws;
 }

@@ -1,0 +1,57 @@
+// Which AWS an integration file runs against, and what it does when that AWS cannot serve it.
+// With AWS_ENDPOINT_URL set, every integration test runs against that endpoint and nothing else:
+// a file that needs something the endpoint does not offer is skipped with the missing thing
+// named, never run on the embedded local AWS instead and never counted as passed.
+import { appendFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, beforeEach } from 'vitest';
+
+/**
+ * The external AWS the suite is pointed at: AWS_ENDPOINT_URL, or 'aws' with
+ * INTEGRATION_TARGET=aws (a real account through the SDK's own endpoints and credentials);
+ * undefined runs it on the embedded local AWS.
+ */
+export const EXTERNAL_ENDPOINT: string | undefined =
+  process.env.AWS_ENDPOINT_URL || (process.env.INTEGRATION_TARGET === 'aws' ? 'aws' : undefined);
+
+/** The endpoint URL to hand deployed functions; undefined for a real account. */
+export const ENDPOINT_URL: string | undefined = process.env.AWS_ENDPOINT_URL || undefined;
+
+/**
+ * One setting for slower endpoints: every wait and hook timeout of the suite is multiplied by
+ * INTEGRATION_TIMEOUT_SCALE (default 1; a real account across an ocean may want 3).
+ */
+export const TIMEOUT_SCALE = (() => {
+  const raw = process.env.INTEGRATION_TIMEOUT_SCALE;
+  if (raw === undefined || raw === '') return 1;
+  const scale = Number(raw);
+  if (!(scale > 0)) {
+    throw new Error(`INTEGRATION_TIMEOUT_SCALE must be a number above 0, found "${raw}"`);
+  }
+  return scale;
+})();
+
+/** `ms` scaled for the endpoint (TIMEOUT_SCALE). */
+export const scaled = (ms: number): number => Math.ceil(ms * TIMEOUT_SCALE);
+
+/**
+ * Declares that this file needs the embedded local AWS (`needs` says what, in the endpoint's
+ * terms: an API or control the endpoint lacks). On an external endpoint every test of the file
+ * is skipped with that reason, and the reason is recorded for `npm run test:external`'s
+ * summary; returns true then, so the file's own setup can skip starting anything.
+ */
+export function embeddedOnly(fileUrl: string, needs: string): boolean {
+  if (!EXTERNAL_ENDPOINT) return false;
+  const file = basename(fileURLToPath(fileUrl));
+  const reason = `needs ${needs}; ${EXTERNAL_ENDPOINT} does not offer it`;
+  beforeAll(() => recordSkip(file, reason));
+  beforeEach((context) => context.skip(reason));
+  return true;
+}
+
+/** Where skipped files and their reasons go, for the external run's summary (one JSON a line). */
+function recordSkip(file: string, reason: string): void {
+  const log = process.env.INTEGRATION_SKIP_LOG;
+  if (log) appendFileSync(log, `${JSON.stringify({ file, reason })}\n`);
+}
