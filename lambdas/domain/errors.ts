@@ -130,10 +130,13 @@ function textUnit(ch: string): string {
     // A run of white space is one unit, matched at any length: describeError folds it to one space.
     const each = [...new Set(ch)].flatMap((c) => [percentOf(c), jsonUnicodeOf(c)]);
     unit = `(?:${['\\s', '\\+', '\\\\+[bfnrt]', ...each].join('|')})+`;
+  } else if (/^\\+$/.test(ch)) {
+    // A run of backslashes is one unit too, at any depth of escaping: two units that could each
+    // take any number of them would make a failed match try every split of a long run.
+    unit = `(?:\\\\|${percentOf('\\')}|${jsonUnicodeOf('\\')})+`;
   } else {
     const ways: string[] = [];
-    if (ch === '\\') ways.push('\\\\+');
-    else if (ch === '"' || ch === '/') ways.push(`\\\\*${escapeRegExp(ch)}`);
+    if (ch === '"' || ch === '/') ways.push(`\\\\*${escapeRegExp(ch)}`);
     else if (JSON_SHORT[ch]) ways.push(`\\\\+${JSON_SHORT[ch]}`, escapeRegExp(ch));
     else ways.push(escapeRegExp(ch));
     ways.push(percentOf(ch));
@@ -144,8 +147,8 @@ function textUnit(ch: string): string {
   textUnitCache.set(ch, unit);
   return unit;
 }
-/** The value as characters, a run of white space being one. */
-const charsOf = (value: string) => value.match(/\s+|[\s\S]/gu) ?? [];
+/** The value as characters, a run of white space or of backslashes being one. */
+const charsOf = (value: string) => value.match(/\s+|\\+|[\s\S]/gu) ?? [];
 
 /**
  * The base64 digits that depend on the value's bytes alone, with the value at each of the three

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ISSUER_CONTRACT, type IssuerRequest } from '#domain/issuers/contract';
-import type { SweepCursor } from '#domain/ports';
+import type { RevokeRequester, SweepCursor } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
 import { runSweep } from '#domain/sweep';
 import { TAG } from '#domain/vocabulary';
@@ -108,11 +108,12 @@ async function rotate(arn: string) {
   return aws.secretsManager.rotations.filter((r) => r.secretArn === arn).at(-1)!;
 }
 
-async function sweep() {
+async function sweep(revokes?: RevokeRequester) {
   let saved: SweepCursor | undefined;
   return runSweep(
     {
       ...suite.sweepDeps,
+      ...(revokes && { revokes }),
       cursor: {
         get: async () => saved,
         put: async (cursor) => {
@@ -263,5 +264,26 @@ describe('a revoke reason', () => {
     const text = await readable(arn, name);
     expect(text).toContain('someone pasted [redacted] into #general');
     expect(text).not.toContain(token);
+  });
+});
+
+describe('a revoke tag the sweep hands over', () => {
+  it("has its reason scrubbed of the secret's token before it is audited and handed over", async () => {
+    // Prepare: the tag quotes the hand-set token, percent-encoded as it was found in a URL.
+    const name = 'canary/tagged';
+    const token = 'pw:9x!q';
+    const arn = await createSecret(name, JSON.stringify({ token, owner: 'billing' }), {
+      [TAG.revoke]: `seen in logs as ?key=${encodeURIComponent(token)}`,
+    });
+    const handedOver: { reason: string }[] = [];
+
+    // Act
+    await sweep({ requestRevoke: async (request) => void handedOver.push(request) });
+
+    // Assess
+    expect(handedOver.map((r) => r.reason)).toEqual(['seen in logs as ?key=[redacted]']);
+    const record = (await suite.audit.history(arn)).find((r) => r.event === 'revoke.handed-over');
+    expect(record?.detail?.reason).toBe('seen in logs as ?key=[redacted]');
+    expectNoForm(await readable(arn, name), [token]);
   });
 });
