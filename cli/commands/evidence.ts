@@ -37,6 +37,7 @@ function categoryOf(record: AuditRecord): Category | undefined {
       return 'rotation';
     case 'previous.revoked':
     case 'previous.revoke.failed':
+    case 'previous.revoke.skipped':
     case 'previous.deleted':
     case 'revoke.requested':
     case 'revoke.completed':

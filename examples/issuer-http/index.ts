@@ -80,7 +80,14 @@ export async function handler(request: IssuerRequest): Promise<IssuerResponse> {
       if (typeof body.id !== 'string' || typeof body.key !== 'string') {
         return failure('mint-malformed', 'POST /keys answered without an id and a key');
       }
-      return { contract: ISSUER_CONTRACT, ok: true, fields: { keyId: body.id, token: body.key } };
+      // keyId names the key in audit records and tells versions apart; tokenField says which
+      // field rotates (the contract's answer for values whose keyId was lost in an edit).
+      return {
+        contract: ISSUER_CONTRACT,
+        ok: true,
+        fields: { keyId: body.id, token: body.key },
+        tokenField: 'token',
+      };
     }
     case 'activate':
       // Keys work as soon as they are created: nothing to do.
@@ -103,6 +110,11 @@ export async function handler(request: IssuerRequest): Promise<IssuerResponse> {
     case 'revoke': {
       const old = tokenOf(request.value);
       if (!old?.keyId) return failure('malformed-value', 'the revoked value has no "keyId" field');
+      // Sent after grace when token-rotation cannot tell the tokens apart: never revoke the live key.
+      const live = request.current === undefined ? undefined : tokenOf(request.current);
+      if (live && (live.keyId === old.keyId || live.token === old.token)) {
+        return failure('still-live', `key ${old.keyId} is still the live key; not revoked`);
+      }
       adminKey ??= loadAdminKey();
       const res = await saas(`/keys/${encodeURIComponent(old.keyId)}`, await adminKey, {
         method: 'DELETE',

@@ -180,7 +180,7 @@ export interface Issuer {
    * for kinds without `deactivate`, and as the later second stage for kinds with it. Safe to
    * run again: a token already gone counts as revoked.
    */
-  revoke(ctx: IssuerContext & { value: string }): Promise<void>;
+  revoke(ctx: IssuerContext & { value: string; current?: string }): Promise<void>;
   /**
    * True where `revoke` does nothing at an issuer and a token is revoked once no staged version
    * holds it (`random`): a version counts as revoked only when its staging labels are gone.
@@ -197,6 +197,13 @@ export interface Issuer {
   readonly deleteAfterMs?: number;
   /** A non-secret identifier of the token in `value`, for audit records and alerts. */
   name(value: string): string;
+  /**
+   * Which token `value` holds, as the kind's contract identifies it (a key ID, the field the kind
+   * or its issuer names as the token), to tell two versions' tokens apart: equal results mean the
+   * same token. A digest, never the token. Undefined where the contract does not say: the value's
+   * shape is never used to guess.
+   */
+  tokenOf?(value: string): { id: string; by: string } | undefined;
 }
 
 export interface IssuerContext {

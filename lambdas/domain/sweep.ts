@@ -28,7 +28,7 @@
 // revoke checks that the tag is still there (gone: `ignored`, already done) and its lock makes a
 // race with the tag event a `duplicate`, so handing over a tag the event path has in hand is safe.
 import { createHash } from 'node:crypto';
-import { credentialRuns, describeError, secretParts } from './errors.ts';
+import { describeError, secretParts } from './errors.ts';
 import type { Pace } from './pacer.ts';
 import { formatAge, type PolicyLimits } from './policy.ts';
 import type {
@@ -126,6 +126,11 @@ const SCHEDULE_TRIGGER: Trigger = { source: 'schedule' };
 const isBadToken = (error: unknown) =>
   error instanceof Error &&
   /InvalidNextToken|ValidationException|InvalidParameter/i.test(`${error.name} ${error.message}`);
+
+/** What the kind's contract says about a previous value and the live one (undefined: it cannot tell). */
+type LiveCheck =
+  | { shared: true | false; by: string; current?: string }
+  | { shared: undefined; current?: string };
 
 /** A new incident: published now, or recorded and on its way (the alert's outbox). */
 const isNew = (outcome: string) => outcome === 'sent' || outcome === 'queued';
@@ -545,7 +550,8 @@ function executor(
     const versions = { previous: action.versionId };
     let tokenName: string | undefined;
     let deleteLabel: string | undefined;
-    let sharedDetail: Record<string, boolean> = {};
+    let identity: LiveCheck = { shared: false, by: 'no value held by the version' };
+    let revokedBy = 'the label removed';
     try {
       const issuer = deps.issuerFor(action.kind, { arn: secret.arn, name: secret.name });
       const value = await store.getValue(secret.arn, {
@@ -555,23 +561,38 @@ function executor(
       if (value !== undefined) {
         known.push(...secretParts(value));
         tokenName = issuer.name(value);
+        identity = await sameAsLive(secret, issuer, value, known);
         const ctx = {
           secretArn: secret.arn,
           secretName: secret.name,
           versionId: action.versionId,
           value,
         };
-        if (await sharedWithCurrent(secret, issuer, value, known)) {
-          sharedDetail = { sharedWithCurrent: true };
-        } else if (issuer.deactivate) {
+        if (identity.shared) {
+          // Not revoked, on purpose: the live value holds this token. Said so, never "revoked".
+          await pace(() =>
+            store.moveStage(secret.arn, STAGE.previous, undefined, action.versionId),
+          );
+          await skipped(secret, action, tokenName, identity.by);
+          return;
+        }
+        if (issuer.deactivate) {
           await issuer.deactivate(ctx);
           // Two-stage revoke: the label is the only record of when to delete, and it sits on
           // the version before AWSPREVIOUS leaves it, so the token is never unaccounted for.
           deleteLabel = deleteAfterLabel(deps.clock(), issuer.deleteAfterMs ?? 0);
           const label = deleteLabel;
           await pace(() => store.moveStage(secret.arn, label, action.versionId));
+          revokedBy = `${issuer.kind} (deactivated)`;
         } else {
-          await issuer.revoke(ctx);
+          // Where the contract cannot tell the tokens apart, the issuer gets the live value too
+          // and decides (docs/custom-issuers.md); its confirmation is what counts as revoked.
+          if (!issuer.revokedByUnstaging) revokedBy = issuer.kind;
+          await issuer.revoke(
+            identity.shared === undefined && identity.current !== undefined
+              ? { ...ctx, current: identity.current }
+              : ctx,
+          );
         }
       }
       // For `random` removing the label is the revoke: no staged version holds the token any more.
@@ -594,32 +615,75 @@ function executor(
         detail: {
           graceEndedAt: action.graceEndedAt.toISOString(),
           kind: action.kind,
+          // Who confirmed the revoke, and how the token was known not to be the live one: the
+          // kind's contract, or the issuer's own decision when it was given both values.
+          revokedBy,
+          notLiveBy: identity.shared === false ? identity.by : 'the issuer, given the live value',
           ...(deleteLabel && { deactivated: true, deleteAfter: deleteLabel }),
-          ...sharedDetail,
         },
       }),
     );
   }
 
+  /** A previous token left alone because the live value holds it: alerted and audited once. */
+  async function skipped(
+    secret: SecretDescription,
+    action: Extract<SweepAction, { type: 'revoke-previous' }>,
+    tokenName: string | undefined,
+    by: string,
+  ) {
+    const reason = `The live value (AWSCURRENT) holds the same token, by its ${by}: revoking it would revoke the live token.`;
+    const sent = await alert(secret, {
+      event: 'previous.revoke.skipped',
+      incident: action.versionId,
+      versionId: action.versionId,
+      summary: `The previous version ${action.versionId} was not revoked after its grace: it holds the live token.`,
+      reason,
+      nextSteps: [
+        'Usually someone saved the secret again with the same token (e.g. edited another field in the console): nothing to do.',
+        'If the token should have changed, rotate the secret now from the Secrets Manager console.',
+      ],
+    });
+    if (isNew(sent) || sent === 'failed') {
+      await audit.append(
+        entry(secret, {
+          event: 'previous.revoke.skipped',
+          outcome: 'skipped',
+          versions: { previous: action.versionId },
+          ...(tokenName ? { tokens: { previous: tokenName } } : {}),
+          detail: { reason, kind: action.kind, graceEndedAt: action.graceEndedAt.toISOString() },
+        }),
+      );
+    }
+  }
+
   /**
-   * Whether the live value (AWSCURRENT) holds the same token as `value`: someone stored the same
-   * key in a new version (e.g. edited a notes field in the console). Revoking it would revoke the
-   * live token. By the issuer's names for the tokens where it has them; otherwise by whether a
-   * credential-shaped part of the previous value is still in the live one.
+   * Whether the live value (AWSCURRENT) holds the same token as `value` (someone stored the same
+   * key in a new version, e.g. edited a notes field in the console): by identical values, or by
+   * the kind's contract (Issuer.tokenOf). Undefined where the contract cannot tell: never guessed
+   * from the values' shape.
    */
-  async function sharedWithCurrent(
+  async function sameAsLive(
     secret: SecretDescription,
     issuer: Issuer,
     value: string,
     known: string[],
-  ): Promise<boolean> {
+  ): Promise<LiveCheck> {
     const current = await store.getValue(secret.arn, { stage: STAGE.current });
-    if (current === undefined) return false;
+    if (current === undefined) return { shared: false, by: 'no live value' };
     known.push(...secretParts(current));
-    if (current === value) return true;
-    const name = issuer.name(value);
-    if (name !== 'unnamed' && name !== 'unfingerprinted') return issuer.name(current) === name;
-    return credentialRuns(value).some((run) => current.includes(run));
+    if (current === value) return { shared: true, by: 'whole value', current };
+    const previousToken = issuer.tokenOf?.(value);
+    const liveToken = issuer.tokenOf?.(current);
+    if (!previousToken || !liveToken) return { shared: undefined, current };
+    return {
+      shared: previousToken.id === liveToken.id,
+      by:
+        previousToken.by === liveToken.by
+          ? previousToken.by
+          : `${previousToken.by} and ${liveToken.by}`,
+      current,
+    };
   }
 
   /**
@@ -681,7 +745,7 @@ function executor(
       if (value !== undefined) {
         known.push(...secretParts(value));
         tokenName = issuer.name(value);
-        shared = await sharedWithCurrent(secret, issuer, value, known);
+        shared = (await sameAsLive(secret, issuer, value, known)).shared === true;
         if (!shared) {
           await issuer.revoke({
             secretArn: secret.arn,

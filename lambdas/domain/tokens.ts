@@ -152,3 +152,8 @@ export function checkToken(token: string, expectedPrefix?: string): string | und
 export function fingerprint(token: string): string {
   return `fp:${createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 12)}`;
 }
+
+/** A full digest of a token, to compare two tokens without keeping either (never shown). */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}

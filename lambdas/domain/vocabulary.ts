@@ -45,6 +45,8 @@ export const AUDIT_EVENTS = [
   'policy.invalid',
   'previous.revoked',
   'previous.revoke.failed',
+  /** After grace, a previous version was left alone because the live value holds its token. */
+  'previous.revoke.skipped',
   'previous.deleted',
   'revoke.requested',
   'revoke.completed',
@@ -70,6 +72,7 @@ export const ALERT_SEVERITY: Partial<Record<AuditEventType, Severity>> = {
   'revoke.completed': 'critical',
   'revoke.failed': 'critical',
   'previous.revoke.failed': 'high',
+  'previous.revoke.skipped': 'warning',
   'secretsmanager.rotation.failed': 'high',
   'secretsmanager.rotation.abandoned': 'high',
 };

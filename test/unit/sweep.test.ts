@@ -670,9 +670,9 @@ describe('revoking a previous token that the live version may also hold', () => 
     return arn;
   }
 
-  it('drops the label without revoking when the live version still holds the same key (a notes edit)', async () => {
-    // Prepare: someone edited a notes field in the console, so the live version holds the same key
-    const { world, deps, audit, alerter, sweep } = setup();
+  it("sends an unnamed key to the issuer with the live value, never judging from its shape (a notes edit is the issuer's call)", async () => {
+    // Prepare: someone edited a notes field in the console; the kind's contract names no token
+    const { world, deps, audit, sweep } = setup();
     deps.issuerFor = unnamedIssuer(world);
     const arn = pastGrace(world);
     world.values[arn] = {
@@ -683,13 +683,11 @@ describe('revoking a previous token that the live version may also hold', () => 
     // Act
     await sweep();
 
-    // Assess: the live key was not revoked at the issuer
-    expect(world.calls).not.toContain('revoke acme');
-    expect(world.calls).toContain('moveStage AWSPREVIOUS - old acme');
+    // Assess: the issuer was asked, and the record says who decided
+    expect(world.calls).toContain('revoke acme');
     expect(audit.entries.find((e) => e.event === 'previous.revoked')?.detail).toMatchObject({
-      sharedWithCurrent: true,
+      notLiveBy: 'the issuer, given the live value',
     });
-    expect(alerter.sent).toEqual([]);
   });
 
   it('revokes an unnamed key at the issuer once a rotation replaced it', async () => {
@@ -710,9 +708,9 @@ describe('revoking a previous token that the live version may also hold', () => 
     expect(audit.events('acme')).toEqual(['previous.revoked:succeeded']);
   });
 
-  it('drops the label without revoking at the issuer when the live version holds the very same value', async () => {
+  it('skips, alerted, without revoking at the issuer when the live version holds the very same value', async () => {
     // Prepare
-    const { world, deps, audit, sweep } = setup();
+    const { world, deps, audit, alerter, sweep } = setup();
     deps.issuerFor = unnamedIssuer(world);
     const arn = pastGrace(world);
     world.values[arn] = { old: '{"apiKey":"k-1"}', '': '{"apiKey":"k-1"}' };
@@ -720,12 +718,11 @@ describe('revoking a previous token that the live version may also hold', () => 
     // Act
     await sweep();
 
-    // Assess
+    // Assess: not revoked, and said so: skipped with its reason, alerted, never "revoked"
     expect(world.calls).not.toContain('revoke acme');
     expect(world.calls).toContain('moveStage AWSPREVIOUS - old acme');
-    expect(audit.entries.find((e) => e.event === 'previous.revoked')?.detail).toMatchObject({
-      sharedWithCurrent: true,
-    });
+    expect(audit.events('acme')).toEqual(['previous.revoke.skipped:skipped']);
+    expect(alerter.sent.map((a) => a.event)).toEqual(['previous.revoke.skipped']);
   });
 });
 

@@ -23,6 +23,10 @@ export interface IssuerRequest {
   pending?: string;
   /** revoke: the value whose token must stop working. */
   value?: string;
+  /*
+   * revoke after grace also carries `current`: the live value, so a function whose mint names
+   * neither a `keyId` nor a `tokenField` can refuse (ok: false) to revoke a token still live.
+   */
 }
 
 /** A JSON field of a token value. */
@@ -38,7 +42,21 @@ export interface IssuerSuccess {
    * the token by it. Must change at least one field.
    */
   fields?: Record<string, IssuerField>;
+  /**
+   * mint only, optional: the name of the field in `fields` that holds the new token (the field
+   * that rotates; e.g. "token"). token-rotation records it in the value (TOKEN_FIELD_KEY) and tells
+   * two versions' tokens apart by it where they carry no `keyId`. Without a `keyId` or a
+   * `tokenField`, token-rotation cannot tell whether a previous version still holds the live
+   * token: after grace it sends the previous value (and the live one, as `current`) to `revoke`.
+   */
+  tokenField?: string;
 }
+
+/**
+ * Where token-rotation records a mint's `tokenField` in the value, so the sweep reads it with the
+ * version it describes. Carried over like any other field.
+ */
+export const TOKEN_FIELD_KEY = 'token-rotation:token-field';
 
 /** What the function returns when the action did not work (or it may throw instead). */
 export interface IssuerFailure {

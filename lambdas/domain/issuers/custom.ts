@@ -5,11 +5,13 @@
 
 import { describeError, RotationError, scrub, secretParts, ValidationError } from '#domain/errors';
 import type { FunctionInvoker, Issuer, IssuerContext } from '#domain/ports';
+import { tokenDigest } from '#domain/tokens';
 import {
   ISSUER_CONTRACT,
   type IssuerAction,
   type IssuerField,
   type IssuerRequest,
+  TOKEN_FIELD_KEY,
 } from './contract.ts';
 
 export interface CustomIssuerOptions {
@@ -70,7 +72,7 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
     action: IssuerAction,
     ctx: IssuerContext,
     values: Pick<IssuerRequest, 'current' | 'pending' | 'value'>,
-  ): Promise<Record<string, IssuerField> | undefined> {
+  ): Promise<{ fields: Record<string, IssuerField>; tokenField?: string } | undefined> {
     const step = STEP_OF[action];
     const known = Object.values(values)
       .filter((v): v is string => typeof v === 'string')
@@ -177,7 +179,16 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
         'issuer-response',
       );
     }
-    return fields as Record<string, IssuerField>;
+    const { tokenField } = answer;
+    if (tokenField === undefined) return { fields: fields as Record<string, IssuerField> };
+    const named = (fields as Record<string, unknown>)[String(tokenField)];
+    if (typeof tokenField !== 'string' || typeof named !== 'string' || named === '') {
+      throw fail(
+        `a mint response whose "tokenField" is ${typeof tokenField === 'string' ? `"${tokenField.slice(0, 40)}", which names no non-empty string in "fields"` : shapeOf(tokenField)} (expected the name of the field holding the new token)`,
+        'issuer-response',
+      );
+    }
+    return { fields: fields as Record<string, IssuerField>, tokenField };
   }
 
   function readObject(value: string, ctx: IssuerContext, step: string, role: string) {
@@ -199,8 +210,12 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
 
     async mint(ctx) {
       const current = readObject(ctx.current, ctx, 'createSecret', 'AWSCURRENT');
-      const fields = (await call('mint', ctx, { current: ctx.current }))!;
-      const next = JSON.stringify({ ...current, ...fields });
+      const { fields, tokenField } = (await call('mint', ctx, { current: ctx.current }))!;
+      const next = JSON.stringify({
+        ...current,
+        ...fields,
+        ...(tokenField && { [TOKEN_FIELD_KEY]: tokenField }),
+      });
       const fail = (found: string) =>
         new RotationError(
           ctx.secretName,
@@ -230,7 +245,24 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
 
     async revoke(ctx) {
       readObject(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`);
-      await call('revoke', ctx, { value: ctx.value });
+      await call('revoke', ctx, {
+        value: ctx.value,
+        ...(ctx.current !== undefined && { current: ctx.current }),
+      });
+    },
+
+    // By the contract only: the issuer's keyId, else the field its mint named as the token.
+    tokenOf(value) {
+      const object = objectOf(value);
+      if (!object) return undefined;
+      const { keyId } = object;
+      if (typeof keyId === 'string' && KEY_ID.test(keyId))
+        return { id: `keyId:${keyId}`, by: 'keyId' };
+      const field = object[TOKEN_FIELD_KEY];
+      const token = typeof field === 'string' ? object[field] : undefined;
+      return typeof token === 'string' && token !== ''
+        ? { id: `${field}:${tokenDigest(token)}`, by: `tokenField ${field}` }
+        : undefined;
     },
 
     name(value) {

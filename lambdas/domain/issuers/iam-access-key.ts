@@ -342,5 +342,10 @@ export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
       const key = readValue(value);
       return 'found' in key ? 'unnamed' : key.accessKeyId;
     },
+
+    tokenOf(value) {
+      const key = readValue(value);
+      return 'found' in key ? undefined : { id: key.accessKeyId, by: 'accessKeyId' };
+    },
   };
 }

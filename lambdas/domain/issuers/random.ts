@@ -4,7 +4,7 @@
 
 import { scrub, ValidationError } from '#domain/errors';
 import type { Issuer, IssuerContext } from '#domain/ports';
-import { checkToken, fingerprint, mintToken } from '#domain/tokens';
+import { checkToken, fingerprint, mintToken, tokenDigest } from '#domain/tokens';
 
 const EXPECTED = 'a token or a JSON object with a string field "token"';
 
@@ -179,6 +179,12 @@ export const randomIssuer: Issuer = {
   // and removing the staging label is the caller's job.
   async revoke() {},
   revokedByUnstaging: true,
+
+  // The kind's contract: the token is the bare value or its `token` field.
+  tokenOf(value) {
+    const read = readValue(value);
+    return 'found' in read ? undefined : { id: tokenDigest(read.token), by: 'token field' };
+  },
 
   name(value) {
     const read = readValue(value);
