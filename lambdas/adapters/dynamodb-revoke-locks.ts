@@ -3,9 +3,14 @@
 // never run at once and a completed request is not run again. Completed request keys stay in a
 // string set on the item (a few per emergency: the item stays small for thousands of revokes).
 
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { describeError } from '#domain/errors';
-import type { RevokeClaim, RevokeLock, RevokeLockStore } from '#domain/ports';
+import type { QueuedRevoke, RevokeClaim, RevokeLock, RevokeLockStore } from '#domain/ports';
 import { AUDIT_TABLE, statePk } from './audit-table.ts';
 
 const key = (secretArn: string) => ({
@@ -15,6 +20,20 @@ const key = (secretArn: string) => ({
 
 const isConditionFailed = (error: unknown) =>
   (error as Error)?.name === 'ConditionalCheckFailedException';
+
+function lockOf(item: Record<string, unknown>): RevokeLock {
+  const text = (name: string) => (typeof item[name] === 'string' ? (item[name] as string) : '');
+  const state = text('state');
+  return {
+    revokeId: text('revokeId') || '(unknown)',
+    requestKey: text('requestKey'),
+    mode: text('mode'),
+    requester: text('requester'),
+    startedAt: text('startedAt'),
+    state: state === 'running' || state === 'failed' ? state : 'completed',
+    ...(text('finishedAt') ? { finishedAt: text('finishedAt') } : {}),
+  };
+}
 
 export class DynamoRevokeLockStore implements RevokeLockStore {
   constructor(
@@ -63,21 +82,60 @@ export class DynamoRevokeLockStore implements RevokeLockStore {
     const out = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: key(secretArn), ConsistentRead: true }),
     );
+    return { status: 'held', by: lockOf(out.Item ?? {}) };
+  }
+
+  // A Query rather than GetItem: the rotation function reads this too, and its grant is the
+  // audit chain's (PutItem, Query), which needs nothing more for one more read.
+  async read(secretArn: string): Promise<RevokeLock | undefined> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND #sk = :sk',
+        ExpressionAttributeNames: {
+          '#pk': AUDIT_TABLE.partitionKey,
+          '#sk': AUDIT_TABLE.sortKey,
+        },
+        ExpressionAttributeValues: { ':pk': statePk('revoke'), ':sk': secretArn },
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Items?.[0];
+    return item ? lockOf(item) : undefined;
+  }
+
+  async queue(
+    secretArn: string,
+    behind: string,
+    request: QueuedRevoke,
+  ): Promise<'queued' | 'not-running' | 'already-queued'> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(secretArn),
+          UpdateExpression: 'SET queued = :request',
+          ConditionExpression:
+            '#state = :running AND revokeId = :behind AND attribute_not_exists(queued)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':running': 'running',
+            ':behind': behind,
+            ':request': request,
+          },
+        }),
+      );
+      return 'queued';
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key(secretArn), ConsistentRead: true }),
+    );
     const item = out.Item ?? {};
-    const text = (name: string) => (typeof item[name] === 'string' ? (item[name] as string) : '');
-    const state = text('state');
-    return {
-      status: 'held',
-      by: {
-        revokeId: text('revokeId') || '(unknown)',
-        requestKey: text('requestKey'),
-        mode: text('mode'),
-        requester: text('requester'),
-        startedAt: text('startedAt'),
-        state: state === 'running' || state === 'failed' ? state : 'completed',
-        ...(text('finishedAt') ? { finishedAt: text('finishedAt') } : {}),
-      },
-    };
+    return item.state === 'running' && item.revokeId === behind && item.queued
+      ? 'already-queued'
+      : 'not-running';
   }
 
   async finish(
@@ -85,17 +143,18 @@ export class DynamoRevokeLockStore implements RevokeLockStore {
     lock: Pick<RevokeLock, 'revokeId' | 'requestKey'>,
     state: 'completed' | 'failed',
     at: Date,
-  ): Promise<void> {
+  ): Promise<QueuedRevoke | undefined> {
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(secretArn),
-          // A completed request's key is remembered; a failed one may be run again.
+          // A completed request's key is remembered; a failed one may run again. A request queued
+          // behind this one is taken off in the same write, so exactly one finisher runs it.
           UpdateExpression:
             state === 'completed'
-              ? 'SET #state = :state, finishedAt = :at ADD doneKeys :keys'
-              : 'SET #state = :state, finishedAt = :at',
+              ? 'SET #state = :state, finishedAt = :at ADD doneKeys :keys REMOVE queued'
+              : 'SET #state = :state, finishedAt = :at REMOVE queued',
           ConditionExpression: 'revokeId = :revokeId',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
@@ -104,11 +163,13 @@ export class DynamoRevokeLockStore implements RevokeLockStore {
             ':revokeId': lock.revokeId,
             ...(state === 'completed' ? { ':keys': new Set([lock.requestKey]) } : {}),
           },
+          ReturnValues: 'ALL_OLD',
         }),
       );
+      return (out.Attributes?.queued as QueuedRevoke | undefined) ?? undefined;
     } catch (error) {
       // Someone took over a lock they thought stale: theirs now, leave it.
-      if (isConditionFailed(error)) return;
+      if (isConditionFailed(error)) return undefined;
       throw error;
     }
   }

@@ -358,6 +358,20 @@ export interface RevokeLock {
   finishedAt?: string;
 }
 
+/**
+ * A stronger request (quarantine) that arrived while a weaker revoke (reissue) of the same secret
+ * ran: kept on the lock, and carried out by that revoke once it finishes.
+ */
+export interface QueuedRevoke {
+  mode: string;
+  /** Already cleaned (revoke.ts cleanReason). */
+  reason: string;
+  trigger: Trigger;
+  requestKey: string;
+  detail: Record<string, string>;
+  queuedAt: string;
+}
+
 export type RevokeClaim =
   | { status: 'claimed' }
   /** Another revoke of this secret is running, or this request already completed: do nothing. */
@@ -377,13 +391,30 @@ export interface RevokeLockStore {
     lock: Omit<RevokeLock, 'state' | 'finishedAt'>,
     options: { sameRequestKeys: string[]; staleBefore: Date },
   ): Promise<RevokeClaim>;
-  /** Releases the lock. A completed request's key is remembered; a failed one may run again. */
+  /**
+   * The lock as it stands (undefined: no revoke of this secret ever ran). Read by a rotation's
+   * finishSecret, which must not promote its version over a revoke (rotation.ts).
+   */
+  read(secretArn: string): Promise<RevokeLock | undefined>;
+  /**
+   * Puts `request` on the lock, to be run after revoke `behind`, only while that revoke is running
+   * and nothing else is queued. False when it is not (it finished meanwhile: claim again).
+   */
+  queue(
+    secretArn: string,
+    behind: string,
+    request: QueuedRevoke,
+  ): Promise<'queued' | 'not-running' | 'already-queued'>;
+  /**
+   * Releases the lock. A completed request's key is remembered; a failed one may run again.
+   * Returns the request queued behind this revoke, taken off the lock: the caller runs it now.
+   */
   finish(
     secretArn: string,
     lock: Pick<RevokeLock, 'revokeId' | 'requestKey'>,
     state: 'completed' | 'failed',
     at: Date,
-  ): Promise<void>;
+  ): Promise<QueuedRevoke | undefined>;
 }
 
 /** A revoke tag the sweep found still on a secret: its event never arrived, or its revoke stopped. */

@@ -39,6 +39,7 @@ import type {
   AuditLog,
   Clock,
   Issuer,
+  QueuedRevoke,
   RevokeLockStore,
   SecretCatalog,
   SecretDescription,
@@ -49,6 +50,13 @@ import { ALERT_SEVERITY, STAGE, TAG, type Trigger } from './vocabulary.ts';
 export const REVOKE_MODES = ['reissue', 'quarantine'] as const;
 export type RevokeMode = (typeof REVOKE_MODES)[number];
 export const DEFAULT_REVOKE_MODE: RevokeMode = 'reissue';
+/**
+ * How strong each mode is. A request arriving while a revoke of the same secret runs is compared
+ * with it by mode alone, whatever the triggers (tag, runbook, direct invoke, Health event, sweep):
+ * as strong or weaker, it joins the running one (which covers it); stronger, it is queued on the
+ * lock and carried out right after, by the running revoke. See README "Emergency revoke".
+ */
+export const MODE_STRENGTH: Record<RevokeMode, number> = { reissue: 1, quarantine: 2 };
 
 /** As long as a tag value may be, so every trigger accepts the same reasons. */
 export const MAX_REASON_LENGTH = 256;
@@ -57,7 +65,11 @@ export const REPEAT_WINDOW_MS = 10 * 60_000;
 /** A running revoke older than this crashed (the function's timeout is far shorter). */
 export const REVOKE_STALE_MS = 15 * 60_000;
 /** Label checks before giving up on a secret whose labels keep changing under us. */
-const MAX_ROUNDS = 3;
+const MAX_ROUNDS = 5;
+/** Claims of the lock when the revoke it found running finishes before the request is queued. */
+const MAX_CLAIM_ATTEMPTS = 3;
+/** Attempts at one set of label moves when another writer (a rotation) moves labels meanwhile. */
+const MAX_LABEL_ATTEMPTS = 5;
 
 const QUARANTINE_MARK = 'quarantined';
 const QUARANTINED = 'quarantine notice (no token)';
@@ -114,6 +126,16 @@ export type RevokeOutcome =
       /** The new AWSCURRENT: the fresh token, or the quarantine notice. */
       newVersionId: string;
       alert: AlertOutcome | 'failed';
+      /** A stronger request that arrived while this one ran, carried out right after it. */
+      followedBy?: RevokeOutcome | { status: 'failed'; message: string };
+    }
+  | {
+      status: 'queued';
+      secretArn: string;
+      secretName: string;
+      /** The weaker revoke running now, which carries this request out when it finishes. */
+      behind: string;
+      message: string;
     }
   | {
       status: 'duplicate';
@@ -212,6 +234,16 @@ const isNotFound = (error: unknown) =>
   error instanceof Error &&
   (error.name === 'ResourceNotFoundException' ||
     (error as { Code?: string }).Code === 'ResourceNotFoundException');
+
+/**
+ * UpdateSecretVersionStage refused a move because the label was no longer on the version we named:
+ * someone (a rotation's finishSecret, Secrets Manager ending a rotation) moved it since we read.
+ */
+const isStageConflict = (error: unknown) =>
+  error instanceof Error &&
+  (error.name === 'InvalidParameterException' ||
+    (error as { Code?: string }).Code === 'InvalidParameterException') &&
+  /not attached to version|is currently attached to version/i.test(error.message);
 
 const versionWith = (secret: SecretDescription, stage: string) =>
   Object.entries(secret.versions).find(([, stages]) => stages.includes(stage))?.[0];
@@ -406,54 +438,112 @@ export async function revokeSecret(
     : formKeys(mode, reason, now);
   const requester = `${request.trigger.source}${request.trigger.principal ? ` by ${request.trigger.principal}` : ''}`;
   let claim: Awaited<ReturnType<RevokeLockStore['claim']>>;
-  try {
-    claim = await deps.locks.claim(
-      secret.arn,
-      { revokeId, requestKey: key, mode, requester, startedAt: now.toISOString() },
-      {
-        sameRequestKeys: [key, previousKey],
-        staleBefore: new Date(now.getTime() - REVOKE_STALE_MS),
-      },
-    );
-  } catch (error) {
-    const failure = new RevokeFailedError(
-      `${secret.name}: revoke: failed at lock: ${describeError(error)}. Nothing was revoked or changed`,
-      [],
-      [],
-    );
-    await reportUnstarted(
-      deps,
-      request,
-      ref,
-      failure,
-      {
-        ...detail,
-        revokeId,
-        failedAt: 'lock',
-      },
-      `failed:${key}`,
-    );
-    throw failure;
-  }
-  if (claim.status === 'held') {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      claim = await deps.locks.claim(
+        secret.arn,
+        { revokeId, requestKey: key, mode, requester, startedAt: now.toISOString() },
+        {
+          sameRequestKeys: [key, previousKey],
+          staleBefore: new Date(now.getTime() - REVOKE_STALE_MS),
+        },
+      );
+    } catch (error) {
+      const failure = new RevokeFailedError(
+        `${secret.name}: revoke: failed at lock: ${describeError(error)}. Nothing was revoked or changed`,
+        [],
+        [],
+      );
+      await reportUnstarted(
+        deps,
+        request,
+        ref,
+        failure,
+        {
+          ...detail,
+          revokeId,
+          failedAt: 'lock',
+        },
+        `failed:${key}`,
+      );
+      throw failure;
+    }
+    if (claim.status === 'claimed') break;
     const by = claim.by;
+    const stronger =
+      by.state === 'running' && MODE_STRENGTH[mode] > (MODE_STRENGTH[by.mode as RevokeMode] ?? 0);
+    if (!stronger) {
+      const message =
+        by.state !== 'running'
+          ? `this request is a repeat of revoke ${by.revokeId} (${by.mode}, ${by.requester}), completed at ${by.finishedAt ?? by.startedAt}; nothing was done again. To revoke again now, give another reason`
+          : by.mode === mode
+            ? `a revoke of this secret (${by.revokeId}, ${by.mode}, ${by.requester}) has been running since ${by.startedAt}; this request joins it and does nothing more`
+            : `a stronger revoke of this secret (${by.revokeId}, ${by.mode}, ${by.requester}) has been running since ${by.startedAt}; it covers this ${mode} request, which does nothing more. To restore service after a quarantine, run a reissue once it has completed`;
+      await audit.append(
+        entry({
+          event: 'revoke.requested',
+          outcome: 'skipped',
+          detail: { ...detail, duplicateOf: by.revokeId, why: message },
+        }),
+      );
+      return {
+        status: 'duplicate',
+        secretArn: secret.arn,
+        secretName: secret.name,
+        revokeId: by.revokeId,
+        state: by.state,
+        message,
+      };
+    }
+    // Stronger than the revoke running: queued on its lock, carried out by it when it finishes.
+    let queued: Awaited<ReturnType<RevokeLockStore['queue']>>;
+    try {
+      queued = await deps.locks.queue(secret.arn, by.revokeId, {
+        mode,
+        reason,
+        trigger: request.trigger,
+        requestKey: key,
+        detail: request.detail ?? {},
+        queuedAt: now.toISOString(),
+      });
+    } catch (error) {
+      const failure = new RevokeFailedError(
+        `${secret.name}: revoke: failed at queue (behind the ${by.mode} revoke ${by.revokeId} running now): ${describeError(error)}. This ${mode} request was not carried out: run it again once that revoke has completed`,
+        [],
+        [],
+      );
+      await reportUnstarted(
+        deps,
+        request,
+        ref,
+        failure,
+        { ...detail, revokeId, failedAt: 'queue', runningRevoke: by.revokeId },
+        `failed:${key}`,
+      );
+      throw failure;
+    }
+    if (queued === 'not-running' && attempt < MAX_CLAIM_ATTEMPTS) continue;
     const message =
-      by.state === 'running'
-        ? `a revoke of this secret (${by.revokeId}, ${by.mode}, ${by.requester}) has been running since ${by.startedAt}; this request joins it and does nothing more`
-        : `this request is a repeat of revoke ${by.revokeId} (${by.mode}, ${by.requester}), completed at ${by.finishedAt ?? by.startedAt}; nothing was done again. To revoke again now, give another reason`;
+      queued === 'queued'
+        ? `a ${by.mode} revoke of this secret (${by.revokeId}, ${by.requester}) has been running since ${by.startedAt}; this stronger ${mode} request is queued behind it and carried out as soon as it finishes`
+        : queued === 'already-queued'
+          ? `a ${by.mode} revoke of this secret (${by.revokeId}, ${by.requester}) is running with a ${mode} request already queued behind it; this request joins that one`
+          : `the lock of this secret kept changing hands (${by.revokeId} last); this ${mode} request was not carried out: run it again`;
     await audit.append(
       entry({
         event: 'revoke.requested',
-        outcome: 'skipped',
-        detail: { ...detail, duplicateOf: by.revokeId, why: message },
+        outcome: queued === 'queued' ? 'queued' : 'skipped',
+        detail: { ...detail, queuedBehind: by.revokeId, why: message },
       }),
     );
+    if (queued === 'not-running') {
+      throw new RevokeFailedError(`${secret.name}: revoke: ${message}`, [], []);
+    }
     return {
-      status: 'duplicate',
+      status: 'queued',
       secretArn: secret.arn,
       secretName: secret.name,
-      revokeId: by.revokeId,
-      state: by.state,
+      behind: by.revokeId,
       message,
     };
   }
@@ -480,15 +570,19 @@ export async function revokeSecret(
       }),
     );
   } catch (error) {
-    throw await reportFailure(error, work, request, deps, entry, detail, key);
+    const { failure, queued } = await reportFailure(error, work, request, deps, entry, detail, key);
+    // A stronger request queued behind this one is still carried out: it may well succeed.
+    if (queued) await runQueued(queued, secret.arn, revokeId, deps);
+    throw failure;
   }
-  await deps.locks
+  const queued = await deps.locks
     .finish(secret.arn, { revokeId, requestKey: key }, 'completed', clock())
     .catch((error: unknown) => {
       deps.log?.warn('revoke: completed, but its lock was not released', {
         secretArn: secret.arn,
         error: describeError(error),
       });
+      return undefined;
     });
 
   const alert = await safeAlert(deps, {
@@ -526,7 +620,32 @@ export async function revokeSecret(
     revoked: work.revoked,
     newVersionId: work.newVersionId ?? '',
     alert,
+    ...(queued ? { followedBy: await runQueued(queued, secret.arn, revokeId, deps) } : {}),
   };
+}
+
+/** Carries out a request queued behind revoke `behind` (already audited and alerted either way). */
+async function runQueued(
+  queued: QueuedRevoke,
+  secretArn: string,
+  behind: string,
+  deps: RevokeDeps,
+): Promise<RevokeOutcome | { status: 'failed'; message: string }> {
+  try {
+    return await revokeSecret(
+      {
+        secretId: secretArn,
+        reason: queued.reason,
+        mode: queued.mode,
+        trigger: queued.trigger,
+        requestKey: queued.requestKey,
+        detail: { ...queued.detail, queuedBehind: behind, queuedAt: queued.queuedAt },
+      },
+      deps,
+    );
+  } catch (error) {
+    return { status: 'failed', message: describeError(error) };
+  }
 }
 
 /**
@@ -633,7 +752,7 @@ async function reportFailure(
   entry: (e: Omit<AuditEntry, 'secretArn' | 'secretName' | 'trigger'>) => AuditEntry,
   detail: Record<string, string>,
   key: string,
-): Promise<RevokeFailedError> {
+): Promise<{ failure: RevokeFailedError; queued: QueuedRevoke | undefined }> {
   const text = describeError(error, work.seen);
   await work.settleAfterFailure().catch((settleError: unknown) => {
     deps.log?.warn('revoke: could not read the labels after the failure', {
@@ -677,10 +796,13 @@ async function reportFailure(
     ],
     trigger: request.trigger,
   });
-  await deps.locks
+  const queued = await deps.locks
     .finish(work.secret.arn, { revokeId: work.revokeId, requestKey: key }, 'failed', deps.clock())
     .catch(() => undefined);
-  return new RevokeFailedError(scrub(message, work.seen), work.revoked, notRevoked);
+  return {
+    failure: new RevokeFailedError(scrub(message, work.seen), work.revoked, notRevoked),
+    queued,
+  };
 }
 
 /** The revoke proper: revoke, put the new version, move the labels, check, repeat. */
@@ -691,8 +813,8 @@ class RevokeWork {
   /** Live versions found and not (yet) revoked. */
   private readonly pendingRevoke = new Map<string, RevokedVersion>();
   private readonly done = new Set<string>();
-  /** Versions seen as AWSPENDING: a rotation racing us may give one a value later. */
-  private readonly pendingSeen = new Set<string>();
+  /** Versions found with no value yet (a rotation's fresh AWSPENDING): looked at again later. */
+  private readonly unfilled = new Set<string>();
   /** Revoked at the issuer's say-so only once unlabelled (`random`): done, not yet revoked. */
   private readonly awaitingUnstaging = new Set<string>();
   newVersionId: string | undefined;
@@ -714,7 +836,6 @@ class RevokeWork {
       for (const v of live) {
         if (!this.done.has(v.versionId))
           this.pendingRevoke.set(v.versionId, { ...v, token: 'not yet read' });
-        if (v.stages.includes(STAGE.pending)) this.pendingSeen.add(v.versionId);
       }
       this.stage = 'revoke';
       let template: string | undefined;
@@ -724,10 +845,13 @@ class RevokeWork {
       }
       if (!this.newVersionId) await this.putNewVersion(secret, template);
       this.stage = 'labels';
-      await this.moveLabels(secret);
-      secret = await this.deps.store.describe(this.secret.arn);
+      secret = await this.moveLabels();
+      // A rotation that was putting its AWSPENDING value while we read it: revoke that value too.
+      this.stage = 'revoke';
+      const filled = await this.revokeFilledPending(secret);
       this.settle(secret);
       if (
+        !filled &&
         liveVersions(secret, this.newVersionId).length === 0 &&
         versionWith(secret, STAGE.current) === this.newVersionId
       )
@@ -737,14 +861,21 @@ class RevokeWork {
           `expected only version ${this.newVersionId} to be labelled after ${MAX_ROUNDS} rounds, found ${JSON.stringify(secret.versions)} (something keeps changing the secret's labels)`,
         );
       }
+      if (filled) secret = await this.deps.store.describe(this.secret.arn);
     }
-    // A rotation that was putting its AWSPENDING value while we removed the label: revoke that too.
-    this.stage = 'revoke';
-    for (const versionId of this.pendingSeen) {
-      if (!this.done.has(versionId))
-        await this.revokeVersion({ versionId, stages: [STAGE.pending] });
+  }
+
+  /**
+   * Revokes the value a rotation put, after we first looked, into a version seen as AWSPENDING
+   * with no value. True when one was found (its labels must be checked again).
+   */
+  private async revokeFilledPending(secret: SecretDescription): Promise<boolean> {
+    let found = false;
+    for (const versionId of [...this.unfilled]) {
+      const stages = secret.versions[versionId] ?? [];
+      if ((await this.revokeVersion({ versionId, stages })) !== undefined) found = true;
     }
-    this.settle(secret);
+    return found;
   }
 
   /** Counts as revoked each version awaiting unstaging that `secret` shows with no live label. */
@@ -775,8 +906,16 @@ class RevokeWork {
     if (this.done.has(v.versionId)) return this.templateOf(value);
     let token: string;
     if (value === undefined) {
-      token = 'no value (a rotation had not put its token yet)';
-    } else if (readQuarantineNotice(value)) {
+      // Not done: the rotation that made this version may still put its token in it.
+      this.unfilled.add(v.versionId);
+      this.pendingRevoke.set(v.versionId, {
+        ...v,
+        token: 'no value (a rotation had not put its token yet)',
+      });
+      return undefined;
+    }
+    this.unfilled.delete(v.versionId);
+    if (readQuarantineNotice(value)) {
       token = QUARANTINED;
     } else {
       rememberSecret(this.seen, value);
@@ -790,7 +929,7 @@ class RevokeWork {
     }
     this.done.add(v.versionId);
     const version = { versionId: v.versionId, stages: v.stages, token };
-    if (value !== undefined && token !== QUARANTINED && this.issuer.revokedByUnstaging) {
+    if (token !== QUARANTINED && this.issuer.revokedByUnstaging) {
       // Still working until no staged version holds it: revoked once its labels are gone.
       this.pendingRevoke.set(v.versionId, version);
       this.awaitingUnstaging.add(v.versionId);
@@ -857,22 +996,44 @@ class RevokeWork {
     this.newVersionId = versionId;
   }
 
-  /** AWSCURRENT to the new version; AWSPREVIOUS and AWSPENDING off every other version. */
-  private async moveLabels(secret: SecretDescription): Promise<void> {
+  /**
+   * AWSCURRENT to the new version; AWSPREVIOUS and AWSPENDING off every other version. Each move
+   * names the version it takes the label from, so a rotation that moved a label meanwhile makes it
+   * fail (a stage conflict) rather than be undone blindly: then the labels are read afresh and the
+   * moves retried. AWSPENDING comes off first, so a rotation's finishSecret that read the labels
+   * before it still names the old AWSCURRENT and fails once ours has moved. Returns the labels as
+   * read after the last move.
+   */
+  private async moveLabels(): Promise<SecretDescription> {
     const { store } = this.deps;
+    const arn = this.secret.arn;
     const target = this.newVersionId!;
-    const current = versionWith(secret, STAGE.current);
-    if (current !== target) await store.moveStage(this.secret.arn, STAGE.current, target, current);
-    const after = await store.describe(this.secret.arn);
-    for (const stage of [STAGE.previous, STAGE.pending]) {
-      const holder = versionWith(after, stage);
-      if (holder !== undefined && !(stage === STAGE.pending && holder === target)) {
-        await store.moveStage(this.secret.arn, stage, undefined, holder);
+    for (let attempt = 1; ; attempt++) {
+      const now = await store.describe(arn);
+      try {
+        const pending = versionWith(now, STAGE.pending);
+        if (pending !== undefined && pending !== target) {
+          await store.moveStage(arn, STAGE.pending, undefined, pending);
+        }
+        const current = versionWith(now, STAGE.current);
+        if (current !== target) await store.moveStage(arn, STAGE.current, target, current);
+        // Moving AWSCURRENT hands AWSPREVIOUS to the version it left: read where it is now.
+        const after = current !== target ? await store.describe(arn) : now;
+        const previous = versionWith(after, STAGE.previous);
+        if (previous !== undefined) await store.moveStage(arn, STAGE.previous, undefined, previous);
+        // The new version keeps no AWSPENDING (it was only the way in).
+        if (versionWith(after, STAGE.pending) === target) {
+          await store.moveStage(arn, STAGE.pending, undefined, target);
+        }
+        return await store.describe(arn);
+      } catch (error) {
+        if (!isStageConflict(error) || attempt >= MAX_LABEL_ATTEMPTS) throw error;
+        this.deps.log?.warn('revoke: a label moved under us; reading the labels again', {
+          secretArn: arn,
+          attempt,
+          error: describeError(error, this.seen),
+        });
       }
-    }
-    // The new version keeps no AWSPENDING (it was only the way in).
-    if (after.versions[target]?.includes(STAGE.pending)) {
-      await store.moveStage(this.secret.arn, STAGE.pending, undefined, target);
     }
   }
 

@@ -17,6 +17,8 @@ import type {
   Clock,
   Issuer,
   IssuerContext,
+  RevokeLock,
+  RevokeLockStore,
   SecretDescription,
   SecretStore,
 } from '#domain/ports';
@@ -39,6 +41,11 @@ export interface RotationDeps {
   alerter: Alerter;
   issuerFor: IssuerFor;
   clock: Clock;
+  /**
+   * The emergency revoke's lock, read by createSecret and finishSecret so that a rotation never
+   * undoes a revoke (see `revokeSince`). Absent: no revoke shares this secret's table.
+   */
+  revokes?: Pick<RevokeLockStore, 'read'>;
 }
 
 /** What a failed step throws: its message is the scrubbed description Secrets Manager and the logs see. */
@@ -66,6 +73,70 @@ interface StepState {
   stagesRead?: Record<string, string[]>;
   /** Set before this invocation asks to move a label: from then on, the labels must be read again. */
   movingStage?: boolean;
+  /** createSecret and finishSecret: the revoke lock as read before DescribeSecret (see `revokeSince`). */
+  revokeBefore?: { lock: RevokeLock | undefined };
+}
+
+/**
+ * An emergency revoke wins over a rotation. finishSecret moves AWSCURRENT from the version it read
+ * in DescribeSecret, so Secrets Manager refuses the move once a revoke has moved AWSCURRENT since;
+ * what remains is a revoke that started around that read, or that left the secret quarantined.
+ * So the revoke's lock is read before DescribeSecret and again just before the step changes what
+ * a revoke may already have dealt with (createSecret: after putting its value, which re-attaches
+ * AWSPENDING; finishSecret: before moving AWSCURRENT). A revoke running at either read, a
+ * different revoke at each (one started and finished in between), or a quarantine stops the step.
+ * A revoke that starts after the second read finds this version and revokes it like any other.
+ * Returns what was found, or undefined when no revoke stands in the way.
+ */
+function revokeSince(
+  before: RevokeLock | undefined,
+  now: RevokeLock | undefined,
+): { found: string; reason: string } | undefined {
+  const running = [before, now].find((lock) => lock?.state === 'running');
+  if (running) {
+    return {
+      found: `revoke ${running.revokeId} (${running.mode}) running since ${running.startedAt}`,
+      reason: 'revoke-in-progress',
+    };
+  }
+  if (now && before?.revokeId !== now.revokeId) {
+    return {
+      found: `revoke ${now.revokeId} (${now.mode}) ${now.state} at ${now.finishedAt ?? now.startedAt}`,
+      reason: 'revoke-in-progress',
+    };
+  }
+  if (now?.mode === 'quarantine') {
+    return {
+      found: `the secret quarantined by revoke ${now.revokeId} (${now.state} at ${now.finishedAt ?? now.startedAt}); only a person restores it, with a revoke in mode reissue`,
+      reason: 'quarantined',
+    };
+  }
+  return undefined;
+}
+
+/** The second read of the revoke lock (see `revokeSince`): what stands in the way, if anything. */
+async function revokeInTheWay(
+  secret: SecretDescription,
+  deps: RotationDeps,
+  state: StepState,
+): Promise<{ found: string; reason: string } | undefined> {
+  if (!deps.revokes) return undefined;
+  const now = await deps.revokes.read(secret.arn);
+  return revokeSince(state.revokeBefore ? state.revokeBefore.lock : now, now);
+}
+
+function revokeRefusal(
+  secret: SecretDescription,
+  request: RotationRequest,
+  what: { found: string; reason: string },
+  outcome: string,
+): RotationError {
+  return new RotationError(
+    secret.name,
+    request.step,
+    `expected no emergency revoke of this secret since this rotation step began, found ${what.found}; ${outcome}`,
+    what.reason,
+  );
 }
 
 type Work = (
@@ -78,7 +149,8 @@ type Work = (
 ) => Promise<void | 'skipped'>;
 
 const STEP_WORK: Record<Step, Work> = {
-  async createSecret(secret, issuer, request, { store }, state) {
+  async createSecret(secret, issuer, request, deps, state) {
+    const { store } = deps;
     if (issuer.mintCreates) {
       // Minting again would leave a second token at the issuer that no version holds: keep
       // what an earlier attempt of this version stored, as AWS's templates do.
@@ -102,6 +174,25 @@ const STEP_WORK: Record<Step, Work> = {
     const put = await store.putPending(secret.arn, request.token, pending, request.rotationToken);
     if (put === 'put') state.tokens.pending = issuer.name(pending);
     else state.detail.pendingKept = true;
+    // Putting the value re-attaches AWSPENDING, even where a revoke had just taken it off: if one
+    // ran meanwhile, take the label off again and revoke the token, so nothing it missed survives.
+    const revoke = put === 'put' ? await revokeInTheWay(secret, deps, state) : undefined;
+    if (revoke) {
+      try {
+        await store.moveStage(secret.arn, STAGE.pending, undefined, request.token);
+      } catch (error) {
+        // Already off (the revoke got there first): nothing to undo.
+        if (!(error instanceof Error && /not attached to version/i.test(error.message)))
+          throw error;
+      }
+      await issuer.revoke({ ...issuerContext(secret, request), value: pending });
+      throw revokeRefusal(
+        secret,
+        request,
+        revoke,
+        `the new token (${state.tokens.pending}) was revoked and AWSPENDING taken off version ${request.token}`,
+      );
+    }
   },
 
   async setSecret(secret, issuer, request, { store }, state) {
@@ -136,7 +227,10 @@ const STEP_WORK: Record<Step, Work> = {
 
   // Only AWSCURRENT moves (Secrets Manager moves AWSPREVIOUS and drops AWSPENDING itself);
   // the previous token keeps working through grace, then the sweep revokes it.
-  async finishSecret(secret, _issuer, request, { store }, state) {
+  async finishSecret(secret, _issuer, request, deps, state) {
+    const { store } = deps;
+    const revoke = await revokeInTheWay(secret, deps, state);
+    if (revoke) throw revokeRefusal(secret, request, revoke, 'AWSCURRENT was left as it is');
     const from = versionWith(secret, STAGE.current);
     state.movingStage = true;
     await store.moveStage(secret.arn, STAGE.current, request.token, from);
@@ -292,6 +386,11 @@ export async function rotateStep(request: RotationRequest, deps: RotationDeps): 
     seen: new Set(),
   };
   try {
+    // The ARN Secrets Manager sends is the lock's key; a name would find no lock to compare.
+    const guarded = request.step === 'finishSecret' || request.step === 'createSecret';
+    if (guarded && deps.revokes && request.secretId.startsWith('arn:')) {
+      state.revokeBefore = { lock: await deps.revokes.read(request.secretId) };
+    }
     const secret = await deps.store.describe(request.secretId);
     state.stagesRead = secret.versions;
     state.arn = secret.arn;
@@ -478,6 +577,14 @@ function nextSteps(reason: string): string[] {
     'issuer-response': [
       'The custom issuer function answered something other than the token-rotation.issuer/v1 contract: see docs/custom-issuers.md.',
       AFTER,
+    ],
+    'revoke-in-progress': [
+      'An emergency revoke of this secret ran or is running: it replaces the tokens itself, and this rotation stopped so as not to undo it.',
+      "Nothing to do for this rotation: the revoke's own alert says what was revoked and what is AWSCURRENT now. If AWSPENDING is left on the version named here, remove that label (the revoke normally does).",
+    ],
+    quarantined: [
+      'The secret is quarantined by an emergency revoke: rotation does not bring tokens back.',
+      'Once the leak is dealt with, a person restores service with a revoke in mode reissue (the EmergencyRevoke runbook).',
     ],
     'audit-unavailable': [
       'The audit trail could not be written, so the step was stopped: check the audit table exists and the rotation function may write to it (its logs name the error).',

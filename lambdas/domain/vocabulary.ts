@@ -59,7 +59,7 @@ export const AUDIT_EVENTS = [
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];
 
-export type Outcome = 'started' | 'succeeded' | 'failed' | 'skipped' | 'reported';
+export type Outcome = 'started' | 'succeeded' | 'failed' | 'skipped' | 'reported' | 'queued';
 
 export type Severity = 'critical' | 'high' | 'warning' | 'info';
 

@@ -3,6 +3,7 @@
 
 import type { Context } from 'aws-lambda';
 import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
+import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { dynamoClient, secretsManagerClient } from '#commons/clients';
@@ -141,6 +142,7 @@ export const handler = createRotationHandler(
       ...deployedAuditAndAlerts(config, dynamo),
       issuerFor: deployedIssuerFor(),
       clock: systemClock,
+      revokes: new DynamoRevokeLockStore(dynamo, config.auditTableName),
     };
   },
   { metrics: createMetrics() },

@@ -150,7 +150,8 @@ export async function installSuite(
   const issuerFor = localIssuerFor(aws, options.issuers);
   const log = { warn: (message: string, extra?: object) => logger.warn(message, { ...extra }) };
   const pace = options.pace ?? createPacer();
-  const rotationDeps: RotationDeps = { store, audit, alerter, issuerFor, clock };
+  const locks = new DynamoRevokeLockStore(dynamo, tableName);
+  const rotationDeps: RotationDeps = { store, audit, alerter, issuerFor, clock, revokes: locks };
   const sweepDeps: SweepDeps = {
     catalog,
     store,
@@ -169,7 +170,7 @@ export async function installSuite(
     audit,
     alerter,
     issuerFor,
-    locks: new DynamoRevokeLockStore(dynamo, tableName),
+    locks,
     clock,
     stackName,
   };

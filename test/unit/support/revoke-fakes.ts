@@ -1,10 +1,10 @@
 // In-memory stand-ins for the revoke's surroundings that rotation-fakes.ts does not cover: the
 // per-secret revoke lock (same rules as DynamoRevokeLockStore), tagging, and a recording issuer.
-import type { Issuer, RevokeClaim, RevokeLock, RevokeLockStore } from '#domain/ports';
+import type { Issuer, QueuedRevoke, RevokeClaim, RevokeLock, RevokeLockStore } from '#domain/ports';
 import type { FakeSecret } from './rotation-fakes.ts';
 
 export class MemoryRevokeLocks implements RevokeLockStore {
-  readonly items = new Map<string, RevokeLock & { doneKeys: Set<string> }>();
+  readonly items = new Map<string, RevokeLock & { doneKeys: Set<string>; queued?: QueuedRevoke }>();
   readonly finished: Array<{ revokeId: string; state: string }> = [];
 
   async claim(
@@ -24,18 +24,36 @@ export class MemoryRevokeLocks implements RevokeLockStore {
     return { status: 'claimed' };
   }
 
+  async read(secretArn: string): Promise<RevokeLock | undefined> {
+    const item = this.items.get(secretArn);
+    if (!item) return undefined;
+    const { doneKeys: _, queued: __, ...lock } = item;
+    return lock;
+  }
+
+  async queue(secretArn: string, behind: string, request: QueuedRevoke) {
+    const item = this.items.get(secretArn);
+    if (item?.state !== 'running' || item.revokeId !== behind) return 'not-running' as const;
+    if (item.queued) return 'already-queued' as const;
+    item.queued = request;
+    return 'queued' as const;
+  }
+
   async finish(
     secretArn: string,
     lock: Pick<RevokeLock, 'revokeId' | 'requestKey'>,
     state: 'completed' | 'failed',
     at: Date,
-  ): Promise<void> {
+  ): Promise<QueuedRevoke | undefined> {
     const item = this.items.get(secretArn);
     this.finished.push({ revokeId: lock.revokeId, state });
-    if (item?.revokeId !== lock.revokeId) return;
+    if (item?.revokeId !== lock.revokeId) return undefined;
     item.state = state;
     item.finishedAt = at.toISOString();
     if (state === 'completed') item.doneKeys.add(lock.requestKey);
+    const queued = item.queued;
+    delete item.queued;
+    return queued;
   }
 }
 

@@ -1,0 +1,232 @@
+// An emergency revoke racing a rotation of the same secret, on the embedded local AWS with the real
+// rotation steps, revoke and lock: each test fixes one order of their calls (a hand-written
+// schedule of the Interleaver) that a real deployment can produce, and checks what a user relies
+// on afterwards: the revoke won, the leaked key works nowhere, one valid AWSCURRENT (or the
+// quarantine notice), no stray AWSPENDING, and the next rotation works.
+import { randomUUID } from 'node:crypto';
+import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readQuarantineNotice } from '#domain/revoke';
+import { STAGE } from '#domain/vocabulary';
+import { createRotationHandler } from '#handlers/rotation';
+import { type LocalAws, startLocalAws } from '#local-aws/index';
+import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import { Interleaver, phases } from '../support/interleave.ts';
+import { RaceWorld } from '../support/race-world.ts';
+
+let aws: LocalAws;
+let suite: InstalledSuite;
+let idleRotationArn: string;
+
+beforeAll(async () => {
+  aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
+  suite = await installSuite(aws, { stackName: 'RevokeRaces' });
+  idleRotationArn = aws.functions.register('RevokeRaces-idle-rotation', async () => undefined);
+});
+
+afterAll(async () => {
+  await aws.idle();
+  await aws.stop();
+});
+
+/** A full rotation started by Secrets Manager now, with the real handler and this world's issuer. */
+async function rotateAgain(world: RaceWorld): Promise<string> {
+  const fn = aws.functions.register(
+    `RevokeRaces-rotation-${randomUUID().slice(0, 8)}`,
+    createRotationHandler({ ...suite.rotationDeps, issuerFor: () => world.saas.issuer }),
+  );
+  await suite.secretsManager.send(
+    new RotateSecretCommand({
+      SecretId: world.arn,
+      RotationLambdaARN: fn,
+      RotateImmediately: true,
+    }),
+  );
+  await aws.idle();
+  return aws.secretsManager.rotations.findLast((r) => r.secretArn === world.arn)!.outcome;
+}
+
+async function race(
+  label: string,
+  mode: 'reissue' | 'quarantine',
+  schedule: ReturnType<typeof phases>,
+) {
+  const world = new RaceWorld(aws, suite, idleRotationArn);
+  await world.setUp(label);
+  const run = new Interleaver(schedule);
+  const actors = [world.rotation(run), world.revoke(run, mode)];
+  await run.run();
+  await Promise.all(actors);
+  await aws.idle();
+  return { world, trace: run.trace };
+}
+
+describe('an emergency revoke during a rotation in flight', () => {
+  it.each(['reissue', 'quarantine'] as const)(
+    'wins (%s) when the rotation finishes in the middle of it: its own version becomes AWSCURRENT, no stray AWSPENDING, and rotations work afterwards',
+    async (mode) => {
+      // Prepare: the rotation has put and tested its new key; the revoke then runs up to putting
+      // its own new version, the rotation's finishSecret runs, then the revoke carries on.
+      const { world, trace } = await race(
+        `finish-mid-revoke-${mode}`,
+        mode,
+        phases(
+          { actor: 'rotation', after: 'issuer.verify' },
+          { actor: 'revoke', until: 'sm.putPending' },
+          { actor: 'rotation' },
+          { actor: 'revoke' },
+        ),
+      );
+
+      // Assess
+      const [outcome] = world.outcome.revokes;
+      expect(outcome, trace.join(' > ')).toMatchObject({ status: 'completed', mode });
+      expect(await world.check()).toEqual([]);
+      const { versions, values } = await world.read();
+      const newVersion = (outcome as { newVersionId: string }).newVersionId;
+      expect(versions).toEqual({ [newVersion]: [STAGE.current] });
+      expect(world.saas.valid.has(world.leakedKey)).toBe(false);
+      const current = values[newVersion]!;
+      if (mode === 'quarantine') expect(readQuarantineNotice(current)).toBeDefined();
+      else expect(world.saas.valid.has(world.saas.keyOf(current))).toBe(true);
+      expect(world.outcome.rotation).toBe('failed');
+      expect(world.alerts()).toEqual(
+        expect.arrayContaining(['rotation.failed', 'revoke.completed']),
+      );
+
+      // Act: the next rotation, as Secrets Manager runs it
+      const next = await rotateAgain(world);
+
+      // Assess: a reissued secret rotates; a quarantined one refuses to bring a token back
+      if (mode === 'reissue') {
+        expect(next).toBe('succeeded');
+        expect(await world.check()).toEqual([]);
+      } else {
+        expect(next).toBe('failed');
+        const after = await world.read();
+        const currentNow = Object.keys(after.versions).find((id) =>
+          after.versions[id]!.includes(STAGE.current),
+        )!;
+        expect(readQuarantineNotice(after.values[currentNow]!)).toBeDefined();
+      }
+    },
+  );
+
+  it.each(['reissue', 'quarantine'] as const)(
+    'is not undone (%s) by a rotation that puts its new key after the revoke looked: the key is revoked and its AWSPENDING taken off',
+    async (mode) => {
+      // Prepare: the rotation has minted its key and is about to put it; the revoke runs to the
+      // end but for releasing its lock; then the rotation puts its key and carries on.
+      const { world, trace } = await race(
+        `put-after-revoke-${mode}`,
+        mode,
+        phases(
+          { actor: 'rotation', until: 'sm.putPending' },
+          { actor: 'revoke', until: 'lock.finish' },
+          { actor: 'rotation' },
+          { actor: 'revoke' },
+        ),
+      );
+
+      // Assess
+      expect(world.outcome.revokes[0], trace.join(' > ')).toMatchObject({
+        status: 'completed',
+        mode,
+      });
+      expect(await world.check()).toEqual([]);
+      const { versions, values } = await world.read();
+      expect(Object.keys(versions)).toHaveLength(1);
+      const current = Object.values(values)[0]!;
+      if (mode === 'quarantine') expect(readQuarantineNotice(current)).toBeDefined();
+      expect(world.outcome.rotation).toBe('failed');
+      // Every key the rotation minted works nowhere: it was never promoted.
+      for (const key of [...world.saas.revoked]) expect(world.saas.valid.has(key)).toBe(false);
+      expect(world.saas.valid.size).toBe(mode === 'reissue' ? 1 : 0);
+      expect(await rotateAgain(world)).toBe(mode === 'reissue' ? 'succeeded' : 'failed');
+    },
+  );
+
+  it('revokes the key a rotation put after the revoke first found its version empty', async () => {
+    // Prepare: the revoke reads the rotation's version before createSecret puts a key in it.
+    const { world, trace } = await race(
+      'filled-late',
+      'reissue',
+      phases(
+        { actor: 'revoke', until: 'issuer.mint' },
+        { actor: 'rotation', after: 'sm.putPending' },
+        { actor: 'revoke' },
+      ),
+    );
+
+    // Assess
+    expect(world.outcome.revokes[0], trace.join(' > ')).toMatchObject({ status: 'completed' });
+    expect(await world.check()).toEqual([]);
+    expect(world.saas.valid.size).toBe(1);
+  });
+});
+
+describe('two emergency revokes of one secret at once', () => {
+  // Running first, arriving second (mid-way through the first): what the second answers, and what
+  // the secret ends as. Precedence is by mode alone, whatever the triggers.
+  it.each([
+    ['reissue', 'tag', 'reissue', 'health', 'duplicate', 'reissued'],
+    ['reissue', 'runbook', 'quarantine', 'console', 'queued', 'quarantined'],
+    ['reissue', 'health', 'quarantine', 'runbook', 'queued', 'quarantined'],
+    ['quarantine', 'runbook', 'reissue', 'health', 'duplicate', 'quarantined'],
+    ['quarantine', 'console', 'quarantine', 'runbook', 'duplicate', 'quarantined'],
+  ] as const)(
+    'a %s revoke (%s) running, a %s request (%s) arriving: %s, and the secret ends %s',
+    async (firstMode, firstTrigger, secondMode, secondTrigger, answer, end) => {
+      // Prepare
+      const world = new RaceWorld(aws, suite, idleRotationArn);
+      await world.setUp(`precedence-${firstMode}-${secondMode}`);
+      const run = new Interleaver(
+        phases({ actor: 'first', until: 'sm.putPending' }, { actor: 'second' }, { actor: 'first' }),
+      );
+
+      // Act
+      const actors = [
+        world.revoke(run, firstMode, { actor: 'first', trigger: firstTrigger, reason: 'first' }),
+        world.revoke(run, secondMode, {
+          actor: 'second',
+          trigger: secondTrigger,
+          reason: 'second',
+        }),
+      ];
+      await run.run();
+      await Promise.all(actors);
+      await aws.idle();
+
+      // Assess
+      const first = world.revokeOf.get('first');
+      const second = world.revokeOf.get('second');
+      expect(first, run.trace.join(' > ')).toMatchObject({ status: 'completed', mode: firstMode });
+      expect(second).toMatchObject({ status: answer });
+      const { versions, values } = await world.read();
+      expect(Object.keys(versions)).toHaveLength(1);
+      const current = Object.values(values)[0]!;
+      expect(readQuarantineNotice(current) !== undefined).toBe(end === 'quarantined');
+      expect(await world.check()).toEqual([]);
+      // Every key ever issued for this secret works nowhere, but a reissued secret's one.
+      expect(world.saas.valid.size).toBe(end === 'reissued' ? 1 : 0);
+      const completed = world.alerts().filter((e) => e === 'revoke.completed');
+      expect(completed).toHaveLength(answer === 'queued' ? 2 : 1);
+      if (answer === 'queued') {
+        expect((first as { followedBy?: unknown }).followedBy).toMatchObject({
+          status: 'completed',
+          mode: secondMode,
+        });
+        const records = await suite.audit.history(world.arn);
+        expect(records.map((r) => `${r.event}:${r.outcome}`)).toEqual([
+          'revoke.requested:started',
+          'revoke.requested:queued',
+          'revoke.completed:succeeded',
+          'revoke.requested:started',
+          'revoke.completed:succeeded',
+        ]);
+        expect(records[3]!.trigger.source).toBe(secondTrigger);
+        expect(records[3]!.detail?.queuedBehind).toBe((first as { revokeId: string }).revokeId);
+      }
+    },
+  );
+});
