@@ -52,7 +52,7 @@ const measured: string[] = [];
 
 beforeAll(async () => {
   const started = performance.now();
-  const synth = synthApp();
+  const synth = synthApp({}, { bundle: true });
   const assembly = synth.app.synth();
   measured.push(`synth with bundling ${Math.round(performance.now() - started)} ms`);
   template = synth.template.toJSON();
@@ -453,6 +453,8 @@ describe('the bundles in the cloud assembly', () => {
       expect(code.trimEnd(), fn.logicalId).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map$/);
       expect(map.version, fn.logicalId).toBe(3);
       expect(map.mappings.length, fn.logicalId).toBeGreaterThan(0);
+      // Minified: a few long lines, not one statement per line.
+      expect(code.split('\n').length, fn.logicalId).toBeLessThan(code.length / 1000);
       expect(fn.entry, fn.logicalId).toMatch(/^lambdas\/handlers\/[\w-]+\.ts$/);
     }
   });
