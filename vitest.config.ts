@@ -11,5 +11,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 600_000,
     setupFiles: ['test/setup.ts'],
+    // Quiet unless something fails: a passing test's console output is dropped, and the SDK's
+    // notice about the Node.js versions it will support from 2027 is not the tests' concern.
+    silent: 'passed-only',
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

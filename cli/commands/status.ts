@@ -33,6 +33,8 @@ export interface SecretStatus {
   lastOutcome: { outcome: string; event: string; step?: string; at: string } | null;
   /** null when it cannot be judged (an invalid policy, a revoke under way, no live version). */
   overdue: boolean | null;
+  /** Its newest audit record is a completed quarantine: no valid token until a person acts. */
+  quarantined: boolean;
   notes: string[];
 }
 
@@ -66,9 +68,12 @@ export const status: Command = async (ctx) => {
     return statusOf(secret, versionDates, newest[0], ctx.clock());
   });
 
+  // What `--check` fails on: each needs a person (cron and CI read the exit code).
+  const attention = rows.filter((row) => needsAttention(row) !== undefined);
+  const checked = ctx.values.check === true && attention.length > 0 ? 1 : 0;
   if (format === 'json') {
     ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
-    return 0;
+    return checked;
   }
   if (rows.length === 0) {
     ctx.out(
@@ -105,11 +110,25 @@ export const status: Command = async (ctx) => {
   );
   const overdue = rows.filter((row) => row.overdue).length;
   const invalid = rows.filter((row) => !row.policyValid).length;
+  const quarantined = rows.filter((row) => row.quarantined).length;
   ctx.out(
-    `\n${rows.length} opted-in secret${rows.length === 1 ? '' : 's'}: ${overdue} overdue${invalid ? `, ${invalid} with an invalid policy` : ''}.\n`,
+    `\n${rows.length} opted-in secret${rows.length === 1 ? '' : 's'}: ${overdue} overdue${invalid ? `, ${invalid} with an invalid policy` : ''}${quarantined ? `, ${quarantined} quarantined` : ''}.\n`,
   );
-  return 0;
+  if (checked) {
+    ctx.out(
+      `status --check: ${attention.length} secret${attention.length === 1 ? ' needs' : 's need'} attention: ${attention.map((row) => `${row.name} (${needsAttention(row)})`).join(', ')}.\n`,
+    );
+  }
+  return checked;
 };
+
+/** Why a secret needs a person now, or undefined. */
+function needsAttention(row: SecretStatus): string | undefined {
+  if (row.quarantined) return 'quarantined';
+  if (row.overdue) return 'overdue';
+  if (row.problems !== undefined) return 'invalid policy';
+  return undefined;
+}
 
 function nextRotationCell(row: SecretStatus, now: number): string {
   if (!row.rotationAttached) return 'not attached';
@@ -153,8 +172,12 @@ export function statusOf(
         }
       : null,
     overdue: null,
+    quarantined: newest?.event === 'revoke.completed' && newest.detail?.mode === 'quarantine',
     notes,
   };
+  if (row.quarantined) {
+    notes.push('quarantined: no valid token until a person runs the revoke with mode reissue');
+  }
 
   if (!parsed.ok) {
     if (!parsed.optedOut) {
