@@ -6,8 +6,14 @@ export default defineConfig({
     // Integration suites start loopback servers; two cores, so keep workers few.
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous: timeouts only catch a hang. On a loaded 2-core machine loading aws-cdk-lib and
+    // synthesizing a stack in a beforeAll can take minutes, and that is not a failure.
+    testTimeout: 120_000,
+    hookTimeout: 600_000,
     setupFiles: ['test/setup.ts'],
+    // Quiet unless something fails: a passing test's console output is dropped, and the SDK's
+    // notice about the Node.js versions it will support from 2027 is not the tests' concern.
+    silent: 'passed-only',
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

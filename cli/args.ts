@@ -71,14 +71,20 @@ export const COMMANDS: Record<string, CommandSpec> = {
     args: '',
     minPositionals: 0,
     maxPositionals: 0,
-    options: { format: format('table,json', 'table') },
+    options: {
+      format: format('table,json', 'table'),
+      check: {
+        type: 'boolean',
+        help: 'exit 1 when any secret is quarantined, overdue or has an invalid policy (for cron and CI)',
+      },
+    },
     details: [
       'Lists the secrets that carry token-rotation:lifespan (one ListSecrets call per 100),',
       'reads each live token’s age (ListSecretVersionIds) and its newest audit record.',
       'OVERDUE is "yes" when the live token is older than its lifespan, as the sweep judges it.',
       'Never reads a secret value.',
     ],
-    examples: [`${BIN} status`, `${BIN} status --format json`],
+    examples: [`${BIN} status`, `${BIN} status --format json`, `${BIN} status --check --quiet`],
   },
   audit: {
     name: 'audit',

@@ -1177,12 +1177,13 @@ export class TokenRotation extends Construct {
   }
 
   /**
-   * The `<stack>-EmergencyRevoke` runbook. One aws:executeScript step reads who started the
-   * execution (GetAutomationExecution's ExecutedBy) and invokes the revoke function with a
-   * payload built by json.dumps: the form's text is never spliced into JSON, so a reason with
-   * quotes cannot forge the payload's other fields.
+   * The `<stack>-EmergencyRevoke` runbook: one aws:invokeLambdaFunction step, no script. It sends
+   * the revoke function only the execution's ID (a UUID Systems Manager makes, so the form's text
+   * is never spliced into JSON); the function reads the form's fields and who started the
+   * execution (ExecutedBy) back with GetAutomationExecution, so no invoker can claim to be
+   * someone else. The runbook's role may invoke the revoke function, nothing more.
    */
-  private addRevokeRunbook(revoke: lambda.IFunction): {
+  private addRevokeRunbook(revoke: lambda.Function): {
     name: string;
     operatorPolicy: iam.ManagedPolicy;
   } {
@@ -1206,17 +1207,17 @@ export class TokenRotation extends Construct {
         resources: [revoke.functionArn],
       }),
     );
-    role.addToPrincipalPolicy(
+    revoke.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReadWhoRanTheRunbook',
         actions: ['ssm:GetAutomationExecution'],
         resources: [executions],
       }),
     );
-    Validations.of(role).acknowledge({
+    Validations.of(revoke.role!).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ssm', 'automation-execution/*')}]`,
       reason:
-        "An execution's ID is known only once it runs; the role reads executions (ExecutedBy), nothing else.",
+        "An execution's ID is known only once it runs; the revoke function reads the runbook's execution (its form and ExecutedBy), nothing else.",
     });
     Validations.of(role).acknowledge({
       id: 'NIST.800.53.R5-IAMNoInlinePolicy',
@@ -1250,25 +1251,18 @@ export class TokenRotation extends Construct {
         mainSteps: [
           {
             name: 'Revoke',
-            action: 'aws:executeScript',
-            timeoutSeconds: 540,
+            action: 'aws:invokeLambdaFunction',
+            // The action's limit, and the revoke function's own timeout.
+            timeoutSeconds: 300,
             onFailure: 'Abort',
             inputs: {
-              Runtime: 'python3.11',
-              Handler: 'revoke',
-              InputPayload: {
-                SecretId: '{{ SecretId }}',
-                Reason: '{{ Reason }}',
-                Mode: '{{ Mode }}',
-                ExecutionId: '{{ automation:EXECUTION_ID }}',
-                FunctionName: revoke.functionArn,
-              },
-              Script: RUNBOOK_SCRIPT,
+              FunctionName: revoke.functionArn,
+              InvocationType: 'RequestResponse',
+              Payload: '{"runbook": {"executionId": "{{ automation:EXECUTION_ID }}"}}',
             },
-            outputs: [{ Name: 'Result', Selector: '$.Payload.Result', Type: 'String' }],
           },
         ],
-        outputs: ['Revoke.Result'],
+        outputs: ['Revoke.Payload'],
       },
     });
 
@@ -1617,37 +1611,6 @@ export class TokenRotation extends Construct {
     new CfnOutput(this, id, { value, description }).overrideLogicalId(id);
   }
 }
-
-/** The runbook's script (python3.11 in aws:executeScript): who ran it, then the revoke. */
-const RUNBOOK_SCRIPT = `import json
-
-import boto3
-from botocore.config import Config
-
-
-def revoke(event, context):
-    execution_id = event["ExecutionId"]
-    execution = boto3.client("ssm").get_automation_execution(AutomationExecutionId=execution_id)
-    payload = {
-        "secretId": event["SecretId"],
-        "reason": event["Reason"],
-        "mode": event["Mode"],
-        "runbook": {
-            "executionId": execution_id,
-            "executedBy": execution["AutomationExecution"].get("ExecutedBy", ""),
-        },
-    }
-    client = boto3.client("lambda", config=Config(read_timeout=330, retries={"max_attempts": 0}))
-    out = client.invoke(
-        FunctionName=event["FunctionName"],
-        InvocationType="RequestResponse",
-        Payload=json.dumps(payload).encode("utf-8"),
-    )
-    body = out["Payload"].read().decode("utf-8")
-    if out.get("FunctionError"):
-        raise Exception("The revoke failed: " + body)
-    return {"Result": body}
-`;
 
 interface Settings {
   alertEmails: string[];

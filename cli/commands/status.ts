@@ -43,6 +43,8 @@ export interface SecretStatus {
   lastOutcome: { outcome: string; event: string; step?: string; at: string } | null;
   /** null when it cannot be judged (an invalid policy, a revoke under way, no live version). */
   overdue: boolean | null;
+  /** Its newest audit record is a completed quarantine: no valid token until a person acts. */
+  quarantined: boolean;
   notes: string[];
 }
 
@@ -86,17 +88,20 @@ export const status: Command = async (ctx) => {
       ? `${undelivered} alert${undelivered === 1 ? '' : 's'} recorded but not yet delivered: SNS did not accept ${undelivered === 1 ? 'it' : 'them'}, and every sweep tries again.\n`
       : '';
 
+  // What `--check` fails on: each needs a person (cron and CI read the exit code).
+  const attention = rows.filter((row) => needsAttention(row) !== undefined);
+  const checked = ctx.values.check === true && (attention.length > 0 || undelivered > 0) ? 1 : 0;
   if (format === 'json') {
     ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
     // The JSON stays the list of secrets it has always been; the count goes where a person sees it.
     if (undeliveredLine) ctx.progress(undeliveredLine.trimEnd());
-    return 0;
+    return checked;
   }
   if (rows.length === 0) {
     ctx.out(
       `No secret carries ${TAG.lifespan} in stack ${stack.name}'s region: nothing is managed yet.\n${undeliveredLine}`,
     );
-    return 0;
+    return checked;
   }
   const now = ctx.clock().getTime();
   ctx.out(
@@ -127,10 +132,19 @@ export const status: Command = async (ctx) => {
   );
   const overdue = rows.filter((row) => row.overdue).length;
   const invalid = rows.filter((row) => !row.policyValid).length;
+  const quarantined = rows.filter((row) => row.quarantined).length;
   ctx.out(
-    `\n${rows.length} opted-in secret${rows.length === 1 ? '' : 's'}: ${overdue} overdue${invalid ? `, ${invalid} with an invalid policy` : ''}.\n${undeliveredLine}`,
+    `\n${rows.length} opted-in secret${rows.length === 1 ? '' : 's'}: ${overdue} overdue${invalid ? `, ${invalid} with an invalid policy` : ''}${quarantined ? `, ${quarantined} quarantined` : ''}.\n${undeliveredLine}`,
   );
-  return 0;
+  if (checked && attention.length > 0) {
+    ctx.out(
+      `status --check: ${attention.length} secret${attention.length === 1 ? ' needs' : 's need'} attention: ${attention.map((row) => `${row.name} (${needsAttention(row)})`).join(', ')}.\n`,
+    );
+  }
+  if (checked && undelivered > 0) {
+    ctx.out(`status --check: ${undeliveredLine}`);
+  }
+  return checked;
 };
 
 /**
@@ -142,6 +156,14 @@ function stackLimits(stack: Pick<Stack, 'outputs'>): PolicyLimits {
   return Number.isInteger(hours) && hours > 0
     ? { maxLifespanMs: hours * HOUR_MS }
     : { maxLifespanMs: MAX_LIFESPAN_MS };
+}
+
+/** Why a secret needs a person now, or undefined. */
+function needsAttention(row: SecretStatus): string | undefined {
+  if (row.quarantined) return 'quarantined';
+  if (row.overdue) return 'overdue';
+  if (row.problems !== undefined) return 'invalid policy';
+  return undefined;
 }
 
 function nextRotationCell(row: SecretStatus, now: number): string {
@@ -187,8 +209,12 @@ export function statusOf(
         }
       : null,
     overdue: null,
+    quarantined: newest?.event === 'revoke.completed' && newest.detail?.mode === 'quarantine',
     notes,
   };
+  if (row.quarantined) {
+    notes.push('quarantined: no valid token until a person runs the revoke with mode reissue');
+  }
 
   if (!parsed.ok) {
     if (!parsed.optedOut) {

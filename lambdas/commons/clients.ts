@@ -4,11 +4,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 let secretsManager: SecretsManagerClient | undefined;
 let dynamo: DynamoDBDocumentClient | undefined;
 let sns: SNSClient | undefined;
+let ssm: SSMClient | undefined;
 
 // Secrets Manager throttles at 50 writes/s; adaptive retry backs off on ThrottlingException.
 const retry = { maxAttempts: 8, retryMode: 'adaptive' as const };
@@ -19,3 +21,4 @@ export const dynamoClient = () =>
     marshallOptions: { removeUndefinedValues: true },
   }));
 export const snsClient = () => (sns ??= new SNSClient(retry));
+export const ssmClient = () => (ssm ??= new SSMClient(retry));

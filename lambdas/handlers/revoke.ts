@@ -1,7 +1,8 @@
 // The revoke function, invoked directly: from the Lambda console's Test tab with
 // {"secretId": "...", "reason": "...", "mode": "reissue" | "quarantine"}, or by the
-// <stack>-EmergencyRevoke runbook, which adds {"runbook": {"executionId", "executedBy"}} so the
-// audit trail names the person who ran it; or by the sweep, which adds {"sweep": {"requestId"}}
+// <stack>-EmergencyRevoke runbook, which sends only {"runbook": {"executionId": "..."}}: the
+// form's fields and the person who ran it (ExecutedBy) are read back from Systems Manager, so
+// the audit trail and the alert name who asked whatever the invoker claims; or by the sweep, which adds {"sweep": {"requestId"}}
 // for a revoke tag still on a secret (its event lost, or its revoke stopped part-way): that runs
 // as the tag trigger, on the tag as it is now. Checks the event and hands it to domain/revoke.ts.
 
@@ -11,7 +12,8 @@ import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { dynamoClient, secretsManagerClient } from '#commons/clients';
+import { type AutomationExecutions, SsmAutomationExecutions } from '#adapters/ssm-automation';
+import { dynamoClient, secretsManagerClient, ssmClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
@@ -36,8 +38,8 @@ export interface DirectRevokeEvent {
   secretId: string;
   reason: string;
   mode?: 'reissue' | 'quarantine';
-  /** Set by the runbook only. */
-  runbook?: { executionId: string; executedBy?: string };
+  /** Set by the runbook only, and then alone: the rest is read from the execution. */
+  runbook?: { executionId: string };
   /** Set by the sweep only (LambdaRevokeRequester): the revoke tag it found (see the header). */
   sweep?: { requestId: string };
 }
@@ -58,22 +60,90 @@ export function parseRevokeInvoke(event: unknown): RevokeRequest {
     );
   }
   if (fields?.sweep !== undefined) return parseSweepPickup(secretId.trim(), fields);
-  let trigger: Trigger = { source: 'console' };
-  const detail: Record<string, string> = {};
-  const runbook = fields?.runbook;
-  if (typeof runbook === 'object' && runbook !== null) {
-    const { executionId, executedBy } = runbook as Record<string, unknown>;
-    trigger = {
-      source: 'runbook',
-      ...(typeof executedBy === 'string' && PRINCIPAL.test(executedBy)
-        ? { principal: executedBy }
-        : {}),
-    };
-    if (typeof executionId === 'string' && EXECUTION_ID.test(executionId)) {
-      detail.executionId = executionId;
-    }
+  if (fields?.runbook !== undefined) {
+    throw new RevokeRequestError(
+      displayValue(secretId.trim(), 200),
+      'revoke',
+      'expected a runbook request to name only its execution ({"runbook": {"executionId": "..."}}): the secret, reason, mode and who ran it are read from the execution; nothing was changed',
+      'invalid-request',
+    );
   }
+  const trigger: Trigger = { source: 'console' };
+  const detail: Record<string, string> = {};
   return { secretId: secretId.trim(), reason: fields?.reason, mode: fields?.mode, trigger, detail };
+}
+
+/** True for the runbook's event: `{"runbook": {...}}` and nothing else. */
+export function isRunbookInvoke(event: unknown): boolean {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    !Array.isArray(event) &&
+    Object.keys(event).length === 1 &&
+    'runbook' in event
+  );
+}
+
+/**
+ * The request the EmergencyRevoke runbook's execution carries, read from Systems Manager: the
+ * execution must exist, be of this stack's runbook and still be running (a finished one cannot be
+ * replayed), and its ExecutedBy is the requester. Throws a RevokeRequestError otherwise.
+ */
+export async function parseRunbookInvoke(
+  event: unknown,
+  executions: AutomationExecutions,
+  stackName: string,
+): Promise<RevokeRequest> {
+  const runbook = (event as { runbook?: unknown }).runbook;
+  const executionId =
+    typeof runbook === 'object' && runbook !== null && !Array.isArray(runbook)
+      ? (runbook as Record<string, unknown>).executionId
+      : undefined;
+  const refuse = (secret: string, found: string) =>
+    new RevokeRequestError(secret, 'revoke', `${found}; nothing was changed`, 'invalid-request');
+  if (typeof executionId !== 'string' || !EXECUTION_ID.test(executionId)) {
+    throw refuse(
+      '(no secret named)',
+      'expected {"runbook": {"executionId": "<Automation execution ID>"}}, found no valid executionId',
+    );
+  }
+  const document = `${stackName}-EmergencyRevoke`;
+  const execution = await executions.get(executionId);
+  if (!execution) {
+    throw refuse(
+      '(no secret named)',
+      `expected Automation execution ${executionId} of ${document}, found none`,
+    );
+  }
+  const field = (name: string) => execution.parameters[name]?.[0];
+  const secretId = field('SecretId')?.trim() ?? '';
+  const secret = secretId === '' ? '(no secret named)' : displayValue(secretId, 200);
+  if (execution.documentName !== document) {
+    throw refuse(
+      secret,
+      `expected Automation execution ${executionId} to run ${document}, found ${displayValue(execution.documentName, 200) || 'no document'}`,
+    );
+  }
+  if (execution.status !== 'InProgress') {
+    throw refuse(
+      secret,
+      `expected Automation execution ${executionId} to be running (InProgress), found ${displayValue(execution.status, 40)}: a finished execution cannot start a revoke`,
+    );
+  }
+  if (secretId === '' || secretId.length > MAX_SECRET_ID) {
+    throw refuse(secret, `expected the execution's SecretId to name a secret, found none`);
+  }
+  const principal = execution.executedBy;
+  return {
+    secretId,
+    reason: field('Reason'),
+    mode: field('Mode'),
+    trigger: {
+      source: 'runbook',
+      ...(principal !== undefined && PRINCIPAL.test(principal) ? { principal } : {}),
+    },
+    detail: { executionId },
+  };
 }
 
 /**
@@ -117,15 +187,35 @@ function parseSweepPickup(secretId: string, fields: Record<string, unknown>): Re
 
 type Deps = Parameters<typeof revokeSecret>[1];
 
-/** A handler over `deps`, or over what `deps()` returns on the first valid invoke. */
-export function createRevokeHandler(deps: Deps | (() => Deps)) {
-  let resolved: Deps | undefined = typeof deps === 'function' ? undefined : deps;
+/** Without `executions` (tests that never run the runbook), a runbook invoke is refused. */
+type HandlerDeps = Deps & { executions?: AutomationExecutions };
+
+const NO_EXECUTIONS: AutomationExecutions = {
+  get: () => {
+    throw new Error('this revoke handler was built without Systems Manager access (executions)');
+  },
+};
+
+/** A handler over `deps`, or over what `deps()` returns on the first invoke. */
+export function createRevokeHandler(deps: HandlerDeps | (() => HandlerDeps)) {
+  let resolved: HandlerDeps | undefined = typeof deps === 'function' ? undefined : deps;
   return async (event: unknown, context?: Context): Promise<RevokeOutcome> => {
     if (context) logger.addContext(context);
     try {
-      const request = parseRevokeInvoke(event);
+      let request: RevokeRequest;
+      if (isRunbookInvoke(event)) {
+        resolved ??= (deps as () => HandlerDeps)();
+        request = await parseRunbookInvoke(
+          event,
+          resolved.executions ?? NO_EXECUTIONS,
+          // The domain's default too (revokeSecret): the runbook is named after the stack.
+          resolved.stackName ?? 'TokenRotation',
+        );
+      } else {
+        request = parseRevokeInvoke(event);
+        resolved ??= (deps as () => HandlerDeps)();
+      }
       logger.appendKeys({ secretId: request.secretId, trigger: request.trigger.source });
-      resolved ??= (deps as () => Deps)();
       const outcome = await revokeSecret(request, {
         log: { warn: (message, extra) => logger.warn(message, { ...extra }) },
         ...resolved,
@@ -161,5 +251,8 @@ export function revokeDepsFromEnv(): RevokeEventDeps {
   };
 }
 
-/** The deployed handler. */
-export const handler = createRevokeHandler(revokeDepsFromEnv);
+/** The deployed handler: the runbook's requests are read from Systems Manager. */
+export const handler = createRevokeHandler(() => ({
+  ...revokeDepsFromEnv(),
+  executions: new SsmAutomationExecutions(ssmClient()),
+}));

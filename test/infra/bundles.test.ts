@@ -15,12 +15,18 @@ import {
   SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import {
+  GetAutomationExecutionCommand,
+  SSMClient,
+  StartAutomationExecutionCommand,
+} from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { checkToken, randomBase62 } from '#domain/tokens';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
+import { type AutomationContent, SsmAutomation } from '#local-aws/ssm-automation';
 import {
   type DeployedFunction,
   deployFunctions,
@@ -52,7 +58,7 @@ const measured: string[] = [];
 
 beforeAll(async () => {
   const started = performance.now();
-  const synth = synthApp();
+  const synth = synthApp({}, { bundle: true });
   const assembly = synth.app.synth();
   measured.push(`synth with bundling ${Math.round(performance.now() - started)} ms`);
   template = synth.template.toJSON();
@@ -73,7 +79,7 @@ beforeAll(async () => {
     }),
     tableName: tableName!,
   });
-}, 300_000);
+});
 
 afterAll(async () => {
   await local?.stop();
@@ -453,6 +459,8 @@ describe('the bundles in the cloud assembly', () => {
       expect(code.trimEnd(), fn.logicalId).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map$/);
       expect(map.version, fn.logicalId).toBe(3);
       expect(map.mappings.length, fn.logicalId).toBeGreaterThan(0);
+      // Minified: a few long lines, not one statement per line.
+      expect(code.split('\n').length, fn.logicalId).toBeLessThan(code.length / 1000);
       expect(fn.entry, fn.logicalId).toMatch(/^lambdas\/handlers\/[\w-]+\.ts$/);
     }
   });
@@ -567,4 +575,158 @@ describe('the functions deployed from the template', () => {
       SLOW,
     );
   }
+});
+
+/** `value` with every CloudFormation reference in it resolved to the local resources. */
+async function resolveDeep(value: Json, where: string): Promise<Json> {
+  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveDeep(v, where)));
+  if (value && typeof value === 'object') {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) {
+      return resolver.resolve(value, where);
+    }
+    const out: Json = {};
+    for (const key of keys) out[key] = await resolveDeep(value[key], `${where}.${key}`);
+    return out;
+  }
+  return value;
+}
+
+describe('the EmergencyRevoke runbook, run as the template ships it', () => {
+  let automation: SsmAutomation;
+  let documentName: string;
+  /** Whose access key signed a request: Systems Manager records that principal as ExecutedBy. */
+  const principals = new Map<string, string>();
+
+  beforeAll(async () => {
+    automation = new SsmAutomation({
+      region: local.region,
+      accountId: local.accountId,
+      clock: local.clock,
+      lambda: local.lambda,
+      principalOf: (caller) =>
+        principals.get(caller.accessKeyId) ?? 'arn:aws:iam::000000000000:user/unknown',
+    });
+    local.addService('ssm', automation.handle);
+    const documents = Object.entries(template.Resources as Record<string, Json>).filter(
+      ([, r]) => r.Type === 'AWS::SSM::Document',
+    );
+    expect(documents).toHaveLength(1);
+    const [logical, document] = documents[0]!;
+    documentName = document.Properties.Name;
+    automation.createDocument(
+      documentName,
+      (await resolveDeep(document.Properties.Content, `document ${logical}`)) as AutomationContent,
+    );
+  });
+
+  /** A person with their own access key, as IAM and Systems Manager know them. */
+  function operator(name: string) {
+    const { arn } = local.iam.createUser(name);
+    const key = local.iam.createAccessKey(name);
+    principals.set(key.accessKeyId, arn);
+    const ssm = new SSMClient({
+      ...local.clientConfig,
+      credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+    });
+    return { arn, ssm };
+  }
+
+  async function runRunbook(ssm: SSMClient, parameters: Record<string, string>): Promise<Json> {
+    const started = await ssm.send(
+      new StartAutomationExecutionCommand({
+        DocumentName: documentName,
+        Parameters: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, [v]])),
+      }),
+    );
+    await automation.idle();
+    await settle();
+    const out = await ssm.send(
+      new GetAutomationExecutionCommand({ AutomationExecutionId: started.AutomationExecutionId }),
+    );
+    return out.AutomationExecution;
+  }
+
+  it('quarantines a secret, naming the person who ran it as the requester in the audit record and the alert', async () => {
+    // Prepare: a reason with quotes, which would break a payload spliced together as text
+    const alice = operator('alice');
+    const secret = await apiKeySecret('runbook');
+    const reason = 'token pasted in "#incident-42"; see {"ticket": 7}';
+
+    // Act
+    const execution = await runRunbook(alice.ssm, {
+      SecretId: secret.name,
+      Reason: reason,
+      Mode: 'quarantine',
+    });
+
+    // Assess
+    expect(execution.FailureMessage).toBeUndefined();
+    expect(execution.AutomationExecutionStatus).toBe('Success');
+    expect(execution.ExecutedBy).toBe(alice.arn);
+    expect(JSON.parse(execution.Outputs['Revoke.Payload'][0])).toMatchObject({
+      status: 'completed',
+      mode: 'quarantine',
+    });
+    const current = await secretsManager.send(new GetSecretValueCommand({ SecretId: secret.arn }));
+    expect(current.SecretString).not.toContain(secret.canary);
+    expect(JSON.parse(current.SecretString!).token).toBeUndefined();
+    const revokes = (await audit.history(secret.arn)).filter((r) => r.event.startsWith('revoke.'));
+    expect(revokes.map((r) => `${r.event}:${r.outcome}`)).toEqual([
+      'revoke.requested:started',
+      'revoke.completed:succeeded',
+    ]);
+    for (const record of revokes) {
+      expect(record.trigger).toEqual({ source: 'runbook', principal: alice.arn });
+      expect(record.detail?.executionId).toBe(execution.AutomationExecutionId);
+    }
+    expect(JSON.stringify(revokes[0])).toContain('#incident-42');
+    const alerts = local.sns
+      .messagesTo(topicArn())
+      .filter((m) => m.attributes.secret?.StringValue === secret.name)
+      .filter((m) => m.attributes.event?.StringValue === 'revoke.completed');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.message).toContain(`runbook by ${alice.arn}`);
+    expect(alerts[0]!.message).not.toContain(secret.canary);
+  });
+
+  it('refuses an invoke that claims to be the runbook, or replays a finished execution, and names no one', async () => {
+    // Prepare
+    const bob = operator('bob');
+    const secret = await apiKeySecret('runbook-forged');
+    const finished = await runRunbook(bob.ssm, {
+      SecretId: `${secret.name}-no-such-secret`,
+      Reason: 'typo in the secret name',
+    });
+    const revoke = only('lambdas/handlers/revoke.ts');
+    const mallory = 'arn:aws:iam::123456789012:user/mallory';
+
+    // Act
+    const attempts = [
+      // A made-up execution, with the requester and the form written by the invoker.
+      {
+        secretId: secret.name,
+        reason: 'leak',
+        runbook: { executionId: randomUUID(), executedBy: mallory },
+      },
+      { runbook: { executionId: randomUUID() } },
+      // The execution is real but over: it cannot start another revoke.
+      { runbook: { executionId: finished.AutomationExecutionId } },
+    ];
+    const errors = [];
+    for (const event of attempts)
+      errors.push(await invoke(revoke, event).catch((e: Error) => e.message));
+
+    // Assess
+    expect(finished.AutomationExecutionStatus).toBe('Failed');
+    expect(finished.FailureMessage).toMatch(/no such secret/);
+    expect(errors[0]).toMatch(/name only its execution/);
+    expect(errors[1]).toMatch(/found none; nothing was changed/);
+    expect(errors[2]).toMatch(/to be running \(InProgress\), found Failed/);
+    const current = await secretsManager.send(new GetSecretValueCommand({ SecretId: secret.arn }));
+    expect(JSON.parse(current.SecretString!).token).toBe(secret.canary);
+    const history = await audit.history(secret.arn);
+    expect(history.filter((r) => r.event.startsWith('revoke.'))).toEqual([]);
+    expect(JSON.stringify(history)).not.toContain('mallory');
+  });
 });

@@ -137,31 +137,41 @@ describe('the EmergencyRevoke runbook', () => {
     });
   });
 
-  it('records who ran it and builds the payload without splicing the form into JSON', () => {
-    const [step] = runbook().Content.mainSteps;
-    expect(step.action).toBe('aws:executeScript');
-    expect(step.inputs.InputPayload).toMatchObject({
-      Reason: '{{ Reason }}',
-      ExecutionId: '{{ automation:EXECUTION_ID }}',
-      FunctionName: { 'Fn::GetAtt': [functionOf(template, 'Revoke').logicalId, 'Arn'] },
-    });
-    expect(step.inputs.Script).toContain('get_automation_execution');
-    expect(step.inputs.Script).toContain(
-      '"executedBy": execution["AutomationExecution"].get("ExecutedBy", "")',
-    );
-    expect(step.inputs.Script).toContain('json.dumps(payload)');
+  it('invokes the revoke function with only its execution ID: no script, no form text spliced into JSON', () => {
+    const { mainSteps, outputs } = runbook().Content;
+    expect(mainSteps).toEqual([
+      {
+        name: 'Revoke',
+        action: 'aws:invokeLambdaFunction',
+        timeoutSeconds: 300,
+        onFailure: 'Abort',
+        inputs: {
+          FunctionName: { 'Fn::GetAtt': [functionOf(template, 'Revoke').logicalId, 'Arn'] },
+          InvocationType: 'RequestResponse',
+          Payload: '{"runbook": {"executionId": "{{ automation:EXECUTION_ID }}"}}',
+        },
+      },
+    ]);
+    expect(outputs).toEqual(['Revoke.Payload']);
   });
 
-  it('runs as a role that may invoke the revoke function and read executions, nothing more', () => {
+  it('runs as a role that may invoke the revoke function, nothing more', () => {
     const statements = roleStatements(template, 'RevokeRunbook');
-    expect(statements.flatMap((s) => s.Action).sort()).toEqual([
-      'lambda:InvokeFunction',
-      'ssm:GetAutomationExecution',
-    ]);
+    expect(statements.flatMap((s) => s.Action).sort()).toEqual(['lambda:InvokeFunction']);
     const invoke = statementsFor(statements, 'lambda:InvokeFunction')[0]!;
     expect(invoke.Resource).toEqual([
       { 'Fn::GetAtt': [functionOf(template, 'Revoke').logicalId, 'Arn'] },
     ]);
+  });
+
+  it("lets the revoke function read the runbook's executions (the form and who ran it), and the events function not", () => {
+    const read = statementsFor(roleStatements(template, 'Revoke'), 'ssm:GetAutomationExecution');
+    expect(read).toHaveLength(1);
+    expect(read[0]!.Action).toEqual(['ssm:GetAutomationExecution']);
+    expect(JSON.stringify(read[0]!.Resource)).toContain(':automation-execution/*');
+    expect(
+      statementsFor(roleStatements(template, 'RevokeEvents'), 'ssm:GetAutomationExecution'),
+    ).toEqual([]);
   });
 
   it('comes with a managed policy for operators: start this runbook, follow it, pass its role to SSM only', () => {

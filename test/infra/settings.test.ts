@@ -13,13 +13,14 @@ import {
   roleStatements,
   type Synthesized,
   statementsFor,
+  templateOnlyApp,
 } from './support.ts';
 
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 /** Builds the construct alone; validation throws before any function is bundled. */
 const construct = (props: TokenRotationProps) => () =>
-  new TokenRotation(new Stack(new App(), 'Check'), 'TokenRotation', props);
+  new TokenRotation(new Stack(templateOnlyApp(), 'Check'), 'TokenRotation', props);
 
 describe('settings from context', () => {
   let synth: Synthesized;
@@ -214,14 +215,14 @@ describe('settings from context', () => {
 describe('context parsing', () => {
   const read = (context: Record<string, unknown>) => readContext((key) => context[key]);
 
-  it('uses the documented defaults when nothing is set', () => {
+  it('uses the documented defaults when only alertEmails=none is set', () => {
     // Act
-    const props = read({});
+    const props = read({ alertEmails: 'none' });
 
     // Assess
     expect(props).toEqual({
       stackName: 'TokenRotation',
-      alertEmails: undefined,
+      alertEmails: [],
       sweepInterval: undefined,
       logRetention: undefined,
       logLevel: undefined,

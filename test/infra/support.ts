@@ -18,15 +18,48 @@ export interface Synthesized {
   template: Template;
 }
 
-/** The app as `cdk synth -c key=value ...` builds it, not yet synthesized. Bundles the functions. */
-export function buildTestApp(context: Record<string, unknown> = {}): Omit<Synthesized, 'template'> {
-  const app = new App({ context: { ...cdkJson.context, ...context } });
+/** CDK's own switch (what `cdk synth --exclusively` sets): bundle the functions of no stack. */
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+/** An empty App whose functions are not bundled: for tests that read only the template. */
+export function templateOnlyApp(): App {
+  return new App({ context: NO_BUNDLING });
+}
+
+export interface SynthOptions {
+  /**
+   * Bundle the functions with esbuild, as `cdk synth` does. Off by default: a test that reads
+   * only the template skips the bundling (`cdk synth --exclusively` does the same through
+   * `aws:cdk:bundling-stacks`), which is most of a synth's time.
+   */
+  bundle?: boolean;
+}
+
+/**
+ * The app as `cdk synth -c key=value ...` builds it, not yet synthesized.
+ * alertEmails is required on the command line; tests that do not care say `none`.
+ */
+export function buildTestApp(
+  context: Record<string, unknown> = {},
+  options: SynthOptions = {},
+): Omit<Synthesized, 'template'> {
+  const app = new App({
+    context: {
+      ...cdkJson.context,
+      alertEmails: 'none',
+      ...(options.bundle ? {} : NO_BUNDLING),
+      ...context,
+    },
+  });
   return { app, stack: buildApp(app) };
 }
 
 /** The app as `cdk synth -c key=value ...` builds it, and its template. Call once per file. */
-export function synthApp(context: Record<string, unknown> = {}): Synthesized {
-  const built = buildTestApp(context);
+export function synthApp(
+  context: Record<string, unknown> = {},
+  options: SynthOptions = {},
+): Synthesized {
+  const built = buildTestApp(context, options);
   return { ...built, template: Template.fromStack(built.stack) };
 }
 

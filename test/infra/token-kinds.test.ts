@@ -1,10 +1,16 @@
 // The token kinds' permissions in the template: IAM access keys of the users under one path
 // only, and only the custom issuer functions named at deploy time; invalid settings fail early.
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TokenRotation, type TokenRotationProps } from '../../infra/token-rotation.ts';
-import { functionOf, type Json, roleStatements, statementsFor } from './support.ts';
+import {
+  functionOf,
+  type Json,
+  roleStatements,
+  statementsFor,
+  templateOnlyApp,
+} from './support.ts';
 
 /** An ARN as the template writes it, with the partition as `aws`. */
 const arnOf = (resource: Json): string =>
@@ -15,7 +21,7 @@ const arnOf = (resource: Json): string =>
         .join('');
 
 function synth(props: TokenRotationProps = {}): Template {
-  const stack = new Stack(new App(), 'Kinds', {
+  const stack = new Stack(templateOnlyApp(), 'Kinds', {
     env: { account: '111122223333', region: 'eu-west-1' },
   });
   new TokenRotation(stack, 'TokenRotation', props);
@@ -23,7 +29,7 @@ function synth(props: TokenRotationProps = {}): Template {
 }
 
 const construct = (props: TokenRotationProps) => () =>
-  new TokenRotation(new Stack(new App(), 'Check'), 'TokenRotation', props);
+  new TokenRotation(new Stack(templateOnlyApp(), 'Check'), 'TokenRotation', props);
 
 describe('token kinds: permissions', () => {
   const template = synth({

@@ -1,7 +1,5 @@
 // What the deployed stack promises (issue 3), read from the synthesized template of the app as
 // `cdk synth` builds it with no context: functions, least privilege, table, topic, rule, alarms.
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_TABLE } from '#adapters/audit-table';
@@ -100,28 +98,6 @@ describe('functions', () => {
     // Assess
     expect(logs.Properties.RetentionInDays).toBe(365);
     expect(logs.DeletionPolicy).toBe('Retain');
-  });
-
-  it.each(FUNCTIONS)('bundles %s as minified ESM with a source map and a require shim', (id) => {
-    // Prepare
-    const key: string = functionOf(template, id).props.Code.S3Key;
-    const dir = path.join(synth.app.outdir, `asset.${key.replace(/\.zip$/, '')}`);
-
-    // Act
-    const code = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
-
-    // Assess
-    expect(
-      code.startsWith(
-        "import { createRequire as __tokenRotationCreateRequire } from 'node:module'; const require = __tokenRotationCreateRequire(import.meta.url);",
-      ),
-    ).toBe(true);
-    expect(code).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
-    expect(code).not.toContain('module.exports');
-    expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
-    expect(existsSync(path.join(dir, 'index.mjs.map'))).toBe(true);
-    // Minified: a few long lines, not one statement per line.
-    expect(code.split('\n').length).toBeLessThan(code.length / 1000);
   });
 });
 

@@ -13,6 +13,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
+import type { AutomationExecution } from '#adapters/ssm-automation';
 import { randomIssuer } from '#domain/issuers/random';
 import type { AuditRecord, Issuer } from '#domain/ports';
 import { type RevokeOutcome, readQuarantineNotice } from '#domain/revoke';
@@ -60,6 +61,9 @@ const iamIssuer: Issuer = {
   name: (value) => JSON.parse(value).accessKeyId,
 };
 
+/** The runbook's executions as Systems Manager would answer GetAutomationExecution. */
+const executions = new Map<string, AutomationExecution>();
+
 /** A valid token planted in a secret: it must never appear in a log, audit record, alert or error. */
 const canary = mintToken('canary_live_x');
 
@@ -77,7 +81,10 @@ beforeAll(async () => {
     clock: aws.clock.now,
     stackName: suite.stackName,
   };
-  revokeFn = aws.functions.register('RevokeTest-revoke', createRevokeHandler(deps));
+  revokeFn = aws.functions.register(
+    'RevokeTest-revoke',
+    createRevokeHandler({ ...deps, executions: { get: async (id) => executions.get(id) } }),
+  );
   const onEvent = createRevokeEventsHandler(deps);
   // Every TagResource/UntagResource (the suite's own included) and every Health event reach the
   // handler, a wider net than the deployed rule's pattern: the handler must pick out its own.
@@ -296,14 +303,16 @@ describe('revoke by the runbook and by a direct invoke', () => {
       executionId: randomUUID(),
       executedBy: 'arn:aws:sts::123456789012:assumed-role/SecurityOncall/alice@example.com',
     };
+    executions.set(runbook.executionId, {
+      executionId: runbook.executionId,
+      documentName: 'RevokeTest-EmergencyRevoke',
+      status: 'InProgress',
+      executedBy: runbook.executedBy,
+      parameters: { SecretId: [secret.name], Reason: ['laptop stolen'], Mode: ['quarantine'] },
+    });
 
     // Act
-    const outcome = await invokeRevoke({
-      secretId: secret.name,
-      reason: 'laptop stolen',
-      mode: 'quarantine',
-      runbook,
-    });
+    const outcome = await invokeRevoke({ runbook: { executionId: runbook.executionId } });
 
     // Assess
     expect(outcome).toMatchObject({ status: 'completed', mode: 'quarantine' });

@@ -2,6 +2,7 @@
 // do with events they do not act on, refusals and failures.
 import { describe, expect, it } from 'vitest';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
+import type { AutomationExecution } from '#adapters/ssm-automation';
 import type { SecretDescription } from '#domain/ports';
 import { RevokeFailedError, RevokeRequestError } from '#domain/revoke';
 import {
@@ -11,7 +12,7 @@ import {
   type RevokeEventDeps,
 } from '#domain/revoke-events';
 import { TAG } from '#domain/vocabulary';
-import { parseRevokeInvoke } from '#handlers/revoke';
+import { isRunbookInvoke, parseRevokeInvoke, parseRunbookInvoke } from '#handlers/revoke';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
 import { recordingIssuer } from './support/revoke-fakes.ts';
 import { FakeSecret, fakeSecretsManager } from './support/rotation-fakes.ts';
@@ -133,20 +134,14 @@ describe('parseRevokeEvent', () => {
 });
 
 describe('parseRevokeInvoke', () => {
-  it('names the person who ran the runbook, and its execution', () => {
-    const request = parseRevokeInvoke({
-      secretId: ' payments/api-key ',
-      reason: 'leaked',
-      mode: 'quarantine',
-      runbook: { executionId: '0f1e2d3c-aaaa-bbbb-cccc-111122223333', executedBy: ALICE },
-    });
-    expect(request).toEqual({
+  it('refuses a runbook marker next to the form fields: those are read from the execution', () => {
+    const event = {
       secretId: 'payments/api-key',
       reason: 'leaked',
-      mode: 'quarantine',
-      trigger: { source: 'runbook', principal: ALICE },
-      detail: { executionId: '0f1e2d3c-aaaa-bbbb-cccc-111122223333' },
-    });
+      runbook: { executionId: '0f1e2d3c-aaaa-bbbb-cccc-111122223333', executedBy: ALICE },
+    };
+    expect(() => parseRevokeInvoke(event)).toThrow(RevokeRequestError);
+    expect(() => parseRevokeInvoke(event)).toThrow(/name only its execution/);
   });
 
   it('records a console Test invoke as the console, and leaves reason and mode to the domain', () => {
@@ -199,6 +194,61 @@ describe('parseRevokeInvoke', () => {
     const event = { secretId: ARN, reason: 'leaked', ...fields };
     expect(() => parseRevokeInvoke(event)).toThrow(RevokeRequestError);
     expect(() => parseRevokeInvoke(event)).toThrow(/nothing was changed$/);
+  });
+});
+
+describe('parseRunbookInvoke', () => {
+  const ID = '0f1e2d3c-aaaa-bbbb-cccc-111122223333';
+  const execution = (fields: Partial<AutomationExecution> = {}): AutomationExecution => ({
+    executionId: ID,
+    documentName: 'Tokens-EmergencyRevoke',
+    status: 'InProgress',
+    executedBy: ALICE,
+    parameters: { SecretId: [' payments/api-key '], Reason: ['leaked'], Mode: ['quarantine'] },
+    ...fields,
+  });
+  const parse = (
+    found: AutomationExecution | undefined,
+    event: unknown = { runbook: { executionId: ID } },
+  ) => parseRunbookInvoke(event, { get: async () => found }, 'Tokens');
+
+  it('names the person who started the execution, with the form read from Systems Manager', async () => {
+    expect(isRunbookInvoke({ runbook: { executionId: ID } })).toBe(true);
+    expect(await parse(execution())).toEqual({
+      secretId: 'payments/api-key',
+      reason: 'leaked',
+      mode: 'quarantine',
+      trigger: { source: 'runbook', principal: ALICE },
+      detail: { executionId: ID },
+    });
+  });
+
+  it.each([
+    ['no such execution', undefined, /found none; nothing was changed$/],
+    [
+      'an execution of another document',
+      execution({ documentName: 'Other-Runbook' }),
+      /to run Tokens-EmergencyRevoke, found Other-Runbook/,
+    ],
+    [
+      'a finished execution',
+      execution({ status: 'Success' }),
+      /to be running \(InProgress\), found Success/,
+    ],
+    [
+      'an execution with no SecretId',
+      execution({ parameters: { Reason: ['x'] } }),
+      /SecretId to name a secret/,
+    ],
+  ])('fails for %s, changing nothing', async (_name, found, message) => {
+    await expect(parse(found)).rejects.toThrow(RevokeRequestError);
+    await expect(parse(found)).rejects.toThrow(message);
+  });
+
+  it('fails for an execution ID of another shape', async () => {
+    await expect(parse(execution(), { runbook: { executionId: '../x' } })).rejects.toThrow(
+      /expected \{"runbook": \{"executionId"/,
+    );
   });
 });
 
