@@ -42,8 +42,9 @@ for (const pendingAfterRotation of ['removed', 'kept'] as PendingEndState[]) {
       });
       const created = new Map<string, number>();
 
-      // Act: secrets appear over two hours, a few every five minutes, while the sweep runs.
-      for (let step = 0; step < 24; step++) {
+      // Act: secrets appear over two hours, a few every four minutes (out of step with the sweep,
+      // so some are minutes old when it lists them), while the sweep runs.
+      for (let step = 0; step < 30; step++) {
         for (let i = 0; i < 3; i++) {
           const out = await suite.secretsManager.send(
             new CreateSecretCommand({
@@ -54,7 +55,7 @@ for (const pendingAfterRotation of ['removed', 'kept'] as PendingEndState[]) {
           );
           created.set(out.ARN!, aws.clock.now().getTime());
         }
-        await aws.clock.advance(5 * MINUTE_MS);
+        await aws.clock.advance(4 * MINUTE_MS);
         await aws.idle();
       }
       await aws.clock.advance(3 * INTERVAL_MS);
