@@ -46,13 +46,19 @@ const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   region: {
     type: 'string',
     value: '<region>',
-    help: 'AWS region (default: AWS_REGION, or your profile’s)',
+    help: 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or your profile’s)',
   },
   endpoint: {
     type: 'string',
     value: '<url>',
     help: 'AWS-compatible endpoint, e.g. the embedded local AWS (default: AWS_ENDPOINT_URL)',
   },
+  profile: {
+    type: 'string',
+    value: '<name>',
+    help: 'the AWS profile of your config and credentials files (default: AWS_PROFILE)',
+  },
+  version: { type: 'boolean', help: 'print the version and exit' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress lines on stderr' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
@@ -233,7 +239,7 @@ export function parseCommandLine(argv: string[]): Parsed {
   const values = parsed.values as Parsed['values'];
   const help = values.help === true;
   if (!command) {
-    if (help) return { positionals: [], values, help };
+    if (help || values.version === true) return { positionals: [], values, help };
     throw new UsageError('no command given');
   }
   if (!help) {

@@ -41,6 +41,8 @@ export interface Target {
   stack: string;
   region?: string;
   endpoint?: string;
+  /** A profile of the shared config and credentials files, instead of AWS_PROFILE. */
+  profile?: string;
 }
 
 export interface Connection {
@@ -65,6 +67,7 @@ export function connect(target: Target): Connection {
     retryMode: 'adaptive' as const,
     ...(target.region ? { region: target.region } : {}),
     ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    ...(target.profile ? { profile: target.profile } : {}),
   };
   const secretsManager = new SecretsManagerClient(config);
   const rawDynamo = new DynamoDBClient(config);

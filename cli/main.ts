@@ -1,6 +1,7 @@
 // `token-rotation <command>`: the operator CLI. Parses the command line, connects to the stack
 // (an account or any AWS-compatible endpoint) and runs one thin command over the same adapters
 // the Lambdas use. Results go to stdout, progress and errors to stderr; see generalHelp for exit codes.
+import { readFileSync } from 'node:fs';
 import { type Clock, systemClock } from '#domain/ports';
 import {
   commandHelp,
@@ -46,6 +47,11 @@ export interface CommandContext {
 /** A command returns its exit code: 0 done, 1 a problem found. */
 export type Command = (ctx: CommandContext) => Promise<number>;
 
+/** This package's version, as `--version` prints it. */
+export const VERSION: string = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+).version;
+
 const HANDLERS: Record<string, Command> = {
   status,
   audit,
@@ -67,6 +73,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const { command, values, positionals } = parsed;
+  if (values.version === true && !parsed.help) {
+    io.stdout.write(`token-rotation ${VERSION}\n`);
+    return 0;
+  }
   if (parsed.help || !command) {
     io.stdout.write(command ? commandHelp(command) : generalHelp());
     return 0;
@@ -76,7 +86,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     typeof values[key] === 'string' ? (values[key] as string) : undefined;
   const connection = connect({
     stack: str('stack') ?? DEFAULT_STACK,
-    region: str('region'),
+    // The AWS CLI reads AWS_DEFAULT_REGION too; the SDK only AWS_REGION, so pass it on.
+    region: str('region') ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined),
+    profile: str('profile'),
     endpoint: str('endpoint') ?? (env.AWS_ENDPOINT_URL || undefined),
   });
   let stack: Promise<Stack> | undefined;
