@@ -36,7 +36,9 @@ async function explore(mode: 'reissue' | 'quarantine', withSweep: boolean, choic
   await run.run();
   await Promise.all(actors);
   await aws.idle();
-  return { world, broken: await world.check(), trace: run.trace };
+  const broken = await world.check();
+  await world.tearDown();
+  return { broken, trace: run.trace };
 }
 
 describe('a rotation, an emergency revoke and a sweep on one secret, in any order', () => {
