@@ -119,7 +119,18 @@ export async function findSecretsHoldingKey(
   accessKeyId: string,
   deps: KeyFinderDeps,
 ): Promise<SecretDescription[]> {
-  const found: SecretDescription[] = [];
+  return (await findSecretsHoldingKeys(new Set([accessKeyId]), deps)).get(accessKeyId) ?? [];
+}
+
+/**
+ * For each of `accessKeyIds`, the managed `iam-access-key` secrets whose live versions hold it, in
+ * one pass over those secrets: the cost is the number of managed keys, not of keys asked about.
+ */
+export async function findSecretsHoldingKeys(
+  accessKeyIds: ReadonlySet<string>,
+  deps: KeyFinderDeps,
+): Promise<Map<string, SecretDescription[]>> {
+  const found = new Map<string, SecretDescription[]>();
   let nextToken: string | undefined;
   do {
     const page = await deps.catalog.listTagged(TAG.kind, nextToken);
@@ -130,15 +141,15 @@ export async function findSecretsHoldingKey(
       )
         continue;
       const issuer = deps.issuerFor('iam-access-key', secret);
+      const held = new Set<string>();
       for (const [versionId, stages] of Object.entries(secret.versions)) {
         if (!stages.some((s) => s === STAGE.current || s === STAGE.previous || s === STAGE.pending))
           continue;
         const value = await deps.store.getValue(secret.arn, { versionId });
-        if (value !== undefined && safeName(issuer, value) === accessKeyId) {
-          found.push(secret);
-          break;
-        }
+        const name = value === undefined ? undefined : safeName(issuer, value);
+        if (name !== undefined && accessKeyIds.has(name)) held.add(name);
       }
+      for (const key of held) found.set(key, [...(found.get(key) ?? []), secret]);
     }
     nextToken = page.nextToken;
   } while (nextToken);
@@ -183,52 +194,161 @@ export async function handleRevokeEvent(
       ),
     ];
   }
+  return handleHealthEvent(event, deps);
+}
+
+/** Secrets revoked per delivery of one Health event; the rest wait for the next delivery. */
+export const MAX_HEALTH_REVOKES_PER_INVOCATION = 20;
+/** Access key IDs named in one record or alert; the rest are counted. */
+export const MAX_LISTED_KEYS = 20;
+
+/** A Health event is already handled, part of it: thrown so that EventBridge delivers it again. */
+export class HealthEventPartlyHandled extends Error {
+  override readonly name = 'HealthEventPartlyHandled';
+}
+
+const listKeys = (keys: string[]) =>
+  keys.length <= MAX_LISTED_KEYS
+    ? keys.join(', ')
+    : `${keys.slice(0, MAX_LISTED_KEYS).join(', ')} and ${keys.length - MAX_LISTED_KEYS} more`;
+
+/**
+ * A Health event may name any number of keys (one naming thousands is hostile or a mass leak). Its
+ * work is bounded per delivery: one pass over the managed secrets finds every holder, keys no
+ * managed secret holds make one record, at most MAX_HEALTH_REVOKES_PER_INVOCATION secrets are
+ * revoked one after another, and one summary alert says what was and was not done. Secrets left
+ * over are revoked on the next delivery (this one throws, so EventBridge retries): by then the
+ * secrets already revoked no longer hold the keys, so each delivery carries on where the last
+ * stopped.
+ */
+async function handleHealthEvent(
+  event: Extract<RevokeEvent, { kind: 'health' }>,
+  deps: RevokeEventDeps,
+): Promise<RevokeEventOutcome[]> {
   const outcomes: RevokeEventOutcome[] = [];
   const failures: string[] = [];
-  for (const accessKeyId of event.accessKeyIds) {
-    const secrets = await findSecretsHoldingKey(accessKeyId, deps);
-    const trigger = { source: 'health' as const, principal: 'aws.health' };
-    if (secrets.length === 0) {
-      const message = `AWS Health ${event.code} names access key ${accessKeyId}, which no secret managed by token-rotation holds; nothing was done`;
-      // No secret to attach it to: the record goes on the Health event's own chain.
-      await deps.audit.append({
-        event: 'revoke.ignored',
-        outcome: 'skipped',
-        secretArn: event.eventArn,
-        secretName: `(access key ${accessKeyId})`,
-        tokens: { reported: accessKeyId },
-        trigger,
-        detail: { why: message, healthEvent: event.code },
-      });
-      outcomes.push({
-        status: 'ignored',
-        secretArn: event.eventArn,
-        secretName: accessKeyId,
-        message,
-      });
-      continue;
-    }
-    for (const secret of secrets) {
-      try {
-        outcomes.push(
-          await revokeSecret(
-            {
-              secretId: secret.arn,
-              reason: `AWS Health ${event.code}: access key ${accessKeyId} reported exposed`,
-              mode: 'reissue',
-              trigger,
-              requestKey: `health:${event.eventArn}`,
-              detail: { healthEvent: event.code, healthEventArn: event.eventArn, accessKeyId },
-            },
-            deps,
-          ),
-        );
-      } catch (error) {
-        // One secret's failure (already audited and alerted) must not stop the others.
-        failures.push(`${secret.name}: ${describeError(error)}`);
-      }
+  const trigger = { source: 'health' as const, principal: 'aws.health' };
+  const holders = await findSecretsHoldingKeys(new Set(event.accessKeyIds), deps);
+  const unheld = event.accessKeyIds.filter((key) => !holders.has(key));
+  if (unheld.length > 0) {
+    const message = `AWS Health ${event.code} names ${unheld.length === 1 ? `access key ${unheld[0]}` : `${unheld.length} access keys`}, which no secret managed by token-rotation holds; nothing was done`;
+    // No secret to attach it to: the record goes on the Health event's own chain.
+    await deps.audit.append({
+      event: 'revoke.ignored',
+      outcome: 'skipped',
+      secretArn: event.eventArn,
+      secretName:
+        unheld.length === 1 ? `(access key ${unheld[0]})` : `(${unheld.length} access keys)`,
+      tokens: { reported: listKeys(unheld) },
+      trigger,
+      detail: { why: message, healthEvent: event.code, keys: unheld.length },
+    });
+    outcomes.push({
+      status: 'ignored',
+      secretArn: event.eventArn,
+      secretName: unheld.length === 1 ? unheld[0]! : `${unheld.length} access keys`,
+      message,
+    });
+  }
+  // One revoke per secret, whatever number of the named keys it holds.
+  const secrets = new Map<string, { secret: SecretDescription; keys: string[] }>();
+  for (const [key, list] of holders) {
+    for (const secret of list) {
+      const entry = secrets.get(secret.arn) ?? { secret, keys: [] };
+      entry.keys.push(key);
+      secrets.set(secret.arn, entry);
     }
   }
+  const all = [...secrets.values()];
+  const batch = all.slice(0, MAX_HEALTH_REVOKES_PER_INVOCATION);
+  let revoked = 0;
+  for (const { secret, keys } of batch) {
+    try {
+      const outcome = await revokeSecret(
+        {
+          secretId: secret.arn,
+          reason: `AWS Health ${event.code}: access key ${listKeys(keys)} reported exposed`,
+          mode: 'reissue',
+          trigger,
+          requestKey: `health:${event.eventArn}`,
+          detail: {
+            healthEvent: event.code,
+            healthEventArn: event.eventArn,
+            accessKeyId: listKeys(keys),
+          },
+        },
+        deps,
+      );
+      if (outcome.status === 'completed') revoked++;
+      outcomes.push(outcome);
+    } catch (error) {
+      // One secret's failure (already audited and alerted) must not stop the others.
+      failures.push(`${secret.name}: ${describeError(error)}`);
+    }
+  }
+  const left = all.length - batch.length;
+  if (event.accessKeyIds.length > 1 || unheld.length > 0 || left > 0) {
+    await summarize(event, deps, {
+      keys: event.accessKeyIds.length,
+      unheld,
+      secrets: all.length,
+      revoked,
+      failed: failures.length,
+      left,
+    });
+  }
   if (failures.length > 0) throw new Error(`revoke: ${failures.join('; ')}`);
+  if (left > 0) {
+    throw new HealthEventPartlyHandled(
+      `revoke: AWS Health ${event.code} (${event.eventArn}) names keys held by ${all.length} managed secrets; ${batch.length} were handled in this delivery and ${left} are left for the next one`,
+    );
+  }
   return outcomes;
+}
+
+/** One alert per Health event delivery: what it named, what was revoked, what is left. */
+async function summarize(
+  event: Extract<RevokeEvent, { kind: 'health' }>,
+  deps: RevokeEventDeps,
+  counts: {
+    keys: number;
+    unheld: string[];
+    secrets: number;
+    revoked: number;
+    failed: number;
+    left: number;
+  },
+): Promise<void> {
+  const { keys, unheld, secrets, revoked, failed, left } = counts;
+  try {
+    await deps.alerter.send({
+      event: 'revoke.requested',
+      severity: 'critical',
+      secretArn: event.eventArn,
+      secretName: `AWS Health ${event.code}`,
+      // One e-mail per delivery state: a redelivery that made progress says so.
+      incident: `health:${event.eventArn}:${left}:${failed}`,
+      summary: `AWS Health ${event.code} names ${keys} access key${keys === 1 ? '' : 's'}: ${secrets} managed secret${secrets === 1 ? '' : 's'} hold${secrets === 1 ? 's' : ''} them; ${revoked} revoked now, ${failed} failed, ${left} left for the next delivery.`,
+      reason: `Keys no managed secret holds (${unheld.length}): ${unheld.length > 0 ? listKeys(unheld) : 'none'}.`,
+      nextSteps: [
+        'Each secret revoked has its own revoke.completed (or revoke.failed) alert.',
+        ...(left > 0
+          ? [
+              `${left} secret${left === 1 ? ' is' : 's are'} revoked when EventBridge delivers the event again (within minutes); watch for their alerts.`,
+            ]
+          : []),
+        ...(unheld.length > 0
+          ? [
+              'Keys no managed secret holds are not touched: deactivate them in the IAM console (Users, Security credentials) if they are yours.',
+            ]
+          : []),
+      ],
+      trigger: { source: 'health', principal: 'aws.health' },
+    });
+  } catch (error) {
+    deps.log?.warn('revoke: could not send the Health event summary', {
+      eventArn: event.eventArn,
+      error: describeError(error),
+    });
+  }
 }

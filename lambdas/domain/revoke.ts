@@ -449,6 +449,11 @@ export async function revokeSecret(
         },
       );
     } catch (error) {
+      // The claim may have gone through with its answer lost: release it if it is ours, so that
+      // running the request again is not taken for a revoke still running.
+      await deps.locks
+        .finish(secret.arn, { revokeId, requestKey: key }, 'failed', clock())
+        .catch(() => undefined);
       const failure = new RevokeFailedError(
         `${secret.name}: revoke: failed at lock: ${describeError(error)}. Nothing was revoked or changed`,
         [],
@@ -827,7 +832,12 @@ class RevokeWork {
     readonly revokeId: string,
     private readonly mode: RevokeMode,
     readonly stackName: string,
-  ) {}
+  ) {
+    // Known live from the start, so a failure before they are read still names them as not revoked.
+    for (const v of liveVersions(secret, undefined)) {
+      this.pendingRevoke.set(v.versionId, { ...v, token: 'not yet read' });
+    }
+  }
 
   async run(): Promise<void> {
     let secret = this.secret;
@@ -920,12 +930,21 @@ class RevokeWork {
     } else {
       rememberSecret(this.seen, value);
       token = this.issuer.name(value);
-      await this.issuer.revoke({
-        secretArn: this.secret.arn,
-        secretName: this.secret.name,
-        versionId: v.versionId,
-        value,
-      });
+      try {
+        await this.issuer.revoke({
+          secretArn: this.secret.arn,
+          secretName: this.secret.name,
+          versionId: v.versionId,
+          value,
+        });
+      } catch (error) {
+        // The request may have reached the issuer with only its answer lost: say so, not "still valid".
+        this.pendingRevoke.set(v.versionId, {
+          ...v,
+          token: `${token} (revoke sent, not confirmed by the issuer)`,
+        });
+        throw error;
+      }
     }
     this.done.add(v.versionId);
     const version = { versionId: v.versionId, stages: v.stages, token };
@@ -987,9 +1006,24 @@ class RevokeWork {
       const ctx = { secretArn: this.secret.arn, secretName: this.secret.name, versionId };
       value = await this.issuer.mint({ ...ctx, current: template });
       rememberSecret(this.seen, value);
-      if (this.issuer.activate)
-        await this.issuer.activate({ ...ctx, pending: value, current: template });
-      await this.issuer.verify({ ...ctx, pending: value });
+      const minted = value;
+      try {
+        if (this.issuer.activate)
+          await this.issuer.activate({ ...ctx, pending: minted, current: template });
+        await this.issuer.verify({ ...ctx, pending: minted });
+        await store.putPending(this.secret.arn, versionId, minted);
+      } catch (error) {
+        // A fresh token no version holds would work and be seen by nobody: revoke it too.
+        await this.issuer.revoke({ ...ctx, value: minted }).catch((revokeError: unknown) => {
+          this.deps.log?.warn('revoke: could not revoke the fresh token it could not stage', {
+            secretArn: this.secret.arn,
+            error: describeError(revokeError, this.seen),
+          });
+        });
+        throw error;
+      }
+      this.newVersionId = versionId;
+      return;
     }
     rememberSecret(this.seen, value);
     await store.putPending(this.secret.arn, versionId, value);

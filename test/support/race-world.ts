@@ -4,7 +4,11 @@
 // issuer is an in-process SaaS that knows which of its tokens are valid, so "revoked" can be read
 // back from it rather than assumed. `check()` states what must hold after any interleaving.
 import { randomUUID } from 'node:crypto';
-import { CreateSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  RotateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { RotationError } from '#domain/errors';
@@ -227,7 +231,14 @@ export class RaceWorld {
       const { store, catalog, issuerFor } = this.ports(actor, run);
       try {
         await runSweep(
-          { ...this.suite.sweepDeps, store, catalog, issuerFor, pace: (call) => call() },
+          {
+            ...this.suite.sweepDeps,
+            store,
+            catalog,
+            issuerFor,
+            pace: (call) => call(),
+            log: undefined,
+          },
           {
             rotationFunctionArn: this.idleRotationArn,
             sweepIntervalMs: this.suite.sweepIntervalMs,
@@ -239,6 +250,13 @@ export class RaceWorld {
         this.outcome.sweep = error as Error;
       }
     });
+  }
+
+  /** Deletes the secret for good, so that later sweeps do not list it. */
+  async tearDown(): Promise<void> {
+    await this.suite.secretsManager.send(
+      new DeleteSecretCommand({ SecretId: this.arn, ForceDeleteWithoutRecovery: true }),
+    );
   }
 
   /** Version ID to labels, and each labelled version's value. */
@@ -264,11 +282,12 @@ export class RaceWorld {
       .map((m) => m.attributes.event?.StringValue ?? '?');
   }
 
+  /** Alerts about this secret, named by name (or by ARN, where the revoke failed before reading it). */
   alertTexts(event: string): string[] {
     return this.aws.sns.published
       .filter(
         (m) =>
-          m.attributes.secret?.StringValue === this.name &&
+          [this.name, this.arn].includes(m.attributes.secret?.StringValue ?? '') &&
           m.attributes.event?.StringValue === event,
       )
       .map((m) => m.message);
