@@ -18,7 +18,7 @@ export interface Synthesized {
   template: Template;
 }
 
-/** CDK's own switch (what `cdk synth --exclusively` sets): bundle the functions of no stack. */
+/** CDK's own switch (the CLI sets it to the stacks it synthesizes): an empty list bundles none. */
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
 /** An empty App whose functions are not bundled: for tests that read only the template. */
@@ -29,8 +29,8 @@ export function templateOnlyApp(): App {
 export interface SynthOptions {
   /**
    * Bundle the functions with esbuild, as `cdk synth` does. Off by default: a test that reads
-   * only the template skips the bundling (`cdk synth --exclusively` does the same through
-   * `aws:cdk:bundling-stacks`), which is most of a synth's time.
+   * only the template skips the bundling (through `aws:cdk:bundling-stacks`, as the CLI does for
+   * stacks it is not asked for), which is most of a synth's time.
    */
   bundle?: boolean;
 }
