@@ -1,6 +1,6 @@
 // What a user sets (construct props, `cdk deploy -c key=value`) reaches the template, and a
 // mistake fails synth early with a message that says what is wrong and what is allowed.
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
