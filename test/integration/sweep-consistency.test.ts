@@ -1,7 +1,8 @@
 // The sweep against an eventually consistent ListSecrets, as AWS documents it: pages shorter
 // than MaxResults, empty pages with NextToken set, and secrets changed in the last minutes left
 // out. The sweep may miss a secret for one pass, never longer, and never acts on one twice.
-// Run under both AWSPENDING end states AWS documents.
+// Run under both AWSPENDING end states AWS documents, with AWS's documented request quotas on
+// (ThrottlingException past them): the chaos the product meets in an account, all at once.
 import { CreateSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
@@ -33,7 +34,11 @@ for (const pendingAfterRotation of ['removed', 'kept'] as PendingEndState[]) {
       // Prepare: the stack's sweep on its schedule; tag events lost, so only the sweep finds them.
       aws = await startLocalAws({
         clock: '2026-04-06T09:00:00Z',
-        secretsManager: { pendingAfterRotation, listConsistency: { seed: 20260406 } },
+        secretsManager: {
+          pendingAfterRotation,
+          listConsistency: { seed: 20260406 },
+          throttle: 'documented',
+        },
       });
       const suite = await installSuite(aws, {
         triggers: { sweep: true, rules: false },
