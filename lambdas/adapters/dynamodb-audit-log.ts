@@ -160,7 +160,7 @@ export class DynamoAuditLog implements AuditLog {
         // Lost to a writer that read the same head: back off with full jitter, so writers that
         // collided do not collide again in step. A cached head was merely stale: read at once.
         if (fresh) await this.sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
-        head = await this.readHeadOrFail(entry, pk);
+        head = await this.readHeadOrFail(entry, pk, true);
         fresh = true;
         // The SDK retries a write whose answer was lost; if that write landed, the head is it.
         if (head?.seq === record.seq && head.hash === record.hash) {
@@ -263,11 +263,15 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   /** The head the HEAD item recorded (recordHead), if any. */
-  async recordedHead(secretArn: string): Promise<{ seq: number; hash: string } | undefined> {
+  async recordedHead(secretArn: string): Promise<ChainHead | undefined> {
+    return this.mirrorOf(secretPk(secretArn));
+  }
+
+  private async mirrorOf(pk: string): Promise<ChainHead | undefined> {
     const out = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { [AUDIT_TABLE.partitionKey]: secretPk(secretArn), [AUDIT_TABLE.sortKey]: HEAD_SK },
+        Key: { [AUDIT_TABLE.partitionKey]: pk, [AUDIT_TABLE.sortKey]: HEAD_SK },
         ConsistentRead: true,
       }),
     );
@@ -277,9 +281,24 @@ export class DynamoAuditLog implements AuditLog {
       : undefined;
   }
 
-  private async readHeadOrFail(entry: AuditEntry, pk: string): Promise<ChainHead | undefined> {
+  /**
+   * Where the next record links. The head item is read first (one GetItem): a chain whose newest
+   * records were deleted still has its head there, so the next record links past the gap and the
+   * cut stays visible to verify, instead of a new record quietly taking a deleted one's place.
+   * After a lost race (`afterConflict`), or with no head item (a chain older than it), the chain's
+   * own newest record is read too and the further of the two wins: the head item may lag its
+   * chain when its best-effort write failed.
+   */
+  private async readHeadOrFail(
+    entry: AuditEntry,
+    pk: string,
+    afterConflict = false,
+  ): Promise<ChainHead | undefined> {
     try {
-      return await this.head(pk);
+      const mirrored = await this.mirrorOf(pk);
+      if (mirrored && !afterConflict) return mirrored;
+      const newest = await this.head(pk);
+      return mirrored && (!newest || mirrored.seq > newest.seq) ? mirrored : newest;
     } catch (error) {
       throw new AuditWriteError(
         `audit: could not record ${entry.event} for ${entry.secretArn} in table ${this.tableName}: ${describeError(error)}`,

@@ -3,8 +3,9 @@
 // on a real DynamoDB wire protocol (the embedded local AWS's dynalite, or AWS_ENDPOINT_URL).
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_TABLE, HEAD_SK, secretPk, seqSk } from '#adapters/audit-table';
 import {
   ChainHeads,
   createAuditTable,
@@ -68,10 +69,20 @@ function gate(parties: number) {
 function writer() {
   const client = new DynamoDBClient(config);
   const sent: string[] = [];
+  /** Writes of the chain's head item, which follow each record's write (kept apart from `sent`). */
+  const mirrored: number[] = [];
   const state: { hold?: () => Promise<void> } = {};
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = String(context.commandName).replace(/Command$/, '');
+      // The item as the document client gave it, or already marshalled to DynamoDB's types.
+      const item = (args.input as { Item?: Record<string, unknown> }).Item;
+      const plain = (value: unknown) =>
+        typeof value === 'object' && value !== null ? Object.values(value)[0] : value;
+      if (operation === 'PutItem' && plain(item?.[AUDIT_TABLE.sortKey]) === HEAD_SK) {
+        mirrored.push(Number(plain(item?.seq)));
+        return next(args);
+      }
       sent.push(operation);
       if (operation === 'PutItem' && state.hold) await state.hold();
       return next(args);
@@ -84,20 +95,23 @@ function writer() {
     heads: new ChainHeads(),
     sleep: async () => {},
   });
-  return { log, sent, state, client };
+  return { log, sent, mirrored, state, client };
 }
 
 describe('appending to one chain from several writers', () => {
-  it('costs one PutItem per record once a writer knows the head, and one read when it does not', async () => {
+  it('costs one record write per record once a writer knows the head, and reads only when it does not', async () => {
     // Prepare
     const arn = arnOf('one-writer');
-    const { log, sent } = writer();
+    const { log, sent, mirrored } = writer();
 
     // Act
     for (let i = 0; i < 4; i++) await log.append(entry(arn, { record: String(i) }));
 
     // Assess
-    expect(sent).toEqual(['Query', 'PutItem', 'PutItem', 'PutItem', 'PutItem']);
+    // A new chain: no head item and no record to read (2 reads), then one write per record.
+    expect(sent).toEqual(['GetItem', 'Query', 'PutItem', 'PutItem', 'PutItem', 'PutItem']);
+    // and, after each, the head item moves forward to it (what verify-audit compares a chain with)
+    expect(mirrored).toEqual([1, 2, 3, 4]);
     expect(await log.verify(arn)).toMatchObject({ ok: true, total: 4 });
   });
 
@@ -123,8 +137,9 @@ describe('appending to one chain from several writers', () => {
     // Assess 1: one won seq 4, the other lost it, read the head again and took seq 5
     expect([firstA.seq, firstB.seq].sort()).toEqual([4, 5]);
     const [winner, loser] = firstA.seq === 4 ? [a, b] : [b, a];
-    expect(winner.sent).toEqual(['Query', 'PutItem']);
-    expect(loser.sent).toEqual(['Query', 'PutItem', 'Query', 'PutItem']);
+    // The head item names the chain's head (one read); the loser reads it and the chain again.
+    expect(winner.sent).toEqual(['GetItem', 'PutItem']);
+    expect(loser.sent).toEqual(['GetItem', 'PutItem', 'GetItem', 'Query', 'PutItem']);
 
     // Act 2: the winner's remembered head (seq 4) is now stale; both append five more at once
     winner.sent.length = 0;
@@ -138,7 +153,7 @@ describe('appending to one chain from several writers', () => {
     const [byA, byB] = await Promise.all([appendAll(a, 'a'), appendAll(b, 'b')]);
 
     // Assess 2: every record is in the chain once, in one unbroken sequence
-    expect(winner.sent.slice(0, 2)).toEqual(['PutItem', 'Query']);
+    expect(winner.sent.slice(0, 3)).toEqual(['PutItem', 'GetItem', 'Query']);
     const report = await writer().log.verify(arn);
     expect(report).toMatchObject({ ok: true, total: 15, verified: 15, breaks: [] });
     const history = await writer().log.history(arn);
@@ -152,6 +167,31 @@ describe('appending to one chain from several writers', () => {
     for (const record of [firstA, firstB, ...byA, ...byB]) {
       expect(history.find((r) => r.seq === record.seq)?.hash).toBe(record.hash);
     }
+  });
+
+  it('links a new record past deleted newest records, so the cut stays visible after more appends', async () => {
+    // Prepare: a chain of three records, whose newest is then deleted by someone with table access
+    const arn = arnOf('cut');
+    const setup = writer();
+    for (let n = 0; n < 3; n++) await setup.log.append(entry(arn, { writer: 'setup', n: `${n}` }));
+    await DynamoDBDocumentClient.from(raw).send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: { [AUDIT_TABLE.partitionKey]: secretPk(arn), [AUDIT_TABLE.sortKey]: seqSk(3) },
+      }),
+    );
+
+    // Act: a writer that never saw the chain (a cold container) appends three more
+    const cold = writer();
+    const appended = [];
+    for (let n = 0; n < 3; n++) appended.push(await cold.log.append(entry(arn, { n: `${n}` })));
+
+    // Assess: it linked to the recorded head (3), not the surviving newest (2), so record 3 is
+    // still missing once the chain has moved well past it
+    expect(appended.map((r) => r.seq)).toEqual([4, 5, 6]);
+    const report = await cold.log.verify(arn);
+    expect(report.ok).toBe(false);
+    expect(JSON.stringify(report.breaks)).toContain('3');
   });
 
   it('writes a record once when the answer to its write is lost and the SDK sends it again', async () => {
