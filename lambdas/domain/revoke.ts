@@ -580,13 +580,11 @@ export async function revokeSecret(
     if (queued) await runQueued(queued, secret.arn, revokeId, deps);
     throw failure;
   }
+  let stuck: string[] = [];
   const queued = await deps.locks
     .finish(secret.arn, { revokeId, requestKey: key }, 'completed', clock())
-    .catch((error: unknown) => {
-      deps.log?.warn('revoke: completed, but its lock was not released', {
-        secretArn: secret.arn,
-        error: describeError(error),
-      });
+    .catch(async (error: unknown) => {
+      stuck = await reportStuckLock(deps, entry, detail, revokeId, now, error);
       return undefined;
     });
 
@@ -613,6 +611,7 @@ export async function revokeSecret(
             `Once the leak is dealt with, restore service: run the ${stackName}-EmergencyRevoke runbook on this secret with Mode reissue.`,
           ]),
       'Find how the token leaked: CloudTrail GetSecretValue calls on this secret, and where the token was used from.',
+      ...stuck,
     ],
     trigger: request.trigger,
   });
@@ -627,6 +626,42 @@ export async function revokeSecret(
     alert,
     ...(queued ? { followedBy: await runQueued(queued, secret.arn, revokeId, deps) } : {}),
   };
+}
+
+/**
+ * The lock of a revoke could not be released: it stays `running` until REVOKE_STALE_MS after the
+ * revoke started, refusing rotations of the secret until then, and a request queued behind it is
+ * not run by this revoke. Audited here; returns the lines the revoke's alert adds about it.
+ */
+async function reportStuckLock(
+  deps: RevokeDeps,
+  entry: (e: Omit<AuditEntry, 'secretArn' | 'secretName' | 'trigger'>) => AuditEntry,
+  detail: Record<string, string>,
+  revokeId: string,
+  startedAt: Date,
+  error: unknown,
+): Promise<string[]> {
+  const staleAt = new Date(startedAt.getTime() + REVOKE_STALE_MS).toISOString();
+  const message = `the revoke completed, but its lock was not released: ${describeError(error)}. Rotations of this secret are refused until ${staleAt}, when the lock counts as stopped; a stronger request queued behind this revoke, if any, was not carried out by it: the next revoke of this secret takes the lock over and carries it out`;
+  try {
+    await deps.audit.append(
+      entry({
+        event: 'revoke.failed',
+        outcome: 'failed',
+        error: message,
+        detail: { ...detail, revokeId, failedAt: 'release', revokeCompleted: 'true' },
+      }),
+    );
+  } catch (auditError) {
+    deps.log?.warn('revoke: could not audit the lock it could not release', {
+      secretArn: entry({ event: 'revoke.failed', outcome: 'failed' }).secretArn,
+      error: describeError(auditError),
+    });
+  }
+  return [
+    `The revoke lock of this secret was not released (${describeError(error)}): rotations are refused until ${staleAt}.`,
+    `If a stronger request (quarantine) was queued behind this revoke, it was not carried out: run the ${deps.stackName ?? 'TokenRotation'}-EmergencyRevoke runbook on this secret in that mode now.`,
+  ];
 }
 
 /** Carries out a request queued behind revoke `behind` (already audited and alerted either way). */
