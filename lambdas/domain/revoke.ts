@@ -380,8 +380,12 @@ export async function revokeSecret(
   });
 
   // Refusals: audited and alerted (a revoke someone asked for did not happen), nothing changed.
-  const refuse = async (code: string, what: string[]): Promise<never> => {
-    const message = `${what.join('; ')}; nothing was revoked or changed`;
+  const refuse = async (
+    code: string,
+    what: string[],
+    changed = 'nothing was revoked or changed',
+  ): Promise<never> => {
+    const message = `${what.join('; ')}; ${changed}`;
     await audit.append(
       entry({
         event: 'revoke.failed',
@@ -399,7 +403,9 @@ export async function revokeSecret(
       summary: `An emergency revoke of ${secret.name} was refused: nothing was revoked.`,
       reason: message,
       nextSteps: [
-        'The tokens of this secret are unchanged and still valid.',
+        code === 'quarantined'
+          ? 'The secret stays quarantined: it holds no valid token.'
+          : 'The tokens of this secret are unchanged and still valid.',
         ...refusalSteps(code, stackName),
       ],
       trigger: request.trigger,
@@ -416,6 +422,28 @@ export async function revokeSecret(
       entry({ event: 'revoke.ignored', outcome: 'skipped', detail: { ...detail, why: message } }),
     );
     return { status: 'ignored', secretArn: secret.arn, secretName: secret.name, message };
+  }
+  // A tag always asks for a reissue, and reissuing a quarantined secret restores service: that is
+  // a person's explicit decision, never a tag's (one set while the quarantine ran is left behind
+  // by it, and the sweep hands it over later under a new request key). The quarantine already
+  // covers the leak the tag reports, so the tag is taken off as handled.
+  if (request.requireTag && mode === 'reissue') {
+    const current = await store.getValue(secret.arn, { stage: STAGE.current });
+    const notice = current === undefined ? undefined : readQuarantineNotice(current);
+    if (notice) {
+      const untagged = await deps.catalog.untag(secret.arn, [TAG.revoke]).then(
+        () => `the tag ${TAG.revoke} was taken off (the quarantine covers it)`,
+        (error: unknown) =>
+          `the tag ${TAG.revoke} could not be taken off (${describeError(error)}): remove it by hand`,
+      );
+      return refuse(
+        'quarantined',
+        [
+          `expected a secret holding a token to reissue, found it quarantined by revoke ${notice.revokeId ?? '(unknown)'} (AWSCURRENT holds the quarantine notice): a revoke tag does not restore service`,
+        ],
+        `nothing was revoked or reissued; ${untagged}`,
+      );
+    }
   }
   if (problems.length > 0) return refuse('invalid-request', problems);
   if (secret.tags[TAG.lifespan] === undefined) {
@@ -751,6 +779,10 @@ function refusalSteps(code: string, stackName: string): string[] {
     case 'invalid-request':
       return [
         `Run the revoke again with a reason of 1 to ${MAX_REASON_LENGTH} characters and Mode ${REVOKE_MODES.join(' or ')} (runbook ${stackName}-EmergencyRevoke).`,
+      ];
+    case 'quarantined':
+      return [
+        `If you meant to restore service, run the ${stackName}-EmergencyRevoke runbook on this secret with Mode reissue.`,
       ];
     case 'unknown-kind':
       return [
