@@ -603,7 +603,16 @@ export async function revokeSecret(
       }),
     );
   } catch (error) {
-    const { failure, queued } = await reportFailure(error, work, request, deps, entry, detail, key);
+    const { failure, queued } = await reportFailure(
+      error,
+      work,
+      request,
+      deps,
+      entry,
+      detail,
+      key,
+      now,
+    );
     // A stronger request queued behind this one is still carried out: it may well succeed.
     if (queued) await runQueued(queued, secret.arn, revokeId, deps);
     throw failure;
@@ -686,6 +695,12 @@ async function reportStuckLock(
       error: describeError(auditError),
     });
   }
+  return stuckLockSteps(deps, startedAt, error);
+}
+
+/** What an alert says about a revoke lock that was not released (see `reportStuckLock`). */
+function stuckLockSteps(deps: RevokeDeps, startedAt: Date, error: unknown): string[] {
+  const staleAt = new Date(startedAt.getTime() + REVOKE_STALE_MS).toISOString();
   return [
     `The revoke lock of this secret was not released (${describeError(error)}): rotations are refused until ${staleAt}.`,
     `If a stronger request (quarantine) was queued behind this revoke, it was not carried out: run the ${deps.stackName ?? 'TokenRotation'}-EmergencyRevoke runbook on this secret in that mode now.`,
@@ -824,8 +839,18 @@ async function reportFailure(
   entry: (e: Omit<AuditEntry, 'secretArn' | 'secretName' | 'trigger'>) => AuditEntry,
   detail: Record<string, string>,
   key: string,
+  startedAt: Date,
 ): Promise<{ failure: RevokeFailedError; queued: QueuedRevoke | undefined }> {
   const text = describeError(error, work.seen);
+  // Released first, so the record and the alert say whether it was: a lock left running refuses
+  // rotations until it goes stale, and a request queued behind it is not run by this revoke.
+  let stuck: string[] = [];
+  const queued = await deps.locks
+    .finish(work.secret.arn, { revokeId: work.revokeId, requestKey: key }, 'failed', deps.clock())
+    .catch((releaseError: unknown) => {
+      stuck = stuckLockSteps(deps, startedAt, releaseError);
+      return undefined;
+    });
   await work.settleAfterFailure().catch((settleError: unknown) => {
     deps.log?.warn('revoke: could not read the labels after the failure', {
       secretArn: work.secret.arn,
@@ -833,7 +858,7 @@ async function reportFailure(
     });
   });
   const notRevoked = work.notRevoked();
-  const message = `${work.secret.name}: revoke: failed at ${work.stage}: ${text}. Revoked: ${describeVersions(work.revoked)}. Not revoked: ${describeVersions(notRevoked)}`;
+  const message = `${work.secret.name}: revoke: failed at ${work.stage}: ${text}. Revoked: ${describeVersions(work.revoked)}. Not revoked: ${describeVersions(notRevoked)}${stuck.length ? `. ${stuck.join(' ')}` : ''}`;
   try {
     await deps.audit.append(
       entry({
@@ -865,12 +890,10 @@ async function reportFailure(
       `NOT revoked: ${describeVersions(notRevoked)}.`,
       `Run the ${work.stackName}-EmergencyRevoke runbook on this secret again: it revokes whatever is left.`,
       'If it fails again, revoke the token at its issuer by hand and check the revoke function logs.',
+      ...stuck,
     ],
     trigger: request.trigger,
   });
-  const queued = await deps.locks
-    .finish(work.secret.arn, { revokeId: work.revokeId, requestKey: key }, 'failed', deps.clock())
-    .catch(() => undefined);
   return {
     failure: new RevokeFailedError(scrub(message, work.seen), work.revoked, notRevoked),
     queued,

@@ -7,7 +7,7 @@ import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
-import type { RevokeLockStore } from '#domain/ports';
+import type { Issuer, RevokeLockStore } from '#domain/ports';
 import { REVOKE_STALE_MS, readQuarantineNotice, revokeSecret } from '#domain/revoke';
 import { type RotationStepFailed, rotateStep } from '#domain/rotation';
 import { STAGE } from '#domain/vocabulary';
@@ -61,16 +61,33 @@ async function createSecretOf(world: RaceWorld, token = world.pendingVersion): P
   }
 }
 
-function revoke(world: RaceWorld, mode: 'reissue' | 'quarantine', lockStore: RevokeLockStore) {
+function revoke(
+  world: RaceWorld,
+  mode: 'reissue' | 'quarantine',
+  lockStore: RevokeLockStore,
+  issuer: Issuer = world.saas.issuer,
+) {
   return revokeSecret(
     { secretId: world.arn, reason: `key leaked (${mode})`, mode, trigger: oncall },
     {
       ...suite.revokeDeps,
       catalog: new SecretsManagerCatalog(suite.secretsManager),
-      issuerFor: () => world.saas.issuer,
+      issuerFor: () => issuer,
       locks: lockStore,
     },
   );
+}
+
+/** The real lock, except that releasing it fails (a throttle that outlasted the retries). */
+function withFailingRelease(real: RevokeLockStore): RevokeLockStore {
+  return {
+    claim: (...args) => real.claim(...args),
+    read: (...args) => real.read(...args),
+    queue: (...args) => real.queue(...args),
+    finish: async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    },
+  };
 }
 
 describe('a revoke lock left running', () => {
@@ -78,15 +95,7 @@ describe('a revoke lock left running', () => {
     const world = new RaceWorld(aws, suite, idleRotationArn);
     await world.setUp('release-fails');
     const real = locks();
-    const failingRelease: RevokeLockStore = {
-      claim: (...args) => real.claim(...args),
-      read: (...args) => real.read(...args),
-      queue: (...args) => real.queue(...args),
-      finish: async () => {
-        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-      },
-    };
-    const outcome = await revoke(world, 'reissue', failingRelease);
+    const outcome = await revoke(world, 'reissue', withFailingRelease(real));
     expect(outcome.status).toBe('completed');
     expect((await real.read(world.arn))?.state).toBe('running');
     const [alert] = world.alertTexts('revoke.completed');
@@ -106,6 +115,26 @@ describe('a revoke lock left running', () => {
     const after = await suite.store.describe(world.arn);
     expect(after.versions[again]).toContain(STAGE.pending);
     expect(after.versions[current]).toContain(STAGE.current);
+    await world.tearDown();
+  });
+
+  it('whose revoke failed and whose release failed too says so in the failure alert', async () => {
+    const world = new RaceWorld(aws, suite, idleRotationArn);
+    await world.setUp('failure-release-fails');
+    const real = locks();
+    const issuerDown: Issuer = {
+      ...world.saas.issuer,
+      revoke: async () => {
+        throw new Error('issuer unavailable');
+      },
+    };
+    await expect(revoke(world, 'reissue', withFailingRelease(real), issuerDown)).rejects.toThrow(
+      /revoke lock of this secret was not released/,
+    );
+    expect((await real.read(world.arn))?.state).toBe('running');
+    const [alert] = world.alertTexts('revoke.failed');
+    expect(alert).toMatch(/revoke lock of this secret was not released/);
+    expect(alert).toMatch(/a stronger request \(quarantine\) was queued/);
     await world.tearDown();
   });
 
