@@ -32,6 +32,9 @@ function lockOf(item: Record<string, unknown>): RevokeLock {
     startedAt: text('startedAt'),
     state: state === 'running' || state === 'failed' ? state : 'completed',
     ...(text('finishedAt') ? { finishedAt: text('finishedAt') } : {}),
+    ...(item.queued && typeof item.queued === 'object'
+      ? { queued: item.queued as QueuedRevoke }
+      : {}),
   };
 }
 

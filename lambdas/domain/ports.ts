@@ -356,6 +356,11 @@ export interface RevokeLock {
   startedAt: string;
   state: 'running' | 'completed' | 'failed';
   finishedAt?: string;
+  /**
+   * A stronger request queued behind this revoke and not yet carried out. Still here on a running
+   * lock gone stale: its revoke stopped without finishing, and whoever takes the lock over runs it.
+   */
+  queued?: QueuedRevoke;
 }
 
 /**

@@ -380,8 +380,12 @@ export async function revokeSecret(
   });
 
   // Refusals: audited and alerted (a revoke someone asked for did not happen), nothing changed.
-  const refuse = async (code: string, what: string[]): Promise<never> => {
-    const message = `${what.join('; ')}; nothing was revoked or changed`;
+  const refuse = async (
+    code: string,
+    what: string[],
+    changed = 'nothing was revoked or changed',
+  ): Promise<never> => {
+    const message = `${what.join('; ')}; ${changed}`;
     await audit.append(
       entry({
         event: 'revoke.failed',
@@ -399,7 +403,9 @@ export async function revokeSecret(
       summary: `An emergency revoke of ${secret.name} was refused: nothing was revoked.`,
       reason: message,
       nextSteps: [
-        'The tokens of this secret are unchanged and still valid.',
+        code === 'quarantined'
+          ? 'The secret stays quarantined: it holds no valid token.'
+          : 'The tokens of this secret are unchanged and still valid.',
         ...refusalSteps(code, stackName),
       ],
       trigger: request.trigger,
@@ -416,6 +422,28 @@ export async function revokeSecret(
       entry({ event: 'revoke.ignored', outcome: 'skipped', detail: { ...detail, why: message } }),
     );
     return { status: 'ignored', secretArn: secret.arn, secretName: secret.name, message };
+  }
+  // A tag always asks for a reissue, and reissuing a quarantined secret restores service: that is
+  // a person's explicit decision, never a tag's (one set while the quarantine ran is left behind
+  // by it, and the sweep hands it over later under a new request key). The quarantine already
+  // covers the leak the tag reports, so the tag is taken off as handled.
+  if (request.requireTag && mode === 'reissue') {
+    const current = await store.getValue(secret.arn, { stage: STAGE.current });
+    const notice = current === undefined ? undefined : readQuarantineNotice(current);
+    if (notice) {
+      const untagged = await deps.catalog.untag(secret.arn, [TAG.revoke]).then(
+        () => `the tag ${TAG.revoke} was taken off (the quarantine covers it)`,
+        (error: unknown) =>
+          `the tag ${TAG.revoke} could not be taken off (${describeError(error)}): remove it by hand`,
+      );
+      return refuse(
+        'quarantined',
+        [
+          `expected a secret holding a token to reissue, found it quarantined by revoke ${notice.revokeId ?? '(unknown)'} (AWSCURRENT holds the quarantine notice): a revoke tag does not restore service`,
+        ],
+        `nothing was revoked or reissued; ${untagged}`,
+      );
+    }
   }
   if (problems.length > 0) return refuse('invalid-request', problems);
   if (secret.tags[TAG.lifespan] === undefined) {
@@ -575,18 +603,25 @@ export async function revokeSecret(
       }),
     );
   } catch (error) {
-    const { failure, queued } = await reportFailure(error, work, request, deps, entry, detail, key);
+    const { failure, queued } = await reportFailure(
+      error,
+      work,
+      request,
+      deps,
+      entry,
+      detail,
+      key,
+      now,
+    );
     // A stronger request queued behind this one is still carried out: it may well succeed.
     if (queued) await runQueued(queued, secret.arn, revokeId, deps);
     throw failure;
   }
+  let stuck: string[] = [];
   const queued = await deps.locks
     .finish(secret.arn, { revokeId, requestKey: key }, 'completed', clock())
-    .catch((error: unknown) => {
-      deps.log?.warn('revoke: completed, but its lock was not released', {
-        secretArn: secret.arn,
-        error: describeError(error),
-      });
+    .catch(async (error: unknown) => {
+      stuck = await reportStuckLock(deps, entry, detail, revokeId, now, error);
       return undefined;
     });
 
@@ -613,6 +648,7 @@ export async function revokeSecret(
             `Once the leak is dealt with, restore service: run the ${stackName}-EmergencyRevoke runbook on this secret with Mode reissue.`,
           ]),
       'Find how the token leaked: CloudTrail GetSecretValue calls on this secret, and where the token was used from.',
+      ...stuck,
     ],
     trigger: request.trigger,
   });
@@ -627,6 +663,48 @@ export async function revokeSecret(
     alert,
     ...(queued ? { followedBy: await runQueued(queued, secret.arn, revokeId, deps) } : {}),
   };
+}
+
+/**
+ * The lock of a revoke could not be released: it stays `running` until REVOKE_STALE_MS after the
+ * revoke started, refusing rotations of the secret until then, and a request queued behind it is
+ * not run by this revoke. Audited here; returns the lines the revoke's alert adds about it.
+ */
+async function reportStuckLock(
+  deps: RevokeDeps,
+  entry: (e: Omit<AuditEntry, 'secretArn' | 'secretName' | 'trigger'>) => AuditEntry,
+  detail: Record<string, string>,
+  revokeId: string,
+  startedAt: Date,
+  error: unknown,
+): Promise<string[]> {
+  const staleAt = new Date(startedAt.getTime() + REVOKE_STALE_MS).toISOString();
+  const message = `the revoke completed, but its lock was not released: ${describeError(error)}. Rotations of this secret are refused until ${staleAt}, when the lock counts as stopped; a stronger request queued behind this revoke, if any, was not carried out by it: the next revoke of this secret takes the lock over and carries it out`;
+  try {
+    await deps.audit.append(
+      entry({
+        event: 'revoke.failed',
+        outcome: 'failed',
+        error: message,
+        detail: { ...detail, revokeId, failedAt: 'release', revokeCompleted: 'true' },
+      }),
+    );
+  } catch (auditError) {
+    deps.log?.warn('revoke: could not audit the lock it could not release', {
+      secretArn: entry({ event: 'revoke.failed', outcome: 'failed' }).secretArn,
+      error: describeError(auditError),
+    });
+  }
+  return stuckLockSteps(deps, startedAt, error);
+}
+
+/** What an alert says about a revoke lock that was not released (see `reportStuckLock`). */
+function stuckLockSteps(deps: RevokeDeps, startedAt: Date, error: unknown): string[] {
+  const staleAt = new Date(startedAt.getTime() + REVOKE_STALE_MS).toISOString();
+  return [
+    `The revoke lock of this secret was not released (${describeError(error)}): rotations are refused until ${staleAt}.`,
+    `If a stronger request (quarantine) was queued behind this revoke, it was not carried out: run the ${deps.stackName ?? 'TokenRotation'}-EmergencyRevoke runbook on this secret in that mode now.`,
+  ];
 }
 
 /** Carries out a request queued behind revoke `behind` (already audited and alerted either way). */
@@ -717,6 +795,10 @@ function refusalSteps(code: string, stackName: string): string[] {
       return [
         `Run the revoke again with a reason of 1 to ${MAX_REASON_LENGTH} characters and Mode ${REVOKE_MODES.join(' or ')} (runbook ${stackName}-EmergencyRevoke).`,
       ];
+    case 'quarantined':
+      return [
+        `If you meant to restore service, run the ${stackName}-EmergencyRevoke runbook on this secret with Mode reissue.`,
+      ];
     case 'unknown-kind':
       return [
         `Fix the tag ${TAG.kind} (random, iam-access-key or lambda:<function>), then revoke again.`,
@@ -757,8 +839,18 @@ async function reportFailure(
   entry: (e: Omit<AuditEntry, 'secretArn' | 'secretName' | 'trigger'>) => AuditEntry,
   detail: Record<string, string>,
   key: string,
+  startedAt: Date,
 ): Promise<{ failure: RevokeFailedError; queued: QueuedRevoke | undefined }> {
   const text = describeError(error, work.seen);
+  // Released first, so the record and the alert say whether it was: a lock left running refuses
+  // rotations until it goes stale, and a request queued behind it is not run by this revoke.
+  let stuck: string[] = [];
+  const queued = await deps.locks
+    .finish(work.secret.arn, { revokeId: work.revokeId, requestKey: key }, 'failed', deps.clock())
+    .catch((releaseError: unknown) => {
+      stuck = stuckLockSteps(deps, startedAt, releaseError);
+      return undefined;
+    });
   await work.settleAfterFailure().catch((settleError: unknown) => {
     deps.log?.warn('revoke: could not read the labels after the failure', {
       secretArn: work.secret.arn,
@@ -766,7 +858,7 @@ async function reportFailure(
     });
   });
   const notRevoked = work.notRevoked();
-  const message = `${work.secret.name}: revoke: failed at ${work.stage}: ${text}. Revoked: ${describeVersions(work.revoked)}. Not revoked: ${describeVersions(notRevoked)}`;
+  const message = `${work.secret.name}: revoke: failed at ${work.stage}: ${text}. Revoked: ${describeVersions(work.revoked)}. Not revoked: ${describeVersions(notRevoked)}${stuck.length ? `. ${stuck.join(' ')}` : ''}`;
   try {
     await deps.audit.append(
       entry({
@@ -798,12 +890,10 @@ async function reportFailure(
       `NOT revoked: ${describeVersions(notRevoked)}.`,
       `Run the ${work.stackName}-EmergencyRevoke runbook on this secret again: it revokes whatever is left.`,
       'If it fails again, revoke the token at its issuer by hand and check the revoke function logs.',
+      ...stuck,
     ],
     trigger: request.trigger,
   });
-  const queued = await deps.locks
-    .finish(work.secret.arn, { revokeId: work.revokeId, requestKey: key }, 'failed', deps.clock())
-    .catch(() => undefined);
   return {
     failure: new RevokeFailedError(scrub(message, work.seen), work.revoked, notRevoked),
     queued,

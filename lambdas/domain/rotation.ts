@@ -22,6 +22,7 @@ import type {
   SecretDescription,
   SecretStore,
 } from '#domain/ports';
+import { REVOKE_STALE_MS, readQuarantineNotice } from '#domain/revoke';
 import { ALERT_SEVERITY, STAGE, type Step, TAG, type Trigger } from '#domain/vocabulary';
 
 export interface RotationRequest {
@@ -91,8 +92,15 @@ interface StepState {
 function revokeSince(
   before: RevokeLock | undefined,
   now: RevokeLock | undefined,
+  at: Date,
 ): { found: string; reason: string } | undefined {
-  const running = [before, now].find((lock) => lock?.state === 'running');
+  // A revoke running longer than REVOKE_STALE_MS stopped without finishing (its function timed
+  // out, or it could not release the lock): it no longer stands in the way, or one stuck lock
+  // would refuse every rotation of the secret for good. The next revoke takes its lock over.
+  const staleBefore = at.getTime() - REVOKE_STALE_MS;
+  const stale = (lock: RevokeLock | undefined) =>
+    lock?.state === 'running' && Date.parse(lock.startedAt) < staleBefore;
+  const running = [before, now].find((lock) => lock?.state === 'running' && !stale(lock));
   if (running) {
     return {
       found: `revoke ${running.revokeId} (${running.mode}) running since ${running.startedAt}`,
@@ -105,9 +113,18 @@ function revokeSince(
       reason: 'revoke-in-progress',
     };
   }
+  // The stronger request queued behind a revoke that stopped was never carried out: rotating now
+  // would mint fresh tokens of a secret someone asked to quarantine.
+  if (now?.queued && stale(now)) {
+    const { queued } = now;
+    return {
+      found: `a ${queued.mode} request (${queued.trigger.source}${queued.trigger.principal ? ` by ${queued.trigger.principal}` : ''}, queued at ${queued.queuedAt}) behind revoke ${now.revokeId} (${now.mode}), which stopped without finishing (running since ${now.startedAt}); that ${queued.mode} was never carried out`,
+      reason: 'revoke-stalled',
+    };
+  }
   if (now?.mode === 'quarantine') {
     return {
-      found: `the secret quarantined by revoke ${now.revokeId} (${now.state} at ${now.finishedAt ?? now.startedAt}); only a person restores it, with a revoke in mode reissue`,
+      found: `the secret quarantined by revoke ${now.revokeId} (${stale(now) ? 'stopped without finishing, running since' : `${now.state} at`} ${now.finishedAt ?? now.startedAt}); only a person restores it, with a revoke in mode reissue`,
       reason: 'quarantined',
     };
   }
@@ -122,7 +139,7 @@ async function revokeInTheWay(
 ): Promise<{ found: string; reason: string } | undefined> {
   if (!deps.revokes) return undefined;
   const now = await deps.revokes.read(secret.arn);
-  return revokeSince(state.revokeBefore ? state.revokeBefore.lock : now, now);
+  return revokeSince(state.revokeBefore ? state.revokeBefore.lock : now, now, deps.clock());
 }
 
 function revokeRefusal(
@@ -255,6 +272,17 @@ async function readCurrent(
     );
   }
   rememberSecret(state.seen, current);
+  // Read from the value, not the lock: the lock of a quarantine that stopped part-way, or was
+  // taken over, no longer says so, and a notice must never be minted from into a fresh token.
+  const notice = readQuarantineNotice(current);
+  if (notice) {
+    throw new RotationError(
+      secret.name,
+      request.step,
+      `expected AWSCURRENT to hold the live token, found the quarantine notice of revoke ${notice.revokeId ?? '(unknown)'}; only a person restores it, with a revoke in mode reissue`,
+      'quarantined',
+    );
+  }
   return current;
 }
 
@@ -581,6 +609,10 @@ function nextSteps(reason: string): string[] {
     'revoke-in-progress': [
       'An emergency revoke of this secret ran or is running: it replaces the tokens itself, and this rotation stopped so as not to undo it.',
       "Nothing to do for this rotation: the revoke's own alert says what was revoked and what is AWSCURRENT now. If AWSPENDING is left on the version named here, remove that label (the revoke normally does).",
+    ],
+    'revoke-stalled': [
+      'An emergency revoke of this secret stopped without finishing, and the stronger request queued behind it (named above) was never carried out.',
+      "Run the EmergencyRevoke runbook on this secret (in the mode named above, or any mode): it takes the stopped revoke's lock over and carries out the queued request; rotation resumes once it has.",
     ],
     quarantined: [
       'The secret is quarantined by an emergency revoke: rotation does not bring tokens back.',

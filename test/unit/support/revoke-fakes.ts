@@ -27,7 +27,7 @@ export class MemoryRevokeLocks implements RevokeLockStore {
   async read(secretArn: string): Promise<RevokeLock | undefined> {
     const item = this.items.get(secretArn);
     if (!item) return undefined;
-    const { doneKeys: _, queued: __, ...lock } = item;
+    const { doneKeys: _, ...lock } = item;
     return lock;
   }
 
