@@ -12,7 +12,7 @@ import {
   parsePolicy,
 } from '#domain/policy';
 import type { AuditRecord, SecretDescription } from '#domain/ports';
-import { readQuarantineNotice } from '#domain/revoke';
+import { cleanReason, knownValues, readQuarantineNotice } from '#domain/revoke';
 import { planSecret } from '#domain/sweep-plan';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { choice } from '../args.ts';
@@ -78,8 +78,14 @@ export const status: Command = async (ctx) => {
     if (done % 50 === 0 || (done === secrets.length && secrets.length >= 50)) {
       ctx.progress(`checked ${done} of ${secrets.length} secrets`);
     }
-    const quarantined = await isQuarantined(ctx.connection, secret, newest[0]);
-    return statusOf(secret, versionDates, newest[0], ctx.clock(), limits, { quarantined });
+    const [quarantined, known] = await Promise.all([
+      isQuarantined(ctx.connection, secret, newest[0]),
+      secret.tags[TAG.revoke] === undefined ? undefined : valuesToScrub(ctx.connection, secret),
+    ]);
+    return statusOf(secret, versionDates, newest[0], ctx.clock(), limits, {
+      quarantined,
+      ...(known ? { known } : {}),
+    });
   });
 
   const undelivered = await countUndeliveredAlerts(
@@ -192,6 +198,31 @@ async function isQuarantined(
   return value !== undefined && readQuarantineNotice(value) !== undefined;
 }
 
+/**
+ * The secret's values, to scrub its revoke tag's reason of them as the revoke does before it
+ * records one (the person asking often pastes the leaked token); undefined when any labelled
+ * version could not be read, for then the reason cannot be shown safely.
+ */
+async function valuesToScrub(
+  connection: Pick<Connection, 'store'>,
+  secret: SecretDescription,
+): Promise<Set<string> | undefined> {
+  let unread = false;
+  const known = await knownValues(connection.store, secret, {
+    warn: () => {
+      unread = true;
+    },
+  });
+  return unread ? undefined : known;
+}
+
+/** The revoke tag's reason scrubbed of `known`, or only its length when they are not known. */
+function revokeNote(reason: string, known: ReadonlySet<string> | undefined): string {
+  if (known) return `emergency revoke requested: ${cleanReason(reason, known)}`;
+  const length = [...reason.trim()].length;
+  return `emergency revoke requested (its ${length}-character reason is not shown: the secret's values could not be read to scrub it of them)`;
+}
+
 /** Why a secret needs a person now, or undefined. */
 function needsAttention(row: SecretStatus): string | undefined {
   if (row.quarantined) return 'quarantined';
@@ -213,7 +244,7 @@ export function statusOf(
   newest: AuditRecord | undefined,
   now: Date,
   limits: PolicyLimits = DEFAULT_LIMITS,
-  observed: { quarantined: boolean } = { quarantined: false },
+  observed: { quarantined: boolean; known?: ReadonlySet<string> } = { quarantined: false },
 ): SecretStatus {
   const parsed = parsePolicy(secret, limits);
   const current = Object.entries(secret.versions).find(([, stages]) =>
@@ -274,7 +305,7 @@ export function statusOf(
         notes.push(`rotation stuck for ${humanDuration(action.pendingForMs)}`);
       }
       if (action.type === 'revoke-requested')
-        notes.push(`emergency revoke requested: ${action.reason}`);
+        notes.push(revokeNote(secret.tags[TAG.revoke] ?? action.reason, observed.known));
       if (action.type === 'revoke-previous') notes.push('previous token past its grace');
     }
     const judged = created !== undefined && parsed.policy.revokeReason === undefined;
