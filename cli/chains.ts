@@ -94,6 +94,8 @@ export async function expectedChainHeads(
   tableName: string,
   recordedHeads: ReadonlyMap<string, ChainHead>,
   progress?: (text: string) => void,
+  /** The opted-in secrets when the caller listed them already (saves listing them again). */
+  optedIn?: Iterable<SecretDescription>,
 ): Promise<Map<string, ExpectedChain>> {
   const expected = new Map<string, ExpectedChain>();
   const add = (arn: string, because: string, name?: string) => {
@@ -113,15 +115,19 @@ export async function expectedChainHeads(
     for (const member of page.members) add(member.arn, 'in the managed set', member.name);
     after = page.last;
   } while (after !== undefined);
-  let nextToken: string | undefined;
-  do {
-    const listed = await connection.catalog.listTagged(TAG.lifespan, nextToken);
-    for (const secret of listed.secrets) {
-      const because = managedBecause(secret);
-      if (because) add(secret.arn, because, secret.name);
-    }
-    nextToken = listed.nextToken;
-  } while (nextToken);
+  const consider = (secret: SecretDescription) => {
+    const because = managedBecause(secret);
+    if (because) add(secret.arn, because, secret.name);
+  };
+  if (optedIn) for (const secret of optedIn) consider(secret);
+  else {
+    let nextToken: string | undefined;
+    do {
+      const listed = await connection.catalog.listTagged(TAG.lifespan, nextToken);
+      listed.secrets.forEach(consider);
+      nextToken = listed.nextToken;
+    } while (nextToken);
+  }
   progress?.(`${expected.size} secrets must have a chain`);
   return expected;
 }

@@ -1,6 +1,8 @@
-// `evidence`: what an auditor takes away: every opted-in secret and every secret with records
-// in the range, every rotation and revoke in it, each chain verified in full, and a header that
-// says when, by whom (STS caller identity) and over what range. CSV or JSON, to stdout or a file.
+// `evidence`: what an auditor takes away: every opted-in secret, every secret with records in the
+// range and every chain that must exist, every rotation and revoke in the range, each chain
+// verified in full against the heads verify-audit expects (chains.ts expectedChainHeads), and a
+// header that says when, by whom (STS caller identity) and over what range. CSV or JSON, to stdout
+// or a file.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { displayValue } from '#domain/policy';
@@ -8,7 +10,7 @@ import type { AuditRecord, SecretDescription } from '#domain/ports';
 import { TAG } from '#domain/vocabulary';
 import { choice, sinceDate } from '../args.ts';
 import { CliError, callerIdentity, STACK_OUTPUT } from '../aws.ts';
-import { type VerifiedChain, verifyTrail } from '../chains.ts';
+import { expectedChainHeads, listChains, type VerifiedChain, verifyTrail } from '../chains.ts';
 import { csvRow, pairs, terminalSafe } from '../format.ts';
 import type { Command } from '../main.ts';
 import { mapConcurrent, triggerOf } from '../records.ts';
@@ -61,7 +63,8 @@ interface SecretEvidence {
   kind: string;
   lifespan: string;
   chain: {
-    status: 'verified' | 'broken' | 'no records';
+    /** `missing`: no records, yet the secret is managed or its chain head was recorded. */
+    status: 'verified' | 'broken' | 'missing' | 'no records';
     records: number;
     verified: number;
     head: { seq: number; hash: string } | null;
@@ -104,11 +107,26 @@ export const evidence: Command = async (ctx) => {
   ctx.progress(`reading ${days} day${days === 1 ? '' : 's'} of the audit trail…`);
   const inRange = await log.between(from, to);
 
-  const arns = [...new Set([...optedIn.keys(), ...inRange.map((r) => r.secretArn)])];
+  // As verify-audit judges them: a chain cut short of its recorded head, or deleted outright, is
+  // broken, not "verified" or "no records".
+  const tableName = stack.require(STACK_OUTPUT.auditTable);
+  ctx.progress('finding the chain heads recorded in the audit table…');
+  const found = await listChains(ctx.connection.dynamo, tableName);
+  const expected = await expectedChainHeads(
+    ctx.connection,
+    tableName,
+    found.heads,
+    ctx.progress,
+    optedIn.values(),
+  );
+
+  const arns = [
+    ...new Set([...optedIn.keys(), ...inRange.map((r) => r.secretArn), ...expected.keys()]),
+  ];
   let done = 0;
   const chains = new Map<string, VerifiedChain>();
   await mapConcurrent(arns, CONCURRENCY, async (arn) => {
-    chains.set(arn, await verifyTrail(log, arn));
+    chains.set(arn, await verifyTrail(log, arn, expected.get(arn)));
     if (++done % 25 === 0 || done === arns.length) {
       ctx.progress(`verified ${done} of ${arns.length} chains`);
     }
@@ -129,7 +147,7 @@ export const evidence: Command = async (ctx) => {
       chainStatus: breaks.length === 0 ? 'verified' : breaks.map((b) => b.kind).join('+'),
     });
   }
-  const broken = secrets.filter((s) => s.chain.status === 'broken');
+  const broken = secrets.filter((s) => s.chain.status === 'broken' || s.chain.status === 'missing');
   const metadata = {
     title: 'token-rotation audit evidence',
     generatedAt: to.toISOString(),
@@ -137,7 +155,7 @@ export const evidence: Command = async (ctx) => {
     account: identity.account,
     region,
     stack: stack.name,
-    auditTable: stack.require(STACK_OUTPUT.auditTable),
+    auditTable: tableName,
     rangeFrom: from.toISOString(),
     rangeTo: to.toISOString(),
     tool: `token-rotation CLI ${version()}`,
@@ -151,6 +169,7 @@ export const evidence: Command = async (ctx) => {
     events: events.length,
     chainsVerified: secrets.filter((s) => s.chain.status === 'verified').length,
     chainsBroken: broken.length,
+    chainsMissing: secrets.filter((s) => s.chain.status === 'missing').length,
   };
 
   const text =
@@ -172,7 +191,7 @@ export const evidence: Command = async (ctx) => {
   }
   if (broken.length > 0) {
     ctx.progress(
-      `warning: ${broken.length} audit chain${broken.length === 1 ? ' is' : 's are'} broken (${broken.map((s) => s.secretName).join(', ')}); see the chain columns and run verify-audit`,
+      `warning: ${broken.length} audit chain${broken.length === 1 ? ' is' : 's are'} broken (${broken.map((s) => (s.chain.status === 'missing' ? `${s.secretName}: missing` : s.secretName)).join(', ')}); see the chain columns and run verify-audit`,
     );
     return 1;
   }
@@ -193,7 +212,13 @@ function secretEvidence(
     kind: secret ? displayValue(secret.tags[TAG.kind] ?? 'random') : '',
     lifespan: secret ? displayValue(secret.tags[TAG.lifespan] ?? '') : '',
     chain: {
-      status: report.total === 0 ? 'no records' : report.ok ? 'verified' : 'broken',
+      status: report.ok
+        ? report.total === 0
+          ? 'no records'
+          : 'verified'
+        : report.total === 0
+          ? 'missing'
+          : 'broken',
       records: report.total,
       verified: report.verified,
       head: report.head ?? null,
@@ -251,7 +276,7 @@ function toCsv(
       record: 'secret',
       secret_name: s.secretName,
       secret_arn: s.secretArn,
-      chain_status: breaks ? `broken: ${breaks}` : s.chain.status,
+      chain_status: breaks ? `${s.chain.status}: ${breaks}` : s.chain.status,
       opted_in: s.optedIn,
       kind: s.kind,
       lifespan: s.lifespan,

@@ -1,6 +1,7 @@
 // `status`: every opted-in secret with its kind, lifespan, token age, next rotation, last outcome
 // and whether it is overdue. Overdue is the sweep's own judgement (planSecret), not a second rule.
 import { countUndeliveredAlerts } from '#adapters/sns-alerter';
+import { describeError } from '#domain/errors';
 import {
   DEFAULT_LIMITS,
   displayValue,
@@ -11,10 +12,11 @@ import {
   parsePolicy,
 } from '#domain/policy';
 import type { AuditRecord, SecretDescription } from '#domain/ports';
+import { cleanReason, knownValues, readQuarantineNotice } from '#domain/revoke';
 import { planSecret } from '#domain/sweep-plan';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { choice } from '../args.ts';
-import { STACK_OUTPUT, type Stack } from '../aws.ts';
+import { CliError, type Connection, STACK_OUTPUT, type Stack } from '../aws.ts';
 import { humanDuration, renderTable, shortTime } from '../format.ts';
 import type { Command } from '../main.ts';
 import { mapConcurrent, outcomeOf } from '../records.ts';
@@ -43,7 +45,7 @@ export interface SecretStatus {
   lastOutcome: { outcome: string; event: string; step?: string; at: string } | null;
   /** null when it cannot be judged (an invalid policy, a revoke under way, no live version). */
   overdue: boolean | null;
-  /** Its newest audit record is a completed quarantine: no valid token until a person acts. */
+  /** Its AWSCURRENT is a quarantine notice (read back): no valid token until a person acts. */
   quarantined: boolean;
   notes: string[];
 }
@@ -76,7 +78,14 @@ export const status: Command = async (ctx) => {
     if (done % 50 === 0 || (done === secrets.length && secrets.length >= 50)) {
       ctx.progress(`checked ${done} of ${secrets.length} secrets`);
     }
-    return statusOf(secret, versionDates, newest[0], ctx.clock(), limits);
+    const [quarantined, known] = await Promise.all([
+      isQuarantined(ctx.connection, secret, newest[0]),
+      secret.tags[TAG.revoke] === undefined ? undefined : valuesToScrub(ctx.connection, secret),
+    ]);
+    return statusOf(secret, versionDates, newest[0], ctx.clock(), limits, {
+      quarantined,
+      ...(known ? { known } : {}),
+    });
   });
 
   const undelivered = await countUndeliveredAlerts(
@@ -158,6 +167,62 @@ function stackLimits(stack: Pick<Stack, 'outputs'>): PolicyLimits {
     : { maxLifespanMs: MAX_LIFESPAN_MS };
 }
 
+/** The newest audit records a quarantined secret leaves behind it (besides the revoke's own). */
+const AFTER_QUARANTINE = new Set(['rotation.failed', 'lifespan.overdue']);
+
+/**
+ * Whether the secret's AWSCURRENT is a quarantine notice now, read back from Secrets Manager: the
+ * audit trail moves on after a quarantine (a failed rotation, an overdue lifespan), and a later
+ * reissue ends it. Only a secret that was ever revoked (the revoke sets last-revoked; the newest
+ * record covers a revoke that failed before tagging) can hold a notice, so every other secret
+ * costs no GetSecretValue.
+ */
+async function isQuarantined(
+  connection: Pick<Connection, 'store'>,
+  secret: SecretDescription,
+  newest: AuditRecord | undefined,
+): Promise<boolean> {
+  const revokedBefore =
+    secret.tags[TAG.lastRevoked] !== undefined ||
+    (newest !== undefined &&
+      (newest.event.startsWith('revoke.') || AFTER_QUARANTINE.has(newest.event)));
+  if (!revokedBefore || secret.deleted) return false;
+  let value: string | undefined;
+  try {
+    value = await connection.store.getValue(secret.arn, { stage: STAGE.current });
+  } catch (error) {
+    throw new CliError(
+      `${secret.name}: status: cannot tell whether a revoke quarantined it: GetSecretValue of ${STAGE.current} failed: ${describeError(error)}. status needs secretsmanager:GetSecretValue (and kms:Decrypt for a customer-managed key) on secrets that were revoked.`,
+    );
+  }
+  return value !== undefined && readQuarantineNotice(value) !== undefined;
+}
+
+/**
+ * The secret's values, to scrub its revoke tag's reason of them as the revoke does before it
+ * records one (the person asking often pastes the leaked token); undefined when any labelled
+ * version could not be read, for then the reason cannot be shown safely.
+ */
+async function valuesToScrub(
+  connection: Pick<Connection, 'store'>,
+  secret: SecretDescription,
+): Promise<Set<string> | undefined> {
+  let unread = false;
+  const known = await knownValues(connection.store, secret, {
+    warn: () => {
+      unread = true;
+    },
+  });
+  return unread ? undefined : known;
+}
+
+/** The revoke tag's reason scrubbed of `known`, or only its length when they are not known. */
+function revokeNote(reason: string, known: ReadonlySet<string> | undefined): string {
+  if (known) return `emergency revoke requested: ${cleanReason(reason, known)}`;
+  const length = [...reason.trim()].length;
+  return `emergency revoke requested (its ${length}-character reason is not shown: the secret's values could not be read to scrub it of them)`;
+}
+
 /** Why a secret needs a person now, or undefined. */
 function needsAttention(row: SecretStatus): string | undefined {
   if (row.quarantined) return 'quarantined';
@@ -179,6 +244,7 @@ export function statusOf(
   newest: AuditRecord | undefined,
   now: Date,
   limits: PolicyLimits = DEFAULT_LIMITS,
+  observed: { quarantined: boolean; known?: ReadonlySet<string> } = { quarantined: false },
 ): SecretStatus {
   const parsed = parsePolicy(secret, limits);
   const current = Object.entries(secret.versions).find(([, stages]) =>
@@ -209,7 +275,7 @@ export function statusOf(
         }
       : null,
     overdue: null,
-    quarantined: newest?.event === 'revoke.completed' && newest.detail?.mode === 'quarantine',
+    quarantined: observed.quarantined,
     notes,
   };
   if (row.quarantined) {
@@ -239,7 +305,7 @@ export function statusOf(
         notes.push(`rotation stuck for ${humanDuration(action.pendingForMs)}`);
       }
       if (action.type === 'revoke-requested')
-        notes.push(`emergency revoke requested: ${action.reason}`);
+        notes.push(revokeNote(secret.tags[TAG.revoke] ?? action.reason, observed.known));
       if (action.type === 'revoke-previous') notes.push('previous token past its grace');
     }
     const judged = created !== undefined && parsed.policy.revokeReason === undefined;

@@ -3,8 +3,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { vi } from 'vitest';
+import { AUDIT_TABLE, secretPk } from '#adapters/audit-table';
+import type { SweepCursor } from '#domain/ports';
+import { runSweep } from '#domain/sweep';
 import type { LocalAws } from '#local-aws/index';
+import type { InstalledSuite } from '#local-aws/suite';
 import { run } from '../../cli/main.ts';
 
 export interface CliResult {
@@ -28,6 +33,54 @@ export async function createTaggedSecret(
     }),
   );
   return out.ARN!;
+}
+
+/** One sweep pass: attaches rotation to every opted-in secret, audited, as deployed. */
+export async function sweepOnce(aws: LocalAws, suite: InstalledSuite): Promise<void> {
+  let saved: SweepCursor | undefined;
+  await runSweep(
+    {
+      ...suite.sweepDeps,
+      cursor: {
+        get: async () => saved,
+        put: async (cursor) => {
+          saved = cursor;
+        },
+        clear: async () => {
+          saved = undefined;
+        },
+      },
+    },
+    {
+      rotationFunctionArn: suite.rotationFunctionArn,
+      sweepIntervalMs: suite.sweepIntervalMs,
+      deadline: new Date(aws.clock.now().getTime() + 3_600_000),
+    },
+  );
+  await aws.idle();
+}
+
+/** Every item of a secret's audit partition, as someone with write access to the table sees it. */
+export async function auditPartition(suite: InstalledSuite, arn: string) {
+  const out = await suite.dynamo.send(
+    new QueryCommand({
+      TableName: suite.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
+      ExpressionAttributeValues: { ':pk': secretPk(arn) },
+    }),
+  );
+  return out.Items ?? [];
+}
+
+/** Deletes one item of a secret's audit partition, as someone with write access could. */
+export async function deleteAuditItem(suite: InstalledSuite, arn: string, sk: string) {
+  await suite.dynamo.send(
+    new DeleteCommand({
+      TableName: suite.tableName,
+      Key: { [AUDIT_TABLE.partitionKey]: secretPk(arn), [AUDIT_TABLE.sortKey]: sk },
+    }),
+  );
 }
 
 /** Everything any CLI run printed in this test file, for the canary checks. */

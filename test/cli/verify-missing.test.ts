@@ -1,69 +1,28 @@
 // verify-audit on the embedded local AWS when the trail itself is gone: a secret the suite manages
 // whose whole chain was deleted, and a chain whose newest record was deleted (and one written in
 // its place). Neither may pass as "every chain verifies".
-import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AUDIT_TABLE, secretPk, seqSk } from '#adapters/audit-table';
+import { seqSk } from '#adapters/audit-table';
 import { logger } from '#commons/logger';
-import type { SweepCursor } from '#domain/ports';
-import { runSweep } from '#domain/sweep';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { cli, createTaggedSecret, useLocalAwsEnv } from './support.ts';
-
-const HOUR = 3_600_000;
+import {
+  auditPartition,
+  cli,
+  createTaggedSecret,
+  deleteAuditItem,
+  sweepOnce,
+  useLocalAwsEnv,
+} from './support.ts';
 
 let aws: LocalAws;
 let suite: InstalledSuite;
 const arns: Record<string, string> = {};
 
-/** One sweep pass: attaches rotation to every opted-in secret, audited, as deployed. */
-async function sweep() {
-  let saved: SweepCursor | undefined;
-  await runSweep(
-    {
-      ...suite.sweepDeps,
-      cursor: {
-        get: async () => saved,
-        put: async (cursor) => {
-          saved = cursor;
-        },
-        clear: async () => {
-          saved = undefined;
-        },
-      },
-    },
-    {
-      rotationFunctionArn: suite.rotationFunctionArn,
-      sweepIntervalMs: suite.sweepIntervalMs,
-      deadline: new Date(aws.clock.now().getTime() + HOUR),
-    },
-  );
-  await aws.idle();
-}
-
-/** Every item of a secret's partition, as someone with write access to the table sees it. */
-async function partition(arn: string) {
-  const out = await suite.dynamo.send(
-    new QueryCommand({
-      TableName: suite.tableName,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
-      ExpressionAttributeValues: { ':pk': secretPk(arn) },
-    }),
-  );
-  return out.Items ?? [];
-}
-
-async function deleteItem(arn: string, sk: string) {
-  await suite.dynamo.send(
-    new DeleteCommand({
-      TableName: suite.tableName,
-      Key: { [AUDIT_TABLE.partitionKey]: secretPk(arn), [AUDIT_TABLE.sortKey]: sk },
-    }),
-  );
-}
+const sweep = () => sweepOnce(aws, suite);
+const partition = (arn: string) => auditPartition(suite, arn);
+const deleteItem = (arn: string, sk: string) => deleteAuditItem(suite, arn, sk);
 
 beforeAll(async () => {
   logger.setLogLevel('SILENT');
