@@ -6,7 +6,8 @@ import { readContext } from '../../infra/context.ts';
 import { TokenRotation } from '../../infra/token-rotation.ts';
 import { functionOf, type Synthesized, synthApp } from './support.ts';
 
-const read = (context: Record<string, unknown>) => readContext((key) => context[key]);
+const read = (context: Record<string, unknown>) =>
+  readContext((key) => ({ alertEmails: 'none', ...context })[key]);
 
 describe('maxLifespan', () => {
   let raised: Synthesized;
