@@ -6,8 +6,8 @@ import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { vi } from 'vitest';
 import { AUDIT_TABLE, secretPk } from '#adapters/audit-table';
-import type { SweepCursor } from '#domain/ports';
-import { runSweep } from '#domain/sweep';
+import type { RevokeRequester, SweepCursor } from '#domain/ports';
+import { runSweep, type SweepReport } from '#domain/sweep';
 import type { LocalAws } from '#local-aws/index';
 import type { InstalledSuite } from '#local-aws/suite';
 import { run } from '../../cli/main.ts';
@@ -35,12 +35,20 @@ export async function createTaggedSecret(
   return out.ARN!;
 }
 
-/** One sweep pass: attaches rotation to every opted-in secret, audited, as deployed. */
-export async function sweepOnce(aws: LocalAws, suite: InstalledSuite): Promise<void> {
+/**
+ * One sweep pass, as deployed, with its cursor kept in memory: attaches rotation to every opted-in
+ * secret (and hands revoke tags to `revokes`, when given). Returns the sweep's report.
+ */
+export async function sweepOnce(
+  aws: LocalAws,
+  suite: InstalledSuite,
+  revokes?: RevokeRequester,
+): Promise<SweepReport> {
   let saved: SweepCursor | undefined;
-  await runSweep(
+  const report = await runSweep(
     {
       ...suite.sweepDeps,
+      ...(revokes && { revokes }),
       cursor: {
         get: async () => saved,
         put: async (cursor) => {
@@ -58,6 +66,7 @@ export async function sweepOnce(aws: LocalAws, suite: InstalledSuite): Promise<v
     },
   );
   await aws.idle();
+  return report;
 }
 
 /** Every item of a secret's audit partition, as someone with write access to the table sees it. */

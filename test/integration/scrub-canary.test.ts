@@ -12,12 +12,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ISSUER_CONTRACT, type IssuerRequest } from '#domain/issuers/contract';
-import type { RevokeRequester, SweepCursor } from '#domain/ports';
+import type { RevokeRequester } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
-import { runSweep } from '#domain/sweep';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import { sweepOnce } from '../cli/support.ts';
 
 const HOUR = 3_600_000;
 const WEEK = scheduleFor(7 * 24 * HOUR);
@@ -108,29 +108,7 @@ async function rotate(arn: string) {
   return aws.secretsManager.rotations.filter((r) => r.secretArn === arn).at(-1)!;
 }
 
-async function sweep(revokes?: RevokeRequester) {
-  let saved: SweepCursor | undefined;
-  return runSweep(
-    {
-      ...suite.sweepDeps,
-      ...(revokes && { revokes }),
-      cursor: {
-        get: async () => saved,
-        put: async (cursor) => {
-          saved = cursor;
-        },
-        clear: async () => {
-          saved = undefined;
-        },
-      },
-    },
-    {
-      rotationFunctionArn: suite.rotationFunctionArn,
-      sweepIntervalMs: suite.sweepIntervalMs,
-      deadline: new Date(aws.clock.now().getTime() + HOUR),
-    },
-  );
-}
+const sweep = (revokes?: RevokeRequester) => sweepOnce(aws, suite, revokes);
 
 async function revoke(secretId: string, reason: string) {
   try {
