@@ -1,6 +1,6 @@
 // verify-audit on the embedded local AWS when the trail itself is gone: a secret the suite manages
-// whose whole chain was deleted, and a chain whose newest record was deleted (and one written in
-// its place). Neither may pass as "every chain verifies".
+// whose whole chain was deleted, and a chain whose newest record was deleted (and appended to
+// afterwards). Neither may pass as "every chain verifies".
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seqSk } from '#adapters/audit-table';
 import { logger } from '#commons/logger';
