@@ -43,8 +43,9 @@ export interface RotationDeps {
   issuerFor: IssuerFor;
   clock: Clock;
   /**
-   * The emergency revoke's lock, read by createSecret, setSecret and finishSecret so that a rotation never
-   * undoes a revoke (see `revokeSince`). Absent: no revoke shares this secret's table.
+   * The emergency revoke's lock, read by createSecret, setSecret and finishSecret so that a
+   * rotation never undoes a revoke (see `revokeSince`). Absent: no revoke shares this secret's
+   * table.
    */
   revokes?: Pick<RevokeLockStore, 'read'>;
 }
@@ -74,7 +75,7 @@ interface StepState {
   stagesRead?: Record<string, string[]>;
   /** Set before this invocation asks to move a label: from then on, the labels must be read again. */
   movingStage?: boolean;
-  /** Every step but testSecret: the revoke lock as read before DescribeSecret (see `revokeSince`). */
+  /** All steps but testSecret: the revoke lock as read before DescribeSecret (see `revokeSince`). */
   revokeBefore?: { lock: RevokeLock | undefined };
 }
 
@@ -84,10 +85,12 @@ interface StepState {
  * what remains is a revoke that started around that read, or that left the secret quarantined.
  * So the revoke's lock is read before DescribeSecret and again just before the step changes what
  * a revoke may already have dealt with (createSecret: after putting its value, which re-attaches
- * AWSPENDING; setSecret: before and after activating; finishSecret: before moving AWSCURRENT). A revoke running at either read, a
- * different revoke at each (one started and finished in between), or a quarantine stops the step.
- * A revoke that starts after the second read finds this version and revokes it like any other.
- * Returns what was found, or undefined when no revoke stands in the way.
+ * AWSPENDING; setSecret: before and after activating; finishSecret: before moving AWSCURRENT).
+ * A revoke running at either read, a different revoke at each (one started and finished in
+ * between), or a quarantine stops the step. A revoke that starts after the second read finds this
+ * version and revokes it like any other (setSecret reads a third time, after activating, because
+ * activating would bring back a token such a revoke revoked). Returns what was found, or undefined
+ * when no revoke stands in the way.
  */
 function revokeSince(
   before: RevokeLock | undefined,
@@ -218,8 +221,8 @@ const STEP_WORK: Record<Step, Work> = {
     if (put === 'put') state.tokens.pending = issuer.name(pending);
     else state.detail.pendingKept = true;
     // Putting the value re-attaches AWSPENDING, even where a revoke had just taken it off: if one
-    // ran meanwhile, take the label off again and revoke the token, so nothing it missed survives.
-    // Revoke before unlabelling: a token whose revoke failed keeps its label, which is how the
+    // ran meanwhile, revoke the token and then take the label off again, so nothing it missed
+    // survives. In that order: a token whose revoke failed keeps its label, which is how the
     // revoke, the sweep and the next attempt find it; unlabelled, nothing would look at it again.
     const revoke = put === 'put' ? await revokeInTheWay(secret, deps, state) : undefined;
     if (revoke) {
@@ -684,7 +687,7 @@ function nextSteps(reason: string): string[] {
     ],
     'token-not-revoked': [
       'An emergency revoke of this secret ran while this rotation made a new token, and revoking that token (named above) at the issuer failed: it is still live.',
-      'Revoke it at the issuer by hand, or run the EmergencyRevoke runbook on this secret again once the issuer answers. Do not remove AWSPENDING from the version named here before then: it is how the revoke and the sweep find the token.',
+      'Revoke it at the issuer by hand, or run the EmergencyRevoke runbook on this secret again once the issuer answers. Where AWSPENDING is still on the version named here, leave it until then: it is how the revoke and the sweep find the token.',
     ],
     quarantined: [
       'The secret is quarantined by an emergency revoke: rotation does not bring tokens back.',
