@@ -43,8 +43,9 @@ export interface RotationDeps {
   issuerFor: IssuerFor;
   clock: Clock;
   /**
-   * The emergency revoke's lock, read by createSecret and finishSecret so that a rotation never
-   * undoes a revoke (see `revokeSince`). Absent: no revoke shares this secret's table.
+   * The emergency revoke's lock, read by createSecret, setSecret and finishSecret so that a
+   * rotation never undoes a revoke (see `revokeSince`). Absent: no revoke shares this secret's
+   * table.
    */
   revokes?: Pick<RevokeLockStore, 'read'>;
 }
@@ -74,7 +75,7 @@ interface StepState {
   stagesRead?: Record<string, string[]>;
   /** Set before this invocation asks to move a label: from then on, the labels must be read again. */
   movingStage?: boolean;
-  /** createSecret and finishSecret: the revoke lock as read before DescribeSecret (see `revokeSince`). */
+  /** All steps but testSecret: the revoke lock as read before DescribeSecret (see `revokeSince`). */
   revokeBefore?: { lock: RevokeLock | undefined };
 }
 
@@ -84,10 +85,12 @@ interface StepState {
  * what remains is a revoke that started around that read, or that left the secret quarantined.
  * So the revoke's lock is read before DescribeSecret and again just before the step changes what
  * a revoke may already have dealt with (createSecret: after putting its value, which re-attaches
- * AWSPENDING; finishSecret: before moving AWSCURRENT). A revoke running at either read, a
- * different revoke at each (one started and finished in between), or a quarantine stops the step.
- * A revoke that starts after the second read finds this version and revokes it like any other.
- * Returns what was found, or undefined when no revoke stands in the way.
+ * AWSPENDING; setSecret: before and after activating; finishSecret: before moving AWSCURRENT).
+ * A revoke running at either read, a different revoke at each (one started and finished in
+ * between), or a quarantine stops the step. A revoke that starts after the second read finds this
+ * version and revokes it like any other (setSecret reads a third time, after activating, because
+ * activating would bring back a token such a revoke revoked). Returns what was found, or undefined
+ * when no revoke stands in the way.
  */
 function revokeSince(
   before: RevokeLock | undefined,
@@ -156,6 +159,32 @@ function revokeRefusal(
   );
 }
 
+/**
+ * Revokes a token this step brought to life after a revoke got in the way. Where the issuer
+ * refuses, the step fails naming the token (by its name, never its value) as still live, so a
+ * person knows what to revoke by hand.
+ */
+async function revokeAgain(
+  secret: SecretDescription,
+  issuer: Issuer,
+  request: RotationRequest,
+  state: StepState,
+  value: string,
+  what: { found: string; reason: string },
+  left: string,
+): Promise<void> {
+  try {
+    await issuer.revoke({ ...issuerContext(secret, request), value });
+  } catch (error) {
+    throw new RotationError(
+      secret.name,
+      request.step,
+      `expected no emergency revoke of this secret since this rotation step began, found ${what.found}; the new token (${state.tokens.pending}) was NOT revoked and is still live at the issuer (${describeError(error, state.seen)}); ${left}`,
+      'token-not-revoked',
+    );
+  }
+}
+
 type Work = (
   secret: SecretDescription,
   issuer: Issuer,
@@ -192,9 +221,20 @@ const STEP_WORK: Record<Step, Work> = {
     if (put === 'put') state.tokens.pending = issuer.name(pending);
     else state.detail.pendingKept = true;
     // Putting the value re-attaches AWSPENDING, even where a revoke had just taken it off: if one
-    // ran meanwhile, take the label off again and revoke the token, so nothing it missed survives.
+    // ran meanwhile, revoke the token and then take the label off again, so nothing it missed
+    // survives. In that order: a token whose revoke failed keeps its label, which is how the
+    // revoke, the sweep and the next attempt find it; unlabelled, nothing would look at it again.
     const revoke = put === 'put' ? await revokeInTheWay(secret, deps, state) : undefined;
     if (revoke) {
+      await revokeAgain(
+        secret,
+        issuer,
+        request,
+        state,
+        pending,
+        revoke,
+        `AWSPENDING was left on version ${request.token} so that the revoke, the sweep or the next attempt finds it`,
+      );
       try {
         await store.moveStage(secret.arn, STAGE.pending, undefined, request.token);
       } catch (error) {
@@ -202,7 +242,6 @@ const STEP_WORK: Record<Step, Work> = {
         if (!(error instanceof Error && /not attached to version/i.test(error.message)))
           throw error;
       }
-      await issuer.revoke({ ...issuerContext(secret, request), value: pending });
       throw revokeRefusal(
         secret,
         request,
@@ -212,11 +251,43 @@ const STEP_WORK: Record<Step, Work> = {
     }
   },
 
-  async setSecret(secret, issuer, request, { store }, state) {
+  // Activating brings a token to life at the issuer, so a revoke that dealt with this version since
+  // the step began must stop it: before activating (a revoked token is never activated), and after
+  // (a revoke that ran while it was activated revoked it first, so it is revoked again).
+  async setSecret(secret, issuer, request, deps, state) {
     if (!issuer.activate) return;
+    const { store } = deps;
     const pending = await readPending(store, secret, request, state);
     const current = await readCurrent(store, secret, request, state);
+    state.tokens.pending = issuer.name(pending);
+    const before = await revokeInTheWay(secret, deps, state);
+    if (before) {
+      throw revokeRefusal(
+        secret,
+        request,
+        before,
+        `the new token (${state.tokens.pending}) was not activated`,
+      );
+    }
     await issuer.activate({ ...issuerContext(secret, request), pending, current });
+    const during = await revokeInTheWay(secret, deps, state);
+    if (during) {
+      await revokeAgain(
+        secret,
+        issuer,
+        request,
+        state,
+        pending,
+        during,
+        `the revoke may have taken AWSPENDING off version ${request.token} already, so revoke it at the issuer by hand`,
+      );
+      throw revokeRefusal(
+        secret,
+        request,
+        during,
+        `the new token (${state.tokens.pending}) was activated while it ran, and revoked again`,
+      );
+    }
   },
 
   async testSecret(secret, issuer, request, { store }, state) {
@@ -415,7 +486,7 @@ export async function rotateStep(request: RotationRequest, deps: RotationDeps): 
   };
   try {
     // The ARN Secrets Manager sends is the lock's key; a name would find no lock to compare.
-    const guarded = request.step === 'finishSecret' || request.step === 'createSecret';
+    const guarded = request.step !== 'testSecret';
     if (guarded && deps.revokes && request.secretId.startsWith('arn:')) {
       state.revokeBefore = { lock: await deps.revokes.read(request.secretId) };
     }
@@ -613,6 +684,10 @@ function nextSteps(reason: string): string[] {
     'revoke-stalled': [
       'An emergency revoke of this secret stopped without finishing, and the stronger request queued behind it (named above) was never carried out.',
       "Run the EmergencyRevoke runbook on this secret (in the mode named above, or any mode): it takes the stopped revoke's lock over and carries out the queued request; rotation resumes once it has.",
+    ],
+    'token-not-revoked': [
+      'An emergency revoke of this secret ran while this rotation made a new token, and revoking that token (named above) at the issuer failed: it is still live.',
+      'Revoke it at the issuer by hand, or run the EmergencyRevoke runbook on this secret again once the issuer answers. Where AWSPENDING is still on the version named here, leave it until then: it is how the revoke and the sweep find the token.',
     ],
     quarantined: [
       'The secret is quarantined by an emergency revoke: rotation does not bring tokens back.',

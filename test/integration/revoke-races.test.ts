@@ -50,9 +50,11 @@ async function race(
   label: string,
   mode: 'reissue' | 'quarantine',
   schedule: ReturnType<typeof phases>,
+  prepare?: (world: RaceWorld) => void,
 ) {
   const world = new RaceWorld(aws, suite, idleRotationArn);
   await world.setUp(label);
+  prepare?.(world);
   const run = new Interleaver(schedule);
   const actors = [world.rotation(run), world.revoke(run, mode)];
   await run.run();
@@ -162,6 +164,134 @@ describe('an emergency revoke during a rotation in flight', () => {
     expect(world.outcome.revokes[0], trace.join(' > ')).toMatchObject({ status: 'completed' });
     expect(await world.check()).toEqual([]);
     expect(world.saas.valid.size).toBe(1);
+  });
+});
+
+/**
+ * Makes the world's issuer one whose keys work only once activated: activating makes a key valid.
+ * Returns the keys activated for the rotation's version (the revoke activates its own as well).
+ */
+function activating(world: RaceWorld): string[] {
+  const activated: string[] = [];
+  world.saas.issuer.activate = async (ctx) => {
+    const key = world.saas.keyOf(ctx.pending);
+    if (ctx.versionId === world.pendingVersion) activated.push(key);
+    world.saas.valid.add(key);
+  };
+  return activated;
+}
+
+describe('an emergency revoke during setSecret of an issuer that activates new keys', () => {
+  it('stops setSecret from activating the key a revoke revoked after setSecret read it', async () => {
+    // Prepare: setSecret has passed its opening checks and read both values; the revoke then runs
+    // to its end (revoking the new key), and setSecret carries on to activate.
+    let activated: string[] = [];
+    const { world, trace } = await race(
+      'activate-after-revoke',
+      'reissue',
+      phases(
+        { actor: 'rotation', after: 'issuer.mint' },
+        { actor: 'rotation', after: 'sm.describe' },
+        { actor: 'rotation', until: 'lock.read' },
+        { actor: 'revoke' },
+        { actor: 'rotation' },
+      ),
+      (w) => {
+        activated = activating(w);
+      },
+    );
+
+    // Assess: nothing was activated, the new key stays revoked, and the refusal says why
+    expect(world.outcome.revokes[0], trace.join(' > ')).toMatchObject({ status: 'completed' });
+    expect(activated).toEqual([]);
+    expect(world.outcome.rotation).toBe('failed');
+    expect(await world.check()).toEqual([]);
+    expect(world.saas.valid.size).toBe(1);
+    const [alert] = world.alertTexts('rotation.failed');
+    expect(alert).toContain('setSecret');
+    expect(alert).toContain('was not activated');
+    expect(await rotateAgain(world)).toBe('succeeded');
+  });
+
+  it('revokes again the key setSecret activated while a revoke ran', async () => {
+    // Prepare: setSecret is about to activate when the revoke runs to its end; the activation
+    // then brings the revoked key back to life at the issuer.
+    let activated: string[] = [];
+    const { world, trace } = await race(
+      'activate-during-revoke',
+      'reissue',
+      phases(
+        { actor: 'rotation', until: 'issuer.activate' },
+        { actor: 'revoke' },
+        { actor: 'rotation' },
+      ),
+      (w) => {
+        activated = activating(w);
+      },
+    );
+
+    // Assess: every key but the reissued one works nowhere, the activated one included
+    expect(world.outcome.revokes[0], trace.join(' > ')).toMatchObject({ status: 'completed' });
+    expect(activated).toHaveLength(1);
+    expect(world.saas.valid.has(activated[0]!)).toBe(false);
+    expect(world.outcome.rotation).toBe('failed');
+    expect(await world.check()).toEqual([]);
+    expect(world.saas.valid.size).toBe(1);
+    expect(world.alertTexts('rotation.failed')[0]).toContain(
+      `the new token (${activated[0]}) was activated while it ran, and revoked again`,
+    );
+  });
+});
+
+describe('a rotation that cannot revoke the key it put after a revoke', () => {
+  it('leaves AWSPENDING on the key, names it as NOT revoked, and the next revoke finds it', async () => {
+    // Prepare: as above, the rotation puts its key after the revoke looked; the issuer refuses to
+    // revoke that key, as a SaaS that is down does.
+    let down = true;
+    const { world, trace } = await race(
+      'unrevokable-put',
+      'reissue',
+      phases(
+        { actor: 'rotation', until: 'sm.putPending' },
+        { actor: 'revoke', until: 'lock.finish' },
+        { actor: 'rotation' },
+        { actor: 'revoke' },
+      ),
+      (w) => {
+        const revoke = w.saas.issuer.revoke.bind(w.saas.issuer);
+        w.saas.issuer.revoke = async (ctx) => {
+          if (down && ctx.versionId === w.pendingVersion) throw new Error('issuer unavailable');
+          await revoke(ctx);
+        };
+      },
+    );
+
+    // Assess: the key is still live, still labelled, and the alert names it as not revoked
+    expect(world.outcome.revokes[0], trace.join(' > ')).toMatchObject({ status: 'completed' });
+    expect(world.outcome.rotation).toBe('failed');
+    const { versions, values } = await world.read();
+    expect(versions[world.pendingVersion]).toEqual([STAGE.pending]);
+    const key = world.keyIn(values[world.pendingVersion])!;
+    expect(world.saas.valid.has(key)).toBe(true);
+    const [alert] = world.alertTexts('rotation.failed');
+    expect(alert).toContain(`the new token (${key}) was NOT revoked`);
+    expect(alert).toContain('issuer unavailable');
+
+    // Act: the issuer answers again, and the revoke is run again
+    down = false;
+    const run = new Interleaver();
+    const again = world.revoke(run, 'reissue', {
+      actor: 'revoke-again',
+      reason: 'the rotation left a key live',
+    });
+    await run.run();
+    await again;
+    await aws.idle();
+
+    // Assess: the key the rotation left is found and revoked; nothing is left live
+    expect(world.revokeOf.get('revoke-again')).toMatchObject({ status: 'completed' });
+    expect(world.saas.valid.has(key)).toBe(false);
+    expect(await world.check()).toEqual([]);
   });
 });
 
