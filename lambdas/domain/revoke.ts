@@ -497,7 +497,7 @@ export async function revokeSecret(
           revokeId,
           failedAt: 'lock',
         },
-        `failed:${key}`,
+        failedIncident(key, [], []),
       );
       throw failure;
     }
@@ -551,7 +551,7 @@ export async function revokeSecret(
         ref,
         failure,
         { ...detail, revokeId, failedAt: 'queue', runningRevoke: by.revokeId },
-        `failed:${key}`,
+        failedIncident(key, [], []),
       );
       throw failure;
     }
@@ -741,7 +741,7 @@ async function reportUnstarted(
   secret: { arn: string; name: string },
   failure: RevokeRequestError | RevokeFailedError,
   detail: Record<string, string>,
-  /** Retries of one request are one incident. */
+  /** See failedIncident. */
   incident: string,
 ): Promise<void> {
   const refused = failure instanceof RevokeRequestError;
@@ -806,6 +806,21 @@ function refusalSteps(code: string, stackName: string): string[] {
     default:
       return ['Check the secret in the Secrets Manager console.'];
   }
+}
+
+/**
+ * An incident is what a person must know to act: which request failed and which tokens it left
+ * revoked and not revoked. Retries of one request that end the same way are one incident (one
+ * e-mail); a retry that leaves different lists is another, so the e-mail naming what is still
+ * live is sent rather than swallowed as a duplicate of an earlier, now wrong one.
+ */
+function failedIncident(
+  key: string,
+  revoked: RevokedVersion[],
+  notRevoked: RevokedVersion[],
+): string {
+  const ids = (versions: RevokedVersion[]) => versions.map((v) => v.versionId).join(',');
+  return `failed:${key}:revoked=${ids(revoked)}:not-revoked=${ids(notRevoked)}`;
 }
 
 function describeVersions(versions: RevokedVersion[]): string {
@@ -881,8 +896,7 @@ async function reportFailure(
     severity: ALERT_SEVERITY['revoke.failed'] ?? 'critical',
     secretArn: work.secret.arn,
     secretName: work.secret.name,
-    // Retries of one request are one incident.
-    incident: `failed:${key}`,
+    incident: failedIncident(key, work.revoked, notRevoked),
     summary: `Emergency revoke of ${work.secret.name} failed at ${work.stage}.`,
     reason: text,
     nextSteps: [

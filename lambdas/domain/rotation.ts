@@ -550,8 +550,7 @@ async function reportFailure(
       severity: ALERT_SEVERITY['rotation.failed'] ?? 'high',
       secretArn: state.arn,
       secretName: state.name,
-      // One e-mail per rotation: its version ID is the same across steps and retries.
-      incident: request.token,
+      incident: failureIncident(request, after),
       summary: `Rotation of ${state.name} failed at ${request.step}`,
       reason: text,
       versionId: request.token,
@@ -565,6 +564,24 @@ async function reportFailure(
     });
   }
   return new RotationStepFailed(text, reason);
+}
+
+/**
+ * An incident is what a person must know to act: which rotation (its version ID, the same across
+ * Secrets Manager's retries), the step that failed and where AWSCURRENT stands afterwards. Retries
+ * of one failure at one step are one incident (one e-mail); a later failure that leaves the live
+ * token somewhere else (finishSecret failing after AWSCURRENT moved to the new token, where an
+ * earlier testSecret failure left it unchanged) is another, and its e-mail is sent.
+ */
+function failureIncident(request: RotationRequest, after: StagesAfter): string {
+  const live = !after.read
+    ? 'unknown'
+    : after.current === request.token
+      ? 'moved'
+      : after.current
+        ? `unchanged:${after.current}`
+        : 'none';
+  return `${request.token}:${request.step}:current-${live}`;
 }
 
 /** The staging labels as DescribeSecret shows them after a failure, or why they could not be read. */

@@ -96,6 +96,34 @@ describe('revokeSecret failures', () => {
     expect(JSON.parse(secret.valueOf('AWSCURRENT')!).key).toBe('KEY1');
   });
 
+  it('alerts a retry that fails leaving different tokens not revoked, and not a retry that fails the same way', async () => {
+    // Prepare: the issuer refuses the previous token, and the first request's e-mail is sent.
+    const { issuer, state } = recordingIssuer();
+    const { secret, alerter, deps } = setUp(keyValue('KEYA'), issuer);
+    const current = secret.versionWith('AWSCURRENT')!;
+    const previous = randomUUID();
+    secret.versions.set(previous, { value: keyValue('KEYB'), stages: ['AWSPREVIOUS'] });
+    state.refuse.add('KEYB');
+    await revokeSecret(request(secret.arn), deps).catch(() => undefined);
+
+    // Act: the same request retried while the issuer refuses the current token too, then again.
+    state.refuse.add('KEYA');
+    const second = await revokeSecret(request(secret.arn), deps).catch((e: unknown) => e);
+    await revokeSecret(request(secret.arn), deps).catch(() => undefined);
+
+    // Assess: the second e-mail names both tokens as not revoked; the third attempt is a duplicate.
+    expect(second).toBeInstanceOf(RevokeFailedError);
+    expect((second as RevokeFailedError).notRevoked.map((v) => v.versionId).sort()).toEqual(
+      [current, previous].sort(),
+    );
+    const failed = alerter.sent.filter((a) => a.event === 'revoke.failed');
+    expect(failed).toHaveLength(2);
+    expect(failed[0]!.nextSteps.join('\n')).toContain(`Revoked: version ${current}`);
+    expect(failed[1]!.nextSteps.join('\n')).toContain('Revoked: no version.');
+    expect(failed[1]!.nextSteps.join('\n')).toContain(`NOT revoked: version ${current}`);
+    expect(alerter.attempts.filter((a) => a.event === 'revoke.failed')).toHaveLength(3);
+  });
+
   it('fails before touching any token when revoke.requested cannot be audited', async () => {
     // Prepare
     const { issuer, state } = recordingIssuer();

@@ -517,12 +517,41 @@ describe('a failing step', () => {
     expect(alerter.sent[0]).toMatchObject({
       event: 'rotation.failed',
       severity: 'high',
-      incident: token,
       versionId: token,
       secretArn: secret.arn,
       summary: 'Rotation of payments/api-key failed at testSecret',
     });
     expect(secret.valueOf('AWSCURRENT')).toBe(FIRST);
+  });
+
+  it('alerts again when a later step of the same rotation fails after AWSCURRENT moved, once across its retries', async () => {
+    // Prepare: testSecret fails once (its audit write is throttled) and is alerted, then passes.
+    const { secret, audit, alerter, run } = setup();
+    const live = secret.versionWith('AWSCURRENT')!;
+    const token = secret.startRotation();
+    await run('createSecret', token);
+    await run('setSecret', token);
+    audit.failWhen = (entry) => entry.event === 'step.succeeded' && entry.step === 'testSecret';
+    await failure(run('testSecret', token));
+    audit.failWhen = () => false;
+    await run('testSecret', token);
+
+    // Act: finishSecret moves AWSCURRENT, then fails writing its record; Secrets Manager retries it.
+    audit.failWhen = (entry) => entry.event === 'step.succeeded' && entry.step === 'finishSecret';
+    await failure(run('finishSecret', token));
+    await failure(run('finishSecret', token));
+
+    // Assess: two e-mails, the second saying the new token is live; the retry is not a third.
+    expect(secret.versionWith('AWSCURRENT')).toBe(token);
+    expect(alerter.attempts).toHaveLength(3);
+    expect(alerter.sent.map((a) => a.summary)).toEqual([
+      'Rotation of payments/api-key failed at testSecret',
+      'Rotation of payments/api-key failed at finishSecret',
+    ]);
+    expect(alerter.sent[0]!.nextSteps[0]).toContain(`unchanged on version ${live}`);
+    expect(alerter.sent[1]!.nextSteps[0]).toContain(
+      `AWSCURRENT already moved to this rotation's new token (version ${token})`,
+    );
   });
 
   it('throws, audits and alerts the same scrubbed text', async () => {
