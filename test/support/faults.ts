@@ -3,6 +3,8 @@
 // whose request was carried out but whose answer never came. A dry run with `at` unset lists the
 // calls, so a matrix can fail each one in turn.
 
+import { aroundMethods } from './around.ts';
+
 export type FaultKind = 'error' | 'throttle' | 'timeout';
 export const FAULT_KINDS: readonly FaultKind[] = ['error', 'throttle', 'timeout'];
 
@@ -20,34 +22,20 @@ export class SingleFault {
 
   /** `target` with its methods (all, or those in `only`) numbered and, at `at`, failed. */
   wrap<T extends object>(target: T, label: string, only?: readonly string[]): T {
-    return new Proxy(target, {
-      get: (obj, prop, receiver) => {
-        const value = Reflect.get(obj, prop, receiver);
-        if (
-          typeof value !== 'function' ||
-          prop === 'constructor' ||
-          typeof prop === 'symbol' ||
-          (only !== undefined && !only.includes(prop))
-        )
-          return value;
-        return async (...args: unknown[]) => {
-          const call = `${label}.${prop}`;
-          const n = this.calls.push(call) - 1;
-          const call$ = () => (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
-          if (n !== this.at) return call$();
-          this.fired = call;
-          if (this.kind === 'timeout') {
-            await call$();
-            throw named(
-              'TimeoutError',
-              `${call}: the request was sent but no answer came (socket timeout)`,
-            );
-          }
-          throw this.kind === 'throttle'
-            ? named('ThrottlingException', `${call}: Rate exceeded`, 400)
-            : named('InternalServiceError', `${call}: internal service error`, 500);
-        };
-      },
+    return aroundMethods(target, label, only, async (call, invoke) => {
+      const n = this.calls.push(call) - 1;
+      if (n !== this.at) return invoke();
+      this.fired = call;
+      if (this.kind === 'timeout') {
+        await invoke();
+        throw named(
+          'TimeoutError',
+          `${call}: the request was sent but no answer came (socket timeout)`,
+        );
+      }
+      throw this.kind === 'throttle'
+        ? named('ThrottlingException', `${call}: Rate exceeded`, 400)
+        : named('InternalServiceError', `${call}: internal service error`, 500);
     });
   }
 }

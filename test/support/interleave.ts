@@ -5,6 +5,8 @@
 // fast-check arbitrary, or a hand-written list). The order of calls is then fixed by the choices
 // alone, however slow the machine: no sleeps, no timing.
 
+import { aroundMethods } from './around.ts';
+
 export interface Actor {
   name: string;
   state: 'running' | 'waiting' | 'done';
@@ -114,21 +116,9 @@ export function gated<T extends object>(
   label: string,
   only?: readonly string[],
 ): T {
-  return new Proxy(target, {
-    get(obj, prop, receiver) {
-      const value = Reflect.get(obj, prop, receiver);
-      if (
-        typeof value !== 'function' ||
-        prop === 'constructor' ||
-        typeof prop === 'symbol' ||
-        (only !== undefined && !only.includes(prop))
-      )
-        return value;
-      return async (...args: unknown[]) => {
-        await gate(`${label}.${prop}`);
-        return (value as (...a: unknown[]) => unknown).apply(obj, args);
-      };
-    },
+  return aroundMethods(target, label, only, async (call, invoke) => {
+    await gate(call);
+    return invoke();
   });
 }
 
