@@ -27,6 +27,14 @@ export const STAGE = {
  */
 export const DELETE_AFTER_LABEL_PREFIX = 'token-rotation:delete-after:';
 
+/**
+ * Custom staging label on a version whose token is still live at its issuer but has lost
+ * AWSPREVIOUS to a newer rotation before its grace ended, followed by the ISO time its grace
+ * ends: `token-rotation:revoke-after:2025-03-08T10:00:00Z`. The sweep revokes it then, like an
+ * AWSPREVIOUS past grace, and an emergency revoke treats it as a live token.
+ */
+export const REVOKE_AFTER_LABEL_PREFIX = 'token-rotation:revoke-after:';
+
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type Step = (typeof STEPS)[number];
 
