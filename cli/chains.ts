@@ -8,6 +8,7 @@ import { AUDIT_TABLE } from '#adapters/audit-table';
 import type { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { type ChainHead, listChains } from '#adapters/dynamodb-chain-heads';
 import { DynamoManagedSet, MANAGED_PK } from '#adapters/dynamodb-managed-set';
+import { type AnchoredHead, checkAgainstAnchors } from '#domain/audit-anchor';
 import { type ChainBreak, type ChainReport, verifyChain } from '#domain/audit-chain';
 import type { AuditLog, SecretDescription } from '#domain/ports';
 import { TAG } from '#domain/vocabulary';
@@ -23,6 +24,28 @@ export interface ExpectedChain {
   head?: ChainHead;
   /** Why the suite manages the secret, in a person's words. */
   because: string[];
+  /** Every head a checkpoint of the anchored audit trail recorded for this chain. */
+  anchors?: AnchoredHead[];
+}
+
+/**
+ * Adds what the checkpoints say to the chains that must exist: a chain in any checkpoint must
+ * exist, and reach every head the checkpoints recorded for it.
+ */
+export function withAnchors(
+  expected: Map<string, ExpectedChain>,
+  anchors: ReadonlyMap<string, AnchoredHead[]>,
+  only?: string,
+): Map<string, ExpectedChain> {
+  for (const [arn, heads] of anchors) {
+    if (only !== undefined && arn !== only) continue;
+    const newest = heads.reduce((a, b) => (b.checkpoint > a.checkpoint ? b : a));
+    const entry = expected.get(arn) ?? { secretArn: arn, because: [] };
+    entry.because.push(`checkpoint ${newest.checkpoint} recorded its head #${newest.seq}`);
+    entry.anchors = heads;
+    expected.set(arn, entry);
+  }
+  return expected;
 }
 
 /** Managed: opted in with rotation attached (the attach is audited), or rotated before. */
@@ -130,10 +153,17 @@ export async function verifyTrail(
   const named = records.findLast((record) => typeof record.secretName === 'string');
   const report = verifyChain(secretArn, records);
   const missing = expected ? missingRecords(report, expected) : undefined;
+  // A chain with no records at all is said missing once, with every reason it must exist.
+  const anchored =
+    expected?.anchors && !(missing && report.total === 0)
+      ? checkAgainstAnchors(records, expected.anchors)
+      : [];
+  const extra = [...(missing ? [missing] : []), ...anchored];
   return {
     secretName:
       named?.secretName ?? expected?.secretName ?? secretArn.split(':').at(-1) ?? secretArn,
-    report: missing ? { ...report, ok: false, breaks: [...report.breaks, missing] } : report,
+    report:
+      extra.length > 0 ? { ...report, ok: false, breaks: [...report.breaks, ...extra] } : report,
   };
 }
 

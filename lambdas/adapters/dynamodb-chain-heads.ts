@@ -2,8 +2,9 @@
 // keys-only Scan: a secret deleted long ago is in no index but the table itself. The CLI's
 // verify-audit and evidence list chains with it, and each checkpoint of the anchored audit
 // trail reads the heads it anchors from it.
-import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { AUDIT_TABLE, HEAD_SK, secretPk } from './audit-table.ts';
+import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { ChainHeadSource, CheckpointHead } from '#domain/audit-anchor';
+import { AUDIT_TABLE, HEAD_SK, SEQ_PREFIX, secretPk } from './audit-table.ts';
 
 const SECRET_PREFIX = secretPk('');
 
@@ -58,3 +59,34 @@ const headOf = (item: Record<string, unknown> | undefined): ChainHead | undefine
   typeof item?.seq === 'number' && typeof item.hash === 'string'
     ? { seq: item.seq, hash: item.hash }
     : undefined;
+
+/**
+ * Every chain's head, for a checkpoint: the HEAD item where there is one, otherwise the chain's
+ * newest record (a chain whose HEAD item is gone is anchored where it really ends).
+ */
+export const dynamoChainHeads =
+  (client: DynamoDBDocumentClient, tableName: string): ChainHeadSource =>
+  async () => {
+    const { arns, heads } = await listChains(client, tableName);
+    const found: CheckpointHead[] = [...heads].map(([secretArn, head]) => ({
+      secretArn,
+      seq: head.seq,
+      hash: head.hash,
+    }));
+    for (const secretArn of arns.filter((arn) => !heads.has(arn))) {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :seq)',
+          ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey, '#sk': AUDIT_TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': secretPk(secretArn), ':seq': SEQ_PREFIX },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      );
+      const head = headOf(out.Items?.[0]);
+      if (head) found.push({ secretArn, ...head });
+    }
+    return found;
+  };

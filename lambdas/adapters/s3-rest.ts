@@ -178,3 +178,19 @@ export function xmlElements(xml: string, tag: string): string[] {
 /** Content-MD5 of a body, as S3 requires on a PutObject with Object Lock retention. */
 export const contentMd5 = (body: string | Buffer) =>
   createHash('md5').update(body).digest('base64');
+
+/**
+ * An S3 client on another SDK client's region and credential chain (e.g. the Lambda's DynamoDB
+ * client), reaching AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL when set, as the SDK's own clients do.
+ */
+export function s3RestClientLike(
+  sdk: { config: { region: Provider<string>; credentials: Provider<AwsCredentialIdentity> } },
+  env: NodeJS.ProcessEnv = process.env,
+): S3RestClient {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  return new S3RestClient({
+    region: sdk.config.region,
+    credentials: sdk.config.credentials,
+    ...(endpoint ? { endpoint } : {}),
+  });
+}

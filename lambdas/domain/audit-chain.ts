@@ -51,7 +51,7 @@ export function hashRecord(record: Omit<AuditRecord, 'hash'> & { hash?: string }
 }
 
 /** JSON with object keys sorted at every depth and undefined members left out. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) {
     return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
