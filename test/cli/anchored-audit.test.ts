@@ -5,6 +5,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AUDIT_TABLE, HEAD_SK, secretPk, seqSk } from '#adapters/audit-table';
+import { deployedCheckpointDeps } from '#adapters/deployed-checkpoints';
 import { dynamoChainHeads } from '#adapters/dynamodb-chain-heads';
 import { S3CheckpointStore } from '#adapters/s3-checkpoints';
 import { contentMd5, S3RestClient } from '#adapters/s3-rest';
@@ -198,9 +199,13 @@ describe('anchored audit trail', () => {
   });
 
   it('lists each checkpoint in the evidence with its bucket, key, version and retain-until date', async () => {
-    // Prepare
+    // Prepare: written as the deployed sweep would, from its environment
     const bucket = await checkpointBucket('anchor-evidence');
-    const written = await writeCheckpoint(deps(bucket));
+    const deployed = deployedCheckpointDeps(suite.tableName, suite.dynamo, {
+      ...aws.env,
+      CHECKPOINT_BUCKET_NAME: bucket,
+    });
+    const written = await writeCheckpoint({ ...deployed!, clock: aws.clock.now });
 
     // Act
     const json = await cli(aws, 'evidence', '--format', 'json', '--checkpoint-bucket', bucket);
