@@ -31,7 +31,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { logger } from '#commons/logger';
 import { type MetricsSink, MetricUnit } from '#commons/metrics';
-import { alertIncidentKey, type FormattedAlert, formatAlert } from '#domain/alerts';
+import { alertIncidentKey } from '#domain/alerts/catalog';
+import { type FormattedAlert, formatAlert } from '#domain/alerts/format';
 import { describeError } from '#domain/errors';
 import {
   type Alert,
