@@ -43,6 +43,7 @@ import {
   systemClock,
 } from '#domain/ports';
 import { AUDIT_TABLE, alertPk, OUTBOX_EVENT } from './audit-table.ts';
+import { isAwsError } from './aws-errors.ts';
 
 /** How long a delivered incident stays marked: longer than any rotation's retries or a sweep's repeats. */
 export const ALERT_MARK_DAYS = 30;
@@ -55,8 +56,7 @@ const ATTEMPTS = 3;
 const BACKOFF_MS = [200, 1000];
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const conditionFailed = (error: unknown) =>
-  (error as Error)?.name === 'ConditionalCheckFailedException';
+const conditionFailed = (error: unknown) => isAwsError(error, 'ConditionalCheckFailedException');
 
 export interface SnsAlerterOptions {
   sns: SNSClient;
