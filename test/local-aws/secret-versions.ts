@@ -1,5 +1,6 @@
-// A secret's versions and their staging labels: who holds a label, moving one, and the quota on
-// how many versions a secret may keep.
+// A secret's versions and their staging labels: who holds a label, moving one, the quota on how
+// many versions a secret may keep, and the two operations that write them (PutSecretValue and
+// UpdateSecretVersionStage).
 
 import { randomUUID } from 'node:crypto';
 import { type EventSource, serviceEvent } from './cloudtrail-events.ts';

@@ -1,8 +1,8 @@
 // An in-memory Secrets Manager speaking the real wire protocol (AWS JSON 1.1), so the real SDK
 // client works against it unchanged. It follows the API reference and the user guide; where
 // AWS leaves a behaviour open, the comment says which way we went and why. This module holds the
-// request handling and the operations; the model, rotations, filters, events and quotas each
-// have a module of their own.
+// request handling and the operations on secrets; the model, versions and their labels, the
+// views, rotations, ListSecrets' filters, CloudTrail events and quotas each have a module.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CallLog, type CallRecord } from './call-log.ts';
