@@ -1,8 +1,8 @@
 // The anchored audit trail as the CLI reads it: every checkpoint in the stack's checkpoint bucket
 // (`--checkpoint-bucket`, else the stack output CheckpointBucketName), the checkpoint chain
 // checked, and the heads each chain was checkpointed at, for verify-audit and evidence.
+import { S3Client } from '@aws-sdk/client-s3';
 import { S3CheckpointStore } from '#adapters/s3-checkpoints';
-import { S3RestClient } from '#adapters/s3-rest';
 import {
   type AnchoredHead,
   anchoredHeads,
@@ -37,22 +37,24 @@ export async function readCheckpoints(
   ctx: CommandContext,
   bucket: string,
 ): Promise<CheckpointEvidence> {
-  const sdk = ctx.connection.secretsManager.config;
-  const endpoint = ctx.connection.target.endpoint;
-  const store = new S3CheckpointStore({
-    bucket,
-    client: new S3RestClient({
-      region: sdk.region,
-      credentials: sdk.credentials,
-      ...(endpoint ? { endpoint } : {}),
-    }),
+  const target = ctx.connection.target;
+  // The CLI's own client config (region, profile, endpoint); a custom endpoint is path-style.
+  const client = new S3Client({
+    maxAttempts: 8,
+    retryMode: 'adaptive',
+    ...(target.region ? { region: target.region } : {}),
+    ...(target.profile ? { profile: target.profile } : {}),
+    ...(target.endpoint ? { endpoint: target.endpoint, forcePathStyle: true } : {}),
   });
+  const store = new S3CheckpointStore({ bucket, client });
   ctx.progress(`reading the checkpoints in s3://${bucket}…`);
   let stored: Awaited<ReturnType<S3CheckpointStore['list']>>;
   try {
     stored = await store.list();
   } catch (error) {
     throw explain(error, ctx.connection);
+  } finally {
+    client.destroy();
   }
   const checkpoints = stored
     .flatMap((s) => (s.checkpoint ? [{ ...s.checkpoint, ref: s.ref }] : []))

@@ -1,6 +1,15 @@
 // The checkpoint bucket: one S3 object per checkpoint, written once under COMPLIANCE retention
 // (Object Lock), read back after the write, and listed with every version of every key so a
 // checkpoint written over or hidden by a delete marker is read from its original version.
+import { createHash } from 'node:crypto';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CHECKPOINT_PREFIX,
   type Checkpoint,
@@ -8,37 +17,33 @@ import {
   type CheckpointStore,
   type StoredCheckpoint,
 } from '#domain/audit-anchor';
-import { contentMd5, type S3Response, type S3RestClient, xmlElements, xmlText } from './s3-rest.ts';
 
 /** Objects read at once while listing: S3 serves thousands a second per prefix. */
 const READ_CONCURRENCY = 8;
 
 export class S3CheckpointStore implements CheckpointStore {
-  constructor(
-    private readonly options: { client: S3RestClient; bucket: string; prefix?: string },
-  ) {}
+  constructor(private readonly options: { client: S3Client; bucket: string; prefix?: string }) {}
 
   private get prefix() {
     return this.options.prefix ?? CHECKPOINT_PREFIX;
   }
 
   async latest(): Promise<{ checkpoint: Checkpoint; ref: CheckpointRef } | undefined> {
+    const { client, bucket } = this.options;
     let newest: string | undefined;
     let token: string | undefined;
     do {
-      const page = await this.request({
-        method: 'GET',
-        query: { 'list-type': '2', prefix: this.prefix, 'continuation-token': token },
-      });
-      const xml = page.body.toString('utf8');
-      newest = xmlElements(xml, 'Key').at(-1) ?? newest;
-      token = xmlText(xml, 'NextContinuationToken');
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: this.prefix, ContinuationToken: token }),
+      );
+      newest = page.Contents?.at(-1)?.Key ?? newest;
+      token = page.NextContinuationToken;
     } while (token);
     if (newest === undefined) return undefined;
     const read = await this.read(newest);
     if (!read.checkpoint) {
       throw new Error(
-        `the newest checkpoint s3://${this.options.bucket}/${newest} is not a checkpoint (${read.unreadable}); the next one cannot be chained to it. Run verify-audit.`,
+        `the newest checkpoint s3://${bucket}/${newest} is not a checkpoint (${read.unreadable}); the next one cannot be chained to it. Run verify-audit.`,
       );
     }
     return { checkpoint: read.checkpoint, ref: read.ref };
@@ -47,54 +52,53 @@ export class S3CheckpointStore implements CheckpointStore {
   // S3 requires Content-MD5 (or a checksum) on a put with Object Lock retention
   // (API_PutObject.html); the lock as stored is read back rather than assumed.
   async put(key: string, checkpoint: Checkpoint, retainUntil: Date): Promise<CheckpointRef> {
+    const { client, bucket } = this.options;
     const body = `${JSON.stringify(checkpoint, null, 2)}\n`;
-    const written = await this.request({
-      method: 'PUT',
-      key,
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'content-md5': contentMd5(body),
-        'x-amz-object-lock-mode': 'COMPLIANCE',
-        'x-amz-object-lock-retain-until-date': retainUntil.toISOString(),
-      },
-    });
-    const versionId = written.headers['x-amz-version-id'];
-    const head = await this.request({ method: 'HEAD', key, query: { versionId } });
-    const ref = refOf(this.options.bucket, key, head);
+    const written = await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/json',
+        ContentMD5: createHash('md5').update(body).digest('base64'),
+        ObjectLockMode: 'COMPLIANCE',
+        ObjectLockRetainUntilDate: retainUntil,
+      }),
+    );
+    const head = await client.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: written.VersionId }),
+    );
+    const ref = refOf(bucket, key, head);
     if (ref.lockMode !== 'COMPLIANCE' || ref.retainUntil === undefined) {
       throw new Error(
-        `checkpoint s3://${this.options.bucket}/${key} was written but is not under COMPLIANCE retention (found ${ref.lockMode ?? 'no lock'}): is Object Lock enabled on the bucket?`,
+        `checkpoint s3://${bucket}/${key} was written but is not under COMPLIANCE retention (found ${ref.lockMode ?? 'no lock'}): is Object Lock enabled on the bucket?`,
       );
     }
     return ref;
   }
 
   async list(): Promise<StoredCheckpoint[]> {
+    const { client, bucket } = this.options;
     const byKey = new Map<string, { versions: string[]; deleteMarker: boolean }>();
     let keyMarker: string | undefined;
     let versionMarker: string | undefined;
     do {
-      const page = await this.request({
-        method: 'GET',
-        query: {
-          versions: '',
-          prefix: this.prefix,
-          'key-marker': keyMarker,
-          'version-id-marker': versionMarker,
-        },
-      });
-      const xml = page.body.toString('utf8');
-      for (const version of xmlElements(xml, 'Version')) {
-        const entry = entryOf(byKey, xmlText(version, 'Key') ?? '');
-        entry.versions.push(xmlText(version, 'VersionId') ?? 'null');
+      const page = await client.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: this.prefix,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionMarker,
+        }),
+      );
+      for (const version of page.Versions ?? []) {
+        entryOf(byKey, version.Key ?? '').versions.push(version.VersionId ?? 'null');
       }
-      for (const marker of xmlElements(xml, 'DeleteMarker')) {
-        entryOf(byKey, xmlText(marker, 'Key') ?? '').deleteMarker = true;
+      for (const marker of page.DeleteMarkers ?? []) {
+        entryOf(byKey, marker.Key ?? '').deleteMarker = true;
       }
-      const truncated = xmlText(xml, 'IsTruncated') === 'true';
-      keyMarker = truncated ? xmlText(xml, 'NextKeyMarker') : undefined;
-      versionMarker = truncated ? xmlText(xml, 'NextVersionIdMarker') : undefined;
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
     } while (keyMarker);
     const keys = [...byKey.keys()].filter((key) => byKey.get(key)!.versions.length > 0).sort();
     const stored: StoredCheckpoint[] = [];
@@ -114,14 +118,13 @@ export class S3CheckpointStore implements CheckpointStore {
     key: string,
     versionId?: string,
   ): Promise<Pick<StoredCheckpoint, 'ref' | 'checkpoint' | 'unreadable'>> {
-    const got = await this.request({ method: 'GET', key, query: { versionId } });
-    const ref = refOf(this.options.bucket, key, got);
-    const parsed = parseCheckpoint(got.body.toString('utf8'));
+    const { client, bucket } = this.options;
+    const got = await client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }),
+    );
+    const ref = refOf(bucket, key, got);
+    const parsed = parseCheckpoint((await got.Body?.transformToString('utf8')) ?? '');
     return typeof parsed === 'string' ? { ref, unreadable: parsed } : { ref, checkpoint: parsed };
-  }
-
-  private request(request: Omit<Parameters<S3RestClient['send']>[0], 'bucket'>) {
-    return this.options.client.send({ ...request, bucket: this.options.bucket });
   }
 }
 
@@ -134,15 +137,19 @@ const entryOf = (
   return entry;
 };
 
-function refOf(bucket: string, key: string, response: S3Response): CheckpointRef {
-  const mode = response.headers['x-amz-object-lock-mode'];
-  const until = response.headers['x-amz-object-lock-retain-until-date'];
+function refOf(
+  bucket: string,
+  key: string,
+  object: { VersionId?: string; ObjectLockMode?: string; ObjectLockRetainUntilDate?: Date },
+): CheckpointRef {
   return {
     bucket,
     key,
-    versionId: response.headers['x-amz-version-id'] ?? 'null',
-    ...(mode ? { lockMode: mode } : {}),
-    ...(until ? { retainUntil: new Date(until).toISOString() } : {}),
+    versionId: object.VersionId ?? 'null',
+    ...(object.ObjectLockMode ? { lockMode: object.ObjectLockMode } : {}),
+    ...(object.ObjectLockRetainUntilDate
+      ? { retainUntil: object.ObjectLockRetainUntilDate.toISOString() }
+      : {}),
   };
 }
 

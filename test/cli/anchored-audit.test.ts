@@ -2,13 +2,13 @@
 // an Object Lock bucket, and verify-audit and evidence reading them. An attacker with write access
 // to the audit table who cuts a chain's newest records AND its HEAD item leaves a chain that
 // verifies on its own; the checkpoint written before the cut still names the lost head.
+import { S3Client } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AUDIT_TABLE, HEAD_SK, secretPk, seqSk } from '#adapters/audit-table';
 import { deployedCheckpointDeps } from '#adapters/deployed-checkpoints';
 import { dynamoChainHeads } from '#adapters/dynamodb-chain-heads';
 import { S3CheckpointStore } from '#adapters/s3-checkpoints';
-import { contentMd5, S3RestClient } from '#adapters/s3-rest';
 import { logger } from '#commons/logger';
 import {
   type Checkpoint,
@@ -19,6 +19,7 @@ import {
 } from '#domain/audit-anchor';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
+import { contentMd5, S3RestClient } from '#local-aws/s3-rest';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import {
   auditPartition,
@@ -32,7 +33,10 @@ import {
 
 let aws: LocalAws;
 let suite: InstalledSuite;
+/** Raw requests: the bucket's setup, and what an attacker sends. */
 let s3: S3RestClient;
+/** The SDK client the checkpoint store uses, as deployed. */
+let sdk: S3Client;
 const arns: Record<string, string> = {};
 const DAY = 86_400_000;
 
@@ -54,7 +58,7 @@ async function checkpointBucket(name: string): Promise<string> {
 
 const deps = (bucket: string, retentionDays?: number): CheckpointDeps => ({
   heads: dynamoChainHeads(suite.dynamo, suite.tableName),
-  store: new S3CheckpointStore({ client: s3, bucket }),
+  store: new S3CheckpointStore({ client: sdk, bucket }),
   clock: aws.clock.now,
   ...(retentionDays ? { retentionDays } : {}),
 });
@@ -78,6 +82,7 @@ beforeAll(async () => {
     endpoint: aws.endpoint,
     credentials: aws.clientConfig.credentials,
   });
+  sdk = new S3Client({ ...aws.clientConfig, forcePathStyle: true });
   for (const name of ['team/cut', 'team/intact']) {
     arns[name] = await createTaggedSecret(suite.secretsManager, name, 'acme_live_x', {
       [TAG.lifespan]: '7d',
@@ -90,6 +95,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  sdk?.destroy();
   vi.unstubAllEnvs();
   await aws?.stop();
 });

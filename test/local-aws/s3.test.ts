@@ -2,8 +2,8 @@
 // locked version against deletes, overwrites and shortened retention until the local clock
 // passes its retain-until date, exactly where AWS documents it does, and no longer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentMd5, type S3Request, S3RestClient, xmlElements, xmlText } from '#adapters/s3-rest';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
+import { contentMd5, type S3Request, S3RestClient, xmlElements, xmlText } from '#local-aws/s3-rest';
 
 let aws: LocalAws;
 let s3: S3RestClient;

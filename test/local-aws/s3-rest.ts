@@ -1,7 +1,6 @@
-// A minimal S3 REST client: SigV4-signed requests and the few XML answers the checkpoint store
-// reads. The project does not depend on @aws-sdk/client-s3 (its dependency list is fixed), so the
-// handful of S3 calls the anchored audit needs are spoken here, on the same signer
-// (@smithy/signature-v4) and the same credential chain every SDK client in the project uses.
+// A raw S3 REST client for tests: SigV4-signed requests with exactly the headers a test gives,
+// so a test can send what @aws-sdk/client-s3 never would (a locked put without Content-MD5 or
+// checksum, a bypass header) and read S3's XML answers as they come.
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Provider, SourceData } from '@smithy/types';
@@ -178,19 +177,3 @@ export function xmlElements(xml: string, tag: string): string[] {
 /** Content-MD5 of a body, as S3 requires on a PutObject with Object Lock retention. */
 export const contentMd5 = (body: string | Buffer) =>
   createHash('md5').update(body).digest('base64');
-
-/**
- * An S3 client on another SDK client's region and credential chain (e.g. the Lambda's DynamoDB
- * client), reaching AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL when set, as the SDK's own clients do.
- */
-export function s3RestClientLike(
-  sdk: { config: { region: Provider<string>; credentials: Provider<AwsCredentialIdentity> } },
-  env: NodeJS.ProcessEnv = process.env,
-): S3RestClient {
-  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
-  return new S3RestClient({
-    region: sdk.config.region,
-    credentials: sdk.config.credentials,
-    ...(endpoint ? { endpoint } : {}),
-  });
-}
