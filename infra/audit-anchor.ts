@@ -94,12 +94,26 @@ export class AuditAnchor extends Construct {
         : {}),
     });
     if (!props.accessLogsBucket) {
+      const reason =
+        'Checkpoints are written once under COMPLIANCE Object Lock and chained by hash: a delete or overwrite is refused, and any new version or delete marker is reported by verify-audit, so access logs would only add who tried. Pass accessLogsBucket to keep them.';
+      Validations.of(this.bucket).acknowledge({ id: 'AwsSolutions-S1', reason });
       Validations.of(this.bucket).acknowledge({
-        id: 'AwsSolutions-S1',
-        reason:
-          'Checkpoints are written once under COMPLIANCE Object Lock and chained by hash: a delete or overwrite is refused, and any new version or delete marker is reported by verify-audit, so access logs would only add who tried. Pass accessLogsBucket to keep them.',
+        id: 'NIST.800.53.R5-S3BucketLoggingEnabled',
+        reason,
       });
     }
+    if (!props.encryptionKey) {
+      Validations.of(this.bucket).acknowledge({
+        id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
+        reason:
+          'Checkpoints hold secret ARNs, record numbers and hashes only, never a secret value; SSE-S3 lets an auditor read them with S3 permissions alone. Pass encryptionKey for a customer-managed key.',
+      });
+    }
+    Validations.of(this.bucket).acknowledge({
+      id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
+      reason:
+        'A checkpoint anchors the audit table in the same region; losing the region loses the table it anchors too. COMPLIANCE Object Lock, not a replica, is what keeps checkpoints from being removed.',
+    });
   }
 
   /**

@@ -5,9 +5,9 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { AuditAnchor, type AuditAnchorProps } from '../../infra/audit-anchor.ts';
+import { nagPacks } from '../../infra/nag.ts';
 
 /** A bucket for server access logs, as a user would bring one (it does not log itself). */
 function accessLogBucket(stack: Stack): s3.Bucket {
@@ -152,7 +152,7 @@ describe('AuditAnchor', () => {
   it.each([
     ['without an access-log bucket', false],
     ['with an access-log bucket', true],
-  ])('leaves no cdk-nag AwsSolutions finding unacknowledged %s', (_name, withLogs) => {
+  ])('leaves no cdk-nag finding on the construct unacknowledged %s', (_name, withLogs) => {
     // Prepare
     const app = new App();
     const stack = new Stack(app, 'NagStack');
@@ -166,13 +166,19 @@ describe('AuditAnchor', () => {
     anchor.grantRead(new iam.Role(stack, 'Auditor', { assumedBy: new iam.AccountRootPrincipal() }));
 
     // Act
-    const violations = new AwsSolutionsChecks(app)
-      .validateScope(app)
-      .violations.flatMap((v) =>
-        v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`),
-      );
+    const violations = nagPacks(app).flatMap((pack) =>
+      pack
+        .validateScope(app)
+        .violations.flatMap((v) =>
+          v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`),
+        ),
+    );
 
-    // Assess
-    expect(violations).toEqual([]);
+    // Assess: AwsSolutions on the whole stack; the other packs on the construct (the test's own
+    // stand-in roles and log bucket are not what is under test)
+    const ours = violations.filter(
+      (v) => v.startsWith('AwsSolutions-') || v.includes(' at NagStack/AuditAnchor/'),
+    );
+    expect(ours).toEqual([]);
   });
 });
