@@ -19,7 +19,7 @@ import {
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { logger } from '#commons/logger';
-import { randomIssuer } from '#domain/issuers/random';
+import { randomIssuer } from '#domain/kinds/random/issuer';
 import { createPacer } from '#domain/pacer';
 import type { AuditRecord } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';

@@ -3,9 +3,9 @@
 
 import { ValidationError } from '#domain/errors';
 import type { AccessKeys, Clock, FunctionInvoker, Issuer } from '#domain/ports';
-import { customIssuer } from './custom.ts';
-import { iamAccessKeyIssuer } from './iam-access-key.ts';
-import { randomIssuer } from './random.ts';
+import { customIssuer } from './custom/issuer.ts';
+import { iamAccessKeyIssuer } from './iam-access-key/issuer.ts';
+import { randomIssuer } from './random/issuer.ts';
 
 /** The secret an issuer works for. */
 export interface SecretRef {
