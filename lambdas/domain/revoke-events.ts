@@ -197,6 +197,9 @@ export async function handleRevokeEvent(
   return handleHealthEvent(event, deps);
 }
 
+/** Who asked, in a Health event's records. */
+const HEALTH_TRIGGER = { source: 'health' as const, principal: 'aws.health' };
+
 /** Secrets revoked per delivery of one Health event; the rest wait for the next delivery. */
 export const MAX_HEALTH_REVOKES_PER_INVOCATION = 20;
 /** Access key IDs named in one record or alert; the rest are counted. */
@@ -227,29 +230,10 @@ async function handleHealthEvent(
 ): Promise<RevokeEventOutcome[]> {
   const outcomes: RevokeEventOutcome[] = [];
   const failures: string[] = [];
-  const trigger = { source: 'health' as const, principal: 'aws.health' };
+  const trigger = HEALTH_TRIGGER;
   const holders = await findSecretsHoldingKeys(new Set(event.accessKeyIds), deps);
   const unheld = event.accessKeyIds.filter((key) => !holders.has(key));
-  if (unheld.length > 0) {
-    const message = `AWS Health ${event.code} names ${unheld.length === 1 ? `access key ${unheld[0]}` : `${unheld.length} access keys`}, which no secret managed by token-rotation holds; nothing was done`;
-    // No secret to attach it to: the record goes on the Health event's own chain.
-    await deps.audit.append({
-      event: 'revoke.ignored',
-      outcome: 'skipped',
-      secretArn: event.eventArn,
-      secretName:
-        unheld.length === 1 ? `(access key ${unheld[0]})` : `(${unheld.length} access keys)`,
-      tokens: { reported: listKeys(unheld) },
-      trigger,
-      detail: { why: message, healthEvent: event.code, keys: unheld.length },
-    });
-    outcomes.push({
-      status: 'ignored',
-      secretArn: event.eventArn,
-      secretName: unheld.length === 1 ? unheld[0]! : `${unheld.length} access keys`,
-      message,
-    });
-  }
+  if (unheld.length > 0) outcomes.push(await recordUnheld(event, unheld, deps));
   // One revoke per secret, whatever number of the named keys it holds.
   const secrets = new Map<string, { secret: SecretDescription; keys: string[] }>();
   for (const [key, list] of holders) {
@@ -304,6 +288,32 @@ async function handleHealthEvent(
     );
   }
   return outcomes;
+}
+
+/** Keys no managed secret holds: one record on the Health event's own chain, nothing revoked. */
+async function recordUnheld(
+  event: Extract<RevokeEvent, { kind: 'health' }>,
+  unheld: string[],
+  deps: RevokeEventDeps,
+): Promise<RevokeEventOutcome> {
+  const message = `AWS Health ${event.code} names ${unheld.length === 1 ? `access key ${unheld[0]}` : `${unheld.length} access keys`}, which no secret managed by token-rotation holds; nothing was done`;
+  // No secret to attach it to: the record goes on the Health event's own chain.
+  await deps.audit.append({
+    event: 'revoke.ignored',
+    outcome: 'skipped',
+    secretArn: event.eventArn,
+    secretName:
+      unheld.length === 1 ? `(access key ${unheld[0]})` : `(${unheld.length} access keys)`,
+    tokens: { reported: listKeys(unheld) },
+    trigger: HEALTH_TRIGGER,
+    detail: { why: message, healthEvent: event.code, keys: unheld.length },
+  });
+  return {
+    status: 'ignored',
+    secretArn: event.eventArn,
+    secretName: unheld.length === 1 ? unheld[0]! : `${unheld.length} access keys`,
+    message,
+  };
 }
 
 /** One alert per Health event delivery: what it named, what was revoked, what is left. */

@@ -153,189 +153,212 @@ function userOfArn(arn: string): string | undefined {
   return match?.[1];
 }
 
+/**
+ * Makes room for one key under IAM's two-key limit: deletes the oldest inactive key that is
+ * not AWSCURRENT's (an orphan of an earlier attempt, or a previous key already deactivated).
+ * An active key is never deleted: if every other key is active, the step fails.
+ */
+async function makeRoom(
+  keys: AccessKeys,
+  ctx: IssuerContext,
+  current: KeyValue,
+  found: AccessKeyInfo[],
+) {
+  if (found.length < 2) return;
+  const others = found.filter((key) => key.accessKeyId !== current.accessKeyId);
+  const deletable = others.filter((key) => key.status === 'Inactive').sort(byAge);
+  const victim = deletable[0];
+  if (!victim) {
+    const listed = found
+      .map(
+        (key) =>
+          `${key.accessKeyId} (${key.accessKeyId === current.accessKeyId ? 'AWSCURRENT, ' : ''}${key.status.toLowerCase()})`,
+      )
+      .join(' and ');
+    throw new RotationError(
+      ctx.secretName,
+      'createSecret',
+      `expected room for a new access key for IAM user ${current.userName} (IAM allows two), found ${listed}; no active key is deleted`,
+      'two-active-keys',
+    );
+  }
+  await keys.delete(current.userName, victim.accessKeyId);
+}
+
+/** Refuses to act for a user whose BINDING_TAG does not name this secret. Reads the tags once. */
+async function requireBinding(
+  keys: AccessKeys,
+  ctx: IssuerContext,
+  userName: string,
+  step = 'createSecret',
+  nothingDone = 'no access key was created',
+) {
+  const tags = await keys.userTags(userName);
+  const accepted = bindingsOf(ctx);
+  // IAM keeps a user's tag keys unique regardless of case: any spelling is the one tag.
+  const found =
+    tags === 'missing'
+      ? undefined
+      : Object.entries(tags).find(([key]) => key.toLowerCase() === BINDING_TAG)?.[1];
+  if (found !== undefined && accepted.includes(found)) return;
+  const expected = `expected IAM user ${userName} to carry the tag ${BINDING_TAG} naming this secret (${accepted.join(' or ')})`;
+  const what =
+    tags === 'missing'
+      ? 'found IAM has no such user'
+      : found === undefined
+        ? `found no ${BINDING_TAG} tag on the user`
+        : `found ${BINDING_TAG} = ${found === '' ? '(empty)' : found}${found === ctx.secretName ? ' (a bare name: give the ARN, with or without its 6-character suffix)' : ''}`;
+  throw new ValidationError(
+    ctx.secretName,
+    step,
+    `${expected}, ${what}; ${nothingDone} (a secret may only hold keys of the IAM user bound to it)`,
+    'user-not-bound',
+  );
+}
+
+/**
+ * Retires one version's key: the user and the key of that same version go to IAM together, so
+ * IAM acts only if the key is that user's. When IAM has no such key for the user, STS tells a
+ * key already gone (refused) from another user's live key, which is left untouched and reported.
+ */
+async function retire(keys: AccessKeys, ctx: IssuerContext, key: KeyValue, remove: boolean) {
+  await requireBinding(keys, ctx, key.userName, 'revoke', 'the key was left untouched');
+  const outcome = await keys.setStatus(key.userName, key.accessKeyId, 'Inactive');
+  if (outcome === 'missing') {
+    const identity = await keys.whoAmI(key);
+    const owner = identity.accepted ? userOfArn(identity.arn) : undefined;
+    if (identity.accepted && owner !== key.userName) {
+      throw new RotationError(
+        ctx.secretName,
+        'revoke',
+        `expected access key ${key.accessKeyId} (version ${ctx.versionId}) to belong to IAM user ${key.userName}, found IAM has no such key for that user while the key signs in as ${identity.arn || 'an unnamed identity'}; left untouched, as a key of another user is never acted on`,
+        'key-of-another-user',
+      );
+    }
+    return;
+  }
+  if (remove) await keys.delete(key.userName, key.accessKeyId);
+}
+
+/** createSecret: a new, inactive key for the user bound to this secret, made room for. */
+async function mintKey(
+  keys: AccessKeys,
+  ctx: IssuerContext & { current: string },
+): Promise<string> {
+  const current = read(ctx.current, ctx, 'createSecret', 'AWSCURRENT');
+  await requireBinding(keys, ctx, current.userName);
+  await makeRoom(keys, ctx, current, await keys.list(current.userName));
+  let created = await keys.create(current.userName);
+  if (created === 'limit-exceeded') {
+    // A key appeared between the listing and the creation: look again, once.
+    await makeRoom(keys, ctx, current, await keys.list(current.userName));
+    created = await keys.create(current.userName);
+  }
+  if (created === 'limit-exceeded') {
+    throw new RotationError(
+      ctx.secretName,
+      'createSecret',
+      `expected to create an access key for IAM user ${current.userName}, found IAM's limit of two keys reached again after making room (something else is creating keys for this user)`,
+      'two-active-keys',
+    );
+  }
+  try {
+    await keys.setStatus(current.userName, created.accessKeyId, 'Inactive');
+  } catch (error) {
+    // An active key nobody holds is the one orphan we could not clean up later: remove it now.
+    await keys.delete(current.userName, created.accessKeyId).catch(() => undefined);
+    // The new key's secret is known only here, so the caller cannot redact it: do it now.
+    if (error instanceof Error) {
+      error.message = scrub(error.message, secretParts(created.secretAccessKey));
+    }
+    throw error;
+  }
+  return JSON.stringify({
+    ...current.fields,
+    userName: current.userName,
+    accessKeyId: created.accessKeyId,
+    secretAccessKey: created.secretAccessKey,
+  });
+}
+
+/** setSecret: activates the pending key. */
+async function activateKey(
+  keys: AccessKeys,
+  ctx: IssuerContext & { pending: string },
+): Promise<void> {
+  const pending = read(ctx.pending, ctx, 'setSecret', `AWSPENDING (version ${ctx.versionId})`);
+  const outcome = await keys.setStatus(pending.userName, pending.accessKeyId, 'Active');
+  if (outcome === 'missing') {
+    throw new RotationError(
+      ctx.secretName,
+      'setSecret',
+      `expected access key ${pending.accessKeyId} of IAM user ${pending.userName} (AWSPENDING, version ${ctx.versionId}) to exist, found IAM has no such key`,
+      'key-missing',
+    );
+  }
+}
+
+/** testSecret: signs in with the pending key, waiting out IAM's propagation by `backoff`. */
+async function verifyKey(
+  keys: AccessKeys,
+  wait: { sleep: (ms: number) => Promise<void>; backoff: number[] },
+  ctx: IssuerContext & { pending: string },
+): Promise<void> {
+  const pending = read(ctx.pending, ctx, 'testSecret', `AWSPENDING (version ${ctx.versionId})`);
+  const key = { accessKeyId: pending.accessKeyId, secretAccessKey: pending.secretAccessKey };
+  let waitedMs = 0;
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    const identity = await keys.whoAmI(key);
+    if (identity.accepted) {
+      const user = userOfArn(identity.arn);
+      if (user !== pending.userName) {
+        throw new RotationError(
+          ctx.secretName,
+          'testSecret',
+          `expected access key ${pending.accessKeyId} (AWSPENDING) to sign in as IAM user ${pending.userName}, found it signs in as ${identity.arn || 'an unnamed identity'}`,
+          'wrong-identity',
+        );
+      }
+      return;
+    }
+    const pause = wait.backoff[attempts - 1];
+    if (pause === undefined) {
+      throw new RotationError(
+        ctx.secretName,
+        'testSecret',
+        `expected STS GetCallerIdentity with access key ${pending.accessKeyId} (AWSPENDING) to succeed, found it refused ${attempts} times over ${Math.round(waitedMs / 1000)} seconds (last: ${identity.code}); the key may be inactive or deleted, or IAM is still propagating it`,
+        'key-refused',
+      );
+    }
+    await wait.sleep(pause);
+    waitedMs += pause;
+  }
+}
+
 export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
   const { keys } = options;
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const backoff = options.verifyBackoffMs ?? DEFAULT_VERIFY_BACKOFF_MS;
 
-  /**
-   * Makes room for one key under IAM's two-key limit: deletes the oldest inactive key that is
-   * not AWSCURRENT's (an orphan of an earlier attempt, or a previous key already deactivated).
-   * An active key is never deleted: if every other key is active, the step fails.
-   */
-  async function makeRoom(ctx: IssuerContext, current: KeyValue, found: AccessKeyInfo[]) {
-    if (found.length < 2) return;
-    const others = found.filter((key) => key.accessKeyId !== current.accessKeyId);
-    const deletable = others.filter((key) => key.status === 'Inactive').sort(byAge);
-    const victim = deletable[0];
-    if (!victim) {
-      const listed = found
-        .map(
-          (key) =>
-            `${key.accessKeyId} (${key.accessKeyId === current.accessKeyId ? 'AWSCURRENT, ' : ''}${key.status.toLowerCase()})`,
-        )
-        .join(' and ');
-      throw new RotationError(
-        ctx.secretName,
-        'createSecret',
-        `expected room for a new access key for IAM user ${current.userName} (IAM allows two), found ${listed}; no active key is deleted`,
-        'two-active-keys',
-      );
-    }
-    await keys.delete(current.userName, victim.accessKeyId);
-  }
-
-  /** Refuses to act for a user whose BINDING_TAG does not name this secret. Reads the tags once. */
-  async function requireBinding(
-    ctx: IssuerContext,
-    userName: string,
-    step = 'createSecret',
-    nothingDone = 'no access key was created',
-  ) {
-    const tags = await keys.userTags(userName);
-    const accepted = bindingsOf(ctx);
-    // IAM keeps a user's tag keys unique regardless of case: any spelling is the one tag.
-    const found =
-      tags === 'missing'
-        ? undefined
-        : Object.entries(tags).find(([key]) => key.toLowerCase() === BINDING_TAG)?.[1];
-    if (found !== undefined && accepted.includes(found)) return;
-    const expected = `expected IAM user ${userName} to carry the tag ${BINDING_TAG} naming this secret (${accepted.join(' or ')})`;
-    const what =
-      tags === 'missing'
-        ? 'found IAM has no such user'
-        : found === undefined
-          ? `found no ${BINDING_TAG} tag on the user`
-          : `found ${BINDING_TAG} = ${found === '' ? '(empty)' : found}${found === ctx.secretName ? ' (a bare name: give the ARN, with or without its 6-character suffix)' : ''}`;
-    throw new ValidationError(
-      ctx.secretName,
-      step,
-      `${expected}, ${what}; ${nothingDone} (a secret may only hold keys of the IAM user bound to it)`,
-      'user-not-bound',
-    );
-  }
-
-  /**
-   * Retires one version's key: the user and the key of that same version go to IAM together, so
-   * IAM acts only if the key is that user's. When IAM has no such key for the user, STS tells a
-   * key already gone (refused) from another user's live key, which is left untouched and reported.
-   */
-  async function retire(ctx: IssuerContext, key: KeyValue, remove: boolean) {
-    await requireBinding(ctx, key.userName, 'revoke', 'the key was left untouched');
-    const outcome = await keys.setStatus(key.userName, key.accessKeyId, 'Inactive');
-    if (outcome === 'missing') {
-      const identity = await keys.whoAmI(key);
-      const owner = identity.accepted ? userOfArn(identity.arn) : undefined;
-      if (identity.accepted && owner !== key.userName) {
-        throw new RotationError(
-          ctx.secretName,
-          'revoke',
-          `expected access key ${key.accessKeyId} (version ${ctx.versionId}) to belong to IAM user ${key.userName}, found IAM has no such key for that user while the key signs in as ${identity.arn || 'an unnamed identity'}; left untouched, as a key of another user is never acted on`,
-          'key-of-another-user',
-        );
-      }
-      return;
-    }
-    if (remove) await keys.delete(key.userName, key.accessKeyId);
-  }
-
   return {
     kind: 'iam-access-key',
     mintCreates: true,
     deleteAfterMs: options.deleteAfterMs ?? DEFAULT_DELETE_AFTER_MS,
 
-    async mint(ctx) {
-      const current = read(ctx.current, ctx, 'createSecret', 'AWSCURRENT');
-      await requireBinding(ctx, current.userName);
-      await makeRoom(ctx, current, await keys.list(current.userName));
-      let created = await keys.create(current.userName);
-      if (created === 'limit-exceeded') {
-        // A key appeared between the listing and the creation: look again, once.
-        await makeRoom(ctx, current, await keys.list(current.userName));
-        created = await keys.create(current.userName);
-      }
-      if (created === 'limit-exceeded') {
-        throw new RotationError(
-          ctx.secretName,
-          'createSecret',
-          `expected to create an access key for IAM user ${current.userName}, found IAM's limit of two keys reached again after making room (something else is creating keys for this user)`,
-          'two-active-keys',
-        );
-      }
-      try {
-        await keys.setStatus(current.userName, created.accessKeyId, 'Inactive');
-      } catch (error) {
-        // An active key nobody holds is the one orphan we could not clean up later: remove it now.
-        await keys.delete(current.userName, created.accessKeyId).catch(() => undefined);
-        // The new key's secret is known only here, so the caller cannot redact it: do it now.
-        if (error instanceof Error) {
-          error.message = scrub(error.message, secretParts(created.secretAccessKey));
-        }
-        throw error;
-      }
-      return JSON.stringify({
-        ...current.fields,
-        userName: current.userName,
-        accessKeyId: created.accessKeyId,
-        secretAccessKey: created.secretAccessKey,
-      });
-    },
-
-    async activate(ctx) {
-      const pending = read(ctx.pending, ctx, 'setSecret', `AWSPENDING (version ${ctx.versionId})`);
-      const outcome = await keys.setStatus(pending.userName, pending.accessKeyId, 'Active');
-      if (outcome === 'missing') {
-        throw new RotationError(
-          ctx.secretName,
-          'setSecret',
-          `expected access key ${pending.accessKeyId} of IAM user ${pending.userName} (AWSPENDING, version ${ctx.versionId}) to exist, found IAM has no such key`,
-          'key-missing',
-        );
-      }
-    },
-
-    async verify(ctx) {
-      const pending = read(ctx.pending, ctx, 'testSecret', `AWSPENDING (version ${ctx.versionId})`);
-      const key = { accessKeyId: pending.accessKeyId, secretAccessKey: pending.secretAccessKey };
-      let waitedMs = 0;
-      let attempts = 0;
-      for (;;) {
-        attempts++;
-        const identity = await keys.whoAmI(key);
-        if (identity.accepted) {
-          const user = userOfArn(identity.arn);
-          if (user !== pending.userName) {
-            throw new RotationError(
-              ctx.secretName,
-              'testSecret',
-              `expected access key ${pending.accessKeyId} (AWSPENDING) to sign in as IAM user ${pending.userName}, found it signs in as ${identity.arn || 'an unnamed identity'}`,
-              'wrong-identity',
-            );
-          }
-          return;
-        }
-        const wait = backoff[attempts - 1];
-        if (wait === undefined) {
-          throw new RotationError(
-            ctx.secretName,
-            'testSecret',
-            `expected STS GetCallerIdentity with access key ${pending.accessKeyId} (AWSPENDING) to succeed, found it refused ${attempts} times over ${Math.round(waitedMs / 1000)} seconds (last: ${identity.code}); the key may be inactive or deleted, or IAM is still propagating it`,
-            'key-refused',
-          );
-        }
-        await sleep(wait);
-        waitedMs += wait;
-      }
-    },
+    mint: (ctx) => mintKey(keys, ctx),
+    activate: (ctx) => activateKey(keys, ctx),
+    verify: (ctx) => verifyKey(keys, { sleep, backoff }, ctx),
 
     async deactivate(ctx) {
-      await retire(ctx, read(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`), false);
+      await retire(keys, ctx, read(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`), false);
     },
 
     // Deactivate first: if the delete then fails, the key already no longer works.
     async revoke(ctx) {
-      await retire(ctx, read(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`), true);
+      await retire(keys, ctx, read(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`), true);
     },
 
     name(value) {
