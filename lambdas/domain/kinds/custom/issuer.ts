@@ -3,7 +3,14 @@
 // party. Everything it returns is checked before use: a function that answers garbage, fails or
 // times out fails the step cleanly, and no error quotes what it sent or returned.
 
-import { describeError, RotationError, scrub, secretParts, ValidationError } from '#domain/errors';
+import {
+  describeError,
+  errorCode,
+  RotationError,
+  scrub,
+  secretParts,
+  ValidationError,
+} from '#domain/errors';
 import type { FunctionInvoker, Issuer, IssuerContext } from '#domain/ports';
 import { tokenDigest } from '#domain/tokens';
 import {
@@ -91,7 +98,7 @@ async function invoke(
   try {
     result = await invoker.invoke(functionName, JSON.stringify(request), { timeoutMs });
   } catch (error) {
-    if (error instanceof Error && error.name === 'IssuerTimeout') {
+    if (errorCode(error) === 'issuer-timeout') {
       throw fail(`no answer within ${Math.round(timeoutMs / 1000)} seconds`, 'issuer-timeout');
     }
     throw fail(`the invoke failed (${describeError(error, known)})`, 'issuer-unreachable');
