@@ -281,6 +281,12 @@ export class IamEmulator {
   }
 
   private iam(action: string, params: Map<string, string>): XmlValue {
+    if (action.includes('AccessKey')) return this.accessKeyAction(action, params);
+    if (action.includes('Role')) return this.roleAction(action, params);
+    return this.userAction(action, params);
+  }
+
+  private userAction(action: string, params: Map<string, string>): XmlValue {
     const userName = params.get('UserName');
     switch (action) {
       case 'CreateUser': {
@@ -307,6 +313,14 @@ export class IamEmulator {
           IsTruncated: false,
         };
       }
+      default:
+        throw unknownAction(action);
+    }
+  }
+
+  private accessKeyAction(action: string, params: Map<string, string>): XmlValue {
+    const userName = params.get('UserName');
+    switch (action) {
       case 'ListAccessKeys': {
         const user = this.user(userName);
         return {
@@ -345,6 +359,18 @@ export class IamEmulator {
         }
         return undefined;
       }
+      case 'DeleteAccessKey': {
+        const [user, key] = this.key(params.get('AccessKeyId'), userName);
+        user.keys.delete(key.accessKeyId);
+        return undefined;
+      }
+      default:
+        throw unknownAction(action);
+    }
+  }
+
+  private roleAction(action: string, params: Map<string, string>): XmlValue {
+    switch (action) {
       case 'CreateRole': {
         const name = params.get('RoleName') ?? '';
         this.createRole(name, params.get('AssumeRolePolicyDocument') ?? '{}');
@@ -384,16 +410,8 @@ export class IamEmulator {
         }
         return undefined;
       }
-      case 'DeleteAccessKey': {
-        const [user, key] = this.key(params.get('AccessKeyId'), userName);
-        user.keys.delete(key.accessKeyId);
-        return undefined;
-      }
       default:
-        throw new AwsError(
-          'InvalidAction',
-          `Could not find operation ${action} for version 2010-05-08`,
-        );
+        throw unknownAction(action);
     }
   }
 
@@ -441,3 +459,6 @@ export class IamEmulator {
     throw refused;
   }
 }
+
+const unknownAction = (action: string) =>
+  new AwsError('InvalidAction', `Could not find operation ${action} for version 2010-05-08`);
