@@ -5,6 +5,7 @@
 // or a file.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { DEFAULT_KIND } from '#domain/kinds/registry';
 import { displayValue } from '#domain/policy';
 import type { AuditRecord, SecretDescription } from '#domain/ports';
 import { TAG } from '#domain/vocabulary';
@@ -209,7 +210,7 @@ function secretEvidence(
     secretName: secret?.name ?? secretName,
     secretArn: arn,
     optedIn: secret !== undefined,
-    kind: secret ? displayValue(secret.tags[TAG.kind] ?? 'random') : '',
+    kind: secret ? displayValue(secret.tags[TAG.kind] ?? DEFAULT_KIND) : '',
     lifespan: secret ? displayValue(secret.tags[TAG.lifespan] ?? '') : '',
     chain: {
       status: report.ok

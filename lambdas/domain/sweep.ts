@@ -56,7 +56,7 @@ export interface SweepDeps {
   store: SecretStore;
   audit: AuditLog;
   alerter: Alerter;
-  /** `issuerFor` from #domain/issuers/index, or a fake. */
+  /** `issuerFor` from #domain/kinds/registry, or a fake. */
   issuerFor: (kindTag: string | undefined, secret: { arn: string; name: string }) => Issuer;
   clock: Clock;
   cursor: SweepCursorStore;

@@ -5,7 +5,7 @@
 import { PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
-import { ISSUER_CONTRACT, type IssuerRequest } from '#domain/issuers/contract';
+import { ISSUER_CONTRACT, type IssuerRequest } from '#domain/kinds/custom/contract';
 import { createPacer } from '#domain/pacer';
 import { runSweep } from '#domain/sweep';
 import { STAGE } from '#domain/vocabulary';

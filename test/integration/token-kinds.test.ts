@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IamAccessKeys } from '#adapters/iam-keys';
 import { LambdaInvoker } from '#adapters/lambda-invoker';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
-import { createIssuerFor, type IssuerFor } from '#domain/issuers/index';
+import { createIssuerFor, type IssuerFor } from '#domain/kinds/registry';
 import { createPacer } from '#domain/pacer';
 import type { SecretStore, SweepCursor } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';

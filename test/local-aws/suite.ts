@@ -23,7 +23,7 @@ import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { SnsAlerter } from '#adapters/sns-alerter';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
-import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/issuers/index';
+import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/kinds/registry';
 import { createPacer, type Pace } from '#domain/pacer';
 import type { AccessKeys, FunctionInvoker } from '#domain/ports';
 import type { RevokeEventDeps } from '#domain/revoke-events';
