@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
 import { ISSUER_CONTRACT, type IssuerRequest } from '#domain/issuers/contract';
 import { createPacer } from '#domain/pacer';
-import { runSweep } from '#domain/sweep';
+import { runSweep } from '#domain/sweep/index';
 import { STAGE } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';

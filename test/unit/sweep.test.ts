@@ -18,7 +18,7 @@ import type {
   TagRevokeRequest,
 } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
-import { runSweep, type SweepDeps, tagRevokeRequestId } from '#domain/sweep';
+import { runSweep, type SweepDeps, tagRevokeRequestId } from '#domain/sweep/index';
 import { TAG } from '#domain/vocabulary';
 
 const OURS = 'arn:aws:lambda:eu-west-1:111122223333:function:token-rotation-Rotate';

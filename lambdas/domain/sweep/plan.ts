@@ -1,5 +1,5 @@
 // The sweep's decisions for one secret, as a pure function of its ListSecrets entry, the time and
-// (for the few secrets that need them) its versions' creation dates. sweep.ts carries them out.
+// (for the few secrets that need them) its versions' creation dates. index.ts carries them out.
 //
 // The end state the plan keeps, while issuers work (SPEC "Lifespan enforcement"):
 //   no live token (AWSCURRENT) older than lifespan + one sweep interval;
@@ -26,10 +26,10 @@ import {
   type PolicyLimits,
   type PolicyProblem,
   parsePolicy,
-} from './policy.ts';
-import type { SecretDescription } from './ports.ts';
-import { type RotationSchedule, scheduleFor, scheduleMatches } from './schedule.ts';
-import { DELETE_AFTER_LABEL_PREFIX, STAGE, TAG } from './vocabulary.ts';
+} from '../policy.ts';
+import type { SecretDescription } from '../ports.ts';
+import { type RotationSchedule, scheduleFor, scheduleMatches } from '../schedule.ts';
+import { DELETE_AFTER_LABEL_PREFIX, STAGE, TAG } from '../vocabulary.ts';
 
 /** A rotation's AWSPENDING older than this is stuck: the four steps run back to back in minutes. */
 export const STUCK_AFTER_MS = HOUR_MS;

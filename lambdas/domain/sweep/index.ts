@@ -1,4 +1,4 @@
-// The lifespan sweep: pages through every opted-in secret, plans each (sweep-plan.ts) and carries
+// The lifespan sweep: pages through every opted-in secret, plans each (plan.ts) and carries
 // the plan out, paced under Secrets Manager's quotas, audited and alerted once per incident.
 //
 // Robustness rules: one secret's failure is recorded and the sweep moves on; nothing about one
@@ -28,9 +28,9 @@
 // revoke checks that the tag is still there (gone: `ignored`, already done) and its lock makes a
 // race with the tag event a `duplicate`, so handing over a tag the event path has in hand is safe.
 import { createHash } from 'node:crypto';
-import { describeError, secretParts } from './errors.ts';
-import type { Pace } from './pacer.ts';
-import { formatAge, type PolicyLimits } from './policy.ts';
+import { describeError, secretParts } from '../errors.ts';
+import type { Pace } from '../pacer.ts';
+import { formatAge, type PolicyLimits } from '../policy.ts';
 import type {
   Alert,
   Alerter,
@@ -46,10 +46,10 @@ import type {
   SecretStore,
   SweepCursor,
   SweepCursorStore,
-} from './ports.ts';
-import { cleanReason, knownValues } from './revoke.ts';
-import { deleteAfterLabel, needsVersionDates, planSecret, type SweepAction } from './sweep-plan.ts';
-import { ALERT_SEVERITY, STAGE, TAG, type Trigger } from './vocabulary.ts';
+} from '../ports.ts';
+import { cleanReason, knownValues } from '../revoke.ts';
+import { ALERT_SEVERITY, STAGE, TAG, type Trigger } from '../vocabulary.ts';
+import { deleteAfterLabel, needsVersionDates, planSecret, type SweepAction } from './plan.ts';
 
 export interface SweepDeps {
   catalog: SecretCatalog;
