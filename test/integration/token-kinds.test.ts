@@ -22,7 +22,7 @@ import { createPacer } from '#domain/pacer';
 import type { SecretStore, SweepCursor } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
 import { runSweep } from '#domain/sweep/index';
-import { deleteAfterLabel } from '#domain/sweep/plan';
+import { deleteAfterLabel } from '#domain/sweep/labels';
 import { TAG } from '#domain/vocabulary';
 import { createRotationHandler } from '#handlers/rotation';
 import { type LocalAws, startLocalAws } from '#local-aws/index';

@@ -1,0 +1,96 @@
+// What every sweep action is given to do its work: the ports, and the audit and alert rules the
+// sweep applies to all of them (an alert never stops the action it accompanies; an API call is
+// audited whatever its outcome). Also the shape of one action (SweepActionDef).
+import { describeError } from '../errors.ts';
+import type { Alert, AlertOutcome, AuditEntry, SecretDescription } from '../ports.ts';
+import { ALERT_SEVERITY, TAG, type Trigger } from '../vocabulary.ts';
+import type { SecretState } from './facts.ts';
+import type { Fail, SweepDeps, SweepReport } from './report.ts';
+
+/**
+ * One thing the sweep looks for: when it applies to a secret (from the plan's state), and the
+ * work, audit record and alert when it does. The table in actions/index.ts lists them all.
+ */
+export interface SweepActionDef<A extends { type: string }> {
+  /** The actions of this type the plan finds for one secret (none, most of the time). Pure. */
+  plan(state: SecretState): A[];
+  /** Carries one out; throws on failure (the sweep records it and moves on). */
+  run(c: ActionContext, secret: SecretDescription, action: A): Promise<void>;
+}
+
+export type AuditFields = Omit<AuditEntry, 'secretArn' | 'secretName' | 'trigger'>;
+export type AlertFields = Omit<Alert, 'secretArn' | 'secretName' | 'severity' | 'trigger'>;
+
+export interface ActionContext {
+  deps: Omit<SweepDeps, 'cursor'>;
+  rotationFunctionArn: string;
+  /** An audit record about `secret`, with the sweep's trigger. */
+  entry(secret: SecretDescription, e: AuditFields): AuditEntry;
+  /** Sends an alert; a failing alerter is recorded but never stops the action it accompanies. */
+  alert(secret: SecretDescription, a: AlertFields): Promise<AlertOutcome | 'failed'>;
+  /** Runs an API call and audits its outcome either way. */
+  audited(
+    secret: SecretDescription,
+    e: Omit<AuditFields, 'outcome'>,
+    call: () => Promise<unknown>,
+  ): Promise<void>;
+  /** Tag requests handed over by this sweep: each once, however often the secret comes up. */
+  handedOver: Set<string>;
+}
+
+/** A new incident: published now, or recorded and on its way (the alert's outbox). */
+export const isNew = (outcome: string) => outcome === 'sent' || outcome === 'queued';
+
+export const hours = (ms: number) => Math.round((ms / 3_600_000) * 10) / 10;
+
+export const lifespanOf = (secret: SecretDescription) => secret.tags[TAG.lifespan] ?? '';
+
+export function actionContext(
+  deps: Omit<SweepDeps, 'cursor'>,
+  rotationFunctionArn: string,
+  trigger: Trigger,
+  report: SweepReport,
+  fail: Fail,
+): ActionContext {
+  const entry = (secret: SecretDescription, e: AuditFields): AuditEntry => ({
+    secretArn: secret.arn,
+    secretName: secret.name,
+    trigger,
+    ...e,
+  });
+  return {
+    deps,
+    rotationFunctionArn,
+    entry,
+    handedOver: new Set<string>(),
+    async alert(secret, a) {
+      try {
+        const outcome = await deps.alerter.send({
+          ...a,
+          secretArn: secret.arn,
+          secretName: secret.name,
+          severity: ALERT_SEVERITY[a.event] ?? 'warning',
+          trigger,
+        });
+        if (outcome === 'sent') report.alertsSent++;
+        if (outcome === 'queued') report.alertsQueued++;
+        return outcome;
+      } catch (error) {
+        // Neither recorded nor published: nothing marks the incident, so the next sweep alerts again.
+        fail(secret, 'alert', error);
+        return 'failed' as const;
+      }
+    },
+    async audited(secret, e, call) {
+      try {
+        await call();
+      } catch (error) {
+        await deps.audit.append(
+          entry(secret, { ...e, outcome: 'failed', error: describeError(error) }),
+        );
+        throw error;
+      }
+      await deps.audit.append(entry(secret, { ...e, outcome: 'succeeded' }));
+    },
+  };
+}
