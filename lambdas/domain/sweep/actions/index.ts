@@ -12,6 +12,7 @@ import { type Detach, detach } from './detach.ts';
 import { type ForeignRotation, foreignRotation } from './foreign-rotation.ts';
 import { type LifespanOverdue, lifespanOverdue } from './lifespan-overdue.ts';
 import { type PolicyInvalid, policyInvalid } from './policy-invalid.ts';
+import { type RevokeAfter, revokeAfter } from './revoke-after.ts';
 import { type RevokePrevious, revokePrevious } from './revoke-previous.ts';
 import { type RevokeRequested, revokeRequested } from './revoke-requested.ts';
 import { type RotateEarly, rotateEarly } from './rotate-early.ts';
@@ -29,7 +30,8 @@ export type SweepAction =
   | LifespanOverdue
   | RotateEarly
   | RevokePrevious
-  | DeleteDeactivated;
+  | DeleteDeactivated
+  | RevokeAfter;
 
 type ActionTable = {
   readonly [T in SweepAction['type']]: SweepActionDef<Extract<SweepAction, { type: T }>>;
@@ -48,6 +50,7 @@ export const SWEEP_ACTIONS: ActionTable = {
   'rotate-early': rotateEarly,
   'revoke-previous': revokePrevious,
   'delete-deactivated': deleteDeactivated,
+  'revoke-after': revokeAfter,
 };
 
 /** Carries out one action on one secret; throws on failure (the caller records it and moves on). */

@@ -19,6 +19,9 @@ export interface RevokePrevious {
   kind: string;
 }
 
+/** A version whose token's grace has run out. */
+export type PastGrace = Pick<RevokePrevious, 'versionId' | 'graceEndedAt' | 'kind'>;
+
 /** What revoking one version did: how it was known not to be live, who confirmed, what is left. */
 interface Revoked {
   tokenName?: string;
@@ -97,7 +100,7 @@ async function revokeAtIssuer(
 async function skipped(
   c: ActionContext,
   secret: SecretDescription,
-  action: RevokePrevious,
+  action: PastGrace,
   tokenName: string | undefined,
   by: string,
 ) {
@@ -134,8 +137,9 @@ async function skipped(
 export async function revokePastGrace(
   c: ActionContext,
   secret: SecretDescription,
-  action: RevokePrevious,
+  action: PastGrace,
   stage: string,
+  detail: Record<string, string> = {},
 ): Promise<void> {
   const known: string[] = [];
   const versions = { previous: action.versionId };
@@ -144,7 +148,8 @@ export async function revokePastGrace(
     revokedBy: 'the label removed',
   };
   try {
-    await revokeVersion(c, secret, { ...action, stage }, known, done);
+    const { versionId, kind } = action;
+    await revokeVersion(c, secret, { versionId, kind, stage }, known, done);
     if (done.skipped) {
       const by = done.identity.shared ? done.identity.by : '';
       await skipped(c, secret, action, done.tokenName, by);
@@ -174,6 +179,7 @@ export async function revokePastGrace(
         revokedBy,
         notLiveBy: identity.shared === false ? identity.by : 'the issuer, given the live value',
         ...(deleteLabel && { deactivated: true, deleteAfter: deleteLabel }),
+        ...detail,
       },
     }),
   );
