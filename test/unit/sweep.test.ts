@@ -781,3 +781,62 @@ describe('an empty revoke tag', () => {
     expect(world.calls).toContain('rotateNow blank');
   });
 });
+
+describe('one rotation per due secret', () => {
+  it('attaches rotation to an overdue secret and rotates it in one RotateSecret call', async () => {
+    // Prepare: overdue, and rotation was never attached
+    const { world, audit, sweep } = setup();
+    world.add(
+      'unattached',
+      {
+        rotationEnabled: false,
+        rotationLambdaArn: undefined,
+        rotationRules: undefined,
+        lastRotatedDate: undefined,
+      },
+      { cur: 9 * DAY_MS },
+    );
+
+    // Act
+    const report = await sweep();
+
+    // Assess: one rotate request, with our function and the lifespan's schedule, rotating now
+    expect(report.failureCount).toBe(0);
+    expect(world.calls.filter((c) => /^(rotateNow|schedule) /.test(c))).toEqual([
+      'rotateNow unattached',
+    ]);
+    expect(world.find(world.secrets[0]!.arn).rotationLambdaArn).toBe(OURS);
+    expect(audit.events('unattached')).toEqual([
+      'rotation.attached:succeeded',
+      'lifespan.overdue:reported',
+    ]);
+    expect(audit.entries.find((e) => e.event === 'rotation.attached')?.detail).toMatchObject({
+      rotating: 'lifespan.overdue',
+    });
+  });
+
+  it('leaves a secret whose rotation is already under way to the next sweep, without a failure', async () => {
+    // Prepare: the listing showed no AWSPENDING, but a scheduled rotation started since
+    const { world, deps, audit, alerter, sweep } = setup();
+    world.add('busy', { lastRotatedDate: new Date(world.now - 8 * DAY_MS) }, { cur: 8 * DAY_MS });
+    const rotate = deps.catalog.rotate.bind(deps.catalog);
+    deps.catalog.rotate = async (secretId, options) => {
+      if (options.immediately) {
+        throw Object.assign(
+          new Error("A previous rotation isn't complete. That rotation will be reattempted."),
+          { name: 'InvalidRequestException' },
+        );
+      }
+      return rotate(secretId, options);
+    };
+
+    // Act
+    const report = await sweep();
+
+    // Assess: the overdue is reported; the refused rotate is neither a failure nor audited
+    expect(report.failureCount).toBe(0);
+    expect(report.failures).toEqual([]);
+    expect(audit.events('busy')).toEqual(['lifespan.overdue:reported']);
+    expect(alerter.sent.map((a) => a.event)).toEqual(['lifespan.overdue']);
+  });
+});

@@ -28,20 +28,51 @@ export interface ActionContext {
   entry(secret: SecretDescription, e: AuditFields): AuditEntry;
   /** Sends an alert; a failing alerter is recorded but never stops the action it accompanies. */
   alert(secret: SecretDescription, a: AlertFields): Promise<AlertOutcome | 'failed'>;
-  /** Runs an API call and audits its outcome either way. */
+  /**
+   * Runs an API call and audits its outcome either way, except an error `leaveAlone` accepts:
+   * then nothing happened, nothing is audited, and it returns false.
+   */
   audited(
     secret: SecretDescription,
     e: Omit<AuditFields, 'outcome'>,
     call: () => Promise<unknown>,
-  ): Promise<void>;
+    leaveAlone?: (error: unknown) => boolean,
+  ): Promise<boolean>;
   /** Tag requests handed over by this sweep: each once, however often the secret comes up. */
   handedOver: Set<string>;
+  /** Secrets this sweep started a rotation on: one RotateSecret per secret per pass. */
+  rotationStarted: Set<string>;
 }
 
 /** A new incident: published now, or recorded and on its way (the alert's outbox). */
 export const isNew = (outcome: string) => outcome === 'sent' || outcome === 'queued';
 
 export const hours = (ms: number) => Math.round((ms / 3_600_000) * 10) / 10;
+
+/**
+ * RotateSecret refused because a rotation of the secret is already under way ("A previous
+ * rotation isn't complete"): nothing failed, and the next sweep looks at the secret again.
+ */
+export const isRotationInProgress = (error: unknown) =>
+  error instanceof Error &&
+  /previous rotation isn.t complete/i.test(`${error.name} ${error.message}`);
+
+/**
+ * Starts a rotation now (RotateSecret, audited either way), unless this pass already started one
+ * on the secret: one rotation per secret per pass. A rotation already under way is left to
+ * finish and looked at again next sweep, neither audited nor a failure. True when it started one.
+ */
+export async function rotateNow(
+  c: ActionContext,
+  secret: SecretDescription,
+  e: Omit<AuditFields, 'outcome'>,
+  call: () => Promise<unknown>,
+): Promise<boolean> {
+  if (c.rotationStarted.has(secret.arn)) return false;
+  const started = await c.audited(secret, e, call, isRotationInProgress);
+  if (started) c.rotationStarted.add(secret.arn);
+  return started;
+}
 
 export const lifespanOf = (secret: SecretDescription) => secret.tags[TAG.lifespan] ?? '';
 
@@ -63,6 +94,7 @@ export function actionContext(
     rotationFunctionArn,
     entry,
     handedOver: new Set<string>(),
+    rotationStarted: new Set<string>(),
     async alert(secret, a) {
       try {
         const outcome = await deps.alerter.send({
@@ -81,16 +113,18 @@ export function actionContext(
         return 'failed' as const;
       }
     },
-    async audited(secret, e, call) {
+    async audited(secret, e, call, leaveAlone) {
       try {
         await call();
       } catch (error) {
+        if (leaveAlone?.(error)) return false;
         await deps.audit.append(
           entry(secret, { ...e, outcome: 'failed', error: describeError(error) }),
         );
         throw error;
       }
       await deps.audit.append(entry(secret, { ...e, outcome: 'succeeded' }));
+      return true;
     },
   };
 }

@@ -2,7 +2,7 @@
 // once unless a stuck rotation is in the way (RotateSecret would fail "A previous rotation isn't
 // complete"); then the stuck rotation's alert says what to do first.
 import { formatAge } from '../../policy.ts';
-import { hours, isNew, lifespanOf, type SweepActionDef } from '../context.ts';
+import { hours, isNew, lifespanOf, rotateNow, type SweepActionDef } from '../context.ts';
 import type { Enforced } from '../facts.ts';
 
 /**
@@ -71,7 +71,8 @@ export const lifespanOverdue: SweepActionDef<LifespanOverdue> = {
     }
     if (!action.rotateNow) return;
     // Every attempt is an action and is audited, whatever its outcome.
-    await c.audited(
+    await rotateNow(
+      c,
       secret,
       {
         event: 'rotation.requested',

@@ -1,7 +1,7 @@
 // Rotating before the lifespan runs out, where the schedule alone cannot keep the token within it
 // (the 4-hour floor, schedule.ts): the token would be overdue by the next sweep. Expected, so
 // audited as a rotation request and not alerted.
-import { hours, lifespanOf, type SweepActionDef } from '../context.ts';
+import { hours, lifespanOf, rotateNow, type SweepActionDef } from '../context.ts';
 import { liveAge } from './lifespan-overdue.ts';
 
 /**
@@ -25,7 +25,8 @@ export const rotateEarly: SweepActionDef<RotateEarly> = {
     return [{ type: 'rotate-early', ...live, lifespanMs: s.policy.lifespanMs }];
   },
   run: async (c, secret, action) => {
-    await c.audited(
+    await rotateNow(
+      c,
       secret,
       {
         event: 'rotation.requested',
