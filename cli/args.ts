@@ -60,6 +60,7 @@ const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   },
   version: { type: 'boolean', help: 'print the version and exit' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress lines on stderr' },
+  wide: { type: 'boolean', help: 'tables show every cell in full, none cut to fit' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
 

@@ -17,10 +17,13 @@ export function humanDuration(ms: number): string {
   return `${minutes}m`;
 }
 
-/** `2026-01-05 09:00Z`: UTC, to the minute, the way the alert e-mails and the trail agree. */
+/**
+ * `2026-01-05 09:00:12Z`: UTC, to the second, as the alert e-mails print it. Seconds matter: a
+ * revoke and the rotation it raced are often minutes apart at most.
+ */
 export function shortTime(date: Date | string): string {
   const iso = typeof date === 'string' ? date : date.toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z`;
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
 }
 
 /** A table with a header row, columns padded to their widest cell; long cells cut at `max`. */

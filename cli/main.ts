@@ -18,7 +18,7 @@ import { evidence } from './commands/evidence.ts';
 import { revoke } from './commands/revoke.ts';
 import { status } from './commands/status.ts';
 import { verifyAudit } from './commands/verify-audit.ts';
-import { terminalSafe } from './format.ts';
+import { renderTable, terminalSafe } from './format.ts';
 
 export interface Output {
   write(text: string): unknown;
@@ -42,6 +42,8 @@ export interface CommandContext {
   out(text: string): void;
   /** A progress line on stderr (not with --quiet): for anything that takes more than a moment. */
   progress(text: string): void;
+  /** A table for `out`: long cells cut at `max` characters, unless `--wide` asks for them whole. */
+  table(header: string[], rows: string[][], max?: number): string;
 }
 
 /** A command returns its exit code: 0 done, 1 a problem found. */
@@ -106,6 +108,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     progress: (text) => {
       if (values.quiet !== true) io.stderr.write(`${terminalSafe(text)}\n`);
     },
+    table: (header, rows, max) =>
+      renderTable(header, rows, values.wide === true ? Number.POSITIVE_INFINITY : max),
   };
   try {
     return await HANDLERS[command.name]!(ctx);

@@ -4,7 +4,7 @@ import type { AuditRecord } from '#domain/ports';
 import { AUDIT_EVENTS, type AuditEventType } from '#domain/vocabulary';
 import { choice, sinceDate, UsageError } from '../args.ts';
 import { findSecret } from '../aws.ts';
-import { renderTable, shortTime } from '../format.ts';
+import { shortTime } from '../format.ts';
 import type { Command } from '../main.ts';
 import { detailOf, triggerOf } from '../records.ts';
 
@@ -61,7 +61,7 @@ export const audit: Command = async (ctx) => {
     return 0;
   }
   ctx.out(
-    renderTable(
+    ctx.table(
       ['AT', 'SECRET', 'EVENT', 'STEP', 'OUTCOME', 'TRIGGER', 'DETAIL'],
       records.map((r) => [
         shortTime(r.at),

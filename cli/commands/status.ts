@@ -17,7 +17,7 @@ import { planSecret } from '#domain/sweep/plan';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { choice } from '../args.ts';
 import { CliError, type Connection, STACK_OUTPUT, type Stack } from '../aws.ts';
-import { humanDuration, renderTable, shortTime } from '../format.ts';
+import { humanDuration, shortTime } from '../format.ts';
 import type { Command } from '../main.ts';
 import { mapConcurrent, outcomeOf } from '../records.ts';
 
@@ -114,7 +114,7 @@ export const status: Command = async (ctx) => {
   }
   const now = ctx.clock().getTime();
   ctx.out(
-    renderTable(
+    ctx.table(
       [
         'SECRET',
         'KIND',

@@ -7,7 +7,6 @@ import {
   CreateTableCommand,
   DeleteTableCommand,
   type DynamoDBClient,
-  ResourceNotFoundException,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
   waitUntilTableNotExists,
@@ -32,6 +31,7 @@ import type { AuditEntry, AuditLog, AuditRecord, Clock } from '#domain/ports';
 import { systemClock } from '#domain/ports';
 import type { AuditEventType } from '#domain/vocabulary';
 import { AUDIT_TABLE, HEAD_SK, SEQ_PREFIX, secretPk, seqSk } from './audit-table.ts';
+import { isAwsError } from './aws-errors.ts';
 
 /** The audit write failed; the action it records must fail with it (Secrets Manager retries). */
 export class AuditWriteError extends Error {
@@ -146,7 +146,7 @@ export class DynamoAuditLog implements AuditLog {
         await this.recordHead(pk, record);
         return record;
       } catch (error) {
-        const lostRace = (error as Error)?.name === 'ConditionalCheckFailedException';
+        const lostRace = isAwsError(error, 'ConditionalCheckFailedException');
         if (!lostRace || attempt >= this.maxAttempts) {
           this.heads.delete(key);
           const why = lostRace
@@ -462,11 +462,7 @@ export async function deleteAuditTable(client: DynamoDBClient, tableName: string
   try {
     await client.send(new DeleteTableCommand({ TableName: tableName }));
   } catch (error) {
-    if (
-      error instanceof ResourceNotFoundException ||
-      (error as Error)?.name === 'ResourceNotFoundException'
-    )
-      return;
+    if (isAwsError(error, 'ResourceNotFoundException')) return;
     throw error;
   }
   await waitUntilTableNotExists(

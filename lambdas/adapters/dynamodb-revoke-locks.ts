@@ -12,14 +12,14 @@ import {
 import { describeError } from '#domain/errors';
 import type { QueuedRevoke, RevokeClaim, RevokeLock, RevokeLockStore } from '#domain/ports';
 import { AUDIT_TABLE, statePk } from './audit-table.ts';
+import { isAwsError } from './aws-errors.ts';
 
 const key = (secretArn: string) => ({
   [AUDIT_TABLE.partitionKey]: statePk('revoke'),
   [AUDIT_TABLE.sortKey]: secretArn,
 });
 
-const isConditionFailed = (error: unknown) =>
-  (error as Error)?.name === 'ConditionalCheckFailedException';
+const isConditionFailed = (error: unknown) => isAwsError(error, 'ConditionalCheckFailedException');
 
 function lockOf(item: Record<string, unknown>): RevokeLock {
   const text = (name: string) => (typeof item[name] === 'string' ? (item[name] as string) : '');

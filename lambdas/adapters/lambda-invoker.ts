@@ -1,12 +1,9 @@
 // Invokes custom issuer functions (`lambda:<fn>` kinds) synchronously, with a deadline of our own:
 // the SDK's retries cover throttling, the deadline covers a function that never answers.
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { IssuerTimeoutError } from '#domain/errors';
 import type { FunctionInvoker, InvokeResult } from '#domain/ports';
-
-/** Thrown when an invocation outlives its deadline; the custom issuer names it `issuer-timeout`. */
-export class IssuerTimeout extends Error {
-  override readonly name = 'IssuerTimeout';
-}
+import { translateAwsError } from './aws-errors.ts';
 
 export class LambdaInvoker implements FunctionInvoker {
   constructor(private readonly lambda: LambdaClient) {}
@@ -22,7 +19,9 @@ export class LambdaInvoker implements FunctionInvoker {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         abort.abort();
-        reject(new IssuerTimeout(`${functionName} did not answer within ${options.timeoutMs} ms`));
+        reject(
+          new IssuerTimeoutError(`${functionName} did not answer within ${options.timeoutMs} ms`),
+        );
       }, options.timeoutMs);
     });
     try {
@@ -36,7 +35,9 @@ export class LambdaInvoker implements FunctionInvoker {
       );
       // The loser of the race must not surface later as an unhandled rejection.
       sent.catch(() => undefined);
-      const out = await Promise.race([sent, deadline]);
+      const out = await Promise.race([sent, deadline]).catch((error: unknown) => {
+        throw translateAwsError(error);
+      });
       return {
         payload: out.Payload ? Buffer.from(out.Payload).toString('utf8') : '',
         ...(out.FunctionError && { functionError: out.FunctionError }),

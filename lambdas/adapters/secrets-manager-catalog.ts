@@ -13,6 +13,7 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretCatalog, SecretDescription, SecretPage } from '#domain/ports';
+import { awsCall } from './aws-errors.ts';
 
 export const PAGE_SIZE = 100;
 
@@ -46,12 +47,16 @@ export class SecretsManagerCatalog implements SecretCatalog {
   constructor(private readonly client: SecretsManagerClient) {}
 
   async listTagged(tagKey: string, nextToken?: string): Promise<SecretPage> {
-    const out = await this.client.send(
-      new ListSecretsCommand({
-        Filters: [{ Key: 'tag-key', Values: [tagKey] }],
-        MaxResults: PAGE_SIZE,
-        NextToken: nextToken,
-      }),
+    // A refused parameter on a continued listing is the token: the caller starts over.
+    const out = await awsCall(
+      this.client.send(
+        new ListSecretsCommand({
+          Filters: [{ Key: 'tag-key', Values: [tagKey] }],
+          MaxResults: PAGE_SIZE,
+          NextToken: nextToken,
+        }),
+      ),
+      { continuation: nextToken !== undefined },
     );
     const page: SecretPage = { secrets: (out.SecretList ?? []).map(toSecretDescription) };
     if (out.NextToken) page.nextToken = out.NextToken;
@@ -62,12 +67,14 @@ export class SecretsManagerCatalog implements SecretCatalog {
     const dates: Record<string, Date> = {};
     let nextToken: string | undefined;
     do {
-      const out = await this.client.send(
-        new ListSecretVersionIdsCommand({
-          SecretId: secretId,
-          MaxResults: PAGE_SIZE,
-          NextToken: nextToken,
-        }),
+      const out = await awsCall(
+        this.client.send(
+          new ListSecretVersionIdsCommand({
+            SecretId: secretId,
+            MaxResults: PAGE_SIZE,
+            NextToken: nextToken,
+          }),
+        ),
       );
       for (const version of out.Versions ?? []) {
         if (version.VersionId && version.CreatedDate)
@@ -91,28 +98,32 @@ export class SecretsManagerCatalog implements SecretCatalog {
       options.scheduleExpression === undefined
         ? undefined
         : { ScheduleExpression: options.scheduleExpression, Duration: options.duration };
-    await this.client.send(
-      new RotateSecretCommand({
-        SecretId: secretId,
-        RotationLambdaARN: options.lambdaArn,
-        RotationRules: rules,
-        RotateImmediately: options.immediately,
-      }),
+    await awsCall(
+      this.client.send(
+        new RotateSecretCommand({
+          SecretId: secretId,
+          RotationLambdaARN: options.lambdaArn,
+          RotationRules: rules,
+          RotateImmediately: options.immediately,
+        }),
+      ),
     );
   }
 
   async cancelRotation(secretId: string): Promise<void> {
-    await this.client.send(new CancelRotateSecretCommand({ SecretId: secretId }));
+    await awsCall(this.client.send(new CancelRotateSecretCommand({ SecretId: secretId })));
   }
 
   async tag(secretId: string, tags: Record<string, string>): Promise<void> {
     const list = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
     if (list.length > 0)
-      await this.client.send(new TagResourceCommand({ SecretId: secretId, Tags: list }));
+      await awsCall(this.client.send(new TagResourceCommand({ SecretId: secretId, Tags: list })));
   }
 
   async untag(secretId: string, keys: string[]): Promise<void> {
     if (keys.length > 0)
-      await this.client.send(new UntagResourceCommand({ SecretId: secretId, TagKeys: keys }));
+      await awsCall(
+        this.client.send(new UntagResourceCommand({ SecretId: secretId, TagKeys: keys })),
+      );
   }
 }

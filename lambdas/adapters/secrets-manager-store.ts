@@ -8,19 +8,16 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { RotationError } from '#domain/errors';
+import { AlreadyExistsError, NotFoundError, RotationError } from '#domain/errors';
 import type { SecretDescription, SecretStore } from '#domain/ports';
 import { STAGE } from '#domain/vocabulary';
-
-// By name rather than instanceof: a second copy of the SDK in a bundle has its own classes.
-const isError = (error: unknown, name: string) =>
-  error instanceof Error && (error.name === name || (error as { Code?: string }).Code === name);
+import { awsCall } from './aws-errors.ts';
 
 export class SecretsManagerStore implements SecretStore {
   constructor(private readonly client: SecretsManagerClient) {}
 
   async describe(secretId: string): Promise<SecretDescription> {
-    const out = await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    const out = await awsCall(this.client.send(new DescribeSecretCommand({ SecretId: secretId })));
     const rules = out.RotationRules;
     return {
       arn: out.ARN ?? secretId,
@@ -45,12 +42,14 @@ export class SecretsManagerStore implements SecretStore {
     select: { versionId?: string; stage?: string } = {},
   ): Promise<string | undefined> {
     try {
-      const out = await this.client.send(
-        new GetSecretValueCommand({
-          SecretId: secretId,
-          VersionId: select.versionId,
-          VersionStage: select.stage,
-        }),
+      const out = await awsCall(
+        this.client.send(
+          new GetSecretValueCommand({
+            SecretId: secretId,
+            VersionId: select.versionId,
+            VersionStage: select.stage,
+          }),
+        ),
       );
       if (out.SecretString !== undefined) return out.SecretString;
       if (out.SecretBinary !== undefined) {
@@ -66,7 +65,7 @@ export class SecretsManagerStore implements SecretStore {
       // A version RotateSecret created has no value until createSecret puts one. Without a
       // version or stage the secret itself is missing, which the caller must hear about.
       const selected = select.versionId !== undefined || select.stage !== undefined;
-      if (selected && isError(error, 'ResourceNotFoundException')) return undefined;
+      if (selected && error instanceof NotFoundError) return undefined;
       throw error;
     }
   }
@@ -78,18 +77,20 @@ export class SecretsManagerStore implements SecretStore {
     rotationToken?: string,
   ): Promise<'put' | 'exists'> {
     try {
-      await this.client.send(
-        new PutSecretValueCommand({
-          SecretId: secretId,
-          ClientRequestToken: versionId,
-          SecretString: value,
-          VersionStages: [STAGE.pending],
-          ...(rotationToken !== undefined && { RotationToken: rotationToken }),
-        }),
+      await awsCall(
+        this.client.send(
+          new PutSecretValueCommand({
+            SecretId: secretId,
+            ClientRequestToken: versionId,
+            SecretString: value,
+            VersionStages: [STAGE.pending],
+            ...(rotationToken !== undefined && { RotationToken: rotationToken }),
+          }),
+        ),
       );
       return 'put';
     } catch (error) {
-      if (isError(error, 'ResourceExistsException')) return 'exists';
+      if (error instanceof AlreadyExistsError) return 'exists';
       throw error;
     }
   }
@@ -100,13 +101,15 @@ export class SecretsManagerStore implements SecretStore {
     toVersionId: string | undefined,
     fromVersionId?: string,
   ): Promise<void> {
-    await this.client.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: secretId,
-        VersionStage: stage,
-        MoveToVersionId: toVersionId,
-        RemoveFromVersionId: fromVersionId,
-      }),
+    await awsCall(
+      this.client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: stage,
+          MoveToVersionId: toVersionId,
+          RemoveFromVersionId: fromVersionId,
+        }),
+      ),
     );
   }
 }

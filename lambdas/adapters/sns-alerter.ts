@@ -31,7 +31,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { logger } from '#commons/logger';
 import { type MetricsSink, MetricUnit } from '#commons/metrics';
-import { alertIncidentKey, type FormattedAlert, formatAlert } from '#domain/alerts';
+import { alertIncidentKey } from '#domain/alerts/catalog';
+import { type FormattedAlert, formatAlert } from '#domain/alerts/format';
 import { describeError } from '#domain/errors';
 import {
   type Alert,
@@ -42,6 +43,7 @@ import {
   systemClock,
 } from '#domain/ports';
 import { AUDIT_TABLE, alertPk, OUTBOX_EVENT } from './audit-table.ts';
+import { isAwsError } from './aws-errors.ts';
 
 /** How long a delivered incident stays marked: longer than any rotation's retries or a sweep's repeats. */
 export const ALERT_MARK_DAYS = 30;
@@ -54,8 +56,7 @@ const ATTEMPTS = 3;
 const BACKOFF_MS = [200, 1000];
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const conditionFailed = (error: unknown) =>
-  (error as Error)?.name === 'ConditionalCheckFailedException';
+const conditionFailed = (error: unknown) => isAwsError(error, 'ConditionalCheckFailedException');
 
 export interface SnsAlerterOptions {
   sns: SNSClient;

@@ -1,15 +1,134 @@
 // Errors a person can act on: the secret, the step, what was expected, what was found.
 // A message here never carries a secret value; `scrub` is the last line of defence for
 // messages that come from elsewhere (the SDK, JSON.parse, an issuer).
+//
+// One hierarchy: every error the domain acts on is a DomainError with a stable `code`. The
+// adapters translate AWS's errors into these, so no domain code matches error names or message
+// text. A translated error keeps the AWS error's `name` and message (what a person reads, and
+// what `describeError` prints, is unchanged) and the original as its `cause`.
 
-export class RotationError extends Error {
+import type { FailureReason } from './vocabulary.ts';
+
+export const ERROR_CODES = [
+  /** The secret, version or item does not exist. */
+  'not-found',
+  /** A version with this ID (ClientRequestToken) already holds a value. */
+  'already-exists',
+  /** A staging label is not on the version named, or is on another one: someone moved it. */
+  'stage-conflict',
+  /** A listing's continuation token is stale or foreign. */
+  'invalid-next-token',
+  /** The service refused the request as it stands (a rotation already in progress, a bad parameter). */
+  'invalid-request',
+  /** A conditional write lost to another writer. */
+  'conflict',
+  /** Too many requests: retry later. */
+  'throttled',
+  /** A custom issuer did not answer within its deadline. */
+  'issuer-timeout',
+  /** A rotation step, revoke or request failed for a reason of its own (RotationError.reason). */
+  'rotation-failed',
+  /** Input refused: a bad event, tag or secret value. Never retried into success. */
+  'validation',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+/** What a translated error keeps of the original: its name, HTTP metadata and the error itself. */
+export interface Translated {
+  /** The AWS error's name (`ResourceNotFoundException`), kept so messages read the same. */
+  name?: string;
+  cause?: unknown;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** An error of the AWS layer, in the domain's words; see the header. */
+abstract class ServiceError extends DomainError {
+  readonly $metadata?: { httpStatusCode?: number };
+  constructor(message: string, defaultName: string, from: Translated = {}) {
+    super(message, from.cause === undefined ? undefined : { cause: from.cause });
+    this.name = from.name ?? defaultName;
+    if (from.$metadata) this.$metadata = from.$metadata;
+  }
+}
+
+export class NotFoundError extends ServiceError {
+  readonly code = 'not-found';
+  constructor(message: string, from?: Translated) {
+    super(message, 'ResourceNotFoundException', from);
+  }
+}
+
+export class AlreadyExistsError extends ServiceError {
+  readonly code = 'already-exists';
+  constructor(message: string, from?: Translated) {
+    super(message, 'ResourceExistsException', from);
+  }
+}
+
+/** A staging label was not where the request said (not attached to, or attached to another version). */
+export class StageConflictError extends ServiceError {
+  readonly code = 'stage-conflict';
+  constructor(message: string, from?: Translated) {
+    super(message, 'InvalidParameterException', from);
+  }
+}
+
+export class InvalidNextTokenError extends ServiceError {
+  readonly code = 'invalid-next-token';
+  constructor(message: string, from?: Translated) {
+    super(message, 'InvalidNextTokenException', from);
+  }
+}
+
+export class InvalidRequestError extends ServiceError {
+  readonly code = 'invalid-request';
+  constructor(message: string, from?: Translated) {
+    super(message, 'InvalidRequestException', from);
+  }
+}
+
+export class ConflictError extends ServiceError {
+  readonly code = 'conflict';
+  constructor(message: string, from?: Translated) {
+    super(message, 'ConditionalCheckFailedException', from);
+  }
+}
+
+export class ThrottledError extends ServiceError {
+  readonly code = 'throttled';
+  constructor(message: string, from?: Translated) {
+    super(message, 'ThrottlingException', from);
+  }
+}
+
+/** A custom issuer's function outlived its deadline; the custom issuer names it `issuer-timeout`. */
+export class IssuerTimeoutError extends ServiceError {
+  readonly code = 'issuer-timeout';
+  constructor(message: string, from?: Translated) {
+    super(message, 'IssuerTimeout', from);
+  }
+}
+
+/** The error's stable code, where it is one of ours. */
+export const errorCode = (error: unknown): ErrorCode | undefined =>
+  error instanceof DomainError ? error.code : undefined;
+
+export class RotationError extends DomainError {
   override readonly name: string = 'RotationError';
+  readonly code: ErrorCode = 'rotation-failed';
   constructor(
     readonly secret: string,
     readonly step: string,
     message: string,
-    /** A machine-readable reason, stable across versions (audit `reason` field). */
-    readonly reason = 'invalid',
+    /**
+     * A machine-readable reason, stable across versions (audit `reason` field). Any string
+     * still compiles until every thrower names a FailureReason.
+     */
+    readonly reason: FailureReason | (string & {}) = 'invalid',
   ) {
     super(`${secret}: ${step}: ${message}`);
   }
@@ -18,6 +137,7 @@ export class RotationError extends Error {
 /** Input we refuse: a bad event, tag or secret value. Never retried into success. */
 export class ValidationError extends RotationError {
   override readonly name = 'ValidationError';
+  override readonly code: ErrorCode = 'validation';
 }
 
 /** JSON string leaves shorter than this are too likely to be ordinary words to redact everywhere. */

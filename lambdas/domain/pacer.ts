@@ -7,6 +7,8 @@
 // for the rotation function's own calls. Time and sleep are injected so tests run on a
 // simulated clock and never wait.
 
+import { errorCode } from './errors.ts';
+
 export type Pace = <T>(call: () => Promise<T>) => Promise<T>;
 
 export interface PacerOptions {
@@ -39,6 +41,7 @@ const THROTTLE_NAMES = new Set([
 /** Whether an SDK error means "too many requests" (retry later) rather than a real failure. */
 export function isThrottle(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
+  if (errorCode(error) === 'throttled') return true;
   const e = error as { name?: unknown; $metadata?: { httpStatusCode?: number } };
   return (
     (typeof e.name === 'string' && THROTTLE_NAMES.has(e.name)) ||

@@ -7,6 +7,7 @@
 // opted-in secrets tagged `iam-access-key` only (listed by tag, values read for those alone); a key
 // no managed secret holds is audited as revoke.ignored, against the Health event's ARN, and dropped.
 
+import { alertOf, listKeys } from './alerts/catalog.ts';
 import { describeError } from './errors.ts';
 import type { AuditLog, Issuer, SecretCatalog, SecretDescription, SecretStore } from './ports.ts';
 import { type RevokeDeps, type RevokeOutcome, revokeSecret } from './revoke.ts';
@@ -199,18 +200,11 @@ export async function handleRevokeEvent(
 
 /** Secrets revoked per delivery of one Health event; the rest wait for the next delivery. */
 export const MAX_HEALTH_REVOKES_PER_INVOCATION = 20;
-/** Access key IDs named in one record or alert; the rest are counted. */
-export const MAX_LISTED_KEYS = 20;
 
 /** A Health event is already handled, part of it: thrown so that EventBridge delivers it again. */
 export class HealthEventPartlyHandled extends Error {
   override readonly name = 'HealthEventPartlyHandled';
 }
-
-const listKeys = (keys: string[]) =>
-  keys.length <= MAX_LISTED_KEYS
-    ? keys.join(', ')
-    : `${keys.slice(0, MAX_LISTED_KEYS).join(', ')} and ${keys.length - MAX_LISTED_KEYS} more`;
 
 /**
  * A Health event may name any number of keys (one naming thousands is hostile or a mass leak). Its
@@ -319,32 +313,10 @@ async function summarize(
     left: number;
   },
 ): Promise<void> {
-  const { keys, unheld, secrets, revoked, failed, left } = counts;
   try {
-    await deps.alerter.send({
-      event: 'revoke.requested',
-      severity: 'critical',
-      secretArn: event.eventArn,
-      secretName: `AWS Health ${event.code}`,
-      // One e-mail per delivery state: a redelivery that made progress says so.
-      incident: `health:${event.eventArn}:${left}:${failed}`,
-      summary: `AWS Health ${event.code} names ${keys} access key${keys === 1 ? '' : 's'}: ${secrets} managed secret${secrets === 1 ? '' : 's'} hold${secrets === 1 ? 's' : ''} them; ${revoked} revoked now, ${failed} failed, ${left} left for the next delivery.`,
-      reason: `Keys no managed secret holds (${unheld.length}): ${unheld.length > 0 ? listKeys(unheld) : 'none'}.`,
-      nextSteps: [
-        'Each secret revoked has its own revoke.completed (or revoke.failed) alert.',
-        ...(left > 0
-          ? [
-              `${left} secret${left === 1 ? ' is' : 's are'} revoked when EventBridge delivers the event again (within minutes); watch for their alerts.`,
-            ]
-          : []),
-        ...(unheld.length > 0
-          ? [
-              'Keys no managed secret holds are not touched: deactivate them in the IAM console (Users, Security credentials) if they are yours.',
-            ]
-          : []),
-      ],
-      trigger: { source: 'health', principal: 'aws.health' },
-    });
+    await deps.alerter.send(
+      alertOf('health.exposed-keys', { eventArn: event.eventArn, code: event.code, ...counts }),
+    );
   } catch (error) {
     deps.log?.warn('revoke: could not send the Health event summary', {
       eventArn: event.eventArn,

@@ -10,10 +10,11 @@
 // the secret's leftover AWSPENDING (a failed rotation leaves it in place), if the caller can
 // look it up, and otherwise the incident is the secret and the hour.
 
+import { alertOf } from './alerts/catalog.ts';
 import { describeError, scrub } from './errors.ts';
-import type { Alert, Alerter, AlertOutcome, AuditEntry, AuditLog, Clock } from './ports.ts';
+import type { Alerter, AlertOutcome, AuditEntry, AuditLog, Clock } from './ports.ts';
 import { systemClock } from './ports.ts';
-import { ALERT_SEVERITY, type AuditEventType } from './vocabulary.ts';
+import type { AuditEventType } from './vocabulary.ts';
 
 export const SERVICE_EVENT_NAMES = {
   RotationFailed: 'secretsmanager.rotation.failed',
@@ -167,7 +168,15 @@ export async function recordServiceEvent(
   }
 
   // Sent even when already audited: the first delivery may have failed between the two.
-  const alert = await deps.alerter.send(buildAlert(event, auditEvent, incident, versionId));
+  const alert = await deps.alerter.send(
+    alertOf(auditEvent, {
+      arn: event.secretArn,
+      name: event.secretName,
+      incident,
+      ...(versionId ? { versionId } : {}),
+      ...(event.error ? { error: event.error } : {}),
+    }),
+  );
   return { status: already ? 'already-recorded' : 'recorded', event: auditEvent, incident, alert };
 }
 
@@ -194,44 +203,6 @@ async function alreadyAudited(event: ServiceEvent, auditEvent: AuditEventType, a
   return recent.some(
     (record) => record.event === auditEvent && record.detail?.eventId === event.eventId,
   );
-}
-
-function buildAlert(
-  event: ServiceEvent,
-  auditEvent: AuditEventType,
-  incident: string,
-  versionId: string | undefined,
-): Alert {
-  const failed = event.name === 'RotationFailed';
-  return {
-    event: auditEvent,
-    severity: ALERT_SEVERITY[auditEvent] ?? 'high',
-    secretArn: event.secretArn,
-    secretName: event.secretName,
-    incident,
-    summary: failed
-      ? 'Secrets Manager reports that a rotation of this secret failed.'
-      : 'Secrets Manager abandoned a rotation of this secret: it was changed by hand while rotating, and the pending version was dropped.',
-    reason: event.error
-      ? scrub(event.error)
-      : failed
-        ? 'Secrets Manager gave no error message.'
-        : undefined,
-    ...(versionId ? { versionId } : {}),
-    nextSteps: failed
-      ? [
-          'The live token (AWSCURRENT) is unchanged and still works.',
-          "Open the rotation function's CloudWatch logs around this time to find the failing step.",
-          'If the function was never invoked, check its permissions and that rotation points at it.',
-          'Once fixed, rotate again: Secrets Manager console, the secret, Rotation, Rotate secret immediately.',
-        ]
-      : [
-          'Find who changed the secret during the rotation (CloudTrail: PutSecretValue, UpdateSecret, UpdateSecretVersionStage).',
-          'Check that the live token (AWSCURRENT) works for its consumers.',
-          'The next sweep rotates again if the lifespan requires it.',
-        ],
-    trigger: { source: 'secretsmanager', principal: 'secretsmanager.amazonaws.com' },
-  };
 }
 
 function quote(value: unknown): string {

@@ -67,6 +67,59 @@ export const AUDIT_EVENTS = [
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];
 
+/**
+ * Why a rotation step, a revoke or a request failed or was refused: the stable, machine-readable
+ * `reason` of a RotationError, written to the audit record's `reason` (or `refused`) detail and
+ * chosen on by the alert's next steps. Adding a reason is a line here (and its next steps in
+ * the alert catalog); renaming one breaks audit queries.
+ */
+export const FAILURE_REASONS = [
+  // The request or event
+  'invalid',
+  'invalid-event',
+  'invalid-request',
+  'not-found',
+  'deleted',
+  'not-opted-in',
+  // The rotation protocol
+  'rotation-disabled',
+  'unknown-version',
+  'not-pending',
+  // The secret's value and policy
+  'malformed-value',
+  'malformed-token',
+  'binary-value',
+  'no-value',
+  'unknown-kind',
+  'kind-not-configured',
+  // IAM access keys
+  'two-active-keys',
+  'key-refused',
+  'key-missing',
+  'key-of-another-user',
+  'user-not-bound',
+  'wrong-identity',
+  // Custom issuers
+  'issuer-timeout',
+  'issuer-failed',
+  'issuer-refused',
+  'issuer-response',
+  // Emergency revokes
+  'revoke-in-progress',
+  'revoke-stalled',
+  'token-not-revoked',
+  'quarantined',
+  // The suite itself
+  'audit-unavailable',
+  /** Anything not one of the above (an unexpected error). */
+  'error',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** Why the sweep asked Secrets Manager to rotate now (`rotation.requested` detail `reason`). */
+export const ROTATION_REQUEST_REASONS = ['lifespan.overdue', 'lifespan-floor'] as const;
+export type RotationRequestReason = (typeof ROTATION_REQUEST_REASONS)[number];
+
 export type Outcome = 'started' | 'succeeded' | 'failed' | 'skipped' | 'reported' | 'queued';
 
 export type Severity = 'critical' | 'high' | 'warning' | 'info';

@@ -120,7 +120,7 @@ describe('status', () => {
       OVERDUE: 'no',
     });
     expect(rows[PAYMENTS]!['NEXT ROTATION']).toMatch(
-      /^\d{4}-\d\d-\d\d \d\d:\d\dZ \(in \d+d( \d+h)?\)$/,
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(in \d+d( \d+h)?\)$/,
     );
 
     expect(rows[LEGACY]).toMatchObject({
@@ -233,7 +233,7 @@ describe('audit', () => {
 
     // Assess
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^No audit records since \d{4}-\d\d-\d\d \d\d:\d\dZ\.\n$/);
+    expect(result.stdout).toMatch(/^No audit records since \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\.\n$/);
   });
 
   it('fails with a clear error for an unknown secret', async () => {

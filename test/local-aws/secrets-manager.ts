@@ -14,6 +14,7 @@ import {
   type RotationRules,
   type Window,
 } from './rotation-schedule.ts';
+import { type Cursor, SecretTable } from './secret-table.ts';
 import { AwsError, type Caller, readBody, sendJson, sendJsonError } from './wire.ts';
 
 const CURRENT = 'AWSCURRENT';
@@ -323,12 +324,30 @@ const markedForDeletion = () =>
     "You can't perform this operation on the secret because it was marked for deletion.",
   );
 
-const encodeToken = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString('base64');
-function decodeToken(token: unknown): number {
+// ListSecretVersionIds pages by position: a secret's versions are few.
+const encodeOffsetToken = (offset: number) =>
+  Buffer.from(JSON.stringify({ offset })).toString('base64');
+function decodeOffsetToken(token: unknown): number {
   if (token === undefined) return 0;
   try {
     const { offset } = JSON.parse(Buffer.from(String(token), 'base64').toString('utf8'));
     if (Number.isInteger(offset) && offset >= 0) return offset;
+  } catch {}
+  throw new AwsError('InvalidNextTokenException', 'The NextToken value is invalid.');
+}
+
+// ListSecrets' token names the secret a page ended after (null: the page was empty and began at the start).
+const encodeToken = (after: Cursor | undefined) =>
+  Buffer.from(JSON.stringify({ after: after ? [after.created, after.seq] : null })).toString(
+    'base64',
+  );
+function decodeToken(token: unknown): Cursor | undefined {
+  if (token === undefined) return undefined;
+  try {
+    const { after } = JSON.parse(Buffer.from(String(token), 'base64').toString('utf8'));
+    if (after === null) return undefined;
+    const [created, seq] = after;
+    if (Number.isInteger(created) && Number.isInteger(seq)) return { created, seq };
   } catch {}
   throw new AwsError('InvalidNextTokenException', 'The NextToken value is invalid.');
 }
@@ -347,7 +366,7 @@ export class SecretsManagerEmulator {
   readonly throttle: Throttle;
   readonly rotations: RotationRecord[] = [];
 
-  private readonly secrets = new Map<string, Secret>();
+  private readonly secrets = new SecretTable<Secret>();
   private readonly inFlight = new Set<Promise<void>>();
   private seq = 0;
 
@@ -486,22 +505,8 @@ export class SecretsManagerEmulator {
    * Secrets whose recovery window has passed are gone, as AWS deletes them then.
    */
   private find(secretId: string): Secret | undefined {
-    for (const [arn, secret] of this.secrets) {
-      if (secret.deletedDate && secret.deletedDate <= this.now()) this.secrets.delete(arn);
-    }
-    const byArn = this.secrets.get(secretId);
-    if (byArn) return byArn;
-    for (const secret of this.secrets.values()) {
-      if (secret.name === secretId) return secret;
-      if (
-        secretId.startsWith('arn:') &&
-        secret.arn.length === secretId.length + 7 &&
-        secret.arn.startsWith(`${secretId}-`)
-      ) {
-        return secret;
-      }
-    }
-    return undefined;
+    this.secrets.purge(this.now());
+    return this.secrets.find(secretId);
   }
 
   private secret(input: Record<string, unknown>, options: { allowDeleted?: boolean } = {}): Secret {
@@ -646,7 +651,7 @@ export class SecretsManagerEmulator {
         created: now,
       });
     }
-    this.secrets.set(secret.arn, secret);
+    this.secrets.add(secret);
     return { ARN: secret.arn, Name: name, ...(versionId ? { VersionId: versionId } : {}) };
   }
 
@@ -878,23 +883,35 @@ export class SecretsManagerEmulator {
 
   private listSecrets(input: Record<string, unknown>) {
     const limit = maxResults(input);
-    const offset = decodeToken(input.NextToken);
+    const cursor = decodeToken(input.NextToken);
     const filters = this.validFilters(input.Filters);
-    const order = input.SortOrder === 'desc' ? -1 : 1;
-    // Sorted by CreatedDate (ListSecrets' SortOrder); creation order breaks ties.
-    const all = [...this.secretsNow()]
-      .filter((s) => input.IncludePlannedDeletion === true || !s.deletedDate)
-      .filter((s) => filters.every((f) => f(s)))
-      .sort((a, b) => order * (a.created.getTime() - b.created.getTime() || a.seq - b.seq));
-    let end = Math.min(offset + limit, all.length);
-    let page = all.slice(offset, end);
+    const matches = (s: Secret) =>
+      (input.IncludePlannedDeletion === true || !s.deletedDate) && filters.every((f) => f(s));
+    this.secrets.purge(this.now());
+    // Sorted by CreatedDate (ListSecrets' SortOrder); creation order breaks ties. The page reads
+    // from its cursor on, and one secret further to tell whether another page follows.
+    const candidates = this.secrets.after(cursor, input.SortOrder === 'desc');
+    let page: Secret[] = [];
+    let more = false;
+    for (const secret of candidates) {
+      if (!matches(secret)) continue;
+      if (page.length === limit) {
+        more = true;
+        break;
+      }
+      page.push(secret);
+    }
+    let last = page.at(-1);
     const consistency = this.consistency;
     if (consistency) {
       const { random } = consistency;
       if (random() < consistency.shortPageChance) {
-        end = offset + Math.floor(random() * (end - offset));
-        page = all.slice(offset, end);
+        const kept = Math.floor(random() * page.length);
+        more ||= kept < page.length;
+        page = page.slice(0, kept);
       }
+      // What eventual consistency leaves out is passed over: the next page goes on after it.
+      last = page.at(-1);
       const settled = this.now().getTime() - consistency.lagMs;
       page = page.filter((s) => {
         const recent = Math.max(s.created.getTime(), s.lastChanged.getTime()) > settled;
@@ -913,12 +930,13 @@ export class SecretsManagerEmulator {
           SecretVersionsToStages: stages,
         };
       }),
-      ...(end < all.length ? { NextToken: encodeToken(end) } : {}),
+      // A short page continues after its last secret; an empty one where it began.
+      ...(more ? { NextToken: encodeToken(last ? SecretTable.cursorOf(last) : cursor) } : {}),
     };
   }
 
   private *secretsNow(): Iterable<Secret> {
-    this.find(''); // drops secrets whose recovery window has passed
+    this.secrets.purge(this.now());
     yield* this.secrets.values();
   }
 
@@ -1015,7 +1033,7 @@ export class SecretsManagerEmulator {
   private listSecretVersionIds(input: Record<string, unknown>) {
     const secret = this.secret(input);
     const limit = maxResults(input);
-    const offset = decodeToken(input.NextToken);
+    const offset = decodeOffsetToken(input.NextToken);
     const versions = [...secret.versions.values()].filter(
       (v) => input.IncludeDeprecated === true || v.stages.size > 0,
     );
@@ -1030,7 +1048,7 @@ export class SecretsManagerEmulator {
         ...(v.lastAccessed ? { LastAccessedDate: v.lastAccessed } : {}),
         KmsKeyIds: ['DEFAULT'],
       })),
-      ...(offset + limit < versions.length ? { NextToken: encodeToken(offset + limit) } : {}),
+      ...(offset + limit < versions.length ? { NextToken: encodeOffsetToken(offset + limit) } : {}),
     };
   }
 
@@ -1206,14 +1224,18 @@ export class SecretsManagerEmulator {
     }
     const now = this.now();
     if (secret.run) secret.run.stopped = 'cancelled';
-    if (force) this.secrets.delete(secret.arn);
-    else secret.deletedDate = new Date(now.getTime() + days * DAY);
+    if (force) this.secrets.delete(secret);
+    else {
+      secret.deletedDate = new Date(now.getTime() + days * DAY);
+      this.secrets.deletionChanged(secret);
+    }
     return { ARN: secret.arn, Name: secret.name, DeletionDate: force ? now : secret.deletedDate };
   }
 
   private restoreSecret(input: Record<string, unknown>) {
     const secret = this.secret(input, { allowDeleted: true });
     delete secret.deletedDate;
+    this.secrets.deletionChanged(secret);
     secret.lastChanged = this.now();
     return { ARN: secret.arn, Name: secret.name };
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alertIncidentKey, formatAlert, MAX_SUBJECT_LENGTH } from '#domain/alerts';
+import { alertIncidentKey } from '#domain/alerts/catalog';
+import { formatAlert, MAX_SUBJECT_LENGTH } from '#domain/alerts/format';
 import type { Alert } from '#domain/ports';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/payments/stripe-key-AbCdEf';

@@ -11,6 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
+import { NotFoundError } from '#domain/errors';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:payments/api-key-AbCdEf';
 const VERSION = '6f1c2d3e-0000-4000-8000-00000000abcd';
@@ -111,7 +112,9 @@ describe('SecretsManagerStore.getValue', () => {
     const read = store.getValue(ARN);
 
     // Assess
-    await expect(read).rejects.toThrow(ResourceNotFoundException);
+    // The adapter's typed error, still named as AWS named it.
+    await expect(read).rejects.toThrow(NotFoundError);
+    await expect(read).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
   it('fails on a binary value, naming the version and not the bytes', async () => {

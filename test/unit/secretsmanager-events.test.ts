@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { alertIncidentKey } from '#domain/alerts';
+import { alertIncidentKey } from '#domain/alerts/catalog';
 import type { Alert, Alerter, AuditEntry, AuditLog, AuditRecord } from '#domain/ports';
 import { createSecretsManagerEventsHandler, handler } from '#handlers/secretsmanager-events';
 

@@ -17,9 +17,8 @@
 
 // Only the key shape (pure constants), so the printed query matches the table exactly.
 import { AUDIT_TABLE, secretPk } from '#adapters/audit-table';
-import { scrub } from './errors.ts';
-import type { Alert } from './ports.ts';
-import type { AuditEventType } from './vocabulary.ts';
+import { scrub } from '../errors.ts';
+import type { Alert } from '../ports.ts';
 
 export interface AlertContext {
   at: Date;
@@ -36,20 +35,6 @@ export interface FormattedAlert {
 
 /** SNS rejects subjects of 100 characters or more. */
 export const MAX_SUBJECT_LENGTH = 99;
-
-/**
- * Events that are the same incident as another event's alert, so one failure sends one e-mail:
- * Secrets Manager's own failure events for a rotation our handler already alerted on.
- */
-const SAME_INCIDENT_AS: Partial<Record<AuditEventType, AuditEventType>> = {
-  'secretsmanager.rotation.failed': 'rotation.failed',
-  'secretsmanager.rotation.abandoned': 'rotation.failed',
-};
-
-/** The de-duplication key of an alert within its secret: `<event>#<incident>`. */
-export function alertIncidentKey(alert: Pick<Alert, 'event' | 'incident'>): string {
-  return `${SAME_INCIDENT_AS[alert.event] ?? alert.event}#${alert.incident}`;
-}
 
 export function formatAlert(alert: Alert, ctx: AlertContext): FormattedAlert {
   const severity = token(alert.severity).toUpperCase() || 'ALERT';
