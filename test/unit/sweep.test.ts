@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidNextTokenError, InvalidRequestError, NotFoundError } from '#domain/errors';
 import { createPacer } from '#domain/pacer';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '#domain/policy';
 import type {
@@ -64,8 +65,7 @@ class World {
   }
   find(arn: string) {
     const secret = this.secrets.find((s) => s.arn === arn);
-    if (!secret)
-      throw Object.assign(new Error(`no secret ${arn}`), { name: 'ResourceNotFoundException' });
+    if (!secret) throw new NotFoundError(`no secret ${arn}`);
     return secret;
   }
   call(what: string, arn: string) {
@@ -85,9 +85,7 @@ function catalogOf(
     async listTagged(tagKey: string, nextToken?: string): Promise<SecretPage> {
       listCalls.push(nextToken);
       if (nextToken !== undefined && !/^\d+$/.test(nextToken)) {
-        throw Object.assign(new Error('The NextToken value is invalid.'), {
-          name: 'InvalidNextTokenException',
-        });
+        throw new InvalidNextTokenError('The NextToken value is invalid.');
       }
       const from = Number(nextToken ?? 0);
       const tagged = world.secrets.filter((s) => tagKey in s.tags);
@@ -822,9 +820,8 @@ describe('one rotation per due secret', () => {
     const rotate = deps.catalog.rotate.bind(deps.catalog);
     deps.catalog.rotate = async (secretId, options) => {
       if (options.immediately) {
-        throw Object.assign(
-          new Error("A previous rotation isn't complete. That rotation will be reattempted."),
-          { name: 'InvalidRequestException' },
+        throw new InvalidRequestError(
+          "A previous rotation isn't complete. That rotation will be reattempted.",
         );
       }
       return rotate(secretId, options);

@@ -1,9 +1,10 @@
 // What every sweep action is given to do its work: the ports, and the audit and alert rules the
 // sweep applies to all of them (an alert never stops the action it accompanies; an API call is
 // audited whatever its outcome). Also the shape of one action (SweepActionDef).
-import { describeError } from '../errors.ts';
-import type { Alert, AlertOutcome, AuditEntry, SecretDescription } from '../ports.ts';
-import { ALERT_SEVERITY, TAG, type Trigger } from '../vocabulary.ts';
+import { type AlertName, alertOf, type AlertFields as CatalogFields } from '../alerts/catalog.ts';
+import { describeError, errorCode } from '../errors.ts';
+import type { AlertOutcome, AuditEntry, SecretDescription } from '../ports.ts';
+import { TAG, type Trigger } from '../vocabulary.ts';
 import type { SecretState } from './facts.ts';
 import type { Fail, SweepDeps, SweepReport } from './report.ts';
 
@@ -19,15 +20,23 @@ export interface SweepActionDef<A extends { type: string }> {
 }
 
 export type AuditFields = Omit<AuditEntry, 'secretArn' | 'secretName' | 'trigger'>;
-export type AlertFields = Omit<Alert, 'secretArn' | 'secretName' | 'severity' | 'trigger'>;
+/** An alert's typed fields (alerts/catalog.ts) but the secret and trigger, which the sweep adds. */
+export type AlertFields<N extends AlertName> = Omit<CatalogFields[N], 'secret' | 'trigger'>;
 
 export interface ActionContext {
   deps: Omit<SweepDeps, 'cursor'>;
   rotationFunctionArn: string;
   /** An audit record about `secret`, with the sweep's trigger. */
   entry(secret: SecretDescription, e: AuditFields): AuditEntry;
-  /** Sends an alert; a failing alerter is recorded but never stops the action it accompanies. */
-  alert(secret: SecretDescription, a: AlertFields): Promise<AlertOutcome | 'failed'>;
+  /**
+   * Raises the catalog's alert `name`; a failing alerter is recorded but never stops the action
+   * it accompanies.
+   */
+  alert<N extends AlertName>(
+    secret: SecretDescription,
+    name: N,
+    fields: AlertFields<N>,
+  ): Promise<AlertOutcome | 'failed'>;
   /**
    * Runs an API call and audits its outcome either way, except an error `leaveAlone` accepts:
    * then nothing happened, nothing is audited, and it returns false.
@@ -54,8 +63,9 @@ export const hours = (ms: number) => Math.round((ms / 3_600_000) * 10) / 10;
  * rotation isn't complete"): nothing failed, and the next sweep looks at the secret again.
  */
 export const isRotationInProgress = (error: unknown) =>
-  error instanceof Error &&
-  /previous rotation isn.t complete/i.test(`${error.name} ${error.message}`);
+  errorCode(error) === 'invalid-request' &&
+  // The one InvalidRequestException of RotateSecret that means "wait", by its documented message.
+  /previous rotation isn.t complete/i.test((error as Error).message);
 
 /**
  * Starts a rotation now (RotateSecret, audited either way), unless this pass already started one
@@ -95,15 +105,12 @@ export function actionContext(
     entry,
     handedOver: new Set<string>(),
     rotationStarted: new Set<string>(),
-    async alert(secret, a) {
+    async alert(secret, name, fields) {
       try {
-        const outcome = await deps.alerter.send({
-          ...a,
-          secretArn: secret.arn,
-          secretName: secret.name,
-          severity: ALERT_SEVERITY[a.event] ?? 'warning',
-          trigger,
-        });
+        const about = { secret: { arn: secret.arn, name: secret.name }, trigger };
+        const outcome = await deps.alerter.send(
+          alertOf(name, { ...fields, ...about } as CatalogFields[typeof name]),
+        );
         if (outcome === 'sent') report.alertsSent++;
         if (outcome === 'queued') report.alertsQueued++;
         return outcome;

@@ -12,7 +12,7 @@
 // invalid, rotation stuck, an overdue token a stuck rotation blocks, a previous token whose revoke
 // keeps failing) are one incident each: the alert goes first and the audit record is written
 // only when the alert was new, so a bad tag makes one record and one e-mail, not one per sweep.
-import { describeError } from '../errors.ts';
+import { describeError, errorCode } from '../errors.ts';
 import type { PolicyLimits } from '../policy.ts';
 import type { SecretCatalog, SecretDescription, SweepCursor, SweepCursorStore } from '../ports.ts';
 import { TAG, type Trigger } from '../vocabulary.ts';
@@ -42,11 +42,6 @@ export {
 } from './report.ts';
 
 const SCHEDULE_TRIGGER: Trigger = { source: 'schedule' };
-
-/** ListSecrets rejects a stale or foreign NextToken with one of these. */
-const isBadToken = (error: unknown) =>
-  error instanceof Error &&
-  /InvalidNextToken|ValidationException|InvalidParameter/i.test(`${error.name} ${error.message}`);
 
 type Execute = (secret: SecretDescription, action: SweepAction) => Promise<void>;
 
@@ -143,7 +138,7 @@ async function listPass(
     } catch (error) {
       // A saved token Secrets Manager no longer accepts: start the pass again from the top
       // rather than fail at every invocation.
-      if (token !== undefined && report.pages === 0 && isBadToken(error)) {
+      if (token !== undefined && report.pages === 0 && errorCode(error) === 'invalid-next-token') {
         deps.log?.warn('sweep: saved cursor rejected, starting from the first page', {
           error: describeError(error),
         });

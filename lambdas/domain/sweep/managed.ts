@@ -6,16 +6,13 @@
 // forgotten; a deleted secret is forgotten. The walk runs under the same deadline and cursor.
 // Only members not seen by this invocation's listing cost a call: in the usual sweep, which lists
 // everyone in one invocation, that is exactly the secrets whose tag is gone.
+import { errorCode } from '../errors.ts';
 import type { PolicyLimits } from '../policy.ts';
 import type { ManagedSet, SecretDescription, SweepCursor } from '../ports.ts';
 import { TAG } from '../vocabulary.ts';
 import type { SweepAction } from './actions/index.ts';
 import { planSecret } from './plan.ts';
 import type { Fail, SweepDeps, SweepReport } from './report.ts';
-
-/** DescribeSecret of a secret that no longer exists (deleted after its recovery window). */
-const isGone = (error: unknown) =>
-  error instanceof Error && /ResourceNotFound/.test(`${error.name} ${error.message}`);
 
 export interface WalkContext {
   ctx: { rotationFunctionArn: string; sweepIntervalMs: number; limits?: PolicyLimits };
@@ -73,7 +70,8 @@ export async function walkManaged(
       // DescribeSecret shares GetSecretValue's 10,000/s quota: not paced under the 50/s ones.
       secret = await deps.store.describe(member.arn);
     } catch (error) {
-      if (!isGone(error)) throw error;
+      // Gone: deleted after its recovery window.
+      if (errorCode(error) !== 'not-found') throw error;
     }
     if (!secret || secret.deleted) {
       await managed.remove(member.arn);

@@ -50,35 +50,28 @@ export async function revokeFailed(
   error: unknown,
   known: string[],
   failure: {
-    incident: string;
-    versions: Record<string, string>;
+    versionId: string;
+    /** `revoke`: after grace; `delete`: the second stage of a two-stage revoke. */
+    stage: 'revoke' | 'delete';
     tokenName: string | undefined;
-    summary: string;
-    meanwhile: string;
-    detail?: Record<string, string>;
   },
 ): Promise<Error> {
   const message = describeError(error, known);
-  const sent = await c.alert(secret, {
-    event: 'previous.revoke.failed',
-    incident: failure.incident,
-    versionId: failure.versions.previous,
-    summary: failure.summary,
-    reason: message,
-    nextSteps: [
-      'Fix the cause (the issuer, its permissions); the sweep retries at every run.',
-      failure.meanwhile,
-    ],
+  const { versionId, stage } = failure;
+  const sent = await c.alert(secret, 'previous.revoke.failed', {
+    versionId,
+    stage,
+    error: message,
   });
   if (isNew(sent)) {
     await c.deps.audit.append(
       c.entry(secret, {
         event: 'previous.revoke.failed',
         outcome: 'failed',
-        versions: failure.versions,
+        versions: { previous: versionId },
         ...(failure.tokenName ? { tokens: { previous: failure.tokenName } } : {}),
         error: message,
-        ...(failure.detail ? { detail: failure.detail } : {}),
+        ...(stage === 'delete' ? { detail: { stage } } : {}),
       }),
     );
   }

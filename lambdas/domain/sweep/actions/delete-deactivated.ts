@@ -63,12 +63,9 @@ export const deleteDeactivated: SweepActionDef<DeleteDeactivated> = {
       );
     } catch (error) {
       throw await revokeFailed(c, secret, error, known, {
-        incident: `${action.versionId}:delete`,
-        versions,
+        versionId: action.versionId,
+        stage: 'delete',
         tokenName,
-        summary: `The deactivated previous token (version ${action.versionId}) was due for deletion and could not be deleted.`,
-        meanwhile: 'The token stays deactivated meanwhile: it does not work.',
-        detail: { stage: 'delete' },
       });
     }
     await c.deps.audit.append(

@@ -37,23 +37,11 @@ export const lifespanOverdue: SweepActionDef<LifespanOverdue> = {
   run: async (c, secret, action) => {
     const age = formatAge(action.ageMs);
     const lifespan = lifespanOf(secret);
-    const sent = await c.alert(secret, {
-      event: 'lifespan.overdue',
-      incident: action.versionId,
+    const sent = await c.alert(secret, 'lifespan.overdue', {
       versionId: action.versionId,
-      summary: `The live token is ${age} old, over its lifespan of ${lifespan}.`,
-      reason: action.rotateNow
-        ? 'Its rotation did not happen in time; the sweep has started one now.'
-        : 'A rotation is stuck, so a new one cannot start until it is resolved.',
-      nextSteps: action.rotateNow
-        ? [
-            'Check that the rotation completes (no rotation.failed alert follows).',
-            'Look at the audit trail of this secret for the last rotations.',
-          ]
-        : [
-            'Resolve the stuck rotation (see the rotation.stuck alert): finish or cancel it.',
-            'Then the next sweep rotates the secret.',
-          ],
+      age,
+      lifespan,
+      rotateNow: action.rotateNow,
     });
     const detail = { ageHours: hours(action.ageMs), lifespan, rotating: action.rotateNow };
     // Once per incident: a secret whose rotation keeps failing to start (another function's,

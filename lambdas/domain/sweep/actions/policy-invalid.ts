@@ -37,16 +37,9 @@ export const policyInvalid: SweepActionDef<PolicyInvalid> = {
   },
   run: async (c, secret, action) => {
     const problems = action.problems.map((p) => p.message);
-    const sent = await c.alert(secret, {
-      event: 'policy.invalid',
-      incident: action.fingerprint,
-      summary:
-        'The token-rotation tags on this secret are invalid; nothing was changed on the secret.',
-      reason: problems.join(' '),
-      nextSteps: [
-        'Correct the tags in the Secrets Manager console (the token-rotation README lists each tag and its allowed values).',
-        'The next sweep applies the corrected policy.',
-      ],
+    const sent = await c.alert(secret, 'policy.invalid', {
+      fingerprint: action.fingerprint,
+      problems,
     });
     if (isNew(sent)) {
       await c.deps.audit.append(

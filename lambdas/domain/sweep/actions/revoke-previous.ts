@@ -105,16 +105,9 @@ async function skipped(
   by: string,
 ) {
   const reason = `The live value (AWSCURRENT) holds the same token, by its ${by}: revoking it would revoke the live token.`;
-  const sent = await c.alert(secret, {
-    event: 'previous.revoke.skipped',
-    incident: action.versionId,
+  const sent = await c.alert(secret, 'previous.revoke.skipped', {
     versionId: action.versionId,
-    summary: `The previous version ${action.versionId} was not revoked after its grace: it holds the live token.`,
-    reason,
-    nextSteps: [
-      'Usually someone saved the secret again with the same token (e.g. edited another field in the console): nothing to do.',
-      'If the token should have changed, rotate the secret now from the Secrets Manager console.',
-    ],
+    by,
   });
   if (isNew(sent) || sent === 'failed') {
     await c.deps.audit.append(
@@ -157,11 +150,9 @@ export async function revokePastGrace(
     }
   } catch (error) {
     throw await revokeFailed(c, secret, error, known, {
-      incident: action.versionId,
-      versions,
+      versionId: action.versionId,
+      stage: 'revoke',
       tokenName: done.tokenName,
-      summary: `The previous token (version ${action.versionId}) outlived its grace and could not be revoked.`,
-      meanwhile: 'Until then the previous token still works.',
     });
   }
   const { tokenName, identity, revokedBy, deleteLabel } = done;

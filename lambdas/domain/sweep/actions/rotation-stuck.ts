@@ -16,16 +16,9 @@ export const rotationStuck: SweepActionDef<RotationStuck> = {
       ? [{ type: 'rotation-stuck', versionId: s.pending, pendingForMs: s.now - s.pendingSince }]
       : [],
   run: async (c, secret, action) => {
-    const sent = await c.alert(secret, {
-      event: 'rotation.stuck',
-      incident: action.versionId,
+    const sent = await c.alert(secret, 'rotation.stuck', {
       versionId: action.versionId,
-      summary: `A rotation started ${formatAge(action.pendingForMs)} ago has not finished (AWSPENDING is left on version ${action.versionId}).`,
-      reason: 'The rotation function failed or was interrupted at one of its steps.',
-      nextSteps: [
-        'Look for a rotation.failed alert or audit record for this secret.',
-        'Fix the cause, then rotate the secret again from the console, or remove AWSPENDING from that version.',
-      ],
+      pendingFor: formatAge(action.pendingForMs),
     });
     if (isNew(sent)) {
       await c.deps.audit.append(
