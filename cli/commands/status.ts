@@ -14,7 +14,7 @@ import {
 } from '#domain/policy';
 import type { AuditRecord, SecretDescription } from '#domain/ports';
 import { cleanReason, knownValues, readQuarantineNotice } from '#domain/revoke';
-import { planSecret } from '#domain/sweep-plan';
+import { planSecret } from '#domain/sweep/plan';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { choice } from '../args.ts';
 import { CliError, type Connection, STACK_OUTPUT, type Stack } from '../aws.ts';

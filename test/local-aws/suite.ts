@@ -29,7 +29,7 @@ import type { AccessKeys, FunctionInvoker } from '#domain/ports';
 import type { RevokeEventDeps } from '#domain/revoke-events';
 import { EXPOSED_CREDENTIAL_CODES } from '#domain/revoke-events';
 import type { RotationDeps } from '#domain/rotation';
-import type { SweepDeps } from '#domain/sweep';
+import type { SweepDeps } from '#domain/sweep/index';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { createRevokeHandler } from '#handlers/revoke';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
