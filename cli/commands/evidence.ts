@@ -6,6 +6,7 @@
 // ID) and how long it is locked, and the chains judged against them as verify-audit does.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { DEFAULT_KIND } from '#domain/kinds/registry';
 import { displayValue } from '#domain/policy';
 import type { AuditRecord, SecretDescription } from '#domain/ports';
 import { TAG } from '#domain/vocabulary';
@@ -258,7 +259,7 @@ function secretEvidence(
     secretName: secret?.name ?? secretName,
     secretArn: arn,
     optedIn: secret !== undefined,
-    kind: secret ? displayValue(secret.tags[TAG.kind] ?? 'random') : '',
+    kind: secret ? displayValue(secret.tags[TAG.kind] ?? DEFAULT_KIND) : '',
     lifespan: secret ? displayValue(secret.tags[TAG.lifespan] ?? '') : '',
     chain: {
       status: report.ok

@@ -2,6 +2,7 @@
 // and whether it is overdue. Overdue is the sweep's own judgement (planSecret), not a second rule.
 import { countUndeliveredAlerts } from '#adapters/sns-alerter';
 import { describeError } from '#domain/errors';
+import { DEFAULT_KIND } from '#domain/kinds/registry';
 import {
   DEFAULT_LIMITS,
   displayValue,
@@ -13,7 +14,7 @@ import {
 } from '#domain/policy';
 import type { AuditRecord, SecretDescription } from '#domain/ports';
 import { cleanReason, knownValues, readQuarantineNotice } from '#domain/revoke';
-import { planSecret } from '#domain/sweep-plan';
+import { planSecret } from '#domain/sweep/plan';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { choice } from '../args.ts';
 import { CliError, type Connection, STACK_OUTPUT, type Stack } from '../aws.ts';
@@ -255,7 +256,7 @@ export function statusOf(
   const row: SecretStatus = {
     name: secret.name,
     arn: secret.arn,
-    kind: displayValue(secret.tags[TAG.kind] ?? 'random'),
+    kind: displayValue(secret.tags[TAG.kind] ?? DEFAULT_KIND),
     lifespan: displayValue(secret.tags[TAG.lifespan] ?? ''),
     grace: null,
     policyValid: parsed.ok,

@@ -10,7 +10,7 @@ import {
   type IssuerFailure,
   type IssuerRequest,
   type IssuerResponse,
-} from '#domain/issuers/contract';
+} from '#domain/kinds/custom/contract';
 
 /** Each call to the SaaS; token-rotation waits 30 seconds for the whole invocation. */
 const HTTP_TIMEOUT_MS = 10_000;

@@ -7,7 +7,7 @@ import type { Config } from '#commons/config';
 import { logger } from '#commons/logger';
 import { createPacer } from '#domain/pacer';
 import { systemClock } from '#domain/ports';
-import type { SweepDeps } from '#domain/sweep';
+import type { SweepDeps } from '#domain/sweep/index';
 import { deployedAuditAndAlerts } from './deployed-audit-and-alerts.ts';
 import { DynamoManagedSet } from './dynamodb-managed-set.ts';
 import { deployedIssuerFor } from './issuer-clients.ts';

@@ -4,7 +4,7 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
-import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/issuers/index';
+import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/kinds/registry';
 import type { AccessKeys, FunctionInvoker } from '#domain/ports';
 import { IamAccessKeys } from './iam-keys.ts';
 import { LambdaInvoker } from './lambda-invoker.ts';

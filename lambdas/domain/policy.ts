@@ -4,12 +4,13 @@
 // Grammar (strict, so that what a person reads on the secret is exactly what is enforced):
 //   lifespan  <n>h | <n>d             4h .. the stack's maxLifespan (default 30d, at most 365d)
 //   grace     0m | <n>m | <n>h | <n>d  0m .. half the lifespan   (default 2h)
-//   kind      random | iam-access-key | lambda:<function name, partial ARN or ARN>[:<qualifier>]
+//   kind      a value one of the registered token kinds accepts (each kind's `parse`)
 //   scopes    <scope>( <scope>)*       scope names, one space apart, no repeats
 // <n> is a positive decimal integer without sign, spaces or leading zeros; zero is written `0m`
 // only. Units and kind names are lower case: `7D` or `Random` are refused, not guessed at, because
 // an invalid policy changes nothing and is alerted, while a guess could enforce the wrong thing.
 import { createHash } from 'node:crypto';
+import { DEFAULT_KIND, kindChoices, parseKindValue } from './kinds/registry.ts';
 import { TAG } from './vocabulary.ts';
 
 export const MINUTE_MS = 60_000;
@@ -22,7 +23,6 @@ export const MAX_LIFESPAN_MS = 365 * DAY_MS;
 /** The stack's ceiling when it sets none (`maxLifespan`): days, not months. */
 export const DEFAULT_MAX_LIFESPAN_MS = 30 * DAY_MS;
 export const DEFAULT_GRACE_MS = 2 * HOUR_MS;
-export const DEFAULT_KIND = 'random';
 
 export interface Policy {
   /** Maximum age of the live token (AWSCURRENT). */
@@ -76,7 +76,6 @@ const ALLOWED = {
   lifespan: (limits: PolicyLimits) =>
     `<n>h or <n>d, from 4h to ${formatDuration(limits.maxLifespanMs)} (e.g. 7d)`,
   grace: '<n>m, <n>h or <n>d, from 0m to half the lifespan (e.g. 2h)',
-  kind: 'random, iam-access-key or lambda:<function name or ARN>',
   scopes: `scope names (letters, digits and ${'_ . : * / + = @ -'}, at most 128 characters each) one space apart, at most 50, no repeats (e.g. "s3:GetObject sqs:SendMessage")`,
 } as const;
 
@@ -178,34 +177,23 @@ function parseGrace(
   return ms;
 }
 
-// Lambda's FunctionName: a name, `<account>:function:<name>`, or a full ARN; each may carry a
-// version or alias qualifier. Names are 1-64 of [A-Za-z0-9_-]; qualifiers `$LATEST` or 1-128 of the same.
-const FUNCTION_NAME = '[A-Za-z0-9_-]{1,64}';
-const QUALIFIER = '(?::(?:\\$LATEST|[A-Za-z0-9_-]{1,128}))?';
-const REGION = '[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\\d';
-const LAMBDA_TARGET = new RegExp(
-  `^(?:arn:aws(?:-[a-z]+)*:lambda:${REGION}:\\d{12}:function:|\\d{12}:function:)?${FUNCTION_NAME}${QUALIFIER}$`,
-);
-
+// The kinds read their own values (kinds/<kind>/index.ts); a value no kind claims is refused, and so
+// is one some kind claims only once lower-cased.
 function parseKind(value: string): { kind: string; issuerFunction?: string } | PolicyProblem {
   const tag = TAG.kind;
-  if (value === 'random' || value === 'iam-access-key') return { kind: value };
-  if (value.startsWith('lambda:')) {
-    const target = value.slice('lambda:'.length);
-    if (target === '') return problem(tag, value, 'no function named after lambda:', ALLOWED.kind);
-    if (!LAMBDA_TARGET.test(target)) {
-      return problem(tag, value, 'not a Lambda function name or ARN', ALLOWED.kind);
-    }
-    return { kind: value, issuerFunction: target };
+  const read = parseKindValue(value)?.value;
+  if (read?.ok) {
+    const { issuerFunction } = read;
+    return { kind: value, ...(issuerFunction !== undefined && { issuerFunction }) };
   }
-  const lower = value.toLowerCase();
+  if (read) return problem(tag, value, read.why, kindChoices());
   const why =
     value === ''
       ? 'empty'
-      : lower === 'random' || lower === 'iam-access-key' || lower.startsWith('lambda:')
+      : parseKindValue(value.toLowerCase())
         ? 'kind names are lower case'
         : 'unknown kind';
-  return problem(tag, value, why, ALLOWED.kind);
+  return problem(tag, value, why, kindChoices());
 }
 
 /**

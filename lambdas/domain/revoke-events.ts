@@ -1,28 +1,23 @@
 // The event triggers of the emergency revoke: a CloudTrail TagResource that sets
 // token-rotation:revoke (the requester is the event's principal), and AWS Health exposed-credential
-// events naming an access key that a managed `iam-access-key` secret holds. Both end in revoke.ts.
+// events naming a token that a managed secret holds. Both end in revoke.ts.
 //
-// Health events are matched on their type code, not the service (the codes below are the RISK
-// family that names IAM access keys in affectedEntities). The secret holding a key is found among
-// opted-in secrets tagged `iam-access-key` only (listed by tag, values read for those alone); a key
-// no managed secret holds is audited as revoke.ignored, against the Health event's ARN, and dropped.
+// Health events are matched on their type code, not the service: the registry says which kinds
+// react to which codes, and which affected entities name their tokens (access key IDs). The secret
+// holding a token is found among opted-in secrets of those kinds only (listed by tag, values read
+// for those alone); a token no managed secret holds is audited as revoke.ignored, against the
+// Health event's ARN, and dropped.
 
 import { alertOf, listKeys } from './alerts/catalog.ts';
 import { describeError } from './errors.ts';
+import { healthEventCodes, healthEventKinds, kindOf } from './kinds/registry.ts';
 import type { AuditLog, Issuer, SecretCatalog, SecretDescription, SecretStore } from './ports.ts';
 import { type RevokeDeps, type RevokeOutcome, revokeSecret } from './revoke.ts';
 import { STAGE, TAG } from './vocabulary.ts';
 
-/** AWS Health event type codes that report an access key as exposed or compromised. */
-export const EXPOSED_CREDENTIAL_CODES = [
-  'AWS_RISK_CREDENTIALS_EXPOSED',
-  'AWS_RISK_CREDENTIALS_EXPOSURE_SUSPECTED',
-  'AWS_RISK_CREDENTIALS_COMPROMISED',
-  'AWS_RISK_CREDENTIALS_COMPROMISE_SUSPECTED',
-  'AWS_RISK_IAM_QUARANTINE',
-] as const;
+/** AWS Health event type codes that report a managed token as exposed or compromised. */
+export const EXPOSED_CREDENTIAL_CODES: readonly string[] = healthEventCodes();
 
-const ACCESS_KEY_ID = /^(AKIA|ASIA)[A-Z0-9]{12,124}$/;
 const SAFE_ID = /^[A-Za-z0-9:/._-]{1,256}$/;
 const IAM_PRINCIPAL = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/:-]{1,512}$/;
 
@@ -85,7 +80,8 @@ function parseHealth(input: Record<string, unknown>): ParsedRevokeEvent {
   const detail = input.detail;
   if (!isObject(detail)) return { ok: false, why: 'the event has no detail object' };
   const code = detail.eventTypeCode;
-  if (typeof code !== 'string' || !(EXPOSED_CREDENTIAL_CODES as readonly string[]).includes(code)) {
+  const kinds = typeof code === 'string' ? healthEventKinds(code) : [];
+  if (typeof code !== 'string' || kinds.length === 0) {
     return { ok: false, why: `expected eventTypeCode ${EXPOSED_CREDENTIAL_CODES.join(', ')}` };
   }
   const eventArn = [detail.eventArn, input.id].find(
@@ -99,7 +95,11 @@ function parseHealth(input: Record<string, unknown>): ParsedRevokeEvent {
   ];
   const accessKeyIds = [
     ...new Set(
-      candidates.filter((v): v is string => typeof v === 'string' && ACCESS_KEY_ID.test(v)),
+      candidates.filter(
+        (v): v is string =>
+          typeof v === 'string' &&
+          kinds.some((kind) => kind.capabilities.healthEvents!.entity.test(v)),
+      ),
     ),
   ];
   if (accessKeyIds.length === 0) return { ok: false, why: 'the event names no access key ID' };
@@ -113,8 +113,8 @@ export interface KeyFinderDeps {
 }
 
 /**
- * The managed `iam-access-key` secrets whose live versions hold `accessKeyId`. Only secrets tagged
- * with that kind are read, and only their labelled versions; values stay in this function.
+ * The managed secrets whose live versions hold `accessKeyId`. Only secrets of the kinds that react
+ * to Health events are read, and only their labelled versions; values stay in this function.
  */
 export async function findSecretsHoldingKey(
   accessKeyId: string,
@@ -124,24 +124,24 @@ export async function findSecretsHoldingKey(
 }
 
 /**
- * For each of `accessKeyIds`, the managed `iam-access-key` secrets whose live versions hold it, in
- * one pass over those secrets: the cost is the number of managed keys, not of keys asked about.
+ * For each of `accessKeyIds`, the managed secrets (of the kinds that react to Health events) whose
+ * live versions hold it, in one pass over those secrets: the cost is the number of managed keys,
+ * not of keys asked about.
  */
 export async function findSecretsHoldingKeys(
   accessKeyIds: ReadonlySet<string>,
   deps: KeyFinderDeps,
 ): Promise<Map<string, SecretDescription[]>> {
   const found = new Map<string, SecretDescription[]>();
+  const kinds = new Set(healthEventKinds());
   let nextToken: string | undefined;
   do {
     const page = await deps.catalog.listTagged(TAG.kind, nextToken);
     for (const secret of page.secrets) {
-      if (
-        secret.tags[TAG.kind]?.trim() !== 'iam-access-key' ||
-        secret.tags[TAG.lifespan] === undefined
-      )
-        continue;
-      const issuer = deps.issuerFor('iam-access-key', secret);
+      const kindTag = secret.tags[TAG.kind];
+      const kind = kindTag === undefined ? undefined : kindOf(kindTag);
+      if (!kind || !kinds.has(kind) || secret.tags[TAG.lifespan] === undefined) continue;
+      const issuer = deps.issuerFor(kindTag, secret);
       const held = new Set<string>();
       for (const [versionId, stages] of Object.entries(secret.versions)) {
         if (!stages.some((s) => s === STAGE.current || s === STAGE.previous || s === STAGE.pending))
@@ -198,6 +198,9 @@ export async function handleRevokeEvent(
   return handleHealthEvent(event, deps);
 }
 
+/** Who asked, in a Health event's records. */
+const HEALTH_TRIGGER = { source: 'health' as const, principal: 'aws.health' };
+
 /** Secrets revoked per delivery of one Health event; the rest wait for the next delivery. */
 export const MAX_HEALTH_REVOKES_PER_INVOCATION = 20;
 
@@ -221,29 +224,10 @@ async function handleHealthEvent(
 ): Promise<RevokeEventOutcome[]> {
   const outcomes: RevokeEventOutcome[] = [];
   const failures: string[] = [];
-  const trigger = { source: 'health' as const, principal: 'aws.health' };
+  const trigger = HEALTH_TRIGGER;
   const holders = await findSecretsHoldingKeys(new Set(event.accessKeyIds), deps);
   const unheld = event.accessKeyIds.filter((key) => !holders.has(key));
-  if (unheld.length > 0) {
-    const message = `AWS Health ${event.code} names ${unheld.length === 1 ? `access key ${unheld[0]}` : `${unheld.length} access keys`}, which no secret managed by token-rotation holds; nothing was done`;
-    // No secret to attach it to: the record goes on the Health event's own chain.
-    await deps.audit.append({
-      event: 'revoke.ignored',
-      outcome: 'skipped',
-      secretArn: event.eventArn,
-      secretName:
-        unheld.length === 1 ? `(access key ${unheld[0]})` : `(${unheld.length} access keys)`,
-      tokens: { reported: listKeys(unheld) },
-      trigger,
-      detail: { why: message, healthEvent: event.code, keys: unheld.length },
-    });
-    outcomes.push({
-      status: 'ignored',
-      secretArn: event.eventArn,
-      secretName: unheld.length === 1 ? unheld[0]! : `${unheld.length} access keys`,
-      message,
-    });
-  }
+  if (unheld.length > 0) outcomes.push(await recordUnheld(event, unheld, deps));
   // One revoke per secret, whatever number of the named keys it holds.
   const secrets = new Map<string, { secret: SecretDescription; keys: string[] }>();
   for (const [key, list] of holders) {
@@ -298,6 +282,32 @@ async function handleHealthEvent(
     );
   }
   return outcomes;
+}
+
+/** Keys no managed secret holds: one record on the Health event's own chain, nothing revoked. */
+async function recordUnheld(
+  event: Extract<RevokeEvent, { kind: 'health' }>,
+  unheld: string[],
+  deps: RevokeEventDeps,
+): Promise<RevokeEventOutcome> {
+  const message = `AWS Health ${event.code} names ${unheld.length === 1 ? `access key ${unheld[0]}` : `${unheld.length} access keys`}, which no secret managed by token-rotation holds; nothing was done`;
+  // No secret to attach it to: the record goes on the Health event's own chain.
+  await deps.audit.append({
+    event: 'revoke.ignored',
+    outcome: 'skipped',
+    secretArn: event.eventArn,
+    secretName:
+      unheld.length === 1 ? `(access key ${unheld[0]})` : `(${unheld.length} access keys)`,
+    tokens: { reported: listKeys(unheld) },
+    trigger: HEALTH_TRIGGER,
+    detail: { why: message, healthEvent: event.code, keys: unheld.length },
+  });
+  return {
+    status: 'ignored',
+    secretArn: event.eventArn,
+    secretName: unheld.length === 1 ? unheld[0]! : `${unheld.length} access keys`,
+    message,
+  };
 }
 
 /** One alert per Health event delivery: what it named, what was revoked, what is left. */

@@ -9,7 +9,7 @@
 
 import { logger } from '#commons/logger';
 import { describeError, RotationError, rememberSecret } from '#domain/errors';
-import type { IssuerFor } from '#domain/issuers/index';
+import type { IssuerFor } from '#domain/kinds/registry';
 import type {
   Alerter,
   AuditEntry,

@@ -10,8 +10,8 @@
 // stuck rotations stay with the sweep, so this function needs no access to secret values.
 import { describeError } from './errors.ts';
 import type { PolicyLimits } from './policy.ts';
-import { type SweepDeps, sweepSecret } from './sweep.ts';
-import type { SweepAction } from './sweep-plan.ts';
+import { type SweepDeps, sweepSecret } from './sweep/index.ts';
+import type { SweepAction } from './sweep/plan.ts';
 import { TAG, type Trigger } from './vocabulary.ts';
 
 export const TAG_EVENT_NAMES = ['TagResource', 'UntagResource', 'CreateSecret'] as const;

@@ -1,5 +1,5 @@
 // The lifespan sweep, invoked by EventBridge Scheduler every sweep interval: checks the event,
-// sets the invocation's deadline from its remaining time, runs one sweep (domain/sweep.ts),
+// sets the invocation's deadline from its remaining time, runs one sweep (domain/sweep/),
 // emits the metrics the alarms and dashboard read, and logs a one-line summary.
 
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -13,8 +13,8 @@ import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
 import { describeError, ValidationError } from '#domain/errors';
 import type { PolicyLimits } from '#domain/policy';
-import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep';
-import type { SweepAction } from '#domain/sweep-plan';
+import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep/index';
+import type { SweepAction } from '#domain/sweep/plan';
 
 /**
  * Time kept back from the invocation for the secret in hand when the deadline passes: its calls

@@ -8,7 +8,7 @@ import { dynamoClient } from '#commons/clients';
 import { lifespanSettings, loadConfig } from '#commons/config';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
-import type { SweepDeps } from '#domain/sweep';
+import type { SweepDeps } from '#domain/sweep/index';
 import {
   applyTagEvent,
   parseTagEvent,

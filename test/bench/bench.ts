@@ -13,7 +13,7 @@ import { logger } from '#commons/logger';
 import { createPacer } from '#domain/pacer';
 import { HOUR_MS } from '#domain/policy';
 import { scheduleFor } from '#domain/schedule';
-import { runSweep, type SweepReport } from '#domain/sweep';
+import { runSweep, type SweepReport } from '#domain/sweep/index';
 import { TAG } from '#domain/vocabulary';
 import { SAFETY_MARGIN_MS } from '#handlers/sweep';
 import { startLocalAws } from '#local-aws/index';

@@ -7,7 +7,7 @@ import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { vi } from 'vitest';
 import { AUDIT_TABLE, secretPk } from '#adapters/audit-table';
 import type { RevokeRequester, SweepCursor } from '#domain/ports';
-import { runSweep, type SweepReport } from '#domain/sweep';
+import { runSweep, type SweepReport } from '#domain/sweep/index';
 import type { LocalAws } from '#local-aws/index';
 import type { InstalledSuite } from '#local-aws/suite';
 import { run } from '../../cli/main.ts';

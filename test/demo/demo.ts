@@ -19,7 +19,11 @@ import {
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { logger } from '#commons/logger';
-import { randomIssuer } from '#domain/issuers/random';
+import { customKind } from '#domain/kinds/custom/index';
+import { iamAccessKeyKind } from '#domain/kinds/iam-access-key/index';
+import { randomKind } from '#domain/kinds/random/index';
+import { randomIssuer } from '#domain/kinds/random/issuer';
+import { DEFAULT_KIND } from '#domain/kinds/registry';
 import { createPacer } from '#domain/pacer';
 import type { AuditRecord } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
@@ -176,7 +180,7 @@ async function lifecycle(
     return out.SecretString ?? '';
   };
   const nameOf = (secret: DemoSecret, value: string) =>
-    suite!.issuerFor(secret.kind === 'random' ? undefined : secret.kind, secret).name(value);
+    suite!.issuerFor(secret.kind, secret).name(value);
   /** Version ID → labels, with each labelled version's token named (never shown). */
   const versions = async (secret: DemoSecret) => {
     const { Versions = [] } = await sm.send(
@@ -233,7 +237,7 @@ async function lifecycle(
   const create = async (
     name: string,
     value: string,
-    kind = 'random',
+    kind = DEFAULT_KIND,
     tags: Record<string, string> = {},
   ): Promise<DemoSecret> => {
     values.add(value);
@@ -274,7 +278,11 @@ async function lifecycle(
   await tl.stage(`A team stores an API token in Secrets Manager as ${PAYMENTS}`, async () => {
     payments = await create(
       PAYMENTS,
-      JSON.stringify({ token: seed, owner: 'payments-team', scopes: ['charges:write'] }),
+      randomKind.demo.sampleValue({
+        token: seed,
+        owner: 'payments-team',
+        scopes: ['charges:write'],
+      }),
     );
     tl.say('value: {"token": <the token>, "owner": "payments-team", "scopes": ["charges:write"]}');
     tl.say(
@@ -509,8 +517,9 @@ async function lifecycle(
 
   let ciKey!: DemoSecret;
   let oldKey!: { accessKeyId: string; secretAccessKey: string };
+  const iamKindTag = iamAccessKeyKind.demo.kindTag()!;
   await tl.stage(
-    `An IAM access key (kind iam-access-key) in ${CI_KEY}: rotate now from the console`,
+    `An IAM access key (kind ${iamKindTag}) in ${CI_KEY}: rotate now from the console`,
     async () => {
       // An administrator binds the user to the one secret that may hold its keys: the secret's
       // ARN without its random suffix is known before the secret exists.
@@ -520,9 +529,9 @@ async function lifecycle(
       oldKey = aws.iam.createAccessKey(IAM_USER);
       ciKey = await create(
         CI_KEY,
-        JSON.stringify({ userName: IAM_USER, ...pick(oldKey) }),
-        'iam-access-key',
-        { [TAG.lifespan]: '7d', [TAG.kind]: 'iam-access-key', [TAG.grace]: GRACE },
+        iamAccessKeyKind.demo.sampleValue({ userName: IAM_USER, ...pick(oldKey) }),
+        iamKindTag,
+        { [TAG.lifespan]: '7d', [TAG.kind]: iamKindTag, [TAG.grace]: GRACE },
       );
       tl.check(
         attached(await describe(ciKey), 7 * DAY),
@@ -555,8 +564,9 @@ async function lifecycle(
 
   let acme!: DemoSecret;
   let oldSaasToken = '';
+  const acmeKindTag = customKind.demo.kindTag(ISSUER_FUNCTION)!;
   await tl.stage(
-    `A SaaS API key (kind lambda:${ISSUER_FUNCTION}) in ${ACME}: rotated by the example issuer`,
+    `A SaaS API key (kind ${acmeKindTag}) in ${ACME}: rotated by the example issuer`,
     async () => {
       // The example issuer (examples/issuer-http), bundled and deployed as a user deploys it.
       const admin = saas.issueKey('acme', { admin: fault !== 'issuer-refuses' });
@@ -579,13 +589,9 @@ async function lifecycle(
       oldSaasToken = first.key;
       acme = await create(
         ACME,
-        JSON.stringify({ keyId: first.id, token: first.key, account: 'acme' }),
-        `lambda:${ISSUER_FUNCTION}`,
-        {
-          [TAG.lifespan]: '7d',
-          [TAG.kind]: `lambda:${ISSUER_FUNCTION}`,
-          [TAG.grace]: GRACE,
-        },
+        customKind.demo.sampleValue({ keyId: first.id, token: first.key, account: 'acme' }),
+        acmeKindTag,
+        { [TAG.lifespan]: '7d', [TAG.kind]: acmeKindTag, [TAG.grace]: GRACE },
       );
       await sm.send(new RotateSecretCommand({ SecretId: acme.arn }));
       await settle();

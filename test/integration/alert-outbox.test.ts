@@ -11,7 +11,7 @@ import { countUndeliveredAlerts, SnsAlerter } from '#adapters/sns-alerter';
 import { logger } from '#commons/logger';
 import { createPacer } from '#domain/pacer';
 import type { Alert } from '#domain/ports';
-import { runSweep } from '#domain/sweep';
+import { runSweep } from '#domain/sweep/index';
 import { createRevokeHandler } from '#handlers/revoke';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';

@@ -28,7 +28,7 @@ import { createPacer } from '#domain/pacer';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '#domain/policy';
 import type { AuditRecord, ManagedSecret } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
-import type { SweepDeps } from '#domain/sweep';
+import type { SweepDeps } from '#domain/sweep/index';
 import { TAG_EVENT_NAMES } from '#domain/tag-events';
 import { TAG } from '#domain/vocabulary';
 import { createRevokeHandler } from '#handlers/revoke';

@@ -5,13 +5,13 @@
 import { PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
-import { ISSUER_CONTRACT, type IssuerRequest } from '#domain/issuers/contract';
 import { createPacer } from '#domain/pacer';
-import { runSweep } from '#domain/sweep';
+import { runSweep } from '#domain/sweep/index';
 import { STAGE } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { createTaggedSecret } from '../cli/support.ts';
+import { acmeIssuer } from './support/acme-issuer.ts';
 
 logger.setLogLevel('CRITICAL');
 const HOUR = 3_600_000;
@@ -21,27 +21,6 @@ afterEach(async () => {
   await aws?.stop();
   aws = undefined;
 });
-
-/** A SaaS issuer function: mints `saas_live_<n>` tokens, and keeps what it revoked. */
-function acmeIssuer(local: LocalAws, reply: { tokenField?: string } = {}) {
-  const revoked: string[] = [];
-  const revokeRequests: IssuerRequest[] = [];
-  let minted = 0;
-  local.functions.register('acme-issuer', async (request: IssuerRequest) => {
-    const ok = { contract: ISSUER_CONTRACT, ok: true as const };
-    if (request.action === 'mint') {
-      minted++;
-      const token = `saas_live_${String(minted).padStart(4, '0')}${'Q'.repeat(36)}`;
-      return { ...ok, fields: { token }, ...reply };
-    }
-    if (request.action === 'revoke') {
-      revokeRequests.push(request);
-      revoked.push(JSON.parse(request.value ?? '{}').token);
-    }
-    return ok;
-  });
-  return { revoked, revokeRequests };
-}
 
 async function start() {
   aws = await startLocalAws({ clock: '2026-03-02T09:00:00.000Z' });

@@ -6,7 +6,7 @@ import { CreateSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RevokeRequester, SecretStore } from '#domain/ports';
 import { readQuarantineNotice, revokeSecret } from '#domain/revoke';
-import { runSweep } from '#domain/sweep';
+import { runSweep } from '#domain/sweep/index';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';

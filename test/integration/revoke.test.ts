@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import type { AutomationExecution } from '#adapters/ssm-automation';
-import { randomIssuer } from '#domain/issuers/random';
+import { randomIssuer } from '#domain/kinds/random/issuer';
 import type { AuditRecord, Issuer } from '#domain/ports';
 import { type RevokeOutcome, readQuarantineNotice } from '#domain/revoke';
 import type { RevokeEventDeps } from '#domain/revoke-events';

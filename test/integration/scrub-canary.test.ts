@@ -11,7 +11,7 @@ import {
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ISSUER_CONTRACT, type IssuerRequest } from '#domain/issuers/contract';
+import { ISSUER_CONTRACT, type IssuerRequest } from '#domain/kinds/custom/contract';
 import type { RevokeRequester } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
 import { TAG } from '#domain/vocabulary';

@@ -20,7 +20,7 @@ import {
   revokeSecret,
 } from '#domain/revoke';
 import { type RotationDeps, rotateStep } from '#domain/rotation';
-import { runSweep } from '#domain/sweep';
+import { runSweep } from '#domain/sweep/index';
 import { STAGE, TAG } from '#domain/vocabulary';
 import type { LocalAws } from '#local-aws/index';
 import type { InstalledSuite } from '#local-aws/suite';

@@ -4,8 +4,8 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LambdaInvoker } from '#adapters/lambda-invoker';
-import { ISSUER_CONTRACT, TOKEN_FIELD_KEY } from '#domain/issuers/contract';
-import { customIssuer } from '#domain/issuers/custom';
+import { ISSUER_CONTRACT, TOKEN_FIELD_KEY } from '#domain/kinds/custom/contract';
+import { customIssuer } from '#domain/kinds/custom/issuer';
 
 const lambdaMock = mockClient(LambdaClient);
 const CLIENT_ID = 'Xk7pQ2mN9vR4tL8wZ3bY6cH1';

@@ -4,9 +4,9 @@ import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LambdaInvoker } from '#adapters/lambda-invoker';
-import { ISSUER_CONTRACT } from '#domain/issuers/contract';
-import { customIssuer } from '#domain/issuers/custom';
-import { createIssuerFor } from '#domain/issuers/index';
+import { ISSUER_CONTRACT } from '#domain/kinds/custom/contract';
+import { customIssuer } from '#domain/kinds/custom/issuer';
+import { createIssuerFor } from '#domain/kinds/registry';
 
 const lambdaMock = mockClient(LambdaClient);
 

@@ -15,7 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { IamAccessKeys } from '#adapters/iam-keys';
 import { RotationError, ValidationError } from '#domain/errors';
-import { BINDING_TAG, iamAccessKeyIssuer } from '#domain/issuers/iam-access-key';
+import { BINDING_TAG, iamAccessKeyIssuer } from '#domain/kinds/iam-access-key/issuer';
 import type { NewAccessKey } from '#domain/ports';
 
 const iamMock = mockClient(IAMClient);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '#domain/errors';
-import { issuerFor } from '#domain/issuers/index';
-import { randomIssuer } from '#domain/issuers/random';
+import { randomIssuer } from '#domain/kinds/random/issuer';
+import { issuerFor } from '#domain/kinds/registry';
 import { checkToken, fingerprint, mintToken } from '#domain/tokens';
 
 const ctx = {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DescribeSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { randomIssuer } from '#domain/issuers/random';
+import { randomIssuer } from '#domain/kinds/random/issuer';
 import type { Issuer } from '#domain/ports';
 import {
   cleanReason,

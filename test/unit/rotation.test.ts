@@ -4,8 +4,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { type IssuerFor, issuerFor } from '#domain/issuers/index';
-import { randomIssuer } from '#domain/issuers/random';
+import { randomIssuer } from '#domain/kinds/random/issuer';
+import { type IssuerFor, issuerFor } from '#domain/kinds/registry';
 import type { Issuer } from '#domain/ports';
 import { type RotationDeps, RotationStepFailed, rotateStep } from '#domain/rotation';
 import { checkToken, fingerprint } from '#domain/tokens';

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '#domain/policy';
 import type { SecretDescription } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
-import { deleteAfterLabel, planSecret } from '#domain/sweep-plan';
+import { deleteAfterLabel } from '#domain/sweep/labels';
+import { planSecret } from '#domain/sweep/plan';
 import { TAG } from '#domain/vocabulary';
 
 const OURS = 'arn:aws:lambda:us-east-1:123456789012:function:TokenRotation-rotation';

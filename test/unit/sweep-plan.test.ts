@@ -8,7 +8,7 @@ import {
   planSecret,
   STUCK_AFTER_MS,
   sameFunction,
-} from '#domain/sweep-plan';
+} from '#domain/sweep/plan';
 import { TAG } from '#domain/vocabulary';
 
 const OURS = 'arn:aws:lambda:eu-west-1:111122223333:function:token-rotation-Rotate';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidNextTokenError, InvalidRequestError, NotFoundError } from '#domain/errors';
 import { createPacer } from '#domain/pacer';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '#domain/policy';
 import type {
@@ -18,7 +19,7 @@ import type {
   TagRevokeRequest,
 } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
-import { runSweep, type SweepDeps, tagRevokeRequestId } from '#domain/sweep';
+import { runSweep, type SweepDeps, tagRevokeRequestId } from '#domain/sweep/index';
 import { TAG } from '#domain/vocabulary';
 
 const OURS = 'arn:aws:lambda:eu-west-1:111122223333:function:token-rotation-Rotate';
@@ -64,8 +65,7 @@ class World {
   }
   find(arn: string) {
     const secret = this.secrets.find((s) => s.arn === arn);
-    if (!secret)
-      throw Object.assign(new Error(`no secret ${arn}`), { name: 'ResourceNotFoundException' });
+    if (!secret) throw new NotFoundError(`no secret ${arn}`);
     return secret;
   }
   call(what: string, arn: string) {
@@ -85,9 +85,7 @@ function catalogOf(
     async listTagged(tagKey: string, nextToken?: string): Promise<SecretPage> {
       listCalls.push(nextToken);
       if (nextToken !== undefined && !/^\d+$/.test(nextToken)) {
-        throw Object.assign(new Error('The NextToken value is invalid.'), {
-          name: 'InvalidNextTokenException',
-        });
+        throw new InvalidNextTokenError('The NextToken value is invalid.');
       }
       const from = Number(nextToken ?? 0);
       const tagged = world.secrets.filter((s) => tagKey in s.tags);
@@ -779,5 +777,63 @@ describe('an empty revoke tag', () => {
     expect(alerter.sent.filter((a) => a.event === 'policy.invalid')).toHaveLength(1);
     expect(audit.events('blank').filter((e) => e.startsWith('policy.invalid'))).toHaveLength(1);
     expect(world.calls).toContain('rotateNow blank');
+  });
+});
+
+describe('one rotation per due secret', () => {
+  it('attaches rotation to an overdue secret and rotates it in one RotateSecret call', async () => {
+    // Prepare: overdue, and rotation was never attached
+    const { world, audit, sweep } = setup();
+    world.add(
+      'unattached',
+      {
+        rotationEnabled: false,
+        rotationLambdaArn: undefined,
+        rotationRules: undefined,
+        lastRotatedDate: undefined,
+      },
+      { cur: 9 * DAY_MS },
+    );
+
+    // Act
+    const report = await sweep();
+
+    // Assess: one rotate request, with our function and the lifespan's schedule, rotating now
+    expect(report.failureCount).toBe(0);
+    expect(world.calls.filter((c) => /^(rotateNow|schedule) /.test(c))).toEqual([
+      'rotateNow unattached',
+    ]);
+    expect(world.find(world.secrets[0]!.arn).rotationLambdaArn).toBe(OURS);
+    expect(audit.events('unattached')).toEqual([
+      'rotation.attached:succeeded',
+      'lifespan.overdue:reported',
+    ]);
+    expect(audit.entries.find((e) => e.event === 'rotation.attached')?.detail).toMatchObject({
+      rotating: 'lifespan.overdue',
+    });
+  });
+
+  it('leaves a secret whose rotation is already under way to the next sweep, without a failure', async () => {
+    // Prepare: the listing showed no AWSPENDING, but a scheduled rotation started since
+    const { world, deps, audit, alerter, sweep } = setup();
+    world.add('busy', { lastRotatedDate: new Date(world.now - 8 * DAY_MS) }, { cur: 8 * DAY_MS });
+    const rotate = deps.catalog.rotate.bind(deps.catalog);
+    deps.catalog.rotate = async (secretId, options) => {
+      if (options.immediately) {
+        throw new InvalidRequestError(
+          "A previous rotation isn't complete. That rotation will be reattempted.",
+        );
+      }
+      return rotate(secretId, options);
+    };
+
+    // Act
+    const report = await sweep();
+
+    // Assess: the overdue is reported; the refused rotate is neither a failure nor audited
+    expect(report.failureCount).toBe(0);
+    expect(report.failures).toEqual([]);
+    expect(audit.events('busy')).toEqual(['lifespan.overdue:reported']);
+    expect(alerter.sent.map((a) => a.event)).toEqual(['lifespan.overdue']);
   });
 });

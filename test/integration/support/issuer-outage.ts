@@ -7,7 +7,7 @@ import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { dynamoClient, secretsManagerClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
 import { RotationError } from '#domain/errors';
-import { type IssuerFor, issuerFor } from '#domain/issuers/index';
+import { type IssuerFor, issuerFor } from '#domain/kinds/registry';
 import { systemClock } from '#domain/ports';
 import { createRotationHandler } from '#handlers/rotation';
 

@@ -1,0 +1,65 @@
+// The `iam-access-key` kind: IAM users' access keys (issuer.ts), rotated within IAM's two-keys
+// limit, retired in two stages after grace, and revoked at once when AWS Health reports one exposed.
+
+import { type KindDefinition, kindNotConfigured } from '../definition.ts';
+import { DEFAULT_DELETE_AFTER_MS, iamAccessKeyIssuer } from './issuer.ts';
+
+const NAME = 'iam-access-key';
+
+/** AWS Health event type codes that report an access key as exposed or compromised. */
+export const EXPOSED_CREDENTIAL_CODES = [
+  'AWS_RISK_CREDENTIALS_EXPOSED',
+  'AWS_RISK_CREDENTIALS_EXPOSURE_SUSPECTED',
+  'AWS_RISK_CREDENTIALS_COMPROMISED',
+  'AWS_RISK_CREDENTIALS_COMPROMISE_SUSPECTED',
+  'AWS_RISK_IAM_QUARANTINE',
+] as const;
+
+/** Long-term (AKIA) and temporary (ASIA) access key IDs, as Health names them in affectedEntities. */
+const ACCESS_KEY_ID = /^(AKIA|ASIA)[A-Z0-9]{12,124}$/;
+
+export const iamAccessKeyKind: KindDefinition<{
+  userName: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}> = {
+  name: NAME,
+  label: NAME,
+  parse: (value) => (value === NAME ? { ok: true } : undefined),
+  matches: (tag) => tag === NAME,
+  createIssuer: (_tag, secret, deps) => {
+    if (!deps.accessKeys) throw kindNotConfigured(NAME, 'IAM and STS clients', secret);
+    return iamAccessKeyIssuer({
+      keys: deps.accessKeys,
+      ...(deps.sleep && { sleep: deps.sleep }),
+      ...(deps.deleteAfterMs !== undefined && { deleteAfterMs: deps.deleteAfterMs }),
+    });
+  },
+  permissions: ({ accessKeyUserPath }) => [
+    {
+      sid: 'RotateAccessKeysOfUsersUnderPath',
+      actions: [
+        'iam:ListAccessKeys',
+        'iam:CreateAccessKey',
+        'iam:UpdateAccessKey',
+        'iam:DeleteAccessKey',
+        'iam:ListUserTags',
+      ],
+      // The sweep only retires keys (deactivate, delete), never creates one; it still reads the
+      // binding tag, which guards retiring too (a secret naming another user's live key).
+      retireActions: ['iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:ListUserTags'],
+      resources: [`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:user${accessKeyUserPath}*`],
+      wildcardReason:
+        'Access keys of the IAM users under accessKeyUserPath only: the administrator decides which users the suite may rotate by where they put them.',
+    },
+  ],
+  capabilities: {
+    twoStageRevoke: { defaultDeleteAfterMs: DEFAULT_DELETE_AFTER_MS },
+    healthEvents: { codes: EXPOSED_CREDENTIAL_CODES, entity: ACCESS_KEY_ID },
+  },
+  demo: {
+    kindTag: () => NAME,
+    sampleValue: ({ userName, accessKeyId, secretAccessKey }) =>
+      JSON.stringify({ userName, accessKeyId, secretAccessKey }),
+  },
+};

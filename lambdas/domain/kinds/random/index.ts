@@ -1,0 +1,23 @@
+// The `random` kind: self-issued tokens your own service checks against the secret (issuer.ts).
+// Nothing to reach at an issuer, so no clients and no permissions; the default kind.
+
+import type { KindDefinition } from '../definition.ts';
+import { randomIssuer } from './issuer.ts';
+
+const NAME = 'random';
+
+export const randomKind: KindDefinition<{ token: string; [field: string]: unknown }> = {
+  name: NAME,
+  label: NAME,
+  parse: (value) => (value === NAME ? { ok: true } : undefined),
+  matches: (tag) => tag === NAME,
+  createIssuer: () => randomIssuer,
+  permissions: () => [],
+  capabilities: {},
+  demo: {
+    // The default kind: a secret opts in with a lifespan tag alone.
+    kindTag: () => undefined,
+    // Fields beside `token` (owner, scopes, notes) are carried over to every new version.
+    sampleValue: (fields) => JSON.stringify(fields),
+  },
+};
