@@ -70,6 +70,13 @@ const format = (choices: string, fallback: string): OptionSpec => ({
   help: `output format (default ${fallback})`,
 });
 
+/** The anchored audit trail's bucket, when the stack does not name it (output CheckpointBucketName). */
+const CHECKPOINT_BUCKET: OptionSpec = {
+  type: 'string',
+  value: '<bucket>',
+  help: 'S3 bucket of the audit checkpoints (default: the stack output CheckpointBucketName)',
+};
+
 export const COMMANDS: Record<string, CommandSpec> = {
   status: {
     name: 'status',
@@ -129,12 +136,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
     args: '[<secret>]',
     minPositionals: 0,
     maxPositionals: 1,
-    options: { format: format('text,json', 'text') },
+    options: { format: format('text,json', 'text'), 'checkpoint-bucket': CHECKPOINT_BUCKET },
     details: [
       'Recomputes every record’s hash and every link of each secret’s chain, and names any',
       'record that was edited, deleted, inserted or moved. Without <secret>, every chain in the',
       'table: finding them all reads the table once (DynamoDB Scan, keys only), so this is the one',
-      'command that needs dynamodb:Scan on the audit table.',
+      'command that needs dynamodb:Scan on the audit table. With a checkpoint bucket, every',
+      'checkpoint is checked (s3:ListBucketVersions, s3:GetObjectVersion) and each chain must',
+      'reach every head a checkpoint recorded.',
     ],
     examples: [`${BIN} verify-audit`, `${BIN} verify-audit prod/payments-api-key`],
   },
@@ -152,6 +161,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       },
       format: format('csv,json', 'csv'),
       out: { type: 'string', value: '<file>', help: 'write to this file instead of stdout' },
+      'checkpoint-bucket': CHECKPOINT_BUCKET,
     },
     details: [
       'Covers every opted-in secret and every secret with audit records in the range; each',

@@ -33,6 +33,8 @@ export const STACK_OUTPUT = {
   alertTopic: 'AlertTopicArn',
   /** The stack's maxLifespan in hours; a stack deployed before it existed had no ceiling below 365d. */
   maxLifespanHours: 'MaxLifespanHours',
+  /** The anchored audit trail's checkpoint bucket (infra/audit-anchor.ts), when the stack has one. */
+  checkpointBucket: 'CheckpointBucketName',
   /** Either one; Lambda Invoke takes a name or an ARN. */
   revokeFunction: ['RevokeFunctionArn', 'RevokeFunctionName'],
 } as const;

@@ -3,68 +3,18 @@
 // Finding them all is the one read that is not a Query: a secret deleted long ago is in no index
 // but the table itself, so the table is scanned once for its partition keys (audit records and
 // chain heads only).
-import { type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { AUDIT_TABLE, HEAD_SK, secretPk } from '#adapters/audit-table';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { AUDIT_TABLE } from '#adapters/audit-table';
 import type { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { type ChainHead, listChains } from '#adapters/dynamodb-chain-heads';
 import { DynamoManagedSet, MANAGED_PK } from '#adapters/dynamodb-managed-set';
+import { type AnchoredHead, checkAgainstAnchors } from '#domain/audit-anchor';
 import { type ChainBreak, type ChainReport, verifyChain } from '#domain/audit-chain';
 import type { AuditLog, SecretDescription } from '#domain/ports';
 import { TAG } from '#domain/vocabulary';
 import type { Connection } from './aws.ts';
 
-const SECRET_PREFIX = secretPk('');
-
-/** A chain's newest record as something outside the chain recorded it. */
-export interface ChainHead {
-  seq: number;
-  hash: string;
-}
-
-/** Every secret with audit records (in the order first seen), and the heads recorded beside them. */
-export async function listChains(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  onPage?: (page: number, found: number) => void,
-): Promise<{ arns: string[]; heads: Map<string, ChainHead> }> {
-  const arns = new Set<string>();
-  const heads = new Map<string, ChainHead>();
-  let startKey: Record<string, unknown> | undefined;
-  let page = 0;
-  do {
-    const out = await client.send(
-      new ScanCommand({
-        TableName: tableName,
-        ProjectionExpression: '#pk, #sk, seq, #hash',
-        FilterExpression: 'begins_with(#pk, :prefix)',
-        ExpressionAttributeNames: {
-          '#pk': AUDIT_TABLE.partitionKey,
-          '#sk': AUDIT_TABLE.sortKey,
-          '#hash': 'hash',
-        },
-        ExpressionAttributeValues: { ':prefix': SECRET_PREFIX },
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      const pk = item[AUDIT_TABLE.partitionKey];
-      if (typeof pk !== 'string') continue;
-      const arn = pk.slice(SECRET_PREFIX.length);
-      const head = headOf(item);
-      if (item[AUDIT_TABLE.sortKey] === HEAD_SK) {
-        if (head) heads.set(arn, head);
-      } else arns.add(arn);
-    }
-    startKey = out.LastEvaluatedKey;
-    page += 1;
-    onPage?.(page, arns.size);
-  } while (startKey);
-  return { arns: [...arns], heads };
-}
-
-const headOf = (item: Record<string, unknown> | undefined): ChainHead | undefined =>
-  typeof item?.seq === 'number' && typeof item.hash === 'string'
-    ? { seq: item.seq, hash: item.hash }
-    : undefined;
+export { type ChainHead, listChains };
 
 /** A chain that must exist: why, and how far it must reach when something recorded its head. */
 export interface ExpectedChain {
@@ -74,6 +24,28 @@ export interface ExpectedChain {
   head?: ChainHead;
   /** Why the suite manages the secret, in a person's words. */
   because: string[];
+  /** Every head a checkpoint of the anchored audit trail recorded for this chain. */
+  anchors?: AnchoredHead[];
+}
+
+/**
+ * Adds what the checkpoints say to the chains that must exist: a chain in any checkpoint must
+ * exist, and reach every head the checkpoints recorded for it.
+ */
+export function withAnchors(
+  expected: Map<string, ExpectedChain>,
+  anchors: ReadonlyMap<string, AnchoredHead[]>,
+  only?: string,
+): Map<string, ExpectedChain> {
+  for (const [arn, heads] of anchors) {
+    if (only !== undefined && arn !== only) continue;
+    const newest = heads.reduce((a, b) => (b.checkpoint > a.checkpoint ? b : a));
+    const entry = expected.get(arn) ?? { secretArn: arn, because: [] };
+    entry.because.push(`checkpoint ${newest.checkpoint} recorded its head #${newest.seq}`);
+    entry.anchors = heads;
+    expected.set(arn, entry);
+  }
+  return expected;
 }
 
 /** Managed: opted in with rotation attached (the attach is audited), or rotated before. */
@@ -181,10 +153,17 @@ export async function verifyTrail(
   const named = records.findLast((record) => typeof record.secretName === 'string');
   const report = verifyChain(secretArn, records);
   const missing = expected ? missingRecords(report, expected) : undefined;
+  // A chain with no records at all is said missing once, with every reason it must exist.
+  const anchored =
+    expected?.anchors && !(missing && report.total === 0)
+      ? checkAgainstAnchors(records, expected.anchors)
+      : [];
+  const extra = [...(missing ? [missing] : []), ...anchored];
   return {
     secretName:
       named?.secretName ?? expected?.secretName ?? secretArn.split(':').at(-1) ?? secretArn,
-    report: missing ? { ...report, ok: false, breaks: [...report.breaks, missing] } : report,
+    report:
+      extra.length > 0 ? { ...report, ok: false, breaks: [...report.breaks, ...extra] } : report,
   };
 }
 

@@ -2,7 +2,8 @@
 // range and every chain that must exist, every rotation and revoke in the range, each chain
 // verified in full against the heads verify-audit expects (chains.ts expectedChainHeads), and a
 // header that says when, by whom (STS caller identity) and over what range. CSV or JSON, to stdout
-// or a file.
+// or a file. With a checkpoint bucket, every checkpoint with where it lies (bucket, key, version
+// ID) and how long it is locked, and the chains judged against them as verify-audit does.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { DEFAULT_KIND } from '#domain/kinds/registry';
@@ -11,7 +12,14 @@ import type { AuditRecord, SecretDescription } from '#domain/ports';
 import { TAG } from '#domain/vocabulary';
 import { choice, sinceDate } from '../args.ts';
 import { CliError, callerIdentity, STACK_OUTPUT } from '../aws.ts';
-import { expectedChainHeads, listChains, type VerifiedChain, verifyTrail } from '../chains.ts';
+import {
+  expectedChainHeads,
+  listChains,
+  type VerifiedChain,
+  verifyTrail,
+  withAnchors,
+} from '../chains.ts';
+import { type CheckpointEvidence, checkpointBucket, readCheckpoints } from '../checkpoints.ts';
 import { csvRow, pairs, terminalSafe } from '../format.ts';
 import type { Command } from '../main.ts';
 import { mapConcurrent, triggerOf } from '../records.ts';
@@ -120,6 +128,9 @@ export const evidence: Command = async (ctx) => {
     ctx.progress,
     optedIn.values(),
   );
+  const bucket = checkpointBucket(ctx, stack);
+  const anchored = bucket ? await readCheckpoints(ctx, bucket) : undefined;
+  if (anchored) withAnchors(expected, anchored.anchors);
 
   const arns = [
     ...new Set([...optedIn.keys(), ...inRange.map((r) => r.secretArn), ...expected.keys()]),
@@ -157,6 +168,7 @@ export const evidence: Command = async (ctx) => {
     region,
     stack: stack.name,
     auditTable: tableName,
+    checkpointBucket: bucket ?? '',
     rangeFrom: from.toISOString(),
     rangeTo: to.toISOString(),
     tool: `token-rotation CLI ${version()}`,
@@ -171,12 +183,16 @@ export const evidence: Command = async (ctx) => {
     chainsVerified: secrets.filter((s) => s.chain.status === 'verified').length,
     chainsBroken: broken.length,
     chainsMissing: secrets.filter((s) => s.chain.status === 'missing').length,
+    checkpoints: anchored?.checkpoints.length ?? 0,
+    checkpointProblems: anchored?.findings.length ?? 0,
   };
+  const checkpoints = anchored ? checkpointEvidence(anchored) : [];
+  const checkpointFindings = anchored?.findings ?? [];
 
   const text =
     format === 'json'
-      ? `${JSON.stringify({ metadata, summary, secrets, events }, null, 2)}\n`
-      : toCsv(metadata, summary, secrets, events);
+      ? `${JSON.stringify({ metadata, summary, secrets, events, checkpoints, checkpointFindings }, null, 2)}\n`
+      : toCsv(metadata, summary, secrets, events, checkpoints, checkpointFindings);
   if (outFile) {
     try {
       // As on a terminal: whoever opens the file may `cat` it.
@@ -190,14 +206,47 @@ export const evidence: Command = async (ctx) => {
   } else {
     ctx.out(text);
   }
+  if (checkpointFindings.length > 0) {
+    ctx.progress(
+      `warning: ${checkpointFindings.length} problem${checkpointFindings.length === 1 ? '' : 's'} with the checkpoints in s3://${bucket}; see the checkpoint rows and run verify-audit`,
+    );
+  }
   if (broken.length > 0) {
     ctx.progress(
       `warning: ${broken.length} audit chain${broken.length === 1 ? ' is' : 's are'} broken (${broken.map((s) => (s.chain.status === 'missing' ? `${s.secretName}: missing` : s.secretName)).join(', ')}); see the chain columns and run verify-audit`,
     );
     return 1;
   }
-  return 0;
+  return checkpointFindings.length > 0 ? 1 : 0;
 };
+
+/** A checkpoint as the auditor checks it with the AWS CLI: where it lies and how long it is locked. */
+interface CheckpointRow {
+  seq: number;
+  at: string;
+  hash: string;
+  previousHash: string;
+  chains: number;
+  bucket: string;
+  key: string;
+  versionId: string;
+  lockMode: string | null;
+  retainUntil: string | null;
+}
+
+const checkpointEvidence = ({ checkpoints }: CheckpointEvidence): CheckpointRow[] =>
+  checkpoints.map((c) => ({
+    seq: c.seq,
+    at: c.at,
+    hash: c.hash,
+    previousHash: c.previousHash,
+    chains: c.heads.length,
+    bucket: c.ref.bucket,
+    key: c.ref.key,
+    versionId: c.ref.versionId,
+    lockMode: c.ref.lockMode ?? null,
+    retainUntil: c.ref.retainUntil ?? null,
+  }));
 
 function secretEvidence(
   arn: string,
@@ -252,6 +301,11 @@ const COLUMNS = [
   'chain_records',
   'rotations',
   'revokes',
+  'checkpoint_bucket',
+  'checkpoint_key',
+  'checkpoint_version',
+  'lock_mode',
+  'retain_until',
 ];
 
 /**
@@ -263,6 +317,8 @@ function toCsv(
   summary: Record<string, number>,
   secrets: SecretEvidence[],
   events: EventEvidence[],
+  checkpoints: CheckpointRow[],
+  findings: { kind: string; key: string; message: string }[],
 ): string {
   let out = '';
   for (const [key, value] of Object.entries({ ...metadata, ...summary })) {
@@ -305,6 +361,24 @@ function toCsv(
       seq: e.seq,
       hash: e.hash,
       chain_status: e.chainStatus,
+    });
+  }
+  for (const c of checkpoints) {
+    const problems = findings.filter((f) => f.key === c.key);
+    out += row({
+      record: 'checkpoint',
+      at: c.at,
+      seq: c.seq,
+      hash: c.hash,
+      chain_status: problems.length
+        ? problems.map((f) => `${f.kind}: ${f.message}`).join(' | ')
+        : 'verified',
+      chain_records: c.chains,
+      checkpoint_bucket: c.bucket,
+      checkpoint_key: c.key,
+      checkpoint_version: c.versionId,
+      lock_mode: c.lockMode,
+      retain_until: c.retainUntil,
     });
   }
   return out;

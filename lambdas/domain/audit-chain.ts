@@ -11,8 +11,8 @@
 // published periodically to somewhere append-only: CloudWatch Logs with a retention lock, an
 // S3 Object Lock bucket, another account) catches truncation and rewrites up to the last
 // anchor. An HMAC keyed by a KMS key (GenerateMac) that only the suite's writer role may use
-// stops a table writer from forging hashes at all. Neither is built yet; the table's deletion
-// protection, point-in-time recovery and IAM are what stand in for them today.
+// stops a table writer from forging hashes at all. The anchor is built (audit-anchor.ts: S3
+// Object Lock checkpoints); the HMAC is not, and the table's IAM stands in for it.
 
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from './ports.ts';
@@ -51,7 +51,7 @@ export function hashRecord(record: Omit<AuditRecord, 'hash'> & { hash?: string }
 }
 
 /** JSON with object keys sorted at every depth and undefined members left out. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) {
     return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;

@@ -1,6 +1,6 @@
 // The embedded local AWS: one loopback endpoint that the real SDK clients reach through the
 // standard AWS_ENDPOINT_URL. Requests are routed by the service in their SigV4 credential scope:
-// Secrets Manager and SNS to our emulators, DynamoDB to dynalite, and the rest (iam, sts,
+// Secrets Manager, SNS and S3 to our emulators, DynamoDB to dynalite, and the rest (iam, sts,
 // lambda, later) to whatever registers for them.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,7 @@ import { EventBus } from './events.ts';
 import { FunctionRegistry } from './functions.ts';
 import { IamEmulator } from './iam.ts';
 import { LambdaEmulator } from './lambda.ts';
+import { S3Emulator } from './s3.ts';
 import {
   type ListConsistency,
   type PendingEndState,
@@ -32,6 +33,7 @@ export type { LocalEvent } from './events.ts';
 export type { FunctionHandler } from './functions.ts';
 export type { AccessKeyRecord, IamCall, IamEmulator } from './iam.ts';
 export type { Invocation, LambdaEmulator, LogLine } from './lambda.ts';
+export type { S3Emulator } from './s3.ts';
 export type { CallRecord, RotationRecord, SecretsManagerEmulator } from './secrets-manager.ts';
 export type { PublishedMessage, SnsEmulator } from './sns.ts';
 
@@ -85,6 +87,8 @@ export interface LocalAws {
   clock: LocalClock;
   secretsManager: SecretsManagerEmulator;
   sns: SnsEmulator;
+  /** S3 (path-style REST): buckets, versions and Object Lock on the local clock. */
+  s3: S3Emulator;
   /** IAM users and access keys, and STS GetCallerIdentity. */
   iam: IamEmulator;
   functions: FunctionRegistry;
@@ -144,6 +148,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ...options.secretsManager,
   });
   const sns = new SnsEmulator({ region, accountId, clock });
+  const s3 = new S3Emulator({ region, clock });
   const iam = new IamEmulator({
     accountId,
     clock,
@@ -162,6 +167,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const services = new Map<string, ServiceHandler>([
     ['secretsmanager', secretsManager.handle],
     ['sns', sns.handle],
+    ['s3', s3.handle],
     ['dynamodb', (req, res) => void dynamo.emit('request', req, res)],
     ['lambda', lambda.handle],
     ['iam', iam.handleIam],
@@ -244,6 +250,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     clock,
     secretsManager,
     sns,
+    s3,
     iam,
     functions,
     lambda,

@@ -1,0 +1,198 @@
+// The anchored audit trail's bucket: checkpoints of every audit chain's head, each written once
+// and locked in COMPLIANCE mode, so nobody (the suite's own roles, an administrator, the account
+// root) can delete or rewrite one before its retention ends. verify-audit compares the chains
+// with them; an auditor reads them with the AWS CLI alone (docs/anchored-audit.md).
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface AuditAnchorProps {
+  /**
+   * How long each checkpoint is locked (COMPLIANCE mode: not even the account root can delete
+   * it or shorten its retention before then). The bucket's default retention and the writer's
+   * per-object retention both use it.
+   * @default 400
+   */
+  readonly retentionDays?: number;
+  /**
+   * A bucket for the checkpoint bucket's server access logs (prefix `audit-checkpoints/`).
+   * @default none: every checkpoint is locked and hash-chained, so a delete or an overwrite is
+   * refused or shows in verify-audit whoever tried; access logs would add who tried.
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+  /**
+   * A customer-managed KMS key for the checkpoints.
+   * @default SSE-S3 (S3-managed keys): checkpoints hold ARNs, sequence numbers and hashes only,
+   * and an auditor then needs no kms:Decrypt to read them.
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/** Actions no checkpoint writer may take, denied outright so no other grant can add them. */
+const WRITER_DENIED = [
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:DeleteObjectTagging',
+  's3:DeleteObjectVersionTagging',
+  's3:PutBucketObjectLockConfiguration',
+  's3:BypassGovernanceRetention',
+  's3:PutObjectLegalHold',
+  's3:PutBucketVersioning',
+  's3:PutLifecycleConfiguration',
+  's3:PutBucketPolicy',
+  's3:DeleteBucketPolicy',
+  's3:DeleteBucket',
+];
+
+/**
+ * An S3 bucket for audit checkpoints: Object Lock on with a COMPLIANCE default retention,
+ * versioned, encrypted, private, TLS only, and kept on `cdk destroy`.
+ *
+ * @example
+ * const anchor = new AuditAnchor(this, 'AuditAnchor', { retentionDays: 400 });
+ * anchor.grantWrite(sweepFunction);
+ * anchor.grantRead(auditorRole);
+ */
+export class AuditAnchor extends Construct {
+  /** The checkpoint bucket. */
+  readonly bucket: s3.Bucket;
+  /** Days each checkpoint is locked. */
+  readonly retentionDays: number;
+
+  constructor(scope: Construct, id: string, props: AuditAnchorProps = {}) {
+    super(scope, id);
+    const days = props.retentionDays ?? 400;
+    // S3 takes a whole number of days, 1 or more; 100 years is S3's own upper bound.
+    if (!Number.isInteger(days) || days < 1 || days > 36_500) {
+      throw new Error(`retentionDays must be a whole number from 1 to 36500, found ${days}`);
+    }
+    this.retentionDays = days;
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      objectLockEnabled: true,
+      objectLockDefaultRetention: s3.ObjectLockRetention.compliance(Duration.days(days)),
+      versioned: true,
+      ...(props.encryptionKey
+        ? {
+            encryption: s3.BucketEncryption.KMS,
+            encryptionKey: props.encryptionKey,
+            bucketKeyEnabled: true,
+          }
+        : { encryption: s3.BucketEncryption.S3_MANAGED }),
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Locked objects cannot be deleted anyway; the bucket outlives the stack like the audit table.
+      removalPolicy: RemovalPolicy.RETAIN,
+      ...(props.accessLogsBucket
+        ? {
+            serverAccessLogsBucket: props.accessLogsBucket,
+            serverAccessLogsPrefix: 'audit-checkpoints/',
+          }
+        : {}),
+    });
+    if (!props.accessLogsBucket) {
+      const reason =
+        'Checkpoints are written once under COMPLIANCE Object Lock and chained by hash: a delete or overwrite is refused, and any new version or delete marker is reported by verify-audit, so access logs would only add who tried. Pass accessLogsBucket to keep them.';
+      Validations.of(this.bucket).acknowledge({ id: 'AwsSolutions-S1', reason });
+      Validations.of(this.bucket).acknowledge({
+        id: 'NIST.800.53.R5-S3BucketLoggingEnabled',
+        reason,
+      });
+    }
+    if (!props.encryptionKey) {
+      Validations.of(this.bucket).acknowledge({
+        id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
+        reason:
+          'Checkpoints hold secret ARNs, record numbers and hashes only, never a secret value; SSE-S3 lets an auditor read them with S3 permissions alone. Pass encryptionKey for a customer-managed key.',
+      });
+    }
+    Validations.of(this.bucket).acknowledge({
+      id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
+      reason:
+        'A checkpoint anchors the audit table in the same region; losing the region loses the table it anchors too. COMPLIANCE Object Lock, not a replica, is what keeps checkpoints from being removed.',
+    });
+  }
+
+  /**
+   * Lets `grantee` write checkpoints: PutObject and PutObjectRetention (extend only: COMPLIANCE
+   * retention cannot be shortened), and read back what it wrote. Deletes, lock changes and
+   * governance bypass are denied explicitly, so no other policy can grant them.
+   */
+  grantWrite(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        's3:PutObject',
+        's3:PutObjectRetention',
+        's3:GetObject',
+        's3:GetObjectVersion',
+        's3:GetObjectRetention',
+      ],
+      resourceArns: [this.bucket.arnForObjects('checkpoints/*')],
+    });
+    grant.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:ListBucket'],
+        resourceArns: [this.bucket.bucketArn],
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'NeverDeleteOrUnlockCheckpoints',
+        effect: iam.Effect.DENY,
+        actions: WRITER_DENIED,
+        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
+      }),
+    );
+    this.bucket.encryptionKey?.grantEncryptDecrypt(grantee);
+    this.acknowledgeObjectWildcard(grantee, 'checkpoints/*');
+    return grant;
+  }
+
+  /**
+   * Lets `grantee` (an auditor, the CLI's verify-audit and evidence) list every version of every
+   * checkpoint and read it with its retention: nothing that changes the bucket.
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        's3:GetObject',
+        's3:GetObjectVersion',
+        's3:GetObjectRetention',
+        's3:GetObjectLegalHold',
+      ],
+      resourceArns: [this.bucket.arnForObjects('*')],
+    });
+    grant.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: [
+          's3:ListBucket',
+          's3:ListBucketVersions',
+          's3:GetBucketObjectLockConfiguration',
+          's3:GetBucketVersioning',
+        ],
+        resourceArns: [this.bucket.bucketArn],
+      }),
+    );
+    this.bucket.encryptionKey?.grantDecrypt(grantee);
+    this.acknowledgeObjectWildcard(grantee, '*');
+    return grant;
+  }
+
+  private acknowledgeObjectWildcard(grantee: iam.IGrantable, pattern: string): void {
+    if (!Construct.isConstruct(grantee.grantPrincipal)) return;
+    // cdk-nag names the resource by its template form: `<BucketLogicalId.Arn>/pattern`.
+    const bucket = this.bucket.node.defaultChild as s3.CfnBucket;
+    Validations.of(grantee.grantPrincipal).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(bucket)}.Arn>/${pattern}]`,
+      reason:
+        'Checkpoint objects are named by the time they are written, so no fixed list of keys exists; the grant is limited to the checkpoint bucket.',
+    });
+  }
+}

@@ -1,0 +1,297 @@
+// The anchored audit trail on the embedded local AWS: checkpoints of every chain head written to
+// an Object Lock bucket, and verify-audit and evidence reading them. An attacker with write access
+// to the audit table who cuts a chain's newest records AND its HEAD item leaves a chain that
+// verifies on its own; the checkpoint written before the cut still names the lost head.
+import { S3Client } from '@aws-sdk/client-s3';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AUDIT_TABLE, HEAD_SK, secretPk, seqSk } from '#adapters/audit-table';
+import { deployedCheckpointDeps } from '#adapters/deployed-checkpoints';
+import { dynamoChainHeads } from '#adapters/dynamodb-chain-heads';
+import { S3CheckpointStore } from '#adapters/s3-checkpoints';
+import { logger } from '#commons/logger';
+import {
+  type Checkpoint,
+  type CheckpointDeps,
+  checkpointKey,
+  hashCheckpoint,
+  writeCheckpoint,
+} from '#domain/audit-anchor';
+import { TAG } from '#domain/vocabulary';
+import { type LocalAws, startLocalAws } from '#local-aws/index';
+import { contentMd5, S3RestClient } from '#local-aws/s3-rest';
+import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import {
+  auditPartition,
+  cli,
+  createTaggedSecret,
+  deleteAuditItem,
+  parseCsv,
+  sweepOnce,
+  useLocalAwsEnv,
+} from './support.ts';
+
+let aws: LocalAws;
+let suite: InstalledSuite;
+/** Raw requests: the bucket's setup, and what an attacker sends. */
+let s3: S3RestClient;
+/** The SDK client the checkpoint store uses, as deployed. */
+let sdk: S3Client;
+const arns: Record<string, string> = {};
+const DAY = 86_400_000;
+
+/** A bucket as infra/audit-anchor.ts creates it: Object Lock on, COMPLIANCE by default. */
+async function checkpointBucket(name: string): Promise<string> {
+  await s3.send({
+    method: 'PUT',
+    bucket: name,
+    headers: { 'x-amz-bucket-object-lock-enabled': 'true' },
+  });
+  await s3.send({
+    method: 'PUT',
+    bucket: name,
+    query: { 'object-lock': '' },
+    body: '<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>',
+  });
+  return name;
+}
+
+const deps = (bucket: string, retentionDays?: number): CheckpointDeps => ({
+  heads: dynamoChainHeads(suite.dynamo, suite.tableName),
+  store: new S3CheckpointStore({ client: sdk, bucket }),
+  clock: aws.clock.now,
+  ...(retentionDays ? { retentionDays } : {}),
+});
+
+const append = (arn: string, name: string) =>
+  suite.audit.append({
+    secretArn: arn,
+    secretName: name,
+    event: 'rotation.requested',
+    outcome: 'started',
+    trigger: { source: 'schedule' },
+  });
+
+beforeAll(async () => {
+  logger.setLogLevel('SILENT');
+  aws = await startLocalAws({ clock: new Date('2026-07-01T09:00:00Z') });
+  suite = await installSuite(aws);
+  useLocalAwsEnv(aws);
+  s3 = new S3RestClient({
+    region: aws.region,
+    endpoint: aws.endpoint,
+    credentials: aws.clientConfig.credentials,
+  });
+  sdk = new S3Client({ ...aws.clientConfig, forcePathStyle: true });
+  for (const name of ['team/cut', 'team/intact']) {
+    arns[name] = await createTaggedSecret(suite.secretsManager, name, 'acme_live_x', {
+      [TAG.lifespan]: '7d',
+    });
+  }
+  await sweepOnce(aws, suite);
+  for (const name of ['team/cut', 'team/intact']) {
+    for (let i = 0; i < 3; i++) await append(arns[name]!, name);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  sdk?.destroy();
+  vi.unstubAllEnvs();
+  await aws?.stop();
+});
+
+describe('anchored audit trail', () => {
+  it('detects a chain cut short together with its HEAD item once a checkpoint recorded the head', async () => {
+    // Prepare: a checkpoint of every head, then the attacker's cut
+    const bucket = await checkpointBucket('anchor-truncation');
+    const written = await writeCheckpoint(deps(bucket));
+    const arn = arns['team/cut']!;
+    const records = (await auditPartition(suite, arn))
+      .filter((item) => String(item.sk).startsWith('SEQ#'))
+      .sort((a, b) => Number(a.seq) - Number(b.seq));
+    const newest = Number(records.at(-1)!.seq);
+    const keep = records.at(-3)!;
+    for (const seq of [newest, newest - 1]) await deleteAuditItem(suite, arn, seqSk(seq));
+    await suite.dynamo.send(
+      new PutCommand({
+        TableName: suite.tableName,
+        Item: {
+          [AUDIT_TABLE.partitionKey]: secretPk(arn),
+          [AUDIT_TABLE.sortKey]: HEAD_SK,
+          seq: keep.seq,
+          hash: keep.hash,
+          at: keep.at,
+        },
+      }),
+    );
+
+    // Act
+    const unanchored = await cli(aws, 'verify-audit');
+    const anchored = await cli(aws, 'verify-audit', '--checkpoint-bucket', bucket);
+    const one = await cli(aws, 'verify-audit', 'team/cut', '--checkpoint-bucket', bucket);
+    const next = await writeCheckpoint(deps(bucket));
+
+    // Assess: the table alone cannot tell; the checkpoint can, and names the secret
+    expect(written.checkpoint.heads.map((h) => h.secretArn)).toContain(arn);
+    expect(written.ref.lockMode).toBe('COMPLIANCE');
+    expect(unanchored.code).toBe(0);
+    expect(anchored.code).toBe(1);
+    expect(anchored.stdout).toContain('✗ team/cut: BROKEN');
+    expect(anchored.stdout).toContain(
+      `the chain was cut short: it ends at record ${newest - 2}, but checkpoint 1 (${written.ref.key}) recorded its head as record ${newest}`,
+    );
+    expect(anchored.stdout).toMatch(/✓ team\/intact: \d+ records verified/);
+    expect(anchored.stdout).toContain(`✓ checkpoints in s3://${bucket}: 1 verified`);
+    expect(one.code).toBe(1);
+    expect(one.stdout).toContain('✗ team/cut: BROKEN');
+    // The next checkpoint records the cut chain as it is, and says it went back.
+    expect(next.regressions).toEqual([
+      {
+        secretArn: arn,
+        message: expect.stringContaining(
+          `checkpoint 1 recorded record ${newest} (${String(records.at(-1)!.hash).slice(0, 12)}…), the table now says record ${newest - 2}`,
+        ),
+      },
+    ]);
+    const after = await cli(aws, 'verify-audit', '--checkpoint-bucket', bucket, '--format', 'json');
+    expect(after.code).toBe(1);
+    expect(JSON.parse(after.stdout)).toMatchObject({
+      ok: false,
+      chains: expect.arrayContaining([
+        expect.objectContaining({
+          secretArn: arn,
+          ok: false,
+          breaks: [expect.objectContaining({ kind: 'deleted', seq: newest })],
+        }),
+      ]),
+      checkpoints: { bucket, ok: true, count: 2 },
+    });
+  });
+
+  it('reports a checkpoint missing from the sequence, and one that does not follow its predecessor', async () => {
+    // Prepare: two real checkpoints, then forged ones written by whoever holds the writer role
+    const bucket = await checkpointBucket('anchor-gap');
+    const first = await writeCheckpoint(deps(bucket));
+    const second = await writeCheckpoint(deps(bucket));
+    const forge = async (seq: number, previousHash: string) => {
+      const body: Omit<Checkpoint, 'hash'> = {
+        seq,
+        previousHash,
+        at: aws.clock.now().toISOString(),
+        heads: first.checkpoint.heads,
+      };
+      const text = JSON.stringify({ ...body, hash: hashCheckpoint(body) });
+      await s3.send({
+        method: 'PUT',
+        bucket,
+        key: checkpointKey(aws.clock.now(), seq),
+        body: text,
+        headers: { 'content-md5': contentMd5(text) },
+      });
+    };
+    await forge(4, second.checkpoint.hash);
+    await forge(5, first.checkpoint.hash);
+
+    // Act
+    const result = await cli(aws, 'verify-audit', 'team/intact', '--checkpoint-bucket', bucket);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`✗ checkpoints in s3://${bucket}: 2 problems in 4 checkpoints`);
+    expect(result.stdout).toContain(
+      `gap: checkpoint 3 is missing: checkpoint 2 (${second.ref.key}) is followed by checkpoint 4`,
+    );
+    expect(result.stdout).toMatch(/gap: checkpoint 5 \(.*\) does not follow checkpoint 4/);
+  });
+
+  it('lists each checkpoint in the evidence with its bucket, key, version and retain-until date', async () => {
+    // Prepare: written as the deployed sweep would, from its environment
+    const bucket = await checkpointBucket('anchor-evidence');
+    const deployed = deployedCheckpointDeps(suite.tableName, suite.dynamo, {
+      ...aws.env,
+      CHECKPOINT_BUCKET_NAME: bucket,
+    });
+    const written = await writeCheckpoint({ ...deployed!, clock: aws.clock.now });
+
+    // Act
+    const json = await cli(aws, 'evidence', '--format', 'json', '--checkpoint-bucket', bucket);
+    const csv = await cli(aws, 'evidence', '--checkpoint-bucket', bucket);
+
+    // Assess: exit 1 because team/cut is still cut (first test); the checkpoints are listed
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.metadata.checkpointBucket).toBe(bucket);
+    expect(parsed.checkpoints).toEqual([
+      {
+        seq: 1,
+        at: written.checkpoint.at,
+        hash: written.checkpoint.hash,
+        previousHash: '0'.repeat(64),
+        chains: written.checkpoint.heads.length,
+        bucket,
+        key: written.ref.key,
+        versionId: written.ref.versionId,
+        lockMode: 'COMPLIANCE',
+        retainUntil: new Date(aws.clock.now().getTime() + 400 * DAY).toISOString(),
+      },
+    ]);
+    const { rows } = parseCsv(csv.stdout);
+    const header = rows[0]!;
+    const row = rows.find((r) => r[0] === 'checkpoint')!;
+    expect(row[header.indexOf('checkpoint_key')]).toBe(written.ref.key);
+    expect(row[header.indexOf('checkpoint_version')]).toBe(written.ref.versionId);
+    expect(row[header.indexOf('retain_until')]).toBe(written.ref.retainUntil);
+    expect(row[header.indexOf('chain_status')]).toBe('verified');
+  });
+
+  // Last: it moves the clock past the retention.
+  it('keeps a checkpoint against deletion and overwriting until its retention ends, then lets it go', async () => {
+    // Prepare
+    const bucket = await checkpointBucket('anchor-lock');
+    const written = await writeCheckpoint(deps(bucket, 2));
+    const key = written.ref.key;
+    const original = (
+      await s3.send({ method: 'GET', bucket, key, query: { versionId: written.ref.versionId } })
+    ).body.toString();
+
+    // Act: delete the version, overwrite the key, hide it behind a delete marker
+    const deleted = await s3
+      .send({ method: 'DELETE', bucket, key, query: { versionId: written.ref.versionId } })
+      .then(
+        () => 'deleted',
+        (error: Error) => error.name,
+      );
+    const forged = '{"seq":1}';
+    await s3.send({
+      method: 'PUT',
+      bucket,
+      key,
+      body: forged,
+      headers: { 'content-md5': contentMd5(forged) },
+    });
+    await s3.send({ method: 'DELETE', bucket, key });
+    const kept = (
+      await s3.send({ method: 'GET', bucket, key, query: { versionId: written.ref.versionId } })
+    ).body.toString();
+    const verified = await cli(aws, 'verify-audit', 'team/intact', '--checkpoint-bucket', bucket);
+
+    // Assess: the original stays readable and is the one checked; the tampering is reported
+    expect(deleted).toBe('AccessDenied');
+    expect(kept).toBe(original);
+    expect(verified.code).toBe(1);
+    expect(verified.stdout).toContain(`overwritten: ${key} was written over: it has 2 versions`);
+    expect(verified.stdout).toContain(`deleted: ${key} was deleted: a delete marker hides it`);
+    expect(verified.stdout).toMatch(/✓ team\/intact: \d+ records verified/);
+
+    // Act: past the retain-until date
+    await aws.clock.advance(2 * DAY + 1000);
+    const released = await s3
+      .send({ method: 'DELETE', bucket, key, query: { versionId: written.ref.versionId } })
+      .then(
+        () => 'deleted',
+        (error: Error) => error.name,
+      );
+
+    // Assess
+    expect(released).toBe('deleted');
+  });
+});
