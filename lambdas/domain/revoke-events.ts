@@ -7,7 +7,8 @@
 // opted-in secrets tagged `iam-access-key` only (listed by tag, values read for those alone); a key
 // no managed secret holds is audited as revoke.ignored, against the Health event's ARN, and dropped.
 
-import { alertOf, listKeys } from './alerts/catalog.ts';
+import { alertOf } from './alerts/catalog.ts';
+import { listKeys } from './alerts/wording.ts';
 import { describeError } from './errors.ts';
 import type { AuditLog, Issuer, SecretCatalog, SecretDescription, SecretStore } from './ports.ts';
 import { type RevokeDeps, type RevokeOutcome, revokeSecret } from './revoke.ts';
