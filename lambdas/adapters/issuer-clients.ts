@@ -4,6 +4,7 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
+import { traced } from '#commons/tracer';
 import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/kinds/registry';
 import type { AccessKeys, FunctionInvoker } from '#domain/ports';
 import { IamAccessKeys } from './iam-keys.ts';
@@ -38,15 +39,14 @@ export function deployedIssuerFor(
     ...(deleteAfterMs !== undefined && { deleteAfterMs }),
     get accessKeys() {
       // GetCallerIdentity with a new key: one try per attempt, the issuer's backoff does the waiting.
-      accessKeys ??= new IamAccessKeys(
-        new IAMClient({ maxAttempts: 5 }),
-        (key) => new STSClient({ credentials: key, maxAttempts: 1 }),
+      accessKeys ??= new IamAccessKeys(traced(new IAMClient({ maxAttempts: 5 })), (key) =>
+        traced(new STSClient({ credentials: key, maxAttempts: 1 })),
       );
       return accessKeys;
     },
     get invoker() {
       // Two attempts: throttling only; a mint that may have run is not sent twice by us.
-      invoker ??= new LambdaInvoker(new LambdaClient({ maxAttempts: 2 }));
+      invoker ??= new LambdaInvoker(traced(new LambdaClient({ maxAttempts: 2 })));
       return invoker;
     },
   };

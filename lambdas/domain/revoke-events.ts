@@ -8,7 +8,8 @@
 // for those alone); a token no managed secret holds is audited as revoke.ignored, against the
 // Health event's ARN, and dropped.
 
-import { alertOf, listKeys } from './alerts/catalog.ts';
+import { alertOf } from './alerts/catalog.ts';
+import { listKeys } from './alerts/wording.ts';
 import { describeError } from './errors.ts';
 import { healthEventCodes, healthEventKinds, kindOf } from './kinds/registry.ts';
 import type { AuditLog, Issuer, SecretCatalog, SecretDescription, SecretStore } from './ports.ts';

@@ -2,7 +2,7 @@
 // token-rotation:revoke, and AWS Health exposed-credential events. Checks the event and hands it
 // to domain/revoke-events.ts; an event it does not understand is logged and dropped.
 
-import type { Context } from 'aws-lambda';
+import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
 import { RevokeRequestError } from '#domain/revoke';
@@ -21,10 +21,19 @@ export type RevokeEventsResult =
 
 /** A handler over `deps`, or over what `deps()` returns on the first event we understand. */
 export function createRevokeEventsHandler(deps: RevokeEventDeps | (() => RevokeEventDeps)) {
-  let resolved: RevokeEventDeps | undefined = typeof deps === 'function' ? undefined : deps;
-  return async (event: unknown, context?: Context): Promise<RevokeEventsResult> => {
-    if (context) logger.addContext(context);
-    try {
+  return lambdaHandler({
+    name: 'revoke-events',
+    deps,
+    // The revoke failed part-way (audited and alerted): thrown, so EventBridge tries again.
+    failed: 'revoke event failed',
+    recover: (error): RevokeEventsResult | undefined => {
+      if (!(error instanceof RevokeRequestError)) return undefined;
+      // Refused (already audited and alerted where there is a secret): a retry cannot help.
+      const text = describeError(error);
+      logger.warn('revoke refused', { error: text });
+      return { status: 'refused', error: text };
+    },
+    run: async (event, invocation): Promise<RevokeEventsResult> => {
       const parsed = parseRevokeEvent(event);
       if (!parsed.ok) {
         // Returning, not throwing: EventBridge would retry an event we will never act on.
@@ -36,27 +45,14 @@ export function createRevokeEventsHandler(deps: RevokeEventDeps | (() => RevokeE
           ? { trigger: 'tag', secretId: parsed.event.secretId, eventId: parsed.event.eventId }
           : { trigger: 'health', healthEvent: parsed.event.code, eventArn: parsed.event.eventArn },
       );
-      resolved ??= (deps as () => RevokeEventDeps)();
       const outcomes = await handleRevokeEvent(parsed.event, {
         log: { warn: (message, extra) => logger.warn(message, { ...extra }) },
-        ...resolved,
+        ...invocation.deps(),
       });
       logger.info('revoke event handled', { statuses: outcomes.map((o) => o.status) });
       return { status: 'handled', outcomes };
-    } catch (error) {
-      const text = describeError(error);
-      if (error instanceof RevokeRequestError) {
-        // Refused (already audited and alerted where there is a secret): a retry cannot help.
-        logger.warn('revoke refused', { error: text });
-        return { status: 'refused', error: text };
-      }
-      // The revoke failed part-way (audited and alerted): throw, so EventBridge tries again.
-      logger.error('revoke event failed', { error: text });
-      throw error;
-    } finally {
-      logger.resetKeys();
-    }
-  };
+    },
+  });
 }
 
 /** The deployed handler. */

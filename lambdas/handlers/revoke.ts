@@ -6,7 +6,6 @@
 // for a revoke tag still on a secret (its event lost, or its revoke stopped part-way): that runs
 // as the tag trigger, on the tag as it is now. Checks the event and hands it to domain/revoke.ts.
 
-import type { Context } from 'aws-lambda';
 import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
@@ -15,8 +14,8 @@ import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { type AutomationExecutions, SsmAutomationExecutions } from '#adapters/ssm-automation';
 import { dynamoClient, secretsManagerClient, ssmClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
+import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
-import { describeError } from '#domain/errors';
 import { displayValue } from '#domain/policy';
 import { systemClock } from '#domain/ports';
 import {
@@ -198,41 +197,32 @@ const NO_EXECUTIONS: AutomationExecutions = {
 
 /** A handler over `deps`, or over what `deps()` returns on the first invoke. */
 export function createRevokeHandler(deps: HandlerDeps | (() => HandlerDeps)) {
-  let resolved: HandlerDeps | undefined = typeof deps === 'function' ? undefined : deps;
-  return async (event: unknown, context?: Context): Promise<RevokeOutcome> => {
-    if (context) logger.addContext(context);
-    try {
-      let request: RevokeRequest;
-      if (isRunbookInvoke(event)) {
-        resolved ??= (deps as () => HandlerDeps)();
-        request = await parseRunbookInvoke(
-          event,
-          resolved.executions ?? NO_EXECUTIONS,
-          // The domain's default too (revokeSecret): the runbook is named after the stack.
-          resolved.stackName ?? 'TokenRotation',
-        );
-      } else {
-        request = parseRevokeInvoke(event);
-        resolved ??= (deps as () => HandlerDeps)();
-      }
+  return lambdaHandler({
+    name: 'revoke',
+    deps,
+    // Messages are scrubbed by the domain; the error object itself is never logged.
+    failed: 'revoke failed',
+    run: async (event, invocation): Promise<RevokeOutcome> => {
+      const request = isRunbookInvoke(event)
+        ? await parseRunbookInvoke(
+            event,
+            invocation.deps().executions ?? NO_EXECUTIONS,
+            // The domain's default too (revokeSecret): the runbook is named after the stack.
+            invocation.deps().stackName ?? 'TokenRotation',
+          )
+        : parseRevokeInvoke(event);
       logger.appendKeys({ secretId: request.secretId, trigger: request.trigger.source });
       const outcome = await revokeSecret(request, {
         log: { warn: (message, extra) => logger.warn(message, { ...extra }) },
-        ...resolved,
+        ...invocation.deps(),
       });
       logger.info('revoke done', {
         status: outcome.status,
         ...('revokeId' in outcome ? { revokeId: outcome.revokeId } : {}),
       });
       return outcome;
-    } catch (error) {
-      // Messages are scrubbed by the domain; the error object itself is never logged.
-      logger.error('revoke failed', { error: describeError(error) });
-      throw error;
-    } finally {
-      logger.resetKeys();
-    }
-  };
+    },
+  });
 }
 
 /** The revoke's dependencies in Lambda, from the environment the CDK construct sets. */

@@ -1,13 +1,13 @@
 // The rotation function Secrets Manager invokes for each of the four steps: checks the event,
 // tags the logs with the secret, step and version, and hands the step to the rotation domain.
 
-import type { Context } from 'aws-lambda';
 import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { dynamoClient, secretsManagerClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
+import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
 import { scrub, ValidationError } from '#domain/errors';
@@ -92,44 +92,32 @@ export function parseRotationEvent(event: unknown): Omit<RotationRequest, 'trigg
   };
 }
 
-/**
- * A rotation handler over `deps`, or over what `deps()` returns on the first invocation (so a
- * cold start that is only imported builds no clients).
- */
+/** A rotation handler over `deps`, or over what `deps()` returns on the first invocation. */
 export function createRotationHandler(
   deps: RotationDeps | (() => RotationDeps),
   options: { metrics?: MetricsSink } = {},
 ) {
   const { metrics } = options;
-  let resolved: RotationDeps | undefined = typeof deps === 'function' ? undefined : deps;
-  return async (event: unknown, context?: Context): Promise<void> => {
-    if (context) logger.addContext(context);
-    try {
+  return lambdaHandler({
+    name: 'rotation',
+    deps,
+    failed: 'rotation step failed',
+    metrics: () => metrics,
+    onFailure: () => metrics?.addMetric(METRIC_NAMES.rotationFailed, MetricUnit.Count, 1),
+    run: async (event, invocation): Promise<void> => {
       const request = parseRotationEvent(event);
       logger.appendKeys({
         secretId: request.secretId,
         step: request.step,
         versionId: request.token,
       });
-      resolved ??= (deps as () => RotationDeps)();
-      await rotateStep({ ...request, trigger: { source: 'secretsmanager' } }, resolved);
+      await rotateStep({ ...request, trigger: { source: 'secretsmanager' } }, invocation.deps());
       if (request.step === 'finishSecret') {
         metrics?.addMetric(METRIC_NAMES.rotationSucceeded, MetricUnit.Count, 1);
       }
       logger.info('rotation step done');
-    } catch (error) {
-      // Messages here are already scrubbed (rotateStep) or describe shapes only (the event);
-      // the error object itself is not logged, so nothing it might carry reaches the log.
-      logger.error('rotation step failed', {
-        error: error instanceof Error ? error.message : String(error),
-      });
-      metrics?.addMetric(METRIC_NAMES.rotationFailed, MetricUnit.Count, 1);
-      throw error;
-    } finally {
-      metrics?.publishStoredMetrics();
-      logger.resetKeys();
-    }
-  };
+    },
+  });
 }
 
 /** The deployed handler, configured from the environment the CDK construct sets. */

@@ -1,13 +1,12 @@
 // EventBridge target for Secrets Manager's RotationFailed and RotationAbandoned events: checks
 // the event, tags the logs with the secret, and hands it to the service-events domain.
 
-import type { Context } from 'aws-lambda';
 import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { dynamoClient, secretsManagerClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
+import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
-import { describeError } from '#domain/errors';
 import {
   parseServiceEvent,
   recordServiceEvent,
@@ -18,17 +17,16 @@ import { STAGE } from '#domain/vocabulary';
 
 export type SecretsManagerEventsResult = ServiceEventOutcome | { status: 'ignored'; why: string };
 
-/**
- * A handler over `deps`, or over what `deps()` returns on the first event we understand (so an
- * import, or an event we drop, builds no clients).
- */
+/** A handler over `deps`, or over what `deps()` returns on the first event we understand. */
 export function createSecretsManagerEventsHandler(
   deps: ServiceEventDeps | (() => ServiceEventDeps),
 ) {
-  let resolved: ServiceEventDeps | undefined = typeof deps === 'function' ? undefined : deps;
-  return async (event: unknown, context?: Context): Promise<SecretsManagerEventsResult> => {
-    if (context) logger.addContext(context);
-    try {
+  return lambdaHandler({
+    name: 'secretsmanager-events',
+    deps,
+    // The audit or the alert failed: the error is thrown, so EventBridge delivers it again.
+    failed: 'could not record a Secrets Manager rotation event',
+    run: async (event, invocation): Promise<SecretsManagerEventsResult> => {
       const parsed = parseServiceEvent(event);
       if (!parsed.ok) {
         // Returning, not throwing: EventBridge would retry an event we will never understand.
@@ -42,23 +40,14 @@ export function createSecretsManagerEventsHandler(
         eventName: parsed.event.name,
         ...(parsed.event.versionId ? { versionId: parsed.event.versionId } : {}),
       });
-      resolved ??= (deps as () => ServiceEventDeps)();
       const outcome = await recordServiceEvent(parsed.event, {
         warn: (message, details) => logger.warn(message, details),
-        ...resolved,
+        ...invocation.deps(),
       });
       logger.info('Secrets Manager rotation event recorded', { ...outcome });
       return outcome;
-    } catch (error) {
-      // The audit or the alert failed: throw, so EventBridge delivers the event again.
-      logger.error('could not record a Secrets Manager rotation event', {
-        error: describeError(error),
-      });
-      throw error;
-    } finally {
-      logger.resetKeys();
-    }
-  };
+    },
+  });
 }
 
 /** The deployed handler, configured from the environment the CDK construct sets. */

@@ -3,15 +3,16 @@
 // emits the metrics the alarms and dashboard read, and logs a one-line summary.
 
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import type { Context } from 'aws-lambda';
 import { deployedSweepDeps } from '#adapters/deployed-sweep';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
 import { LambdaRevokeRequester } from '#adapters/lambda-revoke-requester';
 import { dynamoClient } from '#commons/clients';
 import { lifespanSettings, loadConfig } from '#commons/config';
+import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
-import { describeError, ValidationError } from '#domain/errors';
+import { traced } from '#commons/tracer';
+import { ValidationError } from '#domain/errors';
 import type { PolicyLimits } from '#domain/policy';
 import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep/index';
 import type { SweepAction } from '#domain/sweep/plan';
@@ -94,12 +95,15 @@ function oneLine(s: SweepSummary): string {
 }
 
 export function createSweepHandler(deps: SweepHandlerDeps | (() => SweepHandlerDeps)) {
-  let resolved: SweepHandlerDeps | undefined = typeof deps === 'function' ? undefined : deps;
-  return async (event: unknown, context?: Context): Promise<SweepSummary> => {
-    if (context) logger.addContext(context);
-    resolved ??= (deps as () => SweepHandlerDeps)();
-    const { metrics } = resolved;
-    try {
+  return lambdaHandler({
+    name: 'sweep',
+    deps,
+    // The listing itself failed (or the cursor could not be read): nobody was swept. The
+    // missing SweepCompleted raises the alarm after two intervals.
+    failed: 'sweep failed',
+    metrics: (resolved) => resolved?.metrics,
+    run: async (event, { deps: depsOf, context }): Promise<SweepSummary> => {
+      const resolved = depsOf();
       const { scheduledAt } = parseSweepEvent(event);
       if (scheduledAt) logger.appendKeys({ scheduledAt });
       const elapsed = resolved.elapsed ?? (() => performance.now());
@@ -114,28 +118,24 @@ export function createSweepHandler(deps: SweepHandlerDeps | (() => SweepHandlerD
         outOfTime: () => elapsed() >= endsAt,
       });
       const summary = summarise(report);
-      metrics?.addMetric(METRIC_NAMES.overdueSecrets, MetricUnit.Count, summary.overdue);
-      metrics?.addMetric(METRIC_NAMES.sweepCompleted, MetricUnit.Count, report.complete ? 1 : 0);
-      for (const [type, name] of Object.entries(ACTION_METRICS)) {
-        const count = report.actions[type as SweepAction['type']] ?? 0;
-        if (count > 0) metrics?.addMetric(name, MetricUnit.Count, count);
-      }
-      metrics?.addMetric('SweepFailures', MetricUnit.Count, report.failureCount);
+      emitMetrics(resolved.metrics, report, summary);
       for (const failure of report.failures.slice(0, 10)) {
         logger.warn('sweep: a secret failed', { ...failure });
       }
       logger.info(oneLine(summary), { sweep: summary });
       return summary;
-    } catch (error) {
-      // The listing itself failed (or the cursor could not be read): nobody was swept. The
-      // missing SweepCompleted raises the alarm after two intervals.
-      logger.error('sweep failed', { error: describeError(error) });
-      throw error;
-    } finally {
-      metrics?.publishStoredMetrics();
-      logger.resetKeys();
-    }
-  };
+    },
+  });
+}
+
+function emitMetrics(metrics: MetricsSink | undefined, report: SweepReport, summary: SweepSummary) {
+  metrics?.addMetric(METRIC_NAMES.overdueSecrets, MetricUnit.Count, summary.overdue);
+  metrics?.addMetric(METRIC_NAMES.sweepCompleted, MetricUnit.Count, report.complete ? 1 : 0);
+  for (const [type, name] of Object.entries(ACTION_METRICS)) {
+    const count = report.actions[type as SweepAction['type']] ?? 0;
+    if (count > 0) metrics?.addMetric(name, MetricUnit.Count, count);
+  }
+  metrics?.addMetric('SweepFailures', MetricUnit.Count, report.failureCount);
 }
 
 /**
@@ -146,7 +146,9 @@ export function revokeRequesterFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): LambdaRevokeRequester | undefined {
   const functionArn = env.REVOKE_FUNCTION_ARN?.trim();
-  return functionArn ? new LambdaRevokeRequester(new LambdaClient({}), functionArn) : undefined;
+  return functionArn
+    ? new LambdaRevokeRequester(traced(new LambdaClient({})), functionArn)
+    : undefined;
 }
 
 /** The deployed handler, configured from the environment the CDK construct sets. */

@@ -2,12 +2,11 @@
 // Manager: checks the event, tags the logs with the secret, and hands it to the tag-event domain,
 // which attaches, updates or detaches that one secret.
 
-import type { Context } from 'aws-lambda';
 import { deployedSweepDeps } from '#adapters/deployed-sweep';
 import { dynamoClient } from '#commons/clients';
 import { lifespanSettings, loadConfig } from '#commons/config';
+import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
-import { describeError } from '#domain/errors';
 import type { SweepDeps } from '#domain/sweep/index';
 import {
   applyTagEvent,
@@ -20,15 +19,13 @@ export interface TagEventHandlerDeps extends TagEventOptions {
   sweep: Omit<SweepDeps, 'cursor'>;
 }
 
-/**
- * A handler over `deps`, or over what `deps()` returns on the first event we act on (so an
- * import, or an event we drop, builds no clients).
- */
+/** A handler over `deps`, or over what `deps()` returns on the first event we act on. */
 export function createTagEventsHandler(deps: TagEventHandlerDeps | (() => TagEventHandlerDeps)) {
-  let resolved: TagEventHandlerDeps | undefined = typeof deps === 'function' ? undefined : deps;
-  return async (event: unknown, context?: Context): Promise<TagEventOutcome> => {
-    if (context) logger.addContext(context);
-    try {
+  return lambdaHandler({
+    name: 'tag-events',
+    deps,
+    failed: 'could not apply a tag event',
+    run: async (event, invocation): Promise<TagEventOutcome> => {
       const parsed = parseTagEvent(event);
       if (!parsed.ok) {
         // Returning, not throwing: EventBridge would retry an event we will never understand.
@@ -43,7 +40,7 @@ export function createTagEventsHandler(deps: TagEventHandlerDeps | (() => TagEve
         eventName: tagEvent.name,
         ...(tagEvent.principal ? { principal: tagEvent.principal } : {}),
       });
-      resolved ??= (deps as () => TagEventHandlerDeps)();
+      const resolved = invocation.deps();
       const outcome = await applyTagEvent(tagEvent, resolved.sweep, resolved);
       if (outcome.status === 'ignored') {
         logger.info('tag event ignored', { why: outcome.why });
@@ -61,13 +58,8 @@ export function createTagEventsHandler(deps: TagEventHandlerDeps | (() => TagEve
         alertsSent: outcome.alertsSent,
       });
       return outcome;
-    } catch (error) {
-      logger.error('could not apply a tag event', { error: describeError(error) });
-      throw error;
-    } finally {
-      logger.resetKeys();
-    }
-  };
+    },
+  });
 }
 
 /** The deployed handler, configured from the environment the CDK construct sets. */

@@ -1,0 +1,138 @@
+// The typed fields of each alert in the catalog (catalog.ts), and the shape of an entry.
+
+import type { Alert } from '../ports.ts';
+import type { RevokedVersion, RevokeMode } from '../revoke.ts';
+import type { AuditEventType, FailureReason, Severity, Step, Trigger } from '../vocabulary.ts';
+
+/** The secret an alert is about. */
+export interface SecretRef {
+  arn: string;
+  name: string;
+}
+
+export interface About {
+  secret: SecretRef;
+  trigger?: Trigger;
+}
+
+/**
+ * Where the staging labels stand after a failed rotation step, as read then: `current` is the
+ * version AWSCURRENT is on (absent: none), `text` the labels as a person reads them.
+ */
+export type StagesAfter =
+  | { read: true; current?: string; text: string }
+  | { read: false; text: string };
+
+/** A revoke lock that could not be released: when it goes stale, and why it stuck. */
+export interface StuckLock {
+  staleAt: string;
+  /** The scrubbed error of the release. */
+  error: string;
+}
+
+/** The typed fields of each alert, by name. */
+export interface AlertFields {
+  'rotation.failed': About & {
+    versionId: string;
+    step: Step;
+    /** The scrubbed error. */
+    error: string;
+    reason: FailureReason | (string & {});
+    stagesAfter: StagesAfter;
+  };
+  'rotation.stuck': About & { versionId: string; pendingFor: string };
+  'lifespan.overdue': About & {
+    versionId: string;
+    age: string;
+    lifespan: string;
+    /** Whether the sweep started a rotation now (else one is stuck). */
+    rotateNow: boolean;
+  };
+  'policy.invalid': About & {
+    /** Identifies the tags as they are: a change is a new incident. */
+    fingerprint: string;
+    problems: string[];
+  };
+  'previous.revoke.failed': About & {
+    versionId: string;
+    /** `revoke`: after grace; `delete`: the second stage of a two-stage revoke. */
+    stage: 'revoke' | 'delete';
+    error: string;
+  };
+  'previous.revoke.skipped': About & {
+    versionId: string;
+    /** How the previous and the live token were found to be the same (`whole value`, a field). */
+    by: string;
+  };
+  'revoke.completed': About & {
+    revokeId: string;
+    mode: RevokeMode;
+    newVersionId?: string;
+    /** The reason the requester gave. */
+    reasonGiven: string;
+    revoked: RevokedVersion[];
+    stackName: string;
+    stuckLock?: StuckLock;
+  };
+  'revoke.refused': About & {
+    /** The refusal's code (`deleted`, `not-opted-in`, `invalid-request`, `quarantined`, ...). */
+    code: string;
+    message: string;
+    /** Identifies the request: retries of one refused request are one incident. */
+    requestKey: string;
+    stackName: string;
+  };
+  'revoke.secret-not-found': About & { message: string; incident: string };
+  'revoke.failed-unstarted': About & {
+    /** The stage it failed at (before any token was revoked). */
+    failedAt: string;
+    message: string;
+    incident: string;
+    stackName: string;
+  };
+  'revoke.failed': About & {
+    stage: string;
+    error: string;
+    /** Identifies the request (see revokeFailedIncident). */
+    requestKey: string;
+    revoked: RevokedVersion[];
+    notRevoked: RevokedVersion[];
+    stackName: string;
+    stuckLock?: StuckLock;
+  };
+  'secretsmanager.rotation.failed': SecretRef & {
+    incident: string;
+    versionId?: string;
+    /** Secrets Manager's error message (scrubbed here). */
+    error?: string;
+  };
+  'secretsmanager.rotation.abandoned': SecretRef & {
+    incident: string;
+    versionId?: string;
+    error?: string;
+  };
+  'health.exposed-keys': {
+    eventArn: string;
+    code: string;
+    keys: number;
+    /** Access key IDs (not secret) that no managed secret holds. */
+    unheld: string[];
+    secrets: number;
+    revoked: number;
+    failed: number;
+    left: number;
+  };
+}
+
+export type AlertName = keyof AlertFields;
+
+/** What a catalog entry renders from its fields; the rest of the Alert is the entry's own. */
+export type Rendered = Omit<Alert, 'event' | 'severity'>;
+
+export interface AlertKind<F> {
+  event: AuditEventType;
+  severity: Severity;
+  /** An event whose incidents this alert's are the same as (one failure, one e-mail). */
+  sameIncidentAs?: AuditEventType;
+  render(fields: F): Rendered;
+}
