@@ -64,6 +64,8 @@ export const AUDIT_EVENTS = [
   'revoke.handed-over',
   'secretsmanager.rotation.failed',
   'secretsmanager.rotation.abandoned',
+  /** A checkpoint found a chain shorter than the checkpoint before it recorded: records were cut. */
+  'audit.chain-regressed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];
 
@@ -136,6 +138,7 @@ export const ALERT_SEVERITY: Partial<Record<AuditEventType, Severity>> = {
   'previous.revoke.skipped': 'warning',
   'secretsmanager.rotation.failed': 'high',
   'secretsmanager.rotation.abandoned': 'high',
+  'audit.chain-regressed': 'critical',
 };
 
 /** Who or what caused an event (SPEC "Audit trail": schedule, tag change by X, console, Secrets Manager). */

@@ -69,6 +69,23 @@ export const ALERT_CATALOG: { readonly [N in AlertName]: AlertKind<AlertFields[N
     }),
   }),
 
+  'audit.chain-regressed': kind({
+    event: 'audit.chain-regressed',
+    severity: 'critical',
+    render: (f) => ({
+      ...about(f),
+      incident: f.checkpoint,
+      summary: `The audit trail of ${f.secret.name} is shorter than its last checkpoint recorded: ${f.message}.`,
+      reason:
+        'Audit records, and the item that mirrors the chain head, were deleted or replaced in the audit table. The functions cannot delete records, so someone with write access to the table did.',
+      nextSteps: [
+        `Run token-rotation verify-audit: it compares every chain with the locked checkpoints (this one: ${f.checkpoint}).`,
+        "Look in CloudTrail for DeleteItem or PutItem calls on the audit table that are not the suite's functions.",
+        'Treat the secret as possibly tampered with: rotate it, and revoke its tokens if the records hid a use.',
+      ],
+    }),
+  }),
+
   'lifespan.overdue': kind({
     event: 'lifespan.overdue',
     severity: 'warning',

@@ -41,6 +41,12 @@ export interface AlertFields {
     stagesAfter: StagesAfter;
   };
   'rotation.stuck': About & { versionId: string; pendingFor: string };
+  'audit.chain-regressed': About & {
+    /** What went back, as the checkpoint writer words it (sequence numbers and short hashes). */
+    message: string;
+    /** The checkpoint that found it: bucket key and object version. */
+    checkpoint: string;
+  };
   'lifespan.overdue': About & {
     versionId: string;
     age: string;
