@@ -3,6 +3,7 @@
 // emits the metrics the alarms and dashboard read, and logs a one-line summary.
 
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { deployedCheckpointDeps } from '#adapters/deployed-checkpoints';
 import { deployedSweepDeps } from '#adapters/deployed-sweep';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
 import { LambdaRevokeRequester } from '#adapters/lambda-revoke-requester';
@@ -12,7 +13,9 @@ import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
 import { traced } from '#commons/tracer';
-import { ValidationError } from '#domain/errors';
+import { alertOf } from '#domain/alerts/catalog';
+import { type CheckpointDeps, writeCheckpoint } from '#domain/audit-anchor';
+import { describeError, ValidationError } from '#domain/errors';
 import type { PolicyLimits } from '#domain/policy';
 import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep/index';
 import type { SweepAction } from '#domain/sweep/plan';
@@ -46,10 +49,19 @@ export interface SweepHandlerDeps {
   /** Milliseconds on a monotonic clock, for the invocation's own time. Default performance.now. */
   elapsed?: () => number;
   safetyMarginMs?: number;
+  /**
+   * Where each run anchors the chain heads (the AuditAnchor bucket); none when the stack has no
+   * bucket, and then no checkpoint is written.
+   */
+  checkpoint?: CheckpointDeps;
 }
 
 /** What the sweep handler returns (and logs): the report without the failure list. */
-export type SweepSummary = Omit<SweepReport, 'failures'> & { overdue: number };
+export type SweepSummary = Omit<SweepReport, 'failures'> & {
+  overdue: number;
+  /** The checkpoint this run wrote (its sequence number), or why it wrote none. */
+  checkpoint?: { seq: number; regressions: number } | { failed: string };
+};
 
 /**
  * The scheduler's input. Anything but an object (or nothing, from a console Test) is refused:
@@ -118,6 +130,9 @@ export function createSweepHandler(deps: SweepHandlerDeps | (() => SweepHandlerD
         outOfTime: () => elapsed() >= endsAt,
       });
       const summary = summarise(report);
+      if (resolved.checkpoint) {
+        summary.checkpoint = await anchorChains(resolved.checkpoint, resolved.sweep.alerter);
+      }
       emitMetrics(resolved.metrics, report, summary);
       for (const failure of report.failures.slice(0, 10)) {
         logger.warn('sweep: a secret failed', { ...failure });
@@ -128,6 +143,48 @@ export function createSweepHandler(deps: SweepHandlerDeps | (() => SweepHandlerD
   });
 }
 
+/**
+ * Writes one checkpoint of every chain head and alerts on each chain that is now behind the
+ * previous checkpoint (records cut from the table together with their HEAD item). A failed
+ * checkpoint does not fail the sweep, whose rotations and revokes matter more: it is logged and
+ * counted (CheckpointFailed), and the next run writes one that covers this interval too.
+ */
+async function anchorChains(
+  deps: CheckpointDeps,
+  alerter: SweepDeps['alerter'],
+): Promise<NonNullable<SweepSummary['checkpoint']>> {
+  let written: Awaited<ReturnType<typeof writeCheckpoint>>;
+  try {
+    written = await writeCheckpoint(deps);
+  } catch (error) {
+    const failed = describeError(error);
+    logger.error('sweep: the audit checkpoint could not be written', { error: failed });
+    return { failed };
+  }
+  for (const regression of written.regressions) {
+    const alert = alertOf('audit.chain-regressed', {
+      secret: { arn: regression.secretArn, name: secretNameOf(regression.secretArn) },
+      trigger: { source: 'schedule' },
+      message: regression.message,
+      checkpoint: `${written.ref.key} (version ${written.ref.versionId})`,
+    });
+    try {
+      await alerter.send(alert);
+    } catch (error) {
+      logger.error('sweep: a chain regression could not be alerted', {
+        secretArn: regression.secretArn,
+        error: describeError(error),
+      });
+    }
+  }
+  return { seq: written.checkpoint.seq, regressions: written.regressions.length };
+}
+
+/** The name inside a Secrets Manager ARN, minus the 6-character suffix AWS adds. */
+function secretNameOf(arn: string): string {
+  return /:secret:(.+)-[A-Za-z0-9]{6}$/.exec(arn)?.[1] ?? arn;
+}
+
 function emitMetrics(metrics: MetricsSink | undefined, report: SweepReport, summary: SweepSummary) {
   metrics?.addMetric(METRIC_NAMES.overdueSecrets, MetricUnit.Count, summary.overdue);
   metrics?.addMetric(METRIC_NAMES.sweepCompleted, MetricUnit.Count, report.complete ? 1 : 0);
@@ -136,6 +193,12 @@ function emitMetrics(metrics: MetricsSink | undefined, report: SweepReport, summ
     if (count > 0) metrics?.addMetric(name, MetricUnit.Count, count);
   }
   metrics?.addMetric('SweepFailures', MetricUnit.Count, report.failureCount);
+  if (summary.checkpoint && 'failed' in summary.checkpoint) {
+    metrics?.addMetric('CheckpointFailed', MetricUnit.Count, 1);
+  }
+  if (summary.checkpoint && 'regressions' in summary.checkpoint) {
+    metrics?.addMetric('ChainRegressions', MetricUnit.Count, summary.checkpoint.regressions);
+  }
 }
 
 /**
@@ -157,6 +220,7 @@ export const handler = createSweepHandler(() => {
   const lifespan = lifespanSettings(config);
   const dynamo = dynamoClient();
   const revokes = revokeRequesterFromEnv();
+  const checkpoint = deployedCheckpointDeps(config.auditTableName, dynamo);
   return {
     ...lifespan,
     metrics: createMetrics(),
@@ -165,5 +229,6 @@ export const handler = createSweepHandler(() => {
       cursor: new DynamoSweepCursorStore(dynamo, config.auditTableName),
       ...(revokes && { revokes }),
     },
+    ...(checkpoint && { checkpoint }),
   };
 });

@@ -18,6 +18,7 @@ import {
   writeCheckpoint,
 } from '#domain/audit-anchor';
 import { TAG } from '#domain/vocabulary';
+import { createSweepHandler, type SweepSummary } from '#handlers/sweep';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { contentMd5, S3RestClient } from '#local-aws/s3-rest';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
@@ -83,13 +84,13 @@ beforeAll(async () => {
     credentials: aws.clientConfig.credentials,
   });
   sdk = new S3Client({ ...aws.clientConfig, forcePathStyle: true });
-  for (const name of ['team/cut', 'team/intact']) {
+  for (const name of ['team/cut', 'team/intact', 'team/swept']) {
     arns[name] = await createTaggedSecret(suite.secretsManager, name, 'acme_live_x', {
       [TAG.lifespan]: '7d',
     });
   }
   await sweepOnce(aws, suite);
-  for (const name of ['team/cut', 'team/intact']) {
+  for (const name of ['team/cut', 'team/intact', 'team/swept']) {
     for (let i = 0; i < 3; i++) await append(arns[name]!, name);
   }
 }, 60_000);
@@ -101,6 +102,70 @@ afterAll(async () => {
 });
 
 describe('anchored audit trail', () => {
+  it('writes a checkpoint on every sweep and alerts when a chain went back since the last one', async () => {
+    // Prepare: the deployed sweep handler, anchoring to its own bucket
+    const bucket = await checkpointBucket('anchor-sweep');
+    const sweep = createSweepHandler({
+      sweep: suite.sweepDeps,
+      rotationFunctionArn: suite.functions.rotation,
+      sweepIntervalMs: 15 * 60_000,
+      checkpoint: deps(bucket),
+    });
+    const arn = arns['team/swept']!;
+    const alertsFor = () =>
+      aws.sns
+        .messagesTo(suite.topicArn)
+        .filter((m) => m.subject?.includes('audit.chain-regressed'));
+    const first = (await sweep({})) as SweepSummary;
+    const records = (await auditPartition(suite, arn))
+      .filter((item) => String(item.sk).startsWith('SEQ#'))
+      .sort((a, b) => Number(a.seq) - Number(b.seq));
+    const newest = Number(records.at(-1)!.seq);
+    const keep = records.at(-2)!;
+
+    // Act: cut the newest record and move the HEAD item back, then sweep again
+    await deleteAuditItem(suite, arn, seqSk(newest));
+    await suite.dynamo.send(
+      new PutCommand({
+        TableName: suite.tableName,
+        Item: {
+          [AUDIT_TABLE.partitionKey]: secretPk(arn),
+          [AUDIT_TABLE.sortKey]: HEAD_SK,
+          seq: keep.seq,
+          hash: keep.hash,
+          at: keep.at,
+        },
+      }),
+    );
+    const second = (await sweep({})) as SweepSummary;
+    const third = (await sweep({})) as SweepSummary;
+
+    // Assess: one checkpoint per run; the run after the cut names the secret in a critical alert
+    expect(first.checkpoint).toEqual({ seq: 1, regressions: 0 });
+    expect(second.checkpoint).toEqual({ seq: 2, regressions: 1 });
+    expect(third.checkpoint).toEqual({ seq: 3, regressions: 0 });
+    const alerts = alertsFor();
+    expect(alerts.map((m) => m.subject)).toEqual(['[CRITICAL] audit.chain-regressed: team/swept']);
+    expect(alerts[0]!.message).toContain(`checkpoint 1 recorded record ${newest}`);
+    expect(alerts[0]!.message).toContain('checkpoints/');
+  });
+
+  it('keeps sweeping when the checkpoint cannot be written, and says so in its summary', async () => {
+    // Prepare: a bucket that does not exist
+    const sweep = createSweepHandler({
+      sweep: suite.sweepDeps,
+      rotationFunctionArn: suite.functions.rotation,
+      sweepIntervalMs: 15 * 60_000,
+      checkpoint: deps('anchor-missing-bucket'),
+    });
+
+    // Act
+    const summary = (await sweep({})) as SweepSummary;
+
+    // Assess
+    expect(summary.complete).toBe(true);
+    expect(summary.checkpoint).toEqual({ failed: expect.stringContaining('NoSuchBucket') });
+  });
   it('detects a chain cut short together with its HEAD item once a checkpoint recorded the head', async () => {
     // Prepare: a checkpoint of every head, then the attacker's cut
     const bucket = await checkpointBucket('anchor-truncation');
