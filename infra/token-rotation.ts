@@ -463,13 +463,19 @@ export class TokenRotation extends Construct {
     // binding tag, which guards retiring too (a secret naming another user's live key).
     const keyActions =
       options.mint === false
-        ? ['iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:ListUserTags']
+        ? [
+            'iam:UpdateAccessKey',
+            'iam:DeleteAccessKey',
+            'iam:ListUserTags',
+            'iam:GetAccessKeyLastUsed',
+          ]
         : [
             'iam:ListAccessKeys',
             'iam:CreateAccessKey',
             'iam:UpdateAccessKey',
             'iam:DeleteAccessKey',
             'iam:ListUserTags',
+            'iam:GetAccessKeyLastUsed',
           ];
     const stack = Stack.of(this);
     const users = stack.formatArn({

@@ -3,13 +3,20 @@
 import {
   CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
   type IAMClient,
   ListAccessKeysCommand,
   ListUserTagsCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import type { AccessKeyInfo, AccessKeys, CallerIdentity, NewAccessKey } from '#domain/ports';
+import type {
+  AccessKeyInfo,
+  AccessKeys,
+  CallerIdentity,
+  NewAccessKey,
+  TokenUse,
+} from '#domain/ports';
 
 /** The error codes with which STS refuses a key: unknown, inactive, deleted, not yet propagated, or a wrong secret. */
 const REFUSED = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClient']);
@@ -111,6 +118,20 @@ export class IamAccessKeys implements AccessKeys {
       throw error;
     }
     return tags;
+  }
+
+  // IAM answers for a key never used with no LastUsedDate and "N/A" for the service and region.
+  async lastUsed(accessKeyId: string): Promise<TokenUse | undefined | 'missing'> {
+    try {
+      const { AccessKeyLastUsed: used } = await this.iam.send(
+        new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }),
+      );
+      if (!used?.LastUsedDate) return undefined;
+      return { at: used.LastUsedDate, by: `${used.ServiceName} in ${used.Region}` };
+    } catch (error) {
+      if (isMissing(error)) return 'missing';
+      throw error;
+    }
   }
 
   async whoAmI(key: NewAccessKey): Promise<CallerIdentity> {

@@ -204,6 +204,18 @@ export interface Issuer {
    * shape is never used to guess.
    */
   tokenOf?(value: string): { id: string; by: string } | undefined;
+  /**
+   * When the token in `value` was last used at its issuer, and by what (a service and region, a
+   * caller): the evidence that consumers have switched before a previous token is revoked.
+   * Undefined when the issuer has no record of a use. Absent where the issuer cannot say.
+   */
+  lastUsed?(ctx: IssuerContext & { value: string }): Promise<TokenUse | undefined>;
+}
+
+/** A token's last use as its issuer records it. `by` is free text from the issuer: escape it. */
+export interface TokenUse {
+  at: Date;
+  by: string;
 }
 
 export interface IssuerContext {
@@ -324,6 +336,11 @@ export interface AccessKeys {
   whoAmI(key: NewAccessKey): Promise<CallerIdentity>;
   /** ListUserTags, every page; 'missing' when IAM has no such user. */
   userTags(userName: string): Promise<Record<string, string> | 'missing'>;
+  /**
+   * GetAccessKeyLastUsed: when the key last signed a request, for which service in which region;
+   * undefined when IAM has no use recorded, 'missing' when it has no such key.
+   */
+  lastUsed?(accessKeyId: string): Promise<TokenUse | undefined | 'missing'>;
 }
 
 /** What a synchronous Lambda invoke returned: the payload text, and Lambda's FunctionError if the function failed. */

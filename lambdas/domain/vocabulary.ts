@@ -35,6 +35,14 @@ export const DELETE_AFTER_LABEL_PREFIX = 'token-rotation:delete-after:';
  */
 export const REVOKE_AFTER_LABEL_PREFIX = 'token-rotation:revoke-after:';
 
+/**
+ * Custom staging label on an AWSPREVIOUS version whose grace was extended, once, because its
+ * issuer saw the token used after the rotation (consumers had not switched), followed by the ISO
+ * time the extension ends: `token-rotation:grace-extended:2025-03-08T10:00:00Z`. At that time the
+ * sweep revokes the token whether or not it is still used.
+ */
+export const GRACE_EXTENDED_LABEL_PREFIX = 'token-rotation:grace-extended:';
+
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type Step = (typeof STEPS)[number];
 
@@ -56,6 +64,8 @@ export const AUDIT_EVENTS = [
   /** After grace, a previous version was left alone because the live value holds its token. */
   'previous.revoke.skipped',
   'previous.deleted',
+  /** After grace, the issuer saw the previous token used since the rotation: grace extended once, or (at the bound) revoked anyway. */
+  'previous.still-used',
   'revoke.requested',
   'revoke.completed',
   'revoke.failed',
@@ -136,6 +146,7 @@ export const ALERT_SEVERITY: Partial<Record<AuditEventType, Severity>> = {
   'revoke.failed': 'critical',
   'previous.revoke.failed': 'high',
   'previous.revoke.skipped': 'warning',
+  'previous.still-used': 'high',
   'secretsmanager.rotation.failed': 'high',
   'secretsmanager.rotation.abandoned': 'high',
   'audit.chain-regressed': 'critical',

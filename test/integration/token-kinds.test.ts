@@ -351,6 +351,82 @@ describe('iam-access-key', () => {
     expect(await readable(arn)).not.toContain(key.secretAccessKey);
   });
 
+  it('extends the grace once while a consumer still uses the previous key, then revokes it anyway, alerted both times', async () => {
+    // Prepare: a consumer that did not switch signs in with the old key after the rotation
+    const { userName, key, arn } = await iamSecret();
+    await rotate(arn);
+    const current = JSON.parse(await secretValue(arn));
+    const previousVersion = (await versionWith(arn, 'AWSPREVIOUS'))!;
+    await aws.clock.advance(HOUR / 2);
+    expect((await accessKeys.whoAmI(key)).accepted).toBe(true);
+
+    // Act: past grace (1h) → extended by one grace; still used; past the extension → revoked
+    await aws.clock.advance(HOUR + HOUR / 2);
+    const extendedAt = aws.clock.now();
+    await sweep();
+    const whileExtended = aws.iam.keysOf(userName).map((k) => k.status);
+    const labelsWhileExtended = (await stagesOf(arn))[previousVersion];
+    expect((await accessKeys.whoAmI(key)).accepted).toBe(true);
+    await aws.clock.advance(HOUR / 2);
+    await sweep();
+    const beforeBound = aws.iam.keysOf(userName).map((k) => k.status);
+    await aws.clock.advance(HOUR / 2 + 60_000);
+    await sweep();
+
+    // Assess: one extension, then the revoke, both e-mailed with who still used the key
+    const extendedUntil = new Date(extendedAt.getTime() + HOUR).toISOString().replace('.000', '');
+    expect(whileExtended).toEqual(['Active', 'Active']);
+    expect(labelsWhileExtended).toEqual(
+      expect.arrayContaining(['AWSPREVIOUS', `token-rotation:grace-extended:${extendedUntil}`]),
+    );
+    expect(beforeBound).toEqual(['Active', 'Active']);
+    expect(aws.iam.keysOf(userName).map((k) => [k.accessKeyId, k.status])).toEqual([
+      [key.accessKeyId, 'Inactive'],
+      [current.accessKeyId, 'Active'],
+    ]);
+    expect((await stagesOf(arn))[previousVersion]).toEqual([
+      expect.stringMatching(/^token-rotation:delete-after:/),
+    ]);
+    const history = await suite.audit.history(arn);
+    const events = history.map((r) => `${r.event}:${r.outcome}`);
+    expect(events.filter((e) => e.startsWith('previous.'))).toEqual([
+      'previous.still-used:skipped',
+      'previous.revoked:succeeded',
+      'previous.still-used:reported',
+    ]);
+    expect(history.find((r) => r.event === 'previous.still-used')?.detail).toMatchObject({
+      usedBy: expect.stringMatching(/^sts in /),
+      extendedUntil,
+    });
+    expect(history.find((r) => r.event === 'previous.revoked')?.detail).toMatchObject({
+      revokedAnyway: 'true',
+    });
+    const subjects = alertsFor(arn).map((m) => m.subject);
+    expect(subjects.filter((s) => s?.includes('previous.still-used'))).toHaveLength(2);
+    const [first, last] = alertsFor(arn).filter((m) => m.subject?.includes('still-used'));
+    expect(first?.message).toContain(`its grace is extended once, until ${extendedUntil}`);
+    expect(last?.message).toContain('was revoked at the end of its extended grace');
+    expect(await readable(arn)).not.toContain(key.secretAccessKey);
+  });
+
+  it('revokes the previous key at the end of its grace when no consumer used it since the rotation', async () => {
+    // Prepare: the old key was used only before the rotation
+    const { userName, key, arn } = await iamSecret();
+    expect((await accessKeys.whoAmI(key)).accepted).toBe(true);
+    await aws.clock.advance(60_000);
+    await rotate(arn);
+
+    // Act
+    await aws.clock.advance(2 * HOUR);
+    await sweep();
+
+    // Assess
+    expect(aws.iam.keysOf(userName)[0]).toMatchObject({ status: 'Inactive' });
+    const revoked = (await suite.audit.history(arn)).find((r) => r.event === 'previous.revoked');
+    expect(revoked?.detail).toMatchObject({ lastUsed: expect.stringMatching(/^20\d\d-/) });
+    expect(alertsFor(arn).filter((m) => m.subject?.includes('still-used'))).toEqual([]);
+  });
+
   it('revokes at once in an emergency: the key is deactivated and deleted, with no grace', async () => {
     // Prepare
     const { userName, key, value } = iamUser();
@@ -531,8 +607,10 @@ describe('iam-access-key: the user bound to its secret', () => {
     await expect(revoke).rejects.toThrow(
       `expected access key ${victim.key.accessKeyId} (version v) to belong to IAM user ${other.userName}`,
     );
-    expect(aws.iam.keysOf(victim.userName)).toEqual([victim.key]);
-    expect(aws.iam.keysOf(other.userName)).toEqual([other.key]);
+    const keys = (userName: string) =>
+      aws.iam.keysOf(userName).map((k) => [k.accessKeyId, k.status]);
+    expect(keys(victim.userName)).toEqual([[victim.key.accessKeyId, 'Active']]);
+    expect(keys(other.userName)).toEqual([[other.key.accessKeyId, 'Active']]);
   });
 });
 

@@ -36,6 +36,8 @@ export interface AccessKeyRecord {
   created: Date;
   /** Last creation or status change: STS refuses the key until the consistency delay has passed it. */
   changed: Date;
+  /** The last request the key signed that was accepted (GetAccessKeyLastUsed). */
+  lastUsed?: { at: Date; service: string; region: string };
 }
 
 interface User {
@@ -359,6 +361,20 @@ export class IamEmulator {
         }
         return undefined;
       }
+      // https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html: a key
+      // never used has no LastUsedDate and "N/A" as its service and region.
+      case 'GetAccessKeyLastUsed': {
+        const [user, key] = this.key(params.get('AccessKeyId'), undefined);
+        const used = key.lastUsed;
+        return {
+          UserName: user.name,
+          AccessKeyLastUsed: {
+            ...(used && { LastUsedDate: used.at }),
+            ServiceName: used?.service ?? 'N/A',
+            Region: used?.region ?? 'N/A',
+          },
+        };
+      }
       case 'DeleteAccessKey': {
         const [user, key] = this.key(params.get('AccessKeyId'), userName);
         user.keys.delete(key.accessKeyId);
@@ -454,6 +470,11 @@ export class IamEmulator {
       if (!key) continue;
       const settled = key.changed.getTime() + this.consistencyDelayMs;
       if (key.status !== 'Active' || this.options.clock.now().getTime() < settled) throw refused;
+      key.lastUsed = {
+        at: this.options.clock.now(),
+        service: 'sts',
+        region: caller?.region || 'us-east-1',
+      };
       return { UserId: user.userId, Account: account, Arn: user.arn };
     }
     throw refused;

@@ -122,6 +122,20 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
     fields: { ...a, versionId: v, by: 'accessKeyId' },
     secrets: [],
   })),
+  'previous.still-used': fc
+    .tuple(about, versionId, fc.boolean(), fc.string({ maxLength: 40 }))
+    .map(([a, v, extended, usedBy]) => ({
+      fields: {
+        ...a,
+        versionId: v,
+        tokenName: 'AKIAEXAMPLEPREVIOUS1',
+        lastUsedAt: '2026-12-02T10:00:00Z',
+        usedBy,
+        replacedAt: '2026-12-02T08:00:00Z',
+        ...(extended && { extendedUntil: '2026-12-02T12:00:00Z' }),
+      },
+      secrets: [],
+    })),
   'revoke.completed': fc
     .tuple(
       about,

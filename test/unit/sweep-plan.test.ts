@@ -225,7 +225,16 @@ describe('the sweep plan for one secret', () => {
     });
     expect(needsVersionDates(s, ctx())).toBe(true);
     expect(planSecret(s, ctx({ cur: ago(2 * HOUR_MS + MINUTE_MS), old: ago(7 * DAY_MS) }))).toEqual(
-      [{ type: 'revoke-previous', versionId: 'old', graceEndedAt: NOW, kind: 'random' }],
+      [
+        {
+          type: 'revoke-previous',
+          versionId: 'old',
+          graceEndedAt: NOW,
+          kind: 'random',
+          // One more grace period (2h) if the issuer saw the token used since it was replaced.
+          switchOver: { replacedAt: ago(2 * HOUR_MS), extendMs: 2 * HOUR_MS },
+        },
+      ],
     );
   });
 
@@ -259,6 +268,7 @@ describe('the sweep plan for one secret', () => {
         versionId: 'old',
         graceEndedAt: ago(MINUTE_MS),
         kind: 'lambda:issuer',
+        switchOver: expect.objectContaining({ extendMs: expect.any(Number) }),
       },
     ]);
   });

@@ -162,6 +162,26 @@ export const ALERT_CATALOG: { readonly [N in AlertName]: AlertKind<AlertFields[N
     }),
   }),
 
+  'previous.still-used': kind({
+    event: 'previous.still-used',
+    severity: 'high',
+    render: (f) => ({
+      ...about(f),
+      incident: `${f.versionId}:${f.extendedUntil ? 'extended' : 'revoked'}`,
+      versionId: f.versionId,
+      summary: f.extendedUntil
+        ? `A consumer still uses the previous token of ${f.secret.name}${f.tokenName ? ` (${f.tokenName})` : ''}: its grace is extended once, until ${f.extendedUntil}; then it is revoked whether or not it is still used.`
+        : `The previous token of ${f.secret.name}${f.tokenName ? ` (${f.tokenName})` : ''} was revoked at the end of its extended grace although a consumer still used it: that consumer's requests now fail.`,
+      reason: `Its issuer saw it used at ${f.lastUsedAt} by ${f.usedBy}, after the rotation of ${f.replacedAt} replaced it.`,
+      nextSteps: [
+        `Find the consumer (${f.usedBy}) and make it read the secret again (AWSCURRENT), or restart it.`,
+        f.extendedUntil
+          ? 'Nothing else to do if it switches in time: the sweep revokes the token when the extension ends.'
+          : 'If the consumer cannot switch, an emergency revoke is not needed: the old token no longer works.',
+      ],
+    }),
+  }),
+
   'revoke.completed': kind({
     event: 'revoke.completed',
     severity: 'critical',

@@ -70,6 +70,18 @@ export interface AlertFields {
     /** How the previous and the live token were found to be the same (`whole value`, a field). */
     by: string;
   };
+  'previous.still-used': About & {
+    versionId: string;
+    /** The token's name (a key ID), never the token. */
+    tokenName?: string;
+    /** When the issuer last saw the token used, and by what (printable, short). */
+    lastUsedAt: string;
+    usedBy: string;
+    /** When the token stopped being live (the rotation that replaced it). */
+    replacedAt: string;
+    /** Extended until this time; absent when the bound was reached and it was revoked anyway. */
+    extendedUntil?: string;
+  };
   'revoke.completed': About & {
     revokeId: string;
     mode: RevokeMode;

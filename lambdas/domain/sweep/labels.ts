@@ -1,7 +1,11 @@
 // The suite's timed staging labels: a prefix from vocabulary.ts followed by an ISO time to the
 // second (`token-rotation:delete-after:2025-03-08T10:00:00Z`). Whoever stages one writes it here,
 // and the sweep reads it back here, so both sides agree on the format.
-import { DELETE_AFTER_LABEL_PREFIX, REVOKE_AFTER_LABEL_PREFIX } from '../vocabulary.ts';
+import {
+  DELETE_AFTER_LABEL_PREFIX,
+  GRACE_EXTENDED_LABEL_PREFIX,
+  REVOKE_AFTER_LABEL_PREFIX,
+} from '../vocabulary.ts';
 
 const secondsIso = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -21,6 +25,16 @@ export function revokeAfterLabel(graceEndsAt: Date): string {
 /** When a revoke-after label's grace ends; undefined for any other label. */
 export function revokeAfterTime(label: string): Date | undefined {
   return labelTime(label, REVOKE_AFTER_LABEL_PREFIX);
+}
+
+/** The label of a previous token's grace extended until `until` (its token still in use). */
+export function graceExtendedLabel(until: Date): string {
+  return `${GRACE_EXTENDED_LABEL_PREFIX}${secondsIso(until)}`;
+}
+
+/** When a grace-extended label's extension ends; undefined for any other label. */
+export function graceExtendedTime(label: string): Date | undefined {
+  return labelTime(label, GRACE_EXTENDED_LABEL_PREFIX);
 }
 
 /**

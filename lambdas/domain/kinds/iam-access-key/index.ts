@@ -44,10 +44,17 @@ export const iamAccessKeyKind: KindDefinition<{
         'iam:UpdateAccessKey',
         'iam:DeleteAccessKey',
         'iam:ListUserTags',
+        'iam:GetAccessKeyLastUsed',
       ],
       // The sweep only retires keys (deactivate, delete), never creates one; it still reads the
       // binding tag, which guards retiring too (a secret naming another user's live key).
-      retireActions: ['iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:ListUserTags'],
+      retireActions: [
+        'iam:UpdateAccessKey',
+        'iam:DeleteAccessKey',
+        'iam:ListUserTags',
+        // Whether consumers still use a previous key before it is retired (switch-over).
+        'iam:GetAccessKeyLastUsed',
+      ],
       resources: [`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:user${accessKeyUserPath}*`],
       wildcardReason:
         'Access keys of the IAM users under accessKeyUserPath only: the administrator decides which users the suite may rotate by where they put them.',

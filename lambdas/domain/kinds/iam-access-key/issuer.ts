@@ -366,6 +366,15 @@ export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
       return 'found' in key ? 'unnamed' : key.accessKeyId;
     },
 
+    // A key IAM no longer has was never going to be used again: no use to report.
+    ...(keys.lastUsed && {
+      async lastUsed(ctx) {
+        const key = read(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`);
+        const used = await keys.lastUsed!(key.accessKeyId);
+        return used === 'missing' ? undefined : used;
+      },
+    }),
+
     tokenOf(value) {
       const key = readValue(value);
       return 'found' in key ? undefined : { id: key.accessKeyId, by: 'accessKeyId' };

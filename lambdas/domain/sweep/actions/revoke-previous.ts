@@ -8,8 +8,9 @@ import type { Issuer, SecretDescription } from '../../ports.ts';
 import { STAGE } from '../../vocabulary.ts';
 import { type ActionContext, isNew, type SweepActionDef } from '../context.ts';
 import { latest, ms } from '../facts.ts';
-import { deleteAfterLabel } from '../labels.ts';
+import { deleteAfterLabel, graceExtendedTime } from '../labels.ts';
 import { type LiveCheck, revokeFailed, sameAsLive } from '../previous.ts';
+import { afterRevoke, checkSwitchOver, type SwitchOver } from '../switch-over.ts';
 
 /** `previous.revoked`: revoke AWSPREVIOUS at its issuer, then remove the label. */
 export interface RevokePrevious {
@@ -17,6 +18,8 @@ export interface RevokePrevious {
   versionId: string;
   graceEndedAt: Date;
   kind: string;
+  /** Whether consumers switched: asked of the issuer before the revoke (switch-over.ts). */
+  switchOver: SwitchOver;
 }
 
 /** A version whose token's grace has run out. */
@@ -184,14 +187,31 @@ export const revokePrevious: SweepActionDef<RevokePrevious> = {
     const liveUntil = latest(s.currentSince, ms(s.secret.lastRotatedDate))!;
     const graceEndsAt = liveUntil + s.policy.graceMs;
     if (s.now < graceEndsAt) return [];
+    // A grace extended because the token was still used: revoked when the extension ends.
+    const extendedBy = (s.secret.versions[s.previous] ?? []).find(
+      (label) => graceExtendedTime(label) !== undefined,
+    );
+    if (extendedBy && graceExtendedTime(extendedBy)!.getTime() > s.now) return [];
+    const { graceMs, lifespanMs } = s.policy;
     return [
       {
         type: 'revoke-previous',
         versionId: s.previous,
         graceEndedAt: new Date(graceEndsAt),
         kind: s.policy.kind,
+        switchOver: {
+          replacedAt: new Date(liveUntil),
+          // One more grace period, and never past the lifespan since it was replaced.
+          extendMs: Math.max(0, Math.min(graceMs, lifespanMs - graceMs)),
+          ...(extendedBy && { extendedBy }),
+        },
       },
     ];
   },
-  run: (c, secret, action) => revokePastGrace(c, secret, action, STAGE.previous),
+  run: async (c, secret, action) => {
+    const check = await checkSwitchOver(c, secret, action);
+    if (check.extended) return;
+    await revokePastGrace(c, secret, action, STAGE.previous, check.detail);
+    await afterRevoke(c, secret, action, check);
+  },
 };
