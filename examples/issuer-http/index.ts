@@ -1,5 +1,6 @@
 // An example custom issuer (kind `lambda:<this function>`): mints, verifies and revokes API keys
-// at a SaaS with a simple HTTP API (POST /keys, DELETE /keys/{id}, GET /whoami). Token values
+// at a SaaS with a simple HTTP API (POST /keys, GET /keys, DELETE /keys/{id}, GET /whoami), and
+// tells when a key was last used (the optional lastUsed action). Token values
 // are JSON {"keyId", "token"}; other fields are carried over by token-rotation.
 //
 // Environment: SAAS_URL, and the admin key that may create and revoke keys, read from the
@@ -124,6 +125,28 @@ export async function handler(request: IssuerRequest): Promise<IssuerResponse> {
         return failure('revoke-refused', `DELETE /keys/${old.keyId} answered HTTP ${res.status}`);
       }
       return { contract: ISSUER_CONTRACT, ok: true };
+    }
+    case 'lastUsed': {
+      // Whether consumers switched: the SaaS records each key's last authenticated request.
+      const old = tokenOf(request.value);
+      if (!old?.keyId) return failure('malformed-value', 'the value has no "keyId" field');
+      adminKey ??= loadAdminKey();
+      const res = await saas('/keys', await adminKey);
+      if (!res.ok) return failure('list-refused', `GET /keys answered HTTP ${res.status}`);
+      const keys = (await res.json()) as {
+        id?: unknown;
+        lastUsedAt?: unknown;
+        lastUsedBy?: unknown;
+      }[];
+      const key = Array.isArray(keys) ? keys.find((k) => k.id === old.keyId) : undefined;
+      const at = typeof key?.lastUsedAt === 'string' ? key.lastUsedAt : undefined;
+      return {
+        contract: ISSUER_CONTRACT,
+        ok: true,
+        lastUsed: at
+          ? { at, ...(typeof key?.lastUsedBy === 'string' && { by: key.lastUsedBy }) }
+          : null,
+      };
     }
     default:
       return failure(

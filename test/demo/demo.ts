@@ -112,7 +112,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   let failure: string | undefined;
   try {
     aws = await startLocalAws({ clock: TOKEN_STORED });
-    saas = await startSaasServer();
+    saas = await startSaasServer({ now: aws.clock.now });
     await lifecycle(tl, aws, saas, output, options.fault);
   } catch (error) {
     failure =

@@ -61,7 +61,7 @@ beforeAll(async () => {
   if (onlyEmbedded) return;
   aws = await startLocalAws({ clock: '2025-03-01T10:00:00Z' });
   suite = await installSuite(aws, { stackName: 'TokenKinds' });
-  saas = await startSaasServer();
+  saas = await startSaasServer({ now: aws.clock.now });
   admin = saas.issueKey('acme', { admin: true });
   sm = new SecretsManagerClient({ ...aws.clientConfig, maxAttempts: 1 });
   lambda = new LambdaClient({ ...aws.clientConfig, maxAttempts: 1 });
@@ -670,6 +670,40 @@ describe('lambda:<fn> custom issuers', () => {
     expect(await versionWith(arn, 'AWSPREVIOUS')).toBeUndefined();
     const revoked = (await suite.audit.history(arn)).find((r) => r.event === 'previous.revoked');
     expect(revoked).toMatchObject({ outcome: 'succeeded', tokens: { previous: key.id } });
+  });
+
+  it('asks the issuer whether consumers switched: a SaaS key still used gets one extension, then is revoked anyway', async () => {
+    // Prepare: a consumer keeps calling the SaaS with the old key after the rotation
+    const { key, value } = saasValue();
+    const arn = await createSecret(value, { [TAG.kind]: 'lambda:acme-issuer' });
+    await rotate(arn);
+    const consumer = () =>
+      fetch(`${saas.url}/whoami`, {
+        headers: { authorization: `Bearer ${key.key}`, 'user-agent': 'billing-worker/1.4' },
+      });
+
+    // Act: past grace (1h), then past the one-grace extension
+    await aws.clock.advance(30 * 60_000);
+    expect((await consumer()).status).toBe(200);
+    await aws.clock.advance(90 * 60_000);
+    await sweep();
+    const extended = saas.accepts(key.key);
+    await aws.clock.advance(HOUR + 60_000);
+    await sweep();
+
+    // Assess
+    expect(extended).toBe(true);
+    expect(saas.accepts(key.key)).toBe(false);
+    const events = (await suite.audit.history(arn)).map((r) => `${r.event}:${r.outcome}`);
+    expect(events.filter((e) => e.startsWith('previous.'))).toEqual([
+      'previous.still-used:skipped',
+      'previous.revoked:succeeded',
+      'previous.still-used:reported',
+    ]);
+    const still = alertsFor(arn).filter((m) => m.subject?.includes('previous.still-used'));
+    expect(still).toHaveLength(2);
+    expect(still[0]?.message).toContain('billing-worker/1.4');
+    expect(await readable(arn)).not.toContain(key.key);
   });
 
   it('revokes at once in an emergency through issuer.revoke', async () => {

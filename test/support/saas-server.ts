@@ -12,6 +12,9 @@ export interface SaasKey {
   admin: boolean;
   revoked: boolean;
   createdAt: string;
+  /** The last authenticated request made with the key, and the caller's User-Agent. */
+  lastUsedAt?: string;
+  lastUsedBy?: string;
 }
 
 export interface SaasServer {
@@ -32,9 +35,15 @@ const json = (res: ServerResponse, status: number, body?: unknown) => {
   res.end(text);
 };
 
-const describe = (k: SaasKey) => ({ id: k.id, createdAt: k.createdAt, revoked: k.revoked });
+const describe = (k: SaasKey) => ({
+  id: k.id,
+  createdAt: k.createdAt,
+  revoked: k.revoked,
+  ...(k.lastUsedAt && { lastUsedAt: k.lastUsedAt, lastUsedBy: k.lastUsedBy }),
+});
 
-export async function startSaasServer(): Promise<SaasServer> {
+export async function startSaasServer(options: { now?: () => Date } = {}): Promise<SaasServer> {
+  const now = options.now ?? (() => new Date());
   const keys = new Map<string, SaasKey>();
   /** Idempotency-Key to the key it created. */
   const created = new Map<string, SaasKey>();
@@ -46,7 +55,7 @@ export async function startSaasServer(): Promise<SaasServer> {
       account,
       admin: options.admin ?? false,
       revoked: false,
-      createdAt: new Date().toISOString(),
+      createdAt: now().toISOString(),
     };
     keys.set(key.key, key);
     return key;
@@ -54,7 +63,10 @@ export async function startSaasServer(): Promise<SaasServer> {
   const caller = (req: IncomingMessage): SaasKey | undefined => {
     const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     const key = match ? keys.get(match[1]!) : undefined;
-    return key && !key.revoked ? key : undefined;
+    if (!key || key.revoked) return undefined;
+    key.lastUsedAt = now().toISOString();
+    key.lastUsedBy = String(req.headers['user-agent'] ?? 'unknown').slice(0, 100);
+    return key;
   };
 
   const server = createServer((req, res) => {

@@ -4,7 +4,12 @@
 
 export const ISSUER_CONTRACT = 'token-rotation.issuer/v1';
 
-export type IssuerAction = 'mint' | 'activate' | 'verify' | 'revoke';
+/**
+ * `lastUsed` is optional: a function that does not support it answers ok: false (reason
+ * `unsupported-action`), and token-rotation then revokes previous tokens at the end of their
+ * grace without asking whether consumers switched.
+ */
+export type IssuerAction = 'mint' | 'activate' | 'verify' | 'revoke' | 'lastUsed';
 
 /** What token-rotation sends. Values are whole SecretString contents: JSON objects. */
 export interface IssuerRequest {
@@ -21,7 +26,7 @@ export interface IssuerRequest {
   current?: string;
   /** activate, verify: the new value (AWSPENDING), as mint returned it. */
   pending?: string;
-  /** revoke: the value whose token must stop working. */
+  /** revoke: the value whose token must stop working; lastUsed: the value asked about. */
   value?: string;
   /*
    * revoke after grace also carries `current`: the live value, so a function whose mint names
@@ -50,6 +55,13 @@ export interface IssuerSuccess {
    * token: after grace it sends the previous value (and the live one, as `current`) to `revoke`.
    */
   tokenField?: string;
+  /**
+   * lastUsed only: when the token in `value` last authenticated a request (ISO 8601) and, if the
+   * issuer knows, by what (a client name, an IP address: shown in alerts, so nothing secret);
+   * null when it was never used. A use after the rotation that replaced the token means a
+   * consumer has not switched: its grace is extended once before it is revoked.
+   */
+  lastUsed?: { at: string; by?: string } | null;
 }
 
 /**

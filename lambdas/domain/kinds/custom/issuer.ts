@@ -11,7 +11,7 @@ import {
   secretParts,
   ValidationError,
 } from '#domain/errors';
-import type { FunctionInvoker, Issuer, IssuerContext } from '#domain/ports';
+import type { FunctionInvoker, Issuer, IssuerContext, TokenUse } from '#domain/ports';
 import { tokenDigest } from '#domain/tokens';
 import {
   ISSUER_CONTRACT,
@@ -46,6 +46,7 @@ const STEP_OF: Record<IssuerAction, string> = {
   activate: 'setSecret',
   verify: 'testSecret',
   revoke: 'revoke',
+  lastUsed: 'revoke',
 };
 
 /** The JSON object in a value, or undefined when it is not one. */
@@ -204,7 +205,7 @@ async function call(
   action: IssuerAction,
   ctx: IssuerContext,
   values: Pick<IssuerRequest, 'current' | 'pending' | 'value'>,
-): Promise<MintResult | undefined> {
+): Promise<Record<string, unknown>> {
   const step = STEP_OF[action];
   const known = Object.values(values)
     .filter((v): v is string => typeof v === 'string')
@@ -223,8 +224,28 @@ async function call(
     versionId: ctx.versionId,
     ...values,
   };
-  const answer = checkEnvelope(await invoke(target, request, known, fail), fail);
-  return action === 'mint' ? mintResult(answer, fail) : undefined;
+  return checkEnvelope(await invoke(target, request, known, fail), fail);
+}
+
+/** A lastUsed answer checked: a time that parses, and a printable "by" of bounded length. */
+function lastUsedResult(
+  answer: Record<string, unknown>,
+  ctx: IssuerContext,
+  target: Target,
+): TokenUse | undefined {
+  const used = answer.lastUsed;
+  if (used === null || used === undefined) return undefined;
+  const { at, by } = (typeof used === 'object' ? used : {}) as Record<string, unknown>;
+  const when = typeof at === 'string' ? new Date(at) : undefined;
+  if (!when || Number.isNaN(when.getTime())) {
+    throw new RotationError(
+      ctx.secretName,
+      'revoke',
+      `expected ${target.fn} to answer lastUsed with {"at": an ISO 8601 time} or null, found ${shapeOf(used)}`,
+      'issuer-response',
+    );
+  }
+  return { at: when, by: typeof by === 'string' && by !== '' ? by.slice(0, 200) : 'unknown' };
 }
 
 /** The value as a JSON object, or a ValidationError naming the step and the value's role, not its content. */
@@ -247,7 +268,17 @@ async function mintValue(
   ctx: IssuerContext & { current: string },
 ): Promise<string> {
   const current = readObject(ctx.current, ctx, 'createSecret', 'AWSCURRENT');
-  const { fields, tokenField } = (await call(target, 'mint', ctx, { current: ctx.current }))!;
+  const answer = await call(target, 'mint', ctx, { current: ctx.current });
+  const { fields, tokenField } = mintResult(
+    answer,
+    (found, reason) =>
+      new RotationError(
+        ctx.secretName,
+        'createSecret',
+        `expected ${target.fn} to mint the token, found ${scrub(found, secretParts(ctx.current))}`,
+        reason,
+      ),
+  );
   const next = JSON.stringify({
     ...current,
     ...fields,
@@ -301,6 +332,12 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
         value: ctx.value,
         ...(ctx.current !== undefined && { current: ctx.current }),
       });
+    },
+
+    async lastUsed(ctx) {
+      readObject(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`);
+      const answer = await call(target, 'lastUsed', ctx, { value: ctx.value });
+      return lastUsedResult(answer, ctx, target);
     },
 
     // By the contract only: the issuer's keyId, else the field its mint named as the token.
