@@ -95,8 +95,10 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
   'audit.chain-regressed': about.map((a) => ({
     fields: {
       ...a,
-      message: "the chain's head went back: checkpoint 7 recorded record 12 (ab12cd34), the table now says record 10 (9f8e7d6c)",
-      checkpoint: 'checkpoints/2026-12-02T18:00:00.000Z-000000000007.json (version 3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY)',
+      message:
+        "the chain's head went back: checkpoint 7 recorded record 12 (ab12cd34), the table now says record 10 (9f8e7d6c)",
+      checkpoint:
+        'checkpoints/2026-12-02T18:00:00.000Z-000000000007.json (version 3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY)',
     },
     secrets: [],
   })),
