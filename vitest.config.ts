@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'local-aws/**/*.test.ts'],
     // Integration suites start loopback servers; two cores, so keep workers few.
     pool: 'forks',
     maxWorkers: 2,

@@ -26,7 +26,7 @@ export class CliError extends Error {
 
 /**
  * Output names of the stack `cdk deploy` creates (infra/token-rotation.ts), and the ones the
- * embedded local AWS registers for it (test/local-aws/suite.ts).
+ * embedded local AWS registers for it (local-aws/suite.ts).
  */
 export const STACK_OUTPUT = {
   auditTable: 'AuditTableName',

@@ -6,12 +6,13 @@
 // ID) and how long it is locked, and the chains judged against them as verify-audit does.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import type { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { DEFAULT_KIND } from '#domain/kinds/registry';
 import { displayValue } from '#domain/policy';
 import type { AuditRecord, SecretDescription } from '#domain/ports';
 import { TAG } from '#domain/vocabulary';
 import { choice, sinceDate } from '../args.ts';
-import { CliError, callerIdentity, STACK_OUTPUT } from '../aws.ts';
+import { CliError, callerIdentity, STACK_OUTPUT, type Stack } from '../aws.ts';
 import {
   expectedChainHeads,
   listChains,
@@ -21,7 +22,7 @@ import {
 } from '../chains.ts';
 import { type CheckpointEvidence, checkpointBucket, readCheckpoints } from '../checkpoints.ts';
 import { csvRow, pairs, terminalSafe } from '../format.ts';
-import type { Command } from '../main.ts';
+import type { Command, CommandContext } from '../main.ts';
 import { mapConcurrent, triggerOf } from '../records.ts';
 
 const CONCURRENCY = 8;
@@ -101,7 +102,29 @@ export const evidence: Command = async (ctx) => {
     callerIdentity(ctx.connection),
     ctx.connection.region(),
   ]);
+  const optedIn = await listOptedIn(ctx);
+  const inRange = await readRange(ctx, log, from, to);
+  const verified = await verifyChains(ctx, stack, log, optedIn, inRange);
 
+  const report = buildReport(verified, optedIn, inRange, {
+    title: 'token-rotation audit evidence',
+    generatedAt: to.toISOString(),
+    generatedBy: identity.arn,
+    account: identity.account,
+    region,
+    stack: stack.name,
+    auditTable: verified.tableName,
+    checkpointBucket: verified.bucket ?? '',
+    rangeFrom: from.toISOString(),
+    rangeTo: to.toISOString(),
+    tool: `token-rotation CLI ${version()}`,
+  });
+  await writeReport(ctx, report, format, outFile);
+  return warnings(ctx, report, verified.bucket);
+};
+
+/** Every secret opted in to rotation (tagged with a lifespan), by ARN. */
+async function listOptedIn(ctx: CommandContext): Promise<Map<string, SecretDescription>> {
   const optedIn = new Map<string, SecretDescription>();
   let nextToken: string | undefined;
   let page = 0;
@@ -111,11 +134,37 @@ export const evidence: Command = async (ctx) => {
     nextToken = listed.nextToken;
     ctx.progress(`listed page ${++page}: ${optedIn.size} opted-in secrets so far`);
   } while (nextToken);
+  return optedIn;
+}
 
+async function readRange(
+  ctx: CommandContext,
+  log: DynamoAuditLog,
+  from: Date,
+  to: Date,
+): Promise<AuditRecord[]> {
   const days = Math.floor(to.getTime() / 86_400_000) - Math.floor(from.getTime() / 86_400_000) + 1;
   ctx.progress(`reading ${days} day${days === 1 ? '' : 's'} of the audit trail…`);
-  const inRange = await log.between(from, to);
+  return log.between(from, to);
+}
 
+interface VerifiedChains {
+  tableName: string;
+  bucket: string | undefined;
+  anchored: CheckpointEvidence | undefined;
+  /** Every secret the evidence covers: opted in, with records in the range, or with a chain. */
+  arns: string[];
+  chains: Map<string, VerifiedChain>;
+}
+
+/** Every chain verified in full against the head verify-audit expects of it. */
+async function verifyChains(
+  ctx: CommandContext,
+  stack: Stack,
+  log: DynamoAuditLog,
+  optedIn: Map<string, SecretDescription>,
+  inRange: AuditRecord[],
+): Promise<VerifiedChains> {
   // As verify-audit judges them: a chain cut short of its recorded head, or deleted outright, is
   // broken, not "verified" or "no records".
   const tableName = stack.require(STACK_OUTPUT.auditTable);
@@ -143,36 +192,31 @@ export const evidence: Command = async (ctx) => {
       ctx.progress(`verified ${done} of ${arns.length} chains`);
     }
   });
+  return { tableName, bucket, anchored, arns, chains };
+}
 
+interface Report {
+  metadata: Record<string, string>;
+  summary: Record<string, number>;
+  secrets: SecretEvidence[];
+  events: EventEvidence[];
+  checkpoints: CheckpointRow[];
+  checkpointFindings: CheckpointEvidence['findings'];
+  /** The secrets whose chain is broken or missing. */
+  broken: SecretEvidence[];
+}
+
+function buildReport(
+  { arns, chains, anchored }: VerifiedChains,
+  optedIn: Map<string, SecretDescription>,
+  inRange: AuditRecord[],
+  metadata: Record<string, string>,
+): Report {
   const secrets: SecretEvidence[] = arns
     .map((arn) => secretEvidence(arn, optedIn.get(arn), chains.get(arn)!, inRange))
     .sort((a, b) => a.secretName.localeCompare(b.secretName));
-  const events: EventEvidence[] = [];
-  for (const record of inRange) {
-    const category = categoryOf(record);
-    if (!category) continue;
-    const breaks =
-      chains.get(record.secretArn)?.report.breaks.filter((b) => b.seq === record.seq) ?? [];
-    events.push({
-      ...record,
-      category,
-      chainStatus: breaks.length === 0 ? 'verified' : breaks.map((b) => b.kind).join('+'),
-    });
-  }
+  const events = eventEvidence(inRange, chains);
   const broken = secrets.filter((s) => s.chain.status === 'broken' || s.chain.status === 'missing');
-  const metadata = {
-    title: 'token-rotation audit evidence',
-    generatedAt: to.toISOString(),
-    generatedBy: identity.arn,
-    account: identity.account,
-    region,
-    stack: stack.name,
-    auditTable: tableName,
-    checkpointBucket: bucket ?? '',
-    rangeFrom: from.toISOString(),
-    rangeTo: to.toISOString(),
-    tool: `token-rotation CLI ${version()}`,
-  };
   const summary = {
     secrets: secrets.length,
     optedIn: secrets.filter((s) => s.optedIn).length,
@@ -188,7 +232,36 @@ export const evidence: Command = async (ctx) => {
   };
   const checkpoints = anchored ? checkpointEvidence(anchored) : [];
   const checkpointFindings = anchored?.findings ?? [];
+  return { metadata, summary, secrets, events, checkpoints, checkpointFindings, broken };
+}
 
+/** Each kept record in the range, with the chain break found at it, if any. */
+function eventEvidence(
+  inRange: AuditRecord[],
+  chains: Map<string, VerifiedChain>,
+): EventEvidence[] {
+  const events: EventEvidence[] = [];
+  for (const record of inRange) {
+    const category = categoryOf(record);
+    if (!category) continue;
+    const breaks =
+      chains.get(record.secretArn)?.report.breaks.filter((b) => b.seq === record.seq) ?? [];
+    events.push({
+      ...record,
+      category,
+      chainStatus: breaks.length === 0 ? 'verified' : breaks.map((b) => b.kind).join('+'),
+    });
+  }
+  return events;
+}
+
+async function writeReport(
+  ctx: CommandContext,
+  report: Report,
+  format: string,
+  outFile: string | undefined,
+): Promise<void> {
+  const { metadata, summary, secrets, events, checkpoints, checkpointFindings } = report;
   const text =
     format === 'json'
       ? `${JSON.stringify({ metadata, summary, secrets, events, checkpoints, checkpointFindings }, null, 2)}\n`
@@ -206,6 +279,11 @@ export const evidence: Command = async (ctx) => {
   } else {
     ctx.out(text);
   }
+}
+
+/** Warns of checkpoint problems and broken chains; the exit code: 1 if either was found. */
+function warnings(ctx: CommandContext, report: Report, bucket: string | undefined): number {
+  const { checkpointFindings, broken } = report;
   if (checkpointFindings.length > 0) {
     ctx.progress(
       `warning: ${checkpointFindings.length} problem${checkpointFindings.length === 1 ? '' : 's'} with the checkpoints in s3://${bucket}; see the checkpoint rows and run verify-audit`,
@@ -218,7 +296,7 @@ export const evidence: Command = async (ctx) => {
     return 1;
   }
   return checkpointFindings.length > 0 ? 1 : 0;
-};
+}
 
 /** A checkpoint as the auditor checks it with the AWS CLI: where it lies and how long it is locked. */
 interface CheckpointRow {

@@ -1,5 +1,6 @@
 // `status`: every opted-in secret with its kind, lifespan, token age, next rotation, last outcome
 // and whether it is overdue. Overdue is the sweep's own judgement (planSecret), not a second rule.
+import type { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { countUndeliveredAlerts } from '#adapters/sns-alerter';
 import { describeError } from '#domain/errors';
 import { DEFAULT_KIND } from '#domain/kinds/registry';
@@ -19,7 +20,7 @@ import { STAGE, TAG } from '#domain/vocabulary';
 import { choice } from '../args.ts';
 import { CliError, type Connection, STACK_OUTPUT, type Stack } from '../aws.ts';
 import { humanDuration, shortTime } from '../format.ts';
-import type { Command } from '../main.ts';
+import type { Command, CommandContext } from '../main.ts';
 import { mapConcurrent, outcomeOf } from '../records.ts';
 
 /** Per-secret reads in flight at once: ListSecretVersionIds and one audit Query each. */
@@ -57,38 +58,8 @@ export const status: Command = async (ctx) => {
   const audit = stack.audit(ctx.clock);
   const limits = stackLimits(stack);
 
-  const secrets: SecretDescription[] = [];
-  let nextToken: string | undefined;
-  let page = 0;
-  do {
-    const listed = await ctx.connection.catalog.listTagged(TAG.lifespan, nextToken);
-    secrets.push(...listed.secrets);
-    nextToken = listed.nextToken;
-    page += 1;
-    ctx.progress(`listed page ${page}: ${secrets.length} opted-in secrets so far`);
-  } while (nextToken);
-  secrets.sort((a, b) => a.name.localeCompare(b.name));
-
-  let done = 0;
-  const rows = await mapConcurrent(secrets, CONCURRENCY, async (secret) => {
-    const [versionDates, newest] = await Promise.all([
-      ctx.connection.catalog.versionDates(secret.arn),
-      audit.history(secret.arn, { newestFirst: true, limit: 1 }),
-    ]);
-    done += 1;
-    if (done % 50 === 0 || (done === secrets.length && secrets.length >= 50)) {
-      ctx.progress(`checked ${done} of ${secrets.length} secrets`);
-    }
-    const [quarantined, known] = await Promise.all([
-      isQuarantined(ctx.connection, secret, newest[0]),
-      secret.tags[TAG.revoke] === undefined ? undefined : valuesToScrub(ctx.connection, secret),
-    ]);
-    return statusOf(secret, versionDates, newest[0], ctx.clock(), limits, {
-      quarantined,
-      ...(known ? { known } : {}),
-    });
-  });
-
+  const secrets = await listOptedIn(ctx);
+  const rows = await statusRows(ctx, audit, limits, secrets);
   const undelivered = await countUndeliveredAlerts(
     ctx.connection.dynamo,
     stack.require(STACK_OUTPUT.auditTable),
@@ -113,39 +84,8 @@ export const status: Command = async (ctx) => {
     );
     return checked;
   }
-  const now = ctx.clock().getTime();
-  ctx.out(
-    ctx.table(
-      [
-        'SECRET',
-        'KIND',
-        'LIFESPAN',
-        'TOKEN AGE',
-        'NEXT ROTATION',
-        'LAST OUTCOME',
-        'OVERDUE',
-        'NOTES',
-      ],
-      rows.map((row) => [
-        row.name,
-        row.kind,
-        row.lifespan,
-        row.tokenAgeMs === null ? '-' : humanDuration(row.tokenAgeMs),
-        nextRotationCell(row, now),
-        row.lastOutcome
-          ? `${row.lastOutcome.outcome} ${humanDuration(now - Date.parse(row.lastOutcome.at))} ago`
-          : '-',
-        row.overdue === null ? '-' : row.overdue ? 'yes' : 'no',
-        row.notes.join('; '),
-      ]),
-    ),
-  );
-  const overdue = rows.filter((row) => row.overdue).length;
-  const invalid = rows.filter((row) => !row.policyValid).length;
-  const quarantined = rows.filter((row) => row.quarantined).length;
-  ctx.out(
-    `\n${rows.length} opted-in secret${rows.length === 1 ? '' : 's'}: ${overdue} overdue${invalid ? `, ${invalid} with an invalid policy` : ''}${quarantined ? `, ${quarantined} quarantined` : ''}.\n${undeliveredLine}`,
-  );
+  ctx.out(statusTable(ctx, rows));
+  ctx.out(summaryLine(rows, undeliveredLine));
   if (checked && attention.length > 0) {
     ctx.out(
       `status --check: ${attention.length} secret${attention.length === 1 ? ' needs' : 's need'} attention: ${attention.map((row) => `${row.name} (${needsAttention(row)})`).join(', ')}.\n`,
@@ -156,6 +96,85 @@ export const status: Command = async (ctx) => {
   }
   return checked;
 };
+
+/** Every secret opted in to rotation (tagged with a lifespan), by name. */
+async function listOptedIn(ctx: CommandContext): Promise<SecretDescription[]> {
+  const secrets: SecretDescription[] = [];
+  let nextToken: string | undefined;
+  let page = 0;
+  do {
+    const listed = await ctx.connection.catalog.listTagged(TAG.lifespan, nextToken);
+    secrets.push(...listed.secrets);
+    nextToken = listed.nextToken;
+    page += 1;
+    ctx.progress(`listed page ${page}: ${secrets.length} opted-in secrets so far`);
+  } while (nextToken);
+  secrets.sort((a, b) => a.name.localeCompare(b.name));
+  return secrets;
+}
+
+/** Each secret's status, from its versions, its newest audit record and, if revoked, its values. */
+async function statusRows(
+  ctx: CommandContext,
+  audit: DynamoAuditLog,
+  limits: PolicyLimits,
+  secrets: SecretDescription[],
+): Promise<SecretStatus[]> {
+  let done = 0;
+  return mapConcurrent(secrets, CONCURRENCY, async (secret) => {
+    const [versionDates, newest] = await Promise.all([
+      ctx.connection.catalog.versionDates(secret.arn),
+      audit.history(secret.arn, { newestFirst: true, limit: 1 }),
+    ]);
+    done += 1;
+    if (done % 50 === 0 || (done === secrets.length && secrets.length >= 50)) {
+      ctx.progress(`checked ${done} of ${secrets.length} secrets`);
+    }
+    const [quarantined, known] = await Promise.all([
+      isQuarantined(ctx.connection, secret, newest[0]),
+      secret.tags[TAG.revoke] === undefined ? undefined : valuesToScrub(ctx.connection, secret),
+    ]);
+    return statusOf(secret, versionDates, newest[0], ctx.clock(), limits, {
+      quarantined,
+      ...(known ? { known } : {}),
+    });
+  });
+}
+
+function statusTable(ctx: CommandContext, rows: SecretStatus[]): string {
+  const now = ctx.clock().getTime();
+  return ctx.table(
+    [
+      'SECRET',
+      'KIND',
+      'LIFESPAN',
+      'TOKEN AGE',
+      'NEXT ROTATION',
+      'LAST OUTCOME',
+      'OVERDUE',
+      'NOTES',
+    ],
+    rows.map((row) => [
+      row.name,
+      row.kind,
+      row.lifespan,
+      row.tokenAgeMs === null ? '-' : humanDuration(row.tokenAgeMs),
+      nextRotationCell(row, now),
+      row.lastOutcome
+        ? `${row.lastOutcome.outcome} ${humanDuration(now - Date.parse(row.lastOutcome.at))} ago`
+        : '-',
+      row.overdue === null ? '-' : row.overdue ? 'yes' : 'no',
+      row.notes.join('; '),
+    ]),
+  );
+}
+
+function summaryLine(rows: SecretStatus[], undeliveredLine: string): string {
+  const overdue = rows.filter((row) => row.overdue).length;
+  const invalid = rows.filter((row) => !row.policyValid).length;
+  const quarantined = rows.filter((row) => row.quarantined).length;
+  return `\n${rows.length} opted-in secret${rows.length === 1 ? '' : 's'}: ${overdue} overdue${invalid ? `, ${invalid} with an invalid policy` : ''}${quarantined ? `, ${quarantined} quarantined` : ''}.\n${undeliveredLine}`;
+}
 
 /**
  * The policy limits the stack's functions enforce, so that status judges a tag as they do. A stack

@@ -1,5 +1,5 @@
 // `npm run demo`: the whole lifecycle on a laptop. The real handlers, installed as `cdk deploy`
-// installs them (test/local-aws/suite.ts), on the embedded local AWS with its clock moved forward,
+// installs them (local-aws/suite.ts), on the embedded local AWS with its clock moved forward,
 // printed as a timeline. Every stage checks, against the local AWS's own state, that what it
 // printed really happened; the last one checks that no token value was printed at all.
 import { randomBytes } from 'node:crypto';

@@ -4,7 +4,7 @@
 # (test/integration/run-external.ts).
 #   AWS_ENDPOINT_URL=http://127.0.0.1:4566 npm run test:external   # an endpoint already running
 #   npm run test:external                                          # starts the local AWS for it
-# Without AWS_ENDPOINT_URL it starts the local AWS as a separate process (test/local-aws/serve.ts,
+# Without AWS_ENDPOINT_URL it starts the local AWS as a separate process (local-aws/serve.ts,
 # on a free port), points the suite at it, and stops it afterwards. Exits with the suite's status.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,7 +14,7 @@ if [ -n "${AWS_ENDPOINT_URL:-}" ] || [ "${INTEGRATION_TARGET:-}" = aws ]; then
 fi
 
 log=$(mktemp)
-node --import tsx test/local-aws/serve.ts --port 0 >"$log" 2>&1 &
+node --import tsx local-aws/serve.ts --port 0 >"$log" 2>&1 &
 server=$!
 stop() {
   kill "$server" 2>/dev/null || true

@@ -13,7 +13,7 @@ import {
   fakeSecretsManager,
   MemoryAlerter,
   MemoryAuditLog,
-} from './support/rotation-fakes.ts';
+} from '../support/rotation-fakes.ts';
 
 // Not credential-shaped, so the generic scrubber would not catch it: only care keeps it out.
 const CANARY = 'canary-value-7f3a-must-never-appear';

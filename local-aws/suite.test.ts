@@ -12,7 +12,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from './index.ts';
-import { installSuite, matchesPattern } from './suite.ts';
+import { installSuite } from './suite.ts';
+import { matchesPattern } from './suite-triggers.ts';
 
 logger.setLogLevel('SILENT');
 

@@ -14,8 +14,8 @@ import {
 import { TAG } from '#domain/vocabulary';
 import { isRunbookInvoke, parseRevokeInvoke, parseRunbookInvoke } from '#handlers/revoke';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
-import { recordingIssuer } from './support/revoke-fakes.ts';
-import { FakeSecret, fakeSecretsManager } from './support/rotation-fakes.ts';
+import { recordingIssuer } from '../support/revoke-fakes.ts';
+import { FakeSecret, fakeSecretsManager } from '../support/rotation-fakes.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:payments/api-key-AbCdEf';
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/Admin/alice@example.com';

@@ -2,7 +2,7 @@
 // standard AWS_ENDPOINT_URL. Requests are routed by the service in their SigV4 credential scope:
 // Secrets Manager, SNS and S3 to our emulators, DynamoDB to dynalite, and the rest (iam, sts,
 // lambda, later) to whatever registers for them.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { LocalClock } from './clock.ts';
@@ -120,12 +120,72 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     options.clock instanceof LocalClock
       ? options.clock
       : new LocalClock(options.clock ?? Date.now());
-  const functions = new FunctionRegistry(region, accountId);
-  const events = new EventBus();
   const credentials = {
     accessKeyId: 'AKIALOCALAWS00000000',
     secretAccessKey: 'local-aws-secret-access-key',
   };
+  const emulators = createEmulators(options, { region, accountId, clock, credentials });
+  const { functions, events, lambda, secretsManager, sns, s3, iam, dynamo } = emulators;
+  const services = new Map<string, ServiceHandler>([
+    ['secretsmanager', secretsManager.handle],
+    ['sns', sns.handle],
+    ['s3', s3.handle],
+    ['dynamodb', (req, res) => void dynamo.emit('request', req, res)],
+    ['lambda', lambda.handle],
+    ['iam', iam.handleIam],
+    ['sts', iam.handleSts],
+  ]);
+  const server = createEndpoint(services, clock);
+  const endpoint = await listen(server, options.port ?? 0);
+
+  return {
+    endpoint,
+    region,
+    accountId,
+    clock,
+    secretsManager,
+    sns,
+    s3,
+    iam,
+    functions,
+    lambda,
+    events,
+    clientConfig: { region, endpoint, credentials },
+    env: {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    },
+    addService: (service, handler) => void services.set(service, handler),
+    idle: async () => {
+      await secretsManager.idle();
+      await lambda.idle();
+      await events.idle();
+    },
+    stop: async () => {
+      await secretsManager.idle();
+      await lambda.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+interface Account {
+  region: string;
+  accountId: string;
+  clock: LocalClock;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** Every service's emulator, wired to the others it needs, all on one clock. */
+function createEmulators(
+  options: LocalAwsOptions,
+  { region, accountId, clock, credentials }: Account,
+) {
+  const functions = new FunctionRegistry(region, accountId);
+  const events = new EventBus();
   // Functions run in worker threads and reach this endpoint with the credentials a role would give.
   // Roles live in the local IAM; Lambda asks it whether an execution role exists.
   let iamRef: IamEmulator | undefined;
@@ -163,23 +223,21 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     deleteTableMs: tableMs,
     updateTableMs: tableMs,
   });
+  return { functions, events, lambda, secretsManager, sns, s3, iam, dynamo };
+}
 
-  const services = new Map<string, ServiceHandler>([
-    ['secretsmanager', secretsManager.handle],
-    ['sns', sns.handle],
-    ['s3', s3.handle],
-    ['dynamodb', (req, res) => void dynamo.emit('request', req, res)],
-    ['lambda', lambda.handle],
-    ['iam', iam.handleIam],
-    ['sts', iam.handleSts],
-  ]);
+/** Every request the endpoint answers, by service: a suite pointed here can prove it ran here. */
+interface RequestLog {
+  total: number;
+  byService: Record<string, number>;
+}
 
-  // Every request the endpoint answers, by service: a suite pointed here can prove it ran here.
-  const requests = { total: 0, byService: {} as Record<string, number> };
-
-  const server = createServer((req, res) => {
+/** The one endpoint: routes each signed request to its service, unsigned /_local/ ones to control. */
+function createEndpoint(services: Map<string, ServiceHandler>, clock: LocalClock): Server {
+  const requests: RequestLog = { total: 0, byService: {} };
+  return createServer((req, res) => {
     if (req.url?.startsWith('/_local/') && !req.headers.authorization) {
-      void control(req, res);
+      void control(req, res, requests, clock);
       return;
     }
     const caller = callerOf(req);
@@ -188,93 +246,78 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     requests.byService[service] = (requests.byService[service] ?? 0) + 1;
     const handler = caller && services.get(caller.service);
     if (!handler) {
-      const error = new AwsError(
-        'UnknownServiceException',
-        `The local AWS does not emulate the service '${caller?.service ?? '(no SigV4 credential scope)'}'. It serves: ${[...services.keys()].join(', ')}.`,
-      );
-      req.resume();
-      // Answer in the caller's protocol so its SDK can read the error: Query (form-encoded) or JSON.
-      if (String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
-        sendQueryError(res, error, 'https://local-aws/');
-      } else {
-        sendJsonError(res, error);
-      }
+      unknownService(req, res, caller, services);
       return;
     }
     Promise.resolve(handler(req, res, caller)).catch((error: unknown) => {
       if (!res.headersSent) sendJsonError(res, new AwsError('InternalFailure', String(error), 500));
     });
   });
-  /**
-   * The local AWS's own control API, beside the AWS one (unsigned requests under /_local/):
-   *   GET  /_local/requests        {"total": n, "byService": {...}}: the request log's counts
-   *   GET  /_local/clock           {"now": ISO}
-   *   POST /_local/clock/advance   {"ms": n}: moves the local clock, running what falls due
-   * No AWS endpoint has these; a suite that needs them skips there, naming them.
-   */
-  async function control(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    try {
-      const body = await readBody(req);
-      const route = `${req.method} ${req.url?.split('?')[0]}`;
-      if (route === 'GET /_local/requests') return reply(200, requests);
-      if (route === 'GET /_local/clock') return reply(200, { now: clock.now().toISOString() });
-      if (route === 'POST /_local/clock/advance') {
-        const ms = Number(JSON.parse(body || '{}').ms);
-        if (!(ms >= 0)) return reply(400, { message: `expected {"ms": <n ≥ 0>}, found ${body}` });
-        await clock.advance(ms);
-        return reply(200, { now: clock.now().toISOString() });
-      }
-      reply(404, { message: `the local AWS has no control route ${route}` });
-    } catch (error) {
-      reply(500, { message: String(error) });
-    }
-  }
+}
 
+function unknownService(
+  req: IncomingMessage,
+  res: ServerResponse,
+  caller: Caller | undefined,
+  services: Map<string, ServiceHandler>,
+): void {
+  const error = new AwsError(
+    'UnknownServiceException',
+    `The local AWS does not emulate the service '${caller?.service ?? '(no SigV4 credential scope)'}'. It serves: ${[...services.keys()].join(', ')}.`,
+  );
+  req.resume();
+  // Answer in the caller's protocol so its SDK can read the error: Query (form-encoded) or JSON.
+  if (String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+    sendQueryError(res, error, 'https://local-aws/');
+  } else {
+    sendJsonError(res, error);
+  }
+}
+
+/**
+ * The local AWS's own control API, beside the AWS one (unsigned requests under /_local/):
+ *   GET  /_local/requests        {"total": n, "byService": {...}}: the request log's counts
+ *   GET  /_local/clock           {"now": ISO}
+ *   POST /_local/clock/advance   {"ms": n}: moves the local clock, running what falls due
+ * No AWS endpoint has these; a suite that needs them skips there, naming them.
+ */
+async function control(
+  req: IncomingMessage,
+  res: ServerResponse,
+  requests: RequestLog,
+  clock: LocalClock,
+): Promise<void> {
+  const reply = (status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  try {
+    const body = await readBody(req);
+    const route = `${req.method} ${req.url?.split('?')[0]}`;
+    if (route === 'GET /_local/requests') return reply(200, requests);
+    if (route === 'GET /_local/clock') return reply(200, { now: clock.now().toISOString() });
+    if (route === 'POST /_local/clock/advance') {
+      const ms = Number(JSON.parse(body || '{}').ms);
+      if (!(ms >= 0)) return reply(400, { message: `expected {"ms": <n ≥ 0>}, found ${body}` });
+      await clock.advance(ms);
+      return reply(200, { now: clock.now().toISOString() });
+    }
+    reply(404, { message: `the local AWS has no control route ${route}` });
+  } catch (error) {
+    reply(500, { message: String(error) });
+  }
+}
+
+/** Listens on loopback; the endpoint URL. */
+async function listen(server: Server, port: number): Promise<string> {
   // Keep-alive sockets would hold stop() open until they time out.
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-
-  return {
-    endpoint,
-    region,
-    accountId,
-    clock,
-    secretsManager,
-    sns,
-    s3,
-    iam,
-    functions,
-    lambda,
-    events,
-    clientConfig: { region, endpoint, credentials },
-    env: {
-      AWS_ENDPOINT_URL: endpoint,
-      AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    },
-    addService: (service, handler) => void services.set(service, handler),
-    idle: async () => {
-      await secretsManager.idle();
-      await lambda.idle();
-      await events.idle();
-    },
-    stop: async () => {
-      await secretsManager.idle();
-      await lambda.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const address = server.address() as AddressInfo;
+  return `http://127.0.0.1:${address.port}`;
 }
 
 /**

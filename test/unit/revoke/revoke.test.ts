@@ -18,13 +18,13 @@ import {
 } from '#domain/revoke';
 import { checkToken, mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
-import { fakeCatalog, MemoryRevokeLocks, recordingIssuer } from './support/revoke-fakes.ts';
+import { fakeCatalog, MemoryRevokeLocks, recordingIssuer } from '../support/revoke-fakes.ts';
 import {
   FakeSecret,
   fakeSecretsManager,
   MemoryAlerter,
   MemoryAuditLog,
-} from './support/rotation-fakes.ts';
+} from '../support/rotation-fakes.ts';
 
 const NOW = new Date('2026-03-02T09:00:00Z');
 const keyValue = (key: string) =>

@@ -90,7 +90,7 @@ export class SsmAutomation {
     for (const step of content.mainSteps) {
       if (!(AUTOMATION_ACTIONS as readonly string[]).includes(step.action)) {
         throw new Error(
-          `document ${name}: step ${step.name} is ${step.action}, which the local SSM Automation does not run (it runs ${AUTOMATION_ACTIONS.join(', ')}): teach test/local-aws/ssm-automation.ts that step type`,
+          `document ${name}: step ${step.name} is ${step.action}, which the local SSM Automation does not run (it runs ${AUTOMATION_ACTIONS.join(', ')}): teach local-aws/ssm-automation.ts that step type`,
         );
       }
     }

@@ -15,7 +15,7 @@ import {
   fakeSecretsManager,
   MemoryAlerter,
   MemoryAuditLog,
-} from './support/rotation-fakes.ts';
+} from '../support/rotation-fakes.ts';
 
 const FIRST = 'acme_live_first-token-set-by-hand';
 

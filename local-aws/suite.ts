@@ -25,12 +25,12 @@ import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
 import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/kinds/registry';
 import { createPacer, type Pace } from '#domain/pacer';
+import type { PolicyLimits } from '#domain/policy';
 import type { AccessKeys, FunctionInvoker } from '#domain/ports';
 import type { RevokeEventDeps } from '#domain/revoke-events';
-import { EXPOSED_CREDENTIAL_CODES } from '#domain/revoke-events';
 import type { RotationDeps } from '#domain/rotation';
 import type { SweepDeps } from '#domain/sweep/index';
-import { STAGE, TAG } from '#domain/vocabulary';
+import { STAGE } from '#domain/vocabulary';
 import { createRevokeHandler } from '#handlers/revoke';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
 import { createRotationHandler } from '#handlers/rotation';
@@ -39,7 +39,10 @@ import { createSweepHandler } from '#handlers/sweep';
 import { createTagEventsHandler } from '#handlers/tag-events';
 import { type CloudFormationEmulator, cloudFormationOf } from './cloudformation.ts';
 import type { FunctionHandler, LocalAws } from './index.ts';
+import { connectTriggers, type SuiteRule, suiteRules } from './suite-triggers.ts';
 import { AwsError, readBody } from './wire.ts';
+
+export type { EventPattern, SuiteRule } from './suite-triggers.ts';
 
 /** The deployed default (infra/token-rotation.ts `sweepInterval`). */
 const DEFAULT_SWEEP_INTERVAL_MINUTES = 15;
@@ -64,13 +67,6 @@ export interface InstallOptions {
   pace?: Pace;
   /** Issuer settings the deployed functions read from their environment, and the backoff's sleep. */
   issuers?: Pick<IssuerDeps, 'sleep' | 'deleteAfterMs' | 'issuerTimeoutMs'>;
-}
-
-/** One EventBridge rule of the stack: its construct ID, the pattern it matches, the function it invokes. */
-export interface SuiteRule {
-  id: string;
-  pattern: EventPattern;
-  target: string;
 }
 
 export interface InstalledSuite {
@@ -132,8 +128,58 @@ export async function installSuite(
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${stackName}-alerts` }));
   const topicArn = TopicArn!;
 
-  // What each deployed handler builds from its environment (lambdas/handlers/*.ts `handler`),
-  // here over the local endpoint and clock.
+  const deps = handlerDeps(aws, options, {
+    stackName,
+    tableName,
+    topicArn,
+    dynamo,
+    secretsManager,
+    sns,
+  });
+  const functions = registerFunctions(aws, stackName, deps, { sweepIntervalMs, limits });
+  const rules = suiteRules(functions);
+  const disconnect = connectTriggers(aws, options.triggers, rules, {
+    functionArn: functions.sweep,
+    intervalMs: sweepIntervalMs,
+  });
+  const cloudFormation = putStackOutputs(aws, { stackName, tableName, topicArn, maxLifespanHours });
+  answerInvokesOfRegisteredFunctions(aws);
+
+  return {
+    stackName,
+    tableName,
+    topicArn,
+    rotationFunctionArn: functions.rotation,
+    functions,
+    rules,
+    sweepIntervalMs,
+    secretsManager,
+    dynamo,
+    sns,
+    ...deps,
+    cloudFormation,
+    disconnect,
+  };
+}
+
+type HandlerDeps = Pick<
+  InstalledSuite,
+  'audit' | 'alerter' | 'store' | 'issuerFor' | 'rotationDeps' | 'sweepDeps' | 'revokeDeps'
+>;
+
+/**
+ * What each deployed handler builds from its environment (lambdas/handlers/*.ts `handler`), here
+ * over the local endpoint and clock.
+ */
+function handlerDeps(
+  aws: LocalAws,
+  options: InstallOptions,
+  stack: Pick<
+    InstalledSuite,
+    'stackName' | 'tableName' | 'topicArn' | 'dynamo' | 'secretsManager' | 'sns'
+  >,
+): HandlerDeps {
+  const { stackName, tableName, topicArn, dynamo, secretsManager, sns } = stack;
   const clock = aws.clock.now;
   const audit = new DynamoAuditLog({ client: dynamo, tableName, clock });
   const alerter = new SnsAlerter({
@@ -174,7 +220,16 @@ export async function installSuite(
     clock,
     stackName,
   };
+  return { audit, alerter, store, issuerFor, rotationDeps, sweepDeps, revokeDeps };
+}
 
+/** The six handlers, each under its stack function name with the execution role the stack gives it. */
+function registerFunctions(
+  aws: LocalAws,
+  stackName: string,
+  { audit, alerter, store, rotationDeps, sweepDeps, revokeDeps }: HandlerDeps,
+  sweepOptions: { sweepIntervalMs: number; limits: PolicyLimits },
+): InstalledSuite['functions'] {
   // Each function's execution role, as the stack creates them: a function deployed under one of
   // these names through the Lambda API (a test deploying the real bundle) finds its role.
   const register = (name: string, handler: FunctionHandler) => {
@@ -187,10 +242,9 @@ export async function installSuite(
   const sweepHandler = createSweepHandler({
     sweep: sweepDeps,
     rotationFunctionArn: rotation,
-    sweepIntervalMs,
-    limits,
+    ...sweepOptions,
   });
-  const functions: InstalledSuite['functions'] = {
+  return {
     rotation,
     // The registry's stand-in context gives 30 seconds; the deployed sweep has 15 minutes, which
     // is what the handler assumes when it is given no context.
@@ -200,8 +254,7 @@ export async function installSuite(
       createTagEventsHandler({
         sweep: sweepDeps,
         rotationFunctionArn: rotation,
-        sweepIntervalMs,
-        limits,
+        ...sweepOptions,
         // Locally every caller signs as the same user, so the suite's own tag changes cannot be
         // told apart by role; the handlers pick them out by what changed, as they also do.
         ownRoles: [],
@@ -224,17 +277,14 @@ export async function installSuite(
     revoke: register('revoke', createRevokeHandler(revokeDeps)),
     revokeEvents: register('revoke-events', createRevokeEventsHandler(revokeDeps)),
   };
+}
 
-  const rules = suiteRules(functions);
-  const triggers =
-    typeof options.triggers === 'object'
-      ? options.triggers
-      : { rules: options.triggers ?? false, sweep: options.triggers ?? false };
-  const disconnect = connect(aws, {
-    rules: triggers.rules ? rules : [],
-    ...(triggers.sweep && { sweep: { functionArn: functions.sweep, intervalMs: sweepIntervalMs } }),
-  });
-
+/** The stack in the local CloudFormation, so the operator CLI finds the suite as in an account. */
+function putStackOutputs(
+  aws: LocalAws,
+  outputs: { stackName: string; tableName: string; topicArn: string; maxLifespanHours: number },
+): CloudFormationEmulator {
+  const { stackName, tableName, topicArn, maxLifespanHours } = outputs;
   // Output names as infra/token-rotation.ts gives them (console links have no local meaning).
   const cloudFormation = cloudFormationOf(aws);
   cloudFormation.putStack(stackName, {
@@ -253,29 +303,7 @@ export async function installSuite(
       description: 'Test event for the revoke function (mode reissue or quarantine)',
     },
   });
-  answerInvokesOfRegisteredFunctions(aws);
-
-  return {
-    stackName,
-    tableName,
-    topicArn,
-    rotationFunctionArn: functions.rotation,
-    functions,
-    rules,
-    sweepIntervalMs,
-    secretsManager,
-    dynamo,
-    sns,
-    audit,
-    alerter,
-    store,
-    issuerFor,
-    rotationDeps,
-    sweepDeps,
-    revokeDeps,
-    cloudFormation,
-    disconnect,
-  };
+  return cloudFormation;
 }
 
 /**
@@ -301,120 +329,6 @@ function localIssuerFor(aws: LocalAws, extra: InstallOptions['issuers'] = {}): I
       return invoker;
     },
   });
-}
-
-// ---- the stack's EventBridge rules and sweep schedule ----
-
-/** An EventBridge event pattern, in the template's JSON shape (`detail-type`). */
-export type EventPattern = { [field: string]: readonly unknown[] | EventPattern };
-
-const SECRETS_MANAGER_API_CALL = {
-  source: ['aws.secretsmanager'],
-  'detail-type': ['AWS API Call via CloudTrail'],
-} as const;
-
-/** The rules of infra/token-rotation.ts, by construct ID, with the patterns it gives them. */
-function suiteRules(functions: InstalledSuite['functions']): SuiteRule[] {
-  return [
-    {
-      id: 'SecretsManagerRotationEvents',
-      pattern: {
-        source: ['aws.secretsmanager'],
-        'detail-type': ['AWS Service Event via CloudTrail'],
-        detail: {
-          eventSource: ['secretsmanager.amazonaws.com'],
-          eventName: ['RotationFailed', 'RotationAbandoned'],
-        },
-      },
-      target: functions.secretsManagerEvents,
-    },
-    {
-      id: 'TagEventsRule',
-      pattern: {
-        ...SECRETS_MANAGER_API_CALL,
-        detail: {
-          eventSource: ['secretsmanager.amazonaws.com'],
-          eventName: ['TagResource', 'UntagResource', 'CreateSecret'],
-        },
-      },
-      target: functions.tagEvents,
-    },
-    {
-      id: 'RevokeTagRule',
-      pattern: {
-        ...SECRETS_MANAGER_API_CALL,
-        detail: {
-          eventSource: ['secretsmanager.amazonaws.com'],
-          eventName: ['TagResource'],
-          requestParameters: { tags: { key: [TAG.revoke] } },
-        },
-      },
-      target: functions.revokeEvents,
-    },
-    {
-      id: 'RevokeHealthRule',
-      pattern: {
-        source: ['aws.health'],
-        'detail-type': ['AWS Health Event'],
-        detail: { eventTypeCode: [...EXPOSED_CREDENTIAL_CODES] },
-      },
-      target: functions.revokeEvents,
-    },
-  ];
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/**
- * Whether `event` matches `pattern` as EventBridge matches the plain patterns the stack uses:
- * a list of values matches a field equal to one of them (or an array holding one); a nested
- * pattern matches an object, or an array of objects when any element does.
- */
-export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
-  return Object.entries(pattern).every(([key, rule]) => {
-    const field = isRecord(event) ? event[key] : undefined;
-    if (Array.isArray(rule)) {
-      return rule.some((value) => (Array.isArray(field) ? field.includes(value) : field === value));
-    }
-    const candidates = Array.isArray(field) ? field : [field];
-    return candidates.some((item) => isRecord(item) && matchesPattern(rule as EventPattern, item));
-  });
-}
-
-/**
- * Delivers matching bus events to each rule's function, and runs the sweep every interval on the
- * local clock with the Scheduler's input. A delivery that throws is kept in `aws.events.failures`
- * (EventBridge would retry it; the sweep catches up whatever it missed). Returns a disconnect.
- */
-function connect(
-  aws: LocalAws,
-  wire: { rules: SuiteRule[]; sweep?: { functionArn: string; intervalMs: number } },
-): () => void {
-  const stops = wire.rules.map((rule) =>
-    aws.events.listen(async (event) => {
-      if (matchesPattern(rule.pattern, event)) await aws.functions.invoke(rule.target, event);
-    }),
-  );
-  const { sweep } = wire;
-  if (sweep) {
-    stops.push(
-      aws.clock.every(sweep.intervalMs, async (at) => {
-        try {
-          await aws.functions.invoke(sweep.functionArn, { scheduledAt: at.toISOString() });
-        } catch (error) {
-          // Scheduler retries and the SweepCompleted alarm would follow; the next sweep carries on.
-          logger.error('scheduled sweep failed', { error: describeError(error) });
-        }
-        // What the sweep started (RotateSecret runs, tag changes and their events) finishes before
-        // the clock moves on, as minutes of real time would let it.
-        for (let round = 0; round < 3; round++) await aws.idle();
-      }),
-    );
-  }
-  return () => {
-    for (const stop of stops) stop();
-  };
 }
 
 /**
