@@ -16,6 +16,7 @@ import { createAuditTable, DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
+import { DynamoTokenUses } from '#adapters/dynamodb-token-uses';
 import { IamAccessKeys } from '#adapters/iam-keys';
 import { LambdaInvoker } from '#adapters/lambda-invoker';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
@@ -193,7 +194,10 @@ function handlerDeps(
   });
   const store = new SecretsManagerStore(secretsManager);
   const catalog = new SecretsManagerCatalog(secretsManager);
-  const issuerFor = localIssuerFor(aws, options.issuers);
+  const issuerFor = localIssuerFor(aws, {
+    tokenUses: new DynamoTokenUses(dynamo, tableName),
+    ...options.issuers,
+  });
   const log = { warn: (message: string, extra?: object) => logger.warn(message, { ...extra }) };
   const pace = options.pace ?? createPacer();
   const locks = new DynamoRevokeLockStore(dynamo, tableName);
@@ -311,7 +315,10 @@ function putStackOutputs(
  * IAM with 5 attempts, STS with 1 per backoff try, Lambda with 2), over the local endpoint and
  * clock instead of the SDK's environment. Clients are made on first use, as there.
  */
-function localIssuerFor(aws: LocalAws, extra: InstallOptions['issuers'] = {}): IssuerFor {
+function localIssuerFor(
+  aws: LocalAws,
+  extra: InstallOptions['issuers'] & Pick<IssuerDeps, 'tokenUses'> = {},
+): IssuerFor {
   let accessKeys: AccessKeys | undefined;
   let invoker: FunctionInvoker | undefined;
   return createIssuerFor({

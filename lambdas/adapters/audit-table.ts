@@ -7,6 +7,10 @@
 //                                                                           mark with expiresAt TTL)
 //   chain head     pk = SECRET#<secret ARN>   sk = HEAD                    (seq, hash of the newest record)
 //   suite state    pk = STATE#<name>          sk = <key>                   (sweep cursor, revoke locks)
+//   token use      pk = USE#<secret ARN>      sk = <version ID>            (lastUsedAt, usedBy: the
+//                                                                           previous token's last use,
+//                                                                           as consumers' verifiers
+//                                                                           record it; never the token)
 //
 // Questions the trail answers with Query, never Scan (SPEC "Audit trail"):
 //   one secret's history in order   -> table:   pk = SECRET#arn, sk ascending/descending
@@ -35,6 +39,8 @@ export const seqSk = (seq: number) => `${SEQ_PREFIX}${String(seq).padStart(12, '
 export const HEAD_SK = 'HEAD';
 export const alertPk = (secretArn: string) => `ALERT#${secretArn}`;
 export const statePk = (name: string) => `STATE#${name}`;
+/** Consumers may write only here (IAM's dynamodb:LeadingKeys), never audit records. */
+export const usePk = (secretArn: string) => `USE#${secretArn}`;
 
 /** The byEvent partition of pending alerts (never an audit event type: records cannot carry it). */
 export const OUTBOX_EVENT = 'alert.undelivered';

@@ -10,6 +10,7 @@ import { systemClock } from '#domain/ports';
 import type { SweepDeps } from '#domain/sweep/index';
 import { deployedAuditAndAlerts } from './deployed-audit-and-alerts.ts';
 import { DynamoManagedSet } from './dynamodb-managed-set.ts';
+import { DynamoTokenUses } from './dynamodb-token-uses.ts';
 import { deployedIssuerFor } from './issuer-clients.ts';
 import { SecretsManagerCatalog } from './secrets-manager-catalog.ts';
 import { SecretsManagerStore } from './secrets-manager-store.ts';
@@ -23,7 +24,10 @@ export function deployedSweepDeps(
     catalog: new SecretsManagerCatalog(secretsManager),
     store: new SecretsManagerStore(secretsManager),
     ...deployedAuditAndAlerts(config, dynamo),
-    issuerFor: deployedIssuerFor(),
+    // The sweep asks whether previous `random` tokens are still presented (consumers' verifiers).
+    issuerFor: deployedIssuerFor(process.env, {
+      tokenUses: new DynamoTokenUses(dynamo, config.auditTableName),
+    }),
     clock: systemClock,
     pace: createPacer(),
     managed: new DynamoManagedSet(dynamo, config.auditTableName),

@@ -28,7 +28,7 @@ export function deleteAfterMsFrom(env: NodeJS.ProcessEnv): number | undefined {
 /** `issuerFor` for the deployed functions. Endpoints and region come from the SDK's own configuration. */
 export function deployedIssuerFor(
   env: NodeJS.ProcessEnv = process.env,
-  extra: Pick<IssuerDeps, 'clock'> = {},
+  extra: Pick<IssuerDeps, 'clock' | 'tokenUses'> = {},
 ): IssuerFor {
   let accessKeys: AccessKeys | undefined;
   let invoker: FunctionInvoker | undefined;

@@ -212,6 +212,16 @@ export interface Issuer {
   lastUsed?(ctx: IssuerContext & { value: string }): Promise<TokenUse | undefined>;
 }
 
+/**
+ * Where consumers' verifiers record a previous token's use (the `random` kind has no issuer to
+ * ask). Keyed by secret and version; a record holds a time and a consumer name, never a token.
+ */
+export interface TokenUses {
+  /** Records a use at `use.at`, keeping the latest when uses are recorded out of order. */
+  record(secretArn: string, versionId: string, use: TokenUse): Promise<void>;
+  lastUse(secretArn: string, versionId: string): Promise<TokenUse | undefined>;
+}
+
 /** A token's last use as its issuer records it. `by` is free text from the issuer: escape it. */
 export interface TokenUse {
   at: Date;

@@ -3,7 +3,7 @@
 // what it can do beyond the basics. The registry (registry.ts) lists these; nothing else names a kind.
 
 import { ValidationError } from '#domain/errors';
-import type { AccessKeys, Clock, FunctionInvoker, Issuer } from '#domain/ports';
+import type { AccessKeys, Clock, FunctionInvoker, Issuer, TokenUses } from '#domain/ports';
 
 /** The secret an issuer works for. */
 export interface SecretRef {
@@ -24,6 +24,8 @@ export interface IssuerDeps {
   deleteAfterMs?: number;
   /** How long one custom issuer invocation may take (default 30 seconds). */
   issuerTimeoutMs?: number;
+  /** Previous tokens' uses as consumers' verifiers record them (`random`: switch-over). */
+  tokenUses?: TokenUses;
 }
 
 /** A `token-rotation:kind` value as its kind reads it: accepted, or why not (in policy words). */

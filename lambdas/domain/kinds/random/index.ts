@@ -11,7 +11,11 @@ export const randomKind: KindDefinition<{ token: string; [field: string]: unknow
   label: NAME,
   parse: (value) => (value === NAME ? { ok: true } : undefined),
   matches: (tag) => tag === NAME,
-  createIssuer: () => randomIssuer,
+  // Whether consumers switched is what their verifiers recorded (consumer/token-verifier.ts).
+  createIssuer: (_tag, _secret, { tokenUses }) =>
+    tokenUses
+      ? { ...randomIssuer, lastUsed: (ctx) => tokenUses.lastUse(ctx.secretArn, ctx.versionId) }
+      : randomIssuer,
   permissions: () => [],
   capabilities: {},
   demo: {

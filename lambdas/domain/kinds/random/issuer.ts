@@ -135,6 +135,12 @@ function malformed(ctx: IssuerContext, step: string, role: string, found: string
   );
 }
 
+/** The token a `random` value holds (bare, or its JSON field "token"); undefined when none. */
+export function tokenIn(value: string): string | undefined {
+  const read = readValue(value);
+  return 'found' in read ? undefined : read.token;
+}
+
 /** Tokens this short are too likely to occur by chance in other fields to be worth checking. */
 const MIN_TOKEN_TO_TRACE = 8;
 
