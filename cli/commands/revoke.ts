@@ -8,7 +8,7 @@ import { CliError, explain, findSecret, STACK_OUTPUT } from '../aws.ts';
 import { renderTable } from '../format.ts';
 import type { Command } from '../main.ts';
 
-/** The revoke function's answer (lambdas/domain/revoke.ts RevokeOutcome), as read here. */
+/** The revoke function's answer (lambdas/domain/revoke/ RevokeOutcome), as read here. */
 interface RevokeResult {
   status?: string;
   revokeId?: string;

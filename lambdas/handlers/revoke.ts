@@ -4,7 +4,7 @@
 // form's fields and the person who ran it (ExecutedBy) are read back from Systems Manager, so
 // the audit trail and the alert name who asked whatever the invoker claims; or by the sweep, which adds {"sweep": {"requestId"}}
 // for a revoke tag still on a secret (its event lost, or its revoke stopped part-way): that runs
-// as the tag trigger, on the tag as it is now. Checks the event and hands it to domain/revoke.ts.
+// as the tag trigger, on the tag as it is now. Checks the event and hands it to domain/revoke/.
 
 import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
@@ -23,7 +23,7 @@ import {
   type RevokeRequest,
   RevokeRequestError,
   revokeSecret,
-} from '#domain/revoke';
+} from '#domain/revoke/index';
 import type { RevokeEventDeps } from '#domain/revoke-events';
 import type { Trigger } from '#domain/vocabulary';
 

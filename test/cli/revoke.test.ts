@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logger } from '#commons/logger';
-import { readQuarantineNotice } from '#domain/revoke';
+import { readQuarantineNotice } from '#domain/revoke/index';
 import { scheduleFor } from '#domain/schedule';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';

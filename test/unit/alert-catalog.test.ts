@@ -9,7 +9,7 @@ import {
   alertOf,
 } from '#domain/alerts/catalog';
 import { formatAlert, MAX_SUBJECT_LENGTH } from '#domain/alerts/format';
-import type { RevokedVersion } from '#domain/revoke';
+import type { RevokedVersion } from '#domain/revoke/index';
 import { ALERT_SEVERITY, STEPS, type Trigger } from '#domain/vocabulary';
 
 // Every alert in the catalog, rendered from generated fields with secret-shaped canaries planted

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import type { AutomationExecution } from '#adapters/ssm-automation';
 import type { SecretDescription } from '#domain/ports';
-import { RevokeFailedError, RevokeRequestError } from '#domain/revoke';
+import { RevokeFailedError, RevokeRequestError } from '#domain/revoke/index';
 import {
   EXPOSED_CREDENTIAL_CODES,
   findSecretsHoldingKey,

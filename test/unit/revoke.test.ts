@@ -15,7 +15,7 @@ import {
   readQuarantineNotice,
   requestProblems,
   revokeSecret,
-} from '#domain/revoke';
+} from '#domain/revoke/index';
 import { checkToken, mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
 import { fakeCatalog, MemoryRevokeLocks, recordingIssuer } from './support/revoke-fakes.ts';

@@ -1,7 +1,7 @@
 // The typed fields of each alert in the catalog (catalog.ts), and the shape of an entry.
 
 import type { Alert } from '../ports.ts';
-import type { RevokedVersion, RevokeMode } from '../revoke.ts';
+import type { RevokedVersion, RevokeMode } from '../revoke/types.ts';
 import type { AuditEventType, FailureReason, Severity, Step, Trigger } from '../vocabulary.ts';
 
 /** The secret an alert is about. */

@@ -1,8 +1,8 @@
 // The wording the alert catalog shares between entries: token and version lists, the lines
 // about a stuck revoke lock, the incidents of failures, and the next steps by failure reason.
 
-import type { RevokedVersion } from '../revoke.ts';
-import { MAX_REASON_LENGTH, REVOKE_MODES } from '../revoke.ts';
+import type { RevokedVersion } from '../revoke/types.ts';
+import { MAX_REASON_LENGTH, REVOKE_MODES } from '../revoke/types.ts';
 import { type FailureReason, type Step, TAG } from '../vocabulary.ts';
 import type { StagesAfter, StuckLock } from './fields.ts';
 
