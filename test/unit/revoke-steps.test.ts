@@ -73,6 +73,15 @@ describe('liveVersions', () => {
     ]);
   });
 
+  it('counts a version waiting for a later revoke (a revoke-after label) as live: its token still works', () => {
+    const s = secret({
+      cur: ['AWSCURRENT'],
+      waiting: ['token-rotation:revoke-after:2026-03-02T11:00:00Z'],
+    });
+
+    expect(liveVersions(s, undefined).map((v) => v.versionId)).toEqual(['cur', 'waiting']);
+  });
+
   it('leaves out versions with no label, or only a delete-after label (already deactivated)', () => {
     const s = secret({
       cur: ['AWSCURRENT'],

@@ -16,6 +16,7 @@ import {
   requestProblems,
   revokeSecret,
 } from '#domain/revoke/index';
+import { revokeAfterLabel } from '#domain/sweep/labels';
 import { checkToken, mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
 import { fakeCatalog, MemoryRevokeLocks, recordingIssuer } from './support/revoke-fakes.ts';
@@ -224,6 +225,55 @@ describe('revokeSecret failing on a random token', () => {
       current,
     ]);
     expect(secret.stagesOf(current)).toEqual([]);
+  });
+});
+
+describe('revokeSecret and versions waiting for a later revoke', () => {
+  it('revokes the token of a version that holds only a revoke-after label, and takes the label off', async () => {
+    // Prepare: a rotation pushed this version off AWSPREVIOUS before its grace ended; its token
+    // still works at the issuer until the sweep revokes it.
+    const { issuer, state } = recordingIssuer();
+    const { secret, audit, alerter, deps } = setUp(keyValue('KEYA'), issuer);
+    const current = secret.versionWith('AWSCURRENT')!;
+    const waiting = randomUUID();
+    const label = revokeAfterLabel(new Date(NOW.getTime() + 60 * 60_000));
+    secret.versions.set(waiting, { value: keyValue('KEYW'), stages: [label] });
+
+    // Act
+    const outcome = await revokeSecret(request(secret.arn), deps);
+
+    // Assess
+    expect(outcome.status).toBe('completed');
+    expect(state.revoked).toEqual(expect.arrayContaining(['KEYA', 'KEYW']));
+    expect(outcome.status === 'completed' && outcome.revoked.map((v) => v.versionId)).toEqual([
+      current,
+      waiting,
+    ]);
+    expect(secret.stagesOf(waiting)).toEqual([]);
+    const completed = audit.records.find((r) => r.event === 'revoke.completed')!;
+    expect(Object.values(completed.tokens ?? {})).toContain('KEYW');
+    const steps = alerter.sent.find((a) => a.event === 'revoke.completed')!.nextSteps.join('\n');
+    expect(steps).toContain(`version ${waiting} (${label}): KEYW`);
+  });
+
+  it('counts a random token waiting for a later revoke as revoked only once its label is gone', async () => {
+    // Prepare
+    const token = mintToken('acme_live_');
+    const { secret, deps } = setUp(token);
+    const waiting = randomUUID();
+    secret.versions.set(waiting, {
+      value: mintToken('acme_live_'),
+      stages: [revokeAfterLabel(new Date(NOW.getTime() + 60 * 60_000))],
+    });
+
+    // Act
+    const outcome = await revokeSecret(request(secret.arn), deps);
+
+    // Assess
+    expect(outcome.status === 'completed' && outcome.revoked.map((v) => v.versionId)).toContain(
+      waiting,
+    );
+    expect(secret.stagesOf(waiting)).toEqual([]);
   });
 });
 

@@ -2,13 +2,23 @@
 // revoke at the issuer, and must leave unlabelled before it counts the secret as done.
 
 import type { SecretDescription } from '../ports.ts';
+import { revokeAfterTime } from '../sweep/labels.ts';
 import { STAGE } from '../vocabulary.ts';
 
 export const LIVE_STAGES = [STAGE.current, STAGE.previous, STAGE.pending] as const;
 
-/** Whether a version with these labels holds (or may hold) a live token. */
+/** A revoke-after label: the token of its version still works at the issuer until the sweep revokes it. */
+export const isRevokeAfter = (stage: string) => revokeAfterTime(stage) !== undefined;
+
+/**
+ * Whether a version with these labels holds (or may hold) a live token. A version pushed off
+ * AWSPREVIOUS before its grace ended keeps only a revoke-after label, yet its token is as valid at
+ * the issuer as AWSPREVIOUS's: an emergency revoke that left it would leave a working token of a
+ * leaked secret for the rest of its grace, so it is live here, revoked with no grace and unlabelled.
+ * A delete-after label is not: its token is already deactivated, and the sweep deletes it later.
+ */
 export function isLive(stages: readonly string[]): boolean {
-  return stages.some((s) => (LIVE_STAGES as readonly string[]).includes(s));
+  return stages.some((s) => (LIVE_STAGES as readonly string[]).includes(s) || isRevokeAfter(s));
 }
 
 /** The version carrying `stage`, if any. */

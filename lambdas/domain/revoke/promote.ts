@@ -1,10 +1,11 @@
-// Promote: the new version becomes AWSCURRENT and no other version keeps a live label, so that no
-// staged version holds a revoked token (for `random`, that is what revoked means).
+// Promote: the new version becomes AWSCURRENT and no other version keeps a live label (AWSPREVIOUS,
+// AWSPENDING, a revoke-after label), so that no staged version holds a revoked token (for `random`,
+// that is what revoked means) and the sweep has no revoke left to do on a token already revoked.
 
 import { describeError } from '../errors.ts';
 import type { SecretDescription } from '../ports.ts';
 import { STAGE } from '../vocabulary.ts';
-import { versionWith } from './live-versions.ts';
+import { isRevokeAfter, versionWith } from './live-versions.ts';
 import type { RevokeDeps } from './types.ts';
 
 /** Attempts at one set of label moves when another writer (a rotation) moves labels meanwhile. */
@@ -21,7 +22,7 @@ const isStageConflict = (error: unknown) =>
   /not attached to version|is currently attached to version/i.test(error.message);
 
 /**
- * AWSCURRENT to `target`; AWSPREVIOUS and AWSPENDING off every other version. Each move names the
+ * AWSCURRENT to `target`; AWSPREVIOUS, AWSPENDING and revoke-after labels off every other version. Each move names the
  * version it takes the label from, so a rotation that moved a label meanwhile makes it fail (a
  * stage conflict) rather than be undone blindly: then the labels are read afresh and the moves
  * retried. AWSPENDING comes off first, so a rotation's finishSecret that read the labels before
@@ -67,6 +68,12 @@ async function moveLabelsOnce(
   // The new version keeps no AWSPENDING (it was only the way in).
   if (versionWith(after, STAGE.pending) === target) {
     await store.moveStage(arn, STAGE.pending, undefined, target);
+  }
+  for (const [versionId, stages] of Object.entries(after.versions)) {
+    if (versionId === target) continue;
+    for (const label of stages.filter(isRevokeAfter)) {
+      await store.moveStage(arn, label, undefined, versionId);
+    }
   }
   return await store.describe(arn);
 }

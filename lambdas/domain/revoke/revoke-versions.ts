@@ -5,7 +5,7 @@
 import { rememberSecret } from '../errors.ts';
 import type { Issuer, SecretDescription } from '../ports.ts';
 import { STAGE } from '../vocabulary.ts';
-import { isLive, liveVersions, versionWith } from './live-versions.ts';
+import { isLive, isRevokeAfter, liveVersions, versionWith } from './live-versions.ts';
 import { promote } from './promote.ts';
 import { QUARANTINED, readQuarantineNotice } from './quarantine-notice.ts';
 import { reissueOrQuarantine } from './reissue.ts';
@@ -218,9 +218,11 @@ export class RevokeWork {
   }
 }
 
-function roleOf({ stages }: RevokedVersion): string {
+function roleOf({ stages, versionId }: RevokedVersion): string {
   if (stages.includes(STAGE.current)) return 'current';
   if (stages.includes(STAGE.previous)) return 'previous';
   if (stages.includes(STAGE.pending)) return 'pending';
+  // Several versions may wait for a later revoke at once: each keeps its own entry.
+  if (stages.some(isRevokeAfter)) return `revoke-after:${versionId}`;
   return 'other';
 }
