@@ -95,8 +95,10 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
   'audit.chain-regressed': about.map((a) => ({
     fields: {
       ...a,
-      message: "the chain's head went back: checkpoint 7 recorded record 12 (ab12cd34), the table now says record 10 (9f8e7d6c)",
-      checkpoint: 'checkpoints/2026-12-02T18:00:00.000Z-000000000007.json (version 3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY)',
+      message:
+        "the chain's head went back: checkpoint 7 recorded record 12 (ab12cd34), the table now says record 10 (9f8e7d6c)",
+      checkpoint:
+        'checkpoints/2026-12-02T18:00:00.000Z-000000000007.json (version 3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY)',
     },
     secrets: [],
   })),
@@ -111,9 +113,21 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
       secrets: problems.map((p) => p.secret),
     })),
   'previous.revoke.failed': fc
-    .tuple(about, versionId, fc.constantFrom('revoke' as const, 'delete' as const), tainted)
-    .map(([a, v, stage, error]) => ({
-      fields: { ...a, versionId: v, stage, error: error.text },
+    .tuple(
+      about,
+      versionId,
+      fc.constantFrom('revoke' as const, 'delete' as const),
+      tainted,
+      fc.option(stagesAfter, { nil: undefined }),
+    )
+    .map(([a, v, stage, error, after]) => ({
+      fields: {
+        ...a,
+        versionId: v,
+        stage,
+        error: error.text,
+        ...(after && { stagesAfter: after }),
+      },
       secrets: [error.secret],
     })),
   'previous.revoke.skipped': fc.tuple(about, versionId).map(([a, v]) => ({
@@ -173,8 +187,9 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
       fc.array(revokedVersion, { maxLength: 3 }),
       fc.array(revokedVersion, { maxLength: 3 }),
       fc.option(tainted, { nil: undefined }),
+      fc.option(stagesAfter, { nil: undefined }),
     )
-    .map(([a, error, revoked, notRevoked, stuck]) => ({
+    .map(([a, error, revoked, notRevoked, stuck, after]) => ({
       fields: {
         ...a,
         stage: 'issuer',
@@ -184,6 +199,7 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
         notRevoked,
         stackName: 'TokenRotation',
         ...(stuck ? { stuckLock: { staleAt: '2025-03-04T06:00:00Z', error: stuck.text } } : {}),
+        ...(after && { stagesAfter: after }),
       },
       secrets: [error.secret, ...(stuck ? [stuck.secret] : [])],
     })),

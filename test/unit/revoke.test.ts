@@ -162,6 +162,64 @@ describe('revokeSecret failures', () => {
   });
 });
 
+describe('revokeSecret failure alerts state the stages as read back', () => {
+  /** The labels of the fake secret as a person reads them. */
+  const stagesOf = (secret: FakeSecret) =>
+    [...secret.versions]
+      .filter(([, v]) => v.stages.length > 0)
+      .map(([id, v]) => `${v.stages.join(', ')} on version ${id}`)
+      .join('; ');
+
+  it('fails with revoke.failed showing the labels as they are after the failure, not as they were found', async () => {
+    // Prepare: a rotation stages AWSPENDING while the issuer call that fails is under way.
+    const { issuer, state } = recordingIssuer();
+    const { secret, audit, alerter, deps } = setUp(keyValue('KEYA'), {
+      ...issuer,
+      async revoke(ctx) {
+        if (JSON.parse(ctx.value).key === 'KEYA') secret.startRotation();
+        return issuer.revoke(ctx);
+      },
+    });
+    state.refuse.add('KEYA');
+
+    // Act
+    const error = await revokeSecret(request(secret.arn), deps).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RevokeFailedError);
+    const after = stagesOf(secret);
+    expect(after).toContain('AWSPENDING');
+    const alert = alerter.sent.find((a) => a.event === 'revoke.failed')!;
+    expect(alert.nextSteps).toContain(`Stages read after the failure: ${after}.`);
+    const failed = audit.records.find((r) => r.event === 'revoke.failed')!;
+    expect(failed.detail?.stagesAfter).toBe(after);
+  });
+
+  it('fails with revoke.failed saying the stages could not be read back when that read fails too', async () => {
+    // Prepare
+    const { issuer, state } = recordingIssuer();
+    const { secret, mock, alerter, deps } = setUp(keyValue('KEYA'), {
+      ...issuer,
+      async revoke(ctx) {
+        mock
+          .on(DescribeSecretCommand)
+          .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+        return issuer.revoke(ctx);
+      },
+    });
+    state.refuse.add('KEYA');
+
+    // Act
+    const error = await revokeSecret(request(secret.arn), deps).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RevokeFailedError);
+    const body = alerter.sent.find((a) => a.event === 'revoke.failed')!.nextSteps.join('\n');
+    expect(body).toContain('stages could not be read back (ThrottlingException: Rate exceeded)');
+    expect(body).not.toContain('Stages read after the failure');
+  });
+});
+
 describe('revokeSecret failing on a random token', () => {
   const mintFails: Issuer = {
     ...randomIssuer,

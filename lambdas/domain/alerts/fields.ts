@@ -16,8 +16,9 @@ export interface About {
 }
 
 /**
- * Where the staging labels stand after a failed rotation step, as read then: `current` is the
- * version AWSCURRENT is on (absent: none), `text` the labels as a person reads them.
+ * Where the staging labels stand after a failure (a rotation step, a revoke), as read then:
+ * `current` is the version AWSCURRENT is on (absent: none), `text` the labels as a person reads
+ * them, or, when they could not be read back, why.
  */
 export type StagesAfter =
   | { read: true; current?: string; text: string }
@@ -64,6 +65,8 @@ export interface AlertFields {
     /** `revoke`: after grace; `delete`: the second stage of a two-stage revoke. */
     stage: 'revoke' | 'delete';
     error: string;
+    /** The labels as read back after the failure (lambdas/domain/stages.ts). */
+    stagesAfter?: StagesAfter;
   };
   'previous.revoke.skipped': About & {
     versionId: string;
@@ -105,6 +108,8 @@ export interface AlertFields {
     notRevoked: RevokedVersion[];
     stackName: string;
     stuckLock?: StuckLock;
+    /** The labels as read back after the failure (lambdas/domain/stages.ts). */
+    stagesAfter?: StagesAfter;
   };
   'secretsmanager.rotation.failed': SecretRef & {
     incident: string;

@@ -24,6 +24,16 @@ export function describeVersions(versions: RevokedVersion[]): string {
     .join('; ');
 }
 
+/** The line a failure alert adds about the labels as read back after it (none: not read). */
+export function stagesAfterSteps(after: StagesAfter | undefined): string[] {
+  if (!after) return [];
+  return after.read
+    ? [`Stages read after the failure: ${after.text}.`]
+    : [
+        `After the failure the ${after.text}: check in the console which version is AWSCURRENT before acting.`,
+      ];
+}
+
 /** The lines an alert adds about a revoke lock left running. */
 export function stuckLockSteps(stuck: StuckLock | undefined, stackName: string): string[] {
   if (!stuck) return [];

@@ -7,6 +7,7 @@ import type { StuckLock } from '../alerts/fields.ts';
 import { describeVersions, stuckLockSteps } from '../alerts/wording.ts';
 import { describeError, scrub } from '../errors.ts';
 import type { Alert, AlertOutcome, QueuedRevoke } from '../ports.ts';
+import { asStagesAfter, stagesAfterFailure } from '../stages.ts';
 import type { RevokeWork } from './revoke-versions.ts';
 import {
   type CheckedRequest,
@@ -173,12 +174,16 @@ export async function reportFailure(
       stuck = stuckLock(startedAt, releaseError);
       return undefined;
     });
-  await work.settleAfterFailure().catch((settleError: unknown) => {
+  // The labels as they are now, read back: what the alert and the record say about them, and
+  // which tokens revoked by unstaging (`random`) lost their labels before the failure.
+  const after = await stagesAfterFailure(deps.store, work.secret.arn, work.seen);
+  if (after.read) work.settleAfterFailure(after.versions);
+  else {
     deps.log?.warn('revoke: could not read the labels after the failure', {
       secretArn: work.secret.arn,
-      error: describeError(settleError, work.seen),
+      error: after.text,
     });
-  });
+  }
   const notRevoked = work.notRevoked();
   const alert = alertOf('revoke.failed', {
     secret: { arn: work.secret.arn, name: work.secret.name },
@@ -190,6 +195,7 @@ export async function reportFailure(
     notRevoked,
     stackName: checked.stackName,
     ...(stuck ? { stuckLock: stuck } : {}),
+    stagesAfter: asStagesAfter(after),
   });
   const stuckLines = stuckLockSteps(stuck, checked.stackName);
   const message = `${work.secret.name}: revoke: failed at ${work.stage}: ${text}. Revoked: ${describeVersions(work.revoked)}. Not revoked: ${describeVersions(notRevoked)}${stuckLines.length ? `. ${stuckLines.join(' ')}` : ''}`;
@@ -201,7 +207,12 @@ export async function reportFailure(
         error: scrub(message, work.seen),
         versions: work.versionsByRole(),
         tokens: work.tokensByRole(),
-        detail: { ...checked.detail, revokeId: work.revokeId, failedAt: work.stage },
+        detail: {
+          ...checked.detail,
+          revokeId: work.revokeId,
+          failedAt: work.stage,
+          stagesAfter: after.text,
+        },
       }),
     );
   } catch (auditError) {

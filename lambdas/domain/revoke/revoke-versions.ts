@@ -119,10 +119,9 @@ export class RevokeWork {
     }
   }
 
-  /** After a failure: which versions awaiting unstaging lost their labels before it. */
-  async settleAfterFailure(): Promise<void> {
-    if (this.awaitingUnstaging.size === 0) return;
-    this.settle(await this.deps.store.describe(this.secret.arn));
+  /** After a failure: which versions awaiting unstaging lost their labels before it, by `versions` read back. */
+  settleAfterFailure(versions: SecretDescription['versions']): void {
+    this.settle({ ...this.secret, versions });
   }
 
   /** Revokes one version's token at the issuer (once). Returns its value, or the mint template for a notice. */
