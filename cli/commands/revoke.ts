@@ -1,14 +1,15 @@
 // `revoke <secret> --reason ... [--quarantine]`: invokes the stack's revoke function with the
-// event the Lambda console's Test tab sends ({secretId, reason, mode}), so the CLI takes exactly
-// the console's path, and says what was revoked. The function does the work, audit and alert.
+// event the Lambda console's Test tab sends ({secretId, reason, mode}) and the caller's STS ARN as
+// `requestedBy` (recorded as claimed), so the CLI takes the console's path, and says what was
+// revoked. The function does the work, audit and alert.
 import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { scrub } from '#domain/errors';
 import { choice, UsageError } from '../args.ts';
-import { CliError, explain, findSecret, STACK_OUTPUT } from '../aws.ts';
+import { CliError, callerIdentity, explain, findSecret, STACK_OUTPUT } from '../aws.ts';
 import { renderTable } from '../format.ts';
 import type { Command } from '../main.ts';
 
-/** The revoke function's answer (lambdas/domain/revoke.ts RevokeOutcome), as read here. */
+/** The revoke function's answer (lambdas/domain/revoke/ RevokeOutcome), as read here. */
 interface RevokeResult {
   status?: string;
   revokeId?: string;
@@ -42,13 +43,26 @@ export const revoke: Command = async (ctx) => {
   ctx.progress(
     `revoking every live token of ${secret.name} (mode ${mode}) through ${functionName}…`,
   );
+  // Who is asking, as a claim the function records as such: it cannot verify a direct invoke's
+  // caller. An STS failure does not hold up an emergency revoke; the function then says unknown.
+  const requestedBy = await callerIdentity(ctx.connection).then(
+    (identity) => identity.arn || undefined,
+    () => undefined,
+  );
   let out: InvokeCommandOutput;
   try {
     out = await ctx.connection.lambda.send(
       new InvokeCommand({
         FunctionName: functionName,
         InvocationType: 'RequestResponse',
-        Payload: new TextEncoder().encode(JSON.stringify({ secretId: secret.arn, reason, mode })),
+        Payload: new TextEncoder().encode(
+          JSON.stringify({
+            secretId: secret.arn,
+            reason,
+            mode,
+            ...(requestedBy && { requestedBy }),
+          }),
+        ),
       }),
     );
   } catch (error) {

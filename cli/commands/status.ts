@@ -14,7 +14,7 @@ import {
   parsePolicy,
 } from '#domain/policy';
 import type { AuditRecord, SecretDescription } from '#domain/ports';
-import { cleanReason, knownValues, readQuarantineNotice } from '#domain/revoke';
+import { cleanReason, knownValues, readQuarantineNotice } from '#domain/revoke/index';
 import { planSecret } from '#domain/sweep/plan';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { choice } from '../args.ts';

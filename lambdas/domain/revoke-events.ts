@@ -13,7 +13,7 @@ import { listKeys } from './alerts/wording.ts';
 import { describeError } from './errors.ts';
 import { healthEventCodes, healthEventKinds, kindOf } from './kinds/registry.ts';
 import type { AuditLog, Issuer, SecretCatalog, SecretDescription, SecretStore } from './ports.ts';
-import { type RevokeDeps, type RevokeOutcome, revokeSecret } from './revoke.ts';
+import { type RevokeDeps, type RevokeOutcome, revokeSecret } from './revoke/index.ts';
 import { STAGE, TAG } from './vocabulary.ts';
 
 /** AWS Health event type codes that report a managed token as exposed or compromised. */

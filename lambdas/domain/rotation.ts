@@ -22,7 +22,7 @@ import type {
   SecretDescription,
   SecretStore,
 } from '#domain/ports';
-import { REVOKE_STALE_MS, readQuarantineNotice } from '#domain/revoke';
+import { REVOKE_STALE_MS, readQuarantineNotice } from '#domain/revoke/index';
 import { ALERT_SEVERITY, STAGE, type Step, TAG, type Trigger } from '#domain/vocabulary';
 
 export interface RotationRequest {

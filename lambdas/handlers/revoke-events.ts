@@ -5,7 +5,7 @@
 import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
-import { RevokeRequestError } from '#domain/revoke';
+import { RevokeRequestError } from '#domain/revoke/index';
 import {
   handleRevokeEvent,
   parseRevokeEvent,

@@ -4,7 +4,7 @@
 // form's fields and the person who ran it (ExecutedBy) are read back from Systems Manager, so
 // the audit trail and the alert name who asked whatever the invoker claims; or by the sweep, which adds {"sweep": {"requestId"}}
 // for a revoke tag still on a secret (its event lost, or its revoke stopped part-way): that runs
-// as the tag trigger, on the tag as it is now. Checks the event and hands it to domain/revoke.ts.
+// as the tag trigger, on the tag as it is now. Checks the event and hands it to domain/revoke/.
 
 import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
@@ -23,7 +23,7 @@ import {
   type RevokeRequest,
   RevokeRequestError,
   revokeSecret,
-} from '#domain/revoke';
+} from '#domain/revoke/index';
 import type { RevokeEventDeps } from '#domain/revoke-events';
 import type { Trigger } from '#domain/vocabulary';
 
@@ -41,6 +41,8 @@ export interface DirectRevokeEvent {
   runbook?: { executionId: string };
   /** Set by the sweep only (LambdaRevokeRequester): the revoke tag it found (see the header). */
   sweep?: { requestId: string };
+  /** Who the invoker says it is (the CLI: its STS caller ARN). Recorded as a claim, never as verified. */
+  requestedBy?: string;
 }
 
 /** A request from a direct invoke. Throws a RevokeRequestError when the event names no secret. */
@@ -67,9 +69,24 @@ export function parseRevokeInvoke(event: unknown): RevokeRequest {
       'invalid-request',
     );
   }
-  const trigger: Trigger = { source: 'console' };
+  const trigger: Trigger = { source: 'console', principal: directInvoker(fields?.requestedBy) };
   const detail: Record<string, string> = {};
   return { secretId: secretId.trim(), reason: fields?.reason, mode: fields?.mode, trigger, detail };
+}
+
+/**
+ * Who asked, for a direct invoke: the Lambda event carries no verified identity (the invoker's
+ * is in CloudTrail's Invoke record, which the function does not see), so it is recorded as
+ * unknown, never as verified. A `requestedBy` claim (the CLI sends its caller's STS
+ * GetCallerIdentity ARN) is kept beside it, marked as claimed, when it has an IAM or STS ARN's
+ * shape; anything else is not echoed, so a forged or garbled claim cannot put text in the trail.
+ */
+export function directInvoker(requestedBy: unknown): string {
+  if (requestedBy === undefined) return 'unknown (direct invoke)';
+  if (typeof requestedBy === 'string' && PRINCIPAL.test(requestedBy)) {
+    return `unknown (direct invoke, claimed: ${requestedBy})`;
+  }
+  return 'unknown (direct invoke, with a requestedBy claim that is not an IAM or STS ARN)';
 }
 
 /** True for the runbook's event: `{"runbook": {...}}` and nothing else. */

@@ -7,9 +7,10 @@ import {
   ListSecretVersionIdsCommand,
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logger } from '#commons/logger';
-import { readQuarantineNotice } from '#domain/revoke';
+import { readQuarantineNotice } from '#domain/revoke/index';
 import { scheduleFor } from '#domain/schedule';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
@@ -124,7 +125,14 @@ describe('revoke', () => {
     const records = await history(LEAKED);
     const completed = records.find((r) => r.event === 'revoke.completed');
     expect(completed).toBeDefined();
-    expect(records.find((r) => r.event === 'revoke.requested')?.trigger.source).toBe('console');
+    // Who asked: the CLI's caller, as a claim the function cannot verify.
+    const caller = await new STSClient(aws.clientConfig).send(new GetCallerIdentityCommand({}));
+    expect(caller.Arn).toMatch(/^arn:aws:(iam|sts)::/);
+    expect(records.find((r) => r.event === 'revoke.requested')?.trigger).toEqual({
+      source: 'console',
+      principal: `unknown (direct invoke, claimed: ${caller.Arn})`,
+    });
+    expect(completed?.trigger.principal).toBe(`unknown (direct invoke, claimed: ${caller.Arn})`);
     const described = await suite.store.describe(LEAKED);
     const fresh = Object.entries(described.versions).find(([, stages]) =>
       stages.includes('AWSCURRENT'),
@@ -140,7 +148,8 @@ describe('revoke', () => {
     // Assess
     expect(result.code).toBe(0);
     const rows = readTable(result.stdout);
-    expect(rows[0]).toMatchObject({ EVENT: 'revoke.completed', TRIGGER: 'console' });
+    expect(rows[0]).toMatchObject({ EVENT: 'revoke.completed' });
+    expect(rows[0]?.TRIGGER).toMatch(/^console by unknown \(direct invoke, claimed: arn:aws:/);
   });
 
   it('does the work once when the same request is repeated', async () => {

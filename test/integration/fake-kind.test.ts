@@ -8,7 +8,7 @@ import { logger } from '#commons/logger';
 import { kindPermissions, registerKindForTests } from '#domain/kinds/registry';
 import { parsePolicy } from '#domain/policy';
 import type { AuditRecord } from '#domain/ports';
-import type { RevokeOutcome } from '#domain/revoke';
+import type { RevokeOutcome } from '#domain/revoke/index';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
-import { type RevokeMode, type RevokeRequest, revokeSecret } from '#domain/revoke';
+import { type RevokeMode, type RevokeRequest, revokeSecret } from '#domain/revoke/index';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { FAULT_KINDS, type FaultKind, SingleFault } from '../support/faults.ts';

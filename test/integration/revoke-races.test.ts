@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readQuarantineNotice } from '#domain/revoke';
+import { readQuarantineNotice } from '#domain/revoke/index';
 import { STAGE } from '#domain/vocabulary';
 import { createRotationHandler } from '#handlers/rotation';
 import { type LocalAws, startLocalAws } from '#local-aws/index';

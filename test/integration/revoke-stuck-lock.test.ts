@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import type { Issuer, RevokeLockStore } from '#domain/ports';
-import { REVOKE_STALE_MS, readQuarantineNotice, revokeSecret } from '#domain/revoke';
+import { REVOKE_STALE_MS, readQuarantineNotice, revokeSecret } from '#domain/revoke/index';
 import { type RotationStepFailed, rotateStep } from '#domain/rotation';
 import { STAGE } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';

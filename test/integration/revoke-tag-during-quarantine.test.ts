@@ -5,7 +5,7 @@
 import { CreateSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RevokeRequester, SecretStore } from '#domain/ports';
-import { readQuarantineNotice, revokeSecret } from '#domain/revoke';
+import { readQuarantineNotice, revokeSecret } from '#domain/revoke/index';
 import { runSweep } from '#domain/sweep/index';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';

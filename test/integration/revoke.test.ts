@@ -16,7 +16,7 @@ import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import type { AutomationExecution } from '#adapters/ssm-automation';
 import { randomIssuer } from '#domain/kinds/random/issuer';
 import type { AuditRecord, Issuer } from '#domain/ports';
-import { type RevokeOutcome, readQuarantineNotice } from '#domain/revoke';
+import { type RevokeOutcome, readQuarantineNotice } from '#domain/revoke/index';
 import type { RevokeEventDeps } from '#domain/revoke-events';
 import { checkToken, mintToken, tokenPrefix } from '#domain/tokens';
 import { STAGE, TAG } from '#domain/vocabulary';

@@ -18,7 +18,7 @@ import {
   type RevokeOutcome,
   readQuarantineNotice,
   revokeSecret,
-} from '#domain/revoke';
+} from '#domain/revoke/index';
 import { type RotationDeps, rotateStep } from '#domain/rotation';
 import { runSweep } from '#domain/sweep/index';
 import { STAGE, TAG } from '#domain/vocabulary';

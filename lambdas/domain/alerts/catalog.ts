@@ -16,6 +16,7 @@ import {
   revokeFailedIncident,
   rotationFailedIncident,
   rotationFailedSteps,
+  stagesAfterSteps,
   stuckLockSteps,
 } from './wording.ts';
 
@@ -142,6 +143,7 @@ export const ALERT_CATALOG: { readonly [N in AlertName]: AlertKind<AlertFields[N
         f.stage === 'delete'
           ? 'The token stays deactivated meanwhile: it does not work.'
           : 'Until then the previous token still works.',
+        ...stagesAfterSteps(f.stagesAfter),
       ],
     }),
   }),
@@ -268,6 +270,7 @@ export const ALERT_CATALOG: { readonly [N in AlertName]: AlertKind<AlertFields[N
       nextSteps: [
         `Revoked: ${describeVersions(f.revoked)}.`,
         `NOT revoked: ${describeVersions(f.notRevoked)}.`,
+        ...stagesAfterSteps(f.stagesAfter),
         `Run the ${f.stackName}-EmergencyRevoke runbook on this secret again: it revokes whatever is left.`,
         'If it fails again, revoke the token at its issuer by hand and check the revoke function logs.',
         ...stuckLockSteps(f.stuckLock, f.stackName),

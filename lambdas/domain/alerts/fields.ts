@@ -1,7 +1,7 @@
 // The typed fields of each alert in the catalog (catalog.ts), and the shape of an entry.
 
 import type { Alert } from '../ports.ts';
-import type { RevokedVersion, RevokeMode } from '../revoke.ts';
+import type { RevokedVersion, RevokeMode } from '../revoke/types.ts';
 import type { AuditEventType, FailureReason, Severity, Step, Trigger } from '../vocabulary.ts';
 
 /** The secret an alert is about. */
@@ -16,8 +16,9 @@ export interface About {
 }
 
 /**
- * Where the staging labels stand after a failed rotation step, as read then: `current` is the
- * version AWSCURRENT is on (absent: none), `text` the labels as a person reads them.
+ * Where the staging labels stand after a failure (a rotation step, a revoke), as read then:
+ * `current` is the version AWSCURRENT is on (absent: none), `text` the labels as a person reads
+ * them, or, when they could not be read back, why.
  */
 export type StagesAfter =
   | { read: true; current?: string; text: string }
@@ -64,6 +65,8 @@ export interface AlertFields {
     /** `revoke`: after grace; `delete`: the second stage of a two-stage revoke. */
     stage: 'revoke' | 'delete';
     error: string;
+    /** The labels as read back after the failure (lambdas/domain/stages.ts). */
+    stagesAfter?: StagesAfter;
   };
   'previous.revoke.skipped': About & {
     versionId: string;
@@ -117,6 +120,8 @@ export interface AlertFields {
     notRevoked: RevokedVersion[];
     stackName: string;
     stuckLock?: StuckLock;
+    /** The labels as read back after the failure (lambdas/domain/stages.ts). */
+    stagesAfter?: StagesAfter;
   };
   'secretsmanager.rotation.failed': SecretRef & {
     incident: string;

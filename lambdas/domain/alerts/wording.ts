@@ -1,8 +1,8 @@
 // The wording the alert catalog shares between entries: token and version lists, the lines
 // about a stuck revoke lock, the incidents of failures, and the next steps by failure reason.
 
-import type { RevokedVersion } from '../revoke.ts';
-import { MAX_REASON_LENGTH, REVOKE_MODES } from '../revoke.ts';
+import type { RevokedVersion } from '../revoke/types.ts';
+import { MAX_REASON_LENGTH, REVOKE_MODES } from '../revoke/types.ts';
 import { type FailureReason, type Step, TAG } from '../vocabulary.ts';
 import type { StagesAfter, StuckLock } from './fields.ts';
 
@@ -22,6 +22,16 @@ export function describeVersions(versions: RevokedVersion[]): string {
         `version ${v.versionId}${v.stages.length ? ` (${v.stages.join(', ')})` : ''}: ${v.token}`,
     )
     .join('; ');
+}
+
+/** The line a failure alert adds about the labels as read back after it (none: not read). */
+export function stagesAfterSteps(after: StagesAfter | undefined): string[] {
+  if (!after) return [];
+  return after.read
+    ? [`Stages read after the failure: ${after.text}.`]
+    : [
+        `After the failure the ${after.text}: check in the console which version is AWSCURRENT before acting.`,
+      ];
 }
 
 /** The lines an alert adds about a revoke lock left running. */

@@ -2,6 +2,7 @@
 // telling whether the live value holds the same token, and reporting a revoke that failed.
 import { describeError, secretParts } from '../errors.ts';
 import type { Issuer, SecretDescription } from '../ports.ts';
+import { asStagesAfter, stagesAfterFailure } from '../stages.ts';
 import { STAGE } from '../vocabulary.ts';
 import { type ActionContext, isNew } from './context.ts';
 
@@ -58,10 +59,13 @@ export async function revokeFailed(
 ): Promise<Error> {
   const message = describeError(error, known);
   const { versionId, stage } = failure;
+  // Where the labels stand now, read back: the revoke may have failed after a label moved.
+  const after = await stagesAfterFailure(c.deps.store, secret.arn, known);
   const sent = await c.alert(secret, 'previous.revoke.failed', {
     versionId,
     stage,
     error: message,
+    stagesAfter: asStagesAfter(after),
   });
   if (isNew(sent)) {
     await c.deps.audit.append(
@@ -71,7 +75,7 @@ export async function revokeFailed(
         versions: { previous: versionId },
         ...(failure.tokenName ? { tokens: { previous: failure.tokenName } } : {}),
         error: message,
-        ...(stage === 'delete' ? { detail: { stage } } : {}),
+        detail: { ...(stage === 'delete' ? { stage } : {}), stagesAfter: after.text },
       }),
     );
   }

@@ -9,7 +9,7 @@ import {
   alertOf,
 } from '#domain/alerts/catalog';
 import { formatAlert, MAX_SUBJECT_LENGTH } from '#domain/alerts/format';
-import type { RevokedVersion } from '#domain/revoke';
+import type { RevokedVersion } from '#domain/revoke/index';
 import { ALERT_SEVERITY, STEPS, type Trigger } from '#domain/vocabulary';
 
 // Every alert in the catalog, rendered from generated fields with secret-shaped canaries planted
@@ -113,9 +113,21 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
       secrets: problems.map((p) => p.secret),
     })),
   'previous.revoke.failed': fc
-    .tuple(about, versionId, fc.constantFrom('revoke' as const, 'delete' as const), tainted)
-    .map(([a, v, stage, error]) => ({
-      fields: { ...a, versionId: v, stage, error: error.text },
+    .tuple(
+      about,
+      versionId,
+      fc.constantFrom('revoke' as const, 'delete' as const),
+      tainted,
+      fc.option(stagesAfter, { nil: undefined }),
+    )
+    .map(([a, v, stage, error, after]) => ({
+      fields: {
+        ...a,
+        versionId: v,
+        stage,
+        error: error.text,
+        ...(after && { stagesAfter: after }),
+      },
       secrets: [error.secret],
     })),
   'previous.revoke.skipped': fc.tuple(about, versionId).map(([a, v]) => ({
@@ -189,8 +201,9 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
       fc.array(revokedVersion, { maxLength: 3 }),
       fc.array(revokedVersion, { maxLength: 3 }),
       fc.option(tainted, { nil: undefined }),
+      fc.option(stagesAfter, { nil: undefined }),
     )
-    .map(([a, error, revoked, notRevoked, stuck]) => ({
+    .map(([a, error, revoked, notRevoked, stuck, after]) => ({
       fields: {
         ...a,
         stage: 'issuer',
@@ -200,6 +213,7 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
         notRevoked,
         stackName: 'TokenRotation',
         ...(stuck ? { stuckLock: { staleAt: '2025-03-04T06:00:00Z', error: stuck.text } } : {}),
+        ...(after && { stagesAfter: after }),
       },
       secrets: [error.secret, ...(stuck ? [stuck.secret] : [])],
     })),

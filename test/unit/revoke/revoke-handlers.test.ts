@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import type { AutomationExecution } from '#adapters/ssm-automation';
+import { formatAlert } from '#domain/alerts/format';
 import type { SecretDescription } from '#domain/ports';
-import { RevokeFailedError, RevokeRequestError } from '#domain/revoke';
+import { RevokeFailedError, RevokeRequestError } from '#domain/revoke/index';
 import {
   EXPOSED_CREDENTIAL_CODES,
   findSecretsHoldingKey,
@@ -12,10 +13,20 @@ import {
   type RevokeEventDeps,
 } from '#domain/revoke-events';
 import { TAG } from '#domain/vocabulary';
-import { isRunbookInvoke, parseRevokeInvoke, parseRunbookInvoke } from '#handlers/revoke';
+import {
+  createRevokeHandler,
+  isRunbookInvoke,
+  parseRevokeInvoke,
+  parseRunbookInvoke,
+} from '#handlers/revoke';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
-import { recordingIssuer } from '../support/revoke-fakes.ts';
-import { FakeSecret, fakeSecretsManager } from '../support/rotation-fakes.ts';
+import { fakeCatalog, MemoryRevokeLocks, recordingIssuer } from '../support/revoke-fakes.ts';
+import {
+  FakeSecret,
+  fakeSecretsManager,
+  MemoryAlerter,
+  MemoryAuditLog,
+} from '../support/rotation-fakes.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:payments/api-key-AbCdEf';
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/Admin/alice@example.com';
@@ -333,5 +344,64 @@ describe('createRevokeEventsHandler', () => {
     await expect(handler(tagEvent([{ key: TAG.revoke, value: 'x' }]))).rejects.toBeInstanceOf(
       RevokeFailedError,
     );
+  });
+});
+
+describe('a direct invoke names who asked as unknown, never as verified', () => {
+  it('records the principal of a direct invoke as unknown', () => {
+    expect(parseRevokeInvoke({ secretId: 'x', reason: 'leaked' }).trigger).toEqual({
+      source: 'console',
+      principal: 'unknown (direct invoke)',
+    });
+  });
+
+  it('records a requestedBy claim as claimed, beside unknown', () => {
+    expect(
+      parseRevokeInvoke({ secretId: 'x', reason: 'leaked', requestedBy: ALICE }).trigger,
+    ).toEqual({ source: 'console', principal: `unknown (direct invoke, claimed: ${ALICE})` });
+  });
+
+  it('does not echo a requestedBy claim that is not an IAM or STS ARN', () => {
+    const forged = 'arn:aws:iam::123456789012:user/alice\nTriggered by: runbook by the CISO';
+    const principal = parseRevokeInvoke({ secretId: 'x', reason: 'leaked', requestedBy: forged })
+      .trigger.principal;
+    expect(principal).toMatch(/^unknown \(direct invoke, /);
+    expect(principal).not.toContain('CISO');
+  });
+
+  it('shows the claimed principal as unknown in the audit record and the alert e-mail', async () => {
+    // Prepare
+    const { issuer } = recordingIssuer();
+    const secret = new FakeSecret(JSON.stringify({ user: 'ci', key: 'KEYA', secret: 'Sx1' }));
+    const { client } = fakeSecretsManager(secret);
+    const audit = new MemoryAuditLog();
+    const alerter = new MemoryAlerter();
+    const handler = createRevokeHandler({
+      store: new SecretsManagerStore(client),
+      catalog: fakeCatalog(secret),
+      audit,
+      alerter,
+      issuerFor: () => issuer,
+      locks: new MemoryRevokeLocks(),
+      clock: () => new Date('2026-03-02T09:00:00Z'),
+      stackName: 'Acme',
+    });
+
+    // Act
+    const outcome = await handler({ secretId: secret.arn, reason: 'leaked', requestedBy: ALICE });
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'completed' });
+    const claimed = `unknown (direct invoke, claimed: ${ALICE})`;
+    const requested = audit.records.find((r) => r.event === 'revoke.requested')!;
+    expect(requested.trigger).toEqual({ source: 'console', principal: claimed });
+    const completed = alerter.sent.find((a) => a.event === 'revoke.completed')!;
+    const mail = formatAlert(completed, {
+      at: new Date('2026-03-02T09:00:00Z'),
+      region: 'eu-west-1',
+      stackName: 'Acme',
+      auditTableName: 'Acme-Audit',
+    });
+    expect(mail.message).toContain(`Triggered by: console by ${claimed}`);
   });
 });

@@ -15,7 +15,8 @@ import {
   readQuarantineNotice,
   requestProblems,
   revokeSecret,
-} from '#domain/revoke';
+} from '#domain/revoke/index';
+import { revokeAfterLabel } from '#domain/sweep/labels';
 import { checkToken, mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
 import { fakeCatalog, MemoryRevokeLocks, recordingIssuer } from '../support/revoke-fakes.ts';
@@ -161,6 +162,64 @@ describe('revokeSecret failures', () => {
   });
 });
 
+describe('revokeSecret failure alerts state the stages as read back', () => {
+  /** The labels of the fake secret as a person reads them. */
+  const stagesOf = (secret: FakeSecret) =>
+    [...secret.versions]
+      .filter(([, v]) => v.stages.length > 0)
+      .map(([id, v]) => `${v.stages.join(', ')} on version ${id}`)
+      .join('; ');
+
+  it('fails with revoke.failed showing the labels as they are after the failure, not as they were found', async () => {
+    // Prepare: a rotation stages AWSPENDING while the issuer call that fails is under way.
+    const { issuer, state } = recordingIssuer();
+    const { secret, audit, alerter, deps } = setUp(keyValue('KEYA'), {
+      ...issuer,
+      async revoke(ctx) {
+        if (JSON.parse(ctx.value).key === 'KEYA') secret.startRotation();
+        return issuer.revoke(ctx);
+      },
+    });
+    state.refuse.add('KEYA');
+
+    // Act
+    const error = await revokeSecret(request(secret.arn), deps).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RevokeFailedError);
+    const after = stagesOf(secret);
+    expect(after).toContain('AWSPENDING');
+    const alert = alerter.sent.find((a) => a.event === 'revoke.failed')!;
+    expect(alert.nextSteps).toContain(`Stages read after the failure: ${after}.`);
+    const failed = audit.records.find((r) => r.event === 'revoke.failed')!;
+    expect(failed.detail?.stagesAfter).toBe(after);
+  });
+
+  it('fails with revoke.failed saying the stages could not be read back when that read fails too', async () => {
+    // Prepare
+    const { issuer, state } = recordingIssuer();
+    const { secret, mock, alerter, deps } = setUp(keyValue('KEYA'), {
+      ...issuer,
+      async revoke(ctx) {
+        mock
+          .on(DescribeSecretCommand)
+          .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+        return issuer.revoke(ctx);
+      },
+    });
+    state.refuse.add('KEYA');
+
+    // Act
+    const error = await revokeSecret(request(secret.arn), deps).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RevokeFailedError);
+    const body = alerter.sent.find((a) => a.event === 'revoke.failed')!.nextSteps.join('\n');
+    expect(body).toContain('stages could not be read back (ThrottlingException: Rate exceeded)');
+    expect(body).not.toContain('Stages read after the failure');
+  });
+});
+
 describe('revokeSecret failing on a random token', () => {
   const mintFails: Issuer = {
     ...randomIssuer,
@@ -224,6 +283,55 @@ describe('revokeSecret failing on a random token', () => {
       current,
     ]);
     expect(secret.stagesOf(current)).toEqual([]);
+  });
+});
+
+describe('revokeSecret and versions waiting for a later revoke', () => {
+  it('revokes the token of a version that holds only a revoke-after label, and takes the label off', async () => {
+    // Prepare: a rotation pushed this version off AWSPREVIOUS before its grace ended; its token
+    // still works at the issuer until the sweep revokes it.
+    const { issuer, state } = recordingIssuer();
+    const { secret, audit, alerter, deps } = setUp(keyValue('KEYA'), issuer);
+    const current = secret.versionWith('AWSCURRENT')!;
+    const waiting = randomUUID();
+    const label = revokeAfterLabel(new Date(NOW.getTime() + 60 * 60_000));
+    secret.versions.set(waiting, { value: keyValue('KEYW'), stages: [label] });
+
+    // Act
+    const outcome = await revokeSecret(request(secret.arn), deps);
+
+    // Assess
+    expect(outcome.status).toBe('completed');
+    expect(state.revoked).toEqual(expect.arrayContaining(['KEYA', 'KEYW']));
+    expect(outcome.status === 'completed' && outcome.revoked.map((v) => v.versionId)).toEqual([
+      current,
+      waiting,
+    ]);
+    expect(secret.stagesOf(waiting)).toEqual([]);
+    const completed = audit.records.find((r) => r.event === 'revoke.completed')!;
+    expect(Object.values(completed.tokens ?? {})).toContain('KEYW');
+    const steps = alerter.sent.find((a) => a.event === 'revoke.completed')!.nextSteps.join('\n');
+    expect(steps).toContain(`version ${waiting} (${label}): KEYW`);
+  });
+
+  it('counts a random token waiting for a later revoke as revoked only once its label is gone', async () => {
+    // Prepare
+    const token = mintToken('acme_live_');
+    const { secret, deps } = setUp(token);
+    const waiting = randomUUID();
+    secret.versions.set(waiting, {
+      value: mintToken('acme_live_'),
+      stages: [revokeAfterLabel(new Date(NOW.getTime() + 60 * 60_000))],
+    });
+
+    // Act
+    const outcome = await revokeSecret(request(secret.arn), deps);
+
+    // Assess
+    expect(outcome.status === 'completed' && outcome.revoked.map((v) => v.versionId)).toContain(
+      waiting,
+    );
+    expect(secret.stagesOf(waiting)).toEqual([]);
   });
 });
 

@@ -417,6 +417,68 @@ describe('the lifespan sweep', () => {
     expect(report.failures[1]?.error).toContain('[redacted]');
   });
 
+  it('fails a previous-token revoke with an alert and record stating the stages as read back after it', async () => {
+    // Prepare: a rotation moves the labels while the issuer call that fails is under way.
+    const { world, audit, alerter, deps, sweep } = setup();
+    const prev = world.add(
+      'revoke-fails',
+      { versions: { cur: ['AWSCURRENT'], old: ['AWSPREVIOUS'] } },
+      { cur: DAY_MS, old: 9 * DAY_MS },
+    );
+    world.values[prev] = { old: PREVIOUS_VALUE };
+    world.failOn = new Set(['issuer revoke-fails']);
+    const revoke = deps.issuerFor;
+    deps.issuerFor = (kind, secret) => {
+      const issuer = revoke(kind, secret);
+      return {
+        ...issuer,
+        async revoke(ctx) {
+          world.find(prev).versions = { next: ['AWSCURRENT'], cur: ['AWSPREVIOUS'], old: [] };
+          return issuer.revoke(ctx);
+        },
+      };
+    };
+
+    // Act
+    await sweep();
+
+    // Assess
+    const alert = alerter.sent.find((a) => a.event === 'previous.revoke.failed')!;
+    expect(alert.nextSteps).toContain(
+      'Stages read after the failure: AWSCURRENT on version next; AWSPREVIOUS on version cur.',
+    );
+    const record = audit.entries.find((e) => e.event === 'previous.revoke.failed')!;
+    expect(record.detail?.stagesAfter).toBe(
+      'AWSCURRENT on version next; AWSPREVIOUS on version cur',
+    );
+  });
+
+  it('fails a previous-token revoke saying the stages could not be read back when that read fails too', async () => {
+    // Prepare
+    const { world, alerter, deps, sweep } = setup();
+    const prev = world.add(
+      'revoke-fails',
+      { versions: { cur: ['AWSCURRENT'], old: ['AWSPREVIOUS'] } },
+      { cur: DAY_MS, old: 9 * DAY_MS },
+    );
+    world.values[prev] = { old: PREVIOUS_VALUE };
+    world.failOn = new Set(['issuer revoke-fails']);
+    const describe = deps.store.describe.bind(deps.store);
+    deps.store.describe = async (id) => {
+      if (world.calls.includes('revoke revoke-fails')) throw new Error('Rate exceeded');
+      return describe(id);
+    };
+
+    // Act
+    await sweep();
+
+    // Assess
+    const alert = alerter.sent.find((a) => a.event === 'previous.revoke.failed')!;
+    const body = alert.nextSteps.join('\n');
+    expect(body).toContain('stages could not be read back (Rate exceeded)');
+    expect(body).not.toContain('Stages read after the failure');
+  });
+
   it('alerts once per incident across sweeps, and again when the incident changes', async () => {
     // Prepare
     const { world, audit, alerter, sweep } = setup();

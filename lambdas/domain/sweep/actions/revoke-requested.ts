@@ -6,7 +6,7 @@
 // race with the tag event a `duplicate`, so handing over a tag the event path has in hand is safe.
 import { createHash } from 'node:crypto';
 import type { SecretDescription } from '../../ports.ts';
-import { cleanReason, knownValues } from '../../revoke.ts';
+import { cleanReason, knownValues } from '../../revoke/index.ts';
 import { TAG } from '../../vocabulary.ts';
 import type { SweepActionDef } from '../context.ts';
 
