@@ -28,7 +28,7 @@ import { createPacer, type Pace } from '#domain/pacer';
 import type { AccessKeys, FunctionInvoker } from '#domain/ports';
 import type { RevokeEventDeps } from '#domain/revoke-events';
 import { EXPOSED_CREDENTIAL_CODES } from '#domain/revoke-events';
-import type { RotationDeps } from '#domain/rotation';
+import type { RotationDeps } from '#domain/rotation/index';
 import type { SweepDeps } from '#domain/sweep/index';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { createRevokeHandler } from '#handlers/revoke';

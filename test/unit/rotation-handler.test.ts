@@ -5,7 +5,7 @@ import { ValidationError } from '#domain/errors';
 import { randomIssuer } from '#domain/kinds/random/issuer';
 import { issuerFor } from '#domain/kinds/registry';
 import type { Issuer } from '#domain/ports';
-import type { RotationDeps } from '#domain/rotation';
+import type { RotationDeps } from '#domain/rotation/index';
 import { STEPS } from '#domain/vocabulary';
 import { createRotationHandler, parseRotationEvent } from '#handlers/rotation';
 import {

@@ -7,7 +7,7 @@ import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { randomIssuer } from '#domain/kinds/random/issuer';
 import { type IssuerFor, issuerFor } from '#domain/kinds/registry';
 import type { Issuer } from '#domain/ports';
-import { type RotationDeps, RotationStepFailed, rotateStep } from '#domain/rotation';
+import { type RotationDeps, RotationStepFailed, rotateStep } from '#domain/rotation/index';
 import { checkToken, fingerprint } from '#domain/tokens';
 import { STEPS, type Step } from '#domain/vocabulary';
 import {
