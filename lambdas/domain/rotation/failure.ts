@@ -2,8 +2,7 @@
 // stands read back after the failure (never assumed from the step), and what to do next.
 
 import { logger } from '#commons/logger';
-import { describeError, RotationError } from '#domain/errors';
-import type { SecretDescription } from '#domain/ports';
+import { describeError, RotationError, rememberSecret } from '#domain/errors';
 import { ALERT_SEVERITY, STAGE } from '#domain/vocabulary';
 import { record } from './audit.ts';
 import { nextSteps } from './next-steps.ts';
@@ -22,6 +21,7 @@ export async function reportFailure(
   deps: RotationDeps,
   state: StepState,
 ): Promise<RotationStepFailed> {
+  await rememberPrevious(deps, state);
   const text = describeError(error, state.seen);
   const reason = error instanceof RotationError ? error.reason : 'error';
   const log = { secretArn: state.arn, step: request.step, versionId: request.token };
@@ -69,6 +69,25 @@ export async function reportFailure(
 }
 
 /**
+ * The previous token is as secret as the others, and an issuer's error may quote it (listing an
+ * account's keys, say) where no step read it: read it now, on failure only, so a successful
+ * rotation's calls stay as they are. Unreadable, it is left to the generic scrubber.
+ */
+async function rememberPrevious(deps: RotationDeps, state: StepState): Promise<void> {
+  const previous = state.stagesRead && versionWith({ versions: state.stagesRead }, STAGE.previous);
+  if (!previous) return;
+  try {
+    const value = await deps.store.getValue(state.arn, {
+      versionId: previous,
+      stage: STAGE.previous,
+    });
+    if (value !== undefined) rememberSecret(state.seen, value);
+  } catch {
+    // The failure being reported matters more; the generic scrubber still applies.
+  }
+}
+
+/**
  * An incident is what a person must know to act: which rotation (its version ID, the same across
  * Secrets Manager's retries), the step that failed and where AWSCURRENT stands afterwards. Retries
  * of one failure at one step are one incident (one e-mail); a later failure that leaves the live
@@ -109,7 +128,7 @@ async function stagesAfterFailure(deps: RotationDeps, state: StepState): Promise
     return {
       read: true,
       reread,
-      current: versionWith({ versions } as SecretDescription, STAGE.current),
+      current: versionWith({ versions }, STAGE.current),
       text,
     };
   } catch (error) {

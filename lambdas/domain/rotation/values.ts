@@ -64,7 +64,10 @@ export function issuerContext(secret: SecretDescription, request: RotationReques
   return { secretArn: secret.arn, secretName: secret.name, versionId: request.token };
 }
 
-export function versionWith(secret: SecretDescription, stage: string): string | undefined {
+export function versionWith(
+  secret: Pick<SecretDescription, 'versions'>,
+  stage: string,
+): string | undefined {
   return Object.entries(secret.versions).find(([, stages]) => stages.includes(stage))?.[0];
 }
 
