@@ -6,7 +6,9 @@
 // Secrets Manager calls per successful rotation: 4 × DescribeSecret, GetSecretValue (current)
 // and PutSecretValue in createSecret, GetSecretValue (pending) in testSecret, and one
 // UpdateSecretVersionStage in finishSecret: 8, the budget (issue 2). setSecret reads nothing
-// unless the kind has something to activate.
+// unless the kind has something to activate. A rotation within the previous one's grace (an
+// AWSPREVIOUS not yet revoked) pays 2 more in finishSecret to keep that token tracked (finish.ts);
+// a failure reads AWSPREVIOUS once more, to scrub it (failure.ts).
 
 import { STAGE, type Step, TAG } from '#domain/vocabulary';
 import { nameOf, recordOrFail } from './audit.ts';
