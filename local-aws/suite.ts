@@ -29,7 +29,7 @@ import { createPacer, type Pace } from '#domain/pacer';
 import type { PolicyLimits } from '#domain/policy';
 import type { AccessKeys, FunctionInvoker } from '#domain/ports';
 import type { RevokeEventDeps } from '#domain/revoke-events';
-import type { RotationDeps } from '#domain/rotation';
+import type { RotationDeps } from '#domain/rotation/index';
 import type { SweepDeps } from '#domain/sweep/index';
 import { STAGE } from '#domain/vocabulary';
 import { createRevokeHandler } from '#handlers/revoke';

@@ -1,9 +1,11 @@
-// SecretStore on Secrets Manager: one SDK call per method, so the rotation steps' call count
-// (and their API budget) can be read straight off the domain code.
+// SecretStore on Secrets Manager: one SDK call per method (versionCreated pages, but a secret
+// rarely has 100 versions), so the rotation steps' call count (and their API budget) can be read
+// straight off the domain code.
 
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
@@ -93,6 +95,25 @@ export class SecretsManagerStore implements SecretStore {
       if (error instanceof AlreadyExistsError) return 'exists';
       throw error;
     }
+  }
+
+  async versionCreated(secretId: string, versionId: string): Promise<Date | undefined> {
+    let nextToken: string | undefined;
+    do {
+      const out = await awsCall(
+        this.client.send(
+          new ListSecretVersionIdsCommand({
+            SecretId: secretId,
+            MaxResults: 100,
+            NextToken: nextToken,
+          }),
+        ),
+      );
+      const found = out.Versions?.find((version) => version.VersionId === versionId);
+      if (found) return found.CreatedDate;
+      nextToken = out.NextToken;
+    } while (nextToken);
+    return undefined;
   }
 
   async moveStage(

@@ -54,6 +54,11 @@ export interface SecretStore {
     value: string,
     rotationToken?: string,
   ): Promise<'put' | 'exists'>;
+  /**
+   * When version `versionId` was created (ListSecretVersionIds' CreatedDate; DescribeSecret does
+   * not carry it); undefined when the secret lists no such version.
+   */
+  versionCreated(secretId: string, versionId: string): Promise<Date | undefined>;
   /** Moves a staging label to `toVersionId` (from `fromVersionId`, which must hold it, if any). */
   moveStage(
     secretId: string,

@@ -12,7 +12,7 @@ import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
 import { scrub, ValidationError } from '#domain/errors';
 import { systemClock } from '#domain/ports';
-import { type RotationDeps, type RotationRequest, rotateStep } from '#domain/rotation';
+import { type RotationDeps, type RotationRequest, rotateStep } from '#domain/rotation/index';
 import { STEPS, type Step } from '#domain/vocabulary';
 
 /** Secrets Manager's limits on the event fields we pass back to it. */

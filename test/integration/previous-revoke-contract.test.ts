@@ -95,10 +95,11 @@ describe('previous-token revocation by the issuer contract', () => {
     // Prepare
     const { local, suite } = await start();
     const issuer = acmeIssuer(local, { tokenField: 'token' });
+    const first = `saas_live_0000${'P'.repeat(36)}`;
     const arn = await createTaggedSecret(
       suite.secretsManager,
       'acme/named-field',
-      JSON.stringify({ clientId: CLIENT_ID, token: `saas_live_0000${'P'.repeat(36)}` }),
+      JSON.stringify({ clientId: CLIENT_ID, token: first }),
       TAGS,
     );
     await rotate(suite, arn, local);
@@ -108,11 +109,23 @@ describe('previous-token revocation by the issuer contract', () => {
     // Act
     await sweepAfterGrace(suite, local);
 
-    // Assess: the first minted token (now AWSPREVIOUS) is revoked, known by its field not live.
-    expect(issuer.revoked).toEqual([minted.token]);
-    expect(issuer.revokeRequests[0]!.current).toBeUndefined();
-    const record = (await suite.audit.history(arn)).find((r) => r.event === 'previous.revoked');
-    expect(record?.detail?.notLiveBy).toBe('tokenField token');
+    // Assess: the first minted token (now AWSPREVIOUS) and the hand-set one it replaced (pushed
+    // off AWSPREVIOUS within its grace, so labelled revoke-after) are revoked, and nothing else.
+    // The minted one is known by its field not live; the hand-set one, which no mint reply
+    // named a field of, is decided by the issuer, given the live value.
+    expect([...issuer.revoked].sort()).toEqual([first, minted.token].sort());
+    const givenLive = Object.fromEntries(
+      issuer.revokeRequests.map((r) => [
+        JSON.parse(r.value ?? '{}').token,
+        r.current !== undefined,
+      ]),
+    );
+    expect(givenLive).toEqual({ [minted.token]: false, [first]: true });
+    const records = (await suite.audit.history(arn)).filter((r) => r.event === 'previous.revoked');
+    expect(records.map((r) => r.detail?.notLiveBy).sort()).toEqual([
+      'the issuer, given the live value',
+      'tokenField token',
+    ]);
   });
 
   it('skips, with its reason and an alert, a previous version whose token the live value still holds', async () => {

@@ -1,7 +1,7 @@
 // A previous token pushed off AWSPREVIOUS by a second rotation within its grace carries the
-// revoke-after label (staged here by hand, as finishSecret stages it); the sweep revokes it at its
-// issuer once that time has passed, like an AWSPREVIOUS past grace. On the embedded local AWS with
-// its movable clock: the real rotation handler, the real sweep and an issuer function that
+// revoke-after label, staged by finishSecret before it moves AWSCURRENT; the sweep revokes it at
+// its issuer once that time has passed, like an AWSPREVIOUS past grace. On the embedded local AWS
+// with its movable clock: the real rotation handler, the real sweep and an issuer function that
 // records what it was asked to revoke.
 import {
   RotateSecretCommand,
@@ -76,22 +76,36 @@ async function pushedOff() {
     TAGS,
   );
   const first = Object.keys((await suite.store.describe(arn)).versions)[0]!;
+  const firstLiveUntil = local.clock.now().getTime();
   await rotate(suite, arn, local);
+  const second = JSON.parse((await suite.store.getValue(arn)) ?? '{}').token as string;
   await local.clock.advance(10 * 60_000);
   await rotate(suite, arn, local);
-  expect(await stagesOf(suite, arn, first)).toEqual([]);
-  const label = revokeAfterLabel(new Date(local.clock.now().getTime() + 2 * HOUR));
-  await suite.secretsManager.send(
-    new UpdateSecretVersionStageCommand({
-      SecretId: arn,
-      VersionStage: label,
-      MoveToVersionId: first,
-    }),
-  );
-  return { local, suite, issuer, arn, first, token, label };
+  // Its grace runs from the first rotation, when it stopped being live: not from the second.
+  const label = revokeAfterLabel(new Date(firstLiveUntil + 2 * HOUR));
+  expect(await stagesOf(suite, arn, first)).toEqual([label]);
+  return { local, suite, issuer, arn, first, token, second, label };
 }
 
 describe('a previous token pushed off AWSPREVIOUS within its grace', () => {
+  it('is revoked with the token that pushed it off once their grace has passed: both old tokens, nothing else', async () => {
+    // Prepare: two rotations inside one grace window.
+    const { local, suite, issuer, arn, token, second } = await pushedOff();
+    expect(issuer.revoked).toEqual([]);
+
+    // Act
+    await local.clock.advance(3 * HOUR);
+    const report = await sweep(suite, local);
+
+    // Assess: exactly the two old tokens were revoked at the issuer, the live one was not.
+    expect(report.failures).toEqual([]);
+    expect([...issuer.revoked].sort()).toEqual([token, second].sort());
+    const live = JSON.parse((await suite.store.getValue(arn)) ?? '{}').token;
+    expect(issuer.revoked).not.toContain(live);
+    const revoked = (await suite.audit.history(arn)).filter((r) => r.event === 'previous.revoked');
+    expect(revoked).toHaveLength(2);
+  });
+
   it('is revoked at its issuer once its revoke-after time has passed, and its label removed', async () => {
     // Prepare
     const { local, suite, issuer, arn, first, token, label } = await pushedOff();

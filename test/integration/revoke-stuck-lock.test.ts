@@ -9,7 +9,7 @@ import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import type { Issuer, RevokeLockStore } from '#domain/ports';
 import { REVOKE_STALE_MS, readQuarantineNotice, revokeSecret } from '#domain/revoke/index';
-import { type RotationStepFailed, rotateStep } from '#domain/rotation';
+import { type RotationStepFailed, rotateStep } from '#domain/rotation/index';
 import { STAGE } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';

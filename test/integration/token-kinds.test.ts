@@ -84,6 +84,7 @@ beforeAll(async () => {
   const store: SecretStore = {
     describe: (id) => suite.store.describe(id),
     getValue: (id, select) => suite.store.getValue(id, select),
+    versionCreated: (...args) => suite.store.versionCreated(...args),
     moveStage: (...args) => suite.store.moveStage(...args),
     putPending: (...args) => {
       if (failPuts > 0) {

@@ -19,7 +19,7 @@ import {
   readQuarantineNotice,
   revokeSecret,
 } from '#domain/revoke/index';
-import { type RotationDeps, rotateStep } from '#domain/rotation';
+import { type RotationDeps, rotateStep } from '#domain/rotation/index';
 import { runSweep } from '#domain/sweep/index';
 import { STAGE, TAG } from '#domain/vocabulary';
 import type { LocalAws } from '#local-aws/index';

@@ -2,6 +2,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   InternalServiceError,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -145,6 +146,32 @@ describe('SecretsManagerStore.getValue', () => {
 
     // Assess
     await expect(read).rejects.toThrow('boom');
+  });
+});
+
+describe('SecretsManagerStore.versionCreated', () => {
+  it("reads one version's creation date, paging until it is found", async () => {
+    // Prepare
+    const created = new Date('2030-01-02T03:04:05Z');
+    sm.on(ListSecretVersionIdsCommand, { SecretId: ARN, NextToken: undefined })
+      .resolves({ Versions: [{ VersionId: 'other', CreatedDate: new Date(0) }], NextToken: 'more' })
+      .on(ListSecretVersionIdsCommand, { SecretId: ARN, NextToken: 'more' })
+      .resolves({ Versions: [{ VersionId: VERSION, CreatedDate: created }] });
+
+    // Act
+    const found = await store.versionCreated(ARN, VERSION);
+
+    // Assess
+    expect(found).toEqual(created);
+    expect(sm).toHaveReceivedCommandTimes(ListSecretVersionIdsCommand, 2);
+  });
+
+  it('gives nothing for a version the secret does not list', async () => {
+    // Prepare
+    sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [{ VersionId: 'other' }] });
+
+    // Act + Assess
+    expect(await store.versionCreated(ARN, VERSION)).toBeUndefined();
   });
 });
 

@@ -109,6 +109,28 @@ describe('scrub', () => {
   });
 });
 
+describe('scrub, given values that share a prefix', () => {
+  // Not credential-shaped, so only the known values keep them out. The longer value starts with
+  // the whole shorter one: scrubbing the shorter first would leave the longer one's tail behind.
+  const SHORTER = 'hunter-pass word';
+  const LONGER = `${SHORTER}/and its secret tail`;
+
+  it.each([
+    ['shorter first', [SHORTER, LONGER]],
+    ['longer first', [LONGER, SHORTER]],
+  ])('redacts the longer value whole, the known values given %s', (_order, known) => {
+    // Prepare
+    const message = `refused ${LONGER}; then ${SHORTER}; as a query ?k=${encodeURIComponent(LONGER)}`;
+
+    // Act
+    const out = scrub(message, known);
+
+    // Assess
+    expect(out).toBe('refused [redacted]; then [redacted]; as a query ?k=[redacted]');
+    expect(out).not.toContain('tail');
+  });
+});
+
 describe('describeError', () => {
   it('never quotes a secret from JSON.parse or an SDK-style error', () => {
     // Prepare

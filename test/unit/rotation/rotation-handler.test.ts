@@ -5,7 +5,7 @@ import { ValidationError } from '#domain/errors';
 import { randomIssuer } from '#domain/kinds/random/issuer';
 import { issuerFor } from '#domain/kinds/registry';
 import type { Issuer } from '#domain/ports';
-import type { RotationDeps } from '#domain/rotation';
+import type { RotationDeps } from '#domain/rotation/index';
 import { STEPS } from '#domain/vocabulary';
 import { createRotationHandler, parseRotationEvent } from '#handlers/rotation';
 import {
@@ -251,6 +251,48 @@ describe('a canary value planted in the secret', () => {
       error: { ...error, message: error.message, stack: error.stack },
       logs,
     });
+  });
+
+  it('never appears anywhere, in any encoding, when a failure quotes the previous token (AWSPREVIOUS)', async () => {
+    // Prepare: the previous version holds the canary; the issuer's refusal lists it, as an API
+    // listing every key of an account would, plain, URL-encoded and in base64.
+    const previous = 'canary-previous 7f3a/never+shown';
+    const forms = {
+      plain: previous,
+      'URL-encoded': encodeURIComponent(previous),
+      base64: Buffer.from(previous).toString('base64'),
+    };
+    const careless: Issuer = {
+      ...randomIssuer,
+      async verify() {
+        throw new Error(
+          `key rejected; account keys: ${forms.plain} | ?k=${forms['URL-encoded']} | ${forms.base64}`,
+        );
+      },
+    };
+    const { secret, audit, alerter, handler, event } = setup('acme_live_first', careless);
+    secret.versions.set('0f0e0d0c-0000-4000-8000-000000000001', {
+      value: previous,
+      stages: ['AWSPREVIOUS'],
+    });
+    const token = secret.startRotation();
+    for (const step of ['createSecret', 'setSecret'] as const) await handler(event(step, token));
+
+    // Act
+    const error = await thrown(handler(event('testSecret', token)));
+
+    // Assess
+    expect(error.message).toContain('key rejected');
+    expect(alerter.sent).toHaveLength(1);
+    const everywhere = JSON.stringify({
+      audit: audit.records,
+      alerts: alerter.attempts,
+      error: { message: error.message, stack: error.stack },
+      logs,
+    });
+    for (const [form, shown] of Object.entries(forms)) {
+      expect(everywhere.includes(shown), `the ${form} form of the previous token`).toBe(false);
+    }
   });
 
   // Shapes the generic scrubber once missed; each planted as one JSON field of the secret.

@@ -1,5 +1,6 @@
 import {
   DescribeSecretCommand,
+  ListSecretVersionIdsCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
@@ -7,9 +8,10 @@ import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { randomIssuer } from '#domain/kinds/random/issuer';
 import { type IssuerFor, issuerFor } from '#domain/kinds/registry';
 import type { Issuer } from '#domain/ports';
-import { type RotationDeps, RotationStepFailed, rotateStep } from '#domain/rotation';
+import { type RotationDeps, RotationStepFailed, rotateStep } from '#domain/rotation/index';
+import { revokeAfterLabel } from '#domain/sweep/labels';
 import { checkToken, fingerprint } from '#domain/tokens';
-import { STEPS, type Step } from '#domain/vocabulary';
+import { REVOKE_AFTER_LABEL_PREFIX, STEPS, type Step } from '#domain/vocabulary';
 import {
   FakeSecret,
   fakeSecretsManager,
@@ -152,9 +154,14 @@ describe('a full rotation', () => {
 
       // Assess
       const staged = [...secret.versions.values()].flatMap((v) => v.stages);
-      expect(staged.sort()).toEqual(['AWSCURRENT', 'AWSPREVIOUS']);
+      expect(staged.filter((s) => s.startsWith('AWS')).sort()).toEqual([
+        'AWSCURRENT',
+        'AWSPREVIOUS',
+      ]);
       expect(secret.versionWith('AWSCURRENT')).toBe(token);
       expect(secret.versionWith('AWSPREVIOUS')).toBe(previous);
+      // Every token pushed off AWSPREVIOUS stays tracked for its revoke after grace.
+      expect(staged.filter((s) => s.startsWith(REVOKE_AFTER_LABEL_PREFIX))).toHaveLength(i);
       previous = token;
     }
   });
@@ -241,7 +248,8 @@ describe.each(STEPS)('%s, on opening', (step) => {
       `expected version ${previous} to be AWSPENDING, found it staged as AWSPREVIOUS`,
     );
     expect(error.reason).toBe('not-pending');
-    expect(calls()).toEqual(['DescribeSecret']);
+    // The failure reads the previous token, only to scrub it from what it reports.
+    expect(calls()).toEqual(['DescribeSecret', 'GetSecretValue']);
   });
 });
 
@@ -436,6 +444,66 @@ describe('finishSecret', () => {
       },
     ]);
     expect(secret.valueOf('AWSPREVIOUS')).toBe(FIRST);
+  });
+
+  it('labels the version it pushes off AWSPREVIOUS revoke-after the end of its grace, before moving AWSCURRENT', async () => {
+    // Prepare: a second rotation within the first one's grace.
+    const { secret, run, rotate, mock, calls, audit } = setup();
+    secret.tags['token-rotation:grace'] = '1h';
+    const first = secret.versionWith('AWSCURRENT')!;
+    const second = await rotate();
+    const liveSince = new Date('2029-12-31T23:30:00Z');
+    mock
+      .on(ListSecretVersionIdsCommand)
+      .resolves({ Versions: [{ VersionId: second, CreatedDate: liveSince }] });
+    const token = secret.startRotation();
+    for (const step of ['createSecret', 'setSecret', 'testSecret'] as const) await run(step, token);
+    mock.resetHistory();
+
+    // Act
+    await run('finishSecret', token);
+
+    // Assess: the first token stays tracked, its grace counted from when the second went live.
+    const label = revokeAfterLabel(new Date('2030-01-01T00:30:00Z'));
+    expect(calls()).toEqual([
+      'DescribeSecret',
+      'ListSecretVersionIds',
+      'UpdateSecretVersionStage',
+      'UpdateSecretVersionStage',
+    ]);
+    expect(mock.commandCalls(UpdateSecretVersionStageCommand)[0]!.args[0].input).toEqual({
+      SecretId: secret.arn,
+      VersionStage: label,
+      MoveToVersionId: first,
+    });
+    expect(secret.stagesOf(first)).toEqual([label]);
+    expect(secret.versionWith('AWSPREVIOUS')).toBe(second);
+    expect(audit.records.at(-1)!.detail).toMatchObject({
+      previousVersion: first,
+      revokeAfter: label,
+    });
+  });
+
+  it("counts the grace from now, and says so, when the live version's creation cannot be read", async () => {
+    // Prepare
+    const { secret, run, rotate, mock, audit } = setup();
+    const first = secret.versionWith('AWSCURRENT')!;
+    await rotate();
+    mock
+      .on(ListSecretVersionIdsCommand)
+      .rejects(new Error('AccessDeniedException: not authorized'));
+    const token = secret.startRotation();
+
+    // Act
+    for (const step of STEPS) await run(step, token);
+
+    // Assess: a grace that ends late (2h from the clock), never early.
+    const label = revokeAfterLabel(new Date('2030-01-01T02:00:00Z'));
+    expect(secret.stagesOf(first)).toEqual([label]);
+    expect(secret.versionWith('AWSCURRENT')).toBe(token);
+    expect(String(audit.records.at(-1)!.detail?.revokeAfterFrom)).toContain(
+      "the version's creation date could not be read",
+    );
   });
 
   it('is safe to run again', async () => {

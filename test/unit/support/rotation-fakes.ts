@@ -6,6 +6,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   InvalidParameterException,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -114,6 +115,21 @@ export function fakeSecretsManager(secret: FakeSecret) {
       stages: [...(input.VersionStages ?? ['AWSCURRENT'])],
     });
     return { ARN: secret.arn, VersionId: id };
+  });
+
+  // Creation dates are not kept: a version is listed as created at the epoch.
+  mock.on(ListSecretVersionIdsCommand).callsFake((input) => {
+    known(input.SecretId);
+    return {
+      ARN: secret.arn,
+      Versions: [...secret.versions]
+        .filter(([, v]) => v.stages.length > 0)
+        .map(([id, v]) => ({
+          VersionId: id,
+          VersionStages: [...v.stages],
+          CreatedDate: new Date(0),
+        })),
+    };
   });
 
   mock.on(UpdateSecretVersionStageCommand).callsFake((input) => {

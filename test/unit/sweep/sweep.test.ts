@@ -132,6 +132,9 @@ function storeOf(world: World): SecretStore {
     async putPending() {
       throw new Error('the sweep never writes values');
     },
+    async versionCreated(secretId, versionId) {
+      return world.versionDates[secretId]?.[versionId];
+    },
     async moveStage(secretId, stage, to, from) {
       world.call(`moveStage ${stage} ${to ?? '-'} ${from ?? '-'}`, secretId);
       const secret = world.find(secretId);

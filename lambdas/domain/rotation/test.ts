@@ -1,0 +1,43 @@
+// testSecret: the issuer verifies the new token before anything depends on it; Secrets Manager's
+// configuration test (a fresh AWSPENDING with no new token) is told apart and skipped.
+
+import { rememberSecret } from '#domain/errors';
+import type { Issuer, SecretDescription } from '#domain/ports';
+import { STAGE } from '#domain/vocabulary';
+import type { RotationDeps, RotationRequest, StepState } from './types.ts';
+import { issuerContext, readPending } from './values.ts';
+
+export async function testSecret(
+  secret: SecretDescription,
+  issuer: Issuer,
+  request: RotationRequest,
+  { store }: RotationDeps,
+  state: StepState,
+): Promise<'skipped' | undefined> {
+  // RotateSecret without RotateImmediately (how rotation is attached) makes Secrets Manager
+  // test the configuration: testSecret alone, on a fresh AWSPENDING that holds either no value
+  // or a copy of AWSCURRENT (AWS documents neither). A real rotation's pending value is always
+  // a new token that createSecret put before testSecret runs, so both shapes are the test.
+  const value = await store.getValue(secret.arn, {
+    versionId: request.token,
+    stage: STAGE.pending,
+  });
+  if (value === undefined) return configurationTest(state);
+  const pending = await readPending(store, secret, request, state, value);
+  state.tokens.pending = issuer.name(pending);
+  try {
+    await issuer.verify({ ...issuerContext(secret, request), pending });
+  } catch (error) {
+    // Only on failure, so a successful rotation stays within its 8 calls.
+    const current = await store.getValue(secret.arn, { stage: STAGE.current });
+    if (current !== undefined) rememberSecret(state.seen, current);
+    if (current === pending) return configurationTest(state);
+    throw error;
+  }
+  return undefined;
+}
+
+function configurationTest(state: StepState): 'skipped' {
+  state.detail.configurationTest = true;
+  return 'skipped';
+}

@@ -1,0 +1,79 @@
+// The rotation's request, its dependencies, what a failed step throws, and what one invocation
+// knows along the way: shared by the steps (create, set, test, finish) and failure handling.
+
+import type { IssuerFor } from '#domain/kinds/registry';
+import type {
+  Alerter,
+  AuditLog,
+  Clock,
+  Issuer,
+  RevokeLock,
+  RevokeLockStore,
+  SecretDescription,
+  SecretStore,
+} from '#domain/ports';
+import type { Step, Trigger } from '#domain/vocabulary';
+
+export interface RotationRequest {
+  /** The secret's ARN (or name), as Secrets Manager sends it. */
+  secretId: string;
+  /** The ClientRequestToken: the version ID of the rotation's AWSPENDING version. */
+  token: string;
+  step: Step;
+  /** Passed on to PutSecretValue, which Secrets Manager then accepts from this rotation only. */
+  rotationToken?: string;
+  trigger: Trigger;
+}
+
+export interface RotationDeps {
+  store: SecretStore;
+  audit: AuditLog;
+  alerter: Alerter;
+  issuerFor: IssuerFor;
+  clock: Clock;
+  /**
+   * The emergency revoke's lock, read by createSecret, setSecret and finishSecret so that a
+   * rotation never undoes a revoke (see `revokeSince`). Absent: no revoke shares this secret's
+   * table.
+   */
+  revokes?: Pick<RevokeLockStore, 'read'>;
+}
+
+/** What a failed step throws: its message is the scrubbed description Secrets Manager and the logs see. */
+export class RotationStepFailed extends Error {
+  override readonly name = 'RotationStepFailed';
+  constructor(
+    message: string,
+    /** The failure's machine-readable reason (RotationError.reason), as audited. */
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What one invocation knows, for its audit records and, on failure, its alert. */
+export interface StepState {
+  arn: string;
+  name: string;
+  versions: Record<string, string>;
+  tokens: Record<string, string>;
+  detail: Record<string, string | boolean>;
+  /** Every value read or written in this invocation: redacted from any error text. */
+  seen: Set<string>;
+  /** The staging labels as this invocation's DescribeSecret read them. */
+  stagesRead?: Record<string, string[]>;
+  /** Set before this invocation asks to move a label: from then on, the labels must be read again. */
+  movingStage?: boolean;
+  /** All steps but testSecret: the revoke lock as read before DescribeSecret (see `revokeSince`). */
+  revokeBefore?: { lock: RevokeLock | undefined };
+}
+
+/** One step's work, once the opening checks passed. */
+export type Work = (
+  secret: SecretDescription,
+  issuer: Issuer,
+  request: RotationRequest,
+  deps: RotationDeps,
+  state: StepState,
+  // biome-ignore lint/suspicious/noConfusingVoidType: most steps return nothing; testSecret returns 'skipped' for Secrets Manager's configuration test
+) => Promise<void | 'skipped'>;
