@@ -8,6 +8,7 @@ import { type Json, synthApp } from './support.ts';
 
 /** Stateful resources: these IDs never change. */
 const STATEFUL: Record<string, string> = {
+  TokenRotationAuditAnchorBucket8FE78027: 'AWS::S3::Bucket',
   TokenRotationAlertEmailsDeadLettersA4E4D041: 'AWS::SQS::Queue',
   TokenRotationAlertKeyD2DF1F30: 'AWS::KMS::Key',
   TokenRotationAlertTopicC3981B11: 'AWS::SNS::Topic',
@@ -156,6 +157,10 @@ describe('logical IDs', () => {
     ).toEqual([...ALL_RESOURCES].sort());
   });
 
+  it('adds the checkpoint bucket, its policy and its output under fixed IDs', () => {
+    for (const id of ADDED) expect(resources[id] ?? outputs[id], id).toBeDefined();
+  });
+
   it('keeps every output name', () => {
     expect(
       Object.keys(outputs)
@@ -166,4 +171,9 @@ describe('logical IDs', () => {
 });
 
 /** Resources and outputs added since the lists above were taken (nothing replaced). */
-const ADDED: string[] = [];
+const ADDED: string[] = [
+  // The AuditAnchor's checkpoint bucket (stateful, pinned in STATEFUL) and its TLS-only policy.
+  'TokenRotationAuditAnchorBucket8FE78027',
+  'TokenRotationAuditAnchorBucketPolicy0316C23E',
+  'CheckpointBucketName',
+];
