@@ -23,7 +23,8 @@ export interface AuditTrailProps {
 
   /**
    * An existing KMS key for the audit table (when one is created) and the functions' log groups.
-   * Its key policy must let CloudWatch Logs use it (see `allowLogsToEncrypt`).
+   * Its key policy must let CloudWatch Logs use it (see `allowLogsToEncrypt`). Not together
+   * with a `table` that has its own key: that key is the one the table is read and written with.
    *
    * @default - the existing table's own key when `table` has one, else a new key `AuditKey`
    * (rotated yearly, kept on `cdk destroy`)
@@ -41,6 +42,11 @@ export class AuditTrail extends Construct {
   constructor(scope: Construct, id: string, props: AuditTrailProps = {}) {
     super(scope, id);
     keepParentLogicalIds(this);
+    if (props.encryptionKey && props.table?.encryptionKey) {
+      throw new Error(
+        'auditKey and an auditTable with its own encryptionKey are both given: give one (the existing table is read and written with its own key)',
+      );
+    }
     const stack = Stack.of(this);
     const key =
       props.encryptionKey ??

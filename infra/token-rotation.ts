@@ -148,7 +148,8 @@ export interface TokenRotationProps {
 
   /**
    * An existing KMS key for the audit table (when one is created) and the functions' logs. Its
-   * key policy must let CloudWatch Logs of this account and region use it.
+   * key policy must let CloudWatch Logs of this account and region use it. Not together with an
+   * `auditTable` that has its own key.
    *
    * @default - `auditTable`'s own key if it has one, else a new key `AuditKey` (retained)
    */

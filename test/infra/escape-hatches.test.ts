@@ -68,6 +68,21 @@ describe('escape hatches', () => {
     });
   });
 
+  it('fails when auditKey is given with an audit table that brings its own key', () => {
+    // Act
+    const act = () =>
+      build((s) => ({
+        auditTable: dynamodb.Table.fromTableAttributes(s, 'Existing', {
+          tableName: 'existing-audit',
+          encryptionKey: kms.Key.fromKeyArn(s, 'TableKey', KEY_ARN),
+        }),
+        auditKey: kms.Key.fromKeyArn(s, 'OtherKey', KEY_ARN.replace('5555', '6666')),
+      }));
+
+    // Assess
+    expect(act).toThrow(/auditKey and an auditTable with its own encryptionKey are both given/);
+  });
+
   it('publishes alerts to an existing topic instead of creating one', () => {
     // Prepare
     const { stack, tokenRotation } = build((s) => ({
