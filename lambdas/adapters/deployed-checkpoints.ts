@@ -3,6 +3,7 @@
 // Without a bucket there is nothing to anchor to, and the caller skips the checkpoint.
 import { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as ENV from '#commons/env-names';
 import { type CheckpointDeps, DEFAULT_RETENTION_DAYS } from '#domain/audit-anchor';
 import { systemClock } from '#domain/ports';
 import { dynamoChainHeads } from './dynamodb-chain-heads.ts';
@@ -27,12 +28,12 @@ export function deployedCheckpointDeps(
   env: NodeJS.ProcessEnv = process.env,
   client: S3Client = s3Client(env),
 ): CheckpointDeps | undefined {
-  const bucket = env.CHECKPOINT_BUCKET_NAME?.trim();
+  const bucket = env[ENV.CHECKPOINT_BUCKET_NAME]?.trim();
   if (!bucket) return undefined;
-  const days = Number(env.CHECKPOINT_RETENTION_DAYS?.trim() || DEFAULT_RETENTION_DAYS);
+  const days = Number(env[ENV.CHECKPOINT_RETENTION_DAYS]?.trim() || DEFAULT_RETENTION_DAYS);
   if (!Number.isInteger(days) || days < 1) {
     throw new Error(
-      `CHECKPOINT_RETENTION_DAYS must be a whole number of days ≥ 1, found "${env.CHECKPOINT_RETENTION_DAYS}"`,
+      `${ENV.CHECKPOINT_RETENTION_DAYS} must be a whole number of days ≥ 1, found "${env[ENV.CHECKPOINT_RETENTION_DAYS]}"`,
     );
   }
   return {

@@ -4,6 +4,7 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
+import * as ENV from '#commons/env-names';
 import { traced } from '#commons/tracer';
 import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/kinds/registry';
 import type { AccessKeys, FunctionInvoker } from '#domain/ports';
@@ -14,7 +15,7 @@ const HOUR_MS = 3_600_000;
 
 /** Reads DELETE_DEACTIVATED_AFTER_HOURS (whole hours ≥ 1; the construct sets it). */
 export function deleteAfterMsFrom(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = env.DELETE_DEACTIVATED_AFTER_HOURS;
+  const raw = env[ENV.DELETE_DEACTIVATED_AFTER_HOURS];
   if (raw === undefined || raw === '') return undefined;
   const hours = Number(raw);
   if (!Number.isInteger(hours) || hours < 1) {

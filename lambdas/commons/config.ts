@@ -1,5 +1,7 @@
 // The handlers' configuration, read from the environment the CDK construct sets.
 // Missing required settings fail at cold start with a message naming the variable.
+
+import * as ENV from '#commons/env-names';
 import {
   DEFAULT_MAX_LIFESPAN_MS,
   HOUR_MS,
@@ -41,30 +43,30 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const interval = Number(env.SWEEP_INTERVAL_MINUTES ?? '15');
+  const interval = Number(env[ENV.SWEEP_INTERVAL_MINUTES] ?? '15');
   if (!Number.isInteger(interval) || interval < 1) {
     throw new ConfigError(
-      `SWEEP_INTERVAL_MINUTES must be a whole number of minutes ≥ 1, got "${env.SWEEP_INTERVAL_MINUTES}"`,
+      `${ENV.SWEEP_INTERVAL_MINUTES} must be a whole number of minutes ≥ 1, got "${env[ENV.SWEEP_INTERVAL_MINUTES]}"`,
     );
   }
-  const maxLifespanHours = Number(env.MAX_LIFESPAN_HOURS ?? DEFAULT_MAX_LIFESPAN_MS / HOUR_MS);
+  const maxLifespanHours = Number(env[ENV.MAX_LIFESPAN_HOURS] ?? DEFAULT_MAX_LIFESPAN_MS / HOUR_MS);
   if (
     !Number.isInteger(maxLifespanHours) ||
     maxLifespanHours * HOUR_MS < MIN_LIFESPAN_MS ||
     maxLifespanHours * HOUR_MS > MAX_LIFESPAN_MS
   ) {
     throw new ConfigError(
-      `MAX_LIFESPAN_HOURS must be whole hours from 4 to 8760 (365 days), got "${env.MAX_LIFESPAN_HOURS}"`,
+      `${ENV.MAX_LIFESPAN_HOURS} must be whole hours from 4 to 8760 (365 days), got "${env[ENV.MAX_LIFESPAN_HOURS]}"`,
     );
   }
   return {
-    auditTableName: required(env, 'AUDIT_TABLE_NAME'),
-    alertTopicArn: required(env, 'ALERT_TOPIC_ARN'),
-    rotationFunctionArn: env.ROTATION_FUNCTION_ARN || undefined,
+    auditTableName: required(env, ENV.AUDIT_TABLE_NAME),
+    alertTopicArn: required(env, ENV.ALERT_TOPIC_ARN),
+    rotationFunctionArn: env[ENV.ROTATION_FUNCTION_ARN] || undefined,
     sweepIntervalMinutes: interval,
-    stackName: env.STACK_NAME ?? 'TokenRotation',
+    stackName: env[ENV.STACK_NAME] ?? 'TokenRotation',
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    suiteRoleArns: (env.SUITE_ROLE_ARNS ?? '')
+    suiteRoleArns: (env[ENV.SUITE_ROLE_ARNS] ?? '')
       .split(',')
       .map((arn) => arn.trim())
       .filter((arn) => arn !== ''),
@@ -82,7 +84,9 @@ export function lifespanSettings(config: Config): {
   limits: PolicyLimits;
 } {
   if (!config.rotationFunctionArn) {
-    throw new ConfigError('environment variable ROTATION_FUNCTION_ARN is required and not set');
+    throw new ConfigError(
+      `environment variable ${ENV.ROTATION_FUNCTION_ARN} is required and not set`,
+    );
   }
   return {
     rotationFunctionArn: config.rotationFunctionArn,

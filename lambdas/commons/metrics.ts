@@ -1,6 +1,7 @@
 // CloudWatch metrics (embedded metric format) that the construct's alarms and dashboard read.
 // Names and the namespace are a contract with infra/token-rotation.ts (METRIC there).
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME } from './env-names.ts';
 
 export const METRIC_NAMES = {
   rotationSucceeded: 'RotationSucceeded',
@@ -22,7 +23,7 @@ export { MetricUnit };
 /** The deployed handlers' metrics: namespace and service come from the construct's env. */
 export function createMetrics(): MetricsSink {
   return new Metrics({
-    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'TokenRotation',
-    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'token-rotation',
+    namespace: process.env[POWERTOOLS_METRICS_NAMESPACE] ?? 'TokenRotation',
+    serviceName: process.env[POWERTOOLS_SERVICE_NAME] ?? 'token-rotation',
   });
 }

@@ -3,9 +3,10 @@
 // (commons/clients.ts), so a slow or failing call shows in the trace with its service and
 // operation. Outside Lambda (tests, the CLI) the tracer turns itself off.
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { POWERTOOLS_SERVICE_NAME } from './env-names.ts';
 
 export const tracer = new Tracer({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'token-rotation',
+  serviceName: process.env[POWERTOOLS_SERVICE_NAME] ?? 'token-rotation',
 });
 
 /** An SDK client whose calls are traced. */

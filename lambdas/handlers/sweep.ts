@@ -9,6 +9,7 @@ import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
 import { LambdaRevokeRequester } from '#adapters/lambda-revoke-requester';
 import { dynamoClient } from '#commons/clients';
 import { lifespanSettings, loadConfig } from '#commons/config';
+import * as ENV from '#commons/env-names';
 import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
@@ -208,7 +209,7 @@ function emitMetrics(metrics: MetricsSink | undefined, report: SweepReport, summ
 export function revokeRequesterFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): LambdaRevokeRequester | undefined {
-  const functionArn = env.REVOKE_FUNCTION_ARN?.trim();
+  const functionArn = env[ENV.REVOKE_FUNCTION_ARN]?.trim();
   return functionArn
     ? new LambdaRevokeRequester(traced(new LambdaClient({})), functionArn)
     : undefined;

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AUDIT_TABLE } from '#adapters/audit-table';
 import { createAuditTable } from '#adapters/dynamodb-audit-log';
@@ -219,6 +220,8 @@ export class TemplateResolver {
         return this.table(logicalId, where);
       case 'AWS::SNS::Topic':
         return this.topic(logicalId);
+      case 'AWS::S3::Bucket':
+        return this.bucket(logicalId);
       case 'AWS::Lambda::Function':
         return this.functionName(logicalId);
       case 'AWS::IAM::Role':
@@ -240,6 +243,8 @@ export class TemplateResolver {
         return (await this.topic(logicalId)).split(':').at(-1)!;
       case 'AWS::Lambda::Function.Arn':
         return this.functionArn(logicalId);
+      case 'AWS::S3::Bucket.Arn':
+        return `arn:aws:s3:::${await this.bucket(logicalId)}`;
       case 'AWS::IAM::Role.Arn':
         return `arn:aws:iam::${accountId}:role/${this.roleName(logicalId)}`;
       default:
@@ -311,6 +316,24 @@ export class TemplateResolver {
       );
       this.topics.set(logicalId, out.TopicArn!);
       return out.TopicArn!;
+    });
+  }
+
+  /** A bucket (the audit checkpoints'), with Object Lock when the template turns it on. */
+  private bucket(logicalId: string): Promise<string> {
+    return this.once(logicalId, async () => {
+      const props = this.resources[logicalId]!.Properties ?? {};
+      // Bucket names are lower case: CloudFormation lower-cases the names it makes, too.
+      const name = String(
+        props.BucketName ?? physicalName(this.stackName, logicalId).toLowerCase(),
+      );
+      await new S3Client({ ...this.local.clientConfig, forcePathStyle: true }).send(
+        new CreateBucketCommand({
+          Bucket: name,
+          ObjectLockEnabledForBucket: props.ObjectLockEnabled === true,
+        }),
+      );
+      return name;
     });
   }
 

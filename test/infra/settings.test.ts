@@ -136,9 +136,10 @@ describe('settings from context', () => {
     );
   });
 
-  it('grantAuditRead lets a role query the trail and its indexes, and nothing more', () => {
+  it('grantAuditRead lets a role query the trail and its indexes and read its checkpoints, and nothing more', () => {
     // Prepare
     const table = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0]!;
+    const bucket = Object.keys(template.findResources('AWS::S3::Bucket'))[0]!;
     const auditor = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
       id.startsWith('AuditorRole'),
     )!;
@@ -161,6 +162,27 @@ describe('settings from context', () => {
         ],
       },
       expect.objectContaining({ Action: 'kms:Decrypt', Condition: expect.anything() }),
+      // The AuditAnchor's checkpoints: every version with its retention, nothing that writes.
+      {
+        Effect: 'Allow',
+        Action: [
+          's3:GetObject',
+          's3:GetObjectLegalHold',
+          's3:GetObjectRetention',
+          's3:GetObjectVersion',
+        ],
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/*']] },
+      },
+      {
+        Effect: 'Allow',
+        Action: [
+          's3:GetBucketObjectLockConfiguration',
+          's3:GetBucketVersioning',
+          's3:ListBucket',
+          's3:ListBucketVersions',
+        ],
+        Resource: { 'Fn::GetAtt': [bucket, 'Arn'] },
+      },
     ]);
   });
 
