@@ -5,7 +5,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { AUDIT_TABLE, alertPk, secretPk, statePk } from '#adapters/audit-table';
+import { AUDIT_TABLE, alertPk, secretPk, statePk, usePk } from '#adapters/audit-table';
 import { allowLogsToEncrypt } from './dead-letters.ts';
 import { grantKeyVia, grantStatement } from './grants.ts';
 import { keepParentLogicalIds } from './logical-ids.ts';
@@ -134,6 +134,33 @@ export class AuditTrail extends Construct {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': names.map((n) => statePk(n)) },
       },
     });
+  }
+
+  /**
+   * The previous tokens' recorded uses (USE#<secret ARN> items, written by consumers' verifiers):
+   * `read` is GetItem on every secret's (the sweep); `record` is UpdateItem on those of
+   * `secretArns` only (a consumer), never on an audit record.
+   */
+  grantTokenUses(
+    grantee: iam.IGrantable,
+    access: 'read' | 'record',
+    secretArns: string[] = ['*'],
+  ): iam.Grant {
+    const grant = grantStatement(grantee, {
+      sid: access === 'read' ? 'ReadTokenUses' : 'RecordTokenUses',
+      actions: [access === 'read' ? 'dynamodb:GetItem' : 'dynamodb:UpdateItem'],
+      resources: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': secretArns.map((arn) => usePk(arn)) },
+      },
+    });
+    grantKeyVia(
+      grantee,
+      this.key,
+      'dynamodb',
+      access === 'read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+    );
+    return grant;
   }
 
   /** GetItem and UpdateItem on the emergency revoke's lock items (STATE#revoke) only. */

@@ -180,6 +180,8 @@ export class LifespanEnforcement extends Construct {
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [OUTBOX_EVENT] } },
     });
     props.auditTrail.grantSuiteState(sweep, ['sweep', 'managed']);
+    // Whether consumers switched before a previous `random` token is revoked (switch-over).
+    props.auditTrail.grantTokenUses(sweep, 'read');
     if (props.anchor) this.anchorCheckpoints(sweep, props.anchor, props.auditTrail);
     return sweep;
   }

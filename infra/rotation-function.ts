@@ -75,6 +75,8 @@ export class RotationFunction extends Construct {
     grantOptedInSecrets(rotation, 'RotateOptedInSecretsOnly', [
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
+      // finishSecret reads the outgoing previous version's creation time (its revoke-after label).
+      'secretsmanager:ListSecretVersionIds',
       'secretsmanager:PutSecretValue',
       'secretsmanager:UpdateSecretVersionStage',
     ]);

@@ -320,6 +320,16 @@ export class TokenRotation extends Construct {
     return this.alerting.grantPublish(grantee);
   }
 
+  /**
+   * Lets a service that accepts `random` tokens record, with the verifier
+   * (lambdas/consumer/token-verifier.ts), that it was still presented the previous token of
+   * these secrets: UpdateItem on their USE# items in the audit table only. Give it
+   * secretsmanager:GetSecretValue on the secrets yourself (it already reads them).
+   */
+  grantRecordTokenUse(grantee: iam.IGrantable, secretArns: string[]): iam.Grant {
+    return this.auditTrail.grantTokenUses(grantee, 'record', secretArns);
+  }
+
   /** Lets `grantee` start an emergency revoke by invoking the revoke function. */
   grantRevoke(grantee: iam.IGrantable): iam.Grant {
     return this.emergencyRevoke.grantInvoke(grantee);

@@ -147,6 +147,35 @@ describe('escape hatches', () => {
     );
   });
 
+  it('lets a service record uses of the previous tokens of its own secrets only, never audit records', () => {
+    // Prepare
+    const { stack, tokenRotation } = build();
+    const service = new iam.Role(stack, 'OrdersApi', { assumedBy: new iam.AccountRootPrincipal() });
+    const secret = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:orders/api-token-AbCdEf`;
+
+    // Act
+    const grant = tokenRotation.grantRecordTokenUse(service, [secret]);
+    const template = Template.fromStack(stack);
+
+    // Assess
+    expect(grant).toBeInstanceOf(iam.Grant);
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^OrdersApi') }] },
+    });
+    const statements: Json[] = Object.values(policies).flatMap(
+      (p: Json) => p.Properties.PolicyDocument.Statement,
+    );
+    const dynamo = statements.filter((s) =>
+      [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
+    );
+    expect(dynamo).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:UpdateItem',
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`USE#${secret}`] } },
+      }),
+    ]);
+  });
+
   it('gives the metrics the alarms and the dashboard read', () => {
     // Prepare
     const { tokenRotation } = build(() => ({ metricsNamespace: 'Acme/Tokens' }));

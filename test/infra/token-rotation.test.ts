@@ -130,6 +130,7 @@ describe('rotation role: least privilege', () => {
       'logs:PutLogEvents',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
+      'secretsmanager:ListSecretVersionIds',
       'secretsmanager:PutSecretValue',
       'secretsmanager:UpdateSecretVersionStage',
       'sns:Publish',

@@ -44,7 +44,6 @@ export const iamAccessKeyKind: KindDefinition<{
         'iam:UpdateAccessKey',
         'iam:DeleteAccessKey',
         'iam:ListUserTags',
-        'iam:GetAccessKeyLastUsed',
       ],
       // The sweep only retires keys (deactivate, delete), never creates one; it still reads the
       // binding tag, which guards retiring too (a secret naming another user's live key).
