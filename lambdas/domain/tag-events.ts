@@ -8,7 +8,7 @@
 // the revoke handler; other tags are the user's business); a CreateSecret without a lifespan tag.
 // Only attachment actions are carried out here: rotating, revoking previous tokens and reporting
 // stuck rotations stay with the sweep, so this function needs no access to secret values.
-import { describeError } from './errors.ts';
+import { describeError, errorCode } from './errors.ts';
 import type { PolicyLimits } from './policy.ts';
 import { type SweepDeps, sweepSecret } from './sweep/index.ts';
 import type { SweepAction } from './sweep/plan.ts';
@@ -187,8 +187,7 @@ export interface TagEventOptions {
   ownRoles: readonly string[];
 }
 
-const isGone = (error: unknown) =>
-  error instanceof Error && /ResourceNotFound/.test(`${error.name} ${error.message}`);
+const isGone = (error: unknown) => errorCode(error) === 'not-found';
 
 /**
  * Plans the event's secret as it is now (DescribeSecret, so two events in quick succession both

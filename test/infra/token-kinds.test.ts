@@ -52,8 +52,14 @@ describe('token kinds: permissions', () => {
       Revoke: mints,
       RevokeEvents: mints,
       // The sweep deactivates and later deletes previous keys, never creates one; it reads the
-      // binding tag, which guards retiring as well.
-      Sweep: ['iam:DeleteAccessKey', 'iam:ListUserTags', 'iam:UpdateAccessKey'],
+      // binding tag, which guards retiring as well, and asks IAM whether a consumer still used
+      // the previous key since the rotation (switch-over) before it retires it.
+      Sweep: [
+        'iam:DeleteAccessKey',
+        'iam:GetAccessKeyLastUsed',
+        'iam:ListUserTags',
+        'iam:UpdateAccessKey',
+      ],
     };
     for (const [id, actions] of Object.entries(expected)) {
       // Act

@@ -2,7 +2,7 @@
 // AWSPENDING, a revoke-after label), so that no staged version holds a revoked token (for `random`,
 // that is what revoked means) and the sweep has no revoke left to do on a token already revoked.
 
-import { describeError } from '../errors.ts';
+import { describeError, errorCode } from '../errors.ts';
 import type { SecretDescription } from '../ports.ts';
 import { STAGE } from '../vocabulary.ts';
 import { isRevokeAfter, versionWith } from './live-versions.ts';
@@ -15,11 +15,7 @@ const MAX_LABEL_ATTEMPTS = 5;
  * UpdateSecretVersionStage refused a move because the label was no longer on the version we named:
  * someone (a rotation's finishSecret, Secrets Manager ending a rotation) moved it since we read.
  */
-const isStageConflict = (error: unknown) =>
-  error instanceof Error &&
-  (error.name === 'InvalidParameterException' ||
-    (error as { Code?: string }).Code === 'InvalidParameterException') &&
-  /not attached to version|is currently attached to version/i.test(error.message);
+const isStageConflict = (error: unknown) => errorCode(error) === 'stage-conflict';
 
 /**
  * AWSCURRENT to `target`; AWSPREVIOUS, AWSPENDING and revoke-after labels off every other version. Each move names the

@@ -2,7 +2,7 @@
 // check it. A request refused here (no such secret, not managed, a bad reason or mode, a tag that
 // would lift a quarantine) is audited and alerted and changes nothing.
 
-import { describeError, rememberSecret, scrub } from '../errors.ts';
+import { describeError, errorCode, rememberSecret, scrub } from '../errors.ts';
 import { displayValue } from '../policy.ts';
 import type { AuditEntry, Issuer, SecretDescription, SecretStore } from '../ports.ts';
 import { STAGE, TAG } from '../vocabulary.ts';
@@ -90,10 +90,8 @@ function describeType(value: unknown): string {
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
-const isNotFound = (error: unknown) =>
-  error instanceof Error &&
-  (error.name === 'ResourceNotFoundException' ||
-    (error as { Code?: string }).Code === 'ResourceNotFoundException');
+/** The adapters translate AWS's errors (adapters/aws-errors.ts): here they are typed. */
+const isNotFound = (error: unknown) => errorCode(error) === 'not-found';
 
 /** The mode asked for; an invalid one reads as the default here and is refused by the checks. */
 function modeOf(request: RevokeRequest): { mode: RevokeMode; modeOk: boolean } {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import type { AutomationExecution } from '#adapters/ssm-automation';
 import { formatAlert } from '#domain/alerts/format';
+import { NotFoundError } from '#domain/errors';
 import type { SecretDescription } from '#domain/ports';
 import { RevokeFailedError, RevokeRequestError } from '#domain/revoke/index';
 import {
@@ -325,10 +326,9 @@ describe('createRevokeEventsHandler', () => {
   });
 
   it('answers a refusal without throwing, since a retry cannot help', async () => {
-    // A secret that no longer exists is refused (RevokeRequestError).
-    const gone = Object.assign(new Error("Secrets Manager can't find the specified secret."), {
-      name: 'ResourceNotFoundException',
-    });
+    // A secret that no longer exists is refused (RevokeRequestError). The store reports it as
+    // its adapter translates AWS's ResourceNotFoundException.
+    const gone = new NotFoundError("Secrets Manager can't find the specified secret.");
     const result = await createRevokeEventsHandler(failingDeps(gone))(
       tagEvent([{ key: TAG.revoke, value: 'x' }]),
     );
