@@ -608,8 +608,43 @@ async function lifecycle(
     },
   );
 
-  await tl.stage('Grace runs out: the sweep revokes both old keys at their issuers', async () => {
-    await advance(75 * MINUTE, `grace ${GRACE} plus one sweep interval`);
+  await tl.stage(
+    'Grace runs out: the sweep revokes the old SaaS key, and holds the IAM key a consumer still uses',
+    async () => {
+      await advance(30 * MINUTE, 'a CI job that never re-read the secret keeps deploying');
+      tl.check(
+        (await callerIdentity(aws, oldKey)) !== undefined,
+        'the CI job signs in with the old IAM key, after the rotation replaced it',
+      );
+      await advance(45 * MINUTE, `grace ${GRACE} plus one sweep interval`);
+      tl.check(
+        !saas.accepts(oldSaasToken) && saas.accepts(JSON.parse(await read(acme)).token),
+        'nobody used the old SaaS key since the rotation: revoked; the live one still works',
+      );
+      const revoked = eventsOf(await trail(acme), 'previous.revoked')[0];
+      tl.check(revoked?.outcome === 'succeeded', `previous.revoked is audited for ${acme.name}`);
+      const keys = aws.iam.keysOf(IAM_USER);
+      tl.say(
+        `IAM keys of ${IAM_USER}: ${keys.map((k) => `${k.accessKeyId} ${k.status}`).join(', ')}`,
+      );
+      const labels = (await versions(ciKey)).flatMap((r) => r.stages);
+      tl.say(
+        `the old key's version is labelled ${labels.find((l) => l.includes('grace-extended')) ?? '-'}`,
+      );
+      tl.check(
+        keys.find((k) => k.accessKeyId === oldKey.accessKeyId)?.status === 'Active',
+        'IAM saw the old key used since the rotation: its grace is extended once, not revoked yet',
+      );
+      const warned = alertsFor(ciKey, 'previous.still-used');
+      tl.check(
+        warned.length === 1 && (warned[0]?.message.includes('sts in') ?? false),
+        'previous.still-used is e-mailed before the key dies, naming the service that used it',
+      );
+    },
+  );
+
+  await tl.stage('The extension ends: the old IAM key is revoked anyway', async () => {
+    await advance(HOUR + 15 * MINUTE, 'one more grace period plus one sweep interval');
     const keys = aws.iam.keysOf(IAM_USER);
     tl.say(
       `IAM keys of ${IAM_USER}: ${keys.map((k) => `${k.accessKeyId} ${k.status}`).join(', ')}`,
@@ -617,20 +652,18 @@ async function lifecycle(
     tl.check(
       keys.find((k) => k.accessKeyId === oldKey.accessKeyId)?.status === 'Inactive' &&
         (await callerIdentity(aws, oldKey)) === undefined,
-      'the old IAM key is deactivated: STS refuses it',
+      'the old IAM key is deactivated: STS refuses it (security wins at the bound)',
     );
     const labels = (await versions(ciKey)).flatMap((r) => r.stages);
     tl.say(`its version is labelled ${labels.find((l) => l.includes('delete-after')) ?? '-'}`);
     const current = JSON.parse(await read(ciKey));
     tl.check((await callerIdentity(aws, current)) !== undefined, 'the live IAM key still signs in');
+    const revoked = eventsOf(await trail(ciKey), 'previous.revoked')[0];
+    tl.check(revoked?.outcome === 'succeeded', `previous.revoked is audited for ${ciKey.name}`);
     tl.check(
-      !saas.accepts(oldSaasToken) && saas.accepts(JSON.parse(await read(acme)).token),
-      'the SaaS no longer accepts the old key; the live one still works',
+      alertsFor(ciKey, 'previous.still-used').length === 2,
+      'a second previous.still-used e-mail says the key was revoked although still used',
     );
-    for (const secret of [ciKey, acme]) {
-      const revoked = eventsOf(await trail(secret), 'previous.revoked')[0];
-      tl.check(revoked?.outcome === 'succeeded', `previous.revoked is audited for ${secret.name}`);
-    }
   });
 
   // ---- emergency revoke ----
