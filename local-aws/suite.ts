@@ -23,6 +23,7 @@ import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { SnsAlerter } from '#adapters/sns-alerter';
 import { logger } from '#commons/logger';
+import type { CheckpointDeps } from '#domain/audit-anchor';
 import { describeError } from '#domain/errors';
 import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/kinds/registry';
 import { createPacer, type Pace } from '#domain/pacer';
@@ -40,6 +41,7 @@ import { createSweepHandler } from '#handlers/sweep';
 import { createTagEventsHandler } from '#handlers/tag-events';
 import { type CloudFormationEmulator, cloudFormationOf } from './cloudformation.ts';
 import type { FunctionHandler, LocalAws } from './index.ts';
+import { createCheckpointBucket, localCheckpointDeps } from './suite-anchor.ts';
 import { connectTriggers, type SuiteRule, suiteRules } from './suite-triggers.ts';
 import { AwsError, readBody } from './wire.ts';
 
@@ -68,6 +70,11 @@ export interface InstallOptions {
   pace?: Pace;
   /** Issuer settings the deployed functions read from their environment, and the backoff's sleep. */
   issuers?: Pick<IssuerDeps, 'sleep' | 'deleteAfterMs' | 'issuerTimeoutMs'>;
+  /**
+   * Creates the checkpoint bucket and has every sweep checkpoint the chain heads to it, as the
+   * stack does (output CheckpointBucketName). Default false: most tests have no use for it.
+   */
+  anchor?: boolean;
 }
 
 export interface InstalledSuite {
@@ -137,13 +144,27 @@ export async function installSuite(
     secretsManager,
     sns,
   });
-  const functions = registerFunctions(aws, stackName, deps, { sweepIntervalMs, limits });
+  const checkpointBucket = options.anchor ? `${stackName.toLowerCase()}-checkpoints` : undefined;
+  if (checkpointBucket) await createCheckpointBucket(aws, checkpointBucket);
+  const functions = registerFunctions(aws, stackName, deps, {
+    sweepIntervalMs,
+    limits,
+    ...(checkpointBucket && {
+      checkpoint: localCheckpointDeps(aws, dynamo, tableName, checkpointBucket),
+    }),
+  });
   const rules = suiteRules(functions);
   const disconnect = connectTriggers(aws, options.triggers, rules, {
     functionArn: functions.sweep,
     intervalMs: sweepIntervalMs,
   });
-  const cloudFormation = putStackOutputs(aws, { stackName, tableName, topicArn, maxLifespanHours });
+  const cloudFormation = putStackOutputs(aws, {
+    stackName,
+    tableName,
+    topicArn,
+    maxLifespanHours,
+    ...(checkpointBucket && { checkpointBucket }),
+  });
   answerInvokesOfRegisteredFunctions(aws);
 
   return {
@@ -232,7 +253,7 @@ function registerFunctions(
   aws: LocalAws,
   stackName: string,
   { audit, alerter, store, rotationDeps, sweepDeps, revokeDeps }: HandlerDeps,
-  sweepOptions: { sweepIntervalMs: number; limits: PolicyLimits },
+  sweepOptions: { sweepIntervalMs: number; limits: PolicyLimits; checkpoint?: CheckpointDeps },
 ): InstalledSuite['functions'] {
   // Each function's execution role, as the stack creates them: a function deployed under one of
   // these names through the Lambda API (a test deploying the real bundle) finds its role.
@@ -286,9 +307,15 @@ function registerFunctions(
 /** The stack in the local CloudFormation, so the operator CLI finds the suite as in an account. */
 function putStackOutputs(
   aws: LocalAws,
-  outputs: { stackName: string; tableName: string; topicArn: string; maxLifespanHours: number },
+  outputs: {
+    stackName: string;
+    tableName: string;
+    topicArn: string;
+    maxLifespanHours: number;
+    checkpointBucket?: string;
+  },
 ): CloudFormationEmulator {
-  const { stackName, tableName, topicArn, maxLifespanHours } = outputs;
+  const { stackName, tableName, topicArn, maxLifespanHours, checkpointBucket } = outputs;
   // Output names as infra/token-rotation.ts gives them (console links have no local meaning).
   const cloudFormation = cloudFormationOf(aws);
   cloudFormation.putStack(stackName, {
@@ -306,6 +333,12 @@ function putStackOutputs(
       value: '{"secretId": "<secret name or ARN>", "reason": "<why>", "mode": "reissue"}',
       description: 'Test event for the revoke function (mode reissue or quarantine)',
     },
+    ...(checkpointBucket && {
+      CheckpointBucketName: {
+        value: checkpointBucket,
+        description: 'Audit checkpoints (S3, Object Lock)',
+      },
+    }),
   });
   return cloudFormation;
 }

@@ -18,6 +18,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { AUDIT_TABLE, HEAD_SK, SEQ_PREFIX, secretPk } from '#adapters/audit-table';
 import { logger } from '#commons/logger';
 import { customKind } from '#domain/kinds/custom/index';
 import { iamAccessKeyKind } from '#domain/kinds/iam-access-key/index';
@@ -305,6 +307,8 @@ async function lifecycle(
       // The quota pacing runs on real time; the local clock jumps days in a second of it, and the
       // local AWS does not throttle, so the deployed pacer would only slow the demo down.
       pace: createPacer({ ratePerSecond: 100_000, burst: 1_000 }),
+      // The audit anchor: every sweep checkpoints every chain head to an Object Lock bucket.
+      anchor: true,
     });
     const name = (arn: string) => arn.split(':').at(-1);
     tl.say(`endpoint ${aws.endpoint}: Secrets Manager, DynamoDB, SNS, IAM, STS, Lambda`);
@@ -770,6 +774,61 @@ async function lifecycle(
   });
 
   // ---- the canary ----
+
+  await tl.stage(
+    `Someone with write access to the audit table cuts the newest records of ${PAYMENTS}`,
+    async () => {
+      // Records written since the last checkpoint could be cut unseen: a sweep anchors them first.
+      await advance(15 * MINUTE, 'a sweep checkpoints every chain head to the locked bucket');
+      const pk = secretPk(payments.arn);
+      const { Items = [] } = await suite!.dynamo.send(
+        new QueryCommand({
+          TableName: suite!.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :seq)',
+          ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey, '#sk': AUDIT_TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': pk, ':seq': SEQ_PREFIX },
+          ScanIndexForward: false,
+        }),
+      );
+      const [newest, second, kept] = Items;
+      for (const item of [newest!, second!]) {
+        await suite!.dynamo.send(
+          new DeleteCommand({
+            TableName: suite!.tableName,
+            Key: { [AUDIT_TABLE.partitionKey]: pk, [AUDIT_TABLE.sortKey]: item.sk },
+          }),
+        );
+      }
+      // ... and moves the chain's HEAD item back, so the table alone shows nothing missing.
+      await suite!.dynamo.send(
+        new PutCommand({
+          TableName: suite!.tableName,
+          Item: {
+            [AUDIT_TABLE.partitionKey]: pk,
+            [AUDIT_TABLE.sortKey]: HEAD_SK,
+            seq: kept!.seq,
+            hash: kept!.hash,
+            at: kept!.at,
+          },
+        }),
+      );
+      tl.say(
+        `records ${second!.seq} and ${newest!.seq} deleted, the HEAD item set to record ${kept!.seq}`,
+      );
+      const alone = await suite!.audit.verify(payments.arn);
+      tl.check(alone.ok, 'the chain alone still verifies: nothing in the table shows the cut');
+      await advance(15 * MINUTE, 'the next sweep, which writes a checkpoint');
+      const caught = alertsFor(payments, 'audit.chain-regressed');
+      for (const m of caught) {
+        tl.raw(`   Subject: ${m.subject ?? '(none)'}`);
+        for (const line of m.message.split('\n').slice(2, 3)) tl.raw(`   │ ${line}`);
+      }
+      tl.check(
+        caught.length === 1 && (caught[0]?.message.includes(`record ${newest!.seq}`) ?? false),
+        'the checkpoint the sweep wrote before the cut still names the lost head: audit.chain-regressed is e-mailed',
+      );
+    },
+  );
 
   await tl.stage('No token value was printed', async () => {
     for (const secret of secrets) {
