@@ -20,7 +20,9 @@ describe('npm run demo', () => {
       'policy.invalid',
       'Subject: [CRITICAL] revoke.completed: demo/payments-api-key',
       'STS GetCallerIdentity with the new key answers',
-      'the SaaS no longer accepts the old key',
+      'nobody used the old SaaS key since the rotation: revoked',
+      'previous.still-used is e-mailed before the key dies',
+      'Subject: [CRITICAL] audit.chain-regressed: demo/payments-api-key',
       'none of the',
     ]) {
       expect(result.output).toContain(shown);
