@@ -28,7 +28,7 @@ describe('npm run demo', () => {
       expect(result.output).toContain(shown);
     }
     expect(result.output).toContain('every stage happened as shown');
-  }, 120_000);
+  }, 300_000);
 
   it('fails at the overdue stage, naming lifespan.overdue, when the sweep schedule is not connected', async () => {
     // Act
