@@ -10,7 +10,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { AUDIT_TABLE, OUTBOX_EVENT } from '#adapters/audit-table';
+import { AUDIT_TABLE, OUTBOX_EVENT, secretPk } from '#adapters/audit-table';
 import * as ENV from '#commons/env-names';
 import type { KindSettings } from '#domain/kinds/registry';
 import { TAG } from '#domain/vocabulary';
@@ -216,17 +216,19 @@ export class LifespanEnforcement extends Construct {
   }
 
   /**
-   * Each sweep writes a checkpoint of every audit chain's head to the anchor's bucket: it reads
-   * the heads with one keys-only Scan of the audit table (lambdas/adapters/dynamodb-chain-heads.ts).
+   * Each sweep writes a checkpoint of the audit chains' heads to the anchor's bucket: it reads the
+   * HEAD items of the managed secrets and of the chains the previous checkpoint anchored, 100 a
+   * BatchGetItem (lambdas/adapters/dynamodb-chain-heads.ts knownChainHeads), never a Scan.
    */
   private anchorCheckpoints(sweep: lambda.Function, anchor: AuditAnchor, trail: AuditTrail): void {
     anchor.grantWrite(sweep);
     sweep.addEnvironment(ENV.CHECKPOINT_BUCKET_NAME, anchor.bucket.bucketName);
     sweep.addEnvironment(ENV.CHECKPOINT_RETENTION_DAYS, String(anchor.retentionDays));
     grantStatement(sweep, {
-      sid: 'ScanChainHeadsForCheckpoints',
-      actions: ['dynamodb:Scan'],
+      sid: 'ReadChainHeadsForCheckpoints',
+      actions: ['dynamodb:BatchGetItem'],
       resources: [trail.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [secretPk('*')] } },
     });
   }
 

@@ -2,9 +2,11 @@
 // COMPLIANCE mode, and the sweep writing a checkpoint of every chain head to it at each run.
 import { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoChainHeads } from '#adapters/dynamodb-chain-heads';
+import { knownChainHeads } from '#adapters/dynamodb-chain-heads';
 import { S3CheckpointStore } from '#adapters/s3-checkpoints';
 import type { CheckpointDeps } from '#domain/audit-anchor';
+import type { ManagedSet } from '#domain/ports';
+import { managedArns } from '#domain/sweep/managed';
 import type { LocalAws } from './index.ts';
 import { S3RestClient } from './s3-rest.ts';
 
@@ -34,9 +36,10 @@ export function localCheckpointDeps(
   dynamo: DynamoDBDocumentClient,
   tableName: string,
   bucket: string,
+  managed?: ManagedSet,
 ): CheckpointDeps {
   return {
-    heads: dynamoChainHeads(dynamo, tableName),
+    heads: knownChainHeads(dynamo, tableName, async () => (managed ? managedArns(managed) : [])),
     store: new S3CheckpointStore({
       bucket,
       client: new S3Client({ ...aws.clientConfig, forcePathStyle: true }),

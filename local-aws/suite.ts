@@ -150,7 +150,13 @@ export async function installSuite(
     sweepIntervalMs,
     limits,
     ...(checkpointBucket && {
-      checkpoint: localCheckpointDeps(aws, dynamo, tableName, checkpointBucket),
+      checkpoint: localCheckpointDeps(
+        aws,
+        dynamo,
+        tableName,
+        checkpointBucket,
+        deps.sweepDeps.managed,
+      ),
     }),
   });
   const rules = suiteRules(functions);

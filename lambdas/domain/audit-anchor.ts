@@ -67,7 +67,11 @@ export interface CheckpointStore {
 }
 
 /** Reads every chain head (the audit table's HEAD items). */
-export type ChainHeadSource = () => Promise<CheckpointHead[]>;
+/**
+ * Reads the chain heads a checkpoint records. It is given the previous checkpoint, whose chains
+ * must stay anchored (a chain cut to nothing shows only because the previous checkpoint had it).
+ */
+export type ChainHeadSource = (previous?: Checkpoint) => Promise<CheckpointHead[]>;
 
 /** Versions the canonical form, as audit records' hashes are versioned. */
 export const CHECKPOINT_HASH_DOMAIN = 'token-rotation/audit-checkpoint/v1\n';
@@ -117,7 +121,8 @@ export async function writeCheckpoint(deps: CheckpointDeps): Promise<CheckpointW
   if (!Number.isInteger(days) || days < 1) {
     throw new Error(`checkpoint retention must be a whole number of days ≥ 1, found ${days}`);
   }
-  const [previous, heads] = await Promise.all([deps.store.latest(), deps.heads()]);
+  const previous = await deps.store.latest();
+  const heads = await deps.heads(previous?.checkpoint);
   const now = deps.clock();
   const body: Omit<Checkpoint, 'hash'> = {
     seq: (previous?.checkpoint.seq ?? 0) + 1,

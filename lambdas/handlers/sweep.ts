@@ -5,6 +5,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { deployedCheckpointDeps } from '#adapters/deployed-checkpoints';
 import { deployedSweepDeps } from '#adapters/deployed-sweep';
+import { knownChainHeads } from '#adapters/dynamodb-chain-heads';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
 import { LambdaRevokeRequester } from '#adapters/lambda-revoke-requester';
 import { dynamoClient } from '#commons/clients';
@@ -19,6 +20,7 @@ import { type CheckpointDeps, writeCheckpoint } from '#domain/audit-anchor';
 import { describeError, ValidationError } from '#domain/errors';
 import type { PolicyLimits } from '#domain/policy';
 import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep/index';
+import { managedArns } from '#domain/sweep/managed';
 import type { SweepAction } from '#domain/sweep/plan';
 
 /**
@@ -221,12 +223,20 @@ export const handler = createSweepHandler(() => {
   const lifespan = lifespanSettings(config);
   const dynamo = dynamoClient();
   const revokes = revokeRequesterFromEnv();
-  const checkpoint = deployedCheckpointDeps(config.auditTableName, dynamo);
+  const deployed = deployedSweepDeps(config, dynamo);
+  const anchor = deployedCheckpointDeps(config.auditTableName, dynamo);
+  // Each run anchors the managed secrets' chains and those anchored before: no table Scan.
+  const checkpoint = anchor && {
+    ...anchor,
+    heads: knownChainHeads(dynamo, config.auditTableName, async () =>
+      deployed.managed ? managedArns(deployed.managed) : [],
+    ),
+  };
   return {
     ...lifespan,
     metrics: createMetrics(),
     sweep: {
-      ...deployedSweepDeps(config, dynamo),
+      ...deployed,
       cursor: new DynamoSweepCursorStore(dynamo, config.auditTableName),
       ...(revokes && { revokes }),
     },

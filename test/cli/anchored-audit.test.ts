@@ -7,7 +7,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AUDIT_TABLE, HEAD_SK, secretPk, seqSk } from '#adapters/audit-table';
 import { deployedCheckpointDeps } from '#adapters/deployed-checkpoints';
-import { dynamoChainHeads } from '#adapters/dynamodb-chain-heads';
+import { dynamoChainHeads, knownChainHeads } from '#adapters/dynamodb-chain-heads';
 import { S3CheckpointStore } from '#adapters/s3-checkpoints';
 import { logger } from '#commons/logger';
 import {
@@ -148,6 +148,27 @@ describe('anchored audit trail', () => {
     expect(alerts.map((m) => m.subject)).toEqual(['[CRITICAL] audit.chain-regressed: team/swept']);
     expect(alerts[0]!.message).toContain(`checkpoint 1 recorded record ${newest}`);
     expect(alerts[0]!.message).toContain('checkpoints/');
+  });
+
+  it('reads, at each sweep, the heads of the managed secrets and of the chains anchored before', async () => {
+    // Prepare: three chains; one managed, one anchored by an earlier checkpoint, one neither
+    const arn = (n: string) =>
+      `arn:aws:secretsmanager:us-east-1:123456789012:secret:heads/${n}-AbCdEf`;
+    for (const n of ['managed', 'anchored', 'stranger']) {
+      for (let i = 0; i < 2; i++) await append(arn(n), `heads/${n}`);
+    }
+    await deleteAuditItem(suite, arn('managed'), HEAD_SK);
+    const previous = { heads: [{ secretArn: arn('anchored'), seq: 1, hash: 'x' }] } as Checkpoint;
+
+    // Act
+    const heads = await knownChainHeads(suite.dynamo, suite.tableName, async () => [
+      arn('managed'),
+      arn('never-audited'),
+    ])(previous);
+
+    // Assess: the managed chain (its HEAD item gone: its newest record) and the anchored one
+    expect(heads.map((h) => h.secretArn).sort()).toEqual([arn('anchored'), arn('managed')]);
+    expect(heads.every((h) => h.seq === 2 && /^[0-9a-f]{64}$/.test(h.hash))).toBe(true);
   });
 
   it('keeps sweeping when the checkpoint cannot be written, and says so in its summary', async () => {

@@ -94,3 +94,15 @@ export async function walkManaged(
     }
   }
 }
+
+/** Every member of the managed set, by ARN, page by page: the chains a checkpoint anchors. */
+export async function managedArns(managed: ManagedSet): Promise<string[]> {
+  const arns: string[] = [];
+  let after: string | undefined;
+  do {
+    const page = await managed.page(after);
+    arns.push(...page.members.map((m) => m.arn));
+    after = page.last;
+  } while (after);
+  return arns;
+}
