@@ -13,6 +13,10 @@ import { type ChainBreak, type ChainReport, verifyChain } from '#domain/audit-ch
 import type { AuditLog, SecretDescription } from '#domain/ports';
 import { TAG } from '#domain/vocabulary';
 import type { Connection } from './aws.ts';
+import { mapConcurrent } from './records.ts';
+
+// Chains read and verified at once.
+const CONCURRENCY = 8;
 
 export { type ChainHead, listChains };
 
@@ -165,6 +169,27 @@ export async function verifyTrail(
     report:
       extra.length > 0 ? { ...report, ok: false, breaks: [...report.breaks, ...extra] } : report,
   };
+}
+
+/**
+ * Verifies the chain of each of `arns` (verifyTrail) against its expected head, a few at a time,
+ * telling `progress` every 25 chains and at the last. In the order of `arns`.
+ */
+export async function verifyTrails(
+  log: AuditLog,
+  arns: string[],
+  expected: Map<string, ExpectedChain>,
+  progress: (message: string) => void,
+): Promise<VerifiedChain[]> {
+  let done = 0;
+  return mapConcurrent(arns, CONCURRENCY, async (arn) => {
+    const chain = await verifyTrail(log, arn, expected.get(arn));
+    done += 1;
+    if (done % 25 === 0 || done === arns.length) {
+      progress(`verified ${done} of ${arns.length} chains`);
+    }
+    return chain;
+  });
 }
 
 /** What the chain lacks that `expected` says it has: no records at all, or its newest ones. */

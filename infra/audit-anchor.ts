@@ -122,23 +122,17 @@ export class AuditAnchor extends Construct {
    * governance bypass are denied explicitly, so no other policy can grant them.
    */
   grantWrite(grantee: iam.IGrantable): iam.Grant {
-    const grant = iam.Grant.addToPrincipal({
+    const grant = this.grantObjects(
       grantee,
-      actions: [
+      'checkpoints/*',
+      [
         's3:PutObject',
         's3:PutObjectRetention',
         's3:GetObject',
         's3:GetObjectVersion',
         's3:GetObjectRetention',
       ],
-      resourceArns: [this.bucket.arnForObjects('checkpoints/*')],
-    });
-    grant.combine(
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['s3:ListBucket'],
-        resourceArns: [this.bucket.bucketArn],
-      }),
+      ['s3:ListBucket'],
     );
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -149,7 +143,6 @@ export class AuditAnchor extends Construct {
       }),
     );
     this.bucket.encryptionKey?.grantEncryptDecrypt(grantee);
-    this.acknowledgeObjectWildcard(grantee, 'checkpoints/*');
     return grant;
   }
 
@@ -158,30 +151,44 @@ export class AuditAnchor extends Construct {
    * checkpoint and read it with its retention: nothing that changes the bucket.
    */
   grantRead(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.grantObjects(
+      grantee,
+      '*',
+      ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
+      [
+        's3:ListBucket',
+        's3:ListBucketVersions',
+        's3:GetBucketObjectLockConfiguration',
+        's3:GetBucketVersioning',
+      ],
+    );
+    this.bucket.encryptionKey?.grantDecrypt(grantee);
+    return grant;
+  }
+
+  /**
+   * `objectActions` on the objects under `pattern` and `bucketActions` on the bucket, one grant;
+   * the object wildcard acknowledged to cdk-nag.
+   */
+  private grantObjects(
+    grantee: iam.IGrantable,
+    pattern: string,
+    objectActions: string[],
+    bucketActions: string[],
+  ): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
       grantee,
-      actions: [
-        's3:GetObject',
-        's3:GetObjectVersion',
-        's3:GetObjectRetention',
-        's3:GetObjectLegalHold',
-      ],
-      resourceArns: [this.bucket.arnForObjects('*')],
+      actions: objectActions,
+      resourceArns: [this.bucket.arnForObjects(pattern)],
     });
     grant.combine(
       iam.Grant.addToPrincipal({
         grantee,
-        actions: [
-          's3:ListBucket',
-          's3:ListBucketVersions',
-          's3:GetBucketObjectLockConfiguration',
-          's3:GetBucketVersioning',
-        ],
+        actions: bucketActions,
         resourceArns: [this.bucket.bucketArn],
       }),
     );
-    this.bucket.encryptionKey?.grantDecrypt(grantee);
-    this.acknowledgeObjectWildcard(grantee, '*');
+    this.acknowledgeObjectWildcard(grantee, pattern);
     return grant;
   }
 

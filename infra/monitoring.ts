@@ -46,14 +46,10 @@ export class Monitoring extends Construct {
       defaultInterval: Duration.days(7),
     });
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Rotations per hour',
-        left: [
-          metrics.rotationSucceeded({ period: hour, label: 'succeeded' }),
-          metrics.rotationFailed({ period: hour, label: 'failed' }),
-        ],
-        width: 12,
-      }),
+      halfWidthGraph('Rotations per hour', [
+        metrics.rotationSucceeded({ period: hour, label: 'succeeded' }),
+        metrics.rotationFailed({ period: hour, label: 'failed' }),
+      ]),
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
         alarms: props.functions.alarms,
@@ -61,14 +57,10 @@ export class Monitoring extends Construct {
       }),
     );
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Overdue secrets (latest sweep)',
-        left: [
-          metrics.overdueSecrets({ period: sweepInterval, label: 'overdue' }),
-          metrics.sweepCompleted({ period: sweepInterval, label: 'sweeps completed' }),
-        ],
-        width: 12,
-      }),
+      halfWidthGraph('Overdue secrets (latest sweep)', [
+        metrics.overdueSecrets({ period: sweepInterval, label: 'overdue' }),
+        metrics.sweepCompleted({ period: sweepInterval, label: 'sweeps completed' }),
+      ]),
       new cloudwatch.TextWidget({
         markdown:
           '**Overdue secrets** is emitted by the sweep at each run: opted-in secrets whose live token is older than their lifespan. Anything above zero for more than one sweep interval needs a look: the alert e-mails name each secret.',
@@ -79,3 +71,7 @@ export class Monitoring extends Construct {
     return dashboard;
   }
 }
+
+/** A graph of `metrics` on the left axis, half the dashboard's width (12 of its 24 columns). */
+const halfWidthGraph = (title: string, metrics: cloudwatch.IMetric[]) =>
+  new cloudwatch.GraphWidget({ title, left: metrics, width: 12 });

@@ -17,15 +17,14 @@ import {
   expectedChainHeads,
   listChains,
   type VerifiedChain,
-  verifyTrail,
+  verifyTrails,
   withAnchors,
 } from '../chains.ts';
 import { type CheckpointEvidence, checkpointBucket, readCheckpoints } from '../checkpoints.ts';
 import { csvRow, pairs, terminalSafe } from '../format.ts';
 import type { Command, CommandContext } from '../main.ts';
-import { mapConcurrent, triggerOf } from '../records.ts';
+import { triggerOf } from '../records.ts';
 
-const CONCURRENCY = 8;
 const DEFAULT_RANGE = '90d';
 
 type Category = 'rotation' | 'revoke' | 'policy';
@@ -184,14 +183,8 @@ async function verifyChains(
   const arns = [
     ...new Set([...optedIn.keys(), ...inRange.map((r) => r.secretArn), ...expected.keys()]),
   ];
-  let done = 0;
-  const chains = new Map<string, VerifiedChain>();
-  await mapConcurrent(arns, CONCURRENCY, async (arn) => {
-    chains.set(arn, await verifyTrail(log, arn, expected.get(arn)));
-    if (++done % 25 === 0 || done === arns.length) {
-      ctx.progress(`verified ${done} of ${arns.length} chains`);
-    }
-  });
+  const verified = await verifyTrails(log, arns, expected, ctx.progress);
+  const chains = new Map(arns.map((arn, i) => [arn, verified[i]!]));
   return { tableName, bucket, anchored, arns, chains };
 }
 

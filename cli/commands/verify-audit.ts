@@ -12,15 +12,12 @@ import {
   expectedChainHeads,
   listChains,
   type VerifiedChain,
-  verifyTrail,
+  verifyTrails,
   withAnchors,
 } from '../chains.ts';
 import { type CheckpointEvidence, checkpointBucket, readCheckpoints } from '../checkpoints.ts';
 import type { Command } from '../main.ts';
-import { mapConcurrent } from '../records.ts';
 import { trailArn } from './audit.ts';
-
-const CONCURRENCY = 8;
 
 export const verifyAudit: Command = async (ctx) => {
   const format = choice(ctx.values.format, 'format', ['text', 'json'], 'text', 'verify-audit');
@@ -50,15 +47,8 @@ export const verifyAudit: Command = async (ctx) => {
     if (anchored) withAnchors(expected, anchored.anchors);
     arns = [...new Set([...found.arns, ...expected.keys()])];
   }
-  let done = 0;
-  const chains = await mapConcurrent(arns, CONCURRENCY, async (arn) => {
-    const chain = await verifyTrail(log, arn, expected.get(arn));
-    done += 1;
-    if (arns.length > 1 && (done % 25 === 0 || done === arns.length)) {
-      ctx.progress(`verified ${done} of ${arns.length} chains`);
-    }
-    return chain;
-  });
+  // One secret's chain is read in one go: no progress to tell.
+  const chains = await verifyTrails(log, arns, expected, arns.length > 1 ? ctx.progress : () => {});
   chains.sort((a, b) => a.secretName.localeCompare(b.secretName));
   const broken = chains.filter((chain) => !chain.report.ok);
   const ok = broken.length === 0 && (anchored?.findings.length ?? 0) === 0;

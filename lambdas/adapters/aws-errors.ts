@@ -11,18 +11,10 @@ import {
   InvalidRequestError,
   NotFoundError,
   StageConflictError,
+  THROTTLE_NAMES,
   ThrottledError,
   type Translated,
 } from '#domain/errors';
-
-const THROTTLE_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'SlowDown',
-]);
 
 // UpdateSecretVersionStage's InvalidParameterException when the label is not on the version to
 // remove it from, or is on another version than the one named.

@@ -128,23 +128,14 @@ export class DynamoAuditLog implements AuditLog {
       }) as Omit<AuditRecord, 'hash'>;
       const record: AuditRecord = { ...unhashed, hash: hashRecord(unhashed) };
       try {
-        await this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              [AUDIT_TABLE.partitionKey]: pk,
-              [AUDIT_TABLE.sortKey]: seqSk(record.seq),
-              [AUDIT_TABLE.byTimePartitionKey]: record.at.slice(0, 10),
-              ...record,
-            },
-            // Two writers that hold the same head race for the same seq: exactly one wins.
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
-          }),
+        await this.putIf(
+          pk,
+          seqSk(record.seq),
+          { [AUDIT_TABLE.byTimePartitionKey]: record.at.slice(0, 10), ...record },
+          // Two writers that hold the same head race for the same seq: exactly one wins.
+          { ConditionExpression: 'attribute_not_exists(#pk)' },
         );
-        this.heads.set(key, record);
-        await this.recordHead(pk, record);
-        return record;
+        return this.appended(key, pk, record);
       } catch (error) {
         const lostRace = isAwsError(error, 'ConditionalCheckFailedException');
         if (!lostRace || attempt >= this.maxAttempts) {
@@ -164,9 +155,7 @@ export class DynamoAuditLog implements AuditLog {
         fresh = true;
         // The SDK retries a write whose answer was lost; if that write landed, the head is it.
         if (head?.seq === record.seq && head.hash === record.hash) {
-          this.heads.set(key, record);
-          await this.recordHead(pk, record);
-          return record;
+          return this.appended(key, pk, record);
         }
       }
     }
@@ -232,6 +221,37 @@ export class DynamoAuditLog implements AuditLog {
     return verifyChain(secretArn, await this.history(secretArn));
   }
 
+  /** A record written: the chain's head now, in this container's cache and the HEAD item. */
+  private async appended(key: string, pk: string, record: AuditRecord): Promise<AuditRecord> {
+    this.heads.set(key, record);
+    await this.recordHead(pk, record);
+    return record;
+  }
+
+  /** PutItem of one item of a secret's partition, on a condition that may name the key as #pk. */
+  private putIf(
+    pk: string,
+    sortKey: string,
+    attributes: Record<string, unknown>,
+    condition: {
+      ConditionExpression: string;
+      ExpressionAttributeNames?: Record<string, string>;
+      ExpressionAttributeValues?: Record<string, unknown>;
+    },
+  ) {
+    return this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { [AUDIT_TABLE.partitionKey]: pk, [AUDIT_TABLE.sortKey]: sortKey, ...attributes },
+        ...condition,
+        ExpressionAttributeNames: {
+          '#pk': AUDIT_TABLE.partitionKey,
+          ...condition.ExpressionAttributeNames,
+        },
+      }),
+    );
+  }
+
   /**
    * Mirrors the chain's head (seq and hash) in the partition's HEAD item, one more PutItem per
    * record, so verify-audit can tell a chain whose newest records were deleted from one that
@@ -242,20 +262,15 @@ export class DynamoAuditLog implements AuditLog {
    */
   private async recordHead(pk: string, record: AuditRecord): Promise<void> {
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            [AUDIT_TABLE.partitionKey]: pk,
-            [AUDIT_TABLE.sortKey]: HEAD_SK,
-            seq: record.seq,
-            hash: record.hash,
-            at: record.at,
-          },
+      await this.putIf(
+        pk,
+        HEAD_SK,
+        { seq: record.seq, hash: record.hash, at: record.at },
+        {
           ConditionExpression: 'attribute_not_exists(#pk) OR #seq < :seq',
-          ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey, '#seq': 'seq' },
+          ExpressionAttributeNames: { '#seq': 'seq' },
           ExpressionAttributeValues: { ':seq': record.seq },
-        }),
+        },
       );
     } catch {
       // See above: a lagging mirror hides nothing that the chain itself shows.

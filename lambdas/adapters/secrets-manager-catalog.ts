@@ -5,15 +5,15 @@
 import {
   CancelRotateSecretCommand,
   ListSecretsCommand,
-  ListSecretVersionIdsCommand,
   RotateSecretCommand,
   type SecretListEntry,
   type SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretCatalog, SecretDescription, SecretPage } from '#domain/ports';
+import type { RotateOptions, SecretCatalog, SecretDescription, SecretPage } from '#domain/ports';
 import { awsCall } from './aws-errors.ts';
+import { secretVersions } from './secrets-manager-store.ts';
 
 export const PAGE_SIZE = 100;
 
@@ -65,35 +65,13 @@ export class SecretsManagerCatalog implements SecretCatalog {
 
   async versionDates(secretId: string): Promise<Record<string, Date>> {
     const dates: Record<string, Date> = {};
-    let nextToken: string | undefined;
-    do {
-      const out = await awsCall(
-        this.client.send(
-          new ListSecretVersionIdsCommand({
-            SecretId: secretId,
-            MaxResults: PAGE_SIZE,
-            NextToken: nextToken,
-          }),
-        ),
-      );
-      for (const version of out.Versions ?? []) {
-        if (version.VersionId && version.CreatedDate)
-          dates[version.VersionId] = version.CreatedDate;
-      }
-      nextToken = out.NextToken;
-    } while (nextToken);
+    for await (const version of secretVersions(this.client, secretId)) {
+      if (version.VersionId && version.CreatedDate) dates[version.VersionId] = version.CreatedDate;
+    }
     return dates;
   }
 
-  async rotate(
-    secretId: string,
-    options: {
-      lambdaArn?: string;
-      scheduleExpression?: string;
-      duration?: string;
-      immediately: boolean;
-    },
-  ): Promise<void> {
+  async rotate(secretId: string, options: RotateOptions): Promise<void> {
     const rules =
       options.scheduleExpression === undefined
         ? undefined

@@ -8,6 +8,7 @@ import {
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
+  type SecretVersionsListEntry,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { AlreadyExistsError, NotFoundError, RotationError } from '#domain/errors';
@@ -98,21 +99,9 @@ export class SecretsManagerStore implements SecretStore {
   }
 
   async versionCreated(secretId: string, versionId: string): Promise<Date | undefined> {
-    let nextToken: string | undefined;
-    do {
-      const out = await awsCall(
-        this.client.send(
-          new ListSecretVersionIdsCommand({
-            SecretId: secretId,
-            MaxResults: 100,
-            NextToken: nextToken,
-          }),
-        ),
-      );
-      const found = out.Versions?.find((version) => version.VersionId === versionId);
-      if (found) return found.CreatedDate;
-      nextToken = out.NextToken;
-    } while (nextToken);
+    for await (const version of secretVersions(this.client, secretId)) {
+      if (version.VersionId === versionId) return version.CreatedDate;
+    }
     return undefined;
   }
 
@@ -133,4 +122,25 @@ export class SecretsManagerStore implements SecretStore {
       ),
     );
   }
+}
+
+/** Every version of a secret (ListSecretVersionIds), page by page as the caller reads on. */
+export async function* secretVersions(
+  client: SecretsManagerClient,
+  secretId: string,
+): AsyncGenerator<SecretVersionsListEntry> {
+  let nextToken: string | undefined;
+  do {
+    const out = await awsCall(
+      client.send(
+        new ListSecretVersionIdsCommand({
+          SecretId: secretId,
+          MaxResults: 100,
+          NextToken: nextToken,
+        }),
+      ),
+    );
+    yield* out.Versions ?? [];
+    nextToken = out.NextToken;
+  } while (nextToken);
 }

@@ -131,27 +131,51 @@ export class SnsAlerter implements Alerter {
       return this.publishUnrecorded(alert, key, lease, formatted, error);
     }
 
-    try {
-      await this.retrying(() => this.publish(formatted));
-    } catch (error) {
-      const text = describeError(error);
-      await this.release(key, lease, text).catch((releaseError: unknown) => {
+    const failed = await this.publishLeased(
+      key,
+      lease,
+      formatted,
+      alert.secretArn,
+      alert.event,
+      (releaseError) => {
         logger.warn('alert: could not hand a pending alert back to the sweep', {
           secretArn: alert.secretArn,
           event: alert.event,
           error: describeError(releaseError),
           takenOverAfterMinutes: LEASE_MINUTES,
         });
-      });
-      logger.warn('alert: publish failed; the alert is pending and the sweep delivers it', {
-        secretArn: alert.secretArn,
-        event: alert.event,
-        error: text,
-      });
-      return 'queued';
+      },
+    );
+    if (failed === undefined) return 'sent';
+    logger.warn('alert: publish failed; the alert is pending and the sweep delivers it', {
+      secretArn: alert.secretArn,
+      event: alert.event,
+      error: failed,
+    });
+    return 'queued';
+  }
+
+  /**
+   * Publishes an alert whose outbox item this caller holds the lease of, and marks it sent; when
+   * publishing fails, hands the item back (releases the lease) and returns the error's text.
+   */
+  private async publishLeased(
+    key: Key,
+    lease: string,
+    formatted: FormattedAlert,
+    secretArn: string,
+    event: string,
+    onReleaseFailed: (error: unknown) => void,
+  ): Promise<string | undefined> {
+    try {
+      await this.retrying(() => this.publish(formatted));
+    } catch (error) {
+      const text = describeError(error);
+      await this.release(key, lease, text).catch(onReleaseFailed);
+      return text;
     }
-    await this.markSent(key, lease, alert.secretArn, alert.event);
-    return 'sent';
+    await this.markSent(key, lease, secretArn, event);
+    return undefined;
   }
 
   /** The outbox write: a new pending item, unless this incident already has one (duplicate). */
@@ -376,26 +400,25 @@ export class SnsAlerter implements Alerter {
       });
       return 'failed';
     }
-    try {
-      await this.retrying(() =>
-        this.publish({
-          subject: item.subject,
-          message: item.message,
-          attributes: item.attributes,
-        } as FormattedAlert),
-      );
-    } catch (error) {
-      const text = describeError(error);
-      await this.release(key, lease, text).catch(() => undefined);
-      logger.warn('alert: a pending alert could not be published; the next sweep tries again', {
-        secretArn: item.secretArn,
-        event: item.alertEvent,
-        error: text,
-      });
-      return 'failed';
-    }
-    await this.markSent(key, lease, item.secretArn, item.alertEvent);
-    return 'delivered';
+    const failed = await this.publishLeased(
+      key,
+      lease,
+      {
+        subject: item.subject,
+        message: item.message,
+        attributes: item.attributes,
+      } as FormattedAlert,
+      item.secretArn,
+      item.alertEvent,
+      () => undefined,
+    );
+    if (failed === undefined) return 'delivered';
+    logger.warn('alert: a pending alert could not be published; the next sweep tries again', {
+      secretArn: item.secretArn,
+      event: item.alertEvent,
+      error: failed,
+    });
+    return 'failed';
   }
 }
 

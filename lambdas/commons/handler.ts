@@ -79,3 +79,18 @@ export function lambdaHandler<D, R>(spec: HandlerSpec<D, R>): LambdaHandler<R> {
     }
   };
 }
+
+/** What an EventBridge handler returns for an event it will never understand. */
+export interface Ignored {
+  status: 'ignored';
+  why: string;
+}
+
+/**
+ * An event the handler will never understand (`what` it is not, and why): logged and returned,
+ * not thrown, since EventBridge would deliver it again.
+ */
+export function ignoredEvent(what: string, why: string): Ignored {
+  logger.warn(`ignored an event that ${what}`, { why });
+  return { status: 'ignored', why };
+}

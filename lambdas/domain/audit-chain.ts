@@ -101,27 +101,23 @@ export function verifyChain(secretArn: string, records: readonly AuditRecord[]):
     let intact = true;
 
     const expectedHash = hashRecord(record);
-    if (expectedHash !== record.hash) {
+    const edited = (how: string) => {
       intact = false;
       breaks.push({
         kind: 'edited',
         seq,
         expectedHash,
         foundHash: String(record.hash),
-        message: `record ${seq} was changed after it was written: its contents hash to ${short(expectedHash)}, the record says ${short(String(record.hash))}`,
+        message: `record ${seq} was changed after it was written: ${how}`,
       });
+    };
+    if (expectedHash !== record.hash) {
+      edited(
+        `its contents hash to ${short(expectedHash)}, the record says ${short(String(record.hash))}`,
+      );
     }
     const misindexed = (record as ReadRecord)[INDEX_MISMATCH];
-    if (typeof misindexed === 'string') {
-      intact = false;
-      breaks.push({
-        kind: 'edited',
-        seq,
-        expectedHash,
-        foundHash: String(record.hash),
-        message: `record ${seq} was changed after it was written: ${misindexed}`,
-      });
-    }
+    if (typeof misindexed === 'string') edited(misindexed);
     if (record.secretArn !== secretArn) {
       intact = false;
       breaks.push({

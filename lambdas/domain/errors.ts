@@ -55,63 +55,52 @@ abstract class ServiceError extends DomainError {
   }
 }
 
-export class NotFoundError extends ServiceError {
-  readonly code = 'not-found';
-  constructor(message: string, from?: Translated) {
-    super(message, 'ResourceNotFoundException', from);
-  }
+/** A ServiceError class with its stable code and the AWS error name it stands for by default. */
+function serviceError<C extends ErrorCode>(code: C, defaultName: string) {
+  return class extends ServiceError {
+    readonly code: C = code;
+    constructor(message: string, from?: Translated) {
+      super(message, defaultName, from);
+    }
+  };
 }
 
-export class AlreadyExistsError extends ServiceError {
-  readonly code = 'already-exists';
-  constructor(message: string, from?: Translated) {
-    super(message, 'ResourceExistsException', from);
-  }
-}
+export class NotFoundError extends serviceError('not-found', 'ResourceNotFoundException') {}
+
+export class AlreadyExistsError extends serviceError('already-exists', 'ResourceExistsException') {}
 
 /** A staging label was not where the request said (not attached to, or attached to another version). */
-export class StageConflictError extends ServiceError {
-  readonly code = 'stage-conflict';
-  constructor(message: string, from?: Translated) {
-    super(message, 'InvalidParameterException', from);
-  }
-}
+export class StageConflictError extends serviceError(
+  'stage-conflict',
+  'InvalidParameterException',
+) {}
 
-export class InvalidNextTokenError extends ServiceError {
-  readonly code = 'invalid-next-token';
-  constructor(message: string, from?: Translated) {
-    super(message, 'InvalidNextTokenException', from);
-  }
-}
+export class InvalidNextTokenError extends serviceError(
+  'invalid-next-token',
+  'InvalidNextTokenException',
+) {}
 
-export class InvalidRequestError extends ServiceError {
-  readonly code = 'invalid-request';
-  constructor(message: string, from?: Translated) {
-    super(message, 'InvalidRequestException', from);
-  }
-}
+export class InvalidRequestError extends serviceError(
+  'invalid-request',
+  'InvalidRequestException',
+) {}
 
-export class ConflictError extends ServiceError {
-  readonly code = 'conflict';
-  constructor(message: string, from?: Translated) {
-    super(message, 'ConditionalCheckFailedException', from);
-  }
-}
+export class ConflictError extends serviceError('conflict', 'ConditionalCheckFailedException') {}
 
-export class ThrottledError extends ServiceError {
-  readonly code = 'throttled';
-  constructor(message: string, from?: Translated) {
-    super(message, 'ThrottlingException', from);
-  }
-}
+export class ThrottledError extends serviceError('throttled', 'ThrottlingException') {}
 
 /** A custom issuer's function outlived its deadline; the custom issuer names it `issuer-timeout`. */
-export class IssuerTimeoutError extends ServiceError {
-  readonly code = 'issuer-timeout';
-  constructor(message: string, from?: Translated) {
-    super(message, 'IssuerTimeout', from);
-  }
-}
+export class IssuerTimeoutError extends serviceError('issuer-timeout', 'IssuerTimeout') {}
+
+/** The names AWS services give "too many requests" (retry later), whichever layer meets them. */
+export const THROTTLE_NAMES: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'SlowDown',
+]);
 
 /** The error's stable code, where it is one of ours. */
 export const errorCode = (error: unknown): ErrorCode | undefined =>

@@ -7,7 +7,7 @@
 // for the rotation function's own calls. Time and sleep are injected so tests run on a
 // simulated clock and never wait.
 
-import { errorCode } from './errors.ts';
+import { errorCode, THROTTLE_NAMES } from './errors.ts';
 
 export type Pace = <T>(call: () => Promise<T>) => Promise<T>;
 
@@ -28,15 +28,6 @@ export interface PacerOptions {
   /** In [0, 1); for jitter. Default Math.random. */
   random?: () => number;
 }
-
-const THROTTLE_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'SlowDown',
-]);
 
 /** Whether an SDK error means "too many requests" (retry later) rather than a real failure. */
 export function isThrottle(error: unknown): boolean {

@@ -245,6 +245,14 @@ export interface SecretPage {
   nextToken?: string;
 }
 
+/** RotateSecret's options, as SecretCatalog.rotate takes them. */
+export interface RotateOptions {
+  lambdaArn?: string;
+  scheduleExpression?: string;
+  duration?: string;
+  immediately: boolean;
+}
+
 /**
  * Secrets Manager as the sweep and the attach/revoke paths see it: listing, scheduling and
  * tagging. Kept apart from SecretStore so the rotation steps' dependencies stay minimal.
@@ -258,15 +266,7 @@ export interface SecretCatalog {
    * RotateSecret. With `lambdaArn`/`scheduleExpression`, attaches or updates the rotation
    * config; with `immediately`, starts a rotation now.
    */
-  rotate(
-    secretId: string,
-    options: {
-      lambdaArn?: string;
-      scheduleExpression?: string;
-      duration?: string;
-      immediately: boolean;
-    },
-  ): Promise<void>;
+  rotate(secretId: string, options: RotateOptions): Promise<void>;
   /** CancelRotateSecret: detaches rotation. */
   cancelRotation(secretId: string): Promise<void>;
   tag(secretId: string, tags: Record<string, string>): Promise<void>;

@@ -8,7 +8,7 @@
 // for those alone); a token no managed secret holds is audited as revoke.ignored, against the
 // Health event's ARN, and dropped.
 
-import { alertOf } from './alerts/catalog.ts';
+import { type AlertFields, alertOf } from './alerts/catalog.ts';
 import { listKeys } from './alerts/wording.ts';
 import { describeError } from './errors.ts';
 import { healthEventCodes, healthEventKinds, kindOf } from './kinds/registry.ts';
@@ -315,14 +315,7 @@ async function recordUnheld(
 async function summarize(
   event: Extract<RevokeEvent, { kind: 'health' }>,
   deps: RevokeEventDeps,
-  counts: {
-    keys: number;
-    unheld: string[];
-    secrets: number;
-    revoked: number;
-    failed: number;
-    left: number;
-  },
+  counts: Omit<AlertFields['health.exposed-keys'], 'eventArn' | 'code'>,
 ): Promise<void> {
   try {
     await deps.alerter.send(

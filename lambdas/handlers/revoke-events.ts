@@ -2,7 +2,7 @@
 // token-rotation:revoke, and AWS Health exposed-credential events. Checks the event and hands it
 // to domain/revoke-events.ts; an event it does not understand is logged and dropped.
 
-import { lambdaHandler } from '#commons/handler';
+import { type Ignored, ignoredEvent, lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
 import { RevokeRequestError } from '#domain/revoke/index';
@@ -16,7 +16,7 @@ import { revokeDepsFromEnv } from '#handlers/revoke';
 
 export type RevokeEventsResult =
   | { status: 'handled'; outcomes: RevokeEventOutcome[] }
-  | { status: 'ignored'; why: string }
+  | Ignored
   | { status: 'refused'; error: string };
 
 /** A handler over `deps`, or over what `deps()` returns on the first event we understand. */
@@ -35,11 +35,7 @@ export function createRevokeEventsHandler(deps: RevokeEventDeps | (() => RevokeE
     },
     run: async (event, invocation): Promise<RevokeEventsResult> => {
       const parsed = parseRevokeEvent(event);
-      if (!parsed.ok) {
-        // Returning, not throwing: EventBridge would retry an event we will never act on.
-        logger.warn('ignored an event that asks for no revoke', { why: parsed.why });
-        return { status: 'ignored', why: parsed.why };
-      }
+      if (!parsed.ok) return ignoredEvent('asks for no revoke', parsed.why);
       logger.appendKeys(
         parsed.event.kind === 'tag'
           ? { trigger: 'tag', secretId: parsed.event.secretId, eventId: parsed.event.eventId }

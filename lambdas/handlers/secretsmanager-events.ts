@@ -5,7 +5,7 @@ import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { dynamoClient, secretsManagerClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
-import { lambdaHandler } from '#commons/handler';
+import { type Ignored, ignoredEvent, lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import {
   parseServiceEvent,
@@ -15,7 +15,7 @@ import {
 } from '#domain/service-events';
 import { STAGE } from '#domain/vocabulary';
 
-export type SecretsManagerEventsResult = ServiceEventOutcome | { status: 'ignored'; why: string };
+export type SecretsManagerEventsResult = ServiceEventOutcome | Ignored;
 
 /** A handler over `deps`, or over what `deps()` returns on the first event we understand. */
 export function createSecretsManagerEventsHandler(
@@ -28,13 +28,7 @@ export function createSecretsManagerEventsHandler(
     failed: 'could not record a Secrets Manager rotation event',
     run: async (event, invocation): Promise<SecretsManagerEventsResult> => {
       const parsed = parseServiceEvent(event);
-      if (!parsed.ok) {
-        // Returning, not throwing: EventBridge would retry an event we will never understand.
-        logger.warn('ignored an event that is not a Secrets Manager rotation failure', {
-          why: parsed.why,
-        });
-        return { status: 'ignored', why: parsed.why };
-      }
+      if (!parsed.ok) return ignoredEvent('is not a Secrets Manager rotation failure', parsed.why);
       logger.appendKeys({
         secretArn: parsed.event.secretArn,
         eventName: parsed.event.name,

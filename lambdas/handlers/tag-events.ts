@@ -5,7 +5,7 @@
 import { deployedSweepDeps } from '#adapters/deployed-sweep';
 import { dynamoClient } from '#commons/clients';
 import { lifespanSettings, loadConfig } from '#commons/config';
-import { lambdaHandler } from '#commons/handler';
+import { ignoredEvent, lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import type { SweepDeps } from '#domain/sweep/index';
 import {
@@ -27,13 +27,7 @@ export function createTagEventsHandler(deps: TagEventHandlerDeps | (() => TagEve
     failed: 'could not apply a tag event',
     run: async (event, invocation): Promise<TagEventOutcome> => {
       const parsed = parseTagEvent(event);
-      if (!parsed.ok) {
-        // Returning, not throwing: EventBridge would retry an event we will never understand.
-        logger.warn('ignored an event that is not a Secrets Manager tag change', {
-          why: parsed.why,
-        });
-        return { status: 'ignored', why: parsed.why };
-      }
+      if (!parsed.ok) return ignoredEvent('is not a Secrets Manager tag change', parsed.why);
       const tagEvent = parsed.event;
       logger.appendKeys({
         secretId: tagEvent.secretId,

@@ -1,6 +1,7 @@
 // The wording the alert catalog shares between entries: token and version lists, the lines
 // about a stuck revoke lock, the incidents of failures, and the next steps by failure reason.
 
+import { kindChoices } from '../kinds/registry.ts';
 import type { RevokedVersion } from '../revoke/types.ts';
 import { MAX_REASON_LENGTH, REVOKE_MODES } from '../revoke/types.ts';
 import { type FailureReason, type Step, TAG } from '../vocabulary.ts';
@@ -94,8 +95,9 @@ export function liveToken(after: StagesAfter, rotationVersion: string): string {
 const AFTER =
   'Once the cause is fixed, Secrets Manager retries this same rotation in the next rotation window. To rotate now instead, remove AWSPENDING from the failed version (aws secretsmanager update-secret-version-stage --secret-id <secret> --version-stage AWSPENDING --remove-from-version-id <version>), then choose "Rotate secret immediately".';
 
-/** What to do about a failed rotation step, by its reason. */
-export const ROTATION_FAILED_STEPS: Partial<Record<FailureReason, string[]>> = {
+/** What to do about a failed rotation step, by its reason. Built on each call: the kinds' names
+ * come from the registry, which tests may change. */
+const rotationFailedStepsByReason = (): Partial<Record<FailureReason, string[]>> => ({
   'rotation-disabled': [
     'Rotation is turned off on this secret. If that was not intended, check its token-rotation:lifespan tag; the next sweep attaches rotation again.',
   ],
@@ -113,10 +115,7 @@ export const ROTATION_FAILED_STEPS: Partial<Record<FailureReason, string[]>> = {
     'The pending token is not one this suite minted, or it was altered: check what else writes to this secret.',
     AFTER,
   ],
-  'unknown-kind': [
-    "Fix the secret's token-rotation:kind tag (random, iam-access-key or lambda:<function name or ARN>).",
-    AFTER,
-  ],
+  'unknown-kind': [`Fix the secret's token-rotation:kind tag (${kindChoices()}).`, AFTER],
   'two-active-keys': [
     'The IAM user already has two active access keys, and the suite never deletes an active key. Usually the previous token is still in its grace period (a rotation was started early), or someone made a key outside token-rotation.',
     'Wait for grace to end (the sweep deactivates the previous key), or delete the key that is not in use in the IAM console; then rotate again.',
@@ -167,7 +166,7 @@ export const ROTATION_FAILED_STEPS: Partial<Record<FailureReason, string[]>> = {
     'The audit trail could not be written, so the step was stopped: check the audit table exists and the rotation function may write to it (its logs name the error).',
     AFTER,
   ],
-};
+});
 
 const ROTATION_FAILED_DEFAULT_STEPS = [
   "Check the rotation function's logs for this version ID, and the secret's history in the audit trail.",
@@ -175,7 +174,7 @@ const ROTATION_FAILED_DEFAULT_STEPS = [
 ];
 
 export function rotationFailedSteps(reason: string): string[] {
-  return ROTATION_FAILED_STEPS[reason as FailureReason] ?? ROTATION_FAILED_DEFAULT_STEPS;
+  return rotationFailedStepsByReason()[reason as FailureReason] ?? ROTATION_FAILED_DEFAULT_STEPS;
 }
 
 export function refusalSteps(code: string, stackName: string): string[] {

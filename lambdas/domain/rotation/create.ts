@@ -2,19 +2,12 @@
 // Secrets Manager retries, and never past an emergency revoke that ran meanwhile.
 
 import { rememberSecret } from '#domain/errors';
-import type { Issuer, SecretDescription } from '#domain/ports';
 import { STAGE } from '#domain/vocabulary';
 import { revokeAgain, revokeInTheWay, revokeRefusal } from './revoke-guard.ts';
-import type { RotationDeps, RotationRequest, StepState } from './types.ts';
+import type { Work } from './types.ts';
 import { issuerContext, readCurrent } from './values.ts';
 
-export async function createSecret(
-  secret: SecretDescription,
-  issuer: Issuer,
-  request: RotationRequest,
-  deps: RotationDeps,
-  state: StepState,
-): Promise<void> {
+export const createSecret: Work = async (secret, issuer, request, deps, state) => {
   const { store } = deps;
   if (issuer.mintCreates) {
     // Minting again would leave a second token at the issuer that no version holds: keep
@@ -67,4 +60,4 @@ export async function createSecret(
       `the new token (${state.tokens.pending}) was revoked and AWSPENDING taken off version ${request.token}`,
     );
   }
-}
+};

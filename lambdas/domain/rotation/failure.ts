@@ -3,9 +3,9 @@
 
 import { logger } from '#commons/logger';
 import { describeError, RotationError, rememberSecret } from '#domain/errors';
-import { ALERT_SEVERITY, STAGE } from '#domain/vocabulary';
+import { STAGE } from '#domain/vocabulary';
+import { alertOf } from '../alerts/catalog.ts';
 import { record } from './audit.ts';
-import { nextSteps } from './next-steps.ts';
 import {
   type RotationDeps,
   type RotationRequest,
@@ -47,18 +47,17 @@ export async function reportFailure(
     });
   }
   try {
-    await deps.alerter.send({
-      event: 'rotation.failed',
-      severity: ALERT_SEVERITY['rotation.failed'] ?? 'high',
-      secretArn: state.arn,
-      secretName: state.name,
-      incident: failureIncident(request, after),
-      summary: `Rotation of ${state.name} failed at ${request.step}`,
-      reason: text,
-      versionId: request.token,
-      nextSteps: [...liveTokenSteps(after, request.token), ...nextSteps(reason)],
-      trigger: request.trigger,
-    });
+    await deps.alerter.send(
+      alertOf('rotation.failed', {
+        secret: { arn: state.arn, name: state.name },
+        trigger: request.trigger,
+        versionId: request.token,
+        step: request.step,
+        error: text,
+        reason,
+        stagesAfter: after,
+      }),
+    );
   } catch (alertError) {
     logger.error('could not alert a failed rotation step', {
       ...log,
@@ -85,24 +84,6 @@ async function rememberPrevious(deps: RotationDeps, state: StepState): Promise<v
   } catch {
     // The failure being reported matters more; the generic scrubber still applies.
   }
-}
-
-/**
- * An incident is what a person must know to act: which rotation (its version ID, the same across
- * Secrets Manager's retries), the step that failed and where AWSCURRENT stands afterwards. Retries
- * of one failure at one step are one incident (one e-mail); a later failure that leaves the live
- * token somewhere else (finishSecret failing after AWSCURRENT moved to the new token, where an
- * earlier testSecret failure left it unchanged) is another, and its e-mail is sent.
- */
-function failureIncident(request: RotationRequest, after: StagesAfter): string {
-  const live = !after.read
-    ? 'unknown'
-    : after.current === request.token
-      ? 'moved'
-      : after.current
-        ? `unchanged:${after.current}`
-        : 'none';
-  return `${request.token}:${request.step}:current-${live}`;
 }
 
 /** The staging labels as DescribeSecret shows them after a failure, or why they could not be read. */
@@ -137,22 +118,4 @@ async function stagesAfterFailure(deps: RotationDeps, state: StepState): Promise
       text: `they could not be read (${describeError(error, state.seen)})`,
     };
   }
-}
-
-/** The first things a reader needs: which token consumers get now, and the labels as read. */
-function liveTokenSteps(after: StagesAfter, rotationVersion: string): string[] {
-  return [liveToken(after, rotationVersion), `Stages read after the failure: ${after.text}.`];
-}
-
-function liveToken(after: StagesAfter, rotationVersion: string): string {
-  if (!after.read) {
-    return 'The staging labels could not be read after the failure: check in the console which version is AWSCURRENT before acting.';
-  }
-  if (after.current === rotationVersion) {
-    return `AWSCURRENT already moved to this rotation's new token (version ${rotationVersion}): consumers now get it, and the previous token keeps working through its grace.`;
-  }
-  if (after.current) {
-    return `The live token (AWSCURRENT) is unchanged on version ${after.current} and keeps working: consumers are not affected.`;
-  }
-  return 'No version is AWSCURRENT: consumers cannot read a live token. Put AWSCURRENT back on the last good version in the console.';
 }

@@ -4,23 +4,17 @@
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
 import { DEFAULT_GRACE_MS, MAX_LIFESPAN_MS, parsePolicy } from '#domain/policy';
-import type { Issuer, SecretDescription } from '#domain/ports';
+import type { SecretDescription } from '#domain/ports';
 import { latest, ms } from '#domain/sweep/facts';
 import { revokeAfterLabel, revokeAfterTime } from '#domain/sweep/labels';
 import { STAGE } from '#domain/vocabulary';
 import { revokeInTheWay, revokeRefusal } from './revoke-guard.ts';
-import type { RotationDeps, RotationRequest, StepState } from './types.ts';
+import type { RotationDeps, RotationRequest, StepState, Work } from './types.ts';
 import { versionWith } from './values.ts';
 
 // Only AWSCURRENT moves (Secrets Manager moves AWSPREVIOUS and drops AWSPENDING itself);
 // the previous token keeps working through grace, then the sweep revokes it.
-export async function finishSecret(
-  secret: SecretDescription,
-  _issuer: Issuer,
-  request: RotationRequest,
-  deps: RotationDeps,
-  state: StepState,
-): Promise<void> {
+export const finishSecret: Work = async (secret, _issuer, request, deps, state) => {
   const { store } = deps;
   const revoke = await revokeInTheWay(secret, deps, state);
   if (revoke) throw revokeRefusal(secret, request, revoke, 'AWSCURRENT was left as it is');
@@ -29,7 +23,7 @@ export async function finishSecret(
   state.movingStage = true;
   await store.moveStage(secret.arn, STAGE.current, request.token, from);
   state.versions = from ? { current: request.token, previous: from } : { current: request.token };
-}
+};
 
 /**
  * Moving AWSCURRENT makes Secrets Manager move AWSPREVIOUS onto the outgoing live version, which

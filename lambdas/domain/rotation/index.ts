@@ -1,7 +1,7 @@
 // The Secrets Manager four-step rotation protocol (SPEC "Rotation"), for any token kind. Every
 // step is safe to run again, and a failure leaves AWSCURRENT untouched, is audited, and is
 // alerted once per rotation however often Secrets Manager retries it. One file per step
-// (create, set, test, finish); failure.ts tells a failure, next-steps.ts what to do about it.
+// (create, set, test, finish); failure.ts tells a failure (in the alert catalog's words).
 //
 // Secrets Manager calls per successful rotation: 4 × DescribeSecret, GetSecretValue (current)
 // and PutSecretValue in createSecret, GetSecretValue (pending) in testSecret, and one

@@ -1,21 +1,14 @@
 // setSecret: activate the new token at its issuer, for the kinds that have something to
 // activate, and never past an emergency revoke that ran meanwhile.
 
-import type { Issuer, SecretDescription } from '#domain/ports';
 import { revokeAgain, revokeInTheWay, revokeRefusal } from './revoke-guard.ts';
-import type { RotationDeps, RotationRequest, StepState } from './types.ts';
+import type { Work } from './types.ts';
 import { issuerContext, readCurrent, readPending } from './values.ts';
 
 // Activating brings a token to life at the issuer, so a revoke that dealt with this version since
 // the step began must stop it: before activating (a revoked token is never activated), and after
 // (a revoke that ran while it was activated revoked it first, so it is revoked again).
-export async function setSecret(
-  secret: SecretDescription,
-  issuer: Issuer,
-  request: RotationRequest,
-  deps: RotationDeps,
-  state: StepState,
-): Promise<void> {
+export const setSecret: Work = async (secret, issuer, request, deps, state) => {
   if (!issuer.activate) return;
   const { store } = deps;
   const pending = await readPending(store, secret, request, state);
@@ -49,4 +42,4 @@ export async function setSecret(
       `the new token (${state.tokens.pending}) was activated while it ran, and revoked again`,
     );
   }
-}
+};

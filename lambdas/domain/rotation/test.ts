@@ -2,18 +2,11 @@
 // configuration test (a fresh AWSPENDING with no new token) is told apart and skipped.
 
 import { rememberSecret } from '#domain/errors';
-import type { Issuer, SecretDescription } from '#domain/ports';
 import { STAGE } from '#domain/vocabulary';
-import type { RotationDeps, RotationRequest, StepState } from './types.ts';
+import type { StepState, Work } from './types.ts';
 import { issuerContext, readPending } from './values.ts';
 
-export async function testSecret(
-  secret: SecretDescription,
-  issuer: Issuer,
-  request: RotationRequest,
-  { store }: RotationDeps,
-  state: StepState,
-): Promise<'skipped' | undefined> {
+export const testSecret: Work = async (secret, issuer, request, { store }, state) => {
   // RotateSecret without RotateImmediately (how rotation is attached) makes Secrets Manager
   // test the configuration: testSecret alone, on a fresh AWSPENDING that holds either no value
   // or a copy of AWSCURRENT (AWS documents neither). A real rotation's pending value is always
@@ -35,7 +28,7 @@ export async function testSecret(
     throw error;
   }
   return undefined;
-}
+};
 
 function configurationTest(state: StepState): 'skipped' {
   state.detail.configurationTest = true;

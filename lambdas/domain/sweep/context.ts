@@ -56,6 +56,12 @@ export interface ActionContext {
 /** A new incident: published now, or recorded and on its way (the alert's outbox). */
 export const isNew = (outcome: string) => outcome === 'sent' || outcome === 'queued';
 
+/** What an audit record about a previous version names: the version, and its token where known. */
+export const previousVersion = (versionId: string, tokenName: string | undefined) => ({
+  versions: { previous: versionId },
+  ...(tokenName ? { tokens: { previous: tokenName } } : {}),
+});
+
 export const hours = (ms: number) => Math.round((ms / 3_600_000) * 10) / 10;
 
 /**

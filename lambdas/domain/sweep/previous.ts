@@ -4,7 +4,7 @@ import { describeError, secretParts } from '../errors.ts';
 import type { Issuer, SecretDescription } from '../ports.ts';
 import { asStagesAfter, stagesAfterFailure } from '../stages.ts';
 import { STAGE } from '../vocabulary.ts';
-import { type ActionContext, isNew } from './context.ts';
+import { type ActionContext, isNew, previousVersion } from './context.ts';
 
 /** What the kind's contract says about a previous value and the live one (undefined: it cannot tell). */
 export type LiveCheck =
@@ -72,8 +72,7 @@ export async function revokeFailed(
       c.entry(secret, {
         event: 'previous.revoke.failed',
         outcome: 'failed',
-        versions: { previous: versionId },
-        ...(failure.tokenName ? { tokens: { previous: failure.tokenName } } : {}),
+        ...previousVersion(versionId, failure.tokenName),
         error: message,
         detail: { ...(stage === 'delete' ? { stage } : {}), stagesAfter: after.text },
       }),

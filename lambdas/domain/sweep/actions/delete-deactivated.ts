@@ -3,7 +3,7 @@
 // is dropped. A version that is live again (a person moved a stage back onto it) is never deleted.
 import { secretParts } from '../../errors.ts';
 import { DELETE_AFTER_LABEL_PREFIX, STAGE } from '../../vocabulary.ts';
-import type { SweepActionDef } from '../context.ts';
+import { previousVersion, type SweepActionDef } from '../context.ts';
 import { labelTime } from '../labels.ts';
 import { revokeFailed, sameAsLive } from '../previous.ts';
 
@@ -39,7 +39,6 @@ export const deleteDeactivated: SweepActionDef<DeleteDeactivated> = {
   run: async (c, secret, action) => {
     const { store } = c.deps;
     const known: string[] = [];
-    const versions = { previous: action.versionId };
     let tokenName: string | undefined;
     let shared = false;
     try {
@@ -72,8 +71,7 @@ export const deleteDeactivated: SweepActionDef<DeleteDeactivated> = {
       c.entry(secret, {
         event: 'previous.deleted',
         outcome: 'succeeded',
-        versions,
-        ...(tokenName ? { tokens: { previous: tokenName } } : {}),
+        ...previousVersion(action.versionId, tokenName),
         detail: {
           dueAt: action.dueAt.toISOString(),
           kind: action.kind,

@@ -6,7 +6,7 @@
 import { secretParts } from '../../errors.ts';
 import type { Issuer, SecretDescription } from '../../ports.ts';
 import { STAGE } from '../../vocabulary.ts';
-import { type ActionContext, isNew, type SweepActionDef } from '../context.ts';
+import { type ActionContext, isNew, previousVersion, type SweepActionDef } from '../context.ts';
 import { latest, ms } from '../facts.ts';
 import { deleteAfterLabel, graceExtendedTime } from '../labels.ts';
 import { type LiveCheck, revokeFailed, sameAsLive } from '../previous.ts';
@@ -117,8 +117,7 @@ async function skipped(
       c.entry(secret, {
         event: 'previous.revoke.skipped',
         outcome: 'skipped',
-        versions: { previous: action.versionId },
-        ...(tokenName ? { tokens: { previous: tokenName } } : {}),
+        ...previousVersion(action.versionId, tokenName),
         detail: { reason, kind: action.kind, graceEndedAt: action.graceEndedAt.toISOString() },
       }),
     );
@@ -138,7 +137,6 @@ export async function revokePastGrace(
   detail: Record<string, string> = {},
 ): Promise<void> {
   const known: string[] = [];
-  const versions = { previous: action.versionId };
   const done: Revoked = {
     identity: { shared: false, by: 'no value held by the version' },
     revokedBy: 'the label removed',
@@ -163,8 +161,7 @@ export async function revokePastGrace(
     c.entry(secret, {
       event: 'previous.revoked',
       outcome: 'succeeded',
-      versions,
-      ...(tokenName ? { tokens: { previous: tokenName } } : {}),
+      ...previousVersion(action.versionId, tokenName),
       detail: {
         graceEndedAt: action.graceEndedAt.toISOString(),
         kind: action.kind,
