@@ -152,6 +152,20 @@ export class AuditTrail extends Construct {
       resources: [this.table.tableArn],
       conditions: {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': secretArns.map((arn) => usePk(arn)) },
+        // A consumer writes a time and its name, nothing else: no `event` or `day` that would put
+        // its items in the outbox or the time index the suite reads.
+        ...(access === 'record' && {
+          'ForAllValues:StringEquals': {
+            'dynamodb:Attributes': [
+              AUDIT_TABLE.partitionKey,
+              AUDIT_TABLE.sortKey,
+              'lastUsedAt',
+              'usedBy',
+              AUDIT_TABLE.ttlAttribute,
+            ],
+          },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+        }),
       },
     });
     grantKeyVia(

@@ -171,7 +171,13 @@ describe('escape hatches', () => {
     expect(dynamo).toEqual([
       expect.objectContaining({
         Action: 'dynamodb:UpdateItem',
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`USE#${secret}`] } },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`USE#${secret}`] },
+          'ForAllValues:StringEquals': {
+            'dynamodb:Attributes': ['pk', 'sk', 'lastUsedAt', 'usedBy', 'expiresAt'],
+          },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+        },
       }),
     ]);
   });

@@ -136,6 +136,48 @@ describe('consumer switch-over for random tokens', () => {
     }
   });
 
+  it('revokes at once, and says so, when the extension cannot be audited', async () => {
+    // Prepare: the old token still presented; the audit table refuses the extension's record
+    const { local, suite, arn, verifier, rotate, sweep } = await world();
+    const service = verifier('billing-api');
+    await rotate();
+    await local.clock.advance(30 * 60_000);
+    expect(await service.verify(CANARY)).toBe('previous');
+    const audit = suite.sweepDeps.audit;
+    const append = audit.append.bind(audit);
+    audit.append = async (entry) => {
+      if (entry.event === 'previous.still-used' && entry.outcome === 'skipped') {
+        throw new Error('ProvisionedThroughputExceededException: the table is busy');
+      }
+      return append(entry);
+    };
+
+    // Act
+    try {
+      await local.clock.advance(HOUR);
+      await sweep();
+    } finally {
+      audit.append = append;
+    }
+
+    // Assess: no silent extension; revoked, with the reason, and the still-used alert says so
+    const versions = (await suite.store.describe(arn)).versions;
+    expect(
+      Object.values(versions)
+        .flat()
+        .filter((l) => l.includes('grace-extended')),
+    ).toEqual([]);
+    expect(await previousOf(suite, arn)).toBeUndefined();
+    const revoked = (await suite.audit.history(arn)).find((r) => r.event === 'previous.revoked');
+    expect(revoked?.detail).toMatchObject({
+      revokedAnyway: 'true',
+      extension: expect.stringContaining('not extended: ProvisionedThroughputExceeded'),
+    });
+    const alerts = local.sns.published.filter((m) => m.subject?.includes('still-used'));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.message).toContain('was revoked although a consumer still used it');
+  });
+
   it('revokes at the end of grace when the services switched: only the live token was presented', async () => {
     // Prepare
     const { local, suite, arn, verifier, rotate, sweep } = await world();

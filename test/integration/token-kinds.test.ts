@@ -406,7 +406,7 @@ describe('iam-access-key', () => {
     expect(subjects.filter((s) => s?.includes('previous.still-used'))).toHaveLength(2);
     const [first, last] = alertsFor(arn).filter((m) => m.subject?.includes('still-used'));
     expect(first?.message).toContain(`its grace is extended once, until ${extendedUntil}`);
-    expect(last?.message).toContain('was revoked at the end of its extended grace');
+    expect(last?.message).toContain('was revoked although a consumer still used it');
     expect(await readable(arn)).not.toContain(key.secretAccessKey);
   });
 

@@ -173,7 +173,7 @@ export const ALERT_CATALOG: { readonly [N in AlertName]: AlertKind<AlertFields[N
       versionId: f.versionId,
       summary: f.extendedUntil
         ? `A consumer still uses the previous token of ${f.secret.name}${f.tokenName ? ` (${f.tokenName})` : ''}: its grace is extended once, until ${f.extendedUntil}; then it is revoked whether or not it is still used.`
-        : `The previous token of ${f.secret.name}${f.tokenName ? ` (${f.tokenName})` : ''} was revoked at the end of its extended grace although a consumer still used it: that consumer's requests now fail.`,
+        : `The previous token of ${f.secret.name}${f.tokenName ? ` (${f.tokenName})` : ''} was revoked although a consumer still used it after the rotation (its grace is extended at most once): that consumer's requests now fail.`,
       reason: `Its issuer saw it used at ${f.lastUsedAt} by ${f.usedBy}, after the rotation of ${f.replacedAt} replaced it.`,
       nextSteps: [
         `Find the consumer (${f.usedBy}) and make it read the secret again (AWSCURRENT), or restart it.`,

@@ -4,6 +4,7 @@
 
 import { describeError, errorCode } from '../errors.ts';
 import type { SecretDescription } from '../ports.ts';
+import { graceExtendedTime } from '../sweep/labels.ts';
 import { STAGE } from '../vocabulary.ts';
 import { isRevokeAfter, versionWith } from './live-versions.ts';
 import type { RevokeDeps } from './types.ts';
@@ -67,7 +68,8 @@ async function moveLabelsOnce(
   }
   for (const [versionId, stages] of Object.entries(after.versions)) {
     if (versionId === target) continue;
-    for (const label of stages.filter(isRevokeAfter)) {
+    // A revoked token's version keeps no timed label: revoke-after, nor a grace extension.
+    for (const label of stages.filter((s) => isRevokeAfter(s) || graceExtendedTime(s))) {
       await store.moveStage(arn, label, undefined, versionId);
     }
   }

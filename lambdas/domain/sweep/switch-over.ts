@@ -91,7 +91,21 @@ export async function checkSwitchOver(
       detail: { lastUsed: isoSeconds(use.at), usedBy: stillUsed.by, revokedAnyway: 'true' },
     };
   }
-  await extend(c, secret, { versionId, tokenName: issuer.name(value) }, switchOver, stillUsed);
+  try {
+    await extend(c, secret, { versionId, tokenName: issuer.name(value) }, switchOver, stillUsed);
+  } catch (error) {
+    // An extension nobody was told of is worse than none: revoke now, and say why.
+    return {
+      extended: false,
+      stillUsed,
+      detail: {
+        lastUsed: isoSeconds(use.at),
+        usedBy: stillUsed.by,
+        revokedAnyway: 'true',
+        extension: `not extended: ${describeError(error, known)}`,
+      },
+    };
+  }
   return { extended: true };
 }
 
@@ -105,6 +119,26 @@ async function extend(
   const until = new Date(c.deps.clock().getTime() + switchOver.extendMs);
   const label = graceExtendedLabel(until);
   await c.deps.pace(() => c.deps.store.moveStage(secret.arn, label, version.versionId));
+  try {
+    await record(c, secret, version, switchOver, use, until);
+  } catch (error) {
+    // Not audited: take the extension back (the caller then revokes), unless that fails too.
+    await c.deps.pace(() =>
+      c.deps.store.moveStage(secret.arn, label, undefined, version.versionId),
+    );
+    throw error;
+  }
+}
+
+/** The extension's audit record and alert. */
+async function record(
+  c: ActionContext,
+  secret: SecretDescription,
+  version: { versionId: string; tokenName: string },
+  switchOver: SwitchOver,
+  use: TokenUse,
+  until: Date,
+): Promise<void> {
   await c.deps.audit.append(
     c.entry(secret, {
       event: 'previous.still-used',

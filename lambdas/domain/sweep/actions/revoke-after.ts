@@ -7,7 +7,7 @@
 import type { SecretDescription } from '../../ports.ts';
 import { STAGE } from '../../vocabulary.ts';
 import type { ActionContext, SweepActionDef } from '../context.ts';
-import { revokeAfterTime } from '../labels.ts';
+import { graceExtendedTime, revokeAfterTime } from '../labels.ts';
 import { revokePastGrace } from './revoke-previous.ts';
 
 /** `previous.revoked`: a revoke-after label has come due; revoke the token, remove the label. */
@@ -19,6 +19,8 @@ export interface RevokeAfter {
   kind: string;
   /** The live stage the version holds again (a person moved it back): unlabel, never revoke. */
   liveAs?: string;
+  /** A grace extension the version still carries (a rotation came during it): removed too. */
+  extendedBy?: string;
 }
 
 const LIVE: string[] = [STAGE.current, STAGE.pending, STAGE.previous];
@@ -62,13 +64,21 @@ export const revokeAfter: SweepActionDef<RevokeAfter> = {
           kind: s.policy.kind,
         };
         if (liveAs !== undefined) action.liveAs = liveAs;
+        const extendedBy = stages.find((s) => graceExtendedTime(s) !== undefined);
+        if (extendedBy !== undefined) action.extendedBy = extendedBy;
         due.push(action);
       }
     }
     return due;
   },
-  run: (c, secret, action) =>
-    action.liveAs !== undefined
-      ? unlabel(c, secret, action)
-      : revokePastGrace(c, secret, action, action.label, { revokeAfter: action.label }),
+  run: async (c, secret, action) => {
+    if (action.liveAs !== undefined) return unlabel(c, secret, action);
+    await revokePastGrace(c, secret, action, action.label, { revokeAfter: action.label });
+    const { extendedBy } = action;
+    if (extendedBy !== undefined) {
+      await c.deps.pace(() =>
+        c.deps.store.moveStage(secret.arn, extendedBy, undefined, action.versionId),
+      );
+    }
+  },
 };
