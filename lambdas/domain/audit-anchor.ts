@@ -116,7 +116,17 @@ export interface CheckpointWritten {
  * Throws when the heads cannot be read or the checkpoint cannot be written: a checkpoint with
  * heads missing would anchor a trail that was never that short.
  */
-export async function writeCheckpoint(deps: CheckpointDeps): Promise<CheckpointWritten> {
+export async function writeCheckpoint(
+  deps: CheckpointDeps,
+  options: {
+    /**
+     * Told of the regressions before the checkpoint is written. If it throws, nothing is
+     * written: the next checkpoint compares with the same previous one and finds them again, so
+     * a regression whose alert could not be sent is never lost.
+     */
+    beforePut?: (regressions: HeadRegression[], previous?: CheckpointRef) => Promise<void>;
+  } = {},
+): Promise<CheckpointWritten> {
   const days = deps.retentionDays ?? DEFAULT_RETENTION_DAYS;
   if (!Number.isInteger(days) || days < 1) {
     throw new Error(`checkpoint retention must be a whole number of days ≥ 1, found ${days}`);
@@ -133,13 +143,11 @@ export async function writeCheckpoint(deps: CheckpointDeps): Promise<CheckpointW
       .sort((a, b) => (a.secretArn < b.secretArn ? -1 : a.secretArn > b.secretArn ? 1 : 0)),
   };
   const checkpoint: Checkpoint = { ...body, hash: hashCheckpoint(body) };
+  const regressions = previous ? regressionsSince(previous.checkpoint, checkpoint) : [];
+  await options.beforePut?.(regressions, previous?.ref);
   const retainUntil = new Date(now.getTime() + days * 86_400_000);
   const ref = await deps.store.put(checkpointKey(now, checkpoint.seq), checkpoint, retainUntil);
-  return {
-    checkpoint,
-    ref,
-    regressions: previous ? regressionsSince(previous.checkpoint, checkpoint) : [],
-  };
+  return { checkpoint, ref, regressions };
 }
 
 function regressionsSince(before: Checkpoint, after: Checkpoint): HeadRegression[] {

@@ -147,40 +147,40 @@ export function createSweepHandler(deps: SweepHandlerDeps | (() => SweepHandlerD
 }
 
 /**
- * Writes one checkpoint of every chain head and alerts on each chain that is now behind the
- * previous checkpoint (records cut from the table together with their HEAD item). A failed
- * checkpoint does not fail the sweep, whose rotations and revokes matter more: it is logged and
- * counted (CheckpointFailed), and the next run writes one that covers this interval too.
+ * Writes one checkpoint of every chain head, alerting first on each chain that is now behind the
+ * previous checkpoint (records cut from the table together with their HEAD item). An alert that
+ * can be neither recorded nor sent stops the checkpoint, so the next run finds the regression
+ * again. A failed checkpoint does not fail the sweep, whose rotations and revokes matter more:
+ * it is logged and counted (CheckpointFailed), and the next run writes one that covers this
+ * interval too.
  */
 async function anchorChains(
   deps: CheckpointDeps,
   alerter: SweepDeps['alerter'],
 ): Promise<NonNullable<SweepSummary['checkpoint']>> {
-  let written: Awaited<ReturnType<typeof writeCheckpoint>>;
   try {
-    written = await writeCheckpoint(deps);
+    const written = await writeCheckpoint(deps, {
+      beforePut: async (regressions, previous) => {
+        for (const regression of regressions) {
+          await alerter.send(
+            alertOf('audit.chain-regressed', {
+              secret: { arn: regression.secretArn, name: secretNameOf(regression.secretArn) },
+              trigger: { source: 'schedule' },
+              message: regression.message,
+              checkpoint: previous
+                ? `${previous.key} (version ${previous.versionId})`
+                : 'the previous checkpoint',
+            }),
+          );
+        }
+      },
+    });
+    return { seq: written.checkpoint.seq, regressions: written.regressions.length };
   } catch (error) {
     const failed = describeError(error);
     logger.error('sweep: the audit checkpoint could not be written', { error: failed });
     return { failed };
   }
-  for (const regression of written.regressions) {
-    const alert = alertOf('audit.chain-regressed', {
-      secret: { arn: regression.secretArn, name: secretNameOf(regression.secretArn) },
-      trigger: { source: 'schedule' },
-      message: regression.message,
-      checkpoint: `${written.ref.key} (version ${written.ref.versionId})`,
-    });
-    try {
-      await alerter.send(alert);
-    } catch (error) {
-      logger.error('sweep: a chain regression could not be alerted', {
-        secretArn: regression.secretArn,
-        error: describeError(error),
-      });
-    }
-  }
-  return { seq: written.checkpoint.seq, regressions: written.regressions.length };
 }
 
 /** The name inside a Secrets Manager ARN, minus the 6-character suffix AWS adds. */

@@ -84,13 +84,13 @@ beforeAll(async () => {
     credentials: aws.clientConfig.credentials,
   });
   sdk = new S3Client({ ...aws.clientConfig, forcePathStyle: true });
-  for (const name of ['team/cut', 'team/intact', 'team/swept']) {
+  for (const name of ['team/cut', 'team/intact', 'team/swept', 'team/unalerted']) {
     arns[name] = await createTaggedSecret(suite.secretsManager, name, 'acme_live_x', {
       [TAG.lifespan]: '7d',
     });
   }
   await sweepOnce(aws, suite);
-  for (const name of ['team/cut', 'team/intact', 'team/swept']) {
+  for (const name of ['team/cut', 'team/intact', 'team/swept', 'team/unalerted']) {
     for (let i = 0; i < 3; i++) await append(arns[name]!, name);
   }
 }, 60_000);
@@ -169,6 +169,57 @@ describe('anchored audit trail', () => {
     // Assess: the managed chain (its HEAD item gone: its newest record) and the anchored one
     expect(heads.map((h) => h.secretArn).sort()).toEqual([arn('anchored'), arn('managed')]);
     expect(heads.every((h) => h.seq === 2 && /^[0-9a-f]{64}$/.test(h.hash))).toBe(true);
+  });
+
+  it('writes no checkpoint while a regression cannot be alerted, so the next sweep alerts it', async () => {
+    // Prepare: a checkpoint, then a cut, then an alerter that can neither record nor publish
+    const bucket = await checkpointBucket('anchor-unalerted');
+    const arn = arns['team/unalerted']!;
+    const handler = (alerter: typeof suite.sweepDeps.alerter) =>
+      createSweepHandler({
+        sweep: { ...suite.sweepDeps, alerter },
+        rotationFunctionArn: suite.functions.rotation,
+        sweepIntervalMs: 15 * 60_000,
+        checkpoint: deps(bucket),
+      });
+    expect(((await handler(suite.sweepDeps.alerter)({})) as SweepSummary).checkpoint).toEqual({
+      seq: 1,
+      regressions: 0,
+    });
+    const records = (await auditPartition(suite, arn))
+      .filter((item) => String(item.sk).startsWith('SEQ#'))
+      .sort((a, b) => Number(a.seq) - Number(b.seq));
+    const keep = records.at(-2)!;
+    await deleteAuditItem(suite, arn, seqSk(Number(records.at(-1)!.seq)));
+    await suite.dynamo.send(
+      new PutCommand({
+        TableName: suite.tableName,
+        Item: {
+          [AUDIT_TABLE.partitionKey]: secretPk(arn),
+          [AUDIT_TABLE.sortKey]: HEAD_SK,
+          seq: keep.seq,
+          hash: keep.hash,
+          at: keep.at,
+        },
+      }),
+    );
+    const broken = {
+      send: async () => {
+        throw new Error('the outbox and SNS are both unreachable');
+      },
+    };
+
+    // Act
+    const failed = (await handler(broken)({})) as SweepSummary;
+    const next = (await handler(suite.sweepDeps.alerter)({})) as SweepSummary;
+
+    // Assess
+    expect(failed.checkpoint).toEqual({ failed: expect.stringContaining('unreachable') });
+    expect(next.checkpoint).toEqual({ seq: 2, regressions: 1 });
+    const alerts = aws.sns
+      .messagesTo(suite.topicArn)
+      .filter((m) => m.subject === '[CRITICAL] audit.chain-regressed: team/unalerted');
+    expect(alerts).toHaveLength(1);
   });
 
   it('keeps sweeping when the checkpoint cannot be written, and says so in its summary', async () => {

@@ -45,7 +45,7 @@ export interface AlertFields {
   'audit.chain-regressed': About & {
     /** What went back, as the checkpoint writer words it (sequence numbers and short hashes). */
     message: string;
-    /** The checkpoint that found it: bucket key and object version. */
+    /** The checkpoint that recorded the longer chain: bucket key and object version. */
     checkpoint: string;
   };
   'lifespan.overdue': About & {
