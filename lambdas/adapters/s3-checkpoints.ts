@@ -28,17 +28,15 @@ export class S3CheckpointStore implements CheckpointStore {
     return this.options.prefix ?? CHECKPOINT_PREFIX;
   }
 
-  async latest(): Promise<{ checkpoint: Checkpoint; ref: CheckpointRef } | undefined> {
-    const { client, bucket } = this.options;
-    let newest: string | undefined;
-    let token: string | undefined;
-    do {
-      const page = await client.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: this.prefix, ContinuationToken: token }),
-      );
-      newest = page.Contents?.at(-1)?.Key ?? newest;
-      token = page.NextContinuationToken;
-    } while (token);
+  async latest(
+    recentSince?: Date,
+  ): Promise<{ checkpoint: Checkpoint; ref: CheckpointRef } | undefined> {
+    const { bucket } = this.options;
+    // Keys begin with their ISO time, so the newest key since `recentSince` is the newest of
+    // all when there is one; a year of checkpoints is then not listed at every sweep.
+    const recent =
+      recentSince && (await this.newestKey(`${this.prefix}${recentSince.toISOString()}`));
+    const newest = recent ?? (await this.newestKey());
     if (newest === undefined) return undefined;
     const read = await this.read(newest);
     if (!read.checkpoint) {
@@ -47,6 +45,26 @@ export class S3CheckpointStore implements CheckpointStore {
       );
     }
     return { checkpoint: read.checkpoint, ref: read.ref };
+  }
+
+  /** The last key under the prefix (after `startAfter` when given), listing page by page. */
+  private async newestKey(startAfter?: string): Promise<string | undefined> {
+    const { client, bucket } = this.options;
+    let newest: string | undefined;
+    let token: string | undefined;
+    do {
+      const page = await client.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: this.prefix,
+          ContinuationToken: token,
+          ...(startAfter && !token ? { StartAfter: startAfter } : {}),
+        }),
+      );
+      newest = page.Contents?.at(-1)?.Key ?? newest;
+      token = page.NextContinuationToken;
+    } while (token);
+    return newest;
   }
 
   // S3 requires Content-MD5 (or a checksum) on a put with Object Lock retention

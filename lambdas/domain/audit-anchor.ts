@@ -58,8 +58,12 @@ export interface StoredCheckpoint {
 
 /** The port to the checkpoint bucket (s3-checkpoints.ts). */
 export interface CheckpointStore {
-  /** The newest checkpoint, read back; undefined when none was written yet. */
-  latest(): Promise<{ checkpoint: Checkpoint; ref: CheckpointRef } | undefined>;
+  /**
+   * The newest checkpoint, read back; undefined when none was written yet. `recentSince` is a
+   * hint: look among the checkpoints written since then first (keys sort by time), and only
+   * when there are none list them all.
+   */
+  latest(recentSince?: Date): Promise<{ checkpoint: Checkpoint; ref: CheckpointRef } | undefined>;
   /** Writes a new checkpoint object, locked until `retainUntil`; the ref is read back. */
   put(key: string, checkpoint: Checkpoint, retainUntil: Date): Promise<CheckpointRef>;
   /** Every checkpoint object in key order, each from its first (original) version. */
@@ -131,7 +135,8 @@ export async function writeCheckpoint(
   if (!Number.isInteger(days) || days < 1) {
     throw new Error(`checkpoint retention must be a whole number of days ≥ 1, found ${days}`);
   }
-  const previous = await deps.store.latest();
+  // A sweep checkpoints every interval: the newest is among those of the last two days.
+  const previous = await deps.store.latest(new Date(deps.clock().getTime() - 2 * 86_400_000));
   const heads = await deps.heads(previous?.checkpoint);
   const now = deps.clock();
   const body: Omit<Checkpoint, 'hash'> = {

@@ -222,6 +222,44 @@ describe('anchored audit trail', () => {
     expect(alerts).toHaveLength(1);
   });
 
+  it('finds the newest checkpoint among the last two days, listing everything only when there is none', async () => {
+    // Prepare: a store whose ListObjectsV2 calls are counted
+    const bucket = await checkpointBucket('anchor-recent');
+    const client = new S3Client({ ...aws.clientConfig, forcePathStyle: true });
+    const lists: (string | undefined)[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ListObjectsV2Command') {
+          lists.push((args.input as { StartAfter?: string }).StartAfter);
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const counted: CheckpointDeps = {
+      ...deps(bucket),
+      store: new S3CheckpointStore({ client, bucket }),
+    };
+
+    // Act
+    const first = await writeCheckpoint(counted);
+    const afterFirst = lists.splice(0);
+    await aws.clock.advance(15 * 60_000);
+    const second = await writeCheckpoint(counted);
+    const afterSecond = lists.splice(0);
+    await aws.clock.advance(3 * DAY);
+    const third = await writeCheckpoint(counted);
+    const afterThird = lists.splice(0);
+    client.destroy();
+
+    // Assess: one list of the recent keys when there is a recent one; else a full list too
+    expect([first, second, third].map((w) => w.checkpoint.seq)).toEqual([1, 2, 3]);
+    expect(third.checkpoint.previousHash).toBe(second.checkpoint.hash);
+    expect(afterFirst).toEqual([expect.stringMatching(/^checkpoints\/20/), undefined]);
+    expect(afterSecond).toEqual([expect.stringMatching(/^checkpoints\/20/)]);
+    expect(afterThird).toEqual([expect.stringMatching(/^checkpoints\/20/), undefined]);
+  });
+
   it('keeps sweeping when the checkpoint cannot be written, and says so in its summary', async () => {
     // Prepare: a bucket that does not exist
     const sweep = createSweepHandler({
