@@ -19,6 +19,7 @@ import { alertOf } from '#domain/alerts/catalog';
 import { type CheckpointDeps, writeCheckpoint } from '#domain/audit-anchor';
 import { describeError, ValidationError } from '#domain/errors';
 import type { PolicyLimits } from '#domain/policy';
+import { secretNameFromArn } from '#domain/service-events';
 import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep/index';
 import { managedArns } from '#domain/sweep/managed';
 import type { SweepAction } from '#domain/sweep/plan';
@@ -164,7 +165,7 @@ async function anchorChains(
         for (const regression of regressions) {
           await alerter.send(
             alertOf('audit.chain-regressed', {
-              secret: { arn: regression.secretArn, name: secretNameOf(regression.secretArn) },
+              secret: { arn: regression.secretArn, name: secretNameFromArn(regression.secretArn) },
               trigger: { source: 'schedule' },
               message: regression.message,
               checkpoint: previous
@@ -181,11 +182,6 @@ async function anchorChains(
     logger.error('sweep: the audit checkpoint could not be written', { error: failed });
     return { failed };
   }
-}
-
-/** The name inside a Secrets Manager ARN, minus the 6-character suffix AWS adds. */
-function secretNameOf(arn: string): string {
-  return /:secret:(.+)-[A-Za-z0-9]{6}$/.exec(arn)?.[1] ?? arn;
 }
 
 function emitMetrics(metrics: MetricsSink | undefined, report: SweepReport, summary: SweepSummary) {

@@ -22,6 +22,7 @@ import { createSweepHandler, type SweepSummary } from '#handlers/sweep';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { contentMd5, S3RestClient } from '#local-aws/s3-rest';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import { createCheckpointBucket } from '#local-aws/suite-anchor';
 import {
   auditPartition,
   cli,
@@ -43,17 +44,7 @@ const DAY = 86_400_000;
 
 /** A bucket as infra/audit-anchor.ts creates it: Object Lock on, COMPLIANCE by default. */
 async function checkpointBucket(name: string): Promise<string> {
-  await s3.send({
-    method: 'PUT',
-    bucket: name,
-    headers: { 'x-amz-bucket-object-lock-enabled': 'true' },
-  });
-  await s3.send({
-    method: 'PUT',
-    bucket: name,
-    query: { 'object-lock': '' },
-    body: '<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>',
-  });
+  await createCheckpointBucket(aws, name);
   return name;
 }
 
@@ -63,6 +54,33 @@ const deps = (bucket: string, retentionDays?: number): CheckpointDeps => ({
   clock: aws.clock.now,
   ...(retentionDays ? { retentionDays } : {}),
 });
+
+/**
+ * The attacker's cut: deletes the newest `count` records of a chain and moves its HEAD item back
+ * to the record before them, so the table alone shows nothing missing. Returns the chain's
+ * records as they were (oldest first).
+ */
+async function cutNewest(arn: string, count: number) {
+  const records = (await auditPartition(suite, arn))
+    .filter((item) => String(item.sk).startsWith('SEQ#'))
+    .sort((a, b) => Number(a.seq) - Number(b.seq));
+  for (const item of records.slice(-count))
+    await deleteAuditItem(suite, arn, seqSk(Number(item.seq)));
+  const keep = records.at(-count - 1)!;
+  await suite.dynamo.send(
+    new PutCommand({
+      TableName: suite.tableName,
+      Item: {
+        [AUDIT_TABLE.partitionKey]: secretPk(arn),
+        [AUDIT_TABLE.sortKey]: HEAD_SK,
+        seq: keep.seq,
+        hash: keep.hash,
+        at: keep.at,
+      },
+    }),
+  );
+  return records;
+}
 
 const append = (arn: string, name: string) =>
   suite.audit.append({
@@ -117,26 +135,10 @@ describe('anchored audit trail', () => {
         .messagesTo(suite.topicArn)
         .filter((m) => m.subject?.includes('audit.chain-regressed'));
     const first = (await sweep({})) as SweepSummary;
-    const records = (await auditPartition(suite, arn))
-      .filter((item) => String(item.sk).startsWith('SEQ#'))
-      .sort((a, b) => Number(a.seq) - Number(b.seq));
-    const newest = Number(records.at(-1)!.seq);
-    const keep = records.at(-2)!;
 
     // Act: cut the newest record and move the HEAD item back, then sweep again
-    await deleteAuditItem(suite, arn, seqSk(newest));
-    await suite.dynamo.send(
-      new PutCommand({
-        TableName: suite.tableName,
-        Item: {
-          [AUDIT_TABLE.partitionKey]: secretPk(arn),
-          [AUDIT_TABLE.sortKey]: HEAD_SK,
-          seq: keep.seq,
-          hash: keep.hash,
-          at: keep.at,
-        },
-      }),
-    );
+    const records = await cutNewest(arn, 1);
+    const newest = Number(records.at(-1)!.seq);
     const second = (await sweep({})) as SweepSummary;
     const third = (await sweep({})) as SweepSummary;
 
@@ -186,23 +188,7 @@ describe('anchored audit trail', () => {
       seq: 1,
       regressions: 0,
     });
-    const records = (await auditPartition(suite, arn))
-      .filter((item) => String(item.sk).startsWith('SEQ#'))
-      .sort((a, b) => Number(a.seq) - Number(b.seq));
-    const keep = records.at(-2)!;
-    await deleteAuditItem(suite, arn, seqSk(Number(records.at(-1)!.seq)));
-    await suite.dynamo.send(
-      new PutCommand({
-        TableName: suite.tableName,
-        Item: {
-          [AUDIT_TABLE.partitionKey]: secretPk(arn),
-          [AUDIT_TABLE.sortKey]: HEAD_SK,
-          seq: keep.seq,
-          hash: keep.hash,
-          at: keep.at,
-        },
-      }),
-    );
+    await cutNewest(arn, 1);
     const broken = {
       send: async () => {
         throw new Error('the outbox and SNS are both unreachable');
@@ -281,24 +267,8 @@ describe('anchored audit trail', () => {
     const bucket = await checkpointBucket('anchor-truncation');
     const written = await writeCheckpoint(deps(bucket));
     const arn = arns['team/cut']!;
-    const records = (await auditPartition(suite, arn))
-      .filter((item) => String(item.sk).startsWith('SEQ#'))
-      .sort((a, b) => Number(a.seq) - Number(b.seq));
+    const records = await cutNewest(arn, 2);
     const newest = Number(records.at(-1)!.seq);
-    const keep = records.at(-3)!;
-    for (const seq of [newest, newest - 1]) await deleteAuditItem(suite, arn, seqSk(seq));
-    await suite.dynamo.send(
-      new PutCommand({
-        TableName: suite.tableName,
-        Item: {
-          [AUDIT_TABLE.partitionKey]: secretPk(arn),
-          [AUDIT_TABLE.sortKey]: HEAD_SK,
-          seq: keep.seq,
-          hash: keep.hash,
-          at: keep.at,
-        },
-      }),
-    );
 
     // Act
     const unanchored = await cli(aws, 'verify-audit');
