@@ -13,6 +13,7 @@ import type { SecretDescription, TokenUse } from '../ports.ts';
 import { STAGE } from '../vocabulary.ts';
 import { type ActionContext, isNew } from './context.ts';
 import { graceExtendedLabel } from './labels.ts';
+import { sameAsLive } from './previous.ts';
 
 /** What the plan knows of a previous token's switch-over. */
 export interface SwitchOver {
@@ -27,7 +28,13 @@ export interface SwitchOver {
 /** What the check found, for the revoke that follows. */
 export type SwitchOverCheck =
   | { extended: true }
-  | { extended: false; stillUsed?: TokenUse; detail: Record<string, string> };
+  | {
+      extended: false;
+      stillUsed?: TokenUse;
+      detail: Record<string, string>;
+      /** The previous version's value as read here, so the revoke need not read it again. */
+      read?: { value: string | undefined };
+    };
 
 /** At most this many characters of an issuer's "used by" text reach an alert or the audit. */
 const USED_BY_MAX = 200;
@@ -57,7 +64,8 @@ export async function checkSwitchOver(
   if (!issuer.lastUsed) return { extended: false, detail: {} };
   const { versionId, switchOver } = action;
   const value = await c.deps.store.getValue(secret.arn, { versionId, stage: STAGE.previous });
-  if (value === undefined) return { extended: false, detail: {} };
+  const read = { value };
+  if (value === undefined) return { extended: false, detail: {}, read };
   const known = secretParts(value);
   let use: TokenUse | undefined;
   try {
@@ -68,43 +76,29 @@ export async function checkSwitchOver(
       value,
     });
   } catch (error) {
-    return { extended: false, detail: { lastUsed: `unknown: ${describeError(error, known)}` } };
+    const detail = { lastUsed: `unknown: ${describeError(error, known)}` };
+    return { extended: false, detail, read };
   }
   if (!use || use.at.getTime() <= switchOver.replacedAt.getTime()) {
-    return {
-      extended: false,
-      detail: { lastUsed: use ? isoSeconds(use.at) : 'never, as the issuer records it' },
-    };
+    const detail = { lastUsed: use ? isoSeconds(use.at) : 'never, as the issuer records it' };
+    return { extended: false, detail, read };
   }
   // A use of the live token is no evidence against switching: the version holds the live token
   // (the same value saved again), and the revoke leaves it alone (previous.revoke.skipped).
-  const current = await c.deps.store.getValue(secret.arn, { stage: STAGE.current });
-  const token = issuer.tokenOf?.(value);
-  if (current === value || (token && token.id === issuer.tokenOf?.(current ?? '')?.id)) {
-    return { extended: false, detail: {} };
+  if ((await sameAsLive(c, secret, issuer, value, known)).shared) {
+    return { extended: false, detail: {}, read };
   }
   const stillUsed = { at: use.at, by: printable(use.by, known) };
+  const used = { lastUsed: isoSeconds(use.at), usedBy: stillUsed.by, revokedAnyway: 'true' };
   if (switchOver.extendedBy !== undefined || switchOver.extendMs <= 0) {
-    return {
-      extended: false,
-      stillUsed,
-      detail: { lastUsed: isoSeconds(use.at), usedBy: stillUsed.by, revokedAnyway: 'true' },
-    };
+    return { extended: false, stillUsed, detail: used, read };
   }
   try {
     await extend(c, secret, { versionId, tokenName: issuer.name(value) }, switchOver, stillUsed);
   } catch (error) {
     // An extension nobody was told of is worse than none: revoke now, and say why.
-    return {
-      extended: false,
-      stillUsed,
-      detail: {
-        lastUsed: isoSeconds(use.at),
-        usedBy: stillUsed.by,
-        revokedAnyway: 'true',
-        extension: `not extended: ${describeError(error, known)}`,
-      },
-    };
+    const extension = `not extended: ${describeError(error, known)}`;
+    return { extended: false, stillUsed, detail: { ...used, extension }, read };
   }
   return { extended: true };
 }

@@ -45,10 +45,13 @@ async function revokeVersion(
   at: { versionId: string; stage: string; kind: string },
   known: string[],
   done: Revoked,
+  read?: { value: string | undefined },
 ): Promise<void> {
   const { store, pace } = c.deps;
   const issuer = c.deps.issuerFor(at.kind, { arn: secret.arn, name: secret.name });
-  const value = await store.getValue(secret.arn, { versionId: at.versionId, stage: at.stage });
+  const value = read
+    ? read.value
+    : await store.getValue(secret.arn, { versionId: at.versionId, stage: at.stage });
   if (value !== undefined) {
     known.push(...secretParts(value));
     done.tokenName = issuer.name(value);
@@ -135,6 +138,8 @@ export async function revokePastGrace(
   action: PastGrace,
   stage: string,
   detail: Record<string, string> = {},
+  /** The version's value when the caller already read it (by `stage`). */
+  read?: { value: string | undefined },
 ): Promise<void> {
   const known: string[] = [];
   const done: Revoked = {
@@ -143,7 +148,7 @@ export async function revokePastGrace(
   };
   try {
     const { versionId, kind } = action;
-    await revokeVersion(c, secret, { versionId, kind, stage }, known, done);
+    await revokeVersion(c, secret, { versionId, kind, stage }, known, done, read);
     if (done.skipped) {
       const by = done.identity.shared ? done.identity.by : '';
       await skipped(c, secret, action, done.tokenName, by);
@@ -208,7 +213,7 @@ export const revokePrevious: SweepActionDef<RevokePrevious> = {
   run: async (c, secret, action) => {
     const check = await checkSwitchOver(c, secret, action);
     if (check.extended) return;
-    await revokePastGrace(c, secret, action, STAGE.previous, check.detail);
+    await revokePastGrace(c, secret, action, STAGE.previous, check.detail, check.read);
     await afterRevoke(c, secret, action, check);
   },
 };
