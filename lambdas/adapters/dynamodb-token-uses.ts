@@ -4,6 +4,7 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenUse, TokenUses } from '#domain/ports';
 import { AUDIT_TABLE, usePk } from './audit-table.ts';
+import { isAwsError } from './aws-errors.ts';
 
 /** Items expire with the versions they describe: a version lives at most a lifespan (30 days). */
 const KEEP_MS = 60 * 86_400_000;
@@ -33,7 +34,7 @@ export class DynamoTokenUses implements TokenUses {
         }),
       );
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return;
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return;
       throw error;
     }
   }

@@ -16,11 +16,8 @@
 // The service's role needs secretsmanager:GetSecretValue on the secret and, to record, the grant
 // TokenRotation.grantRecordTokenUse gives (UpdateItem on the audit table's USE#<secret> items only).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import {
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { isAwsError } from '#adapters/aws-errors';
 import { tokenIn } from '#domain/kinds/random/issuer';
 import type { TokenUses } from '#domain/ports';
 import { STAGE } from '#domain/vocabulary';
@@ -88,7 +85,8 @@ export function secretsManagerStages(client: SecretsManagerClient, secretId: str
         ? { versionId: out.VersionId, value: out.SecretString }
         : undefined;
     } catch (error) {
-      if (error instanceof ResourceNotFoundException) return undefined;
+      // By name, as everywhere AWS errors are told apart: a bundle may hold two SDK copies.
+      if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
       throw error;
     }
   };
