@@ -8,15 +8,13 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoTokenUses } from '#adapters/dynamodb-token-uses';
 import { logger } from '#commons/logger';
-import { createPacer } from '#domain/pacer';
-import { runSweep } from '#domain/sweep/index';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import {
   createTokenVerifier,
   secretsManagerStages,
 } from '../../lambdas/consumer/token-verifier.ts';
-import { createTaggedSecret } from '../cli/support.ts';
+import { createTaggedSecret, sweepOnce } from '../cli/support.ts';
 import { embeddedOnly } from './support/endpoint.ts';
 
 embeddedOnly(
@@ -62,17 +60,7 @@ async function world() {
     );
     await local.idle();
   };
-  const sweep = async () => {
-    await runSweep(
-      { ...suite.sweepDeps, pace: createPacer({ ratePerSecond: 100_000, burst: 1000 }) },
-      {
-        rotationFunctionArn: suite.rotationFunctionArn,
-        sweepIntervalMs: suite.sweepIntervalMs,
-        deadline: new Date(8.64e15),
-      },
-    );
-    await local.idle();
-  };
+  const sweep = () => sweepOnce(local, suite);
   return { local, suite, arn, verifier, rotate, sweep };
 }
 
