@@ -83,7 +83,7 @@ async function reissue(
 ): Promise<void> {
   const { secret, issuer, seen } = input;
   const ctx = { secretArn: secret.arn, secretName: secret.name, versionId };
-  const minted = await issuer.mint({ ...ctx, current: template });
+  const minted = await mintRetried(issuer, { ...ctx, current: template }, seen, deps.log);
   rememberSecret(seen, minted);
   try {
     if (issuer.activate) await issuer.activate({ ...ctx, pending: minted, current: template });
@@ -98,5 +98,36 @@ async function reissue(
       });
     });
     throw error;
+  }
+}
+
+/**
+ * Mints, and mints again with the same version ID when the first answer did not come: an issuer
+ * that created the key and lost its reply returns that key again (the contract makes `mint`
+ * idempotent per version ID), where giving up would leave a working key that no version holds.
+ */
+async function mintRetried(
+  issuer: Issuer,
+  ctx: Parameters<Issuer['mint']>[0],
+  seen: Set<string>,
+  log: RevokeDeps['log'],
+): Promise<string> {
+  try {
+    return await issuer.mint(ctx);
+  } catch (error) {
+    log?.warn('revoke: minting the fresh token failed; asking again under the same version ID', {
+      secretArn: ctx.secretArn,
+      versionId: ctx.versionId,
+      error: describeError(error, seen),
+    });
+  }
+  try {
+    return await issuer.mint(ctx);
+  } catch (error) {
+    if (!issuer.mintCreates) throw error;
+    // Said in the revoke.failed alert: the one key this revoke cannot see or revoke by itself.
+    throw new Error(
+      `${describeError(error, seen)}; the issuer may hold a fresh token made for version ${ctx.versionId} that no version stores: look it up at the issuer and revoke it`,
+    );
   }
 }

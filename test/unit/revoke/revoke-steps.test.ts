@@ -177,6 +177,46 @@ describe('reissueOrQuarantine', () => {
     expect(put).toEqual([]);
   });
 
+  it('asks the issuer again under the same version ID when a mint answer is lost, and names the key it may hold when both fail', async () => {
+    // Prepare: an issuer that creates keys (mint is not free) and whose mint fails the first time
+    const versions: string[] = [];
+    let failures = 1;
+    const issuer = {
+      ...plainIssuer('fresh').issuer,
+      mintCreates: true,
+      mint: async ({ versionId }: { versionId: string }) => {
+        versions.push(versionId);
+        if (failures-- > 0) throw new Error('socket timeout');
+        return 'fresh';
+      },
+    } as Issuer;
+    const input = {
+      secret: secret({ cur: ['AWSCURRENT'] }),
+      issuer,
+      mode: 'reissue' as const,
+      template: 'old',
+      revokeId: 'r1',
+      stackName: 'Acme',
+      seen: new Set<string>(),
+    };
+    const deps = () => ({
+      store: plainStore().store as never,
+      clock: () => NOW,
+      newVersionId: () => 'v-1',
+    });
+
+    // Act: one lost answer, then two
+    const versionId = await reissueOrQuarantine(input, deps());
+    failures = 2;
+    const error = await reissueOrQuarantine(input, deps()).catch((e: unknown) => e as Error);
+
+    // Assess: the second ask names the same version, so an idempotent issuer returns its key; when
+    // both fail, the error (the revoke.failed alert's text) says which key may be left at the issuer
+    expect(versionId).toBe('v-1');
+    expect(versions).toEqual(['v-1', 'v-1', 'v-1', 'v-1']);
+    expect((error as Error).message).toMatch(/may hold a fresh token made for version v-1.*revoke it/);
+  });
+
   it('puts the quarantine notice, naming the old AWSCURRENT, and mints nothing in quarantine mode', async () => {
     const { issuer, calls } = plainIssuer('fresh');
     const { store, put } = plainStore();
