@@ -4,7 +4,7 @@
 // nag.test.ts asserts the "left" column is empty; this shows the whole picture, rule by rule.
 import type { IConstruct } from 'constructs';
 import { nagPacks } from '../../infra/nag.ts';
-import { buildTestApp } from './support.ts';
+import { synthApp } from './support.ts';
 
 const context: Record<string, string> = {};
 const args = process.argv.slice(2);
@@ -30,7 +30,8 @@ function findings(pack: Pack, scope: IConstruct, all: boolean): string[] {
     );
 }
 
-const { app } = buildTestApp(context);
+// Synthesized first, as nag.test.ts and `cdk synth` do: some policies are only complete then.
+const { app } = synthApp(context);
 for (const [index, pack] of nagPacks(app).entries()) {
   const left = findings(pack, app, false);
   const every = findings(nagPacks(app)[index]!, app, true);
