@@ -161,6 +161,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       },
       format: format('csv,json', 'csv'),
       out: { type: 'string', value: '<file>', help: 'write to this file instead of stdout' },
+      html: {
+        type: 'string',
+        value: '<file>',
+        help: 'write a self-contained HTML report: timelines, compliance, revokes, verification',
+      },
       'checkpoint-bucket': CHECKPOINT_BUCKET,
     },
     details: [
@@ -172,6 +177,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     examples: [
       `${BIN} evidence --since 90d --format csv --out evidence.csv`,
       `${BIN} evidence --since 2026-01-01 --format json`,
+      `${BIN} evidence --since 90d --html evidence.html`,
     ],
   },
   revoke: {

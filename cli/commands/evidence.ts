@@ -21,6 +21,7 @@ import {
   withAnchors,
 } from '../chains.ts';
 import { type CheckpointEvidence, checkpointBucket, readCheckpoints } from '../checkpoints.ts';
+import { renderHtml } from '../evidence-html.ts';
 import { csvRow, pairs, terminalSafe } from '../format.ts';
 import type { Command, CommandContext } from '../main.ts';
 import { triggerOf } from '../records.ts';
@@ -65,7 +66,7 @@ const isRotation = (r: AuditRecord) => r.event === 'step.succeeded' && r.step ==
 const isRevoke = (r: AuditRecord) =>
   r.event === 'revoke.completed' || r.event === 'previous.revoked';
 
-interface SecretEvidence {
+export interface SecretEvidence {
   secretName: string;
   secretArn: string;
   optedIn: boolean;
@@ -83,7 +84,7 @@ interface SecretEvidence {
   revokesInRange: number;
 }
 
-interface EventEvidence extends AuditRecord {
+export interface EventEvidence extends AuditRecord {
   category: Category;
   /** `verified`, or the kind of break found at this record. */
   chainStatus: string;
@@ -118,7 +119,11 @@ export const evidence: Command = async (ctx) => {
     rangeTo: to.toISOString(),
     tool: `token-rotation CLI ${version()}`,
   });
-  await writeReport(ctx, report, format, outFile);
+  const htmlFile = ctx.values.html as string | undefined;
+  if (htmlFile) await writeFileOrFail(htmlFile, renderHtml(report, optedIn));
+  // With --html alone, the page is the export; --out or --format asks for the table too.
+  if (!htmlFile || outFile || ctx.values.format) await writeReport(ctx, report, format, outFile);
+  if (htmlFile) ctx.progress(`wrote ${htmlFile}: the HTML report (open it in a browser)`);
   return warnings(ctx, report, verified.bucket);
 };
 
@@ -188,7 +193,7 @@ async function verifyChains(
   return { tableName, bucket, anchored, arns, chains };
 }
 
-interface Report {
+export interface Report {
   metadata: Record<string, string>;
   summary: Record<string, number>;
   secrets: SecretEvidence[];
@@ -260,17 +265,21 @@ async function writeReport(
       ? `${JSON.stringify({ metadata, summary, secrets, events, checkpoints, checkpointFindings }, null, 2)}\n`
       : toCsv(metadata, summary, secrets, events, checkpoints, checkpointFindings);
   if (outFile) {
-    try {
-      // As on a terminal: whoever opens the file may `cat` it.
-      await writeFile(outFile, terminalSafe(text), 'utf8');
-    } catch (error) {
-      throw new CliError(`cannot write ${outFile}: ${(error as Error).message}`);
-    }
+    // As on a terminal: whoever opens the file may `cat` it.
+    await writeFileOrFail(outFile, terminalSafe(text));
     ctx.progress(
       `wrote ${outFile}: ${summary.secrets} secrets, ${summary.rotations} rotations, ${summary.revokes} revokes, ${summary.events} events`,
     );
   } else {
     ctx.out(text);
+  }
+}
+
+async function writeFileOrFail(file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot write ${file}: ${(error as Error).message}`);
   }
 }
 
@@ -292,7 +301,7 @@ function warnings(ctx: CommandContext, report: Report, bucket: string | undefine
 }
 
 /** A checkpoint as the auditor checks it with the AWS CLI: where it lies and how long it is locked. */
-interface CheckpointRow {
+export interface CheckpointRow {
   seq: number;
   at: string;
   hash: string;

@@ -98,6 +98,11 @@ export interface KindDefinition<Parts = never> {
      * issuer once `deleteAfterMs` has passed: the kind's issuer has `deactivate`.
      */
     twoStageRevoke?: { defaultDeleteAfterMs: number };
+    /**
+     * A token is revoked once no staged version holds it (the issuer's `revokedByUnstaging`), said
+     * here for readers with no issuer: the CLI's evidence judges unlabelled versions by it.
+     */
+    revokedByUnstaging?: boolean;
     healthEvents?: HealthEvents;
   };
   demo: DemoFixture<Parts>;

@@ -54,12 +54,15 @@ describe('kinds registry', () => {
   });
 
   it.each(allKinds().map((kind) => [kind.name, kind] as const))(
-    '%s: declares a two-stage revoke exactly when its issuer deactivates first',
+    '%s: declares a two-stage revoke exactly when its issuer deactivates first, and revoking by unstaging as its issuer does',
     (_name, kind) => {
       const issuer = issuers(SAMPLES[kind.name]!.tag, SECRET);
       const twoStage = kind.capabilities.twoStageRevoke;
       expect(typeof issuer.deactivate === 'function').toBe(twoStage !== undefined);
       if (twoStage) expect(issuer.deleteAfterMs).toBe(twoStage.defaultDeleteAfterMs);
+      expect(issuer.revokedByUnstaging === true).toBe(
+        kind.capabilities.revokedByUnstaging === true,
+      );
     },
   );
 

@@ -214,7 +214,9 @@ describe('reissueOrQuarantine', () => {
     // both fail, the error (the revoke.failed alert's text) says which key may be left at the issuer
     expect(versionId).toBe('v-1');
     expect(versions).toEqual(['v-1', 'v-1', 'v-1', 'v-1']);
-    expect((error as Error).message).toMatch(/may hold a fresh token made for version v-1.*revoke it/);
+    expect((error as Error).message).toMatch(
+      /may hold a fresh token made for version v-1.*revoke it/,
+    );
   });
 
   it('puts the quarantine notice, naming the old AWSCURRENT, and mints nothing in quarantine mode', async () => {
