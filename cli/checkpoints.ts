@@ -32,13 +32,10 @@ export function checkpointBucket(ctx: CommandContext, stack: Stack): string | un
   return stack.outputs[STACK_OUTPUT.checkpointBucket] || undefined;
 }
 
-/** Reads and checks every checkpoint in `bucket` (ListObjectVersions, then GetObject of each). */
-export async function readCheckpoints(
-  ctx: CommandContext,
-  bucket: string,
-): Promise<CheckpointEvidence> {
+/** The checkpoint store over the CLI's own client config (region, profile, endpoint). */
+function openStore(ctx: CommandContext, bucket: string) {
   const target = ctx.connection.target;
-  // The CLI's own client config (region, profile, endpoint); a custom endpoint is path-style.
+  // A custom endpoint is path-style.
   const client = new S3Client({
     maxAttempts: 8,
     retryMode: 'adaptive',
@@ -46,7 +43,31 @@ export async function readCheckpoints(
     ...(target.profile ? { profile: target.profile } : {}),
     ...(target.endpoint ? { endpoint: target.endpoint, forcePathStyle: true } : {}),
   });
-  const store = new S3CheckpointStore({ bucket, client });
+  return { client, store: new S3CheckpointStore({ bucket, client }) };
+}
+
+/** The newest checkpoint in `bucket` (status), found among the last two days' keys first. */
+export async function readLatestCheckpoint(
+  ctx: CommandContext,
+  bucket: string,
+): Promise<Checkpoint | undefined> {
+  const { client, store } = openStore(ctx, bucket);
+  try {
+    const since = new Date(ctx.clock().getTime() - 2 * 86_400_000);
+    return (await store.latest(since))?.checkpoint;
+  } catch (error) {
+    throw explain(error, ctx.connection);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Reads and checks every checkpoint in `bucket` (ListObjectVersions, then GetObject of each). */
+export async function readCheckpoints(
+  ctx: CommandContext,
+  bucket: string,
+): Promise<CheckpointEvidence> {
+  const { client, store } = openStore(ctx, bucket);
   ctx.progress(`reading the checkpoints in s3://${bucket}…`);
   let stored: Awaited<ReturnType<S3CheckpointStore['list']>>;
   try {

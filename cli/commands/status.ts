@@ -1,7 +1,9 @@
 // `status`: every opted-in secret with its kind, lifespan, token age, next rotation, last outcome
 // and whether it is overdue. Overdue is the sweep's own judgement (planSecret), not a second rule.
 import type { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { DynamoTokenUses } from '#adapters/dynamodb-token-uses';
 import { countUndeliveredAlerts } from '#adapters/sns-alerter';
+import type { Checkpoint } from '#domain/audit-anchor';
 import { describeError } from '#domain/errors';
 import { DEFAULT_KIND } from '#domain/kinds/registry';
 import {
@@ -13,18 +15,27 @@ import {
   type PolicyLimits,
   parsePolicy,
 } from '#domain/policy';
-import type { AuditRecord, SecretDescription } from '#domain/ports';
+import type { AuditRecord, SecretDescription, TokenUses } from '#domain/ports';
 import { cleanReason, knownValues, readQuarantineNotice } from '#domain/revoke/index';
 import { planSecret } from '#domain/sweep/plan';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { choice } from '../args.ts';
 import { CliError, type Connection, STACK_OUTPUT, type Stack } from '../aws.ts';
+import { checkpointBucket, readLatestCheckpoint } from '../checkpoints.ts';
 import { humanDuration, shortTime } from '../format.ts';
 import type { Command, CommandContext } from '../main.ts';
 import { mapConcurrent, outcomeOf } from '../records.ts';
+import {
+  type CheckpointStatus,
+  checkpointStatus,
+  type PreviousTokenStatus,
+  previousTokenStatus,
+} from '../status-evidence.ts';
 
 /** Per-secret reads in flight at once: ListSecretVersionIds and one audit Query each. */
 const CONCURRENCY = 8;
+/** Newest audit records read per secret: the last outcome, and the sweep's last use check. */
+const RECENT_RECORDS = 10;
 /**
  * The sweep interval only moves when the sweep rotates early at the 4-hour floor; whether a
  * token is overdue (older than its lifespan) does not depend on it.
@@ -50,6 +61,10 @@ export interface SecretStatus {
   /** Its AWSCURRENT is a quarantine notice (read back): no valid token until a person acts. */
   quarantined: boolean;
   notes: string[];
+  /** The newest checkpoint's head of this secret's chain; null: not anchored (or no bucket). */
+  checkpoint: CheckpointStatus | null;
+  /** The previous token still working, and whether it was used since its rotation. */
+  previous: PreviousTokenStatus | null;
 }
 
 export const status: Command = async (ctx) => {
@@ -59,7 +74,9 @@ export const status: Command = async (ctx) => {
   const limits = stackLimits(stack);
 
   const secrets = await listOptedIn(ctx);
-  const rows = await statusRows(ctx, audit, limits, secrets);
+  const anchor = await latestCheckpoint(ctx, stack);
+  const uses = new DynamoTokenUses(ctx.connection.dynamo, stack.require(STACK_OUTPUT.auditTable));
+  const rows = await statusRows(ctx, audit, limits, secrets, { anchor, uses });
   const undelivered = await countUndeliveredAlerts(
     ctx.connection.dynamo,
     stack.require(STACK_OUTPUT.auditTable),
@@ -84,7 +101,7 @@ export const status: Command = async (ctx) => {
     );
     return checked;
   }
-  ctx.out(statusTable(ctx, rows));
+  ctx.out(statusTable(ctx, rows, anchor !== undefined));
   ctx.out(summaryLine(rows, undeliveredLine));
   if (checked && attention.length > 0) {
     ctx.out(
@@ -119,13 +136,15 @@ async function statusRows(
   audit: DynamoAuditLog,
   limits: PolicyLimits,
   secrets: SecretDescription[],
+  evidence: { anchor: Checkpoint | undefined; uses: TokenUses },
 ): Promise<SecretStatus[]> {
   let done = 0;
   return mapConcurrent(secrets, CONCURRENCY, async (secret) => {
     const [versionDates, newest] = await Promise.all([
       ctx.connection.catalog.versionDates(secret.arn),
-      audit.history(secret.arn, { newestFirst: true, limit: 1 }),
+      audit.history(secret.arn, { newestFirst: true, limit: RECENT_RECORDS }),
     ]);
+    const previous = await previousTokenStatus(secret, versionDates, newest, evidence.uses);
     done += 1;
     if (done % 50 === 0 || (done === secrets.length && secrets.length >= 50)) {
       ctx.progress(`checked ${done} of ${secrets.length} secrets`);
@@ -134,14 +153,52 @@ async function statusRows(
       isQuarantined(ctx.connection, secret, newest[0]),
       secret.tags[TAG.revoke] === undefined ? undefined : valuesToScrub(ctx.connection, secret),
     ]);
-    return statusOf(secret, versionDates, newest[0], ctx.clock(), limits, {
-      quarantined,
-      ...(known ? { known } : {}),
-    });
+    return {
+      ...statusOf(secret, versionDates, newest[0], ctx.clock(), limits, {
+        quarantined,
+        ...(known ? { known } : {}),
+      }),
+      checkpoint: checkpointStatus(evidence.anchor, secret.arn),
+      previous,
+    };
   });
 }
 
-function statusTable(ctx: CommandContext, rows: SecretStatus[]): string {
+/** The newest checkpoint, when the stack has a checkpoint bucket; unreadable: said, not fatal. */
+async function latestCheckpoint(
+  ctx: CommandContext,
+  stack: Stack,
+): Promise<Checkpoint | undefined> {
+  const bucket = checkpointBucket(ctx, stack);
+  if (!bucket) return undefined;
+  try {
+    return await readLatestCheckpoint(ctx, bucket);
+  } catch (error) {
+    ctx.progress(
+      `warning: could not read the newest checkpoint in s3://${bucket}: ${describeError(error)}`,
+    );
+    return undefined;
+  }
+}
+
+function previousCell(row: SecretStatus, now: number): string {
+  const p = row.previous;
+  if (!p) return '-';
+  if (p.use === 'used' && p.lastUsed) {
+    const at = Date.parse(p.lastUsed.at);
+    const when = Number.isNaN(at) ? p.lastUsed.at : `${humanDuration(now - at)} ago`;
+    return `USED ${when}${p.lastUsed.by ? ` by ${p.lastUsed.by}` : ''}`;
+  }
+  return p.use === 'none recorded' ? 'no use since rotation' : 'not checked yet';
+}
+
+function checkpointCell(row: SecretStatus, now: number, anchored: boolean): string {
+  if (!anchored) return '-';
+  const c = row.checkpoint;
+  return c ? `#${c.chainSeq}, ${humanDuration(now - Date.parse(c.at))} ago` : 'not yet';
+}
+
+function statusTable(ctx: CommandContext, rows: SecretStatus[], anchored: boolean): string {
   const now = ctx.clock().getTime();
   return ctx.table(
     [
@@ -152,6 +209,8 @@ function statusTable(ctx: CommandContext, rows: SecretStatus[]): string {
       'NEXT ROTATION',
       'LAST OUTCOME',
       'OVERDUE',
+      'PREVIOUS TOKEN',
+      'ANCHORED',
       'NOTES',
     ],
     rows.map((row) => [
@@ -164,6 +223,8 @@ function statusTable(ctx: CommandContext, rows: SecretStatus[]): string {
         ? `${row.lastOutcome.outcome} ${humanDuration(now - Date.parse(row.lastOutcome.at))} ago`
         : '-',
       row.overdue === null ? '-' : row.overdue ? 'yes' : 'no',
+      previousCell(row, now),
+      checkpointCell(row, now, anchored),
       row.notes.join('; '),
     ]),
   );
@@ -297,6 +358,8 @@ export function statusOf(
     overdue: null,
     quarantined: observed.quarantined,
     notes,
+    checkpoint: null,
+    previous: null,
   };
   if (row.quarantined) {
     notes.push('quarantined: no valid token until a person runs the revoke with mode reissue');

@@ -107,6 +107,8 @@ describe('status', () => {
       'NEXT ROTATION',
       'LAST OUTCOME',
       'OVERDUE',
+      'PREVIOUS TOKEN',
+      'ANCHORED',
       'NOTES',
     ]);
     const rows = Object.fromEntries(readTable(result.stdout).map((row) => [row.SECRET, row]));

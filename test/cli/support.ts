@@ -11,6 +11,7 @@ import { runSweep, type SweepReport } from '#domain/sweep/index';
 import type { LocalAws } from '#local-aws/index';
 import type { InstalledSuite } from '#local-aws/suite';
 import { run } from '../../cli/main.ts';
+import { localEnv } from '../support/local-env.ts';
 
 export interface CliResult {
   code: number;
@@ -100,15 +101,7 @@ export function useLocalAwsEnv(aws: LocalAws): void {
   for (const [key, value] of Object.entries(localEnv(aws))) vi.stubEnv(key, value);
 }
 
-export function localEnv(aws: LocalAws): Record<string, string> {
-  return {
-    ...aws.env,
-    AWS_PROFILE: '',
-    AWS_CONFIG_FILE: '/nonexistent/token-rotation-cli-test/config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/token-rotation-cli-test/credentials',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
+export { localEnv };
 
 /** `token-rotation <argv>` in this process, with "now" read from the local AWS's clock. */
 export async function cli(aws: LocalAws, ...argv: string[]): Promise<CliResult> {

@@ -34,6 +34,7 @@ import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { bundleHandler } from '../integration/support/bundle.ts';
 import { type SaasServer, startSaasServer } from '../support/saas-server.ts';
+import { reportFile, writeEvidenceHtml } from './report.ts';
 import { localTime, StageFailed, Timeline } from './stage.ts';
 
 /** What a rotation function calls; the sweep's own listing calls are not the rotation's. */
@@ -773,6 +774,30 @@ async function lifecycle(
     );
   });
 
+  const reports: string[] = [];
+  await tl.stage("The auditor's report: token-rotation evidence --html", async () => {
+    const file = reportFile('demo-evidence.html');
+    const report = await writeEvidenceHtml(aws, TOKEN_STORED, file);
+    reports.push(report.html);
+    tl.say(
+      `wrote ${file} (${Math.round(report.html.length / 1024)} KB, no script, no network): open it in a browser`,
+    );
+    tl.check(
+      report.code === 0 &&
+        report.html.includes('id="chains" class="ok"') &&
+        report.html.includes('id="checkpoints" class="ok"'),
+      'every chain verifies in full and reaches its last checkpoint',
+    );
+    tl.check(
+      report.html.includes(`<td>${PAYMENTS}</td><td>completed</td>`),
+      'it lists the emergency revoke with who asked, why and what was revoked',
+    );
+    tl.check(
+      (report.html.match(/<section class="secret"/g) ?? []).length === secrets.length,
+      `it draws a token timeline for each of the ${secrets.length} secrets`,
+    );
+  });
+
   // ---- the canary ----
 
   await tl.stage(
@@ -827,6 +852,16 @@ async function lifecycle(
         caught.length === 1 && (caught[0]?.message.includes(`record ${newest!.seq}`) ?? false),
         'the checkpoint the sweep wrote before the cut still names the lost head: audit.chain-regressed is e-mailed',
       );
+      const after = await writeEvidenceHtml(
+        aws,
+        TOKEN_STORED,
+        reportFile('demo-evidence-after-cut.html'),
+      );
+      reports.push(after.html);
+      tl.check(
+        after.code === 1 && after.html.includes(`${PAYMENTS} (broken)`),
+        "the auditor's report written now marks the chain as broken (demo-evidence-after-cut.html), and evidence exits 1",
+      );
     },
   );
 
@@ -843,11 +878,12 @@ async function lifecycle(
     values.add(oldKey.secretAccessKey);
     for (const key of saas.keysOf('acme')) values.add(key.key);
     const tokens = [...values].flatMap(tokensIn);
-    const printed = output.join('');
+    // The report page too: it is what an auditor takes away.
+    const printed = output.join('') + reports.join('');
     const leaked = tokens.filter((t) => printed.includes(t) || printed.includes(middle(t)));
     tl.check(
       tokens.length >= 10 && leaked.length === 0,
-      `none of the ${tokens.length} token values this run created or read appears in the output`,
+      `none of the ${tokens.length} token values this run created or read appears in the output or the report`,
     );
   });
   sm.destroy();

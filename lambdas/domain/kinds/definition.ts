@@ -103,6 +103,11 @@ export interface KindDefinition<Parts = never> {
      * here for readers with no issuer: the CLI's evidence judges unlabelled versions by it.
      */
     revokedByUnstaging?: boolean;
+    /**
+     * Consumers' verifiers record each use of its previous token in the suite's table (the
+     * issuer's `lastUsed` reads them): `status` reads the same records, live.
+     */
+    usesRecordedByVerifiers?: boolean;
     healthEvents?: HealthEvents;
   };
   demo: DemoFixture<Parts>;

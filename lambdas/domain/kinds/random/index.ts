@@ -17,7 +17,7 @@ export const randomKind: KindDefinition<{ token: string; [field: string]: unknow
       ? { ...randomIssuer, lastUsed: (ctx) => tokenUses.lastUse(ctx.secretArn, ctx.versionId) }
       : randomIssuer,
   permissions: () => [],
-  capabilities: { revokedByUnstaging: true },
+  capabilities: { revokedByUnstaging: true, usesRecordedByVerifiers: true },
   demo: {
     // The default kind: a secret opts in with a lifespan tag alone.
     kindTag: () => undefined,

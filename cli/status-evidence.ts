@@ -1,0 +1,73 @@
+// What `status` shows of the evidence behind each secret: the last checkpoint that anchors its
+// audit chain, and for a previous token still working (AWSPREVIOUS, in grace) whether a consumer
+// used it since the rotation that replaced it. Each says where it comes from: use of a `random`
+// token is what consumers' verifiers recorded (read live); of an issuer's token, what the sweep
+// learned from the issuer when grace ended (`previous.still-used`), else not checked yet.
+import type { Checkpoint } from '#domain/audit-anchor';
+import { kindOf } from '#domain/kinds/registry';
+import type { AuditRecord, SecretDescription, TokenUses } from '#domain/ports';
+import { STAGE, TAG } from '#domain/vocabulary';
+
+export interface CheckpointStatus {
+  /** The checkpoint's own number and time. */
+  checkpoint: number;
+  at: string;
+  /** The chain's last record the checkpoint anchors. */
+  chainSeq: number;
+}
+
+export interface PreviousTokenStatus {
+  versionId: string;
+  /** When the token that replaced it was created (the rotation). */
+  replacedAt: string | null;
+  use: 'used' | 'none recorded' | 'not checked yet';
+  lastUsed?: { at: string; by: string };
+  /** Where `use` comes from. */
+  source: 'verifier records' | 'the sweep, asking the issuer at grace end' | 'none yet';
+}
+
+/** The secret's head in the newest checkpoint; null when it is not in it (not anchored yet). */
+export function checkpointStatus(
+  latest: Checkpoint | undefined,
+  secretArn: string,
+): CheckpointStatus | null {
+  const head = latest?.heads.find((h) => h.secretArn === secretArn);
+  return latest && head ? { checkpoint: latest.seq, at: latest.at, chainSeq: head.seq } : null;
+}
+
+const versionWith = (secret: SecretDescription, stage: string) =>
+  Object.entries(secret.versions).find(([, stages]) => stages.includes(stage))?.[0];
+
+/** Whether the previous token was used since its rotation; null when there is none in grace. */
+export async function previousTokenStatus(
+  secret: SecretDescription,
+  versionDates: Record<string, Date>,
+  recent: AuditRecord[],
+  uses: TokenUses,
+): Promise<PreviousTokenStatus | null> {
+  const current = versionWith(secret, STAGE.current);
+  const previous = versionWith(secret, STAGE.previous);
+  if (!previous || previous === current) return null;
+  const replaced = current ? versionDates[current] : undefined;
+  const base = { versionId: previous, replacedAt: replaced ? replaced.toISOString() : null };
+  const recorded = await uses.lastUse(secret.arn, previous);
+  if (recorded && (!replaced || recorded.at > replaced)) {
+    const lastUsed = { at: recorded.at.toISOString(), by: recorded.by };
+    return { ...base, use: 'used', lastUsed, source: 'verifier records' };
+  }
+  const checked = recent.find(
+    (r) => r.event === 'previous.still-used' && r.versions?.previous === previous,
+  );
+  if (checked) {
+    const lastUsed = {
+      at: String(checked.detail?.lastUsed ?? checked.at),
+      by: String(checked.detail?.usedBy ?? ''),
+    };
+    return { ...base, use: 'used', lastUsed, source: 'the sweep, asking the issuer at grace end' };
+  }
+  if (recorded || kindOf(secret.tags[TAG.kind])?.capabilities.usesRecordedByVerifiers) {
+    // Its verifiers' records are the whole evidence (`random`).
+    return { ...base, use: 'none recorded', source: 'verifier records' };
+  }
+  return { ...base, use: 'not checked yet', source: 'none yet' };
+}

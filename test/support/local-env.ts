@@ -1,0 +1,13 @@
+// The standard SDK environment for the local AWS, and nothing from the developer's own ~/.aws:
+// what the CLI is run with in tests (test/cli/support.ts) and in the demo.
+import type { LocalAws } from '#local-aws/index';
+
+export function localEnv(aws: LocalAws): Record<string, string> {
+  return {
+    ...aws.env,
+    AWS_PROFILE: '',
+    AWS_CONFIG_FILE: '/nonexistent/token-rotation-cli-test/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/token-rotation-cli-test/credentials',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
