@@ -19,6 +19,7 @@ export const CONTEXT_KEYS = [
   'deleteDeactivatedAfterHours',
   'issuerFunctions',
   'maxLifespan',
+  'graceExtensions',
 ] as const;
 
 type ContextReader = (key: string) => unknown;
@@ -116,6 +117,7 @@ export function readContext(read: ContextReader): TokenRotationStackProps & { st
     deleteDeactivatedAfter: hours === undefined ? undefined : Duration.hours(hours),
     issuerFunctions: list(read, 'issuerFunctions'),
     maxLifespan: lifespan(read, 'maxLifespan'),
+    graceExtensions: whole(read, 'graceExtensions'),
   };
 }
 

@@ -123,6 +123,16 @@ export interface TokenRotationProps {
   readonly maxLifespan?: Duration;
 
   /**
+   * How many more grace periods a previous token may live when, at the end of its grace, its
+   * issuer (or consumers' verifiers) says it is still used: its grace is extended once, and at
+   * the extension's end it is revoked whether still used or not. Never past the secret's
+   * lifespan. 0: revoked when grace ends, used or not. Whole numbers from 0 to 4.
+   *
+   * @default 1
+   */
+  readonly graceExtensions?: number;
+
+  /**
    * Custom issuer functions (kind `lambda:<function>`) the suite may invoke, by name or ARN.
    * Any other function named in a kind tag fails its rotation with AccessDenied.
    *
@@ -347,6 +357,7 @@ export class TokenRotation extends Construct {
       [ENV.POWERTOOLS_LOG_LEVEL]: settings.logLevel,
       [ENV.DELETE_DEACTIVATED_AFTER_HOURS]: String(settings.deleteDeactivatedAfterHours),
       [ENV.MAX_LIFESPAN_HOURS]: String(settings.maxLifespanHours),
+      [ENV.GRACE_EXTENSIONS]: String(settings.graceExtensions),
       // Minified bundles: map stack traces back to the TypeScript source.
       [ENV.NODE_OPTIONS]: '--enable-source-maps',
     };

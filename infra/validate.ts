@@ -2,6 +2,7 @@
 // message that says what is wrong and what is allowed.
 import { Duration, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_GRACE_EXTENSIONS, MAX_GRACE_EXTENSIONS } from '#domain/policy';
 import type { TokenRotationLogLevel, TokenRotationProps } from './token-rotation.ts';
 
 const EMAIL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>".]+$/;
@@ -21,6 +22,7 @@ export interface Settings {
   deleteDeactivatedAfterHours: number;
   issuerFunctions: string[];
   maxLifespanHours: number;
+  graceExtensions: number;
   checkpointRetentionDays: number;
 }
 
@@ -75,10 +77,22 @@ export function validate(props: TokenRotationProps): Settings {
     );
   }
 
+  const graceExtensions = props.graceExtensions ?? DEFAULT_GRACE_EXTENSIONS;
+  if (
+    !Number.isInteger(graceExtensions) ||
+    graceExtensions < 0 ||
+    graceExtensions > MAX_GRACE_EXTENSIONS
+  ) {
+    throw new Error(
+      `graceExtensions must be a whole number of grace periods from 0 to ${MAX_GRACE_EXTENSIONS}, got ${graceExtensions}`,
+    );
+  }
+
   return {
     alertEmails,
     sweepIntervalMinutes,
     maxLifespanHours,
+    graceExtensions,
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
     logLevel,
     secretKeyArns,

@@ -63,6 +63,8 @@ export interface InstallOptions {
   sweepIntervalMinutes?: number;
   /** The stack's `maxLifespan` in hours. Default 720 (30 days). */
   maxLifespanHours?: number;
+  /** The stack's `graceExtensions`. Default 1. */
+  graceExtensions?: number;
   /**
    * The sweep's and tag events' pacing. Default the deployed pacer (40 calls a second, real
    * time); a simulation whose clock jumps days in a second of real time passes a faster one.
@@ -124,7 +126,10 @@ export async function installSuite(
   const tableName = `${stackName}-audit`;
   const sweepIntervalMs = (options.sweepIntervalMinutes ?? DEFAULT_SWEEP_INTERVAL_MINUTES) * 60_000;
   const maxLifespanHours = options.maxLifespanHours ?? 30 * 24;
-  const limits = { maxLifespanMs: maxLifespanHours * 3_600_000 };
+  const limits = {
+    maxLifespanMs: maxLifespanHours * 3_600_000,
+    ...(options.graceExtensions !== undefined && { graceExtensions: options.graceExtensions }),
+  };
   const rawDynamo = new DynamoDBClient(aws.clientConfig);
   const dynamo = DynamoDBDocumentClient.from(rawDynamo, {
     marshallOptions: { removeUndefinedValues: true },

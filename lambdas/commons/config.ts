@@ -3,8 +3,10 @@
 
 import * as ENV from '#commons/env-names';
 import {
+  DEFAULT_GRACE_EXTENSIONS,
   DEFAULT_MAX_LIFESPAN_MS,
   HOUR_MS,
+  MAX_GRACE_EXTENSIONS,
   MAX_LIFESPAN_MS,
   MIN_LIFESPAN_MS,
   type PolicyLimits,
@@ -30,6 +32,8 @@ export interface Config {
   suiteRoleArns: string[];
   /** The stack's maxLifespan (MAX_LIFESPAN_HOURS): the longest lifespan a tag may ask for. */
   maxLifespanMs: number;
+  /** The stack's graceExtensions (GRACE_EXTENSIONS): grace periods a still-used token may add. */
+  graceExtensions: number;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +63,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `${ENV.MAX_LIFESPAN_HOURS} must be whole hours from 4 to 8760 (365 days), got "${env[ENV.MAX_LIFESPAN_HOURS]}"`,
     );
   }
+  const graceExtensions = Number(env[ENV.GRACE_EXTENSIONS] ?? DEFAULT_GRACE_EXTENSIONS);
+  if (
+    !Number.isInteger(graceExtensions) ||
+    graceExtensions < 0 ||
+    graceExtensions > MAX_GRACE_EXTENSIONS
+  ) {
+    throw new ConfigError(
+      `${ENV.GRACE_EXTENSIONS} must be a whole number from 0 to ${MAX_GRACE_EXTENSIONS}, got "${env[ENV.GRACE_EXTENSIONS]}"`,
+    );
+  }
   return {
     auditTableName: required(env, ENV.AUDIT_TABLE_NAME),
     alertTopicArn: required(env, ENV.ALERT_TOPIC_ARN),
@@ -71,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((arn) => arn.trim())
       .filter((arn) => arn !== ''),
     maxLifespanMs: maxLifespanHours * HOUR_MS,
+    graceExtensions,
   };
 }
 
@@ -91,6 +106,6 @@ export function lifespanSettings(config: Config): {
   return {
     rotationFunctionArn: config.rotationFunctionArn,
     sweepIntervalMs: config.sweepIntervalMinutes * 60_000,
-    limits: { maxLifespanMs: config.maxLifespanMs },
+    limits: { maxLifespanMs: config.maxLifespanMs, graceExtensions: config.graceExtensions },
   };
 }

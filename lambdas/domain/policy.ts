@@ -29,6 +29,11 @@ export interface Policy {
   lifespanMs: number;
   /** How long the previous token keeps working after a rotation. */
   graceMs: number;
+  /**
+   * How much longer a previous token still in use at the end of its grace may live, once: the
+   * stack's graceExtensions times the grace, within the lifespan. 0: revoked at grace's end.
+   */
+  graceExtensionMs: number;
   /** The kind tag as `issuerFor` takes it (`random` when the tag is absent). */
   kind: string;
   /** For `lambda:<fn>`: the function name or ARN to invoke. */
@@ -45,7 +50,15 @@ export interface Policy {
 export interface PolicyLimits {
   /** The longest lifespan a tag may ask for (the stack's `maxLifespan`). */
   maxLifespanMs: number;
+  /**
+   * How many more grace periods a previous token that consumers still use may live, once (the
+   * stack's `graceExtensions`, 0 to 4; default 1). Never past its lifespan.
+   */
+  graceExtensions?: number;
 }
+
+export const DEFAULT_GRACE_EXTENSIONS = 1;
+export const MAX_GRACE_EXTENSIONS = 4;
 
 export const DEFAULT_LIMITS: PolicyLimits = { maxLifespanMs: DEFAULT_MAX_LIFESPAN_MS };
 
@@ -251,7 +264,15 @@ export function parsePolicy(
     return { ok: false, problems, fingerprint };
   }
   const revokeTag = tags[TAG.revoke];
-  const policy: Policy = { lifespanMs, graceMs: grace, kind: kind.kind, fingerprint };
+  const extensions = limits.graceExtensions ?? DEFAULT_GRACE_EXTENSIONS;
+  const graceExtensionMs = Math.max(0, Math.min(grace * extensions, lifespanMs - grace));
+  const policy: Policy = {
+    lifespanMs,
+    graceMs: grace,
+    graceExtensionMs,
+    kind: kind.kind,
+    fingerprint,
+  };
   if (kind.issuerFunction !== undefined) policy.issuerFunction = kind.issuerFunction;
   if (scopes !== undefined) policy.scopes = scopes;
   if (revokeTag !== undefined) policy.revokeReason = displayValue(revokeTag, 256);

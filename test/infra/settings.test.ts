@@ -37,6 +37,7 @@ describe('settings from context', () => {
       accessKeyUserPath: '/ci-bots/',
       deleteDeactivatedAfterHours: '48',
       issuerFunctions: 'acme-issuer',
+      graceExtensions: '2',
     });
     // A user's own roles: an auditor reading the trail, a service raising its own alerts.
     const principal = () => new iam.ServicePrincipal('lambda.amazonaws.com');
@@ -80,6 +81,17 @@ describe('settings from context', () => {
       expect(env.SWEEP_INTERVAL_MINUTES).toBe('5');
       expect(env.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
     }
+  });
+
+  it('passes graceExtensions to the sweep, which extends still-used previous tokens by it', () => {
+    const env = functionOf(template, 'Sweep').props.Environment.Variables;
+    expect(env.GRACE_EXTENSIONS).toBe('2');
+  });
+
+  it.each([-1, 5, 1.5])('fails when graceExtensions is %d', (value) => {
+    expect(construct({ graceExtensions: value })).toThrow(
+      `graceExtensions must be a whole number of grace periods from 0 to 4, got ${value}`,
+    );
   });
 
   it('lets rotation invoke the issuerFunctions and rotate keys of users under accessKeyUserPath only', () => {
@@ -254,6 +266,7 @@ describe('context parsing', () => {
       deleteDeactivatedAfter: undefined,
       issuerFunctions: undefined,
       maxLifespan: undefined,
+      graceExtensions: undefined,
     });
   });
 

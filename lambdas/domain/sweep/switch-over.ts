@@ -19,7 +19,7 @@ import { sameAsLive } from './previous.ts';
 export interface SwitchOver {
   /** When the token stopped being live: uses after this are consumers that did not switch. */
   replacedAt: Date;
-  /** How much longer the token may live if still used: one more grace period, within the lifespan. */
+  /** How much longer the token may live if still used: the policy's graceExtensionMs. */
   extendMs: number;
   /** The grace-extended label already on the version (its extension has ended). */
   extendedBy?: string;

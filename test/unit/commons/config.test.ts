@@ -15,7 +15,7 @@ describe('the sweep and tag-event settings', () => {
     expect(settings).toEqual({
       rotationFunctionArn: 'arn:rot',
       sweepIntervalMs: 300_000,
-      limits: { maxLifespanMs: 30 * 24 * 3_600_000 },
+      limits: { maxLifespanMs: 30 * 24 * 3_600_000, graceExtensions: 1 },
     });
   });
 
@@ -27,6 +27,25 @@ describe('the sweep and tag-event settings', () => {
   it.each(['0', '3', '8761', '7d', ''])('fails MAX_LIFESPAN_HOURS %j, naming it', (value) => {
     expect(() => loadConfig({ ...BASE, MAX_LIFESPAN_HOURS: value })).toThrow(
       `MAX_LIFESPAN_HOURS must be whole hours from 4 to 8760 (365 days), got "${value}"`,
+    );
+  });
+
+  it('reads the grace extension bound from GRACE_EXTENSIONS (default one grace period)', () => {
+    expect(loadConfig(BASE).graceExtensions).toBe(1);
+    expect(loadConfig({ ...BASE, GRACE_EXTENSIONS: '0' }).graceExtensions).toBe(0);
+    expect(
+      lifespanSettings(
+        loadConfig({ ...BASE, ROTATION_FUNCTION_ARN: 'arn:rot', GRACE_EXTENSIONS: '3' }),
+      ).limits,
+    ).toEqual({
+      maxLifespanMs: 30 * 24 * 3_600_000,
+      graceExtensions: 3,
+    });
+  });
+
+  it.each(['-1', '5', '1.5', 'x'])('fails GRACE_EXTENSIONS %j, naming it', (value) => {
+    expect(() => loadConfig({ ...BASE, GRACE_EXTENSIONS: value })).toThrow(
+      `GRACE_EXTENSIONS must be a whole number from 0 to 4, got "${value}"`,
     );
   });
 

@@ -238,6 +238,25 @@ describe('the sweep plan for one secret', () => {
     );
   });
 
+  it.each([
+    [0, 0],
+    [2, 4 * HOUR_MS],
+  ])(
+    'extends a still-used previous token by the stack graceExtensions (%i grace periods) at most',
+    (graceExtensions, extendMs) => {
+      const s = secret({
+        versions: { cur: ['AWSCURRENT'], old: ['AWSPREVIOUS'] },
+        lastRotatedDate: ago(2 * HOUR_MS),
+      });
+      const limits = { maxLifespanMs: 30 * DAY_MS, graceExtensions };
+      const dates = { cur: ago(2 * HOUR_MS + MINUTE_MS), old: ago(7 * DAY_MS) };
+      expect(planSecret(s, { ...ctx(dates), limits })[0]).toMatchObject({
+        type: 'revoke-previous',
+        switchOver: { extendMs },
+      });
+    },
+  );
+
   it('keeps the previous token through its grace, counted from when the rotation finished', () => {
     // The rotation's version was made 3h ago but the rotation finished 1h59m ago: 1 minute of grace left.
     const s = secret({

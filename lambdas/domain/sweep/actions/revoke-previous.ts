@@ -194,7 +194,6 @@ export const revokePrevious: SweepActionDef<RevokePrevious> = {
       (label) => graceExtendedTime(label) !== undefined,
     );
     if (extendedBy && graceExtendedTime(extendedBy)!.getTime() > s.now) return [];
-    const { graceMs, lifespanMs } = s.policy;
     return [
       {
         type: 'revoke-previous',
@@ -203,8 +202,8 @@ export const revokePrevious: SweepActionDef<RevokePrevious> = {
         kind: s.policy.kind,
         switchOver: {
           replacedAt: new Date(liveUntil),
-          // One more grace period, and never past the lifespan since it was replaced.
-          extendMs: Math.max(0, Math.min(graceMs, lifespanMs - graceMs)),
+          // The stack's bound (one more grace period by default), never past the lifespan.
+          extendMs: s.policy.graceExtensionMs,
           ...(extendedBy && { extendedBy }),
         },
       },
