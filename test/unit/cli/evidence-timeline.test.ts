@@ -1,0 +1,93 @@
+// The HTML evidence's reading of the audit trail: each token version's life from the records in
+// the range and the labels read back now, and the compliance figures against the policy.
+import { describe, expect, it } from 'vitest';
+import type { AuditRecord, SecretDescription } from '#domain/ports';
+import { TAG } from '#domain/vocabulary';
+import { secretTimeline } from '../../../cli/evidence-timeline.ts';
+
+const H = 3_600_000;
+const T0 = Date.parse('2026-05-01T00:00:00Z');
+const at = (hours: number) => new Date(T0 + hours * H).toISOString();
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/key-AbCdEf';
+
+const finish = (hours: number, current: string, previous: string): AuditRecord =>
+  ({
+    secretArn: ARN,
+    secretName: 'app/key',
+    event: 'step.succeeded',
+    step: 'finishSecret',
+    outcome: 'succeeded',
+    versions: { current, previous },
+    at: at(hours),
+    trigger: { source: 'secretsmanager' },
+    seq: 1,
+    prevHash: '',
+    hash: '',
+  }) as AuditRecord;
+
+const secret = (
+  kind: string | undefined,
+  versions: Record<string, string[]>,
+): SecretDescription => ({
+  arn: ARN,
+  name: 'app/key',
+  rotationEnabled: true,
+  versions,
+  tags: { [TAG.lifespan]: '1d', [TAG.grace]: '2h', ...(kind ? { [TAG.kind]: kind } : {}) },
+  createdDate: new Date(T0),
+});
+
+const range = (hours: number) => ({ from: new Date(T0 - 24 * H), to: new Date(T0 + hours * H) });
+
+describe('the evidence timeline of one secret', () => {
+  it('counts a random token revoked when its labels went, at the next rotation', () => {
+    // Prepare: v1 → v2 at 10h, v2 → v3 at 20h; v3 current, v2 previous now
+    const records = [finish(10, 'v2', 'v1'), finish(20, 'v3', 'v2')];
+    const s = secret(undefined, { v1: [], v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT'] });
+
+    // Act
+    const { spans, compliance } = secretTimeline(records, s, range(21));
+
+    // Assess
+    const by = Object.fromEntries(spans.map((x) => [x.versionId, x]));
+    expect(by.v1).toMatchObject({
+      state: 'revoked',
+      revokedBy: 'labels gone',
+      revokedAt: T0 + 20 * H,
+    });
+    expect(by.v1!.fromBeforeRange).toBe(false);
+    expect(by.v2).toMatchObject({ state: 'in grace', replacedAt: T0 + 20 * H });
+    expect(by.v3).toMatchObject({ state: 'live', from: T0 + 20 * H });
+    expect(compliance.currentAgeMs).toBe(H);
+    // v1 kept working 10h after it was replaced: over its 2h grace (plus the sweep's hour)
+    expect(compliance.breaches).toEqual([
+      'previous version v1 kept working 10h after it was replaced, over its grace of 2h',
+    ]);
+  });
+
+  it('never counts an issuer token revoked because its labels went: it is unlabelled, still working', () => {
+    const records = [finish(10, 'v2', 'v1'), finish(20, 'v3', 'v2')];
+    const s = secret('iam-access-key', { v1: [], v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT'] });
+
+    const { spans, compliance } = secretTimeline(records, s, range(21));
+
+    const v1 = spans.find((x) => x.versionId === 'v1')!;
+    expect(v1.state).toBe('unlabelled');
+    expect(v1.revokedAt).toBeUndefined();
+    expect(compliance.breaches[0]).toBe(
+      'previous version v1 has kept working 11h after it was replaced, over its grace of 2h',
+    );
+  });
+
+  it('lists a token live past its lifespan, and its age as at least what the range shows', () => {
+    const s = { ...secret(undefined, { v1: ['AWSCURRENT'] }), createdDate: new Date(T0 - 48 * H) };
+
+    const { spans, compliance } = secretTimeline([], s, range(6));
+
+    expect(spans[0]).toMatchObject({ versionId: 'v1', fromBeforeRange: true, state: 'live' });
+    expect(compliance).toMatchObject({ currentAgeMs: 30 * H, currentAgeAtLeast: true });
+    expect(compliance.breaches).toEqual([
+      'version v1 was live at least 1d 6h, over its lifespan of 1d',
+    ]);
+  });
+});
