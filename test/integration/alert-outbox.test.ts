@@ -16,12 +16,18 @@ import { createRevokeHandler } from '#handlers/revoke';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { cli, createTaggedSecret, useLocalAwsEnv } from '../cli/support.ts';
+import { embeddedOnly } from './support/endpoint.ts';
 import {
   FAULT_KINDS,
   type FaultInjector,
   type FaultRule,
   injectFaults,
 } from './support/sdk-faults.ts';
+
+embeddedOnly(
+  import.meta.url,
+  "the local AWS's fault injection into the alerter's own SNS and DynamoDB clients and its SNS publish record",
+);
 
 logger.setLogLevel('CRITICAL');
 

@@ -8,7 +8,13 @@ import { logger } from '#commons/logger';
 import { STAGE } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { installSuite } from '#local-aws/suite';
+import { embeddedOnly } from './support/endpoint.ts';
 import { injectFaults } from './support/sdk-faults.ts';
+
+embeddedOnly(
+  import.meta.url,
+  "in-process rotation handlers with a Secrets Manager store that fails mid-step, and the local AWS's SNS publish record",
+);
 
 logger.setLogLevel('CRITICAL');
 

@@ -9,18 +9,26 @@ import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { fromChoices, Interleaver } from '../support/interleave.ts';
 import { RaceWorld } from '../support/race-world.ts';
+import { embeddedOnly } from './support/endpoint.ts';
+
+const onlyEmbedded = embeddedOnly(
+  import.meta.url,
+  "in-process rotation, revoke and sweep steps interleaved by a deterministic scheduler, and the local AWS's SNS publish record",
+);
 
 let aws: LocalAws;
 let suite: InstalledSuite;
 let idleRotationArn: string;
 
 beforeAll(async () => {
+  if (onlyEmbedded) return;
   aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
   suite = await installSuite(aws, { stackName: 'Interleavings' });
   idleRotationArn = aws.functions.register('Interleavings-idle-rotation', async () => undefined);
 });
 
 afterAll(async () => {
+  if (onlyEmbedded) return;
   await aws.idle();
   await aws.stop();
 });

@@ -8,6 +8,12 @@ import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { cli, createTaggedSecret, useLocalAwsEnv } from '../cli/support.ts';
+import { embeddedOnly } from './support/endpoint.ts';
+
+embeddedOnly(
+  import.meta.url,
+  "the local AWS's movable clock (sweeps an interval apart in seconds) and its SNS publish record",
+);
 
 logger.setLogLevel('SILENT');
 

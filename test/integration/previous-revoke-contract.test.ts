@@ -12,6 +12,12 @@ import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { createTaggedSecret } from '../cli/support.ts';
 import { acmeIssuer } from './support/acme-issuer.ts';
+import { embeddedOnly } from './support/endpoint.ts';
+
+embeddedOnly(
+  import.meta.url,
+  "the local AWS's movable clock (grace passes in simulated hours) and in-process custom issuers",
+);
 
 logger.setLogLevel('CRITICAL');
 const HOUR = 3_600_000;

@@ -17,6 +17,12 @@ import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { createTaggedSecret } from '../cli/support.ts';
 import { acmeIssuer } from './support/acme-issuer.ts';
+import { embeddedOnly } from './support/endpoint.ts';
+
+embeddedOnly(
+  import.meta.url,
+  "the local AWS's movable clock (revoke-after labels expire in simulated hours)",
+);
 
 logger.setLogLevel('CRITICAL');
 const HOUR = 3_600_000;

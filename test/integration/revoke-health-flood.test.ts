@@ -12,6 +12,12 @@ import { TAG } from '#domain/vocabulary';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import { embeddedOnly } from './support/endpoint.ts';
+
+const onlyEmbedded = embeddedOnly(
+  import.meta.url,
+  "in-process revoke handlers paced on the local AWS's clock, and its SNS publish record",
+);
 
 let aws: LocalAws;
 let suite: InstalledSuite;
@@ -35,11 +41,13 @@ const iamIssuer: Issuer = {
 };
 
 beforeAll(async () => {
+  if (onlyEmbedded) return;
   aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
   suite = await installSuite(aws, { stackName: 'HealthFlood' });
 });
 
 afterAll(async () => {
+  if (onlyEmbedded) return;
   await aws.idle();
   await aws.stop();
 });

@@ -13,18 +13,26 @@ import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { Interleaver, phases } from '../support/interleave.ts';
 import { RaceWorld } from '../support/race-world.ts';
+import { embeddedOnly } from './support/endpoint.ts';
+
+const onlyEmbedded = embeddedOnly(
+  import.meta.url,
+  'in-process rotation functions that pause mid-step (registered with the local AWS) and its SNS publish record',
+);
 
 let aws: LocalAws;
 let suite: InstalledSuite;
 let idleRotationArn: string;
 
 beforeAll(async () => {
+  if (onlyEmbedded) return;
   aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
   suite = await installSuite(aws, { stackName: 'RevokeRaces' });
   idleRotationArn = aws.functions.register('RevokeRaces-idle-rotation', async () => undefined);
 });
 
 afterAll(async () => {
+  if (onlyEmbedded) return;
   await aws.idle();
   await aws.stop();
 });

@@ -14,18 +14,26 @@ import { STAGE } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { RaceWorld } from '../support/race-world.ts';
+import { embeddedOnly } from './support/endpoint.ts';
+
+const onlyEmbedded = embeddedOnly(
+  import.meta.url,
+  "the local AWS's movable clock (a revoke lock goes stale after 15 simulated minutes) and in-process functions",
+);
 
 let aws: LocalAws;
 let suite: InstalledSuite;
 let idleRotationArn: string;
 
 beforeAll(async () => {
+  if (onlyEmbedded) return;
   aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
   suite = await installSuite(aws, { stackName: 'StuckLock' });
   idleRotationArn = aws.functions.register('StuckLock-idle-rotation', async () => undefined);
 });
 
 afterAll(async () => {
+  if (onlyEmbedded) return;
   await aws.idle();
   await aws.stop();
 });

@@ -10,16 +10,24 @@ import { runSweep } from '#domain/sweep/index';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import { embeddedOnly } from './support/endpoint.ts';
+
+const onlyEmbedded = embeddedOnly(
+  import.meta.url,
+  "the local AWS's EventBridge bus delivering tag events to in-process handlers, its movable clock and its SNS publish record",
+);
 
 let aws: LocalAws;
 let suite: InstalledSuite;
 
 beforeAll(async () => {
+  if (onlyEmbedded) return;
   aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
   suite = await installSuite(aws, { stackName: 'TagDuringQuarantine', triggers: { rules: true } });
 });
 
 afterAll(async () => {
+  if (onlyEmbedded) return;
   await aws.idle();
   await aws.stop();
 });
