@@ -347,8 +347,8 @@ export class TokenRotation extends Construct {
       [ENV.POWERTOOLS_LOG_LEVEL]: settings.logLevel,
       [ENV.DELETE_DEACTIVATED_AFTER_HOURS]: String(settings.deleteDeactivatedAfterHours),
       [ENV.MAX_LIFESPAN_HOURS]: String(settings.maxLifespanHours),
-      // Minified bundles: map stack traces back to the TypeScript source.
-      [ENV.NODE_OPTIONS]: '--enable-source-maps',
+      // No --enable-source-maps: it costs every cold start (README "Cold starts"); each bundle's
+      // map is in its asset for reading a stack trace.
     };
   }
 

@@ -20,8 +20,6 @@ export const POWERTOOLS_LOG_LEVEL = 'POWERTOOLS_LOG_LEVEL';
 export const DELETE_DEACTIVATED_AFTER_HOURS = 'DELETE_DEACTIVATED_AFTER_HOURS';
 /** The longest lifespan a tag may ask for, in hours. */
 export const MAX_LIFESPAN_HOURS = 'MAX_LIFESPAN_HOURS';
-/** Node.js options (source maps for stack traces). */
-export const NODE_OPTIONS = 'NODE_OPTIONS';
 /** ARN of the suite's rotation function (sweep and tag events attach it). */
 export const ROTATION_FUNCTION_ARN = 'ROTATION_FUNCTION_ARN';
 /** ARN of the revoke function the sweep hands revoke tags to. */
