@@ -143,10 +143,13 @@ export class DynamoAuditLog implements AuditLog {
           this.heads.set(key, record);
           return record;
         }
-        // Lost to a writer that held the same fresh head: back off with full jitter, so writers
-        // that collided do not collide again in step. A remembered head was merely stale.
-        if (attempt > 1) await this.sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
-        head = conflict.head ?? (await this.newestOrFail(entry, pk));
+        // Lost to a writer that held the same fresh head (or met it mid-write): back off with full
+        // jitter, so writers that collided do not collide again in step. A remembered head was
+        // merely stale.
+        if (attempt > 1 || conflict.again) {
+          await this.sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+        }
+        if (!conflict.again) head = conflict.head ?? (await this.newestOrFail(entry, pk));
       }
     }
   }
@@ -367,16 +370,20 @@ function toRecord(item: Record<string, unknown>): AuditRecord {
 
 /**
  * A transaction refused for the chain (not for a fault): `head` is the HEAD item it answered with
- * when HEAD was ahead of the record, undefined when only the record's place was taken.
+ * when HEAD was ahead of the record; neither when only the record's place was taken. `again`: it
+ * met another transaction on the same items, or throttling, so nothing was decided: the same
+ * write is tried again after a pause.
  */
-function conflictOf(error: unknown): { head?: ChainHead } | undefined {
+function conflictOf(error: unknown): { head?: ChainHead; again?: boolean } | undefined {
   if (!isAwsError(error, 'TransactionCanceledException')) return undefined;
   const reasons = (error as { CancellationReasons?: { Code?: string; Item?: unknown }[] })
     .CancellationReasons;
-  if (!reasons?.some((reason) => reason.Code === 'ConditionalCheckFailed')) return undefined;
-  if (reasons.some((reason) => reason.Code && !/^(None|ConditionalCheckFailed)$/.test(reason.Code)))
+  const codes = (reasons ?? []).map((reason) => reason.Code ?? 'None');
+  if (!codes.every((code) => RETRIED_REASONS.has(code)) || codes.every((c) => c === 'None')) {
     return undefined;
-  const item = (reasons[1]?.Item ?? {}) as Record<string, unknown>;
+  }
+  if (!codes.includes('ConditionalCheckFailed')) return { again: true };
+  const item = (reasons?.[1]?.Item ?? {}) as Record<string, unknown>;
   // The SDK leaves a refusal's item as DynamoDB sent it: { seq: { N: '7' }, hash: { S: '…' } }.
   const plain = (value: unknown) =>
     value && typeof value === 'object' ? Object.values(value as object)[0] : value;
@@ -384,6 +391,14 @@ function conflictOf(error: unknown): { head?: ChainHead } | undefined {
   const hash = plain(item.hash);
   return Number.isInteger(seq) && typeof hash === 'string' ? { head: { seq, hash } } : {};
 }
+
+const RETRIED_REASONS = new Set([
+  'None',
+  'ConditionalCheckFailed',
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+]);
 
 /** DynamoDB rejects undefined, and the hash must cover exactly what is stored. */
 function withoutUndefined<T>(value: T): T {
