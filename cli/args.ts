@@ -171,7 +171,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     details: [
       'Covers every opted-in secret and every secret with audit records in the range; each',
       'chain is verified in full. Rotation steps are summarised: a rotation appears as its',
-      'finishSecret success or as its failure (audit <secret> shows every step).',
+      'finishSecret success or as its failure (audit <secret> shows every recorded step).',
       'The export says when it was made, by whom (STS GetCallerIdentity) and over what range.',
     ],
     examples: [

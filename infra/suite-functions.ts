@@ -22,6 +22,10 @@ import { consoleUrl, output } from './support.ts';
 // construct bundles the same code whichever CDK app (and working directory) uses it.
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The SDK's default credential chain, and what the bundles use instead (lambdas/commons). */
+const DEFAULT_CREDENTIAL_CHAIN = '@aws-sdk/credential-provider-node';
+const LAMBDA_CREDENTIALS = path.join(projectRoot, 'lambdas', 'commons', 'lambda-credentials.ts');
+
 // ESM bundles of the AWS SDK still call require() for Node built-ins; give them one.
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __tokenRotationCreateRequire } from 'node:module'; const require = __tokenRotationCreateRequire(import.meta.url);";
@@ -218,10 +222,14 @@ function bundlingOptions(): nodejs.BundlingOptions {
     mainFields: ['module', 'main'],
     banner: ESM_REQUIRE_BANNER,
     minify: true,
+    // A map in the asset, to read a stack trace by; not applied at run time (README, cold starts).
     sourceMap: true,
     sourcesContent: false,
     // Ship the SDK version the suite is tested with, not whatever the runtime carries.
     bundleAwsSDK: true,
+    // Lambda's credentials are in the environment: the SDK's whole default chain (SSO, shared
+    // files, web identity, IMDS and the clients they bring, ~100 KB a bundle) stays out.
+    esbuildArgs: { [`--alias:${DEFAULT_CREDENTIAL_CHAIN}`]: LAMBDA_CREDENTIALS },
     forceDockerBundling: false,
     logLevel: nodejs.LogLevel.ERROR,
   };

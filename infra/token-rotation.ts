@@ -358,8 +358,8 @@ export class TokenRotation extends Construct {
       [ENV.DELETE_DEACTIVATED_AFTER_HOURS]: String(settings.deleteDeactivatedAfterHours),
       [ENV.MAX_LIFESPAN_HOURS]: String(settings.maxLifespanHours),
       [ENV.GRACE_EXTENSIONS]: String(settings.graceExtensions),
-      // Minified bundles: map stack traces back to the TypeScript source.
-      [ENV.NODE_OPTIONS]: '--enable-source-maps',
+      // No --enable-source-maps: it costs every cold start (README "Cold starts"); each bundle's
+      // map is in its asset for reading a stack trace.
     };
   }
 

@@ -1,11 +1,12 @@
 // The embedded local AWS: one loopback endpoint that the real SDK clients reach through the
 // standard AWS_ENDPOINT_URL. Requests are routed by the service in their SigV4 credential scope:
-// Secrets Manager, SNS and S3 to our emulators, DynamoDB to dynalite, and the rest (iam, sts,
-// lambda, later) to whatever registers for them.
+// Secrets Manager, SNS and S3 to our emulators, DynamoDB to dynalite (with transactions, see
+// dynamo-transactions.ts), and the rest (iam, sts, lambda, later) to whatever registers for them.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { LocalClock } from './clock.ts';
+import { dynamoWithTransactions } from './dynamo-transactions.ts';
 import { EventBus } from './events.ts';
 import { FunctionRegistry } from './functions.ts';
 import { IamEmulator } from './iam.ts';
@@ -130,7 +131,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ['secretsmanager', secretsManager.handle],
     ['sns', sns.handle],
     ['s3', s3.handle],
-    ['dynamodb', (req, res) => void dynamo.emit('request', req, res)],
+    ['dynamodb', dynamoWithTransactions(dynamo)],
     ['lambda', lambda.handle],
     ['iam', iam.handleIam],
     ['sts', iam.handleSts],

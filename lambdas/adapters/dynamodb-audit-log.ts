@@ -1,7 +1,7 @@
 // The audit trail in DynamoDB (key design: ./audit-table.ts): appends to each secret's hash
-// chain with a conditional write on the next seq (optimistic: the head is read only when this
-// container has not written the chain yet or another writer moved it), answers the trail's
-// three questions with Query, and verifies.
+// chain with one conditional write of the next seq and the chain's head item together (nothing is
+// read first: a refused write names the head it lost to), answers the trail's three questions
+// with Query, and verifies.
 
 import {
   CreateTableCommand,
@@ -14,9 +14,9 @@ import {
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
   type ChainReport,
@@ -48,8 +48,8 @@ export interface DynamoAuditLogOptions {
   sleep?: (ms: number) => Promise<void>;
   /**
    * Where each chain's last written head is kept between appends. Default: one store per
-   * container, shared by every log in it, so the rotation's four invocations and a sweep's many
-   * appends usually cost one PutItem each. Tests give each writer its own, as separate containers.
+   * container, shared by every log in it, so the rotation's invocations and a sweep's many
+   * appends usually cost one write each. Tests give each writer its own, as separate containers.
    */
   heads?: ChainHeads;
 }
@@ -111,14 +111,9 @@ export class DynamoAuditLog implements AuditLog {
   async append(entry: AuditEntry): Promise<AuditRecord> {
     const pk = secretPk(entry.secretArn);
     const key = `${this.tableName}\n${pk}`;
-    // The head from this container's last write to the chain, else one read. A stale head only
-    // costs a lost conditional write and a read: the write below never overwrites a record.
+    // The head this writer last wrote, else a guess that the chain is new. A wrong guess (or a
+    // stale head) costs one cancelled write, whose answer names the chain's head: no read first.
     let head = this.heads.get(key);
-    let fresh = false;
-    if (!head) {
-      head = await this.readHeadOrFail(entry, pk);
-      fresh = true;
-    }
     for (let attempt = 1; ; attempt++) {
       const unhashed = withoutUndefined({
         ...entry,
@@ -128,19 +123,14 @@ export class DynamoAuditLog implements AuditLog {
       }) as Omit<AuditRecord, 'hash'>;
       const record: AuditRecord = { ...unhashed, hash: hashRecord(unhashed) };
       try {
-        await this.putIf(
-          pk,
-          seqSk(record.seq),
-          { [AUDIT_TABLE.byTimePartitionKey]: record.at.slice(0, 10), ...record },
-          // Two writers that hold the same head race for the same seq: exactly one wins.
-          { ConditionExpression: 'attribute_not_exists(#pk)' },
-        );
-        return this.appended(key, pk, record);
+        await this.client.send(this.writeWithHead(pk, record));
+        this.heads.set(key, record);
+        return record;
       } catch (error) {
-        const lostRace = isAwsError(error, 'ConditionalCheckFailedException');
-        if (!lostRace || attempt >= this.maxAttempts) {
+        const conflict = conflictOf(error);
+        if (!conflict || attempt >= this.maxAttempts) {
           this.heads.delete(key);
-          const why = lostRace
+          const why = conflict
             ? `another writer took the next place in the chain ${attempt} times in a row`
             : describeError(error);
           throw new AuditWriteError(
@@ -148,15 +138,18 @@ export class DynamoAuditLog implements AuditLog {
             { cause: error },
           );
         }
-        // Lost to a writer that read the same head: back off with full jitter, so writers that
-        // collided do not collide again in step. A cached head was merely stale: read at once.
-        if (fresh) await this.sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
-        head = await this.readHeadOrFail(entry, pk, true);
-        fresh = true;
-        // The SDK retries a write whose answer was lost; if that write landed, the head is it.
-        if (head?.seq === record.seq && head.hash === record.hash) {
-          return this.appended(key, pk, record);
+        // The SDK resends a write whose answer was lost; if that write landed, the head is it.
+        if (conflict.head?.seq === record.seq && conflict.head.hash === record.hash) {
+          this.heads.set(key, record);
+          return record;
         }
+        // Lost to a writer that held the same fresh head (or met it mid-write): back off with full
+        // jitter, so writers that collided do not collide again in step. A remembered head was
+        // merely stale.
+        if (attempt > 1 || conflict.again) {
+          await this.sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+        }
+        if (!conflict.again) head = conflict.head ?? (await this.newestOrFail(entry, pk));
       }
     }
   }
@@ -221,63 +214,49 @@ export class DynamoAuditLog implements AuditLog {
     return verifyChain(secretArn, await this.history(secretArn));
   }
 
-  /** A record written: the chain's head now, in this container's cache and the HEAD item. */
-  private async appended(key: string, pk: string, record: AuditRecord): Promise<AuditRecord> {
-    this.heads.set(key, record);
-    await this.recordHead(pk, record);
-    return record;
-  }
-
-  /** PutItem of one item of a secret's partition, on a condition that may name the key as #pk. */
-  private putIf(
-    pk: string,
-    sortKey: string,
-    attributes: Record<string, unknown>,
-    condition: {
-      ConditionExpression: string;
-      ExpressionAttributeNames?: Record<string, string>;
-      ExpressionAttributeValues?: Record<string, unknown>;
-    },
-  ) {
-    return this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { [AUDIT_TABLE.partitionKey]: pk, [AUDIT_TABLE.sortKey]: sortKey, ...attributes },
-        ...condition,
-        ExpressionAttributeNames: {
-          '#pk': AUDIT_TABLE.partitionKey,
-          ...condition.ExpressionAttributeNames,
-        },
-      }),
-    );
-  }
-
   /**
-   * Mirrors the chain's head (seq and hash) in the partition's HEAD item, one more PutItem per
-   * record, so verify-audit can tell a chain whose newest records were deleted from one that
-   * never had them. Only ever forward (a slower writer of an older head changes nothing). Written
-   * after the record, and a failure is not the record's failure: the mirror then lags the chain,
-   * which verify-audit reads as nothing missing, never as something missing. Whoever may delete
-   * records may delete this item too; checkpoints outside the table are what stop that.
+   * The record and the chain's head item (HEAD), in one transaction. The record takes its seq only
+   * if no record holds it; HEAD only moves forward, so a writer that links to a head older than
+   * HEAD (a stale head, or a chain whose newest records were deleted) is refused, and the
+   * refusal answers with HEAD: the next attempt links past it, and a cut stays visible to verify.
+   * HEAD is what verify-audit compares a chain with, to tell a chain cut short from one that never
+   * had the records. Whoever may delete records may delete HEAD too; checkpoints outside the table
+   * are what stop that.
    */
-  private async recordHead(pk: string, record: AuditRecord): Promise<void> {
-    try {
-      await this.putIf(
-        pk,
-        HEAD_SK,
-        { seq: record.seq, hash: record.hash, at: record.at },
+  private writeWithHead(pk: string, record: AuditRecord): TransactWriteCommand {
+    const item = (sortKey: string, attributes: Record<string, unknown>) => ({
+      [AUDIT_TABLE.partitionKey]: pk,
+      [AUDIT_TABLE.sortKey]: sortKey,
+      ...attributes,
+    });
+    return new TransactWriteCommand({
+      TransactItems: [
         {
-          ConditionExpression: 'attribute_not_exists(#pk) OR #seq < :seq',
-          ExpressionAttributeNames: { '#seq': 'seq' },
-          ExpressionAttributeValues: { ':seq': record.seq },
+          Put: {
+            TableName: this.tableName,
+            Item: item(seqSk(record.seq), {
+              [AUDIT_TABLE.byTimePartitionKey]: record.at.slice(0, 10),
+              ...record,
+            }),
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
+          },
         },
-      );
-    } catch {
-      // See above: a lagging mirror hides nothing that the chain itself shows.
-    }
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: item(HEAD_SK, { seq: record.seq, hash: record.hash, at: record.at }),
+            ConditionExpression: 'attribute_not_exists(#pk) OR #seq < :seq',
+            ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey, '#seq': 'seq' },
+            ExpressionAttributeValues: { ':seq': record.seq },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+      ],
+    });
   }
 
-  /** The head the HEAD item recorded (recordHead), if any. */
+  /** The head the HEAD item recorded (writeWithHead), if any. */
   async recordedHead(secretArn: string): Promise<ChainHead | undefined> {
     return this.mirrorOf(secretPk(secretArn));
   }
@@ -297,23 +276,12 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   /**
-   * Where the next record links. The head item is read first (one GetItem): a chain whose newest
-   * records were deleted still has its head there, so the next record links past the gap and the
-   * cut stays visible to verify, instead of a new record quietly taking a deleted one's place.
-   * After a lost race (`afterConflict`), or with no head item (a chain older than it), the chain's
-   * own newest record is read too and the further of the two wins: the head item may lag its
-   * chain when its best-effort write failed.
+   * After a refused record whose HEAD moved on nothing (a chain older than HEAD items, or one whose
+   * HEAD lags it): the chain's own newest record is where the next one links.
    */
-  private async readHeadOrFail(
-    entry: AuditEntry,
-    pk: string,
-    afterConflict = false,
-  ): Promise<ChainHead | undefined> {
+  private async newestOrFail(entry: AuditEntry, pk: string): Promise<ChainHead | undefined> {
     try {
-      const mirrored = await this.mirrorOf(pk);
-      if (mirrored && !afterConflict) return mirrored;
-      const newest = await this.head(pk);
-      return mirrored && (!newest || mirrored.seq > newest.seq) ? mirrored : newest;
+      return await this.head(pk);
     } catch (error) {
       throw new AuditWriteError(
         `audit: could not record ${entry.event} for ${entry.secretArn} in table ${this.tableName}: ${describeError(error)}`,
@@ -399,6 +367,38 @@ function toRecord(item: Record<string, unknown>): AuditRecord {
   }
   return out;
 }
+
+/**
+ * A transaction refused for the chain (not for a fault): `head` is the HEAD item it answered with
+ * when HEAD was ahead of the record; neither when only the record's place was taken. `again`: it
+ * met another transaction on the same items, or throttling, so nothing was decided: the same
+ * write is tried again after a pause.
+ */
+function conflictOf(error: unknown): { head?: ChainHead; again?: boolean } | undefined {
+  if (!isAwsError(error, 'TransactionCanceledException')) return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string; Item?: unknown }[] })
+    .CancellationReasons;
+  const codes = (reasons ?? []).map((reason) => reason.Code ?? 'None');
+  if (!codes.every((code) => RETRIED_REASONS.has(code)) || codes.every((c) => c === 'None')) {
+    return undefined;
+  }
+  if (!codes.includes('ConditionalCheckFailed')) return { again: true };
+  const item = (reasons?.[1]?.Item ?? {}) as Record<string, unknown>;
+  // The SDK leaves a refusal's item as DynamoDB sent it: { seq: { N: '7' }, hash: { S: '…' } }.
+  const plain = (value: unknown) =>
+    value && typeof value === 'object' ? Object.values(value as object)[0] : value;
+  const seq = Number(plain(item.seq));
+  const hash = plain(item.hash);
+  return Number.isInteger(seq) && typeof hash === 'string' ? { head: { seq, hash } } : {};
+}
+
+const RETRIED_REASONS = new Set([
+  'None',
+  'ConditionalCheckFailed',
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+]);
 
 /** DynamoDB rejects undefined, and the hash must cover exactly what is stored. */
 function withoutUndefined<T>(value: T): T {

@@ -22,8 +22,6 @@ export const DELETE_DEACTIVATED_AFTER_HOURS = 'DELETE_DEACTIVATED_AFTER_HOURS';
 export const MAX_LIFESPAN_HOURS = 'MAX_LIFESPAN_HOURS';
 /** How many grace periods a still-used previous token's grace is extended by, once (0 to 4). */
 export const GRACE_EXTENSIONS = 'GRACE_EXTENSIONS';
-/** Node.js options (source maps for stack traces). */
-export const NODE_OPTIONS = 'NODE_OPTIONS';
 /** ARN of the suite's rotation function (sweep and tag events attach it). */
 export const ROTATION_FUNCTION_ARN = 'ROTATION_FUNCTION_ARN';
 /** ARN of the revoke function the sweep hands revoke tags to. */

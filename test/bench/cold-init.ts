@@ -1,30 +1,47 @@
-// Cold init of the rotation function's bundle, whole process: a fresh node process imports the
-// bundle as `cdk deploy` ships it and runs its first invocation (which builds its clients and
-// makes its first calls) against the embedded local AWS. Median of RUNS, with and without the
-// deployed --enable-source-maps. A measurement, not a test:
+// Cold init of every function's bundle, whole process, beside Python's: a fresh node process
+// imports the bundle as `cdk deploy` ships it (and, for the rotation function, runs its first
+// invocation, which builds its clients and makes its first calls against the embedded local AWS),
+// and a fresh `python3 -c 'import boto3; boto3.client("secretsmanager")'` process, runs
+// interleaved so a busy machine slows each alike. Wall time of each process, spawn to exit;
+// median of RUNS; deployed NODE_OPTIONS (none) and with --enable-source-maps, for the choice the
+// README records. A measurement, not a test:
 //   npx tsx test/bench/cold-init.ts [other-bundle.mjs ...]
-// Bundles named on the command line (another build's index.mjs) are measured alongside, their
-// runs interleaved with this checkout's, so a busy machine slows every bundle alike.
+// Bundles named on the command line (another build's index.mjs) are measured alongside.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { readZip } from '#local-aws/zip';
-import { AwsUnderTest, ENTRY } from '../integration/support/aws.ts';
+import { AwsUnderTest } from '../integration/support/aws.ts';
 import { bundleHandler } from '../integration/support/bundle.ts';
 
-const RUNS = 5;
+const RUNS = 9;
+const HANDLERS = [
+  'rotation',
+  'sweep',
+  'revoke',
+  'revoke-events',
+  'secretsmanager-events',
+  'tag-events',
+];
 
 const dir = mkdtempSync(join(tmpdir(), 'cold-init-'));
 const aws = new AwsUnderTest();
 try {
-  const zip = await bundleHandler(ENTRY.rotation);
-  for (const [name, content] of readZip(zip)) writeFileSync(join(dir, name), content);
-  const bundle = join(dir, 'index.mjs');
+  const bundles: { label: string; file: string }[] = [];
+  for (const name of HANDLERS) {
+    const zip = await bundleHandler(new URL(`../../lambdas/handlers/${name}.ts`, import.meta.url));
+    const to = join(dir, name);
+    mkdirSync(to);
+    for (const [file, content] of readZip(zip)) writeFileSync(join(to, file), content);
+    bundles.push({ label: name, file: join(to, 'index.mjs') });
+  }
+  for (const file of process.argv.slice(2)) bundles.push({ label: file, file });
+  const bundle = bundles[0]!.file;
   await aws.setUp();
   const secret = await aws.createSecret('cold-init', `acme_live_${randomUUID()}`);
   // Rotation enabled (by a function that passes Secrets Manager's configuration test), so the
@@ -45,54 +62,59 @@ try {
     ClientRequestToken: secret.versionId,
     Step: 'finishSecret',
   };
-  const childFor = (bundle: string) => `
+  const childFor = (bundle: string, invoke: boolean) => `
     const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
-    const imported = performance.now();
-    await handler(${JSON.stringify(event)});
-    console.log(JSON.stringify({ imported, invoked: performance.now() }));
+    ${invoke ? `await handler(${JSON.stringify(event)});` : ''}
   `;
-  const { NODE_OPTIONS: _deployed, ...environment } = aws.functionEnvironment();
   const base = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    ...environment,
+    ...aws.functionEnvironment(),
     AWS_REGION: aws.region,
+    AWS_DEFAULT_REGION: aws.region,
     AWS_ACCESS_KEY_ID: aws.local!.env.AWS_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: aws.local!.env.AWS_SECRET_ACCESS_KEY,
     AWS_LAMBDA_FUNCTION_NAME: 'cold-init',
   };
-  /** Milliseconds from process start to the bundle imported, and to its first invocation done. */
-  const coldStart = async (bundle: string, nodeOptions: string) => {
-    // Asynchronously: the local AWS answering the child runs in this process.
-    const run = await promisify(execFile)(
-      process.execPath,
-      ['--input-type=module', '-e', childFor(bundle)],
-      { env: { ...base, NODE_OPTIONS: nodeOptions }, encoding: 'utf8' },
-    ).catch((error: { stderr?: string }) => {
-      throw new Error(`the cold start of ${bundle} failed: ${error.stderr?.slice(-2000)}`);
+  /** Milliseconds from spawning the process to its exit. Asynchronously: the local AWS answering it runs here. */
+  const wall = async (command: string, args: string[], nodeOptions = '') => {
+    const started = performance.now();
+    await promisify(execFile)(command, args, {
+      env: { ...base, NODE_OPTIONS: nodeOptions },
+      encoding: 'utf8',
+    }).catch((error: { stderr?: string }) => {
+      throw new Error(`${command} ${args.join(' ')} failed: ${error.stderr?.slice(-2000)}`);
     });
-    const line = run.stdout.trim().split('\n').at(-1) ?? '';
-    if (!line.startsWith('{"imported"')) {
-      throw new Error(`the cold start of ${bundle} printed no times: ${run.stdout} ${run.stderr}`);
-    }
-    return JSON.parse(line) as { imported: number; invoked: number };
+    return performance.now() - started;
   };
+  const node = (file: string, invoke: boolean, nodeOptions: string) =>
+    wall(process.execPath, ['--input-type=module', '-e', childFor(file, invoke)], nodeOptions);
+  const python = () => wall('python3', ['-c', 'import boto3; boto3.client("secretsmanager")']);
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const bundles = [bundle, ...process.argv.slice(2)];
-  for (const nodeOptions of ['--enable-source-maps', '']) {
-    const times = bundles.map(() => ({ imported: [] as number[], invoked: [] as number[] }));
-    for (let i = 0; i < RUNS; i++) {
-      for (const [n, file] of bundles.entries()) {
-        const { imported, invoked } = await coldStart(file, nodeOptions);
-        times[n]!.imported.push(imported);
-        times[n]!.invoked.push(invoked);
+
+  const cases = [
+    ...bundles.map((b) => ({ label: `${b.label} import`, file: b.file, invoke: false })),
+    { label: 'rotation import + first invocation', file: bundle, invoke: true },
+  ];
+  const times = new Map<string, number[]>();
+  const note = (key: string, ms: number) => times.set(key, [...(times.get(key) ?? []), ms]);
+  for (let i = 0; i < RUNS; i++) {
+    note('python', await python());
+    for (const c of cases) {
+      for (const options of ['', '--enable-source-maps']) {
+        note(`${c.label}|${options}`, await node(c.file, c.invoke, options));
       }
     }
-    for (const [n, file] of bundles.entries()) {
-      const label = n === 0 ? 'this checkout' : file;
-      console.log(
-        `${label} (${Math.round(statSync(file).size / 1024)} KB), NODE_OPTIONS="${nodeOptions}": process start to bundle imported ${median(times[n]!.imported).toFixed(0)} ms, to first invocation done (clients built, 2 calls) ${median(times[n]!.invoked).toFixed(0)} ms (median of ${RUNS})`,
-      );
-    }
+  }
+  const py = median(times.get('python')!);
+  console.log(
+    `python3 import boto3; boto3.client("secretsmanager"): ${py.toFixed(0)} ms (median of ${RUNS})`,
+  );
+  for (const c of cases) {
+    const plain = median(times.get(`${c.label}|`)!);
+    const mapped = median(times.get(`${c.label}|--enable-source-maps`)!);
+    console.log(
+      `${c.label} (${Math.round(statSync(c.file).size / 1024)} KB): ${plain.toFixed(0)} ms = ${(plain / py).toFixed(2)} of Python; with --enable-source-maps ${mapped.toFixed(0)} ms (+${((mapped / plain - 1) * 100).toFixed(0)}%)`,
+    );
   }
 } finally {
   await aws.tearDown();

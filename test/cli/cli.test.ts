@@ -184,8 +184,8 @@ describe('audit', () => {
     // Assess
     expect(result.code).toBe(0);
     const rows = readTable(result.stdout);
-    // Two rotations, four steps each, each step's outcome.
-    expect(rows).toHaveLength(8);
+    // Two rotations, each its new token (createSecret) and its promotion (finishSecret).
+    expect(rows).toHaveLength(4);
     expect(rows[0]).toMatchObject({
       SECRET: PAYMENTS,
       EVENT: 'step.succeeded',
@@ -203,7 +203,7 @@ describe('audit', () => {
         .sort()
         .reverse(),
     );
-    expect(result.stdout).toContain('8 records of team/payments-api-key, newest first.');
+    expect(result.stdout).toContain('4 records of team/payments-api-key, newest first.');
   });
 
   it('prints the records as JSON in the same order, by seq', async () => {
@@ -212,7 +212,7 @@ describe('audit', () => {
 
     // Assess
     const records = JSON.parse(result.stdout) as { seq: number; secretArn: string }[];
-    expect(records.map((r) => r.seq)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(records.map((r) => r.seq)).toEqual([4, 3, 2, 1]);
     expect(new Set(records.map((r) => r.secretArn))).toEqual(new Set([arns[PAYMENTS]]));
   });
 
@@ -271,7 +271,7 @@ describe('verify-audit', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`✓ ${BROKEN}:`);
     expect(result.stdout).toMatch(
-      new RegExp(`✓ ${PAYMENTS}: 8 records verified, head #8 [0-9a-f]{12}`),
+      new RegExp(`✓ ${PAYMENTS}: 4 records verified, head #4 [0-9a-f]{12}`),
     );
     expect(result.stdout).toContain('2 chains, ');
     expect(result.stdout).toContain('every chain verifies.');
@@ -291,8 +291,8 @@ describe('verify-audit', () => {
         secretName: PAYMENTS,
         secretArn: arns[PAYMENTS],
         ok: true,
-        total: 8,
-        verified: 8,
+        total: 4,
+        verified: 4,
         breaks: [],
       }),
     ]);
@@ -339,7 +339,7 @@ describe('evidence', () => {
     ]);
     const payments = secrets.find((row) => row[col('secret_name')] === PAYMENTS)!;
     expect(payments[col('chain_status')]).toBe('verified');
-    expect(payments[col('chain_records')]).toBe('8');
+    expect(payments[col('chain_records')]).toBe('4');
     expect(payments[col('rotations')]).toBe('2');
     expect(secrets.find((row) => row[col('secret_name')] === LEGACY)![col('chain_status')]).toBe(
       'no records',
@@ -391,7 +391,7 @@ describe('evidence', () => {
       optedIn: true,
       kind: 'random',
       lifespan: '7d',
-      chain: { status: 'verified', records: 8, verified: 8 },
+      chain: { status: 'verified', records: 4, verified: 4 },
       rotationsInRange: 2,
     });
   });
@@ -417,7 +417,7 @@ describe('a tampered audit trail', () => {
 
     // Assess
     expect(all.code).toBe(1);
-    expect(all.stdout).toContain(`✗ ${PAYMENTS}: BROKEN: 7 of 8 records verified, 1 break`);
+    expect(all.stdout).toContain(`✗ ${PAYMENTS}: BROKEN: 3 of 4 records verified, 1 break`);
     expect(all.stdout).toContain('edited: record 3 was changed after it was written');
     expect(all.stdout).toContain(`✓ ${BROKEN}:`);
     expect(all.stdout).toContain('1 broken.');

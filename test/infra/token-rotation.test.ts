@@ -55,7 +55,6 @@ describe('functions', () => {
       POWERTOOLS_SERVICE_NAME: 'token-rotation',
       POWERTOOLS_METRICS_NAMESPACE: 'TokenRotation',
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
       // iam-access-key: a deactivated previous key is deleted this long after (7 days default)
       DELETE_DEACTIVATED_AFTER_HOURS: '168',
       // the longest lifespan a tag may ask for: 30 days unless maxLifespan says otherwise

@@ -64,27 +64,29 @@ function gate(parties: number) {
 
 /**
  * One writer as one container: its own client (whose DynamoDB operations are noted in `sent`)
- * and its own remembered heads. `hold`, while set, delays each PutItem until it resolves.
+ * and its own remembered heads. `hold`, while set, delays each write until it resolves.
  */
 function writer() {
   const client = new DynamoDBClient(config);
   const sent: string[] = [];
-  /** Writes of the chain's head item, which follow each record's write (kept apart from `sent`). */
+  /** The seq each write moved the chain's head item to (written with each record). */
   const mirrored: number[] = [];
   const state: { hold?: () => Promise<void> } = {};
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = String(context.commandName).replace(/Command$/, '');
-      // The item as the document client gave it, or already marshalled to DynamoDB's types.
-      const item = (args.input as { Item?: Record<string, unknown> }).Item;
-      const plain = (value: unknown) =>
-        typeof value === 'object' && value !== null ? Object.values(value)[0] : value;
-      if (operation === 'PutItem' && plain(item?.[AUDIT_TABLE.sortKey]) === HEAD_SK) {
-        mirrored.push(Number(plain(item?.seq)));
-        return next(args);
-      }
       sent.push(operation);
-      if (operation === 'PutItem' && state.hold) await state.hold();
+      if (operation === 'TransactWriteItems') {
+        const writes = (
+          args.input as { TransactItems?: { Put?: { Item?: Record<string, unknown> } }[] }
+        ).TransactItems;
+        // The item as the document client gave it, or already marshalled to DynamoDB's types.
+        const plain = (value: unknown) =>
+          typeof value === 'object' && value !== null ? Object.values(value)[0] : value;
+        const head = writes?.find((w) => plain(w.Put?.Item?.[AUDIT_TABLE.sortKey]) === HEAD_SK);
+        if (head) mirrored.push(Number(plain(head.Put?.Item?.seq)));
+        if (state.hold) await state.hold();
+      }
       return next(args);
     },
     { step: 'initialize', name: 'noteAndHoldWrites' },
@@ -99,7 +101,7 @@ function writer() {
 }
 
 describe('appending to one chain from several writers', () => {
-  it('costs one record write per record once a writer knows the head, and reads only when it does not', async () => {
+  it('costs one write per record and no read, the chain head item moving with each record', async () => {
     // Prepare
     const arn = arnOf('one-writer');
     const { log, sent, mirrored } = writer();
@@ -108,11 +110,28 @@ describe('appending to one chain from several writers', () => {
     for (let i = 0; i < 4; i++) await log.append(entry(arn, { record: String(i) }));
 
     // Assess
-    // A new chain: no head item and no record to read (2 reads), then one write per record.
-    expect(sent).toEqual(['GetItem', 'Query', 'PutItem', 'PutItem', 'PutItem', 'PutItem']);
-    // and, after each, the head item moves forward to it (what verify-audit compares a chain with)
+    // A new chain: nothing read, one write (the record and the head item together) per record.
+    expect(sent).toEqual(Array(4).fill('TransactWriteItems'));
+    // the head item moves forward with each (what verify-audit compares a chain with)
     expect(mirrored).toEqual([1, 2, 3, 4]);
     expect(await log.verify(arn)).toMatchObject({ ok: true, total: 4 });
+  });
+
+  it('costs a writer that never saw an existing chain one refused write and no read', async () => {
+    // Prepare: a chain of three records, and a writer (a cold container) that has not seen it
+    const arn = arnOf('cold-writer');
+    const setup = writer();
+    for (let n = 0; n < 3; n++) await setup.log.append(entry(arn, { n: `${n}` }));
+    const cold = writer();
+
+    // Act
+    const first = await cold.log.append(entry(arn, { n: 'cold' }));
+    const second = await cold.log.append(entry(arn, { n: 'warm' }));
+
+    // Assess: the refused write answered with the head it lost to, so nothing was read
+    expect([first.seq, second.seq]).toEqual([4, 5]);
+    expect(cold.sent).toEqual(Array(3).fill('TransactWriteItems'));
+    expect(await cold.log.verify(arn)).toMatchObject({ ok: true, total: 5 });
   });
 
   it('keeps one unbroken chain with every record when two writers with stale heads race for the same place', async () => {
@@ -134,12 +153,12 @@ describe('appending to one chain from several writers', () => {
     a.state.hold = undefined;
     b.state.hold = undefined;
 
-    // Assess 1: one won seq 4, the other lost it, read the head again and took seq 5
+    // Assess 1: one won seq 4, the other lost it and, told the head by the refusal, took seq 5
     expect([firstA.seq, firstB.seq].sort()).toEqual([4, 5]);
     const [winner, loser] = firstA.seq === 4 ? [a, b] : [b, a];
-    // The head item names the chain's head (one read); the loser reads it and the chain again.
-    expect(winner.sent).toEqual(['GetItem', 'PutItem']);
-    expect(loser.sent).toEqual(['GetItem', 'PutItem', 'GetItem', 'Query', 'PutItem']);
+    // Each guessed a new chain and was refused with its head (seq 3); the loser was refused twice.
+    expect(winner.sent).toEqual(Array(2).fill('TransactWriteItems'));
+    expect(loser.sent).toEqual(Array(3).fill('TransactWriteItems'));
 
     // Act 2: the winner's remembered head (seq 4) is now stale; both append five more at once
     winner.sent.length = 0;
@@ -153,7 +172,10 @@ describe('appending to one chain from several writers', () => {
     const [byA, byB] = await Promise.all([appendAll(a, 'a'), appendAll(b, 'b')]);
 
     // Assess 2: every record is in the chain once, in one unbroken sequence
-    expect(winner.sent.slice(0, 3)).toEqual(['PutItem', 'GetItem', 'Query']);
+    // The winner's first write of them links to its stale head and is refused, nothing read.
+    expect(winner.sent.slice(0, 2)).toEqual(Array(2).fill('TransactWriteItems'));
+    expect(winner.sent).not.toContain('GetItem');
+    expect(winner.sent).not.toContain('Query');
     const report = await writer().log.verify(arn);
     expect(report).toMatchObject({ ok: true, total: 15, verified: 15, breaks: [] });
     const history = await writer().log.history(arn);
@@ -195,14 +217,14 @@ describe('appending to one chain from several writers', () => {
   });
 
   it('writes a record once when the answer to its write is lost and the SDK sends it again', async () => {
-    // Prepare: the first PutItem reaches DynamoDB, then its answer is lost as a timeout would.
+    // Prepare: the first write reaches DynamoDB, then its answer is lost as a timeout would.
     const arn = arnOf('lost-answer');
     const { log, client } = writer();
     let lost = false;
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const out = await next(args);
-        if (context.commandName === 'PutItemCommand' && !lost) {
+        if (context.commandName === 'TransactWriteItemsCommand' && !lost) {
           lost = true;
           throw Object.assign(new Error('the connection closed before the answer'), {
             name: 'TimeoutError',

@@ -200,6 +200,8 @@ describe('an emergency revoke during setSecret of an issuer that activates new k
       phases(
         { actor: 'rotation', after: 'issuer.mint' },
         { actor: 'rotation', after: 'sm.describe' },
+        // setSecret's first read of the lock (before it reads the new key), then up to the next
+        { actor: 'rotation', after: 'lock.read' },
         { actor: 'rotation', until: 'lock.read' },
         { actor: 'revoke' },
         { actor: 'rotation' },
@@ -218,6 +220,35 @@ describe('an emergency revoke during setSecret of an issuer that activates new k
     const [alert] = world.alertTexts('rotation.failed');
     expect(alert).toContain('setSecret');
     expect(alert).toContain('was not activated');
+    expect(await rotateAgain(world)).toBe('succeeded');
+  });
+
+  it('stops setSecret from activating the key a revoke revoked before setSecret first read the lock', async () => {
+    // Prepare: setSecret has read DescribeSecret (AWSPENDING still on its version); the revoke
+    // then runs to its end before setSecret's first read of the lock.
+    let activated: string[] = [];
+    const { world, trace } = await race(
+      'activate-after-early-revoke',
+      'reissue',
+      phases(
+        { actor: 'rotation', after: 'issuer.mint' },
+        { actor: 'rotation', after: 'sm.describe' },
+        { actor: 'rotation', until: 'lock.read' },
+        { actor: 'revoke' },
+        { actor: 'rotation' },
+      ),
+      (w) => {
+        activated = activating(w);
+      },
+    );
+
+    // Assess: the revoke took AWSPENDING off, so setSecret found no new key to activate
+    expect(world.outcome.revokes[0], trace.join(' > ')).toMatchObject({ status: 'completed' });
+    expect(activated).toEqual([]);
+    expect(world.outcome.rotation).toBe('failed');
+    expect(await world.check()).toEqual([]);
+    expect(world.saas.valid.size).toBe(1);
+    expect(world.alertTexts('rotation.failed')[0]).toContain('(AWSPENDING) to hold the new token');
     expect(await rotateAgain(world)).toBe('succeeded');
   });
 

@@ -5,7 +5,7 @@ import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '#domain/ports';
 import { checkToken, randomBase62 } from '#domain/tokens';
-import { STAGE, STEPS } from '#domain/vocabulary';
+import { STAGE } from '#domain/vocabulary';
 import { ENTRY, useAws } from './support/aws.ts';
 
 const aws = useAws();
@@ -29,8 +29,10 @@ const holders = (stages: Record<string, string[]>, stage: string) =>
 const strayPending = (stages: Record<string, string[]>) =>
   holders(stages, STAGE.pending).filter((id) => !stages[id]!.includes(STAGE.current));
 
+/** A random rotation's records: its new token and its promotion (the other steps change nothing). */
+const RECORDED = ['createSecret', 'finishSecret'];
 const stepTrail = (outcomes: Partial<Record<string, string>> = {}) =>
-  STEPS.map((step) => [step, 'step.succeeded', outcomes[step] ?? 'succeeded']);
+  RECORDED.map((step) => [step, 'step.succeeded', outcomes[step] ?? 'succeeded']);
 const trailOf = (records: AuditRecord[]) => records.map((r) => [r.step, r.event, r.outcome]);
 
 describe('rotation through the deployed function', () => {
@@ -67,11 +69,12 @@ describe('rotation through the deployed function', () => {
       const history = await aws.history(secret.arn);
       expect(trailOf(history)).toEqual(rotations.flatMap(() => stepTrail()));
       rotations.forEach((version, i) => {
-        for (const record of history.slice(i * 4, i * 4 + 4)) {
+        const per = RECORDED.length;
+        for (const record of history.slice(i * per, i * per + per)) {
           expect(Object.values(record.versions ?? {})).toContain(version);
         }
       });
-      expect(await aws.audit.verify(secret.arn)).toMatchObject({ ok: true, total: 80 });
+      expect(await aws.audit.verify(secret.arn)).toMatchObject({ ok: true, total: 40 });
       expect(await aws.alertsSent(secret.arn)).toEqual([]);
     },
     SLOW,
@@ -132,7 +135,7 @@ describe('rotation through the deployed function', () => {
       expect(checkToken(tokenIn(await aws.value(secret.arn)), 'acme_live_')).toBeUndefined();
       const history = await aws.history(secret.arn);
       expect(trailOf(history)).toEqual(
-        STEPS.flatMap((step) => [
+        RECORDED.flatMap((step) => [
           [step, 'step.succeeded', 'succeeded'],
           [step, 'step.succeeded', step === 'finishSecret' ? 'skipped' : 'succeeded'],
         ]),

@@ -1,5 +1,5 @@
-// The rotation's audit records: one per step, its outcome; a record that cannot be written
-// fails the step, so no rotation goes unrecorded.
+// The rotation's audit records: one per step that changed something, its outcome; a record that
+// cannot be written fails the step, so no rotation goes unrecorded.
 
 import { describeError, RotationError } from '#domain/errors';
 import type { AuditEntry } from '#domain/ports';

@@ -6,7 +6,7 @@
 // Secrets Manager calls per successful rotation: 4 × DescribeSecret, GetSecretValue (current)
 // and PutSecretValue in createSecret, GetSecretValue (pending) in testSecret, and one
 // UpdateSecretVersionStage in finishSecret: 8, the budget (issue 2). setSecret reads nothing
-// unless the kind has something to activate. A rotation within the previous one's grace (an
+// (not even the revoke lock) unless the kind has something to activate. A rotation within the previous one's grace (an
 // AWSPREVIOUS not yet revoked) pays 2 more in finishSecret to keep that token tracked (finish.ts);
 // a failure reads AWSPREVIOUS once more, to scrub it (failure.ts).
 
@@ -17,7 +17,13 @@ import { reportFailure } from './failure.ts';
 import { finishSecret } from './finish.ts';
 import { setSecret } from './set.ts';
 import { testSecret } from './test.ts';
-import type { RotationDeps, RotationRequest, StepState, Work } from './types.ts';
+import {
+  NOTHING_CHANGED,
+  type RotationDeps,
+  type RotationRequest,
+  type StepState,
+  type Work,
+} from './types.ts';
 import { checkStaging, versionWith } from './values.ts';
 
 export { type RotationDeps, type RotationRequest, RotationStepFailed } from './types.ts';
@@ -36,7 +42,8 @@ export async function rotateStep(request: RotationRequest, deps: RotationDeps): 
   };
   try {
     // The ARN Secrets Manager sends is the lock's key; a name would find no lock to compare.
-    const guarded = request.step !== 'testSecret';
+    // setSecret reads it itself, and only when it has something to activate (set.ts).
+    const guarded = request.step === 'createSecret' || request.step === 'finishSecret';
     if (guarded && deps.revokes && request.secretId.startsWith('arn:')) {
       state.revokeBefore = { lock: await deps.revokes.read(request.secretId) };
     }
@@ -48,8 +55,10 @@ export async function rotateStep(request: RotationRequest, deps: RotationDeps): 
     if (current === request.token) state.versions = { current };
     else if (current) state.versions.current = current;
 
-    // One record per step, its outcome, written before the step reports success; a failure is
-    // recorded by reportFailure. Nothing an auditor asks needs a record of a step beginning.
+    // A step that changed something records its outcome before it reports success; a failure is
+    // recorded by reportFailure. A successful random rotation writes two records: the new token
+    // (createSecret) and its promotion (finishSecret). Nothing an auditor asks needs a record of
+    // a step beginning, of a check that passed, or of a step with nothing to do.
     if (checkStaging(secret, request) === 'done') {
       await recordOrFail(deps, request, state, { event: 'step.succeeded', outcome: 'skipped' });
       return;
@@ -57,6 +66,7 @@ export async function rotateStep(request: RotationRequest, deps: RotationDeps): 
     const issuer = deps.issuerFor(secret.tags[TAG.kind], secret);
     const outcome =
       (await STEP_WORK[request.step](secret, issuer, request, deps, state)) ?? 'succeeded';
+    if (outcome === NOTHING_CHANGED) return;
     await recordOrFail(deps, request, state, { event: 'step.succeeded', outcome });
   } catch (error) {
     throw await reportFailure(error, request, deps, state);

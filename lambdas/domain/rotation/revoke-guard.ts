@@ -13,7 +13,9 @@ import { issuerContext } from './values.ts';
  * what remains is a revoke that started around that read, or that left the secret quarantined.
  * So the revoke's lock is read before DescribeSecret and again just before the step changes what
  * a revoke may already have dealt with (createSecret: after putting its value, which re-attaches
- * AWSPENDING; setSecret: before and after activating; finishSecret: before moving AWSCURRENT).
+ * AWSPENDING; finishSecret: before moving AWSCURRENT). setSecret, only for a kind that activates,
+ * reads it before reading the new token (by AWSPENDING, which a finished revoke took off), just
+ * before activating, and after.
  * A revoke running at either read, a different revoke at each (one started and finished in
  * between), or a quarantine stops the step. A revoke that starts after the second read finds this
  * version and revokes it like any other (setSecret reads a third time, after activating, because

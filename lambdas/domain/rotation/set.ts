@@ -2,15 +2,18 @@
 // activate, and never past an emergency revoke that ran meanwhile.
 
 import { revokeAgain, revokeInTheWay, revokeRefusal } from './revoke-guard.ts';
-import type { Work } from './types.ts';
+import { NOTHING_CHANGED, type Work } from './types.ts';
 import { issuerContext, readCurrent, readPending } from './values.ts';
 
 // Activating brings a token to life at the issuer, so a revoke that dealt with this version since
 // the step began must stop it: before activating (a revoked token is never activated), and after
-// (a revoke that ran while it was activated revoked it first, so it is revoked again).
+// (a revoke that ran while it was activated revoked it first, so it is revoked again). The lock's
+// first read comes before the new token is read: a revoke that finished before it took
+// AWSPENDING off this version, so the read by version and AWSPENDING finds no token to activate.
 export const setSecret: Work = async (secret, issuer, request, deps, state) => {
-  if (!issuer.activate) return;
+  if (!issuer.activate) return NOTHING_CHANGED;
   const { store } = deps;
+  if (deps.revokes) state.revokeBefore = { lock: await deps.revokes.read(secret.arn) };
   const pending = await readPending(store, secret, request, state);
   const current = await readCurrent(store, secret, request, state);
   state.tokens.pending = issuer.name(pending);

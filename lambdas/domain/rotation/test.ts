@@ -3,7 +3,7 @@
 
 import { rememberSecret } from '#domain/errors';
 import { STAGE } from '#domain/vocabulary';
-import type { StepState, Work } from './types.ts';
+import { NOTHING_CHANGED, type StepState, type Work } from './types.ts';
 import { issuerContext, readPending } from './values.ts';
 
 export const testSecret: Work = async (secret, issuer, request, { store }, state) => {
@@ -27,7 +27,8 @@ export const testSecret: Work = async (secret, issuer, request, { store }, state
     if (current === pending) return configurationTest(state);
     throw error;
   }
-  return undefined;
+  // A check that passed: finishSecret's record says so (it runs only after this step succeeded).
+  return NOTHING_CHANGED;
 };
 
 function configurationTest(state: StepState): 'skipped' {

@@ -64,7 +64,10 @@ export interface StepState {
   stagesRead?: Record<string, string[]>;
   /** Set before this invocation asks to move a label: from then on, the labels must be read again. */
   movingStage?: boolean;
-  /** All steps but testSecret: the revoke lock as read before DescribeSecret (see `revokeSince`). */
+  /**
+   * The revoke lock as read before the step's first change (see `revokeSince`): before
+   * DescribeSecret in createSecret and finishSecret, before reading the new token in setSecret.
+   */
   revokeBefore?: { lock: RevokeLock | undefined };
 }
 
@@ -76,4 +79,11 @@ export type Work = (
   deps: RotationDeps,
   state: StepState,
   // biome-ignore lint/suspicious/noConfusingVoidType: most steps return nothing; testSecret returns 'skipped' for Secrets Manager's configuration test
-) => Promise<void | 'skipped'>;
+) => Promise<void | 'skipped' | typeof NOTHING_CHANGED>;
+
+/**
+ * What a step returns when it changed nothing and found nothing an auditor asks about: setSecret
+ * of a kind with nothing to activate, testSecret that verified the new token (finishSecret runs
+ * only after it, so its record says the test passed). No record is written for it.
+ */
+export const NOTHING_CHANGED = 'nothing-changed';

@@ -239,7 +239,6 @@ export class AwsUnderTest {
       POWERTOOLS_SERVICE_NAME: 'token-rotation',
       POWERTOOLS_METRICS_NAMESPACE: 'TokenRotation',
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
       // A real account's functions reach AWS's own endpoints.
       ...(this.endpoint && { AWS_ENDPOINT_URL: this.endpoint }),
       ...extra,

@@ -27,6 +27,12 @@ export function bundleHandler(entry: string | URL): Promise<Buffer> {
       minify: true,
       sourcemap: true,
       sourcesContent: false,
+      // As infra/suite-functions.ts: Lambda's credentials come from the environment alone.
+      alias: {
+        '@aws-sdk/credential-provider-node': fileURLToPath(
+          new URL('../../../lambdas/commons/lambda-credentials.ts', import.meta.url),
+        ),
+      },
       outExtension: { '.js': '.mjs' },
       outdir: 'out',
       write: false,
