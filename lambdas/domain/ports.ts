@@ -173,6 +173,13 @@ export interface Issuer {
    */
   readonly mintCreates?: boolean;
   /**
+   * With `mintCreates`: asked again for the same version ID, the issuer returns the key it made
+   * then instead of a second one (custom issuers promise it by contract, docs/custom-issuers.md).
+   * Only then does an emergency revoke ask `mint` again when its answer was lost. IAM's
+   * CreateAccessKey has no such key: not idempotent.
+   */
+  readonly mintIdempotent?: boolean;
+  /**
    * setSecret: make the pending token valid at the issuer. Optional: where the issuer has
    * nothing to activate (`random`), setSecret reads no values, which keeps a rotation within
    * its budget of 8 Secrets Manager calls.

@@ -51,6 +51,7 @@ export function saasIssuer() {
   const issuer: Issuer = {
     kind: 'saas',
     mintCreates: true,
+    mintIdempotent: true,
     async mint(ctx) {
       const { owner } = JSON.parse(ctx.current) as { owner?: unknown };
       if (typeof owner !== 'string') {

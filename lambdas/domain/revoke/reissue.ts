@@ -102,9 +102,11 @@ async function reissue(
 }
 
 /**
- * Mints, and mints again with the same version ID when the first answer did not come: an issuer
- * that created the key and lost its reply returns that key again (the contract makes `mint`
- * idempotent per version ID), where giving up would leave a working key that no version holds.
+ * Mints; when the answer did not come and minting again is safe, mints again with the same
+ * version ID: free tokens (`random`), or an issuer whose `mint` is idempotent per version ID
+ * returns the key it made then, where giving up would leave a working key no version holds. An
+ * issuer that creates keys without that promise (IAM) is not asked twice: a second key could
+ * leave the first working unseen; the revoke fails and its alert says a key may be left.
  */
 async function mintRetried(
   issuer: Issuer,
@@ -112,9 +114,11 @@ async function mintRetried(
   seen: Set<string>,
   log: RevokeDeps['log'],
 ): Promise<string> {
+  const safeToRepeat = !issuer.mintCreates || issuer.mintIdempotent === true;
   try {
     return await issuer.mint(ctx);
   } catch (error) {
+    if (!safeToRepeat) throw mayHoldKey(error, ctx.versionId, seen);
     log?.warn('revoke: minting the fresh token failed; asking again under the same version ID', {
       secretArn: ctx.secretArn,
       versionId: ctx.versionId,
@@ -124,10 +128,13 @@ async function mintRetried(
   try {
     return await issuer.mint(ctx);
   } catch (error) {
-    if (!issuer.mintCreates) throw error;
-    // Said in the revoke.failed alert: the one key this revoke cannot see or revoke by itself.
-    throw new Error(
-      `${describeError(error, seen)}; the issuer may hold a fresh token made for version ${ctx.versionId} that no version stores: look it up at the issuer and revoke it`,
-    );
+    throw issuer.mintCreates ? mayHoldKey(error, ctx.versionId, seen) : error;
   }
+}
+
+/** The mint's error, saying the one key this revoke cannot see or revoke by itself: in the alert. */
+function mayHoldKey(error: unknown, versionId: string, seen: Set<string>): Error {
+  return new Error(
+    `${describeError(error, seen)}; if the issuer made a key before failing, no version stores it (version ${versionId}): look it up at the issuer and revoke it`,
+  );
 }

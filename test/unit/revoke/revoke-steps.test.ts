@@ -184,6 +184,7 @@ describe('reissueOrQuarantine', () => {
     const issuer = {
       ...plainIssuer('fresh').issuer,
       mintCreates: true,
+      mintIdempotent: true,
       mint: async ({ versionId }: { versionId: string }) => {
         versions.push(versionId);
         if (failures-- > 0) throw new Error('socket timeout');
@@ -215,7 +216,40 @@ describe('reissueOrQuarantine', () => {
     expect(versionId).toBe('v-1');
     expect(versions).toEqual(['v-1', 'v-1', 'v-1', 'v-1']);
     expect((error as Error).message).toMatch(
-      /may hold a fresh token made for version v-1.*revoke it/,
+      /if the issuer made a key before failing, no version stores it \(version v-1\).*revoke it/,
+    );
+  });
+
+  it('never asks an issuer that creates keys without idempotency (IAM) twice: a second key could leave the first working unseen', async () => {
+    // Prepare
+    const versions: string[] = [];
+    const issuer = {
+      ...plainIssuer('fresh').issuer,
+      mintCreates: true,
+      mint: async ({ versionId }: { versionId: string }) => {
+        versions.push(versionId);
+        throw new Error('socket timeout');
+      },
+    } as Issuer;
+
+    // Act
+    const error = await reissueOrQuarantine(
+      {
+        secret: secret({ cur: ['AWSCURRENT'] }),
+        issuer,
+        mode: 'reissue',
+        template: 'old',
+        revokeId: 'r1',
+        stackName: 'Acme',
+        seen: new Set(),
+      },
+      { store: plainStore().store as never, clock: () => NOW, newVersionId: () => 'v-9' },
+    ).catch((e: unknown) => e as Error);
+
+    // Assess: asked once; the failure names the version whose key the issuer may hold
+    expect(versions).toEqual(['v-9']);
+    expect((error as Error).message).toMatch(
+      /socket timeout; if the issuer made a key before failing, no version stores it \(version v-9\)/,
     );
   });
 

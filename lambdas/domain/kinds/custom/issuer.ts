@@ -313,6 +313,8 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
   return {
     kind: `lambda:${functionName}`,
     mintCreates: true,
+    // The contract: `mint` for the same versionId returns the same key (docs/custom-issuers.md).
+    mintIdempotent: true,
 
     mint: (ctx) => mintValue(target, ctx),
 
