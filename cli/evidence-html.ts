@@ -6,8 +6,9 @@
 import type { AuditRecord, SecretDescription } from '#domain/ports';
 import type { CheckpointRow, EventEvidence, Report, SecretEvidence } from './commands/evidence.ts';
 import {
-  days,
+  duration,
   type SecretTimeline,
+  SWEEP_SLACK_MS,
   secretTimeline,
   type VersionSpan,
 } from './evidence-timeline.ts';
@@ -41,10 +42,12 @@ export function renderHtml(report: Report, optedIn: Map<string, SecretDescriptio
   const range = { from: new Date(metadata.rangeFrom!), to: new Date(metadata.rangeTo!) };
   const timelines = report.secrets.map((s) => ({
     secret: s,
+    // Only records verified in their chain are evidence; a broken chain's secret is not judged.
     timeline: secretTimeline(
-      report.events.filter((e) => e.secretArn === s.secretArn),
+      report.events.filter((e) => e.secretArn === s.secretArn && e.chainStatus === 'verified'),
       optedIn.get(s.secretArn),
       range,
+      s.chain.status === 'broken' || s.chain.status === 'missing',
     ),
   }));
   const breaches = timelines.flatMap(({ secret, timeline }) =>
@@ -52,7 +55,7 @@ export function renderHtml(report: Report, optedIn: Map<string, SecretDescriptio
   );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">
 <title>${esc(metadata.title)}</title><style>${STYLE}</style></head>
 <body>
 <h1>${esc(metadata.title)}</h1>
@@ -105,7 +108,7 @@ function checkpointTable(checkpoints: CheckpointRow[]): string {
 
 function breachList(breaches: string[]): string {
   if (breaches.length === 0)
-    return '<p id="breaches" class="ok">No breach: every token lived within its lifespan, every replaced token stopped within its grace.</p>';
+    return `<p id="breaches" class="ok">No breach among the secrets judged: every token lived within its lifespan, every replaced token stopped within its grace (allowing ${duration(SWEEP_SLACK_MS)} for the sweep's interval).</p>`;
   return `<div id="breaches"><p class="bad">${breaches.length} breach${breaches.length === 1 ? '' : 'es'}:</p><ul>${breaches.map((b) => `<li>${esc(b)}</li>`).join('')}</ul></div>`;
 }
 
@@ -114,14 +117,16 @@ function complianceTable(rows: { secret: SecretEvidence; timeline: SecretTimelin
     const age =
       c.currentAgeMs === undefined
         ? 'n/a'
-        : `${c.currentAgeAtLeast ? '≥ ' : ''}${days(c.currentAgeMs)}`;
+        : `${c.currentAgeAtLeast ? '≥ ' : ''}${duration(c.currentAgeMs)}`;
     const grace = c.longestGrace
-      ? `${days(c.longestGrace.ms)}${c.longestGrace.ongoing ? ' (still in grace)' : ''}`
+      ? `${duration(c.longestGrace.ms)}${c.longestGrace.ongoing ? ' (still in grace)' : ''}`
       : 'n/a';
     const mark = c.breaches.length
       ? '<span class="bad">breach</span>'
-      : '<span class="ok">ok</span>';
-    return `<tr data-secret="${esc(secret.secretName)}"><td>${esc(secret.secretName)}</td><td>${age}</td><td>${c.lifespanMs === undefined ? 'n/a' : days(c.lifespanMs)}</td><td>${grace}</td><td>${c.graceMs === undefined ? 'n/a' : days(c.graceMs)}</td><td>${mark}</td></tr>`;
+      : c.notJudged
+        ? `not judged: ${esc(c.notJudged)}`
+        : '<span class="ok">ok</span>';
+    return `<tr data-secret="${esc(secret.secretName)}"><td>${esc(secret.secretName)}</td><td>${age}</td><td>${c.lifespanMs === undefined ? 'n/a' : duration(c.lifespanMs)}</td><td>${grace}</td><td>${c.graceMs === undefined ? 'n/a' : duration(c.graceMs)}</td><td>${mark}</td></tr>`;
   });
   return `<table id="compliance-table"><tr><th>secret</th><th>live token age</th><th>lifespan</th><th>longest previous-token life</th><th>grace</th><th>result</th></tr>${body.join('')}</table>`;
 }
@@ -145,7 +150,10 @@ function whatRevoked(e: AuditRecord): string {
   const named = versions.map(
     ([role, id]) => `${role} ${id}${e.tokens?.[role] ? ` (${e.tokens[role]})` : ''}`,
   );
-  const fresh = e.versions?.reissued ? `; reissued as ${e.versions.reissued}` : '';
+  const fresh =
+    e.versions?.reissued && e.event === 'revoke.completed'
+      ? `; reissued as ${e.versions.reissued}`
+      : '';
   const quarantined = e.versions?.quarantine ? '; quarantined' : '';
   return `${named.join(', ') || 'nothing'}${fresh}${quarantined}${e.error ? `; ${e.error}` : ''}`;
 }
@@ -191,12 +199,12 @@ function timelineSvg(
       s.replacedAt === undefined
         ? compliance.lifespanMs !== undefined && s.from + compliance.lifespanMs
         : compliance.graceMs !== undefined &&
-          s.replacedAt + compliance.graceMs * (s.graceExtended ? 2 : 1);
+          Math.max(s.replacedAt + compliance.graceMs, s.extendedUntil ?? 0);
     if (typeof limit === 'number' && limit <= t1)
       parts.push(
         `<line x1="${x(limit)}" x2="${x(limit)}" y1="${y - 3}" y2="${y + 17}" stroke="#333" stroke-dasharray="3 2" data-part="limit"/>`,
       );
-    const label = `${s.versionId.slice(0, 8)}… ${s.state}${s.graceExtended ? ' (grace extended)' : ''}`;
+    const label = `${s.versionId.slice(0, 8)}… ${s.state}${s.extendedUntil ? ' (grace extended)' : ''}`;
     return `<g data-version="${esc(s.versionId)}" data-state="${esc(s.state)}"><title>${esc(`${s.versionId}: ${s.origin}, ${s.state}`)}</title><text x="4" y="${y + 12}" font-size="12">${esc(label)}</text>${parts.join('')}</g>`;
   });
   const axis = `<text x="${LABEL}" y="${height - 6}" font-size="11">${esc(range.from.toISOString().slice(0, 16))}Z</text><text x="${WIDTH - 10}" y="${height - 6}" font-size="11" text-anchor="end">${esc(range.to.toISOString().slice(0, 16))}Z</text>`;

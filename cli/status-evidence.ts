@@ -4,6 +4,7 @@
 // token is what consumers' verifiers recorded (read live); of an issuer's token, what the sweep
 // learned from the issuer when grace ended (`previous.still-used`), else not checked yet.
 import type { Checkpoint } from '#domain/audit-anchor';
+import { describeError } from '#domain/errors';
 import { kindOf } from '#domain/kinds/registry';
 import type { AuditRecord, SecretDescription, TokenUses } from '#domain/ports';
 import { STAGE, TAG } from '#domain/vocabulary';
@@ -20,7 +21,12 @@ export interface PreviousTokenStatus {
   versionId: string;
   /** When the token that replaced it was created (the rotation). */
   replacedAt: string | null;
-  use: 'used' | 'none recorded' | 'not checked yet';
+  /**
+   * `unknown`: a use is recorded but when the token was replaced is not; `unreadable`: the
+   * verifiers' records could not be read (`error` says why).
+   */
+  use: 'used' | 'none recorded' | 'not checked yet' | 'unknown' | 'unreadable';
+  error?: string;
   lastUsed?: { at: string; by: string };
   /** Where `use` comes from. */
   source: 'verifier records' | 'the sweep, asking the issuer at grace end' | 'none yet';
@@ -38,6 +44,15 @@ export function checkpointStatus(
 const versionWith = (secret: SecretDescription, stage: string) =>
   Object.entries(secret.versions).find(([, stages]) => stages.includes(stage))?.[0];
 
+/**
+ * When the previous token stopped being live, as the sweep judges it: the later of the new
+ * version's creation and Secrets Manager's LastRotatedDate (finishSecret). Undefined: unknown.
+ */
+function replacedAt(secret: SecretDescription, created: Date | undefined): Date | undefined {
+  const times = [created, secret.lastRotatedDate].filter((d): d is Date => d !== undefined);
+  return times.length ? new Date(Math.max(...times.map((d) => d.getTime()))) : undefined;
+}
+
 /** Whether the previous token was used since its rotation; null when there is none in grace. */
 export async function previousTokenStatus(
   secret: SecretDescription,
@@ -48,13 +63,8 @@ export async function previousTokenStatus(
   const current = versionWith(secret, STAGE.current);
   const previous = versionWith(secret, STAGE.previous);
   if (!previous || previous === current) return null;
-  const replaced = current ? versionDates[current] : undefined;
+  const replaced = replacedAt(secret, current ? versionDates[current] : undefined);
   const base = { versionId: previous, replacedAt: replaced ? replaced.toISOString() : null };
-  const recorded = await uses.lastUse(secret.arn, previous);
-  if (recorded && (!replaced || recorded.at > replaced)) {
-    const lastUsed = { at: recorded.at.toISOString(), by: recorded.by };
-    return { ...base, use: 'used', lastUsed, source: 'verifier records' };
-  }
   const checked = recent.find(
     (r) => r.event === 'previous.still-used' && r.versions?.previous === previous,
   );
@@ -65,9 +75,19 @@ export async function previousTokenStatus(
     };
     return { ...base, use: 'used', lastUsed, source: 'the sweep, asking the issuer at grace end' };
   }
-  if (recorded || kindOf(secret.tags[TAG.kind])?.capabilities.usesRecordedByVerifiers) {
-    // Its verifiers' records are the whole evidence (`random`).
-    return { ...base, use: 'none recorded', source: 'verifier records' };
+  if (!kindOf(secret.tags[TAG.kind])?.capabilities.usesRecordedByVerifiers) {
+    return { ...base, use: 'not checked yet', source: 'none yet' };
   }
-  return { ...base, use: 'not checked yet', source: 'none yet' };
+  // Its verifiers' records are the whole evidence (`random`), read live.
+  let recorded: Awaited<ReturnType<TokenUses['lastUse']>>;
+  try {
+    recorded = await uses.lastUse(secret.arn, previous);
+  } catch (error) {
+    return { ...base, use: 'unreadable', source: 'verifier records', error: describeError(error) };
+  }
+  if (!recorded) return { ...base, use: 'none recorded', source: 'verifier records' };
+  const lastUsed = { at: recorded.at.toISOString(), by: recorded.by };
+  if (!replaced) return { ...base, use: 'unknown', lastUsed, source: 'verifier records' };
+  const use = recorded.at > replaced ? 'used' : 'none recorded';
+  return { ...base, use, lastUsed, source: 'verifier records' };
 }

@@ -189,6 +189,8 @@ function previousCell(row: SecretStatus, now: number): string {
     const when = Number.isNaN(at) ? p.lastUsed.at : `${humanDuration(now - at)} ago`;
     return `USED ${when}${p.lastUsed.by ? ` by ${p.lastUsed.by}` : ''}`;
   }
+  if (p.use === 'unreadable') return `unreadable: ${p.error ?? 'unknown error'}`;
+  if (p.use === 'unknown') return 'a use recorded; rotation time unknown';
   return p.use === 'none recorded' ? 'no use since rotation' : 'not checked yet';
 }
 

@@ -65,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const graceExtensions = Number(env[ENV.GRACE_EXTENSIONS] ?? DEFAULT_GRACE_EXTENSIONS);
   if (
+    env[ENV.GRACE_EXTENSIONS] === '' ||
     !Number.isInteger(graceExtensions) ||
     graceExtensions < 0 ||
     graceExtensions > MAX_GRACE_EXTENSIONS

@@ -141,8 +141,12 @@ describe('evidence --html, rendered in headless Chromium', () => {
     // Drawn, not just present: the bars have a size on screen
     const bar = await healthy.locator('g[data-state="live"] rect[data-part="live"]').boundingBox();
     expect(bar?.width).toBeGreaterThan(10);
+    // The grace bar is drawn to scale: 3 hours (rotation to the sweep's revoke) of the 2-day
+    // range across the 780 drawn pixels is about 49 pixels
     const graceBar = healthy.locator('g[data-state="revoked"] rect[data-part="grace"]');
-    expect((await graceBar.boundingBox())?.width).toBeGreaterThan(1);
+    const width = (await graceBar.boundingBox())!.width;
+    expect(width).toBeGreaterThan(45);
+    expect(width).toBeLessThan(53);
   });
 
   it('states the compliance figures and lists the breach of the secret left past its lifespan', async () => {
@@ -179,6 +183,11 @@ describe('evidence --html, rendered in headless Chromium', () => {
   it('is self-contained: the browser made no request but for the page, and no secret value is in it', () => {
     expect(requests.filter((url) => !url.startsWith('file://'))).toEqual([]);
     expect(values.size).toBeGreaterThanOrEqual(6);
-    for (const value of values) expect(html).not.toContain(value);
+    for (const value of values) {
+      expect(html).not.toContain(value);
+      // Nor any part of one: every 12-character slice of the value
+      for (let i = 0; i + 12 <= value.length; i++)
+        expect(html).not.toContain(value.slice(i, i + 12));
+    }
   });
 });

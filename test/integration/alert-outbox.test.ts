@@ -26,7 +26,7 @@ import {
 
 embeddedOnly(
   import.meta.url,
-  "the local AWS's fault injection into the alerter's own SNS and DynamoDB clients and its SNS publish record",
+  "the local AWS's movable clock (a lease expires in simulated minutes) and its SNS publish record (what was delivered is read back from it)",
 );
 
 logger.setLogLevel('CRITICAL');

@@ -13,7 +13,7 @@ import { injectFaults } from './support/sdk-faults.ts';
 
 embeddedOnly(
   import.meta.url,
-  "in-process rotation handlers with a Secrets Manager store that fails mid-step, and the local AWS's SNS publish record",
+  "the local AWS's SNS publish record (the alert's text is read back from it) and its idle signal (the rotation Secrets Manager runs by itself has finished)",
 );
 
 logger.setLogLevel('CRITICAL');

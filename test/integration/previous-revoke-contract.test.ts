@@ -14,10 +14,7 @@ import { createTaggedSecret } from '../cli/support.ts';
 import { acmeIssuer } from './support/acme-issuer.ts';
 import { embeddedOnly } from './support/endpoint.ts';
 
-embeddedOnly(
-  import.meta.url,
-  "the local AWS's movable clock (grace passes in simulated hours) and in-process custom issuers",
-);
+embeddedOnly(import.meta.url, "the local AWS's movable clock (grace passes in simulated hours)");
 
 logger.setLogLevel('CRITICAL');
 const HOUR = 3_600_000;

@@ -90,4 +90,98 @@ describe('the evidence timeline of one secret', () => {
       'version v1 was live at least 1d 6h, over its lifespan of 1d',
     ]);
   });
+
+  it('draws and judges a previous token a label still keeps working, with no record in the range', () => {
+    // Prepare: an IAM key rotated 48h ago (2h grace), AWSPREVIOUS still on it: the sweep kept failing
+    const s = {
+      ...secret('iam-access-key', { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] }),
+      createdDate: new Date(T0 - 30 * 24 * H),
+      lastRotatedDate: new Date(T0 - 48 * H),
+    };
+
+    // Act: a range of one day, holding no record of it
+    const { spans, compliance } = secretTimeline([], s, {
+      from: new Date(T0 - 24 * H),
+      to: new Date(T0),
+    });
+
+    // Assess
+    const v1 = spans.find((x) => x.versionId === 'v1')!;
+    expect(v1).toMatchObject({ state: 'in grace', replacedAtLeast: true });
+    expect(compliance.breaches).toEqual([
+      'previous version v1 has kept working at least 1d after it was replaced, over its grace of 2h',
+    ]);
+  });
+
+  it('counts a grace extended only as far as the sweep recorded, and never for a still-used token revoked anyway', () => {
+    const stillUsed = (hours: number, outcome: string, extendedUntil?: number): AuditRecord =>
+      ({
+        ...finish(hours, 'v2', 'v1'),
+        event: 'previous.still-used',
+        step: undefined,
+        outcome,
+        versions: { previous: 'v1' },
+        detail: extendedUntil === undefined ? {} : { extendedUntil: at(extendedUntil) },
+      }) as unknown as AuditRecord;
+    const revokedAt = (hours: number): AuditRecord =>
+      ({
+        ...finish(hours, 'v2', 'v1'),
+        event: 'previous.revoked',
+        step: undefined,
+        versions: { previous: 'v1' },
+      }) as unknown as AuditRecord;
+    const s = secret(undefined, { v2: ['AWSCURRENT'] });
+
+    // Extended until 14h (replaced at 10h, 2h grace), revoked at 14h: on time
+    const extended = secretTimeline(
+      [finish(10, 'v2', 'v1'), stillUsed(12, 'skipped', 14), revokedAt(14)],
+      s,
+      range(15),
+    );
+    expect(extended.compliance.breaches).toEqual([]);
+    // Reported (revoked anyway), no extension: 4h after replacement is over 2h grace + 1h
+    const reported = secretTimeline(
+      [finish(10, 'v2', 'v1'), stillUsed(12, 'reported'), revokedAt(14)],
+      s,
+      range(15),
+    );
+    expect(reported.compliance.breaches).toEqual([
+      'previous version v1 kept working 4h after it was replaced, over its grace of 2h',
+    ]);
+  });
+
+  it('does not draw or judge a quarantine notice as a token, and trusts a failed revoke for what it did revoke', () => {
+    const revoke = (event: string, versions: Record<string, string>): AuditRecord =>
+      ({ ...finish(12, 'x', 'y'), event, step: undefined, versions }) as unknown as AuditRecord;
+    const s = secret(undefined, { q1: ['AWSCURRENT'], v2: [] });
+    const records = [
+      finish(10, 'v2', 'v1'),
+      revoke('revoke.failed', { previous: 'v1', reissued: 'never' }),
+      revoke('revoke.completed', { current: 'v2', quarantine: 'q1' }),
+    ];
+
+    const { spans, quarantineNotices, compliance } = secretTimeline(records, s, range(80));
+
+    expect(quarantineNotices).toEqual(['q1']);
+    expect(spans.map((x) => [x.versionId, x.state])).toEqual([
+      ['v1', 'revoked'],
+      ['v2', 'revoked'],
+    ]);
+    expect(compliance.notJudged).toBe('quarantined: AWSCURRENT holds a notice, no token');
+    expect(compliance.currentAgeMs).toBeUndefined();
+  });
+
+  it('leaves a random token whose labels went at a time no record gives out of the grace judgement', () => {
+    // v1 replaced at 10h, no later rotation recorded, and no label holds it now
+    const s = secret(undefined, { v1: [], v2: ['AWSCURRENT'] });
+
+    const { spans, compliance } = secretTimeline([finish(10, 'v2', 'v1')], s, range(30));
+
+    expect(spans.find((x) => x.versionId === 'v1')).toMatchObject({
+      state: 'revoked',
+      revokedBy: 'labels gone, time unknown',
+    });
+    expect(compliance.longestGrace).toBeUndefined();
+    expect(compliance.breaches).toEqual([]);
+  });
 });

@@ -43,7 +43,7 @@ describe('the sweep and tag-event settings', () => {
     });
   });
 
-  it.each(['-1', '5', '1.5', 'x'])('fails GRACE_EXTENSIONS %j, naming it', (value) => {
+  it.each(['-1', '5', '1.5', 'x', ''])('fails GRACE_EXTENSIONS %j, naming it', (value) => {
     expect(() => loadConfig({ ...BASE, GRACE_EXTENSIONS: value })).toThrow(
       `GRACE_EXTENSIONS must be a whole number from 0 to 4, got "${value}"`,
     );
