@@ -127,6 +127,22 @@ describe('planNewVersion (reissue or quarantine)', () => {
   });
 });
 
+/** A reissue of a secret whose AWSCURRENT holds `old`, by `issuer`. */
+const reissueInput = (issuer: Issuer, seen: Set<string>) => ({
+  secret: secret({ cur: ['AWSCURRENT'] }),
+  issuer,
+  mode: 'reissue' as const,
+  template: 'old',
+  revokeId: 'r1',
+  stackName: 'Acme',
+  seen,
+});
+const stepDeps = (store: unknown, versionId: string) => ({
+  store: store as never,
+  clock: () => NOW,
+  newVersionId: () => versionId,
+});
+
 describe('reissueOrQuarantine', () => {
   it('mints, verifies and puts a fresh token in reissue mode', async () => {
     // Prepare
@@ -135,18 +151,7 @@ describe('reissueOrQuarantine', () => {
     const seen = new Set<string>();
 
     // Act
-    const versionId = await reissueOrQuarantine(
-      {
-        secret: secret({ cur: ['AWSCURRENT'] }),
-        issuer,
-        mode: 'reissue',
-        template: 'old',
-        revokeId: 'r1',
-        stackName: 'Acme',
-        seen,
-      },
-      { store: store as never, clock: () => NOW, newVersionId: () => 'new' },
-    );
+    const versionId = await reissueOrQuarantine(reissueInput(issuer, seen), stepDeps(store, 'new'));
 
     // Assess
     expect(versionId).toBe('new');
@@ -160,16 +165,8 @@ describe('reissueOrQuarantine', () => {
     const { store, put } = plainStore();
 
     const error = await reissueOrQuarantine(
-      {
-        secret: secret({ cur: ['AWSCURRENT'] }),
-        issuer,
-        mode: 'reissue',
-        template: 'old',
-        revokeId: 'r1',
-        stackName: 'Acme',
-        seen: new Set(),
-      },
-      { store: store as never, clock: () => NOW, newVersionId: () => 'new' },
+      reissueInput(issuer, new Set()),
+      stepDeps(store, 'new'),
     ).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(Error);
@@ -191,20 +188,8 @@ describe('reissueOrQuarantine', () => {
         return 'fresh';
       },
     } as Issuer;
-    const input = {
-      secret: secret({ cur: ['AWSCURRENT'] }),
-      issuer,
-      mode: 'reissue' as const,
-      template: 'old',
-      revokeId: 'r1',
-      stackName: 'Acme',
-      seen: new Set<string>(),
-    };
-    const deps = () => ({
-      store: plainStore().store as never,
-      clock: () => NOW,
-      newVersionId: () => 'v-1',
-    });
+    const input = reissueInput(issuer, new Set());
+    const deps = () => stepDeps(plainStore().store, 'v-1');
 
     // Act: one lost answer, then two
     const versionId = await reissueOrQuarantine(input, deps());
@@ -234,16 +219,8 @@ describe('reissueOrQuarantine', () => {
 
     // Act
     const error = await reissueOrQuarantine(
-      {
-        secret: secret({ cur: ['AWSCURRENT'] }),
-        issuer,
-        mode: 'reissue',
-        template: 'old',
-        revokeId: 'r1',
-        stackName: 'Acme',
-        seen: new Set(),
-      },
-      { store: plainStore().store as never, clock: () => NOW, newVersionId: () => 'v-9' },
+      reissueInput(issuer, new Set()),
+      stepDeps(plainStore().store, 'v-9'),
     ).catch((e: unknown) => e as Error);
 
     // Assess: asked once; the failure names the version whose key the issuer may hold
