@@ -190,67 +190,55 @@ function activating(world: RaceWorld): string[] {
 }
 
 describe('an emergency revoke during setSecret of an issuer that activates new keys', () => {
-  it('stops setSecret from activating the key a revoke revoked after setSecret read it', async () => {
-    // Prepare: setSecret has passed its opening checks and read both values; the revoke then runs
-    // to its end (revoking the new key), and setSecret carries on to activate.
-    let activated: string[] = [];
-    const { world, trace } = await race(
-      'activate-after-revoke',
-      'reissue',
-      phases(
-        { actor: 'rotation', after: 'issuer.mint' },
-        { actor: 'rotation', after: 'sm.describe' },
-        // setSecret's first read of the lock (before it reads the new key), then up to the next
-        { actor: 'rotation', after: 'lock.read' },
-        { actor: 'rotation', until: 'lock.read' },
-        { actor: 'revoke' },
-        { actor: 'rotation' },
-      ),
-      (w) => {
-        activated = activating(w);
-      },
-    );
+  it.each([
+    {
+      when: 'after setSecret read it',
+      // setSecret has passed its opening checks and read both values (its first read of the
+      // lock comes before it reads the new key); the revoke then runs to its end (revoking the
+      // new key), and setSecret carries on to activate: refused, and it says so
+      name: 'activate-after-revoke',
+      stops: [{ actor: 'rotation', after: 'lock.read' }],
+      says: /setSecret[\s\S]*was not activated/,
+    },
+    {
+      when: 'before setSecret first read the lock',
+      // setSecret has read DescribeSecret (AWSPENDING still on its version); the revoke runs to
+      // its end before setSecret's first read of the lock, taking AWSPENDING off
+      name: 'activate-after-early-revoke',
+      stops: [],
+      says: /\(AWSPENDING\) to hold the new token/,
+    },
+  ] as const)(
+    'stops setSecret from activating the key a revoke revoked $when',
+    async ({ name, stops, says }) => {
+      // Prepare
+      let activated: string[] = [];
+      const { world, trace } = await race(
+        name,
+        'reissue',
+        phases(
+          { actor: 'rotation', after: 'issuer.mint' },
+          { actor: 'rotation', after: 'sm.describe' },
+          ...stops,
+          { actor: 'rotation', until: 'lock.read' },
+          { actor: 'revoke' },
+          { actor: 'rotation' },
+        ),
+        (w) => {
+          activated = activating(w);
+        },
+      );
 
-    // Assess: nothing was activated, the new key stays revoked, and the refusal says why
-    expect(world.outcome.revokes[0], trace.join(' > ')).toMatchObject({ status: 'completed' });
-    expect(activated).toEqual([]);
-    expect(world.outcome.rotation).toBe('failed');
-    expect(await world.check()).toEqual([]);
-    expect(world.saas.valid.size).toBe(1);
-    const [alert] = world.alertTexts('rotation.failed');
-    expect(alert).toContain('setSecret');
-    expect(alert).toContain('was not activated');
-    expect(await rotateAgain(world)).toBe('succeeded');
-  });
-
-  it('stops setSecret from activating the key a revoke revoked before setSecret first read the lock', async () => {
-    // Prepare: setSecret has read DescribeSecret (AWSPENDING still on its version); the revoke
-    // then runs to its end before setSecret's first read of the lock.
-    let activated: string[] = [];
-    const { world, trace } = await race(
-      'activate-after-early-revoke',
-      'reissue',
-      phases(
-        { actor: 'rotation', after: 'issuer.mint' },
-        { actor: 'rotation', after: 'sm.describe' },
-        { actor: 'rotation', until: 'lock.read' },
-        { actor: 'revoke' },
-        { actor: 'rotation' },
-      ),
-      (w) => {
-        activated = activating(w);
-      },
-    );
-
-    // Assess: the revoke took AWSPENDING off, so setSecret found no new key to activate
-    expect(world.outcome.revokes[0], trace.join(' > ')).toMatchObject({ status: 'completed' });
-    expect(activated).toEqual([]);
-    expect(world.outcome.rotation).toBe('failed');
-    expect(await world.check()).toEqual([]);
-    expect(world.saas.valid.size).toBe(1);
-    expect(world.alertTexts('rotation.failed')[0]).toContain('(AWSPENDING) to hold the new token');
-    expect(await rotateAgain(world)).toBe('succeeded');
-  });
+      // Assess: nothing was activated, the new key stays revoked, and the refusal says why
+      expect(world.outcome.revokes[0], trace.join(' > ')).toMatchObject({ status: 'completed' });
+      expect(activated).toEqual([]);
+      expect(world.outcome.rotation).toBe('failed');
+      expect(await world.check()).toEqual([]);
+      expect(world.saas.valid.size).toBe(1);
+      expect(world.alertTexts('rotation.failed')[0]).toMatch(says);
+      expect(await rotateAgain(world)).toBe('succeeded');
+    },
+  );
 
   it('revokes again the key setSecret activated while a revoke ran', async () => {
     // Prepare: setSecret is about to activate when the revoke runs to its end; the activation
