@@ -59,6 +59,8 @@ describe('functions', () => {
       DELETE_DEACTIVATED_AFTER_HOURS: '168',
       // the longest lifespan a tag may ask for: 30 days unless maxLifespan says otherwise
       MAX_LIFESPAN_HOURS: '720',
+      // a still-used previous token's one extension: one more grace period unless graceExtensions says otherwise
+      GRACE_EXTENSIONS: '1',
     });
   });
 
