@@ -134,7 +134,7 @@ async function listPass(
     if (pass.outOfTime()) return { nextToken: token, position: skip };
     let page: Awaited<ReturnType<SecretCatalog['listTagged']>>;
     try {
-      page = await deps.pace(() => deps.catalog.listTagged(TAG.lifespan, token));
+      page = await deps.pace(() => deps.catalog.listTagged(TAG.lifespan, token), 'ListSecrets');
     } catch (error) {
       // A saved token Secrets Manager no longer accepts: start the pass again from the top
       // rather than fail at every invocation.
@@ -171,7 +171,10 @@ async function sweepListed(pass: Pass, secret: SecretDescription): Promise<void>
     let versionDates: Record<string, Date> | undefined;
     if (needsVersionDates(secret, { ...pass.ctx, now })) {
       report.versionDateLookups++;
-      versionDates = await deps.pace(() => deps.catalog.versionDates(secret.arn));
+      versionDates = await deps.pace(
+        () => deps.catalog.versionDates(secret.arn),
+        'ListSecretVersionIds',
+      );
     }
     actions = planSecret(secret, { ...pass.ctx, now: deps.clock(), versionDates });
   } catch (error) {

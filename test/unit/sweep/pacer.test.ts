@@ -137,6 +137,25 @@ describe('pacing Secrets Manager calls', () => {
     expect(busiestSecond(started)).toBeLessThanOrEqual(45);
   });
 
+  it('paces each Secrets Manager quota on its own: rotations never wait behind version lookups', async () => {
+    // Prepare
+    const time = simulatedTime();
+    const pace = createPacer({ now: time.now, sleep: time.sleep });
+    const started: Record<string, number[]> = { ListSecretVersionIds: [], RotateSecret: [] };
+    // Act: 400 lookups and 400 rotations fired together, interleaved as a sweep makes them.
+    await Promise.all(
+      Array.from({ length: 800 }, (_, i) => {
+        const quota = i % 2 === 0 ? 'ListSecretVersionIds' : 'RotateSecret';
+        return pace(async () => started[quota]!.push(time.now()), quota);
+      }),
+    );
+    // Assess: each quota under its own limit, and both at full rate side by side (400 calls at
+    // 40/s take about 10 seconds, not the 20 they would in one shared bucket).
+    expect(busiestSecond(started.ListSecretVersionIds!)).toBeLessThanOrEqual(45);
+    expect(busiestSecond(started.RotateSecret!)).toBeLessThanOrEqual(45);
+    expect(time.now()).toBeLessThanOrEqual(11_000);
+  });
+
   it('recognises throttling by name or HTTP 429', () => {
     expect(isThrottle(throttle())).toBe(true);
     expect(isThrottle(Object.assign(new Error('x'), { $metadata: { httpStatusCode: 429 } }))).toBe(

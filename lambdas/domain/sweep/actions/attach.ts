@@ -73,13 +73,15 @@ async function attachRotation(
       },
     },
     () =>
-      c.deps.pace(() =>
-        c.deps.catalog.rotate(secret.arn, {
-          lambdaArn,
-          scheduleExpression: schedule.scheduleExpression,
-          duration: schedule.duration,
-          immediately,
-        }),
+      c.deps.pace(
+        () =>
+          c.deps.catalog.rotate(secret.arn, {
+            lambdaArn,
+            scheduleExpression: schedule.scheduleExpression,
+            duration: schedule.duration,
+            immediately,
+          }),
+        'RotateSecret',
       ),
   );
   if (!attached) return;
