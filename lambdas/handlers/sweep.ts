@@ -103,7 +103,13 @@ function oneLine(s: SweepSummary): string {
   const actions = Object.entries(s.actions)
     .map(([type, n]) => `${type} ${n}`)
     .join(', ');
-  const where = s.complete ? 'complete' : 'stopped at its deadline (the next sweep carries on)';
+  const backlog =
+    s.backlog === undefined
+      ? ''
+      : `, ${s.backlogAtLeast ? 'at least ' : ''}${s.backlog} secrets to go`;
+  const where = s.complete
+    ? 'complete'
+    : `stopped at its deadline (the next sweep carries on${backlog})`;
   const managed = s.managed
     ? `, managed set ${s.managed.members} (${s.managed.described} described, ${s.managed.forgotten} forgotten)`
     : '';
@@ -192,6 +198,10 @@ function emitMetrics(metrics: MetricsSink | undefined, report: SweepReport, summ
     if (count > 0) metrics?.addMetric(name, MetricUnit.Count, count);
   }
   metrics?.addMetric('SweepFailures', MetricUnit.Count, report.failureCount);
+  // Opted-in secrets the pass has yet to reach: above zero, the next invocation carries on.
+  if (report.backlog !== undefined) {
+    metrics?.addMetric(METRIC_NAMES.sweepBacklog, MetricUnit.Count, report.backlog);
+  }
   if (summary.checkpoint && 'failed' in summary.checkpoint) {
     metrics?.addMetric('CheckpointFailed', MetricUnit.Count, 1);
   }

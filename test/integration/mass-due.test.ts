@@ -70,7 +70,12 @@ for (const pendingAfterRotation of ['removed', 'kept'] as PendingEndState[]) {
       });
       const tags = { [TAG.lifespan]: '7d' };
       const make = (name: string, i: number) =>
-        createTaggedSecret(suite.secretsManager, `${name}/${i}`, `acme_live_${name}_${i}_x`, tags);
+        createTaggedSecret(
+          suite.secretsManager,
+          `${name}/${i}`,
+          `acme_live_${name}_${i}_0123456789abcdef0123456789`,
+          tags,
+        );
       const groups = {
         unattached: [] as string[],
         attached: [] as string[],
