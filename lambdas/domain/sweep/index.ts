@@ -198,6 +198,9 @@ async function* listed(
         return;
       }
       const secret = page.secrets[i]!;
+      // A listing may show a secret twice (ListSecrets is eventually consistent): one look a pass,
+      // and never two workers on one secret.
+      if (pass.seen.has(secret.arn)) continue;
       report.secrets++;
       pass.seen.add(secret.arn);
       yield secret;

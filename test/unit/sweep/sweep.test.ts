@@ -632,8 +632,8 @@ describe('revoke tags the sweep finds', () => {
     // Act
     const report = await sweep();
 
-    // Assess
-    expect(report).toMatchObject({ complete: true, failureCount: 0, secrets: 3 });
+    // Assess: the second listing of the same secret is not looked at again.
+    expect(report).toMatchObject({ complete: true, failureCount: 0, secrets: 2 });
     expect(revokes.requests).toEqual([
       {
         secretArn: leaked,
@@ -971,6 +971,36 @@ describe('many secrets due at once', () => {
     expect(attached).toHaveLength(100);
     expect(new Set(attached.map((e) => e.secretName)).size).toBe(100);
     expect(cursor.saved).toBeUndefined();
+  });
+
+  it('sweeps a secret the listing shows twice once, with one RotateSecret', async () => {
+    // Prepare: ListSecrets (eventually consistent) shows "late1" on both pages.
+    const { world, deps, audit, sweep } = setup();
+    for (let i = 0; i < 3; i++) {
+      world.add(
+        `late${i}`,
+        { lastRotatedDate: new Date(world.now - 9 * DAY_MS) },
+        { cur: 9 * DAY_MS },
+      );
+    }
+    const [a, b, c] = world.secrets.map((s) => structuredClone(s));
+    deps.catalog.listTagged = async (_tag, token) =>
+      token === undefined ? { secrets: [a!, b!], nextToken: 'p2' } : { secrets: [b!, c!] };
+
+    // Act
+    const report = await sweep(HOUR_MS, 8);
+
+    // Assess
+    expect(report).toMatchObject({ complete: true, secrets: 3, failureCount: 0 });
+    expect(world.calls.filter((call) => call.startsWith('rotateNow')).sort()).toEqual([
+      'rotateNow late0',
+      'rotateNow late1',
+      'rotateNow late2',
+    ]);
+    expect(audit.events('late1')).toEqual([
+      'lifespan.overdue:reported',
+      'rotation.requested:succeeded',
+    ]);
   });
 
   it('rotates every overdue secret without a failure when Secrets Manager throttles, 8 at a time', async () => {
