@@ -8,8 +8,10 @@
 // quota. A call that names none shares the `control` bucket. A bucket of `burst` tokens refilled
 // at `ratePerSecond` lets at most burst + ratePerSecond calls of one quota start in any one-second
 // span. The defaults (40/s, burst 5) keep that at 45, under 50 with room for the rotation
-// function's own calls. Time and sleep are injected so tests run on a simulated clock and never
-// wait.
+// function's own calls. RotateSecret gets less by default (16/s): every rotation it starts makes
+// two or three PutSecretValue and UpdateSecretVersionStage calls of its own, and those share one
+// 50/s quota, so starting rotations faster would throttle the rotations themselves. Time and
+// sleep are injected so tests run on a simulated clock and never wait.
 
 import { errorCode, THROTTLE_NAMES } from './errors.ts';
 
@@ -18,9 +20,17 @@ export type Quota = 'ListSecrets' | 'ListSecretVersionIds' | 'RotateSecret' | 'c
 
 export type Pace = <T>(call: () => Promise<T>, quota?: Quota) => Promise<T>;
 
+/** Rotations started a second by default: 16 × 3 of the rotations' own writes is under 50/s. */
+export const ROTATIONS_PER_SECOND = 16;
+
 export interface PacerOptions {
-  /** Sustained calls per second, per quota. Default 40. */
+  /**
+   * Sustained calls per second, per quota. Default 40 (RotateSecret: `rotationsPerSecond`); when
+   * given, it applies to RotateSecret too unless `rotationsPerSecond` is also given.
+   */
   ratePerSecond?: number;
+  /** Sustained RotateSecret calls per second. Default ROTATIONS_PER_SECOND, or `ratePerSecond`. */
+  rotationsPerSecond?: number;
   /** Calls that may start at once after a quiet spell. Default 5. */
   burst?: number;
   /** Attempts per call when throttled, the first included. Default 6. */
@@ -51,6 +61,9 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 
 export function createPacer(options: PacerOptions = {}): Pace {
   const rate = options.ratePerSecond ?? 40;
+  const rotations =
+    options.rotationsPerSecond ??
+    (options.ratePerSecond === undefined ? ROTATIONS_PER_SECOND : rate);
   const burst = options.burst ?? 5;
   const maxAttempts = options.maxAttempts ?? 6;
   const baseBackoffMs = options.baseBackoffMs ?? 250;
@@ -58,14 +71,14 @@ export function createPacer(options: PacerOptions = {}): Pace {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
-  if (!(rate > 0) || !(burst >= 1))
-    throw new RangeError('a pacer needs ratePerSecond > 0 and burst >= 1');
+  if (!(rate > 0) || !(rotations > 0) || !(burst >= 1))
+    throw new RangeError('a pacer needs ratePerSecond > 0, rotationsPerSecond > 0 and burst >= 1');
 
   const buckets = new Map<Quota, ReturnType<typeof bucket>>();
   const bucketOf = (quota: Quota) => {
     const found = buckets.get(quota);
     if (found) return found;
-    const made = bucket({ rate, burst, now, sleep });
+    const made = bucket({ rate: quota === 'RotateSecret' ? rotations : rate, burst, now, sleep });
     buckets.set(quota, made);
     return made;
   };
