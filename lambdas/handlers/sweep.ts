@@ -25,8 +25,9 @@ import { managedArns } from '#domain/sweep/managed';
 import type { SweepAction } from '#domain/sweep/plan';
 
 /**
- * Time kept back from the invocation for the secret in hand when the deadline passes: its calls
- * may back off on throttling (the pacer waits up to 8 s a try) and the cursor must be saved.
+ * Time kept back from the invocation for the secrets in hand when the deadline passes (up to the
+ * sweep's concurrency): their calls may back off on throttling (the pacer waits up to 8 s a try),
+ * the backlog is counted (a few seconds of ListSecrets) and the cursor must be saved.
  */
 export const SAFETY_MARGIN_MS = 120_000;
 /** Assumed when there is no Lambda context (a direct call): Lambda's longest invocation. */
