@@ -8,10 +8,11 @@
 // quota. A call that names none shares the `control` bucket. A bucket of `burst` tokens refilled
 // at `ratePerSecond` lets at most burst + ratePerSecond calls of one quota start in any one-second
 // span. The defaults (40/s, burst 5) keep that at 45, under 50 with room for the rotation
-// function's own calls. RotateSecret gets less by default (16/s): every rotation it starts makes
-// two or three PutSecretValue and UpdateSecretVersionStage calls of its own, and those share one
-// 50/s quota, so starting rotations faster would throttle the rotations themselves. Time and
-// sleep are injected so tests run on a simulated clock and never wait.
+// function's own calls. RotateSecret gets less by default (20/s): every rotation it starts makes
+// two PutSecretValue and UpdateSecretVersionStage calls of its own (three while a previous token
+// is in grace), and those share one 50/s quota, so starting rotations faster would throttle the
+// rotations themselves. Time and sleep are injected so tests run on a simulated clock and never
+// wait.
 
 import { errorCode, THROTTLE_NAMES } from './errors.ts';
 
@@ -20,8 +21,8 @@ export type Quota = 'ListSecrets' | 'ListSecretVersionIds' | 'RotateSecret' | 'c
 
 export type Pace = <T>(call: () => Promise<T>, quota?: Quota) => Promise<T>;
 
-/** Rotations started a second by default: 16 × 3 of the rotations' own writes is under 50/s. */
-export const ROTATIONS_PER_SECOND = 16;
+/** Rotations started a second by default: their own writes, two each, take 40 of the 50/s. */
+export const ROTATIONS_PER_SECOND = 20;
 
 export interface PacerOptions {
   /**

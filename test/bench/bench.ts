@@ -262,7 +262,7 @@ async function massDue() {
     ...(process.env.BENCH_DUE_10K ? [{ size: 10_000, runs: 1 }] : []),
   ];
   console.log(
-    `\nAll due at once: tokens 10 days old under a 7-day lifespan, half never attached (deployed pacer: 40/s per quota, RotateSecret 16/s; ${budgetMs / 1000} s per invocation)`,
+    `\nAll due at once: tokens 10 days old under a 7-day lifespan, half never attached (deployed pacer: 40/s per quota, RotateSecret 20/s; ${budgetMs / 1000} s per invocation)`,
   );
   for (const { size, runs } of cases) {
     const results: MassDueRun[] = [];

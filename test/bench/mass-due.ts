@@ -1,6 +1,6 @@
 // The day everything is due (issue 16): `size` opted-in secrets, every token ten days old under a
 // 7-day lifespan, half never attached and half attached on schedule, swept by the real sweep with
-// the deployed pacer (40 calls a second per Secrets Manager quota, RotateSecret 16) and its
+// the deployed pacer (40 calls a second per Secrets Manager quota, RotateSecret 20) and its
 // default concurrency, rotated by the suite's own rotation function, all on the embedded local AWS
 // through the real SDK and HTTP. Invocations run on real time with a Lambda's budget; the
 // pass carries on across them as deployed. Measures the sweep's wall time, the time until every

@@ -184,10 +184,10 @@ describe('pacing Secrets Manager calls', () => {
       ),
     );
     // Assess: each quota under its own limit, both at full rate side by side: 400 lookups at 40/s
-    // take about 10 seconds, 160 rotations at 16/s about 10 too, not the 14 one shared bucket would.
+    // take about 10 seconds, 160 rotations at 20/s about 8, not the 14 one shared bucket would.
     expect(started.ListSecretVersionIds).toHaveLength(400);
     expect(busiestSecond(started.ListSecretVersionIds!)).toBeLessThanOrEqual(45);
-    expect(busiestSecond(started.RotateSecret!)).toBeLessThanOrEqual(21);
+    expect(busiestSecond(started.RotateSecret!)).toBeLessThanOrEqual(25);
     expect(time.now()).toBeLessThanOrEqual(11_000);
   });
 
@@ -198,9 +198,10 @@ describe('pacing Secrets Manager calls', () => {
     await Promise.all(
       Array.from({ length: 200 }, () => pace(async () => started.push(time.now()), 'RotateSecret')),
     );
-    // 16/s and a burst of 5: 3 rotations' worth of writes each stays under 50/s.
-    expect(busiestSecond(started)).toBeLessThanOrEqual(21);
-    expect(time.now()).toBeLessThanOrEqual(13_000);
+    // 20/s and a burst of 5; 200 rotations take about 10 seconds.
+    expect(busiestSecond(started)).toBeLessThanOrEqual(25);
+    expect(time.now()).toBeGreaterThanOrEqual(9_000);
+    expect(time.now()).toBeLessThanOrEqual(10_500);
   });
 
   it('recognises throttling by name or HTTP 429', () => {
