@@ -29,6 +29,11 @@ export class SuiteMetrics {
     return this.metric(METRIC_NAMES.sweepCompleted, { statistic: 'Sum', ...options });
   }
 
+  /** Opted-in secrets a sweep pass had yet to reach when an invocation ended (0: it finished). */
+  sweepBacklog(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.sweepBacklog, { statistic: 'Maximum', ...options });
+  }
+
   private metric(metricName: string, options: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.namespace,

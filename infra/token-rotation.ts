@@ -182,6 +182,7 @@ export interface TokenRotationProps {
  *   RotationSucceeded  count, once per finishSecret that promoted a new AWSCURRENT
  *   RotationFailed     count, once per rotation step that failed (the rotation.failed audit)
  *   OverdueSecrets     gauge, emitted by each sweep: opted-in secrets past lifespan + grace
+ *   SweepBacklog       gauge, emitted by each sweep: opted-in secrets its pass has yet to reach
  */
 // One list with the handlers' (lambdas/commons/metrics.ts), so alarms can't drift from the code.
 export const METRIC = METRIC_NAMES;
@@ -306,6 +307,11 @@ export class TokenRotation extends Construct {
   /** Sweeps that completed a full pass (1) or stopped at their deadline (0), per invocation. */
   metricSweepCompleted(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.metrics.sweepCompleted(options);
+  }
+
+  /** Opted-in secrets a sweep pass had yet to reach when an invocation ended (0: it finished). */
+  metricSweepBacklog(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metrics.sweepBacklog(options);
   }
 
   /**

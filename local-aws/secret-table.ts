@@ -2,7 +2,11 @@
 // the store holds: a lookup by name or ARN is a map read, purging secrets whose recovery window
 // has passed looks only at the secrets scheduled for deletion, and a ListSecrets page starts from
 // its cursor in the creation order instead of filtering and sorting every secret again. The
-// 100,000-secret sweep bench then measures the sweep, not this table.
+// creation order is kept as secrets come and go (a new secret is almost always the newest: an
+// append), and the order of the secrets a filter selects is kept per filter until a change a
+// filter can see (a secret added, removed, tagged or scheduled for deletion), so the pages of one
+// listing cost what they return. The 100,000-secret sweep bench then measures the sweep, not
+// this table.
 
 /** What the table needs of a secret; the emulator's record carries much more. */
 export interface Listed {
@@ -31,15 +35,22 @@ export class SecretTable<S extends Listed> {
   private readonly byName = new Map<string, S>();
   private readonly byPartialArn = new Map<string, S>();
   private readonly scheduled = new Set<S>();
-  /** Every secret by (created, seq), rebuilt only after a secret was added or removed. */
+  /** Every secret by (created, seq), built on first use and then kept in order. */
   private ordered: S[] | undefined;
+  /** Bumped by every change a ListSecrets filter can see: older filtered orders are stale. */
+  private version = 0;
+  /** The secrets each filter (by its key) selected, in creation order, as of `version`. */
+  private readonly filtered = new Map<string, { version: number; list: S[] }>();
 
   add(secret: S): void {
+    const replaced = this.byArn.get(secret.arn);
+    if (replaced) this.delete(replaced);
     this.byArn.set(secret.arn, secret);
     this.byName.set(secret.name, secret);
     this.byPartialArn.set(secret.arn.slice(0, -SUFFIX_LENGTH), secret);
     if (secret.deletedDate) this.scheduled.add(secret);
-    this.ordered = undefined;
+    if (this.ordered) this.ordered.splice(this.firstAbove(this.ordered, keyOf(secret)), 0, secret);
+    this.version++;
   }
 
   delete(secret: S): void {
@@ -48,13 +59,24 @@ export class SecretTable<S extends Listed> {
     this.byName.delete(secret.name);
     this.byPartialArn.delete(secret.arn.slice(0, -SUFFIX_LENGTH));
     this.scheduled.delete(secret);
-    this.ordered = undefined;
+    if (this.ordered) {
+      const at = this.firstAbove(this.ordered, keyOf(secret)) - 1;
+      if (this.ordered[at] === secret) this.ordered.splice(at, 1);
+      else this.ordered = undefined; // (created, seq) not unique: rebuild on next use
+    }
+    this.version++;
   }
 
   /** Call after setting or clearing a secret's deletedDate. */
   deletionChanged(secret: S): void {
     if (secret.deletedDate) this.scheduled.add(secret);
     else this.scheduled.delete(secret);
+    this.version++;
+  }
+
+  /** Call after changing what a ListSecrets filter reads of a secret (its tags). */
+  changed(): void {
+    this.version++;
   }
 
   /** Drops the secrets whose recovery window has passed by `now`. */
@@ -78,11 +100,16 @@ export class SecretTable<S extends Listed> {
   }
 
   /**
-   * The secrets after `cursor` in creation order (`desc`: before it, newest first), lazily: a
-   * page reads as many as it keeps, plus those its filters pass over.
+   * The secrets after `cursor` in creation order (`desc`: before it, newest first), lazily; with
+   * `filter`, only those it selects (`key` names the filter: same key, same selection), so a page
+   * reads as many as it keeps. The selection is made once per filter and change, not per page.
    */
-  *after(cursor: Cursor | undefined, desc: boolean): Generator<S> {
-    const ordered = this.inOrder();
+  *after(
+    cursor: Cursor | undefined,
+    desc: boolean,
+    filter?: { key: string; selects: (secret: S) => boolean },
+  ): Generator<S> {
+    const ordered = filter ? this.selection(filter.key, filter.selects) : this.inOrder();
     if (!desc) {
       let i = cursor ? this.firstAbove(ordered, cursor) : 0;
       while (i < ordered.length) yield ordered[i++]!;
@@ -96,6 +123,16 @@ export class SecretTable<S extends Listed> {
 
   static cursorOf(secret: Listed): Cursor {
     return keyOf(secret);
+  }
+
+  private selection(key: string, selects: (secret: S) => boolean): S[] {
+    const cached = this.filtered.get(key);
+    if (cached?.version === this.version) return cached.list;
+    // A few filters in use at a time (the sweep's, a test's): a bound, not an eviction policy.
+    if (this.filtered.size >= 16) this.filtered.clear();
+    const list = this.inOrder().filter(selects);
+    this.filtered.set(key, { version: this.version, list });
+    return list;
   }
 
   private inOrder(): S[] {

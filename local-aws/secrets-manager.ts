@@ -327,7 +327,11 @@ export class SecretsManagerEmulator {
     this.secrets.purge(this.now());
     // Sorted by CreatedDate (ListSecrets' SortOrder); creation order breaks ties. The page reads
     // from its cursor on, and one secret further to tell whether another page follows.
-    const candidates = this.secrets.after(cursor, input.SortOrder === 'desc');
+    const key = JSON.stringify([input.Filters ?? [], input.IncludePlannedDeletion === true]);
+    const candidates = this.secrets.after(cursor, input.SortOrder === 'desc', {
+      key,
+      selects: matches,
+    });
     let page: Secret[] = [];
     let more = false;
     for (const secret of candidates) {
@@ -394,6 +398,7 @@ export class SecretsManagerEmulator {
       if (existing) existing.Value = tag.Value;
       else secret.tags.push(tag);
     }
+    this.secrets.changed();
     // "Maximum number of tags per secret: 50."
     if (secret.tags.length > 50) {
       secret.tags.splice(50 - secret.tags.length);
@@ -408,6 +413,7 @@ export class SecretsManagerEmulator {
     const keys = input.TagKeys;
     if (!Array.isArray(keys)) throw validation('tagKeys', keys, 'Member must not be null');
     secret.tags = secret.tags.filter((t) => !keys.includes(t.Key));
+    this.secrets.changed();
     secret.lastChanged = this.now();
     return {};
   }

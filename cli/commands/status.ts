@@ -1,6 +1,7 @@
 // `status`: every opted-in secret with its kind, lifespan, token age, next rotation, last outcome
 // and whether it is overdue. Overdue is the sweep's own judgement (planSecret), not a second rule.
 import type { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
 import { DynamoTokenUses } from '#adapters/dynamodb-token-uses';
 import { countUndeliveredAlerts } from '#adapters/sns-alerter';
 import type { Checkpoint } from '#domain/audit-anchor';
@@ -75,16 +76,16 @@ export const status: Command = async (ctx) => {
 
   const secrets = await listOptedIn(ctx);
   const anchor = await latestCheckpoint(ctx, stack);
-  const uses = new DynamoTokenUses(ctx.connection.dynamo, stack.require(STACK_OUTPUT.auditTable));
+  const table = stack.require(STACK_OUTPUT.auditTable);
+  const uses = new DynamoTokenUses(ctx.connection.dynamo, table);
   const rows = await statusRows(ctx, audit, limits, secrets, { anchor, uses });
-  const undelivered = await countUndeliveredAlerts(
-    ctx.connection.dynamo,
-    stack.require(STACK_OUTPUT.auditTable),
-  );
+  const undelivered = await countUndeliveredAlerts(ctx.connection.dynamo, table);
   const undeliveredLine =
     undelivered > 0
       ? `${undelivered} alert${undelivered === 1 ? '' : 's'} recorded but not yet delivered: SNS did not accept ${undelivered === 1 ? 'it' : 'them'}, and every sweep tries again.\n`
       : '';
+  // Shown with the undelivered alerts (under the table, or on stderr beside the JSON).
+  const notes = undeliveredLine + (await sweepBehindLine(ctx, table));
 
   // What `--check` fails on: each needs a person (cron and CI read the exit code).
   const attention = rows.filter((row) => needsAttention(row) !== undefined);
@@ -92,17 +93,17 @@ export const status: Command = async (ctx) => {
   if (format === 'json') {
     ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
     // The JSON stays the list of secrets it has always been; the count goes where a person sees it.
-    if (undeliveredLine) ctx.progress(undeliveredLine.trimEnd());
+    if (notes) ctx.progress(notes.trimEnd());
     return checked;
   }
   if (rows.length === 0) {
     ctx.out(
-      `No secret carries ${TAG.lifespan} in stack ${stack.name}'s region: nothing is managed yet.\n${undeliveredLine}`,
+      `No secret carries ${TAG.lifespan} in stack ${stack.name}'s region: nothing is managed yet.\n${notes}`,
     );
     return checked;
   }
   ctx.out(statusTable(ctx, rows, anchor !== undefined));
-  ctx.out(summaryLine(rows, undeliveredLine));
+  ctx.out(summaryLine(rows, notes));
   if (checked && attention.length > 0) {
     ctx.out(
       `status --check: ${attention.length} secret${attention.length === 1 ? ' needs' : 's need'} attention: ${attention.map((row) => `${row.name} (${needsAttention(row)})`).join(', ')}.\n`,
@@ -113,6 +114,23 @@ export const status: Command = async (ctx) => {
   }
   return checked;
 };
+
+/**
+ * A line when the sweep is part-way through a pass (its saved cursor): since when, and how many
+ * secrets it had yet to reach when its last invocation ended. Empty when it is not behind.
+ */
+async function sweepBehindLine(ctx: CommandContext, table: string): Promise<string> {
+  let cursor: Awaited<ReturnType<DynamoSweepCursorStore['get']>>;
+  try {
+    cursor = await new DynamoSweepCursorStore(ctx.connection.dynamo, table).get();
+  } catch (error) {
+    return `The sweep's progress could not be read: ${describeError(error)}\n`;
+  }
+  if (cursor === undefined) return '';
+  const since = humanDuration(ctx.clock().getTime() - new Date(cursor.startedAt).getTime());
+  const left = cursor.backlog === undefined ? '' : `, ${cursor.backlog} secrets still to reach`;
+  return `The sweep is part-way through a pass started ${since} ago${left}: its next invocation carries on.\n`;
+}
 
 /** Every secret opted in to rotation (tagged with a lifespan), by name. */
 async function listOptedIn(ctx: CommandContext): Promise<SecretDescription[]> {

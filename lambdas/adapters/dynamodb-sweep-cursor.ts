@@ -30,6 +30,7 @@ export class DynamoSweepCursorStore implements SweepCursorStore {
     if (typeof item.nextToken === 'string') cursor.nextToken = item.nextToken;
     if (item.phase === 'managed') cursor.phase = 'managed';
     if (typeof item.managedAfter === 'string') cursor.managedAfter = item.managedAfter;
+    if (typeof item.backlog === 'number') cursor.backlog = item.backlog;
     return cursor;
   }
 
@@ -42,6 +43,7 @@ export class DynamoSweepCursorStore implements SweepCursorStore {
     if (cursor.nextToken !== undefined) item.nextToken = cursor.nextToken;
     if (cursor.phase !== undefined) item.phase = cursor.phase;
     if (cursor.managedAfter !== undefined) item.managedAfter = cursor.managedAfter;
+    if (cursor.backlog !== undefined) item.backlog = cursor.backlog;
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 

@@ -8,6 +8,7 @@ export const METRIC_NAMES = {
   rotationFailed: 'RotationFailed',
   overdueSecrets: 'OverdueSecrets',
   sweepCompleted: 'SweepCompleted',
+  sweepBacklog: 'SweepBacklog',
 } as const;
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];

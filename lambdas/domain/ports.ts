@@ -295,6 +295,8 @@ export interface SweepCursor {
   phase?: 'managed';
   /** In the managed phase: the last member done (its ARN); the walk resumes after it. */
   managedAfter?: string;
+  /** Opted-in secrets the pass had yet to reach when it stopped (SweepReport.backlog). */
+  backlog?: number;
 }
 
 /** A secret our rotation function was attached to, as the managed set records it. */

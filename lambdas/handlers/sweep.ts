@@ -25,8 +25,9 @@ import { managedArns } from '#domain/sweep/managed';
 import type { SweepAction } from '#domain/sweep/plan';
 
 /**
- * Time kept back from the invocation for the secret in hand when the deadline passes: its calls
- * may back off on throttling (the pacer waits up to 8 s a try) and the cursor must be saved.
+ * Time kept back from the invocation for the secrets in hand when the deadline passes (up to the
+ * sweep's concurrency): their calls may back off on throttling (the pacer waits up to 8 s a try),
+ * the backlog is counted (a few seconds of ListSecrets) and the cursor must be saved.
  */
 export const SAFETY_MARGIN_MS = 120_000;
 /** Assumed when there is no Lambda context (a direct call): Lambda's longest invocation. */
@@ -103,7 +104,13 @@ function oneLine(s: SweepSummary): string {
   const actions = Object.entries(s.actions)
     .map(([type, n]) => `${type} ${n}`)
     .join(', ');
-  const where = s.complete ? 'complete' : 'stopped at its deadline (the next sweep carries on)';
+  const backlog =
+    s.backlog === undefined
+      ? ''
+      : `, ${s.backlogAtLeast ? 'at least ' : ''}${s.backlog} secrets to go`;
+  const where = s.complete
+    ? 'complete'
+    : `stopped at its deadline (the next sweep carries on${backlog})`;
   const managed = s.managed
     ? `, managed set ${s.managed.members} (${s.managed.described} described, ${s.managed.forgotten} forgotten)`
     : '';
@@ -192,6 +199,10 @@ function emitMetrics(metrics: MetricsSink | undefined, report: SweepReport, summ
     if (count > 0) metrics?.addMetric(name, MetricUnit.Count, count);
   }
   metrics?.addMetric('SweepFailures', MetricUnit.Count, report.failureCount);
+  // Opted-in secrets the pass has yet to reach: above zero, the next invocation carries on.
+  if (report.backlog !== undefined) {
+    metrics?.addMetric(METRIC_NAMES.sweepBacklog, MetricUnit.Count, report.backlog);
+  }
   if (summary.checkpoint && 'failed' in summary.checkpoint) {
     metrics?.addMetric('CheckpointFailed', MetricUnit.Count, 1);
   }

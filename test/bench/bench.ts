@@ -1,5 +1,6 @@
 // `npm run bench`: one steady-state sweep over 1,000, 10,000 and 100,000 opted-in secrets on the
-// embedded local AWS, through the real SDK and HTTP. Secrets are created and attached in bulk
+// embedded local AWS, through the real SDK and HTTP, then 1,000 secrets all due at once
+// (mass-due.ts; 10,000 with BENCH_DUE_10K=1; BENCH_ONLY=steady or due runs one part). Secrets are created and attached in bulk
 // in-process (see createAttached), which is setup, not the thing measured. Prints, per size:
 // ListSecrets and all Secrets Manager calls per 100 secrets, wall time (median where several
 // runs are affordable), peak RSS, and how many 15-minute Lambda invocations the sweep needs.
@@ -17,7 +18,10 @@ import { runSweep, type SweepReport } from '#domain/sweep/index';
 import { TAG } from '#domain/vocabulary';
 import { SAFETY_MARGIN_MS } from '#handlers/sweep';
 import { startLocalAws } from '#local-aws/index';
+import type { SecretTable } from '#local-aws/secret-table';
+import type { Secret } from '#local-aws/secrets-manager-model';
 import { installSuite } from '#local-aws/suite';
+import { type MassDueRun, massDueRun } from './mass-due.ts';
 
 process.removeAllListeners('warning');
 logger.setLogLevel('ERROR');
@@ -44,14 +48,6 @@ interface Row {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
-
-/** The emulator's secret records, reached past its API for bulk setup only. */
-interface EmulatedSecret {
-  arn: string;
-  name: string;
-  seq: number;
-  versions: Map<string, { id: string; stages: Set<string> }>;
-}
 
 /**
  * `size` secrets tagged with a 7-day lifespan and attached to `rotationFunctionArn`. The first is
@@ -80,8 +76,8 @@ async function createAttached(
     RotateImmediately: false,
   });
   await aws.idle();
-  const table = (aws.secretsManager as unknown as { secrets: Map<string, EmulatedSecret> }).secrets;
-  const template = table.get(ARN as string)!;
+  const table = (aws.secretsManager as unknown as { secrets: SecretTable<Secret> }).secrets;
+  const template = table.find(ARN as string)!;
   const members = [{ arn: template.arn, name: template.name }];
   for (let i = 1; i < size; i++) {
     const copy = structuredClone(template);
@@ -94,7 +90,7 @@ async function createAttached(
         return [id, { ...v, id }];
       }),
     );
-    table.set(copy.arn, copy);
+    table.add(copy);
     members.push({ arn: copy.arn, name: copy.name });
   }
   return members;
@@ -210,6 +206,11 @@ async function benchSize(size: number, runs: number): Promise<Row> {
 }
 
 async function main() {
+  if (process.env.BENCH_ONLY !== 'due') await steadyState();
+  if (process.env.BENCH_ONLY !== 'steady') await massDue();
+}
+
+async function steadyState() {
   console.log(
     'Steady-state sweep on the embedded local AWS (real SDK over HTTP, default pacer 40/s)',
   );
@@ -242,6 +243,45 @@ async function main() {
   console.log(
     'Peak RSS is the whole process: the emulator holding every secret, dynalite and the sweep.',
   );
+}
+
+/**
+ * 1,000 secrets all due at once (BENCH_DUE_RUNS runs, default 1; the median is quoted), then
+ * 10,000 with BENCH_DUE_10K=1 (=only: that alone) (minutes of setup and rotations on a small machine). Invocations
+ * get a Lambda's budget on real time (BENCH_INVOCATION_S, default 15 minutes less the sweep's
+ * safety margin); a smaller one shows the backlog carried from invocation to invocation.
+ */
+async function massDue() {
+  const budgetMs =
+    Number(process.env.BENCH_INVOCATION_S ?? 0) * 1000 || LAMBDA_MS - SAFETY_MARGIN_MS;
+  // BENCH_DUE_10K=only runs the 10,000 case alone.
+  const cases = [
+    ...(process.env.BENCH_DUE_10K === 'only'
+      ? []
+      : [{ size: 1_000, runs: Number(process.env.BENCH_DUE_RUNS ?? 1) }]),
+    ...(process.env.BENCH_DUE_10K ? [{ size: 10_000, runs: 1 }] : []),
+  ];
+  console.log(
+    `\nAll due at once: tokens 10 days old under a 7-day lifespan, half never attached (deployed pacer: 40/s per quota, RotateSecret 20/s; ${budgetMs / 1000} s per invocation)`,
+  );
+  for (const { size, runs } of cases) {
+    const results: MassDueRun[] = [];
+    for (let run = 0; run < runs; run++) {
+      const result = await massDueRun(size, budgetMs);
+      console.error(`  ${size} due: run ${run + 1} sweep ${Math.round(result.sweepMs)} ms`);
+      results.push(result);
+    }
+    const r = [...results].sort((a, b) => a.sweepMs - b.sweepMs)[Math.floor(runs / 2)]!;
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    console.log(
+      `${size.toLocaleString('en-US')} due, ${runs} run${runs === 1 ? '' : 's'} (median): sweep ${s(r.sweepMs)} wall, all rotations finished ${s(r.settledMs)}; rotated ${r.rotated}/${size}; failures ${r.failures}; "previous rotation isn't complete" ${r.notComplete}; RotateSecret calls ${r.rotateSecretCalls}; rotations failed ${r.rotationsFailed}`,
+    );
+    r.invocations.forEach((inv, i) => {
+      console.log(
+        `  invocation ${i + 1}: ${s(inv.ms)}, ${inv.secrets} secrets swept, backlog after it ${inv.backlog ?? 'not counted'}`,
+      );
+    });
+  }
 }
 
 main().catch((error) => {

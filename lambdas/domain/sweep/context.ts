@@ -85,8 +85,14 @@ export async function rotateNow(
   call: () => Promise<unknown>,
 ): Promise<boolean> {
   if (c.rotationStarted.has(secret.arn)) return false;
-  const started = await c.audited(secret, e, call, isRotationInProgress);
-  if (started) c.rotationStarted.add(secret.arn);
+  // Claimed before the call, so that no other action in flight sends a second one meanwhile.
+  c.rotationStarted.add(secret.arn);
+  let started = false;
+  try {
+    started = await c.audited(secret, e, call, isRotationInProgress);
+  } finally {
+    if (!started) c.rotationStarted.delete(secret.arn);
+  }
   return started;
 }
 

@@ -30,6 +30,7 @@ import {
   type SweepOptions,
   type SweepReport,
 } from './report.ts';
+import { inParallel, SWEEP_CONCURRENCY } from './workers.ts';
 
 export { tagRevokeRequestId } from './actions/revoke-requested.ts';
 export {
@@ -42,6 +43,8 @@ export {
 } from './report.ts';
 
 const SCHEDULE_TRIGGER: Trigger = { source: 'schedule' };
+/** Pages of ListSecrets read ahead, at most, to count the backlog after a cut-off. */
+const BACKLOG_PAGES = 100;
 
 type Execute = (secret: SecretDescription, action: SweepAction) => Promise<void>;
 
@@ -52,6 +55,8 @@ interface Pass {
   report: SweepReport;
   fail: Fail;
   execute: Execute;
+  /** Secrets worked on at once. */
+  concurrency: number;
   outOfTime: () => boolean;
   startedAt: string;
   /** Secrets this invocation's listing showed: the detach pass skips them. */
@@ -82,6 +87,7 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
     report,
     fail,
     execute: (secret, action) => runAction(c, secret, action),
+    concurrency: options.concurrency ?? SWEEP_CONCURRENCY,
     outOfTime: options.outOfTime ?? (() => clock().getTime() >= options.deadline.getTime()),
     startedAt: saved?.startedAt ?? clock().toISOString(),
     seen: new Set<string>(),
@@ -121,20 +127,55 @@ async function deliverPendingAlerts({ deps, report, outOfTime }: Pass): Promise<
 }
 
 /**
- * Pages through the opted-in secrets from `token`, skipping the first `skip` of its page; returns
- * where it stopped when time ran out, undefined when it reached the last page.
+ * Pages through the opted-in secrets from `token`, skipping the first `skip` of its page, and
+ * sweeps them `concurrency` at a time; returns where it stopped when time ran out (and counts
+ * what the pass has left, the backlog), undefined when it reached the last page.
  */
 async function listPass(
   pass: Pass,
   token: string | undefined,
   skip: number,
 ): Promise<Omit<SweepCursor, 'startedAt'> | undefined> {
+  const cut: { at?: ListingCut } = {};
+  await inParallel(pass.concurrency, listed(pass, token, skip, cut), (secret) =>
+    sweepListed(pass, secret),
+  );
+  if (cut.at === undefined) {
+    pass.report.backlog = 0;
+    return undefined;
+  }
+  // Not when it started past its deadline: then it read nothing, and has no time to read.
+  if (pass.report.pages > 0) await countBacklog(pass, cut.at);
+  return cut.at.cursor;
+}
+
+/** Where the listing stopped for lack of time: the cursor, and what is left of the page. */
+interface ListingCut {
+  cursor: { nextToken: string | undefined; position: number };
+  leftOnPage: number;
+  /** The pages after those: from this token (undefined: the first page); absent, none. */
+  rest?: { token: string | undefined };
+}
+
+/**
+ * The opted-in secrets from `token` on, one at a time and in listing order (a worker takes each
+ * as it is yielded). Stops when time runs out, saying where in `cut`.
+ */
+async function* listed(
+  pass: Pass,
+  token: string | undefined,
+  skip: number,
+  cut: { at?: ListingCut },
+): AsyncGenerator<SecretDescription> {
   const { deps, report } = pass;
   for (;;) {
-    if (pass.outOfTime()) return { nextToken: token, position: skip };
+    if (pass.outOfTime()) {
+      cut.at = { cursor: { nextToken: token, position: skip }, leftOnPage: 0, rest: { token } };
+      return;
+    }
     let page: Awaited<ReturnType<SecretCatalog['listTagged']>>;
     try {
-      page = await deps.pace(() => deps.catalog.listTagged(TAG.lifespan, token));
+      page = await deps.pace(() => deps.catalog.listTagged(TAG.lifespan, token), 'ListSecrets');
     } catch (error) {
       // A saved token Secrets Manager no longer accepts: start the pass again from the top
       // rather than fail at every invocation.
@@ -150,15 +191,54 @@ async function listPass(
     }
     report.pages++;
     for (let i = skip; i < page.secrets.length; i++) {
-      if (pass.outOfTime()) return { nextToken: token, position: i };
+      if (pass.outOfTime()) {
+        const leftOnPage = page.secrets.length - i;
+        const rest = page.nextToken === undefined ? {} : { rest: { token: page.nextToken } };
+        cut.at = { cursor: { nextToken: token, position: i }, leftOnPage, ...rest };
+        return;
+      }
       const secret = page.secrets[i]!;
+      // A listing may show a secret twice (ListSecrets is eventually consistent): one look a pass,
+      // and never two workers on one secret.
+      if (pass.seen.has(secret.arn)) continue;
       report.secrets++;
       pass.seen.add(secret.arn);
-      await sweepListed(pass, secret);
+      yield secret;
     }
-    if (page.nextToken === undefined) return undefined;
+    if (page.nextToken === undefined) return;
     token = page.nextToken;
     skip = 0;
+  }
+}
+
+/**
+ * How many opted-in secrets this pass has yet to reach (report.backlog), read ahead in the listing
+ * after a cut-off: at most BACKLOG_PAGES pages, a few seconds of ListSecrets' quota, taken only
+ * when the sweep is behind. Beyond that the count is a lower bound (backlogAtLeast).
+ */
+async function countBacklog(pass: Pass, cut: ListingCut): Promise<void> {
+  const { deps, report } = pass;
+  let backlog = cut.leftOnPage;
+  let more = cut.rest !== undefined;
+  let token = cut.rest?.token;
+  try {
+    for (let pages = 0; more; pages++) {
+      if (pages === BACKLOG_PAGES) {
+        report.backlogAtLeast = true;
+        break;
+      }
+      const from = token;
+      const page = await deps.pace(
+        () => deps.catalog.listTagged(TAG.lifespan, from),
+        'ListSecrets',
+      );
+      backlog += page.secrets.length;
+      token = page.nextToken;
+      more = token !== undefined;
+    }
+    report.backlog = backlog;
+  } catch (error) {
+    deps.log?.warn('sweep: could not count the backlog', { error: describeError(error) });
   }
 }
 
@@ -171,7 +251,10 @@ async function sweepListed(pass: Pass, secret: SecretDescription): Promise<void>
     let versionDates: Record<string, Date> | undefined;
     if (needsVersionDates(secret, { ...pass.ctx, now })) {
       report.versionDateLookups++;
-      versionDates = await deps.pace(() => deps.catalog.versionDates(secret.arn));
+      versionDates = await deps.pace(
+        () => deps.catalog.versionDates(secret.arn),
+        'ListSecretVersionIds',
+      );
     }
     actions = planSecret(secret, { ...pass.ctx, now: deps.clock(), versionDates });
   } catch (error) {
@@ -197,6 +280,8 @@ async function stop(
   if (at.nextToken !== undefined) saved.nextToken = at.nextToken;
   if (at.phase !== undefined) saved.phase = at.phase;
   if (at.managedAfter !== undefined) saved.managedAfter = at.managedAfter;
+  // For `status`: how far behind the pass is, as this invocation counted it.
+  if (report.backlog !== undefined) saved.backlog = report.backlog;
   await cursor.put(saved);
   report.stoppedAt = saved;
   return report;

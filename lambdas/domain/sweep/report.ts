@@ -52,6 +52,8 @@ export interface SweepOptions {
    */
   outOfTime?: () => boolean;
   trigger?: Trigger;
+  /** Secrets worked on at once (the pacer keeps each quota's rate). Default SWEEP_CONCURRENCY. */
+  concurrency?: number;
 }
 
 export interface SweepFailure {
@@ -71,6 +73,14 @@ export interface SweepReport {
   stoppedAt?: SweepCursor;
   pages: number;
   secrets: number;
+  /**
+   * Opted-in secrets this pass has yet to reach, when the listing was cut off (0 when it reached
+   * the end; absent when the listing did not run or the count failed). The next invocation starts
+   * with them, so the ones waiting longest go first.
+   */
+  backlog?: number;
+  /** The backlog was counted up to a limit: there are at least that many. */
+  backlogAtLeast?: boolean;
   /** ListSecretVersionIds calls: the candidates that needed exact version dates. */
   versionDateLookups: number;
   actions: Partial<Record<SweepAction['type'], number>>;

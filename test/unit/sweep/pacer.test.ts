@@ -18,6 +18,38 @@ function simulatedTime() {
   };
 }
 
+/**
+ * A simulated clock whose sleeps overlap, as timers do: `run` wakes the earliest sleeper each time
+ * every caller is waiting, moving time to its wake-up (no real time passes).
+ */
+function overlappingTime() {
+  let now = 0;
+  const sleepers: { at: number; wake: () => void }[] = [];
+  return {
+    now: () => now,
+    sleep: (ms: number) =>
+      new Promise<void>((wake) => {
+        sleepers.push({ at: now + ms, wake });
+      }),
+    async run(work: Promise<unknown>) {
+      let done = false;
+      void work.then(() => {
+        done = true;
+      });
+      while (!done) {
+        await new Promise((settled) => setImmediate(settled));
+        sleepers.sort((a, b) => a.at - b.at);
+        const next = sleepers.shift();
+        if (next) {
+          now = Math.max(now, next.at);
+          next.wake();
+        }
+      }
+      await work;
+    },
+  };
+}
+
 /** The most calls that started within any one-second span. */
 function busiestSecond(times: number[]): number {
   const sorted = [...times].sort((a, b) => a - b);
@@ -135,6 +167,41 @@ describe('pacing Secrets Manager calls', () => {
     );
     expect(started).toHaveLength(200);
     expect(busiestSecond(started)).toBeLessThanOrEqual(45);
+  });
+
+  it('paces each Secrets Manager quota on its own: version lookups never wait behind rotations', async () => {
+    // Prepare
+    const time = overlappingTime();
+    const pace = createPacer({ now: time.now, sleep: time.sleep });
+    const started: Record<string, number[]> = { ListSecretVersionIds: [], RotateSecret: [] };
+    // Act: 400 lookups and 160 rotations fired together, interleaved as a sweep makes them.
+    await time.run(
+      Promise.all(
+        Array.from({ length: 560 }, (_, i) => {
+          const quota = i % 7 < 5 ? 'ListSecretVersionIds' : 'RotateSecret';
+          return pace(async () => started[quota]!.push(time.now()), quota);
+        }),
+      ),
+    );
+    // Assess: each quota under its own limit, both at full rate side by side: 400 lookups at 40/s
+    // take about 10 seconds, 160 rotations at 20/s about 8, not the 14 one shared bucket would.
+    expect(started.ListSecretVersionIds).toHaveLength(400);
+    expect(busiestSecond(started.ListSecretVersionIds!)).toBeLessThanOrEqual(45);
+    expect(busiestSecond(started.RotateSecret!)).toBeLessThanOrEqual(25);
+    expect(time.now()).toBeLessThanOrEqual(11_000);
+  });
+
+  it('starts fewer rotations than other calls by default: their own writes share a 50/s quota', async () => {
+    const time = simulatedTime();
+    const pace = createPacer({ now: time.now, sleep: time.sleep });
+    const started: number[] = [];
+    await Promise.all(
+      Array.from({ length: 200 }, () => pace(async () => started.push(time.now()), 'RotateSecret')),
+    );
+    // 20/s and a burst of 5; 200 rotations take about 10 seconds.
+    expect(busiestSecond(started)).toBeLessThanOrEqual(25);
+    expect(time.now()).toBeGreaterThanOrEqual(9_000);
+    expect(time.now()).toBeLessThanOrEqual(10_500);
   });
 
   it('recognises throttling by name or HTTP 429', () => {

@@ -228,11 +228,13 @@ function setup(world = new World(), pageSize = 100) {
     cursor,
     pace: (call) => call(),
   };
-  const sweep = (deadlineInMs = 10 * MINUTE_MS) =>
+  // One secret at a time unless a test says otherwise: most read the calls in order.
+  const sweep = (deadlineInMs = 10 * MINUTE_MS, concurrency = 1) =>
     runSweep(deps, {
       rotationFunctionArn: OURS,
       sweepIntervalMs: 15 * MINUTE_MS,
       deadline: new Date(world.now + deadlineInMs),
+      concurrency,
     });
   return { world, catalog, audit, alerter, cursor, deps, sweep };
 }
@@ -326,10 +328,14 @@ describe('the lifespan sweep', () => {
       nextToken: '100',
       position: 30,
       startedAt: new Date(START).toISOString(),
+      backlog: 120,
     });
     expect(second.resumedFrom).toEqual(first.stoppedAt);
     expect(second.complete).toBe(true);
-    expect(catalog.listCalls).toEqual([undefined, '100', '100', '200']);
+    // The first counted what it left (reading the last page ahead): 70 + 50.
+    expect(first.backlog).toBe(120);
+    expect(second.backlog).toBe(0);
+    expect(catalog.listCalls).toEqual([undefined, '100', '200', '100', '200']);
     expect(cursor.saved).toBeUndefined();
     // Everyone attached exactly once across the two invocations.
     const attached = audit.entries
@@ -626,8 +632,8 @@ describe('revoke tags the sweep finds', () => {
     // Act
     const report = await sweep();
 
-    // Assess
-    expect(report).toMatchObject({ complete: true, failureCount: 0, secrets: 3 });
+    // Assess: the second listing of the same secret is not looked at again.
+    expect(report).toMatchObject({ complete: true, failureCount: 0, secrets: 2 });
     expect(revokes.requests).toEqual([
       {
         secretArn: leaked,
@@ -900,5 +906,136 @@ describe('one rotation per due secret', () => {
     expect(report.failures).toEqual([]);
     expect(audit.events('busy')).toEqual(['lifespan.overdue:reported']);
     expect(alerter.sent.map((a) => a.event)).toEqual(['lifespan.overdue']);
+  });
+});
+
+describe('many secrets due at once', () => {
+  /** Makes every RotateSecret wait until released, counting how many are in flight at once. */
+  function gateRotations(deps: SweepDeps) {
+    const rotate = deps.catalog.rotate.bind(deps.catalog);
+    const gate = { inFlight: 0, most: 0 };
+    deps.catalog.rotate = async (id, options) => {
+      gate.inFlight++;
+      gate.most = Math.max(gate.most, gate.inFlight);
+      // A turn of the event loop (no timer): every other worker gets to start its own meanwhile.
+      await new Promise((resolve) => setImmediate(resolve));
+      gate.inFlight--;
+      return rotate(id, options);
+    };
+    return gate;
+  }
+
+  it('works on several secrets at once, never more than its concurrency, and attaches each once', async () => {
+    // Prepare
+    const { world, deps, audit, sweep } = setup(new World(), 25);
+    for (let i = 0; i < 60; i++) world.add(`s${i}`, { rotationEnabled: false });
+    const gate = gateRotations(deps);
+
+    // Act
+    const report = await sweep(HOUR_MS, 6);
+
+    // Assess
+    expect(report).toMatchObject({ complete: true, failureCount: 0, secrets: 60, backlog: 0 });
+    expect(gate.most).toBe(6);
+    const attached = audit.entries.filter((e) => e.event === 'rotation.attached');
+    expect(attached).toHaveLength(60);
+    expect(new Set(attached.map((e) => e.secretName)).size).toBe(60);
+  });
+
+  it('stops starting secrets at its deadline, finishes those in hand, and the next sweep carries on with the rest first', async () => {
+    // Prepare: each attach takes a second of the clock; 40 seconds per sweep; 8 at once.
+    const { world, deps, cursor, audit, sweep } = setup(new World(), 25);
+    for (let i = 0; i < 100; i++) world.add(`s${i}`, { rotationEnabled: false });
+    world.callCostMs = 1000;
+    gateRotations(deps);
+
+    // Act
+    const first = await sweep(40_000, 8);
+    const attachedFirst = audit.entries.map((e) => e.secretName);
+    const second = await sweep(HOUR_MS, 8);
+
+    // Assess: the first stopped at a clean line (everyone before it done, no one after it
+    // started), counted the rest, and the second began exactly there.
+    expect(first.complete).toBe(false);
+    const { position, nextToken } = first.stoppedAt!;
+    const doneFirst = Number(nextToken ?? 0) + position;
+    expect(attachedFirst.sort()).toEqual(
+      world.secrets
+        .slice(0, doneFirst)
+        .map((s) => s.name)
+        .sort(),
+    );
+    expect(first.backlog).toBe(100 - doneFirst);
+    expect(second).toMatchObject({ complete: true, secrets: 100 - doneFirst, failureCount: 0 });
+    const attached = audit.entries.filter((e) => e.event === 'rotation.attached');
+    expect(attached).toHaveLength(100);
+    expect(new Set(attached.map((e) => e.secretName)).size).toBe(100);
+    expect(cursor.saved).toBeUndefined();
+  });
+
+  it('sweeps a secret the listing shows twice once, with one RotateSecret', async () => {
+    // Prepare: ListSecrets (eventually consistent) shows "late1" on both pages.
+    const { world, deps, audit, sweep } = setup();
+    for (let i = 0; i < 3; i++) {
+      world.add(
+        `late${i}`,
+        { lastRotatedDate: new Date(world.now - 9 * DAY_MS) },
+        { cur: 9 * DAY_MS },
+      );
+    }
+    const [a, b, c] = world.secrets.map((s) => structuredClone(s));
+    deps.catalog.listTagged = async (_tag, token) =>
+      token === undefined ? { secrets: [a!, b!], nextToken: 'p2' } : { secrets: [b!, c!] };
+
+    // Act
+    const report = await sweep(HOUR_MS, 8);
+
+    // Assess
+    expect(report).toMatchObject({ complete: true, secrets: 3, failureCount: 0 });
+    expect(world.calls.filter((call) => call.startsWith('rotateNow')).sort()).toEqual([
+      'rotateNow late0',
+      'rotateNow late1',
+      'rotateNow late2',
+    ]);
+    expect(audit.events('late1')).toEqual([
+      'lifespan.overdue:reported',
+      'rotation.requested:succeeded',
+    ]);
+  });
+
+  it('rotates every overdue secret without a failure when Secrets Manager throttles, 8 at a time', async () => {
+    // Prepare: 80 overdue tokens; every third RotateSecret throttled.
+    const { world, deps, audit, sweep } = setup();
+    for (let i = 0; i < 80; i++) {
+      world.add(
+        `late${i}`,
+        { lastRotatedDate: new Date(world.now - 9 * DAY_MS) },
+        { cur: 9 * DAY_MS },
+      );
+    }
+    deps.pace = createPacer({
+      now: () => world.now,
+      sleep: async (ms) => {
+        world.now += ms;
+      },
+      random: () => 0.5,
+    });
+    const rotate = deps.catalog.rotate.bind(deps.catalog);
+    let n = 0;
+    deps.catalog.rotate = async (id, options) => {
+      if (++n % 3 === 0)
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return rotate(id, options);
+    };
+
+    // Act
+    const report = await sweep(HOUR_MS, 8);
+
+    // Assess: one successful RotateSecret per secret, no failure recorded anywhere.
+    expect(report).toMatchObject({ complete: true, failureCount: 0 });
+    expect(world.calls.filter((c) => c.startsWith('rotateNow')).sort()).toEqual(
+      world.secrets.map((s) => `rotateNow ${s.name}`).sort(),
+    );
+    expect(audit.entries.filter((e) => e.outcome === 'failed')).toEqual([]);
   });
 });

@@ -4,12 +4,15 @@
 import type { SecretDescription } from '../../ports.ts';
 import { type RotationSchedule, scheduleMatches } from '../../schedule.ts';
 import type { ActionContext, SweepActionDef } from '../context.ts';
-import { lifespanOf, rotateNow } from '../context.ts';
+import { isRotationInProgress, lifespanOf, rotateNow } from '../context.ts';
 import type { Enforced } from '../facts.ts';
 import { lifespanOverdue } from './lifespan-overdue.ts';
 import { rotateEarly } from './rotate-early.ts';
 
-const audited: typeof rotateNow = (c, secret, e, call) => c.audited(secret, e, call);
+// Attaching without rotating still runs the function's testSecret, and Secrets Manager refuses
+// it while a rotation is under way: then, as for a rotation, the secret waits for the next sweep.
+const audited: typeof rotateNow = (c, secret, e, call) =>
+  c.audited(secret, e, call, isRotationInProgress);
 
 /**
  * RotateSecret with our function and schedule; rotating at once in the same call where the token
@@ -70,13 +73,15 @@ async function attachRotation(
       },
     },
     () =>
-      c.deps.pace(() =>
-        c.deps.catalog.rotate(secret.arn, {
-          lambdaArn,
-          scheduleExpression: schedule.scheduleExpression,
-          duration: schedule.duration,
-          immediately,
-        }),
+      c.deps.pace(
+        () =>
+          c.deps.catalog.rotate(secret.arn, {
+            lambdaArn,
+            scheduleExpression: schedule.scheduleExpression,
+            duration: schedule.duration,
+            immediately,
+          }),
+        'RotateSecret',
       ),
   );
   if (!attached) return;
@@ -85,9 +90,19 @@ async function attachRotation(
   await c.deps.managed?.add({ arn: secret.arn, name: secret.name });
 }
 
+/**
+ * A rotation under way (AWSPENDING on a version that is not AWSCURRENT) makes Secrets Manager
+ * refuse any RotateSecret: the secret is left to finish and looked at next sweep (a stuck one
+ * is reported by rotation-stuck, which says what to do).
+ */
+const rotationUnderWay = (s: Enforced) => s.pending !== undefined;
+
 export const attach: SweepActionDef<Attach> = {
   plan: (s) =>
-    s.state === 'enforced' && !s.foreign && (!s.ours || !s.secret.rotationEnabled)
+    s.state === 'enforced' &&
+    !s.foreign &&
+    !rotationUnderWay(s) &&
+    (!s.ours || !s.secret.rotationEnabled)
       ? [withDue({ type: 'attach', schedule: s.schedule }, s)]
       : [],
   run: attachRotation,
@@ -96,6 +111,7 @@ export const attach: SweepActionDef<Attach> = {
 export const updateSchedule: SweepActionDef<UpdateSchedule> = {
   plan: (s) => {
     if (s.state !== 'enforced' || s.foreign || !s.ours || !s.secret.rotationEnabled) return [];
+    if (rotationUnderWay(s)) return [];
     if (scheduleMatches(s.secret.rotationRules, s.policy.lifespanMs)) return [];
     const update: UpdateSchedule = { type: 'update-schedule', schedule: s.schedule };
     if (s.secret.rotationRules) update.found = s.secret.rotationRules;

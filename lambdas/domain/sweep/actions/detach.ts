@@ -17,7 +17,7 @@ export const detach: SweepActionDef<Detach> = {
       : [],
   run: async (c, secret) => {
     await c.audited(secret, { event: 'rotation.detached' }, () =>
-      c.deps.pace(() => c.deps.catalog.cancelRotation(secret.arn)),
+      c.deps.pace(() => c.deps.catalog.cancelRotation(secret.arn), 'RotateSecret'),
     );
     await c.deps.managed?.remove(secret.arn);
   },

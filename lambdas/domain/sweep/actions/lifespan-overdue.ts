@@ -67,7 +67,8 @@ export const lifespanOverdue: SweepActionDef<LifespanOverdue> = {
         versions: { current: action.versionId },
         detail: { reason: 'lifespan.overdue' },
       },
-      () => c.deps.pace(() => c.deps.catalog.rotate(secret.arn, { immediately: true })),
+      () =>
+        c.deps.pace(() => c.deps.catalog.rotate(secret.arn, { immediately: true }), 'RotateSecret'),
     );
   },
 };

@@ -37,7 +37,8 @@ export const rotateEarly: SweepActionDef<RotateEarly> = {
           lifespan: lifespanOf(secret),
         },
       },
-      () => c.deps.pace(() => c.deps.catalog.rotate(secret.arn, { immediately: true })),
+      () =>
+        c.deps.pace(() => c.deps.catalog.rotate(secret.arn, { immediately: true }), 'RotateSecret'),
     );
   },
 };
