@@ -351,7 +351,7 @@ export class TokenRotation extends Construct {
     return this.emergencyRevoke.grantInvoke(grantee);
   }
 
-  /** The handler environment every function gets (lambdas/commons/env-names.ts). */
+  /** Every function's handler environment; no --enable-source-maps (README "Cold starts"). */
   private environment(settings: Settings): Record<string, string> {
     return {
       [ENV.AUDIT_TABLE_NAME]: this.auditTable.tableName,
@@ -364,8 +364,6 @@ export class TokenRotation extends Construct {
       [ENV.DELETE_DEACTIVATED_AFTER_HOURS]: String(settings.deleteDeactivatedAfterHours),
       [ENV.MAX_LIFESPAN_HOURS]: String(settings.maxLifespanHours),
       [ENV.GRACE_EXTENSIONS]: String(settings.graceExtensions),
-      // No --enable-source-maps: it costs every cold start (README "Cold starts"); each bundle's
-      // map is in its asset for reading a stack trace.
     };
   }
 
