@@ -89,8 +89,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
       format: format('table,json', 'table'),
       check: {
         type: 'boolean',
-        help: 'exit 1 when any secret is quarantined, overdue or has an invalid policy (for cron and CI)',
+        help: 'exit 1 when any secret is quarantined, overdue or has an invalid policy, an alert is undelivered or the checkpoints are unreadable (for cron and CI)',
       },
+      'checkpoint-bucket': CHECKPOINT_BUCKET,
     },
     details: [
       'Lists the secrets that carry token-rotation:lifespan (one ListSecrets call per 100),',

@@ -75,7 +75,7 @@ export const status: Command = async (ctx) => {
   const limits = stackLimits(stack);
 
   const secrets = await listOptedIn(ctx);
-  const anchor = await latestCheckpoint(ctx, stack);
+  const { checkpoint: anchor, unreadable } = await latestCheckpoint(ctx, stack);
   const table = stack.require(STACK_OUTPUT.auditTable);
   const uses = new DynamoTokenUses(ctx.connection.dynamo, table);
   const rows = await statusRows(ctx, audit, limits, secrets, { anchor, uses });
@@ -85,11 +85,12 @@ export const status: Command = async (ctx) => {
       ? `${undelivered} alert${undelivered === 1 ? '' : 's'} recorded but not yet delivered: SNS did not accept ${undelivered === 1 ? 'it' : 'them'}, and every sweep tries again.\n`
       : '';
   // Shown with the undelivered alerts (under the table, or on stderr beside the JSON).
-  const notes = undeliveredLine + (await sweepBehindLine(ctx, table));
+  const notes = undeliveredLine + unreadable + (await sweepBehindLine(ctx, table));
 
   // What `--check` fails on: each needs a person (cron and CI read the exit code).
   const attention = rows.filter((row) => needsAttention(row) !== undefined);
-  const checked = ctx.values.check === true && (attention.length > 0 || undelivered > 0) ? 1 : 0;
+  const checked =
+    ctx.values.check === true && (attention.length > 0 || undelivered > 0 || unreadable) ? 1 : 0;
   if (format === 'json') {
     ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
     // The JSON stays the list of secrets it has always been; the count goes where a person sees it.
@@ -102,13 +103,14 @@ export const status: Command = async (ctx) => {
     );
     return checked;
   }
-  ctx.out(statusTable(ctx, rows, anchor !== undefined));
+  ctx.out(statusTable(ctx, rows, unreadable ? 'unreadable' : anchor !== undefined));
   ctx.out(summaryLine(rows, notes));
   if (checked && attention.length > 0) {
     ctx.out(
       `status --check: ${attention.length} secret${attention.length === 1 ? ' needs' : 's need'} attention: ${attention.map((row) => `${row.name} (${needsAttention(row)})`).join(', ')}.\n`,
     );
   }
+  if (checked && unreadable) ctx.out(`status --check: ${unreadable}`);
   if (checked && undelivered > 0) {
     ctx.out(`status --check: ${undeliveredLine}`);
   }
@@ -182,20 +184,24 @@ async function statusRows(
   });
 }
 
-/** The newest checkpoint, when the stack has a checkpoint bucket; unreadable: said, not fatal. */
+/**
+ * The newest checkpoint, when the stack has a checkpoint bucket. Unreadable: not fatal, but said
+ * under the table (every ANCHORED cell then reads `unreadable`), and `--check` fails on it.
+ */
 async function latestCheckpoint(
   ctx: CommandContext,
   stack: Stack,
-): Promise<Checkpoint | undefined> {
+): Promise<{ checkpoint?: Checkpoint; unreadable: string }> {
   const bucket = checkpointBucket(ctx, stack);
-  if (!bucket) return undefined;
+  if (!bucket) return { unreadable: '' };
   try {
-    return await readLatestCheckpoint(ctx, bucket);
+    const checkpoint = await readLatestCheckpoint(ctx, bucket);
+    return { ...(checkpoint && { checkpoint }), unreadable: '' };
   } catch (error) {
-    ctx.progress(
-      `warning: could not read the newest checkpoint in s3://${bucket}: ${describeError(error)}`,
-    );
-    return undefined;
+    const why = describeError(error);
+    return {
+      unreadable: `The newest checkpoint in s3://${bucket} could not be read (${why}): which records are anchored is unknown.\n`,
+    };
   }
 }
 
@@ -212,13 +218,18 @@ function previousCell(row: SecretStatus, now: number): string {
   return p.use === 'none recorded' ? 'no use since rotation' : 'not checked yet';
 }
 
-function checkpointCell(row: SecretStatus, now: number, anchored: boolean): string {
+function checkpointCell(row: SecretStatus, now: number, anchored: boolean | 'unreadable'): string {
+  if (anchored === 'unreadable') return 'unreadable';
   if (!anchored) return '-';
   const c = row.checkpoint;
   return c ? `#${c.chainSeq}, ${humanDuration(now - Date.parse(c.at))} ago` : 'not yet';
 }
 
-function statusTable(ctx: CommandContext, rows: SecretStatus[], anchored: boolean): string {
+function statusTable(
+  ctx: CommandContext,
+  rows: SecretStatus[],
+  anchored: boolean | 'unreadable',
+): string {
   const now = ctx.clock().getTime();
   return ctx.table(
     [

@@ -91,4 +91,17 @@ describe('status shows the evidence behind each secret', () => {
       lastUsed: { by: 'billing-service' },
     });
   });
+
+  it('says when the checkpoints cannot be read, instead of showing the secrets as not anchored, and --check fails', async () => {
+    // Act: a bucket that does not exist (a wrong name, or no s3:ListBucket)
+    const result = await cli(aws, 'status', '--check', '--checkpoint-bucket', 'no-such-bucket');
+
+    // Assess
+    expect(result.code).toBe(1);
+    const rows = readTable(result.stdout);
+    expect(rows.map((row) => row.ANCHORED)).toEqual(['unreadable', 'unreadable', 'unreadable']);
+    expect(result.stdout).toMatch(
+      /The newest checkpoint in s3:\/\/no-such-bucket could not be read \(.*NoSuchBucket.*\): which records are anchored is unknown/,
+    );
+  });
 });
