@@ -17,6 +17,7 @@ import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import {
+  attachRotation,
   cli,
   createTaggedSecret,
   localEnv,
@@ -48,17 +49,7 @@ async function createSecret(name: string, value: string, tags: Record<string, st
 
 /** Attaches the suite's rotation function with the lifespan's schedule and rotates now. */
 async function rotate(name: string, lifespanMs: number) {
-  const schedule = scheduleFor(lifespanMs);
-  await suite.secretsManager.send(
-    new RotateSecretCommand({
-      SecretId: name,
-      RotationLambdaARN: suite.rotationFunctionArn,
-      RotationRules: {
-        ScheduleExpression: schedule.scheduleExpression,
-        Duration: schedule.duration,
-      },
-    }),
-  );
+  await attachRotation(suite, name, lifespanMs, true);
   await aws.idle();
 }
 

@@ -2,11 +2,16 @@
 // against an account: credentials and endpoint from the environment, output captured as read.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  RotateSecretCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { vi } from 'vitest';
 import { AUDIT_TABLE, secretPk } from '#adapters/audit-table';
 import type { RevokeRequester, SweepCursor } from '#domain/ports';
+import { scheduleFor } from '#domain/schedule';
 import { runSweep, type SweepReport } from '#domain/sweep/index';
 import type { LocalAws } from '#local-aws/index';
 import type { InstalledSuite } from '#local-aws/suite';
@@ -197,4 +202,28 @@ export function readTable(stdout: string): Record<string, string>[] {
     );
   }
   return rows;
+}
+
+/**
+ * Attaches the suite's rotation function to `secretId` with the schedule the sweep gives
+ * `lifespanMs`, as the sweep does, rotating now or not.
+ */
+export async function attachRotation(
+  suite: InstalledSuite,
+  secretId: string,
+  lifespanMs: number,
+  rotateImmediately: boolean,
+): Promise<void> {
+  const schedule = scheduleFor(lifespanMs);
+  await suite.secretsManager.send(
+    new RotateSecretCommand({
+      SecretId: secretId,
+      RotationLambdaARN: suite.rotationFunctionArn,
+      RotationRules: {
+        ScheduleExpression: schedule.scheduleExpression,
+        Duration: schedule.duration,
+      },
+      RotateImmediately: rotateImmediately,
+    }),
+  );
 }

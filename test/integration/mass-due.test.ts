@@ -19,7 +19,7 @@ import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import type { PendingEndState } from '#local-aws/secrets-manager';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { createTaggedSecret, sweepOnce } from '../cli/support.ts';
+import { attachRotation, createTaggedSecret, sweepOnce } from '../cli/support.ts';
 import { embeddedOnly } from './support/endpoint.ts';
 
 embeddedOnly(import.meta.url, "the local AWS's movable clock (tokens ten days old in no time)");
@@ -34,20 +34,8 @@ afterEach(async () => {
   aws = undefined;
 });
 
-async function attach(suite: InstalledSuite, arn: string, lifespanMs: number): Promise<void> {
-  const schedule = scheduleFor(lifespanMs);
-  await suite.secretsManager.send(
-    new RotateSecretCommand({
-      SecretId: arn,
-      RotationLambdaARN: suite.rotationFunctionArn,
-      RotationRules: {
-        ScheduleExpression: schedule.scheduleExpression,
-        Duration: schedule.duration,
-      },
-      RotateImmediately: false,
-    }),
-  );
-}
+const attach = (suite: InstalledSuite, arn: string, lifespanMs: number) =>
+  attachRotation(suite, arn, lifespanMs, false);
 
 const current = async (suite: InstalledSuite, arn: string) => {
   const out = await suite.secretsManager.send(new DescribeSecretCommand({ SecretId: arn }));

@@ -239,6 +239,28 @@ function setup(world = new World(), pageSize = 100) {
   return { world, catalog, audit, alerter, cursor, deps, sweep };
 }
 
+/** Secrets Manager answering every third RotateSecret with a throttle. */
+function throttleEveryThirdRotate(deps: ReturnType<typeof setup>['deps']) {
+  const rotate = deps.catalog.rotate.bind(deps.catalog);
+  let n = 0;
+  deps.catalog.rotate = async (id, options) => {
+    if (++n % 3 === 0)
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    return rotate(id, options);
+  };
+}
+
+/** `count` secrets `late0`… whose tokens are 9 days old (overdue under the default policy). */
+function addOverdue(world: World, count: number) {
+  for (let i = 0; i < count; i++) {
+    world.add(
+      `late${i}`,
+      { lastRotatedDate: new Date(world.now - 9 * DAY_MS) },
+      { cur: 9 * DAY_MS },
+    );
+  }
+}
+
 describe('the lifespan sweep', () => {
   it('attaches, rotates the overdue, revokes past-grace previous tokens and leaves the rest alone', async () => {
     // Prepare
@@ -581,13 +603,7 @@ describe('the lifespan sweep', () => {
       world.now += ms;
     };
     deps.pace = createPacer({ now: () => world.now, sleep });
-    const rotate = deps.catalog.rotate.bind(deps.catalog);
-    let n = 0;
-    deps.catalog.rotate = async (id, options) => {
-      if (++n % 3 === 0)
-        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-      return rotate(id, options);
-    };
+    throttleEveryThirdRotate(deps);
 
     // Act
     const report = await sweep(HOUR_MS);
@@ -976,13 +992,7 @@ describe('many secrets due at once', () => {
   it('sweeps a secret the listing shows twice once, with one RotateSecret', async () => {
     // Prepare: ListSecrets (eventually consistent) shows "late1" on both pages.
     const { world, deps, audit, sweep } = setup();
-    for (let i = 0; i < 3; i++) {
-      world.add(
-        `late${i}`,
-        { lastRotatedDate: new Date(world.now - 9 * DAY_MS) },
-        { cur: 9 * DAY_MS },
-      );
-    }
+    addOverdue(world, 3);
     const [a, b, c] = world.secrets.map((s) => structuredClone(s));
     deps.catalog.listTagged = async (_tag, token) =>
       token === undefined ? { secrets: [a!, b!], nextToken: 'p2' } : { secrets: [b!, c!] };
@@ -1006,13 +1016,7 @@ describe('many secrets due at once', () => {
   it('rotates every overdue secret without a failure when Secrets Manager throttles, 8 at a time', async () => {
     // Prepare: 80 overdue tokens; every third RotateSecret throttled.
     const { world, deps, audit, sweep } = setup();
-    for (let i = 0; i < 80; i++) {
-      world.add(
-        `late${i}`,
-        { lastRotatedDate: new Date(world.now - 9 * DAY_MS) },
-        { cur: 9 * DAY_MS },
-      );
-    }
+    addOverdue(world, 80);
     deps.pace = createPacer({
       now: () => world.now,
       sleep: async (ms) => {
@@ -1020,13 +1024,7 @@ describe('many secrets due at once', () => {
       },
       random: () => 0.5,
     });
-    const rotate = deps.catalog.rotate.bind(deps.catalog);
-    let n = 0;
-    deps.catalog.rotate = async (id, options) => {
-      if (++n % 3 === 0)
-        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-      return rotate(id, options);
-    };
+    throttleEveryThirdRotate(deps);
 
     // Act
     const report = await sweep(HOUR_MS, 8);
