@@ -6,13 +6,11 @@ import { join } from 'node:path';
 import {
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
-  RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { secretPk, seqSk } from '#adapters/audit-table';
 import { logger } from '#commons/logger';
-import { scheduleFor } from '#domain/schedule';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';

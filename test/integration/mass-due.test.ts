@@ -7,14 +7,12 @@
 import {
   DescribeSecretCommand,
   PutSecretValueCommand,
-  RotateSecretCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
 import { createPacer } from '#domain/pacer';
 import { HOUR_MS } from '#domain/policy';
-import { scheduleFor } from '#domain/schedule';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import type { PendingEndState } from '#local-aws/secrets-manager';
