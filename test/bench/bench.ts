@@ -42,6 +42,8 @@ interface Row {
   callsPer100: number;
   medianMs: number;
   peakRssMb: number;
+  /** Peak RSS less the RSS before the sweep (the emulator and its secrets already loaded): the sweep's own. */
+  sweepRssMb: number;
   invocations: number;
   actions: string;
 }
@@ -137,6 +139,7 @@ async function benchSize(size: number, runs: number): Promise<Row> {
     const managed = new DynamoManagedSet(suite.dynamo, suite.tableName);
     const times: number[] = [];
     let peakRss = 0;
+    let sweepRss = 0;
     let invocations = 0;
     let last: SweepReport | undefined;
     let listCalls = 0;
@@ -144,8 +147,11 @@ async function benchSize(size: number, runs: number): Promise<Row> {
     for (let run = 0; run < runs; run++) {
       aws.secretsManager.calls.reset();
       global.gc?.();
+      // Everything but the sweep is in memory now: the emulator, every secret, dynalite.
+      const before = process.memoryUsage().rss;
+      let runPeak = before;
       const sampler = setInterval(() => {
-        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+        runPeak = Math.max(runPeak, process.memoryUsage().rss);
       }, 25);
       const started = performance.now();
       invocations = 0;
@@ -175,7 +181,9 @@ async function benchSize(size: number, runs: number): Promise<Row> {
       } while (!last.complete && invocations < 20);
       times.push(performance.now() - started);
       clearInterval(sampler);
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      runPeak = Math.max(runPeak, process.memoryUsage().rss);
+      peakRss = Math.max(peakRss, runPeak);
+      sweepRss = Math.max(sweepRss, runPeak - before);
       listCalls = aws.secretsManager.calls.count({ operation: 'ListSecrets' });
       smCalls = aws.secretsManager.calls.records.length;
     }
@@ -197,6 +205,7 @@ async function benchSize(size: number, runs: number): Promise<Row> {
       callsPer100: (smCalls / size) * 100,
       medianMs: median(times),
       peakRssMb: mb(peakRss),
+      sweepRssMb: mb(sweepRss),
       invocations,
       actions: actions || 'none',
     };
@@ -224,6 +233,7 @@ async function steadyState() {
       'SM calls/100',
       'wall (median)',
       'peak RSS',
+      'sweep RSS',
       '15-min invocations',
       'actions',
     ],
@@ -234,6 +244,7 @@ async function steadyState() {
       r.callsPer100.toFixed(2),
       `${(r.medianMs / 1000).toFixed(1)} s`,
       `${r.peakRssMb} MB`,
+      `${r.sweepRssMb} MB`,
       String(r.invocations),
       r.actions,
     ]),
@@ -241,7 +252,7 @@ async function steadyState() {
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
   console.log(
-    'Peak RSS is the whole process: the emulator holding every secret, dynalite and the sweep.',
+    'Peak RSS is the whole process: the emulator holding every secret, dynalite and the sweep; sweep RSS is the growth during the sweep, over the RSS before it (the emulator already loaded).',
   );
 }
 
