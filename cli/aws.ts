@@ -35,6 +35,8 @@ export const STACK_OUTPUT = {
   maxLifespanHours: 'MaxLifespanHours',
   /** The anchored audit trail's checkpoint bucket (infra/audit-anchor.ts), when the stack has one. */
   checkpointBucket: 'CheckpointBucketName',
+  /** The keyed-fingerprint key secret (#domain/keyed-fingerprint), when the stack has one. */
+  fingerprintKey: 'FingerprintKeySecretArn',
   /** Either one; Lambda Invoke takes a name or an ARN. */
   revokeFunction: ['RevokeFunctionArn', 'RevokeFunctionName'],
 } as const;

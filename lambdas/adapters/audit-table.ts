@@ -11,6 +11,13 @@
 //                                                                           previous token's last use,
 //                                                                           as consumers' verifiers
 //                                                                           record it; never the token)
+//   token index    pk = FP#<keyed fingerprint> sk = <secret ARN>#<version ID> (secretName, stage,
+//                                                                           environment, firstSeen,
+//                                                                           lastSeen, revokedAt: every
+//                                                                           token the suite has seen,
+//                                                                           under its keyed fingerprint
+//                                                                           (#domain/keyed-fingerprint);
+//                                                                           never the token)
 //
 // Questions the trail answers with Query, never Scan (SPEC "Audit trail"):
 //   one secret's history in order   -> table:   pk = SECRET#arn, sk ascending/descending
@@ -41,6 +48,10 @@ export const alertPk = (secretArn: string) => `ALERT#${secretArn}`;
 export const statePk = (name: string) => `STATE#${name}`;
 /** Consumers may write only here (IAM's dynamodb:LeadingKeys), never audit records. */
 export const usePk = (secretArn: string) => `USE#${secretArn}`;
+
+/** One token's index partition: every secret version that held it (a Query, never a Scan). */
+export const fingerprintPk = (keyedFingerprint: string) => `FP#${keyedFingerprint}`;
+export const fingerprintSk = (secretArn: string, versionId: string) => `${secretArn}#${versionId}`;
 
 /** The byEvent partition of pending alerts (never an audit event type: records cannot carry it). */
 export const OUTBOX_EVENT = 'alert.undelivered';

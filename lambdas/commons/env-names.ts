@@ -32,3 +32,5 @@ export const SUITE_ROLE_ARNS = 'SUITE_ROLE_ARNS';
 export const CHECKPOINT_BUCKET_NAME = 'CHECKPOINT_BUCKET_NAME';
 /** Days each checkpoint is locked. */
 export const CHECKPOINT_RETENTION_DAYS = 'CHECKPOINT_RETENTION_DAYS';
+/** The Secrets Manager secret holding the keyed-fingerprint key (#domain/keyed-fingerprint). */
+export const FINGERPRINT_KEY_SECRET_ARN = 'FINGERPRINT_KEY_SECRET_ARN';
