@@ -1,7 +1,8 @@
 // The stack `cdk deploy` creates: one TokenRotation construct, named for the product.
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { TokenRotation, type TokenRotationProps } from './token-rotation.ts';
+// Through the package's public entry point, as any CDK app uses the construct (package.json exports).
+import { TokenRotation, type TokenRotationProps } from '@token-rotation/cdk';
 
 export interface TokenRotationStackProps extends StackProps, TokenRotationProps {}
 
