@@ -1,8 +1,8 @@
-// The stack `cdk deploy` creates: one TokenRotation construct, named for the product.
+// The stack `cdk deploy` creates: one TokenRotation construct, named for the product. The
+// construct comes through the package's public entry point, as in any CDK app (package.json exports).
+import { TokenRotation, type TokenRotationProps } from '@token-rotation/cdk';
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-// Through the package's public entry point, as any CDK app uses the construct (package.json exports).
-import { TokenRotation, type TokenRotationProps } from '@token-rotation/cdk';
 
 export interface TokenRotationStackProps extends StackProps, TokenRotationProps {}
 
