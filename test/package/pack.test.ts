@@ -192,6 +192,36 @@ describe('the installable package @token-rotation/cdk', () => {
     expect(readdirSync(path.join(installed, 'functions')).sort()).toEqual(HANDLERS);
   });
 
+  it('ships declarations whose every import resolves inside the package or to a peer', () => {
+    // What a consumer's TypeScript follows from types/infra/index.d.ts: relative `./x.js` to
+    // `x.d.ts`, `#domain/...` through the package's imports map, bare names to the peers (and
+    // `node:` to @types/node, which every CDK app has). Anything else would not be installed.
+    const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8'));
+    const types = path.join(installed, 'types');
+    const unresolved: string[] = [];
+    const files = readdirSync(types, { recursive: true, encoding: 'utf8' }).filter((file) =>
+      file.endsWith('.d.ts'),
+    );
+    for (const file of files) {
+      const text = readFileSync(path.join(types, file), 'utf8');
+      for (const [, , specifier] of text.matchAll(/(?:from|import\()\s*(['"])([^'"]+)\1/g)) {
+        let target: string | undefined;
+        if (specifier!.startsWith('.')) {
+          target = path.join(types, path.dirname(file), specifier!.replace(/\.js$/, '.d.ts'));
+        } else if (specifier!.startsWith('#')) {
+          const [alias, rest] = [`${specifier!.split('/')[0]}/*`, specifier!.split('/').slice(1)];
+          const pattern: string | undefined = manifest.imports?.[alias]?.types;
+          target = pattern && path.join(installed, pattern.replace('*', rest.join('/')));
+        } else if (/^(aws-cdk-lib|constructs)(\/|$)|^node:/.test(specifier!)) {
+          continue;
+        }
+        if (!target || !existsSync(target)) unresolved.push(`${file}: ${specifier}`);
+      }
+    }
+    expect(files).toContain(path.join('infra', 'index.d.ts'));
+    expect(unresolved).toEqual([]);
+  });
+
   it("synthesizes a stack in the consumer's app with the shipped bundles, and never calls esbuild", () => {
     expect(existsSync(esbuildCalls)).toBe(false);
 
