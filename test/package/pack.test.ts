@@ -61,7 +61,6 @@ interface Resource {
   Type: string;
   Properties: Record<string, unknown>;
 }
-let template: { Resources: Record<string, Resource> };
 
 /** The asset a function's code is: its S3 key is `<asset hash>.zip`. */
 function assetHash(fn: Resource): string {
@@ -140,8 +139,6 @@ beforeAll(async () => {
     HOME: work,
     CDK_OUTDIR: cdkOut,
   });
-  expectSuccess('node app.mjs', synth);
-  template = JSON.parse(readFileSync(path.join(cdkOut, 'Security.template.json'), 'utf8'));
 });
 
 afterAll(() => {
@@ -223,7 +220,11 @@ describe('the installable package @token-rotation/cdk', () => {
   });
 
   it("synthesizes a stack in the consumer's app with the shipped bundles, and never calls esbuild", () => {
+    expectSuccess('node app.mjs', synth);
     expect(existsSync(esbuildCalls)).toBe(false);
+    const template: { Resources: Record<string, Resource> } = JSON.parse(
+      readFileSync(path.join(cdkOut, 'Security.template.json'), 'utf8'),
+    );
 
     const functions = Object.values(template.Resources).filter(
       (resource) => resource.Type === 'AWS::Lambda::Function',
