@@ -140,6 +140,9 @@ function manifest(outDir: string): Record<string, unknown> {
     bin: { 'token-rotation': 'bin/token-rotation.mjs' },
     files: ['index.js', 'types/', 'functions/', 'bin/', ...DOCUMENTS],
     peerDependencies: Object.fromEntries(PEERS.map((name) => [name, peer(name)])),
+    // Every CDK app has both; the CLI alone needs neither, so installing it (npm install -g)
+    // must not pull in aws-cdk-lib.
+    peerDependenciesMeta: Object.fromEntries(PEERS.map((name) => [name, { optional: true }])),
   };
 }
 

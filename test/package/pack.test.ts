@@ -70,6 +70,7 @@ function assetHash(fn: Resource): string {
 let cdkOut: string;
 let installed: string;
 let synth: Run;
+let tarball: string;
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'token-rotation-pack-'));
@@ -82,7 +83,7 @@ beforeAll(async () => {
   expectSuccess('npm pack', packed);
   const [report] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
   packedFiles = report.files.map((file) => file.path).sort();
-  const tarball = path.join(work, path.basename(report.filename));
+  tarball = path.join(work, path.basename(report.filename));
 
   // The throwaway app: outside the repository, its own node_modules.
   app = path.join(work, 'app');
@@ -92,12 +93,10 @@ beforeAll(async () => {
     path.join(app, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
-  const install = run(
-    'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', '--legacy-peer-deps', tarball],
-    app,
-    { ...process.env, npm_config_loglevel: 'error' },
-  );
+  const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], app, {
+    ...process.env,
+    npm_config_loglevel: 'error',
+  });
   expectSuccess('npm install', install);
   // The peers, as the app's own dependencies would provide them, with no network.
   for (const peer of ['aws-cdk-lib', 'constructs']) {
@@ -266,5 +265,32 @@ describe('the installable package @token-rotation/cdk', () => {
       expect(help.stdout).toContain(command);
     }
     expect(help.stdout).toContain('--profile <name>');
+  });
+
+  it('installs the CLI alone, globally, without the CDK, and runs it from PATH', () => {
+    // Prepare: npm install -g into a prefix of our own, offline: nothing but the tarball.
+    const prefix = path.join(work, 'global');
+    const install = run(
+      'npm',
+      ['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', tarball],
+      work,
+      { ...process.env, npm_config_loglevel: 'error' },
+    );
+    expectSuccess('npm install --global', install);
+
+    // Act
+    const version = run('token-rotation', ['--version'], work, {
+      PATH: `${path.join(prefix, 'bin')}:${path.dirname(process.execPath)}`,
+      HOME: work,
+    });
+
+    // Assess
+    expect(version).toEqual({
+      status: 0,
+      stdout: `token-rotation ${ROOT_MANIFEST.version}\n`,
+      stderr: '',
+    });
+    const modules = path.join(prefix, 'lib', 'node_modules');
+    expect(readdirSync(modules)).toEqual(['@token-rotation']);
   });
 });
