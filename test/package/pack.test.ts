@@ -2,8 +2,9 @@
 // `npm pack` packs it, and a throwaway CDK app in a temporary directory outside the repository
 // installs the tarball offline, with the peers (aws-cdk-lib, constructs) linked from this
 // repository's node_modules and no esbuild it can reach, and synthesizes a stack with it. The
-// template's functions must run the bundles the package ships, and the installed `token-rotation`
-// binary must answer --version and --help with nothing but node.
+// template's functions must run the bundles the package ships (the bytes this repository's
+// NodejsFunction bundles at synth), and the installed `token-rotation` binary must answer
+// --version and --help with nothing but node.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -21,8 +22,12 @@ import {
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPackage } from '../../infra/build-package.ts';
+import { buildPackage, esbuildOptionsOf } from '../../infra/build-package.ts';
+import { bundlingOptions } from '../../infra/suite-functions.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROOT_MANIFEST = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -247,6 +252,38 @@ describe('the installable package @token-rotation/cdk', () => {
       return shipped.get(sha256(path.join(asset, 'index.mjs')));
     });
     expect(used.sort()).toEqual(HANDLERS);
+  });
+
+  it('ships the bytes NodejsFunction bundles at synth, from the one bundlingOptions()', () => {
+    // Prepare: one function as this repository's synth builds it (infra/suite-functions.ts).
+    const outdir = path.join(work, 'repository.out');
+    const repository = new App({ outdir });
+    new nodejs.NodejsFunction(new Stack(repository, 'Bundled'), 'TagEvents', {
+      entry: path.join(ROOT, 'lambdas', 'handlers', 'tag-events.ts'),
+      handler: 'handler',
+      projectRoot: ROOT,
+      depsLockFilePath: path.join(ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      bundling: bundlingOptions(),
+    });
+
+    // Act
+    repository.synth();
+
+    // Assess
+    const assets: { files: Record<string, { source: { path: string; packaging?: string } }> } =
+      JSON.parse(readFileSync(path.join(outdir, 'Bundled.assets.json'), 'utf8'));
+    const [code] = Object.values(assets.files).filter((file) => file.source.packaging === 'zip');
+    expect(sha256(path.join(outdir, code!.source.path, 'index.mjs'))).toBe(
+      sha256(path.join(installed, 'functions', 'tag-events', 'index.mjs')),
+    );
+  }, 600_000);
+
+  it('refuses a bundling option it does not translate, naming it', () => {
+    expect(() => esbuildOptionsOf({ ...bundlingOptions(), nodeModules: ['left-pad'] })).toThrow(
+      /bundlingOptions\(\) sets nodeModules/,
+    );
   });
 
   it('runs the installed token-rotation binary with nothing but node', () => {
