@@ -5,7 +5,7 @@
 // template's functions must run the bundles the package ships (the bytes this repository's
 // NodejsFunction bundles at synth), and the installed `token-rotation` binary must answer
 // --version and --help with nothing but node.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -26,8 +26,12 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logger } from '#commons/logger';
+import { startLocalAws } from '#local-aws/index';
+import { installSuite } from '#local-aws/suite';
 import { buildPackage, esbuildOptionsOf } from '../../infra/build-package.ts';
 import { bundlingOptions } from '../../infra/suite-functions.ts';
+import { localEnv } from '../support/local-env.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROOT_MANIFEST = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -302,6 +306,37 @@ describe('the installable package @token-rotation/cdk', () => {
       expect(help.stdout).toContain(command);
     }
     expect(help.stdout).toContain('--profile <name>');
+  });
+
+  it('runs a command with the AWS SDK it carries: status against the local AWS', async () => {
+    // Prepare
+    logger.setLogLevel('SILENT');
+    const aws = await startLocalAws();
+    try {
+      await installSuite(aws);
+      const bin = path.join(app, 'node_modules', '.bin', 'token-rotation');
+
+      // Act: a child process (the local AWS answers from this one, so not spawnSync)
+      const result = await new Promise<Run>((resolve) => {
+        execFile(
+          bin,
+          ['status', '--quiet'],
+          { cwd: app, env: { ...localEnv(aws), PATH: consumerPath, HOME: work } },
+          (error, stdout, stderr) =>
+            resolve({ status: error ? (error.code as number) : 0, stdout, stderr }),
+        );
+      });
+
+      // Assess: it found the stack (CloudFormation) and listed the opted-in secrets (none here)
+      expect(result).toEqual({
+        status: 0,
+        stdout:
+          "No secret carries token-rotation:lifespan in stack TokenRotation's region: nothing is managed yet.\n",
+        stderr: '',
+      });
+    } finally {
+      await aws.stop();
+    }
   });
 
   it('installs the CLI alone, globally, without the CDK, and runs it from PATH', () => {
