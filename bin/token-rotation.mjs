@@ -1,13 +1,8 @@
 #!/usr/bin/env node
-// `npx token-rotation <command>`: runs the operator CLI (cli/main.ts) with plain node, through
-// tsx's ESM loader: the CLI is the same TypeScript the Lambdas are built from, with no build step.
+// `npx token-rotation <command>` in this repository: runs the operator CLI (cli/bin.ts) with plain
+// node through tsx's ESM loader, so it is always the TypeScript you have checked out, with no build
+// step. The installed package's `token-rotation` is the same CLI compiled into one file.
 import { register } from 'tsx/esm/api';
 
-// The SDK's notice that it will need Node 22 from 2027 is not the operator's concern here.
-process.removeAllListeners('warning');
 register();
-const { run } = await import('../cli/main.ts');
-process.exitCode = await run(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-});
+await import('../cli/bin.ts');

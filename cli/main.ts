@@ -12,12 +12,7 @@ import {
   shortUsage,
   UsageError,
 } from './args.ts';
-import { CliError, type Connection, connect, explain, findStack, type Stack } from './aws.ts';
-import { audit } from './commands/audit.ts';
-import { evidence } from './commands/evidence.ts';
-import { revoke } from './commands/revoke.ts';
-import { status } from './commands/status.ts';
-import { verifyAudit } from './commands/verify-audit.ts';
+import type { Connection, Stack } from './aws.ts';
 import { renderTable, terminalSafe } from './format.ts';
 
 export interface Output {
@@ -54,12 +49,14 @@ export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ).version;
 
-const HANDLERS: Record<string, Command> = {
-  status,
-  audit,
-  'verify-audit': verifyAudit,
-  evidence,
-  revoke,
+// Loaded when run: the AWS SDK behind them is most of the CLI, and `--version` or `--help` (or a
+// mistyped option) needs none of it, so they answer at once.
+const HANDLERS: Record<string, () => Promise<Command>> = {
+  status: async () => (await import('./commands/status.ts')).status,
+  audit: async () => (await import('./commands/audit.ts')).audit,
+  'verify-audit': async () => (await import('./commands/verify-audit.ts')).verifyAudit,
+  evidence: async () => (await import('./commands/evidence.ts')).evidence,
+  revoke: async () => (await import('./commands/revoke.ts')).revoke,
 };
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
@@ -84,6 +81,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
 
+  const { CliError, connect, explain, findStack } = await import('./aws.ts');
+  const handler = await HANDLERS[command.name]!();
   const str = (key: string) =>
     typeof values[key] === 'string' ? (values[key] as string) : undefined;
   const connection = connect({
@@ -112,7 +111,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       renderTable(header, rows, values.wide === true ? Number.POSITIVE_INFINITY : max),
   };
   try {
-    return await HANDLERS[command.name]!(ctx);
+    return await handler(ctx);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(

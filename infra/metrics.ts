@@ -2,7 +2,7 @@
 // from POWERTOOLS_METRICS_NAMESPACE, dimension `service` = POWERTOOLS_SERVICE_NAME. Renaming one
 // silences an alarm, so the names come from the handlers' own list (lambdas/commons/metrics.ts).
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { METRIC_NAMES } from '#commons/metrics';
+import { METRIC_NAMES } from '#commons/metric-names';
 import { SERVICE_NAME } from './support.ts';
 
 /** The metrics the alarms and the dashboard read, in one namespace. */

@@ -1,7 +1,8 @@
-// The stack `cdk deploy` creates: one TokenRotation construct, named for the product.
+// The stack `cdk deploy` creates: one TokenRotation construct, named for the product. The
+// construct comes through the package's public entry point, as in any CDK app (package.json exports).
+import { TokenRotation, type TokenRotationProps } from '@token-rotation/cdk';
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { TokenRotation, type TokenRotationProps } from './token-rotation.ts';
 
 export interface TokenRotationStackProps extends StackProps, TokenRotationProps {}
 

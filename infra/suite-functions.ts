@@ -1,7 +1,10 @@
-// The suite's shared function settings: every function is a NodejsFunction with its own role (no
-// managed policies), its own log group encrypted with the audit key, the handler environment,
-// tracing, a dead-letter queue when invoked asynchronously, and Errors/Throttles alarms. One
-// instance is shared by the sub-constructs, which create their functions through it.
+// The suite's shared function settings: every function has its own role (no managed policies),
+// its own log group encrypted with the audit key, the handler environment, tracing, a dead-letter
+// queue when invoked asynchronously, and Errors/Throttles alarms. One instance is shared by the
+// sub-constructs, which create their functions through it. The code is the bundle the installed
+// package ships (built by infra/build-package.ts with bundlingOptions()), or, in this repository,
+// a NodejsFunction that esbuild bundles at synth with the same options.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,12 +25,24 @@ import { consoleUrl, output } from './support.ts';
 // construct bundles the same code whichever CDK app (and working directory) uses it.
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * Where the installed package keeps each function's pre-bundled code, `<bundle name>/index.mjs`:
+ * beside the compiled construct. This repository has no such directory next to infra/, so here the
+ * functions are NodejsFunctions bundled at synth.
+ */
+const SHIPPED_BUNDLES = fileURLToPath(new URL('./functions/', import.meta.url));
+
+/** The directory name of a handler's bundle: `rotation.ts` is shipped as `functions/rotation/`. */
+export function bundleName(entry: string): string {
+  return path.basename(entry, '.ts');
+}
+
 /** The SDK's default credential chain, and what the bundles use instead (lambdas/commons). */
 const DEFAULT_CREDENTIAL_CHAIN = '@aws-sdk/credential-provider-node';
 const LAMBDA_CREDENTIALS = path.join(projectRoot, 'lambdas', 'commons', 'lambda-credentials.ts');
 
 // ESM bundles of the AWS SDK still call require() for Node built-ins; give them one.
-const ESM_REQUIRE_BANNER =
+export const ESM_REQUIRE_BANNER =
   "import { createRequire as __tokenRotationCreateRequire } from 'node:module'; const require = __tokenRotationCreateRequire(import.meta.url);";
 
 export interface FunctionSpec {
@@ -80,7 +95,7 @@ export class SuiteFunctions {
   }
 
   /** A function `id` in `scope`, with its log group, role, dead letters, alarms and output. */
-  add(scope: Construct, id: string, spec: FunctionSpec): nodejs.NodejsFunction {
+  add(scope: Construct, id: string, spec: FunctionSpec): lambda.Function {
     const { alerting } = this.props;
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: this.props.logRetention,
@@ -103,11 +118,7 @@ export class SuiteFunctions {
       alerting.grantDeadLetterKey(role);
     }
 
-    const fn = new nodejs.NodejsFunction(scope, id, {
-      entry: path.join(projectRoot, 'lambdas', 'handlers', spec.entry),
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+    const settings = {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       description: spec.description,
@@ -119,8 +130,22 @@ export class SuiteFunctions {
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
       environment: this.props.environment,
-      bundling: bundlingOptions(),
-    });
+    };
+    const shipped = path.join(SHIPPED_BUNDLES, bundleName(spec.entry));
+    const fn = existsSync(path.join(shipped, 'index.mjs'))
+      ? new lambda.Function(scope, id, {
+          ...settings,
+          code: lambda.Code.fromAsset(shipped),
+          handler: 'index.handler',
+        })
+      : new nodejs.NodejsFunction(scope, id, {
+          ...settings,
+          entry: path.join(projectRoot, 'lambdas', 'handlers', spec.entry),
+          handler: 'handler',
+          projectRoot,
+          depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+          bundling: bundlingOptions(),
+        });
     acknowledgeFunction(fn, role);
     if (deadLetters) this.deadLetterQueues.set(fn, deadLetters.queue);
     this.addHealth(scope, id, fn, spec.runbook);
@@ -214,7 +239,11 @@ function acknowledgeFunction(fn: lambda.Function, role: iam.Role): void {
   });
 }
 
-function bundlingOptions(): nodejs.BundlingOptions {
+/**
+ * How every function is bundled: the one definition, read by NodejsFunction at synth and by
+ * infra/build-package.ts for the bundles the package ships.
+ */
+export function bundlingOptions(): nodejs.BundlingOptions {
   requireLocalEsbuild();
   return {
     format: nodejs.OutputFormat.ESM,

@@ -14,7 +14,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import * as ENV from '#commons/env-names';
-import { METRIC_NAMES } from '#commons/metrics';
+import { METRIC_NAMES } from '#commons/metric-names';
 import type { KindSettings } from '#domain/kinds/registry';
 import { Alerting } from './alerting.ts';
 import { AuditAnchor } from './audit-anchor.ts';

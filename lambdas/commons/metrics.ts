@@ -3,13 +3,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME } from './env-names.ts';
 
-export const METRIC_NAMES = {
-  rotationSucceeded: 'RotationSucceeded',
-  rotationFailed: 'RotationFailed',
-  overdueSecrets: 'OverdueSecrets',
-  sweepCompleted: 'SweepCompleted',
-  sweepBacklog: 'SweepBacklog',
-} as const;
+export { METRIC_NAMES } from './metric-names.ts';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
