@@ -16,6 +16,7 @@ import { CliError, type Connection, connect, explain, findStack, type Stack } fr
 import { audit } from './commands/audit.ts';
 import { evidence } from './commands/evidence.ts';
 import { revoke } from './commands/revoke.ts';
+import { scan } from './commands/scan.ts';
 import { status } from './commands/status.ts';
 import { verifyAudit } from './commands/verify-audit.ts';
 import { renderTable, terminalSafe } from './format.ts';
@@ -30,6 +31,8 @@ export interface CliIo {
   /** "Now" for ages, ranges and overdue; the embedded local AWS's clock in tests. */
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
+  /** What `scan -` reads. Default: the process's stdin. */
+  stdin?: AsyncIterable<Buffer | string>;
 }
 
 /** What a command gets: its arguments, the connection, the stack (looked up once), and output. */
@@ -44,6 +47,10 @@ export interface CommandContext {
   progress(text: string): void;
   /** A table for `out`: long cells cut at `max` characters, unless `--wide` asks for them whole. */
   table(header: string[], rows: string[][], max?: number): string;
+  /** The input stream (`scan -`). */
+  stdin: AsyncIterable<Buffer | string>;
+  /** Whether stderr is a terminal (progress for long scans shows only there, or when asked). */
+  stderrIsTty: boolean;
 }
 
 /** A command returns its exit code: 0 done, 1 a problem found. */
@@ -60,6 +67,7 @@ const HANDLERS: Record<string, Command> = {
   'verify-audit': verifyAudit,
   evidence,
   revoke,
+  scan,
 };
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
@@ -110,6 +118,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     },
     table: (header, rows, max) =>
       renderTable(header, rows, values.wide === true ? Number.POSITIVE_INFINITY : max),
+    stdin: io.stdin ?? process.stdin,
+    stderrIsTty: (io.stderr as { isTTY?: boolean }).isTTY === true,
   };
   try {
     return await HANDLERS[command.name]!(ctx);
