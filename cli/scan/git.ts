@@ -163,6 +163,7 @@ export async function scanHistory(
   const log = await git(repo, [
     'log',
     '--reverse',
+    '--topo-order',
     '--raw',
     '--no-abbrev',
     '--no-renames',
