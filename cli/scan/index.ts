@@ -47,6 +47,7 @@ async function read(
 ): Promise<{ sightings: Sightings; summary: ScanSummary }> {
   const { source } = request;
   const online = !request.offline;
+  deps.progress(`scan: reading ${describeSource(source)}${online ? '' : ' (offline)'}…`);
   if (source.kind === 'git' || source.kind === 'staged') {
     const sightings = new Sightings(online, source.kind === 'git');
     const tick = (s: GitScanStats) => {
@@ -92,6 +93,15 @@ async function read(
       skippedLarge: stats.skippedLarge,
     },
   };
+}
+
+function describeSource(source: ScanSource): string {
+  if (source.kind === 'git') {
+    return `the history of ${source.repo} (${source.refs.length > 0 ? source.refs.join(' ') : 'every ref'})`;
+  }
+  if (source.kind === 'staged') return `the files staged in ${source.repo}`;
+  if (source.kind === 'stdin') return 'stdin';
+  return source.paths.join(' ');
 }
 
 /** The fingerprint key, the index and the read-back, from the stack's outputs. */
@@ -148,6 +158,9 @@ async function goOnline(deps: ScanDeps): Promise<Online & { stack: Stack }> {
 export async function runScan(request: ScanRequest, deps: ScanDeps): Promise<ScanReport> {
   const online = request.offline ? undefined : await goOnline(deps);
   const { sightings, summary } = await read(request, deps);
+  deps.progress(
+    `scan: ${summary.files} ${summary.source.startsWith('git') ? 'blobs' : 'files'} read${online ? ', looking the candidates up' : ''}`,
+  );
   let findings = await findingsOf(sightings.entries(), online);
   if (!request.revoke || !online) return { summary, findings };
   const functionName = online.stack.require(...STACK_OUTPUT.revokeFunction);

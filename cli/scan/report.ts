@@ -59,7 +59,7 @@ export function toText(report: ScanReport, table: Table): string {
       f.fingerprint,
       f.why,
     ]);
-    lines.push(table(header, rows, 60), '\n');
+    lines.push(table(header, rows, 160), '\n');
   }
   const c = counts(findings);
   const scanned = [
