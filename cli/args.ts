@@ -385,7 +385,7 @@ export function generalHelp(): string {
   return [
     `Usage: ${BIN} <command> [options]`,
     '',
-    'Operate token-rotation: status, audit trail, evidence for auditors, emergency revoke.',
+    'Operate token-rotation: status, audit trail, evidence for auditors, emergency revoke, leak scan.',
     'Works against the deployed stack (found by name through CloudFormation) with the standard',
     'AWS credential chain, or against any AWS-compatible endpoint (--endpoint).',
     '',
