@@ -209,6 +209,66 @@ export const COMMANDS: Record<string, CommandSpec> = {
       `${BIN} revoke prod/payments-api-key --reason "key on pastebin" --quarantine`,
     ],
   },
+  scan: {
+    name: 'scan',
+    summary:
+      'find tokens in files, stdin or git history; say which secret each is and whether it is live',
+    args: '[<path|ref>...]',
+    minPositionals: 0,
+    maxPositionals: 10_000,
+    options: {
+      git: {
+        type: 'boolean',
+        help: 'scan the history: every commit reachable from the refs given (default: every ref)',
+      },
+      staged: {
+        type: 'boolean',
+        help: 'scan the files staged for the next commit (the git index): for a pre-commit hook',
+      },
+      repo: {
+        type: 'string',
+        value: '<dir>',
+        help: 'the repository for --git and --staged (default: the current directory)',
+      },
+      offline: {
+        type: 'boolean',
+        help: 'no AWS: recognise token-rotation tokens by their checksum only (liveness unknown)',
+      },
+      revoke: {
+        type: 'boolean',
+        help: 'raise an emergency revoke for each secret with a live finding, then read back',
+      },
+      format: format('table,json,sarif', 'table'),
+      json: { type: 'boolean', help: 'the same as --format json' },
+      sarif: {
+        type: 'boolean',
+        help: 'the same as --format sarif (SARIF 2.1.0, for code scanning)',
+      },
+      progress: {
+        type: 'boolean',
+        help: 'progress lines on stderr even when it is not a terminal (never on stdout)',
+      },
+    },
+    details: [
+      'Paths are files or directories (recursive; .git, binary files and files over 10 MB are',
+      'skipped; symbolic links are followed only inside the directory); "-" reads stdin; no path',
+      'scans the current directory. token-rotation `random` tokens are recognised offline by',
+      'prefix and checksum (docs/token-format.md). With AWS access, every string of token shape',
+      '(16-512 characters of A-Z a-z 0-9 _ + / = . -, two character classes, 8 distinct) is',
+      'fingerprinted with the stack’s fingerprint key and looked up in the token index, and',
+      'each indexed finding’s liveness is read back from Secrets Manager (DescribeSecret).',
+      'Output names a token by fingerprint only, never its value.',
+      'Exit codes: 0 no finding, or every finding proven revoked; 1 a finding is live or its',
+      'liveness unknown (always so offline); 2 could not run.',
+    ],
+    examples: [
+      `${BIN} scan .`,
+      `${BIN} scan --git --sarif > token-scan.sarif`,
+      `${BIN} scan --git main release/2026 --revoke`,
+      `${BIN} scan --staged --offline`,
+      `kubectl logs deploy/api | ${BIN} scan -`,
+    ],
+  },
 };
 
 export interface Parsed {
@@ -325,7 +385,7 @@ export function generalHelp(): string {
   return [
     `Usage: ${BIN} <command> [options]`,
     '',
-    'Operate token-rotation: status, audit trail, evidence for auditors, emergency revoke.',
+    'Operate token-rotation: status, audit trail, evidence for auditors, emergency revoke, leak scan.',
     'Works against the deployed stack (found by name through CloudFormation) with the standard',
     'AWS credential chain, or against any AWS-compatible endpoint (--endpoint).',
     '',

@@ -25,6 +25,8 @@ export interface CliIo {
   /** "Now" for ages, ranges and overdue; the embedded local AWS's clock in tests. */
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
+  /** What `scan -` reads. Default: the process's stdin. */
+  stdin?: AsyncIterable<Buffer | string>;
 }
 
 /** What a command gets: its arguments, the connection, the stack (looked up once), and output. */
@@ -39,6 +41,10 @@ export interface CommandContext {
   progress(text: string): void;
   /** A table for `out`: long cells cut at `max` characters, unless `--wide` asks for them whole. */
   table(header: string[], rows: string[][], max?: number): string;
+  /** The input stream (`scan -`). */
+  stdin: AsyncIterable<Buffer | string>;
+  /** Whether stderr is a terminal (progress for long scans shows only there, or when asked). */
+  stderrIsTty: boolean;
 }
 
 /** A command returns its exit code: 0 done, 1 a problem found. */
@@ -57,6 +63,7 @@ const HANDLERS: Record<string, () => Promise<Command>> = {
   'verify-audit': async () => (await import('./commands/verify-audit.ts')).verifyAudit,
   evidence: async () => (await import('./commands/evidence.ts')).evidence,
   revoke: async () => (await import('./commands/revoke.ts')).revoke,
+  scan: async () => (await import('./commands/scan.ts')).scan,
 };
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
@@ -109,6 +116,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     },
     table: (header, rows, max) =>
       renderTable(header, rows, values.wide === true ? Number.POSITIVE_INFINITY : max),
+    stdin: io.stdin ?? process.stdin,
+    stderrIsTty: (io.stderr as { isTTY?: boolean }).isTTY === true,
   };
   try {
     return await handler(ctx);

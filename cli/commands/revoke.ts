@@ -2,29 +2,12 @@
 // event the Lambda console's Test tab sends ({secretId, reason, mode}) and the caller's STS ARN as
 // `requestedBy` (recorded as claimed), so the CLI takes the console's path, and says what was
 // revoked. The function does the work, audit and alert.
-import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { scrub } from '#domain/errors';
 import { choice, UsageError } from '../args.ts';
-import { CliError, callerIdentity, explain, findSecret, STACK_OUTPUT } from '../aws.ts';
+import { CliError, findSecret, STACK_OUTPUT } from '../aws.ts';
 import { renderTable } from '../format.ts';
 import type { Command } from '../main.ts';
-
-/** The revoke function's answer (lambdas/domain/revoke/ RevokeOutcome), as read here. */
-interface RevokeResult {
-  status?: string;
-  revokeId?: string;
-  secretArn?: string;
-  secretName?: string;
-  mode?: string;
-  revoked?: { versionId?: string; stages?: string[]; token?: string }[];
-  newVersionId?: string;
-  alert?: string;
-  state?: string;
-  message?: string;
-}
-
-/** Errors a revoke function throws for a request it refused before changing anything. */
-const REFUSED = /^(RevokeRequestError|ValidationError)$/;
+import { invokeRevokeFunction, type RevokeResult } from '../revoke-function.ts';
 
 export const revoke: Command = async (ctx) => {
   const format = choice(ctx.values.format, 'format', ['text', 'json'], 'text', 'revoke');
@@ -43,60 +26,28 @@ export const revoke: Command = async (ctx) => {
   ctx.progress(
     `revoking every live token of ${secret.name} (mode ${mode}) through ${functionName}…`,
   );
-  // Who is asking, as a claim the function records as such: it cannot verify a direct invoke's
-  // caller. An STS failure does not hold up an emergency revoke; the function then says unknown.
-  const requestedBy = await callerIdentity(ctx.connection).then(
-    (identity) => identity.arn || undefined,
-    () => undefined,
-  );
-  let out: InvokeCommandOutput;
-  try {
-    out = await ctx.connection.lambda.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: 'RequestResponse',
-        Payload: new TextEncoder().encode(
-          JSON.stringify({
-            secretId: secret.arn,
-            reason,
-            mode,
-            ...(requestedBy && { requestedBy }),
-          }),
-        ),
-      }),
-    );
-  } catch (error) {
-    throw explain(error, ctx.connection);
-  }
-  const text = out.Payload ? new TextDecoder().decode(out.Payload) : 'null';
-  let payload: unknown;
-  try {
-    payload = JSON.parse(text);
-  } catch {
-    throw new CliError(
-      `the revoke function ${functionName} answered with something that is not JSON`,
-      1,
-    );
-  }
+  const answer = await invokeRevokeFunction(ctx.connection, functionName, {
+    secretArn: secret.arn,
+    reason,
+    mode,
+  });
 
-  if (out.FunctionError) {
-    const report = (payload ?? {}) as { errorType?: string; errorMessage?: string };
-    const refused = REFUSED.test(report.errorType ?? '');
-    const message = scrub(report.errorMessage ?? 'no error message');
+  if (!answer.ok) {
+    const { refused, errorType, message } = answer;
     if (format === 'json') {
       ctx.out(
-        `${JSON.stringify({ status: refused ? 'refused' : 'failed', errorType: report.errorType, message }, null, 2)}\n`,
+        `${JSON.stringify({ status: refused ? 'refused' : 'failed', errorType, message }, null, 2)}\n`,
       );
     }
     throw new CliError(
       refused
         ? `the revoke was refused and nothing was changed: ${message}`
-        : `the revoke FAILED (${report.errorType ?? 'error'}): ${message}\nThe failure is in the audit trail (revoke.failed) and was alerted; run "token-rotation audit ${secret.name}" for what was and was not revoked, then retry.`,
+        : `the revoke FAILED (${errorType ?? 'error'}): ${message}\nThe failure is in the audit trail (revoke.failed) and was alerted; run "token-rotation audit ${secret.name}" for what was and was not revoked, then retry.`,
       refused ? 2 : 1,
     );
   }
 
-  const result = (payload ?? {}) as RevokeResult;
+  const result = answer.result;
   if (format === 'json') {
     ctx.out(`${JSON.stringify(result, null, 2)}\n`);
   } else {

@@ -35,6 +35,7 @@ import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { bundleHandler } from '../integration/support/bundle.ts';
 import { type SaasServer, startSaasServer } from '../support/saas-server.ts';
 import { reportFile, writeEvidenceHtml } from './report.ts';
+import { leakScanScene } from './scenes/leak-scan.ts';
 import { localTime, StageFailed, Timeline } from './stage.ts';
 
 /** What a rotation function calls; the sweep's own listing calls are not the rotation's. */
@@ -717,6 +718,14 @@ async function lifecycle(
   );
 
   // ---- what people read ----
+
+  await leakScanScene(tl, {
+    aws,
+    suite: suite!,
+    remember: (v) => values.add(v),
+    settle,
+    track: (s) => secrets.push({ ...s, kind: DEFAULT_KIND }),
+  });
 
   await tl.stage(`The alert e-mails, as ${ONCALL} reads them`, async () => {
     const messages = aws.sns.messagesTo(suite!.topicArn);
