@@ -6,7 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { keepParentLogicalIds } from './logical-ids.ts';
-import { nagArn } from './support.ts';
+import { nagArn, secretArns } from './support.ts';
 
 export interface RevokeRunbookProps {
   /** The revoke function the runbook invokes (and which reads who ran it). */
@@ -47,7 +47,7 @@ export class RevokeRunbook extends Construct {
       updateMethod: 'NewVersion',
       content: runbookContent(role, revoke),
     });
-    this.operatorPolicy = this.createOperatorPolicy(name, role);
+    this.operatorPolicy = this.createOperatorPolicy(name, role, revoke);
   }
 
   private executions(): string {
@@ -93,11 +93,38 @@ export class RevokeRunbook extends Construct {
     return role;
   }
 
-  private createOperatorPolicy(name: string, role: iam.Role): iam.ManagedPolicy {
+  private createOperatorPolicy(
+    name: string,
+    role: iam.Role,
+    revoke: lambda.Function,
+  ): iam.ManagedPolicy {
     const stack = Stack.of(this);
     const operatorPolicy = new iam.ManagedPolicy(this, 'RevokeOperatorPolicy', {
-      description: `token-rotation: may run the ${name} runbook (emergency revoke) and follow its executions`,
+      description: `token-rotation: may run the ${name} runbook (emergency revoke) and follow its executions, and run token-rotation revoke`,
       statements: [
+        // `token-rotation revoke` (test/cli/people-policies.test.ts derives these from its calls):
+        // find the stack's outputs, check the secret exists, invoke the revoke function.
+        new iam.PolicyStatement({
+          sid: 'FindTheStackOutputs',
+          actions: ['cloudformation:DescribeStacks'],
+          resources: [
+            stack.formatArn({
+              service: 'cloudformation',
+              resource: 'stack',
+              resourceName: `${stack.stackName}/*`,
+            }),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'CheckTheSecretExists',
+          actions: ['secretsmanager:DescribeSecret'],
+          resources: [secretArns(this)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'InvokeTheRevokeFunction',
+          actions: ['lambda:InvokeFunction'],
+          resources: [revoke.functionArn],
+        }),
         new iam.PolicyStatement({
           sid: 'RunTheEmergencyRevokeRunbook',
           actions: ['ssm:StartAutomationExecution'],
@@ -143,6 +170,16 @@ export class RevokeRunbook extends Construct {
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ssm', 'automation-execution/*')}]`,
       reason:
         "An execution's ID is known only once it runs; operators may read executions, nothing else.",
+    });
+    Validations.of(operatorPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'cloudformation', `stack/${stack.stackName}/*`)}]`,
+      reason:
+        "This stack's ID suffix is known only once it is deployed; DescribeStacks of this one stack.",
+    });
+    Validations.of(operatorPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', 'secret:*')}]`,
+      reason:
+        'The secret to revoke is chosen when a token leaks; DescribeSecret (metadata, no value) checks it exists before the revoke.',
     });
     Validations.of(operatorPolicy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ssm', `automation-definition/${name}:*`)}]`,
