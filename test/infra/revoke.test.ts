@@ -175,9 +175,10 @@ describe('the EmergencyRevoke runbook', () => {
   });
 
   it('comes with a managed policy for operators: start this runbook, follow it, pass its role to SSM only, invoke only the revoke function', () => {
-    const policy = template.toJSON().Resources[
-      logicalId(template, 'AWS::IAM::ManagedPolicy', 'RevokeOperatorPolicy')
-    ];
+    const policy =
+      template.toJSON().Resources[
+        logicalId(template, 'AWS::IAM::ManagedPolicy', 'RevokeOperatorPolicy')
+      ];
     const statements = policy.Properties.PolicyDocument.Statement as Json[];
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(bySid.RunTheEmergencyRevokeRunbook.Action).toBe('ssm:StartAutomationExecution');
