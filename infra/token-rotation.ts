@@ -90,7 +90,8 @@ export interface TokenRotationProps {
 
   /**
    * CloudWatch namespace of the metrics the functions emit (`RotationSucceeded`,
-   * `RotationFailed`, `OverdueSecrets`).
+   * `RotationFailed`, `OverdueSecrets`, `SweepBacklog` and the others README "What it costs"
+   * counts).
    *
    * @default 'TokenRotation'
    */
