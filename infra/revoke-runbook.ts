@@ -45,7 +45,7 @@ export class RevokeRunbook extends Construct {
       documentType: 'Automation',
       documentFormat: 'JSON',
       updateMethod: 'NewVersion',
-      content: runbookContent(role, revoke),
+      content: runbookContent(role.roleArn, revoke.functionArn),
     });
     this.operatorPolicy = this.createOperatorPolicy(name, role, revoke);
   }
@@ -189,12 +189,18 @@ export class RevokeRunbook extends Construct {
   }
 }
 
-/** The Automation document: one step that invokes the revoke function with the execution ID. */
-function runbookContent(role: iam.IRole, revoke: lambda.IFunction): Record<string, unknown> {
+/**
+ * The Automation document: one step that invokes the revoke function with the execution ID. The
+ * template's document, and the one the demo runs on the local AWS (with the local function).
+ */
+export function runbookContent(
+  roleArn: string,
+  revokeFunctionArn: string,
+): Record<string, unknown> {
   return {
     schemaVersion: '0.3',
     description: `# Emergency revoke\n\nRevokes every live token of a secret managed by token-rotation (AWSCURRENT, AWSPREVIOUS, AWSPENDING) at its issuer, now. **reissue** (default) makes a fresh token current at once; **quarantine** leaves no valid token until a person runs this again with reissue. The revoke is audited (with who ran this runbook) and alerted.`,
-    assumeRole: role.roleArn,
+    assumeRole: roleArn,
     parameters: {
       SecretId: { type: 'String', description: 'Name or ARN of the secret.' },
       Reason: {
@@ -218,7 +224,7 @@ function runbookContent(role: iam.IRole, revoke: lambda.IFunction): Record<strin
         timeoutSeconds: 300,
         onFailure: 'Abort',
         inputs: {
-          FunctionName: revoke.functionArn,
+          FunctionName: revokeFunctionArn,
           InvocationType: 'RequestResponse',
           Payload: '{"runbook": {"executionId": "{{ automation:EXECUTION_ID }}"}}',
         },

@@ -35,6 +35,7 @@ import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { bundleHandler } from '../integration/support/bundle.ts';
 import { type SaasServer, startSaasServer } from '../support/saas-server.ts';
 import { reportFile, writeEvidenceHtml } from './report.ts';
+import { onCallScenes } from './scenes/on-call.ts';
 import { localTime, StageFailed, Timeline } from './stage.ts';
 
 /** What a rotation function calls; the sweep's own listing calls are not the rotation's. */
@@ -717,6 +718,8 @@ async function lifecycle(
   );
 
   // ---- what people read ----
+
+  await onCallScenes(tl, { aws, suite: suite!, create, settle, token: randomToken });
 
   await tl.stage(`The alert e-mails, as ${ONCALL} reads them`, async () => {
     const messages = aws.sns.messagesTo(suite!.topicArn);
