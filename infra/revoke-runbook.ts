@@ -6,7 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { keepParentLogicalIds } from './logical-ids.ts';
-import { nagArn } from './support.ts';
+import { nagArn, secretArns } from './support.ts';
 
 export interface RevokeRunbookProps {
   /** The revoke function the runbook invokes (and which reads who ran it). */
@@ -45,9 +45,9 @@ export class RevokeRunbook extends Construct {
       documentType: 'Automation',
       documentFormat: 'JSON',
       updateMethod: 'NewVersion',
-      content: runbookContent(role, revoke),
+      content: runbookContent(role.roleArn, revoke.functionArn),
     });
-    this.operatorPolicy = this.createOperatorPolicy(name, role);
+    this.operatorPolicy = this.createOperatorPolicy(name, role, revoke);
   }
 
   private executions(): string {
@@ -93,11 +93,38 @@ export class RevokeRunbook extends Construct {
     return role;
   }
 
-  private createOperatorPolicy(name: string, role: iam.Role): iam.ManagedPolicy {
+  private createOperatorPolicy(
+    name: string,
+    role: iam.Role,
+    revoke: lambda.Function,
+  ): iam.ManagedPolicy {
     const stack = Stack.of(this);
     const operatorPolicy = new iam.ManagedPolicy(this, 'RevokeOperatorPolicy', {
-      description: `token-rotation: may run the ${name} runbook (emergency revoke) and follow its executions`,
+      description: `token-rotation: may run the ${name} runbook (emergency revoke) and follow its executions, and run token-rotation revoke`,
       statements: [
+        // `token-rotation revoke` (test/cli/people-policies.test.ts derives these from its calls):
+        // find the stack's outputs, check the secret exists, invoke the revoke function.
+        new iam.PolicyStatement({
+          sid: 'FindTheStackOutputs',
+          actions: ['cloudformation:DescribeStacks'],
+          resources: [
+            stack.formatArn({
+              service: 'cloudformation',
+              resource: 'stack',
+              resourceName: `${stack.stackName}/*`,
+            }),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'CheckTheSecretExists',
+          actions: ['secretsmanager:DescribeSecret'],
+          resources: [secretArns(this)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'InvokeTheRevokeFunction',
+          actions: ['lambda:InvokeFunction'],
+          resources: [revoke.functionArn],
+        }),
         new iam.PolicyStatement({
           sid: 'RunTheEmergencyRevokeRunbook',
           actions: ['ssm:StartAutomationExecution'],
@@ -145,6 +172,16 @@ export class RevokeRunbook extends Construct {
         "An execution's ID is known only once it runs; operators may read executions, nothing else.",
     });
     Validations.of(operatorPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'cloudformation', `stack/${stack.stackName}/*`)}]`,
+      reason:
+        "This stack's ID suffix is known only once it is deployed; DescribeStacks of this one stack.",
+    });
+    Validations.of(operatorPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', 'secret:*')}]`,
+      reason:
+        'The secret to revoke is chosen when a token leaks; DescribeSecret (metadata, no value) checks it exists before the revoke.',
+    });
+    Validations.of(operatorPolicy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ssm', `automation-definition/${name}:*`)}]`,
       reason: 'Every version of this one runbook (the suffix is the document version).',
     });
@@ -152,12 +189,18 @@ export class RevokeRunbook extends Construct {
   }
 }
 
-/** The Automation document: one step that invokes the revoke function with the execution ID. */
-function runbookContent(role: iam.IRole, revoke: lambda.IFunction): Record<string, unknown> {
+/**
+ * The Automation document: one step that invokes the revoke function with the execution ID. The
+ * template's document, and the one the demo runs on the local AWS (with the local function).
+ */
+export function runbookContent(
+  roleArn: string,
+  revokeFunctionArn: string,
+): Record<string, unknown> {
   return {
     schemaVersion: '0.3',
     description: `# Emergency revoke\n\nRevokes every live token of a secret managed by token-rotation (AWSCURRENT, AWSPREVIOUS, AWSPENDING) at its issuer, now. **reissue** (default) makes a fresh token current at once; **quarantine** leaves no valid token until a person runs this again with reissue. The revoke is audited (with who ran this runbook) and alerted.`,
-    assumeRole: role.roleArn,
+    assumeRole: roleArn,
     parameters: {
       SecretId: { type: 'String', description: 'Name or ARN of the secret.' },
       Reason: {
@@ -181,7 +224,7 @@ function runbookContent(role: iam.IRole, revoke: lambda.IFunction): Record<strin
         timeoutSeconds: 300,
         onFailure: 'Abort',
         inputs: {
-          FunctionName: revoke.functionArn,
+          FunctionName: revokeFunctionArn,
           InvocationType: 'RequestResponse',
           Payload: '{"runbook": {"executionId": "{{ automation:EXECUTION_ID }}"}}',
         },

@@ -19,6 +19,7 @@ import type { KindSettings } from '#domain/kinds/registry';
 import { Alerting } from './alerting.ts';
 import { AuditAnchor } from './audit-anchor.ts';
 import { AuditTrail } from './audit-trail.ts';
+import { AuditorPolicy } from './auditor-policy.ts';
 import { EmergencyRevoke } from './emergency-revoke.ts';
 import { grantKindIssuers } from './grants.ts';
 import { LifespanEnforcement } from './lifespan-enforcement.ts';
@@ -89,7 +90,8 @@ export interface TokenRotationProps {
 
   /**
    * CloudWatch namespace of the metrics the functions emit (`RotationSucceeded`,
-   * `RotationFailed`, `OverdueSecrets`).
+   * `RotationFailed`, `OverdueSecrets`, `SweepBacklog` and the others README "What it costs"
+   * counts).
    *
    * @default 'TokenRotation'
    */
@@ -215,8 +217,17 @@ export class TokenRotation extends Construct {
   readonly revokeEventsFunction: lambda.IFunction;
   /** The SSM Automation runbook `<stack>-EmergencyRevoke`. */
   readonly revokeRunbookName: string;
-  /** Attach to the people (or their role) allowed to run the emergency revoke runbook. */
+  /**
+   * Attach to the people (or their role) allowed to revoke: run the emergency revoke runbook
+   * (Systems Manager console) and `token-rotation revoke`. Stack output `RevokeOperatorPolicyArn`.
+   */
   readonly revokeOperatorPolicy: iam.IManagedPolicy;
+  /**
+   * Attach to the people (or their role) who audit: `token-rotation status`, `audit`,
+   * `verify-audit` and `evidence`, and nothing that writes, revokes or reads a secret value.
+   * Stack output `AuditorPolicyArn`.
+   */
+  readonly auditorPolicy: iam.IManagedPolicy;
   /** IAM path of the users whose access keys the functions may rotate. */
   readonly accessKeyUserPath: string;
   /** Rotations, failures, overdue secrets and function health. */
@@ -286,6 +297,10 @@ export class TokenRotation extends Construct {
     this.revokeRunbookName = revoke.runbook.runbookName;
     this.revokeOperatorPolicy = revoke.runbook.operatorPolicy;
     this.dashboard = monitoring.dashboard;
+    this.auditorPolicy = new AuditorPolicy(this, 'Auditor', {
+      auditTrail: this.auditTrail,
+      checkpointBucket: this.checkpointBucket,
+    }).policy;
     this.addOutputs(settings);
   }
 
@@ -433,6 +448,12 @@ export class TokenRotation extends Construct {
         `cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.dashboard.dashboardName}`,
       ),
       'Rotations, failures and overdue secrets',
+    );
+    output(
+      this,
+      'AuditorPolicyArn',
+      this.auditorPolicy.managedPolicyArn,
+      'Attach to the people who audit: token-rotation status, audit, verify-audit and evidence (read only)',
     );
     output(
       this,

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
+import { ApiCallLog } from './api-calls.ts';
 import { LocalClock } from './clock.ts';
 import { dynamoWithTransactions } from './dynamo-transactions.ts';
 import { EventBus } from './events.ts';
@@ -29,6 +30,7 @@ import {
   sendQueryError,
 } from './wire.ts';
 
+export type { ApiCall, ApiCallLog } from './api-calls.ts';
 export { LocalClock } from './clock.ts';
 export type { LocalEvent } from './events.ts';
 export type { FunctionHandler } from './functions.ts';
@@ -96,6 +98,8 @@ export interface LocalAws {
   /** The Lambda service: functions deployed with CreateFunction, and their logs. */
   lambda: LambdaEmulator;
   events: EventBus;
+  /** Every signed request, by the IAM action it needs and the key that signed it. */
+  apiCalls: ApiCallLog;
   /** Spread into any SDK v3 client's constructor: `new SecretsManagerClient(aws.clientConfig)`. */
   clientConfig: {
     region: string;
@@ -136,7 +140,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ['iam', iam.handleIam],
     ['sts', iam.handleSts],
   ]);
-  const server = createEndpoint(services, clock);
+  const apiCalls = new ApiCallLog();
+  const server = createEndpoint(services, clock, apiCalls);
   const endpoint = await listen(server, options.port ?? 0);
 
   return {
@@ -151,6 +156,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     functions,
     lambda,
     events,
+    apiCalls,
     clientConfig: { region, endpoint, credentials },
     env: {
       AWS_ENDPOINT_URL: endpoint,
@@ -234,7 +240,11 @@ interface RequestLog {
 }
 
 /** The one endpoint: routes each signed request to its service, unsigned /_local/ ones to control. */
-function createEndpoint(services: Map<string, ServiceHandler>, clock: LocalClock): Server {
+function createEndpoint(
+  services: Map<string, ServiceHandler>,
+  clock: LocalClock,
+  apiCalls: ApiCallLog,
+): Server {
   const requests: RequestLog = { total: 0, byService: {} };
   return createServer((req, res) => {
     if (req.url?.startsWith('/_local/') && !req.headers.authorization) {
@@ -250,9 +260,12 @@ function createEndpoint(services: Map<string, ServiceHandler>, clock: LocalClock
       unknownService(req, res, caller, services);
       return;
     }
-    Promise.resolve(handler(req, res, caller)).catch((error: unknown) => {
-      if (!res.headersSent) sendJsonError(res, new AwsError('InternalFailure', String(error), 500));
-    });
+    Promise.resolve(apiCalls.record(req, caller))
+      .then(() => handler(req, res, caller))
+      .catch((error: unknown) => {
+        if (!res.headersSent)
+          sendJsonError(res, new AwsError('InternalFailure', String(error), 500));
+      });
   });
 }
 

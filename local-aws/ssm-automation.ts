@@ -68,7 +68,8 @@ export interface SsmAutomationOptions {
   region: string;
   accountId: string;
   clock: LocalClock;
-  lambda: LambdaEmulator;
+  /** Where aws:invokeLambdaFunction goes: the local Lambda, or the suite's function registry. */
+  lambda: Pick<LambdaEmulator, 'invoke'>;
   /** The ARN Systems Manager records as ExecutedBy for a request signed by `caller`. */
   principalOf?: (caller: Caller) => string;
 }

@@ -3,6 +3,7 @@
 // their own create…Handler factories, over the local endpoint and the local clock), and, with
 // `triggers`, the EventBridge rules and the sweep schedule that set them off. The demo, the
 // benchmark, the CLI's tests and `serve.ts --with-suite` all start here.
+
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,6 +11,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createAuditTable, DynamoAuditLog } from '#adapters/dynamodb-audit-log';
@@ -22,6 +24,7 @@ import { LambdaInvoker } from '#adapters/lambda-invoker';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { SnsAlerter } from '#adapters/sns-alerter';
+import { SsmAutomationExecutions } from '#adapters/ssm-automation';
 import { logger } from '#commons/logger';
 import type { CheckpointDeps } from '#domain/audit-anchor';
 import { describeError } from '#domain/errors';
@@ -310,7 +313,14 @@ function registerFunctions(
         },
       }),
     ),
-    revoke: register('revoke', createRevokeHandler(revokeDeps)),
+    // As deployed: the revoke function reads the runbook's execution back from Systems Manager.
+    revoke: register(
+      'revoke',
+      createRevokeHandler({
+        ...revokeDeps,
+        executions: new SsmAutomationExecutions(new SSMClient(aws.clientConfig)),
+      }),
+    ),
     revokeEvents: register('revoke-events', createRevokeEventsHandler(revokeDeps)),
   };
 }

@@ -44,10 +44,20 @@ export function callerOf(req: IncomingMessage): Caller | undefined {
   return { accessKeyId: '', region: '', service };
 }
 
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** A body already read (by the endpoint's request log), so a handler reading it again gets it. */
+const bodies = new WeakMap<IncomingMessage, Promise<string>>();
+
+export function readBody(req: IncomingMessage): Promise<string> {
+  let body = bodies.get(req);
+  if (!body) {
+    body = (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    })();
+    bodies.set(req, body);
+  }
+  return body;
 }
 
 /** AWS JSON 1.0/1.1: errors are `{"__type": "...", "message": "..."}` with HTTP 400. */

@@ -23,6 +23,9 @@ describe('npm run demo', () => {
       'nobody used the old SaaS key since the rotation: revoked',
       'previous.still-used is e-mailed before the key dies',
       'Subject: [CRITICAL] audit.chain-regressed: demo/payments-api-key',
+      'Subject: [HIGH] rotation.failed: demo/ledger-api-key',
+      'by arn:aws:iam::123456789012:user/dana: Success',
+      'status --check exits 1 and marks demo/ledger-api-key quarantined',
       'none of the',
     ]) {
       expect(result.output).toContain(shown);

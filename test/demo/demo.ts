@@ -36,6 +36,7 @@ import { bundleHandler } from '../integration/support/bundle.ts';
 import { type SaasServer, startSaasServer } from '../support/saas-server.ts';
 import { reportFile, writeEvidenceHtml } from './report.ts';
 import { leakScanScene } from './scenes/leak-scan.ts';
+import { onCallScenes } from './scenes/on-call.ts';
 import { localTime, StageFailed, Timeline } from './stage.ts';
 
 /** What a rotation function calls; the sweep's own listing calls are not the rotation's. */
@@ -726,6 +727,7 @@ async function lifecycle(
     settle,
     track: (s) => secrets.push({ ...s, kind: DEFAULT_KIND }),
   });
+  await onCallScenes(tl, { aws, suite: suite!, create, settle, token: randomToken });
 
   await tl.stage(`The alert e-mails, as ${ONCALL} reads them`, async () => {
     const messages = aws.sns.messagesTo(suite!.topicArn);

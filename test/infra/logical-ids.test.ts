@@ -176,4 +176,7 @@ const ADDED: string[] = [
   'TokenRotationAuditAnchorBucket8FE78027',
   'TokenRotationAuditAnchorBucketPolicy0316C23E',
   'CheckpointBucketName',
+  // The auditors' managed policy (issue 17) and its output.
+  'TokenRotationAuditorPolicy96694584',
+  'AuditorPolicyArn',
 ];

@@ -174,8 +174,11 @@ describe('the EmergencyRevoke runbook', () => {
     ).toEqual([]);
   });
 
-  it('comes with a managed policy for operators: start this runbook, follow it, pass its role to SSM only', () => {
-    const [policy] = resourcesOf('AWS::IAM::ManagedPolicy');
+  it('comes with a managed policy for operators: start this runbook, follow it, pass its role to SSM only, invoke only the revoke function', () => {
+    const policy =
+      template.toJSON().Resources[
+        logicalId(template, 'AWS::IAM::ManagedPolicy', 'RevokeOperatorPolicy')
+      ];
     const statements = policy.Properties.PolicyDocument.Statement as Json[];
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(bySid.RunTheEmergencyRevokeRunbook.Action).toBe('ssm:StartAutomationExecution');
@@ -185,7 +188,14 @@ describe('the EmergencyRevoke runbook', () => {
     expect(bySid.RunbookRunsAsItsOwnRole.Condition).toEqual({
       StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' },
     });
-    expect(JSON.stringify(statements)).not.toContain('lambda:InvokeFunction');
+    // token-rotation revoke invokes the revoke function; nothing else may be invoked.
+    const invokes = statements.filter((s) => JSON.stringify(s.Action).includes('lambda:'));
+    expect(invokes).toEqual([
+      expect.objectContaining({
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': [functionOf(template, 'Revoke').logicalId, 'Arn'] },
+      }),
+    ]);
   });
 });
 

@@ -49,7 +49,7 @@ export const ALERT_CATALOG: { readonly [N in AlertName]: AlertKind<AlertFields[N
       nextSteps: [
         liveToken(f.stagesAfter, f.versionId),
         `Stages read after the failure: ${f.stagesAfter.text}.`,
-        ...rotationFailedSteps(f.reason),
+        ...rotationFailedSteps(f.reason, f.secret.name, f.versionId),
       ],
     }),
   }),

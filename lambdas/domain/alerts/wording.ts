@@ -91,13 +91,27 @@ export function liveToken(after: StagesAfter, rotationVersion: string): string {
 }
 
 // Secrets Manager refuses a new RotateSecret while this rotation's AWSPENDING sits on its version
-// ("A previous rotation isn't complete"), so "rotate now" needs the label removed first.
-const AFTER =
-  'Once the cause is fixed, Secrets Manager retries this same rotation in the next rotation window. To rotate now instead, remove AWSPENDING from the failed version (aws secretsmanager update-secret-version-stage --secret-id <secret> --version-stage AWSPENDING --remove-from-version-id <version>), then choose "Rotate secret immediately".';
+// ("A previous rotation isn't complete"), so "rotate now" needs the label removed first. The
+// command names this secret and version, so the reader can run it as it stands; a value not of
+// the shape Secrets Manager gives it (so not safe in a shell line) is left as a placeholder.
+const SHELL_SAFE_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
+
+/** What to do once the cause of a failed rotation is fixed: wait for the window, or rotate now. */
+export function afterFixSteps(secretName: string, versionId: string): string[] {
+  const secret = SHELL_SAFE_NAME.test(secretName) ? secretName : '<secret>';
+  const version = VERSION_ID.test(versionId) ? versionId : '<version>';
+  return [
+    'Once the cause is fixed, Secrets Manager retries this same rotation in the next rotation window. To rotate now instead, remove AWSPENDING from the failed version with the command below, then choose "Rotate secret immediately".',
+    `aws secretsmanager update-secret-version-stage --secret-id ${secret} --version-stage AWSPENDING --remove-from-version-id ${version}`,
+  ];
+}
 
 /** What to do about a failed rotation step, by its reason. Built on each call: the kinds' names
  * come from the registry, which tests may change. */
-const rotationFailedStepsByReason = (): Partial<Record<FailureReason, string[]>> => ({
+const rotationFailedStepsByReason = (
+  after: string[],
+): Partial<Record<FailureReason, string[]>> => ({
   'rotation-disabled': [
     'Rotation is turned off on this secret. If that was not intended, check its token-rotation:lifespan tag; the next sweep attaches rotation again.',
   ],
@@ -109,42 +123,42 @@ const rotationFailedStepsByReason = (): Partial<Record<FailureReason, string[]>>
   ],
   'malformed-value': [
     "Fix the secret's value in the console: the error says what its kind expects and what was found.",
-    AFTER,
+    ...after,
   ],
   'malformed-token': [
     'The pending token is not one this suite minted, or it was altered: check what else writes to this secret.',
-    AFTER,
+    ...after,
   ],
-  'unknown-kind': [`Fix the secret's token-rotation:kind tag (${kindChoices()}).`, AFTER],
+  'unknown-kind': [`Fix the secret's token-rotation:kind tag (${kindChoices()}).`, ...after],
   'two-active-keys': [
     'The IAM user already has two active access keys, and the suite never deletes an active key. Usually the previous token is still in its grace period (a rotation was started early), or someone made a key outside token-rotation.',
     'Wait for grace to end (the sweep deactivates the previous key), or delete the key that is not in use in the IAM console; then rotate again.',
   ],
   'key-refused': [
     'STS did not accept the new access key. The sweep and Secrets Manager retry; if this repeats, check in the IAM console that the key named here exists and is active.',
-    AFTER,
+    ...after,
   ],
   'user-not-bound': [
     "No access key was created: the IAM user named in the secret's value is not bound to this secret. If the secret should hold that user's keys, tag the user token-rotation:secret with the secret's ARN (with or without its 6-character suffix), then rotate again.",
     "If it should not, someone may be trying to obtain another user's keys through this secret: check in CloudTrail who wrote its value (PutSecretValue, UpdateSecret).",
-    AFTER,
+    ...after,
   ],
   'wrong-identity': [
     "The new access key belongs to another IAM user than the secret's userName: check the secret's value and what else writes to it.",
-    AFTER,
+    ...after,
   ],
   'issuer-timeout': [
     "The custom issuer function did not answer in time: check its logs and the third party's status. Keep the function's own timeout under 30 seconds.",
-    AFTER,
+    ...after,
   ],
-  'issuer-failed': ['The custom issuer function failed: its logs (CloudWatch) say why.', AFTER],
+  'issuer-failed': ['The custom issuer function failed: its logs (CloudWatch) say why.', ...after],
   'issuer-refused': [
     'The custom issuer function refused the request: the reason above comes from it (or from the third party behind it).',
-    AFTER,
+    ...after,
   ],
   'issuer-response': [
     'The custom issuer function answered something other than the token-rotation.issuer/v1 contract: see docs/custom-issuers.md.',
-    AFTER,
+    ...after,
   ],
   'revoke-in-progress': [
     'An emergency revoke of this secret ran or is running: it replaces the tokens itself, and this rotation stopped so as not to undo it.',
@@ -164,17 +178,23 @@ const rotationFailedStepsByReason = (): Partial<Record<FailureReason, string[]>>
   ],
   'audit-unavailable': [
     'The audit trail could not be written, so the step was stopped: check the audit table exists and the rotation function may write to it (its logs name the error).',
-    AFTER,
+    ...after,
   ],
 });
 
-const ROTATION_FAILED_DEFAULT_STEPS = [
-  "Check the rotation function's logs for this version ID, and the secret's history in the audit trail.",
-  AFTER,
-];
-
-export function rotationFailedSteps(reason: string): string[] {
-  return rotationFailedStepsByReason()[reason as FailureReason] ?? ROTATION_FAILED_DEFAULT_STEPS;
+/** What to do about a failed rotation of `secretName` at `versionId`, by its reason. */
+export function rotationFailedSteps(
+  reason: string,
+  secretName: string,
+  versionId: string,
+): string[] {
+  const after = afterFixSteps(secretName, versionId);
+  return (
+    rotationFailedStepsByReason(after)[reason as FailureReason] ?? [
+      "Check the rotation function's logs for this version ID, and the secret's history in the audit trail.",
+      ...after,
+    ]
+  );
 }
 
 export function refusalSteps(code: string, stackName: string): string[] {

@@ -10,7 +10,7 @@ import {
 } from '#domain/alerts/catalog';
 import { formatAlert, MAX_SUBJECT_LENGTH } from '#domain/alerts/format';
 import type { RevokedVersion } from '#domain/revoke/index';
-import { ALERT_SEVERITY, STEPS, type Trigger } from '#domain/vocabulary';
+import { ALERT_SEVERITY, FAILURE_REASONS, STEPS, type Trigger } from '#domain/vocabulary';
 
 // Every alert in the catalog, rendered from generated fields with secret-shaped canaries planted
 // in every free-text field (errors, reasons given, problems), then formatted as the e-mail SNS
@@ -83,7 +83,7 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
   'rotation.failed': fc
     .tuple(about, versionId, fc.constantFrom(...STEPS), tainted, stagesAfter)
     .chain(([a, v, step, error, after]) =>
-      fc.constantFrom('malformed-value', 'issuer-timeout', 'error', 'unheard-of').map((reason) => ({
+      fc.constantFrom(...FAILURE_REASONS, 'unheard-of').map((reason) => ({
         fields: { ...a, versionId: v, step, error: error.text, reason, stagesAfter: after },
         secrets: [error.secret],
       })),
@@ -326,6 +326,47 @@ describe('the alert catalog', () => {
         expect(everything).not.toContain(value.slice(-20));
       }
     });
+  });
+
+  it('fills in every value a command in an e-mail needs: no <placeholder> left for the reader to find', () => {
+    // A command the reader runs as it stands: `aws <service> <operation> ...` or the CLI's.
+    const COMMAND = /\b(?:aws [a-z0-9-]+ [a-z0-9-]+|(?:npx )?token-rotation [a-z-]+)\b.*$/gm;
+    forEveryAlert((alertName, { fields }) => {
+      // Act
+      const { message } = formatAlert(alertOf(alertName, fields), CTX);
+
+      // Assess
+      for (const command of message.match(COMMAND) ?? []) {
+        expect(command, `${alertName}: ${command}`).not.toMatch(/<[A-Za-z][^<>]*>/);
+      }
+    });
+  });
+
+  it("names the failed rotation's secret and version in the command that clears its AWSPENDING", () => {
+    // Prepare
+    const versionId = '0a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9';
+    const fields = {
+      secret: {
+        name: 'prod/payments/stripe-key',
+        arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/payments/stripe-key-AbCdEf',
+      },
+      versionId,
+      step: 'setSecret' as const,
+      error: 'the issuer answered 503',
+      reason: 'issuer-failed',
+      stagesAfter: { read: true as const, current: 'f'.repeat(32), text: 'AWSCURRENT on f' },
+    };
+
+    // Act
+    const { message } = formatAlert(alertOf('rotation.failed', fields), CTX);
+
+    // Assess: the whole command, on one numbered line of its own, not cut short
+    expect(message).toMatch(
+      new RegExp(
+        `^  \\d+\\. aws secretsmanager update-secret-version-stage --secret-id prod/payments/stripe-key --version-stage AWSPENDING --remove-from-version-id ${versionId}$`,
+        'm',
+      ),
+    );
   });
 
   it('names a non-empty summary and at least one next step for every alert', () => {
