@@ -6,23 +6,20 @@
 import { CreateSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
-import { createPacer } from '#domain/pacer';
 import { MINUTE_MS } from '#domain/policy';
 import { TAG } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
 import type { PendingEndState } from '#local-aws/secrets-manager';
-import { installSuite } from '#local-aws/suite';
-import { embeddedOnly } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session } from './support/session.ts';
 
-embeddedOnly(
+await needsSessions(
   import.meta.url,
-  "the local AWS's switchable ListSecrets consistency and movable clock (hours of sweeps in seconds); no endpoint-side control API for either exists yet",
+  'switchable ListSecrets consistency and a movable clock (hours of sweeps in seconds)',
 );
 
 logger.setLogLevel('ERROR');
 
 const INTERVAL_MS = 15 * MINUTE_MS;
-let aws: LocalAws | undefined;
+let aws: Session | undefined;
 afterEach(async () => {
   await aws?.stop();
   aws = undefined;
@@ -32,19 +29,22 @@ for (const pendingAfterRotation of ['removed', 'kept'] as PendingEndState[]) {
   describe(`with AWSPENDING ${pendingAfterRotation} after a rotation`, () => {
     it('attaches every tagged secret within one extra sweep interval of its creation, once each, though ListSecrets leaves some out', async () => {
       // Prepare: the stack's sweep on its schedule; tag events lost, so only the sweep finds them.
-      aws = await startLocalAws({
-        clock: '2026-04-06T09:00:00Z',
-        secretsManager: {
-          pendingAfterRotation,
-          listConsistency: { seed: 20260406 },
-          throttle: 'documented',
+      aws = await openSession(
+        {
+          clock: '2026-04-06T09:00:00Z',
+          secretsManager: {
+            pendingAfterRotation,
+            listConsistency: { seed: 20260406 },
+            throttle: 'documented',
+          },
         },
-      });
-      const suite = await installSuite(aws, {
-        triggers: { sweep: true, rules: false },
-        sweepIntervalMinutes: INTERVAL_MS / MINUTE_MS,
-        pace: createPacer({ ratePerSecond: 100_000, burst: 1000 }),
-      });
+        {
+          triggers: { sweep: true, rules: false },
+          sweepIntervalMinutes: INTERVAL_MS / MINUTE_MS,
+          pace: { ratePerSecond: 100_000, burst: 1000 },
+        },
+      );
+      const suite = aws.suite;
       const created = new Map<string, number>();
 
       // Act: secrets appear over two hours, a few every four minutes (out of step with the sweep,
@@ -67,7 +67,8 @@ for (const pendingAfterRotation of ['removed', 'kept'] as PendingEndState[]) {
       await aws.idle();
 
       // Assess: the inconsistency did bite (or this proves nothing) ...
-      const omitted = new Set(aws.secretsManager.listOmissions.map((o) => o.secretArn));
+      const omitted = new Set((await aws.listOmissions()).map((o) => o.secretArn));
+      const calls = await aws.secretsManagerCalls();
       expect(omitted.size).toBeGreaterThan(5);
       for (const [arn, createdAt] of created) {
         const attached = (await suite.audit.history(arn)).filter(
@@ -82,9 +83,8 @@ for (const pendingAfterRotation of ['removed', 'kept'] as PendingEndState[]) {
         expect(d.RotationLambdaARN).toBe(suite.rotationFunctionArn);
         // The sweep started at most one rotation of it (the attach); none is left half done.
         expect(
-          aws.secretsManager.calls.records.filter(
-            (r) => r.operation === 'RotateSecret' && r.secret === arn && !r.throttled,
-          ).length,
+          calls.filter((r) => r.operation === 'RotateSecret' && r.secret === arn && !r.throttled)
+            .length,
           arn,
         ).toBeLessThanOrEqual(1);
         const pendingElsewhere = Object.values(d.VersionIdsToStages ?? {}).some(

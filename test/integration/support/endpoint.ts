@@ -43,11 +43,15 @@ export const scaled = (ms: number): number => Math.ceil(ms * TIMEOUT_SCALE);
  */
 export function embeddedOnly(fileUrl: string, needs: string): boolean {
   if (!EXTERNAL_ENDPOINT) return false;
+  skipFile(fileUrl, `needs ${needs}; ${EXTERNAL_ENDPOINT} does not offer it`);
+  return true;
+}
+
+/** Skips every test of the file with `reason`, recorded for `npm run test:external`'s summary. */
+export function skipFile(fileUrl: string, reason: string): void {
   const file = basename(fileURLToPath(fileUrl));
-  const reason = `needs ${needs}; ${EXTERNAL_ENDPOINT} does not offer it`;
   beforeAll(() => recordSkip(file, reason));
   beforeEach((context) => context.skip(reason));
-  return true;
 }
 
 /** Where skipped files and their reasons go, for the external run's summary (one JSON a line). */
