@@ -46,8 +46,8 @@ export async function createTaggedSecret(
  * secret (and hands revoke tags to `revokes`, when given). Returns the sweep's report.
  */
 export async function sweepOnce(
-  aws: LocalAws,
-  suite: InstalledSuite,
+  aws: { clock: { now(): Date }; idle(): Promise<void> },
+  suite: Pick<InstalledSuite, 'sweepDeps' | 'rotationFunctionArn' | 'sweepIntervalMs'>,
   revokes?: RevokeRequester,
 ): Promise<SweepReport> {
   let saved: SweepCursor | undefined;

@@ -8,9 +8,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
-import { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import type { SweepSummary } from '#handlers/sweep';
 import { cloudFormationOf } from '#local-aws/cloudformation';
 import {
@@ -23,18 +22,20 @@ import {
 } from '#local-aws/control';
 import type { CallRecord, LocalAws, PublishedMessage } from '#local-aws/index';
 import { startLocalAws } from '#local-aws/index';
-import { installSuite } from '#local-aws/suite';
+import { type HandlerDeps, handlerDeps, installSuite } from '#local-aws/suite';
 import { ENDPOINT_URL, EXTERNAL_ENDPOINT, skipFile } from './endpoint.ts';
 
 export type { SessionAwsOptions, SessionSuiteOptions } from '#local-aws/control';
 
-/** What a test reaches the installed suite with: its names, and clients at the endpoint. */
-export interface SuiteAt extends SessionSuite {
+/**
+ * What a test reaches the installed suite with: its names, clients at the endpoint, and the
+ * handlers' dependencies as the deployed functions build them (over the endpoint, on the
+ * session's clock), for a test that runs a handler's domain function itself.
+ */
+export interface SuiteAt extends SessionSuite, HandlerDeps {
   secretsManager: SecretsManagerClient;
   lambda: LambdaClient;
   dynamo: DynamoDBDocumentClient;
-  audit: DynamoAuditLog;
-  store: SecretsManagerStore;
 }
 
 export interface Session {
@@ -119,19 +120,23 @@ export async function openSession(
   return ENDPOINT_URL ? remoteSession(ENDPOINT_URL, aws, suite) : embeddedSession(aws, suite);
 }
 
-function clientsFor(names: SessionSuite, config: Session['clientConfig']): SuiteAt {
+function clientsFor(
+  names: SessionSuite,
+  host: Pick<Session, 'clock' | 'region' | 'clientConfig'>,
+  suiteOptions: SessionSuiteOptions,
+): SuiteAt {
+  const config = host.clientConfig;
   const secretsManager = new SecretsManagerClient(config);
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(config), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return {
+  const deps = handlerDeps(host, sessionSuiteOptions(suiteOptions), {
     ...names,
-    secretsManager,
-    lambda: new LambdaClient(config),
     dynamo,
-    audit: new DynamoAuditLog({ client: dynamo, tableName: names.tableName }),
-    store: new SecretsManagerStore(secretsManager),
-  };
+    secretsManager,
+    sns: new SNSClient(config),
+  });
+  return { ...names, ...deps, secretsManager, lambda: new LambdaClient(config), dynamo };
 }
 
 async function invokeSweep(suite: SuiteAt): Promise<SweepSummary> {
@@ -149,17 +154,7 @@ async function embeddedSession(
 ): Promise<Session> {
   const aws: LocalAws = await startLocalAws(sessionAwsOptions(awsOptions));
   const installed = await installSuite(aws, sessionSuiteOptions(suiteOptions));
-  const suite = clientsFor(
-    {
-      stackName: installed.stackName,
-      tableName: installed.tableName,
-      topicArn: installed.topicArn,
-      rotationFunctionArn: installed.rotationFunctionArn,
-      functions: installed.functions,
-      sweepIntervalMs: installed.sweepIntervalMs,
-    },
-    aws.clientConfig,
-  );
+  const suite: SuiteAt = { ...installed, lambda: new LambdaClient(aws.clientConfig) };
   return {
     mode: 'embedded',
     endpoint: aws.endpoint,
@@ -207,8 +202,19 @@ async function remoteSession(
     secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local-aws-secret-access-key',
   };
   const clientConfig = { region: opened.region, endpoint: opened.endpoint, credentials };
-  const suite = clientsFor(opened.suite!, clientConfig);
   let now = new Date(opened.now);
+  const clock = {
+    now: () => new Date(now),
+    advance: async (ms: number) => {
+      const out = await control<{ now: string }>('POST', '/_local/clock/advance', { ms });
+      now = new Date(out.now);
+    },
+  };
+  const suite = clientsFor(
+    opened.suite!,
+    { clock, region: opened.region, clientConfig },
+    suiteOptions,
+  );
   const at = <T extends { at: string | Date }>(list: T[]) =>
     list.map((item) => ({ ...item, at: new Date(item.at) }));
   return {
@@ -223,13 +229,7 @@ async function remoteSession(
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     },
-    clock: {
-      now: () => new Date(now),
-      advance: async (ms) => {
-        const out = await control<{ now: string }>('POST', '/_local/clock/advance', { ms });
-        now = new Date(out.now);
-      },
-    },
+    clock,
     idle: async () => {
       await control('POST', '/_local/idle');
     },
