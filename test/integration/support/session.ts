@@ -82,15 +82,16 @@ const NEEDED = ['session', 'suite', 'clock', 'idle'];
  * Declares that this file's tests run in sessions. Embedded, or on an endpoint offering the
  * control API: nothing to do. Elsewhere: every test is skipped naming `needs` and the missing
  * route, and recorded as skipped for `npm run test:external`. Call at the top of the file, awaited.
+ * True when the file's tests are skipped (so its beforeAll opens nothing).
  */
-export async function needsSessions(fileUrl: string, needs: string): Promise<void> {
-  if (!EXTERNAL_ENDPOINT) return;
+export async function needsSessions(fileUrl: string, needs: string): Promise<boolean> {
+  if (!EXTERNAL_ENDPOINT) return false;
   if (!ENDPOINT_URL) {
     skipFile(
       fileUrl,
       `needs ${needs} (the local AWS's /_local/session control API); real AWS has none`,
     );
-    return;
+    return true;
   }
   const offered = await capabilities(ENDPOINT_URL);
   const missing = NEEDED.filter((c) => !offered.includes(c));
@@ -99,7 +100,9 @@ export async function needsSessions(fileUrl: string, needs: string): Promise<voi
       fileUrl,
       `needs ${needs} (the local AWS's control API: ${missing.join(', ')}); ${ENDPOINT_URL} does not offer ${offered.length === 0 ? 'GET /_local/capabilities' : 'them'}`,
     );
+    return true;
   }
+  return false;
 }
 
 async function capabilities(endpoint: string): Promise<string[]> {
