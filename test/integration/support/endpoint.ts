@@ -7,6 +7,8 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, beforeEach } from 'vitest';
 
+export { scaled, TIMEOUT_SCALE } from './timeout-scale.ts';
+
 /**
  * The external AWS the suite is pointed at: AWS_ENDPOINT_URL, or 'aws' with
  * INTEGRATION_TARGET=aws (a real account through the SDK's own endpoints and credentials);
@@ -17,23 +19,6 @@ export const EXTERNAL_ENDPOINT: string | undefined =
 
 /** The endpoint URL to hand deployed functions; undefined for a real account. */
 export const ENDPOINT_URL: string | undefined = process.env.AWS_ENDPOINT_URL || undefined;
-
-/**
- * One setting for slower endpoints: every wait and hook timeout of the suite is multiplied by
- * INTEGRATION_TIMEOUT_SCALE (default 1; a real account across an ocean may want 3).
- */
-export const TIMEOUT_SCALE = (() => {
-  const raw = process.env.INTEGRATION_TIMEOUT_SCALE;
-  if (raw === undefined || raw === '') return 1;
-  const scale = Number(raw);
-  if (!(scale > 0)) {
-    throw new Error(`INTEGRATION_TIMEOUT_SCALE must be a number above 0, found "${raw}"`);
-  }
-  return scale;
-})();
-
-/** `ms` scaled for the endpoint (TIMEOUT_SCALE). */
-export const scaled = (ms: number): number => Math.ceil(ms * TIMEOUT_SCALE);
 
 /**
  * Declares that this file needs the embedded local AWS (`needs` says what, in the endpoint's
