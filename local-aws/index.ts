@@ -80,7 +80,23 @@ export interface LocalAwsOptions {
   iamConsistencyDelayMs?: number;
   /** dynalite's table state delays (ms); default 0, so tables are ACTIVE at once. */
   dynamoTableMs?: number;
+  /**
+   * The endpoint this local AWS is reached at when another one hands it its requests (a session of
+   * the control API, control.ts): what `clientConfig` and `env` name. Default its own.
+   */
+  publicEndpoint?: string;
 }
+
+/**
+ * A control route beyond the built-in ones (control.ts adds the session API): answers
+ * `{status, body}` for a route it serves, undefined for one it does not.
+ */
+export type ControlHandler = (request: {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: string;
+}) => Promise<{ status: number; body: unknown } | undefined>;
 
 export interface LocalAws {
   /** `http://127.0.0.1:<port>`: the value for AWS_ENDPOINT_URL. */
@@ -113,6 +129,15 @@ export interface LocalAws {
   >;
   /** Routes another service (`iam`, `sts`, `lambda`) to `handler`. */
   addService(service: string, handler: ServiceHandler): void;
+  /** Answers one signed AWS request as this endpoint would (for an endpoint that delegates here). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * While set, this endpoint hands every signed request (still counted in its request log) and the
+   * clock routes to `to`: a session of the control API (control.ts). Undefined restores its own.
+   */
+  delegate(to: LocalAws | undefined): void;
+  /** Adds control routes under /_local/ (control.ts). */
+  addControl(handler: ControlHandler): void;
   /** Waits for rotations in flight and event deliveries. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -141,10 +166,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ['sts', iam.handleSts],
   ]);
   const apiCalls = new ApiCallLog();
-  const server = createEndpoint(services, clock, apiCalls);
-  const endpoint = await listen(server, options.port ?? 0);
+  const routing: Routing = { services, clock, apiCalls, controls: [] };
+  const server = createEndpoint(routing);
+  const endpoint = options.publicEndpoint ?? (await listen(server, options.port ?? 0));
 
-  return {
+  const aws: LocalAws = {
     endpoint,
     region,
     accountId,
@@ -165,6 +191,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     },
     addService: (service, handler) => void services.set(service, handler),
+    handle: (req, res) => routeToService(req, res, services, apiCalls),
+    delegate: (to) => {
+      routing.delegate = to;
+    },
+    addControl: (handler) => void routing.controls.push(handler),
     idle: async () => {
       await secretsManager.idle();
       await lambda.idle();
@@ -173,10 +204,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     stop: async () => {
       await secretsManager.idle();
       await lambda.stop();
+      if (!server.listening) return;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return aws;
 }
 
 interface Account {
@@ -239,34 +272,50 @@ interface RequestLog {
   byService: Record<string, number>;
 }
 
+/** What the endpoint routes to: its own services and clock, or a delegate's; its control routes. */
+interface Routing {
+  services: Map<string, ServiceHandler>;
+  clock: LocalClock;
+  apiCalls: ApiCallLog;
+  delegate?: LocalAws;
+  controls: ControlHandler[];
+}
+
 /** The one endpoint: routes each signed request to its service, unsigned /_local/ ones to control. */
-function createEndpoint(
-  services: Map<string, ServiceHandler>,
-  clock: LocalClock,
-  apiCalls: ApiCallLog,
-): Server {
+function createEndpoint(routing: Routing): Server {
   const requests: RequestLog = { total: 0, byService: {} };
   return createServer((req, res) => {
     if (req.url?.startsWith('/_local/') && !req.headers.authorization) {
-      void control(req, res, requests, clock);
+      void control(req, res, requests, routing);
       return;
     }
     const caller = callerOf(req);
     requests.total++;
     const service = caller?.service ?? 'unknown';
     requests.byService[service] = (requests.byService[service] ?? 0) + 1;
-    const handler = caller && services.get(caller.service);
-    if (!handler) {
-      unknownService(req, res, caller, services);
-      return;
-    }
-    Promise.resolve(apiCalls.record(req, caller))
-      .then(() => handler(req, res, caller))
-      .catch((error: unknown) => {
-        if (!res.headersSent)
-          sendJsonError(res, new AwsError('InternalFailure', String(error), 500));
-      });
+    if (routing.delegate) return routing.delegate.handle(req, res);
+    routeToService(req, res, routing.services, routing.apiCalls);
   });
+}
+
+/** Hands a signed request to the service in its credential scope, logging the IAM action it needs. */
+function routeToService(
+  req: IncomingMessage,
+  res: ServerResponse,
+  services: Map<string, ServiceHandler>,
+  apiCalls: ApiCallLog,
+): void {
+  const caller = callerOf(req);
+  const handler = caller && services.get(caller.service);
+  if (!handler) {
+    unknownService(req, res, caller, services);
+    return;
+  }
+  Promise.resolve(apiCalls.record(req, caller))
+    .then(() => handler(req, res, caller))
+    .catch((error: unknown) => {
+      if (!res.headersSent) sendJsonError(res, new AwsError('InternalFailure', String(error), 500));
+    });
 }
 
 function unknownService(
@@ -293,13 +342,15 @@ function unknownService(
  *   GET  /_local/requests        {"total": n, "byService": {...}}: the request log's counts
  *   GET  /_local/clock           {"now": ISO}
  *   POST /_local/clock/advance   {"ms": n}: moves the local clock, running what falls due
- * No AWS endpoint has these; a suite that needs them skips there, naming them.
+ * (the clock of the session the endpoint delegates to, when one is open), and whatever
+ * `addControl` adds (control.ts: sessions). No AWS endpoint has these; a suite that needs them
+ * skips there, naming them.
  */
 async function control(
   req: IncomingMessage,
   res: ServerResponse,
   requests: RequestLog,
-  clock: LocalClock,
+  routing: Routing,
 ): Promise<void> {
   const reply = (status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -307,7 +358,9 @@ async function control(
   };
   try {
     const body = await readBody(req);
-    const route = `${req.method} ${req.url?.split('?')[0]}`;
+    const url = new URL(req.url ?? '/', 'http://local-aws');
+    const route = `${req.method} ${url.pathname}`;
+    const clock = routing.delegate?.clock ?? routing.clock;
     if (route === 'GET /_local/requests') return reply(200, requests);
     if (route === 'GET /_local/clock') return reply(200, { now: clock.now().toISOString() });
     if (route === 'POST /_local/clock/advance') {
@@ -315,6 +368,15 @@ async function control(
       if (!(ms >= 0)) return reply(400, { message: `expected {"ms": <n ≥ 0>}, found ${body}` });
       await clock.advance(ms);
       return reply(200, { now: clock.now().toISOString() });
+    }
+    for (const handler of routing.controls) {
+      const out = await handler({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        body,
+      });
+      if (out) return reply(out.status, out.body);
     }
     reply(404, { message: `the local AWS has no control route ${route}` });
   } catch (error) {

@@ -4,6 +4,7 @@
 // With --with-suite, token-rotation is installed in it as `cdk deploy` installs it (suite.ts), its
 // clock follows real time so the sweep runs on schedule, and the operator CLI works against it.
 import { parseArgs } from 'node:util';
+import { addSessionControl } from './control.ts';
 import { startLocalAws } from './index.ts';
 import { installSuite } from './suite.ts';
 
@@ -20,12 +21,17 @@ const { values } = parseArgs({
 });
 
 const aws = await startLocalAws({ port: Number(values.port), region: values.region });
+// The session API (control.ts): what `npm run test:external` needs to run every file here.
+addSessionControl(aws);
 console.log(
   `local AWS listening on ${aws.endpoint} (secretsmanager, sns, dynamodb, lambda, iam, sts, cloudformation)`,
 );
 console.log(`  export AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=${aws.region}`);
 console.log(
   `  request log: curl ${aws.endpoint}/_local/requests (counts by service; npm run test:external reads it)`,
+);
+console.log(
+  `  control API: curl ${aws.endpoint}/_local/capabilities (sessions, clock, records: local-aws/README.md)`,
 );
 console.log(
   `  export AWS_ACCESS_KEY_ID=${aws.env.AWS_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${aws.env.AWS_SECRET_ACCESS_KEY}`,

@@ -198,18 +198,26 @@ export async function installSuite(
   };
 }
 
-type HandlerDeps = Pick<
+/** What the handlers' dependencies need of the local AWS: its clock, Region and client config. */
+export type SuiteHost = {
+  clock: { now(): Date };
+  region: string;
+  clientConfig: LocalAws['clientConfig'];
+};
+
+export type HandlerDeps = Pick<
   InstalledSuite,
   'audit' | 'alerter' | 'store' | 'issuerFor' | 'rotationDeps' | 'sweepDeps' | 'revokeDeps'
 >;
 
 /**
  * What each deployed handler builds from its environment (lambdas/handlers/*.ts `handler`), here
- * over the local endpoint and clock.
+ * over the local endpoint and clock (or, for a test in a session of a served local AWS, over that
+ * endpoint and the session's clock: test/integration/support/session.ts).
  */
-function handlerDeps(
-  aws: LocalAws,
-  options: InstallOptions,
+export function handlerDeps(
+  aws: SuiteHost,
+  options: Pick<InstallOptions, 'pace' | 'issuers'>,
   stack: Pick<
     InstalledSuite,
     'stackName' | 'tableName' | 'topicArn' | 'dynamo' | 'secretsManager' | 'sns'
@@ -370,7 +378,7 @@ function putStackOutputs(
  * clock instead of the SDK's environment. Clients are made on first use, as there.
  */
 function localIssuerFor(
-  aws: LocalAws,
+  aws: SuiteHost,
   extra: InstallOptions['issuers'] & Pick<IssuerDeps, 'tokenUses'> = {},
 ): IssuerFor {
   let accessKeys: AccessKeys | undefined;

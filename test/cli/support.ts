@@ -46,8 +46,8 @@ export async function createTaggedSecret(
  * secret (and hands revoke tags to `revokes`, when given). Returns the sweep's report.
  */
 export async function sweepOnce(
-  aws: LocalAws,
-  suite: InstalledSuite,
+  aws: { clock: { now(): Date }; idle(): Promise<void> },
+  suite: Pick<InstalledSuite, 'sweepDeps' | 'rotationFunctionArn' | 'sweepIntervalMs'>,
   revokes?: RevokeRequester,
 ): Promise<SweepReport> {
   let saved: SweepCursor | undefined;
@@ -102,14 +102,14 @@ export async function deleteAuditItem(suite: InstalledSuite, arn: string, sk: st
 export const printed: string[] = [];
 
 /** The standard SDK environment for the local AWS (and nothing from the developer's own ~/.aws). */
-export function useLocalAwsEnv(aws: LocalAws): void {
+export function useLocalAwsEnv(aws: Pick<LocalAws, 'env'>): void {
   for (const [key, value] of Object.entries(localEnv(aws))) vi.stubEnv(key, value);
 }
 
 export { localEnv };
 
 /** `token-rotation <argv>` in this process, with "now" read from the local AWS's clock. */
-export async function cli(aws: LocalAws, ...argv: string[]): Promise<CliResult> {
+export async function cli(aws: { clock: { now(): Date } }, ...argv: string[]): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await run(argv, {
@@ -209,7 +209,7 @@ export function readTable(stdout: string): Record<string, string>[] {
  * `lifespanMs`, as the sweep does, rotating now or not.
  */
 export async function attachRotation(
-  suite: InstalledSuite,
+  suite: Pick<InstalledSuite, 'secretsManager' | 'rotationFunctionArn'>,
   secretId: string,
   lifespanMs: number,
   rotateImmediately: boolean,

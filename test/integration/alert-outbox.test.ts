@@ -13,34 +13,32 @@ import { createPacer } from '#domain/pacer';
 import type { Alert } from '#domain/ports';
 import { runSweep } from '#domain/sweep/index';
 import { createRevokeHandler } from '#handlers/revoke';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { cli, createTaggedSecret, useLocalAwsEnv } from '../cli/support.ts';
-import { embeddedOnly } from './support/endpoint.ts';
 import {
   FAULT_KINDS,
   type FaultInjector,
   type FaultRule,
   injectFaults,
 } from './support/sdk-faults.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
-embeddedOnly(
+await needsSessions(
   import.meta.url,
-  "the local AWS's movable clock (a lease expires in simulated minutes) and its SNS publish record (what was delivered is read back from it)",
+  'a movable clock (a lease expires in simulated minutes) and what SNS published (what was delivered is read back from it)',
 );
 
 logger.setLogLevel('CRITICAL');
 
 interface World {
-  aws: LocalAws;
-  suite: InstalledSuite;
+  aws: Session;
+  suite: SuiteAt;
   /** The alerter as deployed, over its own clients, which carry the faults. */
   alerter: SnsAlerter;
   faults: FaultInjector;
   /** One sweep with this alerter. */
   sweep(): Promise<Awaited<ReturnType<typeof runSweep>>>;
   undelivered(): Promise<number>;
-  publishedAbout(secretName: string): string[];
+  publishedAbout(secretName: string): Promise<string[]>;
 }
 
 let world: World | undefined;
@@ -50,8 +48,8 @@ afterEach(async () => {
 });
 
 async function start(): Promise<World> {
-  const aws = await startLocalAws({ clock: '2026-03-02T09:00:00.000Z' });
-  const suite = await installSuite(aws);
+  const aws = await openSession({ clock: '2026-03-02T09:00:00.000Z' });
+  const suite = aws.suite;
   const sns = new SNSClient(aws.clientConfig);
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(aws.clientConfig), {
     marshallOptions: { removeUndefinedValues: true },
@@ -83,9 +81,8 @@ async function start(): Promise<World> {
     faults,
     sweep,
     undelivered: () => countUndeliveredAlerts(suite.dynamo, suite.tableName),
-    publishedAbout: (name) =>
-      aws.sns
-        .messagesTo(suite.topicArn)
+    publishedAbout: async (name) =>
+      (await aws.published(suite.topicArn))
         .filter((m) => m.attributes.secret?.StringValue === name)
         .map((m) => m.message),
   };
@@ -114,7 +111,7 @@ describe('an alert SNS did not accept', () => {
 
     // Assess: revoked, the alert recorded as undelivered, and status says so.
     expect(outcome).toMatchObject({ status: 'completed', alert: 'queued' });
-    expect(publishedAbout(name)).toEqual([]);
+    expect(await publishedAbout(name)).toEqual([]);
     expect(await undelivered()).toBe(1);
     useLocalAwsEnv(aws);
     const status = await cli(aws, 'status', '--quiet');
@@ -125,13 +122,13 @@ describe('an alert SNS did not accept', () => {
 
     // Assess: delivered once, nothing left undelivered, status quiet about it.
     expect(report.pendingAlerts).toEqual({ found: 1, delivered: 1, failed: 0 });
-    const published = publishedAbout(name);
+    const published = await publishedAbout(name);
     expect(published).toHaveLength(1);
     expect(published[0]).toContain('revoke.completed');
     expect(await undelivered()).toBe(0);
     expect((await cli(aws, 'status', '--quiet')).stdout).not.toContain('not yet delivered');
     await sweep();
-    expect(publishedAbout(name)).toHaveLength(1);
+    expect(await publishedAbout(name)).toHaveLength(1);
   });
 
   it('is not swallowed by de-duplication: a retry of the incident finds it pending and it is still delivered', async () => {
@@ -147,7 +144,7 @@ describe('an alert SNS did not accept', () => {
 
     // Assess
     expect(retry).toBe('duplicate');
-    expect(publishedAbout(alert.secretName)).toHaveLength(1);
+    expect(await publishedAbout(alert.secretName)).toHaveLength(1);
     expect(await undelivered()).toBe(0);
   });
 
@@ -162,7 +159,7 @@ describe('an alert SNS did not accept', () => {
 
     // Assess
     expect(outcome).toBe('sent');
-    expect(publishedAbout(alert.secretName)).toHaveLength(1);
+    expect(await publishedAbout(alert.secretName)).toHaveLength(1);
     expect(alerter.unrecorded).toBe(1);
     expect(await undelivered()).toBe(0);
   });
@@ -256,7 +253,7 @@ describe('single-fault matrix of alert delivery', () => {
       // Assess
       expect(faults.fired).toContain(`${rule.command}:${kind}`);
       expect(await undelivered()).toBe(0);
-      const copies = publishedAbout(alert.secretName).length;
+      const copies = (await publishedAbout(alert.secretName)).length;
       // SNS Publish has no idempotency key: a publish carried out whose answer was lost is sent again.
       const atLeastOnce = rule.command === 'PublishCommand' && kind === 'timeout-after';
       expect(copies).toBe(atLeastOnce ? 2 : 1);

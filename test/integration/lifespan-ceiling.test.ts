@@ -5,14 +5,12 @@ import { DescribeSecretCommand, TagResourceCommand } from '@aws-sdk/client-secre
 import { afterEach, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
 import { TAG } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { cli, createTaggedSecret, useLocalAwsEnv } from '../cli/support.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
-embeddedOnly(
+await needsSessions(
   import.meta.url,
-  "the local AWS's movable clock (sweeps an interval apart in seconds) and its SNS publish record",
+  'a movable clock (sweeps an interval apart in seconds) and what SNS published',
 );
 
 logger.setLogLevel('SILENT');
@@ -20,13 +18,13 @@ logger.setLogLevel('SILENT');
 const NAME = 'team/quarterly-key';
 const CANARY = 'acme_live_CeilingCanaryTokenNeverShown0123456789abcdef';
 
-let aws: LocalAws | undefined;
+let aws: Session | undefined;
 afterEach(async () => {
   await aws?.stop();
   aws = undefined;
 });
 
-async function optIn(suite: InstalledSuite, local: LocalAws, lifespan: string) {
+async function optIn(suite: SuiteAt, local: Session, lifespan: string) {
   const arn = await createTaggedSecret(
     suite.secretsManager,
     NAME,
@@ -40,14 +38,14 @@ async function optIn(suite: InstalledSuite, local: LocalAws, lifespan: string) {
   return arn;
 }
 
-const described = (suite: InstalledSuite) =>
+const described = (suite: SuiteAt) =>
   suite.secretsManager.send(new DescribeSecretCommand({ SecretId: NAME }));
 
 describe('the lifespan ceiling', () => {
   it('refuses a 45d lifespan under the default ceiling: policy.invalid, one alert, nothing attached', async () => {
     // Prepare
-    aws = await startLocalAws({ clock: '2026-03-02T09:00:00Z' });
-    const suite = await installSuite(aws, { triggers: true });
+    aws = await openSession({ clock: '2026-03-02T09:00:00Z' }, { triggers: true });
+    const suite = aws.suite;
 
     // Act: the tag event, then three sweeps
     const arn = await optIn(suite, aws, '45d');
@@ -60,7 +58,7 @@ describe('the lifespan ceiling', () => {
     expect(String(invalid[0]?.detail?.problems)).toContain(
       "longer than the stack's maxLifespan (30d)",
     );
-    const alerts = aws.sns.messagesTo(suite.topicArn);
+    const alerts = await aws.published(suite.topicArn);
     expect(alerts.map((m) => m.subject)).toEqual([`[WARNING] policy.invalid: ${NAME}`]);
     expect(alerts[0]?.message).toContain('maxLifespan');
     expect(JSON.stringify(alerts)).not.toContain(CANARY);
@@ -68,8 +66,11 @@ describe('the lifespan ceiling', () => {
 
   it('accepts the same 45d lifespan when the stack sets maxLifespan to 60d', async () => {
     // Prepare
-    aws = await startLocalAws({ clock: '2026-03-02T09:00:00Z' });
-    const suite = await installSuite(aws, { triggers: true, maxLifespanHours: 60 * 24 });
+    aws = await openSession(
+      { clock: '2026-03-02T09:00:00Z' },
+      { triggers: true, maxLifespanHours: 60 * 24 },
+    );
+    const suite = aws.suite;
 
     // Act
     const arn = await optIn(suite, aws, '45d');
@@ -81,13 +82,13 @@ describe('the lifespan ceiling', () => {
     const events = (await suite.audit.history(arn)).map((r) => r.event);
     expect(events).toContain('rotation.attached');
     expect(events).not.toContain('policy.invalid');
-    expect(aws.sns.messagesTo(suite.topicArn)).toEqual([]);
+    expect(await aws.published(suite.topicArn)).toEqual([]);
   });
 
   it("judges the tag in status as the stack's functions do, from the stack's output", async () => {
     // Prepare
-    aws = await startLocalAws({ clock: '2026-03-02T09:00:00Z' });
-    const suite = await installSuite(aws);
+    aws = await openSession({ clock: '2026-03-02T09:00:00Z' });
+    const suite = aws.suite;
     useLocalAwsEnv(aws);
     await createTaggedSecret(suite.secretsManager, NAME, JSON.stringify({ token: CANARY }), {
       [TAG.lifespan]: '45d',
@@ -95,7 +96,7 @@ describe('the lifespan ceiling', () => {
 
     // Act
     const refused = await cli(aws, 'status', '--format', 'json');
-    suite.cloudFormation.putStack(suite.stackName, { MaxLifespanHours: String(60 * 24) });
+    await aws.putStackOutputs(suite.stackName, { MaxLifespanHours: String(60 * 24) });
     const accepted = await cli(aws, 'status', '--format', 'json');
 
     // Assess

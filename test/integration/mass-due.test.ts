@@ -11,34 +11,38 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
-import { createPacer } from '#domain/pacer';
 import { HOUR_MS } from '#domain/policy';
 import { TAG } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
+import type { CallRecord } from '#local-aws/index';
 import type { PendingEndState } from '#local-aws/secrets-manager';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { attachRotation, createTaggedSecret, sweepOnce } from '../cli/support.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { attachRotation, createTaggedSecret } from '../cli/support.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
-embeddedOnly(import.meta.url, "the local AWS's movable clock (tokens ten days old in no time)");
+await needsSessions(
+  import.meta.url,
+  'a movable clock (tokens ten days old in no time) and the Secrets Manager requests received',
+);
 
 logger.setLogLevel('ERROR');
 
 const DAY_MS = 24 * HOUR_MS;
 const PER_GROUP = 12;
-let aws: LocalAws | undefined;
+let aws: Session | undefined;
 afterEach(async () => {
   await aws?.stop();
   aws = undefined;
 });
 
-const attach = (suite: InstalledSuite, arn: string, lifespanMs: number) =>
+const attach = (suite: SuiteAt, arn: string, lifespanMs: number) =>
   attachRotation(suite, arn, lifespanMs, false);
 
-const current = async (suite: InstalledSuite, arn: string) => {
+const current = async (suite: SuiteAt, arn: string) => {
   const out = await suite.secretsManager.send(new DescribeSecretCommand({ SecretId: arn }));
   return Object.entries(out.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))![0];
 };
+
+const rotateRequests = (calls: CallRecord[], arn: string) =>
+  calls.filter((r) => r.operation === 'RotateSecret' && r.secret === arn).length;
 
 const due = (groups: Record<string, string[]>) => Object.values(groups).flat();
 
@@ -47,13 +51,11 @@ for (const pendingAfterRotation of ['removed', 'kept'] as PendingEndState[]) {
     it('rotates every due secret in one sweep with one RotateSecret each and no failure', async () => {
       // Prepare: tokens ten days old under a 7-day lifespan, in three shapes, and two secrets
       // whose rotation is under way (AWSPENDING on a version that is not AWSCURRENT).
-      aws = await startLocalAws({
-        clock: '2026-05-04T08:00:00Z',
-        secretsManager: { pendingAfterRotation },
-      });
-      const suite = await installSuite(aws, {
-        pace: createPacer({ ratePerSecond: 100_000, burst: 1000 }),
-      });
+      aws = await openSession(
+        { clock: '2026-05-04T08:00:00Z', secretsManager: { pendingAfterRotation } },
+        { pace: { ratePerSecond: 100_000, burst: 1000 } },
+      );
+      const suite = aws.suite;
       const tags = { [TAG.lifespan]: '7d' };
       const make = (name: string, i: number) =>
         createTaggedSecret(
@@ -100,29 +102,23 @@ for (const pendingAfterRotation of ['removed', 'kept'] as PendingEndState[]) {
       }
       const before = new Map<string, string>();
       for (const arn of due(groups)) before.set(arn, await current(suite, arn));
-      aws.secretsManager.calls.reset();
+      await aws.resetSecretsManagerCalls();
 
-      // Act: one sweep.
-      const report = await sweepOnce(aws, suite);
+      // Act: one sweep, as the schedule runs it.
+      const report = await aws.sweep();
+      await aws.idle();
 
       // Assess: no failure, every due token replaced, one RotateSecret per due secret ...
-      expect(report.failures).toEqual([]);
       expect(report.failureCount).toBe(0);
+      const calls = await aws.secretsManagerCalls();
       for (const arn of due(groups)) {
-        expect(
-          aws.secretsManager.calls.count({ operation: 'RotateSecret', secret: arn }),
-          arn,
-        ).toBe(1);
+        expect(rotateRequests(calls, arn), arn).toBe(1);
         expect(await current(suite, arn), arn).not.toBe(before.get(arn));
       }
-      const requests = aws.secretsManager.calls.records.filter(
-        (r) => r.operation === 'RotateSecret',
-      );
+      const requests = calls.filter((r) => r.operation === 'RotateSecret');
       expect(requests.filter((r) => r.throttled)).toEqual([]);
       // ... and the secrets mid-rotation are left alone: not rotated, audited or failed.
-      expect(aws.secretsManager.calls.count({ operation: 'RotateSecret', secret: busy[1] })).toBe(
-        0,
-      );
+      expect(rotateRequests(calls, busy[1]!)).toBe(0);
       for (const arn of busy) {
         const records = await suite.audit.history(arn);
         expect(records.filter((r) => r.outcome === 'failed')).toEqual([]);

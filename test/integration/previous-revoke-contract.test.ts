@@ -8,30 +8,30 @@ import { logger } from '#commons/logger';
 import { createPacer } from '#domain/pacer';
 import { runSweep } from '#domain/sweep/index';
 import { STAGE } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { createTaggedSecret } from '../cli/support.ts';
 import { acmeIssuer } from './support/acme-issuer.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
-embeddedOnly(import.meta.url, "the local AWS's movable clock (grace passes in simulated hours)");
+await needsSessions(
+  import.meta.url,
+  'a movable clock (grace passes in simulated hours) and what SNS published',
+);
 
 logger.setLogLevel('CRITICAL');
 const HOUR = 3_600_000;
 
-let aws: LocalAws | undefined;
+let aws: Session | undefined;
 afterEach(async () => {
   await aws?.stop();
   aws = undefined;
 });
 
 async function start() {
-  aws = await startLocalAws({ clock: '2026-03-02T09:00:00.000Z' });
-  const suite = await installSuite(aws);
-  return { local: aws, suite };
+  aws = await openSession({ clock: '2026-03-02T09:00:00.000Z' });
+  return { local: aws, suite: aws.suite };
 }
 
-async function rotate(suite: InstalledSuite, arn: string, local: LocalAws): Promise<void> {
+async function rotate(suite: SuiteAt, arn: string, local: Session): Promise<void> {
   await suite.secretsManager.send(
     new RotateSecretCommand({
       SecretId: arn,
@@ -42,7 +42,7 @@ async function rotate(suite: InstalledSuite, arn: string, local: LocalAws): Prom
   await local.idle();
 }
 
-async function sweepAfterGrace(suite: InstalledSuite, local: LocalAws) {
+async function sweepAfterGrace(suite: SuiteAt, local: Session) {
   await local.clock.advance(3 * HOUR);
   await runSweep(
     { ...suite.sweepDeps, pace: createPacer({ ratePerSecond: 100_000, burst: 1000 }) },
@@ -66,7 +66,7 @@ describe('previous-token revocation by the issuer contract', () => {
   it('revokes the previous token at an issuer that names neither a keyId nor a token field, next to a constant credential-looking field', async () => {
     // Prepare
     const { local, suite } = await start();
-    const issuer = acmeIssuer(local);
+    const issuer = await acmeIssuer(local);
     const first = `saas_live_0000${'P'.repeat(36)}`;
     const arn = await createTaggedSecret(
       suite.secretsManager,
@@ -82,8 +82,8 @@ describe('previous-token revocation by the issuer contract', () => {
 
     // Assess: the issuer got the previous token, with the live value to decide by, and only then
     // does the audit say revoked.
-    expect(issuer.revoked).toEqual([first]);
-    expect(JSON.parse(issuer.revokeRequests[0]!.current ?? '{}').token).toBe(
+    expect(await issuer.revoked()).toEqual([first]);
+    expect(JSON.parse((await issuer.revokeRequests())[0]!.current ?? '{}').token).toBe(
       JSON.parse((await suite.store.getValue(arn)) ?? '{}').token,
     );
     const revoked = (await suite.audit.history(arn)).filter((r) => r.event === 'previous.revoked');
@@ -97,7 +97,7 @@ describe('previous-token revocation by the issuer contract', () => {
   it('tells the tokens apart by the token field the mint reply names', async () => {
     // Prepare
     const { local, suite } = await start();
-    const issuer = acmeIssuer(local, { tokenField: 'token' });
+    const issuer = await acmeIssuer(local, { tokenField: 'token' });
     const first = `saas_live_0000${'P'.repeat(36)}`;
     const arn = await createTaggedSecret(
       suite.secretsManager,
@@ -116,9 +116,9 @@ describe('previous-token revocation by the issuer contract', () => {
     // off AWSPREVIOUS within its grace, so labelled revoke-after) are revoked, and nothing else.
     // The minted one is known by its field not live; the hand-set one, which no mint reply
     // named a field of, is decided by the issuer, given the live value.
-    expect([...issuer.revoked].sort()).toEqual([first, minted.token].sort());
+    expect([...(await issuer.revoked())].sort()).toEqual([first, minted.token].sort());
     const givenLive = Object.fromEntries(
-      issuer.revokeRequests.map((r) => [
+      (await issuer.revokeRequests()).map((r) => [
         JSON.parse(r.value ?? '{}').token,
         r.current !== undefined,
       ]),
@@ -134,7 +134,7 @@ describe('previous-token revocation by the issuer contract', () => {
   it('skips, with its reason and an alert, a previous version whose token the live value still holds', async () => {
     // Prepare: after a rotation, someone edits a notes field in the console (same token).
     const { local, suite } = await start();
-    const issuer = acmeIssuer(local, { tokenField: 'token' });
+    const issuer = await acmeIssuer(local, { tokenField: 'token' });
     const arn = await createTaggedSecret(
       suite.secretsManager,
       'acme/notes-edit',
@@ -154,15 +154,15 @@ describe('previous-token revocation by the issuer contract', () => {
     await sweepAfterGrace(suite, local);
 
     // Assess: the live token was not revoked, and nothing claims it was.
-    expect(issuer.revoked).toEqual([]);
+    expect(await issuer.revoked()).toEqual([]);
     const history = await suite.audit.history(arn);
     expect(history.filter((r) => r.event === 'previous.revoked')).toEqual([]);
     expect(history.find((r) => r.event === 'previous.revoke.skipped')).toMatchObject({
       outcome: 'skipped',
     });
-    const alerts = local.sns
-      .messagesTo(suite.topicArn)
-      .filter((m) => m.attributes.event?.StringValue === 'previous.revoke.skipped');
+    const alerts = (await local.published(suite.topicArn)).filter(
+      (m) => m.attributes.event?.StringValue === 'previous.revoke.skipped',
+    );
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.message).toContain('holds the same token, by its tokenField token');
     const stages = (await suite.store.describe(arn)).versions;

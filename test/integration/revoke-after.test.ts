@@ -13,15 +13,13 @@ import { createPacer } from '#domain/pacer';
 import { runSweep, type SweepReport } from '#domain/sweep/index';
 import { revokeAfterLabel } from '#domain/sweep/labels';
 import { STAGE } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { createTaggedSecret } from '../cli/support.ts';
 import { acmeIssuer } from './support/acme-issuer.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
-embeddedOnly(
+await needsSessions(
   import.meta.url,
-  "the local AWS's movable clock (revoke-after labels expire in simulated hours)",
+  'a movable clock (revoke-after labels expire in simulated hours) and what SNS published',
 );
 
 logger.setLogLevel('CRITICAL');
@@ -32,13 +30,13 @@ const TAGS = {
   'token-rotation:grace': '2h',
 };
 
-let aws: LocalAws | undefined;
+let aws: Session | undefined;
 afterEach(async () => {
   await aws?.stop();
   aws = undefined;
 });
 
-async function rotate(suite: InstalledSuite, arn: string, local: LocalAws): Promise<void> {
+async function rotate(suite: SuiteAt, arn: string, local: Session): Promise<void> {
   await suite.secretsManager.send(
     new RotateSecretCommand({
       SecretId: arn,
@@ -49,7 +47,7 @@ async function rotate(suite: InstalledSuite, arn: string, local: LocalAws): Prom
   await local.idle();
 }
 
-async function sweep(suite: InstalledSuite, local: LocalAws): Promise<SweepReport> {
+async function sweep(suite: SuiteAt, local: Session): Promise<SweepReport> {
   const report = await runSweep(
     { ...suite.sweepDeps, pace: createPacer({ ratePerSecond: 100_000, burst: 1000 }) },
     {
@@ -62,7 +60,7 @@ async function sweep(suite: InstalledSuite, local: LocalAws): Promise<SweepRepor
   return report;
 }
 
-const stagesOf = async (suite: InstalledSuite, arn: string, versionId: string) =>
+const stagesOf = async (suite: SuiteAt, arn: string, versionId: string) =>
   (await suite.store.describe(arn)).versions[versionId] ?? [];
 
 /**
@@ -70,10 +68,10 @@ const stagesOf = async (suite: InstalledSuite, arn: string, versionId: string) =
  * AWSPREVIOUS and carries the revoke-after label for the end of its grace, 2 hours from now.
  */
 async function pushedOff() {
-  aws = await startLocalAws({ clock: '2026-03-02T09:00:00.000Z' });
+  aws = await openSession({ clock: '2026-03-02T09:00:00.000Z' });
   const local = aws;
-  const suite = await installSuite(local);
-  const issuer = acmeIssuer(local);
+  const suite = local.suite;
+  const issuer = await acmeIssuer(local);
   const token = `saas_live_0000${'P'.repeat(36)}`;
   const arn = await createTaggedSecret(
     suite.secretsManager,
@@ -97,7 +95,7 @@ describe('a previous token pushed off AWSPREVIOUS within its grace', () => {
   it('is revoked with the token that pushed it off once their grace has passed: both old tokens, nothing else', async () => {
     // Prepare: two rotations inside one grace window.
     const { local, suite, issuer, arn, token, second } = await pushedOff();
-    expect(issuer.revoked).toEqual([]);
+    expect(await issuer.revoked()).toEqual([]);
 
     // Act
     await local.clock.advance(3 * HOUR);
@@ -105,9 +103,9 @@ describe('a previous token pushed off AWSPREVIOUS within its grace', () => {
 
     // Assess: exactly the two old tokens were revoked at the issuer, the live one was not.
     expect(report.failures).toEqual([]);
-    expect([...issuer.revoked].sort()).toEqual([token, second].sort());
+    expect([...(await issuer.revoked())].sort()).toEqual([token, second].sort());
     const live = JSON.parse((await suite.store.getValue(arn)) ?? '{}').token;
-    expect(issuer.revoked).not.toContain(live);
+    expect(await issuer.revoked()).not.toContain(live);
     const revoked = (await suite.audit.history(arn)).filter((r) => r.event === 'previous.revoked');
     expect(revoked).toHaveLength(2);
   });
@@ -117,7 +115,7 @@ describe('a previous token pushed off AWSPREVIOUS within its grace', () => {
     const { local, suite, issuer, arn, first, token, label } = await pushedOff();
     await local.clock.advance(HOUR);
     await sweep(suite, local);
-    expect(issuer.revoked).not.toContain(token);
+    expect(await issuer.revoked()).not.toContain(token);
     expect(await stagesOf(suite, arn, first)).toEqual([label]);
 
     // Act
@@ -126,7 +124,7 @@ describe('a previous token pushed off AWSPREVIOUS within its grace', () => {
 
     // Assess: the issuer revoked it, and only then does the audit say so.
     expect(report.failures).toEqual([]);
-    expect(issuer.revoked).toContain(token);
+    expect(await issuer.revoked()).toContain(token);
     const revoked = (await suite.audit.history(arn)).filter(
       (r) => r.event === 'previous.revoked' && r.versions?.previous === first,
     );
@@ -141,7 +139,7 @@ describe('a previous token pushed off AWSPREVIOUS within its grace', () => {
   it('alerts previous.revoke.failed and keeps the label while the issuer refuses, then revokes', async () => {
     // Prepare
     const { local, suite, issuer, arn, first, token, label } = await pushedOff();
-    issuer.refuseRevoke = 'the issuer API is down';
+    await issuer.refuseRevoke('the issuer API is down');
     await local.clock.advance(2 * HOUR + 60_000);
 
     // Act
@@ -156,18 +154,18 @@ describe('a previous token pushed off AWSPREVIOUS within its grace', () => {
     expect(
       history.find((r) => r.event === 'previous.revoke.failed' && r.versions?.previous === first),
     ).toMatchObject({ outcome: 'failed' });
-    const alerts = local.sns
-      .messagesTo(suite.topicArn)
-      .filter((m) => m.attributes.event?.StringValue === 'previous.revoke.failed');
+    const alerts = (await local.published(suite.topicArn)).filter(
+      (m) => m.attributes.event?.StringValue === 'previous.revoke.failed',
+    );
     expect(alerts.map((a) => a.message).join('\n')).toContain(first);
     expect(await stagesOf(suite, arn, first)).toEqual([label]);
 
     // Act: the issuer is back.
-    issuer.refuseRevoke = undefined;
+    await issuer.refuseRevoke(undefined);
     await sweep(suite, local);
 
     // Assess
-    expect(issuer.revoked).toContain(token);
+    expect(await issuer.revoked()).toContain(token);
     expect(await stagesOf(suite, arn, first)).toEqual([]);
   });
 
@@ -191,7 +189,7 @@ describe('a previous token pushed off AWSPREVIOUS within its grace', () => {
     await sweep(suite, local);
 
     // Assess
-    expect(issuer.revoked).not.toContain(token);
+    expect(await issuer.revoked()).not.toContain(token);
     expect(await stagesOf(suite, arn, first)).not.toContain(label);
     expect(await stagesOf(suite, arn, first)).toContain(STAGE.current);
     const history = await suite.audit.history(arn);

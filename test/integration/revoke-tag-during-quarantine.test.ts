@@ -2,58 +2,66 @@
 // route, revoke function and sweep: the tag's own revoke joins the quarantine (a quarantine covers
 // a reissue), and the tag left behind must never bring a valid token back when the sweep later
 // hands it over under a new request key. Restoring service stays a person's explicit reissue.
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { CreateSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RevokeRequester, SecretStore } from '#domain/ports';
 import { readQuarantineNotice, revokeSecret } from '#domain/revoke/index';
 import { runSweep } from '#domain/sweep/index';
 import { STAGE, TAG } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { embeddedOnly } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
-const onlyEmbedded = embeddedOnly(
+const skipped = await needsSessions(
   import.meta.url,
-  "the local AWS's EventBridge bus delivering tag events to in-process handlers, its movable clock and its SNS publish record",
+  "the stack's EventBridge rules delivering tag events to its functions, a movable clock and what SNS published",
 );
 
-let aws: LocalAws;
-let suite: InstalledSuite;
+let aws: Session;
+let suite: SuiteAt;
 
 beforeAll(async () => {
-  if (onlyEmbedded) return;
-  aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
-  suite = await installSuite(aws, { stackName: 'TagDuringQuarantine', triggers: { rules: true } });
+  if (skipped) return;
+  aws = await openSession(
+    { clock: '2026-03-02T09:00:00Z' },
+    { stackName: 'TagDuringQuarantine', triggers: { rules: true } },
+  );
+  suite = aws.suite;
 });
 
 afterAll(async () => {
-  if (onlyEmbedded) return;
+  if (skipped) return;
   await aws.idle();
   await aws.stop();
 });
 
-const alertsOf = (name: string, event: string) =>
-  aws.sns.published
+const alertsOf = async (name: string, event: string) =>
+  (await aws.published(suite.topicArn))
     .filter(
       (m) => m.attributes.secret?.StringValue === name && m.attributes.event?.StringValue === event,
     )
     .map((m) => m.message);
 
 /**
- * The sweep's hand-over as LambdaRevokeRequester sends it, but waited for: the local endpoint runs
- * an asynchronous invoke of a registered function without tracking it, so aws.idle() could return
- * before the revoke ends. Its failure stays with the function, as with an asynchronous invoke.
+ * The sweep's hand-over as LambdaRevokeRequester sends it, but waited for (a RequestResponse
+ * invoke through the Lambda API): the local endpoint runs an asynchronous invoke of a registered
+ * function without tracking it, so idle() could return before the revoke ends. Its failure stays
+ * with the function, as with an asynchronous invoke.
  */
 const handOverAndWait: RevokeRequester = {
   async requestRevoke(request) {
-    await aws.functions
-      .invoke(suite.functions.revoke, {
-        secretId: request.secretArn,
-        reason: request.reason,
-        mode: 'reissue',
-        sweep: { requestId: request.requestId },
-      })
-      .catch(() => undefined);
+    await suite.lambda.send(
+      new InvokeCommand({
+        FunctionName: suite.functions.revoke,
+        Payload: Buffer.from(
+          JSON.stringify({
+            secretId: request.secretArn,
+            reason: request.reason,
+            mode: 'reissue',
+            sweep: { requestId: request.requestId },
+          }),
+        ),
+      }),
+    );
   },
 };
 
@@ -128,8 +136,8 @@ describe('a revoke tag set while a quarantine runs', () => {
     expect(readQuarantineNotice(current!)).toBeDefined();
     const after = await suite.store.describe(arn);
     expect(after.tags[TAG.revoke]).toBeUndefined();
-    expect(alertsOf(name, 'revoke.completed')).toHaveLength(1);
-    const [refusal] = alertsOf(name, 'revoke.failed');
+    expect(await alertsOf(name, 'revoke.completed')).toHaveLength(1);
+    const [refusal] = await alertsOf(name, 'revoke.failed');
     expect(refusal).toMatch(/quarantined/);
     expect(refusal).toMatch(/EmergencyRevoke runbook on this secret with Mode reissue/);
   });

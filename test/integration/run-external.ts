@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { scaled } from './support/timeout-scale.ts';
 
 // AWS_ENDPOINT_URL, or INTEGRATION_TARGET=aws for a real account (the SDK's own endpoints).
 const endpoint =
@@ -68,7 +69,17 @@ for (const file of files) {
   const before = await requestCount();
   const run = spawnSync(
     'npx',
-    ['vitest', 'run', file, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+    [
+      'vitest',
+      'run',
+      file,
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+      // vitest.config.ts's limits, scaled for the endpoint (INTEGRATION_TIMEOUT_SCALE).
+      `--testTimeout=${scaled(120_000)}`,
+      `--hookTimeout=${scaled(600_000)}`,
+    ],
     { stdio: 'inherit', env: { ...process.env, INTEGRATION_SKIP_LOG: skipLog } },
   );
   const after = await requestCount();

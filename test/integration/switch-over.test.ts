@@ -8,34 +8,32 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoTokenUses } from '#adapters/dynamodb-token-uses';
 import { logger } from '#commons/logger';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import {
   createTokenVerifier,
   secretsManagerStages,
 } from '../../lambdas/consumer/token-verifier.ts';
 import { createTaggedSecret, sweepOnce } from '../cli/support.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
-embeddedOnly(
+await needsSessions(
   import.meta.url,
-  "the local AWS's movable clock (grace and its extension pass in simulated hours)",
+  'a movable clock (grace and its extension pass in simulated hours) and what SNS published',
 );
 
 logger.setLogLevel('CRITICAL');
 const HOUR = 3_600_000;
 const CANARY = 'tr_canary_switch_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ';
 
-let aws: LocalAws | undefined;
+let aws: Session | undefined;
 afterEach(async () => {
   await aws?.stop();
   aws = undefined;
 });
 
 async function world() {
-  aws = await startLocalAws({ clock: '2026-03-02T09:00:00.000Z' });
+  aws = await openSession({ clock: '2026-03-02T09:00:00.000Z' });
   const local = aws;
-  const suite = await installSuite(local);
+  const suite = local.suite;
   const arn = await createTaggedSecret(
     suite.secretsManager,
     'billing/api-token',
@@ -64,15 +62,15 @@ async function world() {
   return { local, suite, arn, verifier, rotate, sweep };
 }
 
-const previousOf = async (suite: InstalledSuite, arn: string) =>
+const previousOf = async (suite: SuiteAt, arn: string) =>
   Object.entries((await suite.store.describe(arn)).versions).find(([, s]) =>
     s.includes('AWSPREVIOUS'),
   )?.[0];
 
 /** Every item in the audit table, and every alert, as text. */
-async function everything(suite: InstalledSuite, local: LocalAws): Promise<string> {
+async function everything(suite: SuiteAt, local: Session): Promise<string> {
   const { Items } = await suite.dynamo.send(new ScanCommand({ TableName: suite.tableName }));
-  return JSON.stringify(Items) + JSON.stringify(local.sns.published);
+  return JSON.stringify(Items) + JSON.stringify(await local.published(suite.topicArn));
 }
 
 describe('consumer switch-over for random tokens', () => {
@@ -104,7 +102,9 @@ describe('consumer switch-over for random tokens', () => {
       'previous.revoked:succeeded',
       'previous.still-used:reported',
     ]);
-    const alerts = local.sns.published.filter((m) => m.subject?.includes('previous.still-used'));
+    const alerts = (await local.published(suite.topicArn)).filter((m) =>
+      m.subject?.includes('previous.still-used'),
+    );
     expect(alerts.map((m) => m.subject)).toEqual([
       '[HIGH] previous.still-used: billing/api-token',
       '[HIGH] previous.still-used: billing/api-token',
@@ -161,7 +161,9 @@ describe('consumer switch-over for random tokens', () => {
       revokedAnyway: 'true',
       extension: expect.stringContaining('not extended: ProvisionedThroughputExceeded'),
     });
-    const alerts = local.sns.published.filter((m) => m.subject?.includes('still-used'));
+    const alerts = (await local.published(suite.topicArn)).filter((m) =>
+      m.subject?.includes('still-used'),
+    );
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.message).toContain('was revoked although a consumer still used it');
   });
@@ -183,6 +185,8 @@ describe('consumer switch-over for random tokens', () => {
     expect(await previousOf(suite, arn)).toBeUndefined();
     const revoked = (await suite.audit.history(arn)).find((r) => r.event === 'previous.revoked');
     expect(revoked?.detail?.lastUsed).toBe('never, as the issuer records it');
-    expect(local.sns.published.filter((m) => m.subject?.includes('still-used'))).toEqual([]);
+    expect(
+      (await local.published(suite.topicArn)).filter((m) => m.subject?.includes('still-used')),
+    ).toEqual([]);
   });
 });

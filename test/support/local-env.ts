@@ -2,7 +2,8 @@
 // what the CLI is run with in tests (test/cli/support.ts) and in the demo.
 import type { LocalAws } from '#local-aws/index';
 
-export function localEnv(aws: LocalAws): Record<string, string> {
+/** `aws`: the local AWS, or anything that names its endpoint the same way (a test session). */
+export function localEnv(aws: Pick<LocalAws, 'env'>): Record<string, string> {
   return {
     ...aws.env,
     AWS_PROFILE: '',

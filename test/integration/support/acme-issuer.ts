@@ -1,39 +1,104 @@
-// A SaaS issuer function registered on the embedded local AWS's Lambda: mints `saas_live_<n>`
-// tokens and keeps what it revoked, so a test asserts what the issuer was really asked to do.
-import { ISSUER_CONTRACT, type IssuerRequest } from '#domain/kinds/custom/contract';
-import type { LocalAws } from '#local-aws/index';
+// A SaaS issuer function (acme-issuer-function.ts, the kind `lambda:acme-issuer`) deployed where
+// the test's session is, through the endpoint's own APIs as an account needs it: an execution
+// role (IAM), the table it records revokes in (DynamoDB), the function (Lambda, from its bundle).
+// What it was asked to revoke is read back from that table.
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  CreateFunctionCommand,
+  LambdaClient,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+} from '@aws-sdk/client-lambda';
+import type { IssuerRequest } from '#domain/kinds/custom/contract';
+import { bundleHandler } from './bundle.ts';
+import { scaled } from './endpoint.ts';
+import type { Session } from './session.ts';
 
 export interface AcmeIssuer {
-  revoked: string[];
-  revokeRequests: IssuerRequest[];
-  /** While set, revoke is refused with this message (the issuer's API failing). */
-  refuseRevoke?: string;
+  /** The token field of every value it was asked to revoke, in order. */
+  revoked(): Promise<string[]>;
+  revokeRequests(): Promise<IssuerRequest[]>;
+  /** Refuses every revoke with `message` from now on; undefined: the issuer's API is back. */
+  refuseRevoke(message: string | undefined): Promise<void>;
 }
 
-/** Registers `acme-issuer` (the kind `lambda:acme-issuer`). */
-export function acmeIssuer(local: LocalAws, reply: { tokenField?: string } = {}): AcmeIssuer {
-  const issuer: AcmeIssuer = { revoked: [], revokeRequests: [] };
-  let minted = 0;
-  local.functions.register('acme-issuer', async (request: IssuerRequest) => {
-    const ok = { contract: ISSUER_CONTRACT, ok: true as const };
-    if (request.action === 'mint') {
-      minted++;
-      const token = `saas_live_${String(minted).padStart(4, '0')}${'Q'.repeat(36)}`;
-      return { ...ok, fields: { token }, ...reply };
-    }
-    if (request.action === 'revoke') {
-      if (issuer.refuseRevoke !== undefined) {
-        return {
-          contract: ISSUER_CONTRACT,
-          ok: false,
-          reason: 'unavailable',
-          message: issuer.refuseRevoke,
-        };
-      }
-      issuer.revokeRequests.push(request);
-      issuer.revoked.push(JSON.parse(request.value ?? '{}').token);
-    }
-    return ok;
+const NAME = 'acme-issuer';
+const ENTRY = new URL('./acme-issuer-function.ts', import.meta.url);
+
+/** Deploys `acme-issuer` in the session. */
+export async function acmeIssuer(
+  session: Session,
+  reply: { tokenField?: string } = {},
+): Promise<AcmeIssuer> {
+  const config = session.clientConfig;
+  const iam = new IAMClient(config);
+  const dynamo = new DynamoDBClient(config);
+  const lambda = new LambdaClient(config);
+  const table = `${NAME}-records`;
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: table,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  const role = await iam.send(
+    new CreateRoleCommand({
+      RoleName: `${NAME}-role`,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'lambda.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      }),
+    }),
+  );
+  const environment = (refuse?: string) => ({
+    Variables: {
+      ACME_TABLE: table,
+      AWS_ENDPOINT_URL: session.endpoint,
+      ...(reply.tokenField && { ACME_TOKEN_FIELD: reply.tokenField }),
+      ...(refuse && { ACME_REFUSE_REVOKE: refuse }),
+    },
   });
-  return issuer;
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: NAME,
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Role: role.Role!.Arn!,
+      Code: { ZipFile: await bundleHandler(ENTRY) },
+      Timeout: 30,
+      Environment: environment(),
+    }),
+  );
+  const waiter = { client: lambda, maxWaitTime: scaled(120), minDelay: 1 };
+  await waitUntilFunctionActiveV2(waiter, { FunctionName: NAME });
+  const revokeRequests = async () => {
+    const { Items = [] } = await dynamo.send(new ScanCommand({ TableName: table }));
+    return Items.filter((item) => item.pk?.S?.startsWith('revoke#'))
+      .sort((a, b) => a.pk!.S!.localeCompare(b.pk!.S!))
+      .map((item) => JSON.parse(item.request!.S!) as IssuerRequest);
+  };
+  return {
+    revokeRequests,
+    revoked: async () =>
+      (await revokeRequests()).map((r) => JSON.parse(r.value ?? '{}').token as string),
+    refuseRevoke: async (message) => {
+      await lambda.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: NAME,
+          Environment: environment(message),
+        }),
+      );
+      await waitUntilFunctionUpdatedV2(waiter, { FunctionName: NAME });
+    },
+  };
 }

@@ -367,8 +367,9 @@ export class AwsUnderTest {
 
   /**
    * Waits until the rotation of `token` is over: succeeded (the version is AWSCURRENT) or failed
-   * (Secrets Manager has stopped retrying). Embedded: the emulator says when. External: failed
-   * means a `rotation.failed` record and then an audit trail quiet for QUIET_MS.
+   * (Secrets Manager has stopped retrying). Embedded, or an endpoint with the local AWS's
+   * control API: the emulator says when. Elsewhere: failed means a `rotation.failed` record and
+   * then an audit trail quiet for QUIET_MS.
    */
   async settle(secretArn: string, token: string): Promise<'succeeded' | 'failed'> {
     if (this.local) {
@@ -378,6 +379,13 @@ export class AwsUnderTest {
         (r) => r.secretArn === secretArn && r.token === token,
       );
       return run?.outcome === 'succeeded' ? 'succeeded' : 'failed';
+    }
+    // An endpoint whose control API says when its rotations are over (the local AWS's
+    // POST /_local/idle) is asked; that takes no guess at how long a rotation may be quiet.
+    if (await this.endpointIdle()) {
+      return (await this.stages(secretArn))[token]?.includes(STAGE.current)
+        ? 'succeeded'
+        : 'failed';
     }
     const deadline = Date.now() + SETTLE_LIMIT_MS;
     let seen = -1;
@@ -398,6 +406,20 @@ export class AwsUnderTest {
     throw new Error(
       `rotation ${token} of ${secretArn} neither succeeded nor failed within ${SETTLE_LIMIT_MS / 1000} s`,
     );
+  }
+
+  /**
+   * Waits until the endpoint's rotations and deliveries are over, when its control API offers
+   * that (POST /_local/idle, local-aws/control.ts); false on an endpoint without it.
+   */
+  private async endpointIdle(): Promise<boolean> {
+    if (!ENDPOINT_URL) return false;
+    try {
+      const res = await fetch(new URL('/_local/idle', ENDPOINT_URL), { method: 'POST' });
+      return res.ok;
+    } catch {
+      return false;
+    }
   }
 
   /** Version ID → staging labels, as DescribeSecret lists them. */

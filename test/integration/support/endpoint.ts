@@ -5,7 +5,9 @@
 import { appendFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, beforeEach } from 'vitest';
+import { beforeEach } from 'vitest';
+
+export { scaled, TIMEOUT_SCALE } from './timeout-scale.ts';
 
 /**
  * The external AWS the suite is pointed at: AWS_ENDPOINT_URL, or 'aws' with
@@ -19,23 +21,6 @@ export const EXTERNAL_ENDPOINT: string | undefined =
 export const ENDPOINT_URL: string | undefined = process.env.AWS_ENDPOINT_URL || undefined;
 
 /**
- * One setting for slower endpoints: every wait and hook timeout of the suite is multiplied by
- * INTEGRATION_TIMEOUT_SCALE (default 1; a real account across an ocean may want 3).
- */
-export const TIMEOUT_SCALE = (() => {
-  const raw = process.env.INTEGRATION_TIMEOUT_SCALE;
-  if (raw === undefined || raw === '') return 1;
-  const scale = Number(raw);
-  if (!(scale > 0)) {
-    throw new Error(`INTEGRATION_TIMEOUT_SCALE must be a number above 0, found "${raw}"`);
-  }
-  return scale;
-})();
-
-/** `ms` scaled for the endpoint (TIMEOUT_SCALE). */
-export const scaled = (ms: number): number => Math.ceil(ms * TIMEOUT_SCALE);
-
-/**
  * Declares that this file needs the embedded local AWS (`needs` says what, in the endpoint's
  * terms: an API or control the endpoint lacks). On an external endpoint every test of the file
  * is skipped with that reason, and the reason is recorded for `npm run test:external`'s
@@ -43,11 +28,15 @@ export const scaled = (ms: number): number => Math.ceil(ms * TIMEOUT_SCALE);
  */
 export function embeddedOnly(fileUrl: string, needs: string): boolean {
   if (!EXTERNAL_ENDPOINT) return false;
-  const file = basename(fileURLToPath(fileUrl));
-  const reason = `needs ${needs}; ${EXTERNAL_ENDPOINT} does not offer it`;
-  beforeAll(() => recordSkip(file, reason));
-  beforeEach((context) => context.skip(reason));
+  skipFile(fileUrl, `needs ${needs}; ${EXTERNAL_ENDPOINT} does not offer it`);
   return true;
+}
+
+/** Skips every test of the file with `reason`, recorded for `npm run test:external`'s summary. */
+export function skipFile(fileUrl: string, reason: string): void {
+  // Recorded now, not in a hook: a file that also skips its describe blocks runs no hook at all.
+  recordSkip(basename(fileURLToPath(fileUrl)), reason);
+  beforeEach((context) => context.skip(reason));
 }
 
 /** Where skipped files and their reasons go, for the external run's summary (one JSON a line). */
