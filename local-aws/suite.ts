@@ -3,12 +3,12 @@
 // their own create…Handler factories, over the local endpoint and the local clock), and, with
 // `triggers`, the EventBridge rules and the sweep schedule that set them off. The demo, the
 // benchmark, the CLI's tests and `serve.ts --with-suite` all start here.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -16,6 +16,7 @@ import { createAuditTable, DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
+import { DynamoTokenIndex } from '#adapters/dynamodb-token-index';
 import { DynamoTokenUses } from '#adapters/dynamodb-token-uses';
 import { IamAccessKeys } from '#adapters/iam-keys';
 import { LambdaInvoker } from '#adapters/lambda-invoker';
@@ -25,6 +26,8 @@ import { SnsAlerter } from '#adapters/sns-alerter';
 import { logger } from '#commons/logger';
 import type { CheckpointDeps } from '#domain/audit-anchor';
 import { describeError } from '#domain/errors';
+import { DEFAULT_ENVIRONMENT_ORDER, newIndexMemory } from '#domain/isolation/index';
+import { fingerprintKeySource } from '#domain/isolation/key';
 import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/kinds/registry';
 import { createPacer, type Pace } from '#domain/pacer';
 import type { PolicyLimits } from '#domain/policy';
@@ -77,6 +80,8 @@ export interface InstallOptions {
    * stack does (output CheckpointBucketName). Default false: most tests have no use for it.
    */
   anchor?: boolean;
+  /** The stack's `environmentOrder` (least trusted first). Default ci, dev, staging, prod. */
+  environmentOrder?: string[];
 }
 
 export interface InstalledSuite {
@@ -114,6 +119,8 @@ export interface InstalledSuite {
    * (a revoke function they deploy) with `cloudFormation.putStack(stackName, {...})`.
    */
   cloudFormation: CloudFormationEmulator;
+  /** The fingerprint key secret the stack generates (output FingerprintKeySecretArn). */
+  fingerprintKeySecretArn: string;
   /** Disconnects the rules and the schedule (a no-op without `triggers`). */
   disconnect(): void;
 }
@@ -140,6 +147,15 @@ export async function installSuite(
   await createAuditTable(rawDynamo, tableName);
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${stackName}-alerts` }));
   const topicArn = TopicArn!;
+  // As the stack's GenerateSecretString makes it: 64 characters from the full set.
+  const { ARN: fingerprintKeySecretArn } = await secretsManager.send(
+    new CreateSecretCommand({
+      Name: `${stackName}-fingerprint-key`,
+      Description:
+        'token-rotation: the keyed-fingerprint key of the token index (never rotated by the suite)',
+      SecretString: randomKey(64),
+    }),
+  );
 
   const deps = handlerDeps(aws, options, {
     stackName,
@@ -148,6 +164,7 @@ export async function installSuite(
     dynamo,
     secretsManager,
     sns,
+    fingerprintKeySecretArn: fingerprintKeySecretArn!,
   });
   const checkpointBucket = options.anchor ? `${stackName.toLowerCase()}-checkpoints` : undefined;
   if (checkpointBucket) await createCheckpointBucket(aws, checkpointBucket);
@@ -174,6 +191,7 @@ export async function installSuite(
     tableName,
     topicArn,
     maxLifespanHours,
+    fingerprintKeySecretArn: fingerprintKeySecretArn!,
     ...(checkpointBucket && { checkpointBucket }),
   });
   answerInvokesOfRegisteredFunctions(aws);
@@ -191,8 +209,22 @@ export async function installSuite(
     sns,
     ...deps,
     cloudFormation,
+    fingerprintKeySecretArn: fingerprintKeySecretArn!,
     disconnect,
   };
+}
+
+/** Printable ASCII but space, from a CSPRNG, as GenerateSecretString draws it with nothing excluded. */
+function randomKey(length: number): string {
+  const chars = Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i)).join('');
+  const out: string[] = [];
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      // Rejection sampling keeps every character equally likely.
+      if (byte < 188 && out.length < length) out.push(chars[byte % 94]!);
+    }
+  }
+  return out.join('');
 }
 
 type HandlerDeps = Pick<
@@ -209,10 +241,17 @@ function handlerDeps(
   options: InstallOptions,
   stack: Pick<
     InstalledSuite,
-    'stackName' | 'tableName' | 'topicArn' | 'dynamo' | 'secretsManager' | 'sns'
+    | 'stackName'
+    | 'tableName'
+    | 'topicArn'
+    | 'dynamo'
+    | 'secretsManager'
+    | 'sns'
+    | 'fingerprintKeySecretArn'
   >,
 ): HandlerDeps {
   const { stackName, tableName, topicArn, dynamo, secretsManager, sns } = stack;
+  const keyArn = stack.fingerprintKeySecretArn;
   const clock = aws.clock.now;
   const audit = new DynamoAuditLog({ client: dynamo, tableName, clock });
   const alerter = new SnsAlerter({
@@ -245,6 +284,14 @@ function handlerDeps(
     pace,
     managed: new DynamoManagedSet(dynamo, tableName),
     log,
+    // As the deployed sweep builds it (#adapters/deployed-isolation): one container's memory.
+    isolation: {
+      index: new DynamoTokenIndex(dynamo, tableName),
+      key: fingerprintKeySource(() => store.getValue(keyArn)),
+      keySecret: { arn: keyArn, name: 'token-rotation fingerprint key' },
+      environmentOrder: options.environmentOrder ?? [...DEFAULT_ENVIRONMENT_ORDER],
+      memory: newIndexMemory(),
+    },
   };
   const revokeDeps: RevokeEventDeps = {
     store,
@@ -323,6 +370,7 @@ function putStackOutputs(
     tableName: string;
     topicArn: string;
     maxLifespanHours: number;
+    fingerprintKeySecretArn: string;
     checkpointBucket?: string;
   },
 ): CloudFormationEmulator {
@@ -339,6 +387,10 @@ function putStackOutputs(
     RevokeFunctionName: {
       value: `${stackName}-revoke`,
       description: 'Emergency revoke function (Test it in the Lambda console)',
+    },
+    FingerprintKeySecretArn: {
+      value: outputs.fingerprintKeySecretArn,
+      description: 'The keyed-fingerprint key of the token index (for token-rotation scan)',
     },
     RevokeTestEvent: {
       value: '{"secretId": "<secret name or ARN>", "reason": "<why>", "mode": "reissue"}',
