@@ -147,15 +147,7 @@ export async function installSuite(
   await createAuditTable(rawDynamo, tableName);
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${stackName}-alerts` }));
   const topicArn = TopicArn!;
-  // As the stack's GenerateSecretString makes it: 64 characters from the full set.
-  const { ARN: fingerprintKeySecretArn } = await secretsManager.send(
-    new CreateSecretCommand({
-      Name: `${stackName}-fingerprint-key`,
-      Description:
-        'token-rotation: the keyed-fingerprint key of the token index (never rotated by the suite)',
-      SecretString: randomKey(64),
-    }),
-  );
+  const fingerprintKeySecretArn = await createFingerprintKey(secretsManager, stackName);
 
   const deps = handlerDeps(aws, options, {
     stackName,
@@ -164,7 +156,7 @@ export async function installSuite(
     dynamo,
     secretsManager,
     sns,
-    fingerprintKeySecretArn: fingerprintKeySecretArn!,
+    fingerprintKeySecretArn,
   });
   const checkpointBucket = options.anchor ? `${stackName.toLowerCase()}-checkpoints` : undefined;
   if (checkpointBucket) await createCheckpointBucket(aws, checkpointBucket);
@@ -191,7 +183,7 @@ export async function installSuite(
     tableName,
     topicArn,
     maxLifespanHours,
-    fingerprintKeySecretArn: fingerprintKeySecretArn!,
+    fingerprintKeySecretArn,
     ...(checkpointBucket && { checkpointBucket }),
   });
   answerInvokesOfRegisteredFunctions(aws);
@@ -209,22 +201,21 @@ export async function installSuite(
     sns,
     ...deps,
     cloudFormation,
-    fingerprintKeySecretArn: fingerprintKeySecretArn!,
+    fingerprintKeySecretArn,
     disconnect,
   };
 }
 
-/** Printable ASCII but space, from a CSPRNG, as GenerateSecretString draws it with nothing excluded. */
-function randomKey(length: number): string {
-  const chars = Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i)).join('');
-  const out: string[] = [];
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      // Rejection sampling keeps every character equally likely.
-      if (byte < 188 && out.length < length) out.push(chars[byte % 94]!);
-    }
-  }
-  return out.join('');
+/** The fingerprint key secret, as the stack generates it at deploy: 64 random characters. */
+async function createFingerprintKey(sm: SecretsManagerClient, stackName: string): Promise<string> {
+  const out = await sm.send(
+    new CreateSecretCommand({
+      Name: `${stackName}-fingerprint-key`,
+      // Base64 of 48 CSPRNG bytes: 64 characters, 384 bits.
+      SecretString: randomBytes(48).toString('base64'),
+    }),
+  );
+  return out.ARN!;
 }
 
 type HandlerDeps = Pick<

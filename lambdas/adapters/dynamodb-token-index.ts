@@ -9,8 +9,8 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { IndexedVersions, TokenIndex } from '#domain/isolation/ports';
 import type { IndexedToken } from '#domain/keyed-fingerprint';
-import type { IndexedVersions, TokenIndex } from '#domain/ports';
 import {
   AUDIT_TABLE,
   fingerprintPk,

@@ -2,7 +2,6 @@
 // only through these small interfaces, so the rotation, sweep and revoke logic runs unchanged
 // against the embedded local AWS, a compatible endpoint, or AWS itself.
 
-import type { IndexedToken } from './keyed-fingerprint.ts';
 import type { AuditEventType, Outcome, Severity, Trigger } from './vocabulary.ts';
 
 /** A clock the tests and the demo can move forward. */
@@ -218,10 +217,8 @@ export interface Issuer {
    */
   tokenOf?(value: string): { id: string; by: string } | undefined;
   /**
-   * The token itself in `value`, as the kind's contract names it (the `random` kind's token,
-   * IAM's secret access key, a custom issuer's declared token field), for the keyed fingerprint
-   * of the token index (#domain/isolation) and nothing else: never logged, stored or shown.
-   * Undefined where the contract does not say; the value's shape is never used to guess.
+   * The token in `value` as the kind's contract names it (never guessed from its shape), for the
+   * token index's keyed fingerprint only (#domain/isolation): never logged, stored or shown.
    */
   secretToken?(value: string): string | undefined;
   /**
@@ -492,38 +489,3 @@ export interface RevokeRequester {
   /** Resolves once the request is queued; throws when it could not be. */
   requestRevoke(request: TagRevokeRequest): Promise<void>;
 }
-
-/**
- * The token index (SPEC "Environment isolation"): every secret version that held a token, under
- * the token's keyed fingerprint (#domain/keyed-fingerprint). Never the token.
- */
-export interface TokenIndex {
-  /**
-   * Records that `seen.versionId` of `seen.secretArn` held the token `seen.fingerprint`: the first
-   * time keeps `firstSeen`; later ones update `lastSeen`, `stages`, `environment` and the name.
-   */
-  record(seen: Omit<IndexedToken, 'firstSeen' | 'lastSeen' | 'revokedAt'>, at: Date): Promise<void>;
-  /** Every secret version recorded under `fingerprint` (a Query on its partition). */
-  holders(fingerprint: string): Promise<IndexedToken[]>;
-  /** Marks one recorded version's token revoked at `at`; false when the index has no such item. */
-  markRevoked(
-    fingerprint: string,
-    secretArn: string,
-    versionId: string,
-    at: Date,
-  ): Promise<boolean>;
-  /**
-   * What the index remembers of one secret (version ID to fingerprint and stages, as last
-   * indexed), so that the sweep reads a value only for a version it has not indexed.
-   */
-  indexedVersions(secretArn: string): Promise<IndexedVersions | undefined>;
-  /** The same for every secret, page by page (a Query on one partition, not one read per secret). */
-  allIndexedVersions(): AsyncIterable<[secretArn: string, versions: IndexedVersions]>;
-  rememberVersions(secretArn: string, versions: IndexedVersions): Promise<void>;
-}
-
-/** Version ID to the fingerprint of its token (absent: the kind names no token in it) and stages. */
-export type IndexedVersions = Record<
-  string,
-  { fingerprint?: string; stages: string[]; environment?: string }
->;

@@ -14,6 +14,7 @@ const STATEFUL: Record<string, string> = {
   TokenRotationAlertTopicC3981B11: 'AWS::SNS::Topic',
   TokenRotationAuditKey6245E760: 'AWS::KMS::Key',
   TokenRotationAuditTable3AB7922F: 'AWS::DynamoDB::Table',
+  TokenRotationFingerprintKeySecret81757A63: 'AWS::SecretsManager::Secret',
   TokenRotationRevokeDeadLettersEB1E87BE: 'AWS::SQS::Queue',
   TokenRotationRevokeEventsDeadLetters4721FFD0: 'AWS::SQS::Queue',
   TokenRotationRevokeEventsLogs829B3D6C: 'AWS::Logs::LogGroup',
@@ -176,4 +177,7 @@ const ADDED: string[] = [
   'TokenRotationAuditAnchorBucket8FE78027',
   'TokenRotationAuditAnchorBucketPolicy0316C23E',
   'CheckpointBucketName',
+  // The token index's fingerprint key (stateful: retained) and its output, which the scanner reads.
+  'TokenRotationFingerprintKeySecret81757A63',
+  'FingerprintKeySecretArn',
 ];

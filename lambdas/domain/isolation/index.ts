@@ -15,8 +15,8 @@
 import { describeError } from '../errors.ts';
 import { keyedFingerprint } from '../keyed-fingerprint.ts';
 import { parseEnvironment } from '../policy.ts';
-import type { IndexedVersions, SecretDescription, TokenIndex } from '../ports.ts';
-import type { ActionContext, AlertFields } from '../sweep/context.ts';
+import type { AlertOutcome, SecretDescription } from '../ports.ts';
+import type { ActionContext } from '../sweep/context.ts';
 import { isNew, rotateNow } from '../sweep/context.ts';
 import {
   GRACE_EXTENDED_LABEL_PREFIX,
@@ -25,6 +25,7 @@ import {
   TAG,
 } from '../vocabulary.ts';
 import type { FingerprintKeySource } from './key.ts';
+import type { IndexedVersions, TokenIndex } from './ports.ts';
 import { copiesToRotate } from './ranks.ts';
 
 export { DEFAULT_ENVIRONMENT_ORDER, parseEnvironmentOrder } from './ranks.ts';
@@ -121,15 +122,7 @@ async function indexVersions(
   const live = Object.entries(secret.versions).filter(([, labels]) => labels.some(isLiveLabel));
   await loaded(deps);
   const known = deps.memory.bySecret.get(secret.arn) ?? {};
-  const unchanged =
-    live.length === Object.keys(known).length &&
-    live.every(([id, labels]) => {
-      const entry = known[id];
-      return (
-        entry !== undefined && sameStages(entry.stages, labels) && entry.environment === environment
-      );
-    });
-  if (unchanged) return;
+  if (unchanged(live, known, environment)) return;
   const key = await deps.key.get();
   if ('error' in key) {
     if (!reported.has(key)) {
@@ -158,42 +151,23 @@ async function indexVersions(
     next[versionId] = { ...entry, stages, ...(environment !== undefined ? { environment } : {}) };
     if (environment === undefined) delete next[versionId].environment;
     if (entry.fingerprint) {
-      await deps.index.record(
-        {
-          fingerprint: entry.fingerprint,
-          secretArn: secret.arn,
-          secretName: secret.name,
-          versionId,
-          stages,
-          ...(environment !== undefined && { environment }),
-        },
+      await record(
+        deps,
+        secret,
+        { versionId, fingerprint: entry.fingerprint, stages },
+        environment,
         now,
       );
       outcome.recorded++;
     }
   }
-  // Versions no longer live: their items keep what was last seen, with no stages. A `random`
-  // token is revoked once no staged version holds it (its kind's contract), so that is recorded.
-  for (const [versionId, entry] of Object.entries(known)) {
-    if (next[versionId] !== undefined || !entry.fingerprint) continue;
-    await deps.index.record(
-      {
-        fingerprint: entry.fingerprint,
-        secretArn: secret.arn,
-        secretName: secret.name,
-        versionId,
-        stages: [],
-        ...(environment !== undefined && { environment }),
-      },
-      now,
-    );
-    if (
-      issuer.revokedByUnstaging &&
-      !Object.values(next).some((v) => v.fingerprint === entry.fingerprint)
-    ) {
-      await deps.index.markRevoked(entry.fingerprint, secret.arn, versionId, now);
-    }
-  }
+  await retire(
+    deps,
+    secret,
+    { known, next, revokedByUnstaging: issuer.revokedByUnstaging === true },
+    environment,
+    now,
+  );
   // Looked for before remembering: a copy that enforce could not rotate yet (a rotation of it
   // already under way) leaves its version unremembered, so the next sweep looks again.
   for (const fingerprint of new Set(fresh)) {
@@ -205,6 +179,59 @@ async function indexVersions(
   }
   await deps.index.rememberVersions(secret.arn, next);
   deps.memory.bySecret.set(secret.arn, next);
+}
+
+const unchanged = (
+  live: [string, string[]][],
+  known: IndexedVersions,
+  environment: string | undefined,
+) =>
+  live.length === Object.keys(known).length &&
+  live.every(([id, labels]) => {
+    const entry = known[id];
+    return (
+      entry !== undefined && sameStages(entry.stages, labels) && entry.environment === environment
+    );
+  });
+
+function record(
+  deps: IsolationDeps,
+  secret: SecretDescription,
+  version: { versionId: string; fingerprint: string; stages: string[] },
+  environment: string | undefined,
+  now: Date,
+): Promise<void> {
+  return deps.index.record(
+    {
+      ...version,
+      secretArn: secret.arn,
+      secretName: secret.name,
+      ...(environment !== undefined && { environment }),
+    },
+    now,
+  );
+}
+
+/**
+ * Versions no longer live: their items keep what was last seen, with no stages. A token whose
+ * kind is revoked once no staged version holds it (`random`, by its contract) is marked revoked.
+ */
+async function retire(
+  deps: IsolationDeps,
+  secret: SecretDescription,
+  v: { known: IndexedVersions; next: IndexedVersions; revokedByUnstaging: boolean },
+  environment: string | undefined,
+  now: Date,
+): Promise<void> {
+  for (const [versionId, entry] of Object.entries(v.known)) {
+    const fingerprint = entry.fingerprint;
+    if (v.next[versionId] !== undefined || !fingerprint) continue;
+    await record(deps, secret, { versionId, fingerprint, stages: [] }, environment, now);
+    const stillHeld = Object.values(v.next).some((n) => n.fingerprint === fingerprint);
+    if (v.revokedByUnstaging && !stillHeld) {
+      await deps.index.markRevoked(fingerprint, secret.arn, versionId, now);
+    }
+  }
 }
 
 /** Key failures already alerted: one look per failed read, not one per secret of the pass. */
@@ -262,73 +289,96 @@ async function shared(
         ...(which !== 'first' && otherSecret ? [otherSecret] : []),
       ]
     : [];
-  // One alert per pair of secrets per token: raised on the pair's first ARN in order, so that
-  // whichever secret the sweep reaches first, the incident is the same.
-  const [first, second] = [
+  const pair: [Holder, Holder] = [
     { arn: secret.arn, name: secret.name, environment },
     {
       arn: other.secretArn,
       name: otherSecret?.name ?? other.secretName,
       environment: otherEnvironment,
     },
-  ].sort((a, b) => (a.arn < b.arn ? -1 : 1)) as [Holder, Holder];
-  const fields: AlertFields<'token.shared'> = {
+  ];
+  const sent = await alertPair(c, secret, fingerprint, pair, rotate, outcome);
+  let settled = sent !== 'failed';
+  for (const copy of rotate) {
+    const sharedWith = copy.arn === secret.arn ? other.secretArn : secret.arn;
+    if (await rotateCopy(c, copy, sharedWith)) outcome.rotated++;
+    else settled = false;
+  }
+  // Neither recorded nor sent, or a copy not rotated yet: the next sweep must find the pair again.
+  return settled;
+}
+
+/**
+ * One alert per pair of secrets per token, raised on the pair's first ARN in order so that
+ * whichever secret the sweep reaches first the incident is the same; audited once per incident
+ * (an alert that could be neither recorded nor sent is audited, and tried again next sweep).
+ */
+async function alertPair(
+  c: ActionContext,
+  secret: SecretDescription,
+  fingerprint: string,
+  pair: [Holder, Holder],
+  rotate: SecretDescription[],
+  outcome: IndexOutcome,
+): Promise<AlertOutcome | 'failed'> {
+  const [first, second] = [...pair].sort((a, b) => (a.arn < b.arn ? -1 : 1)) as [Holder, Holder];
+  const sent = await c.alert(bare(first), 'token.shared', {
     incident: `${fingerprint}#${second.arn}`,
     other: second,
     environment: first.environment,
     enforced: rotate.map((s) => s.name),
-  };
-  const target = {
-    arn: first.arn,
-    name: first.name,
+  });
+  if (isNew(sent)) outcome.shared++;
+  if (!isNew(sent) && sent !== 'failed') return sent;
+  const [, other] = pair;
+  await c.deps.audit.append(
+    c.entry(secret, {
+      event: 'token.shared',
+      outcome: 'reported',
+      detail: {
+        fingerprint,
+        otherSecret: other.arn,
+        ...(pair[0].environment !== undefined && { environment: pair[0].environment }),
+        ...(other.environment !== undefined && { otherEnvironment: other.environment }),
+        enforce: rotate.length > 0,
+      },
+    }),
+  );
+  return sent;
+}
+
+/** `isolation=enforce`: RotateSecret now, the normal rotation path, audited either way. */
+async function rotateCopy(
+  c: ActionContext,
+  copy: SecretDescription,
+  sharedWith: string,
+): Promise<boolean> {
+  try {
+    return await rotateNow(
+      c,
+      copy,
+      { event: 'rotation.requested', detail: { reason: 'token.shared', sharedWith } },
+      () =>
+        c.deps.pace(() => c.deps.catalog.rotate(copy.arn, { immediately: true }), 'RotateSecret'),
+    );
+  } catch (error) {
+    c.deps.log?.warn('isolation: enforce could not rotate a copy', {
+      secretArn: copy.arn,
+      error: describeError(error),
+    });
+    return false;
+  }
+}
+
+/** A secret an alert or record is about, known by name only. */
+const bare = (ref: { arn: string; name: string }) =>
+  ({
+    arn: ref.arn,
+    name: ref.name,
     versions: {},
     rotationEnabled: false,
     tags: {},
-  } as SecretDescription;
-  const sent = await c.alert(target, 'token.shared', fields);
-  // Audited once per incident (an alert that could not be sent is audited, and tried again).
-  if (isNew(sent)) outcome.shared++;
-  if (isNew(sent) || sent === 'failed')
-    await c.deps.audit.append(
-      c.entry(secret, {
-        event: 'token.shared',
-        outcome: 'reported',
-        detail: {
-          fingerprint,
-          otherSecret: other.secretArn,
-          ...(environment !== undefined && { environment }),
-          ...(otherEnvironment !== undefined && { otherEnvironment }),
-          enforce,
-        },
-      }),
-    );
-  // Neither recorded nor sent: the next sweep must find the pair again.
-  let settled = sent !== 'failed';
-  for (const copy of rotate) {
-    const started = await rotateNow(
-      c,
-      copy,
-      {
-        event: 'rotation.requested',
-        detail: {
-          reason: 'token.shared',
-          sharedWith: copy.arn === secret.arn ? other.secretArn : secret.arn,
-        },
-      },
-      () =>
-        c.deps.pace(() => c.deps.catalog.rotate(copy.arn, { immediately: true }), 'RotateSecret'),
-    ).catch((error) => {
-      c.deps.log?.warn('isolation: enforce could not rotate a copy', {
-        secretArn: copy.arn,
-        error: describeError(error),
-      });
-      return false;
-    });
-    if (started) outcome.rotated++;
-    else settled = false;
-  }
-  return settled;
-}
+  }) as SecretDescription;
 
 interface Holder {
   arn: string;
@@ -338,13 +388,7 @@ interface Holder {
 
 /** The key cannot be read: alerted once (the alert's incident), the pass goes on unindexed. */
 async function keyUnreadable(c: ActionContext, deps: IsolationDeps, error: string): Promise<void> {
-  const target = {
-    arn: deps.keySecret.arn,
-    name: deps.keySecret.name,
-    versions: {},
-    rotationEnabled: false,
-    tags: {},
-  } as SecretDescription;
+  const target = bare(deps.keySecret);
   const sent = await c.alert(target, 'token.index.failed', { error });
   if (!isNew(sent)) return;
   await c.deps.audit
