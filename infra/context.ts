@@ -20,6 +20,7 @@ export const CONTEXT_KEYS = [
   'issuerFunctions',
   'maxLifespan',
   'graceExtensions',
+  'environmentOrder',
 ] as const;
 
 type ContextReader = (key: string) => unknown;
@@ -118,6 +119,7 @@ export function readContext(read: ContextReader): TokenRotationStackProps & { st
     issuerFunctions: list(read, 'issuerFunctions'),
     maxLifespan: lifespan(read, 'maxLifespan'),
     graceExtensions: whole(read, 'graceExtensions'),
+    environmentOrder: list(read, 'environmentOrder'),
   };
 }
 

@@ -18,6 +18,7 @@ import type { Alerting } from './alerting.ts';
 import type { AuditAnchor } from './audit-anchor.ts';
 import type { AuditTrail } from './audit-trail.ts';
 import { addDeadLetterQueue } from './dead-letters.ts';
+import type { FingerprintKey } from './fingerprint-key.ts';
 import { grantKindIssuers, grantSecretKeys, grantStatement } from './grants.ts';
 import { keepParentLogicalIds, logicalIdOf } from './logical-ids.ts';
 import type { SuiteMetrics } from './metrics.ts';
@@ -87,6 +88,16 @@ export class LifespanEnforcement extends Construct {
     this.sweepFunction = this.createSweep(props);
     this.schedule(props);
     this.tagEventsFunction = this.createTagEvents(props);
+  }
+
+  /**
+   * The sweep indexes every token it sees under its keyed fingerprint (#domain/isolation): it
+   * alone reads the key and writes the index.
+   */
+  indexTokens(key: FingerprintKey, environmentOrder: readonly string[]): iam.Grant {
+    this.sweepFunction.addEnvironment(ENV.FINGERPRINT_KEY_SECRET_ARN, key.secret.secretArn);
+    this.sweepFunction.addEnvironment(ENV.ENVIRONMENT_ORDER, environmentOrder.join(','));
+    return key.grantIndex(this.sweepFunction);
   }
 
   /**

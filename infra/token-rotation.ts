@@ -21,6 +21,7 @@ import { AuditAnchor } from './audit-anchor.ts';
 import { AuditTrail } from './audit-trail.ts';
 import { AuditorPolicy } from './auditor-policy.ts';
 import { EmergencyRevoke } from './emergency-revoke.ts';
+import { FingerprintKey } from './fingerprint-key.ts';
 import { grantKindIssuers } from './grants.ts';
 import { LifespanEnforcement } from './lifespan-enforcement.ts';
 import { FlatLogicalIds } from './logical-ids.ts';
@@ -151,6 +152,15 @@ export interface TokenRotationProps {
   readonly checkpointRetentionDays?: number;
 
   /**
+   * Environments as `token-rotation:environment` names them, least trusted first: with
+   * `token-rotation:isolation=enforce`, a token shared across two is rotated in the lower one
+   * (both when their ranks are equal or either is not listed).
+   *
+   * @default ['ci', 'dev', 'staging', 'prod']
+   */
+  readonly environmentOrder?: string[];
+
+  /**
    * An existing DynamoDB table to hold the audit trail, instead of creating `AuditTable`. It must
    * have the suite's key schema and indexes (lambdas/adapters/audit-table.ts).
    *
@@ -245,6 +255,8 @@ export class TokenRotation extends Construct {
   readonly lifespanEnforcement: LifespanEnforcement;
   /** The revoke functions, rules and runbook. */
   readonly emergencyRevoke: EmergencyRevoke;
+  /** The token index's fingerprint key (a generated secret). Survives `cdk destroy`. */
+  readonly fingerprintKey: FingerprintKey;
 
   private readonly metrics: SuiteMetrics;
   private readonly kinds: KindSettings;
@@ -285,11 +297,13 @@ export class TokenRotation extends Construct {
       retentionDays: settings.checkpointRetentionDays,
     });
     this.checkpointBucket = this.auditAnchor.bucket;
+    this.fingerprintKey = new FingerprintKey(this, 'FingerprintKey', this.auditTrail);
     const { rotation, lifespan, revoke, monitoring } = this.compose(settings, functions);
     this.rotationFunction = rotation.function;
     this.secretsManagerEventsFunction = rotation.eventsFunction;
     this.lifespanEnforcement = lifespan;
     this.sweepFunction = lifespan.sweepFunction;
+    lifespan.indexTokens(this.fingerprintKey, settings.environmentOrder);
     this.tagEventsFunction = lifespan.tagEventsFunction;
     this.emergencyRevoke = revoke;
     this.revokeFunction = revoke.revokeFunction;
@@ -301,7 +315,7 @@ export class TokenRotation extends Construct {
       auditTrail: this.auditTrail,
       checkpointBucket: this.checkpointBucket,
     }).policy;
-    this.addOutputs(settings);
+    addOutputs(this, settings);
   }
 
   /** Count of rotations that promoted a new token. */
@@ -361,6 +375,11 @@ export class TokenRotation extends Construct {
     return this.auditTrail.grantTokenUses(grantee, 'record', secretArns);
   }
 
+  /** Lets `grantee` run `token-rotation scan`: read the fingerprint key and Query the token index. */
+  grantScan(grantee: iam.IGrantable): iam.Grant {
+    return this.fingerprintKey.grantScan(grantee);
+  }
+
   /** Lets `grantee` start an emergency revoke by invoking the revoke function. */
   grantRevoke(grantee: iam.IGrantable): iam.Grant {
     return this.emergencyRevoke.grantInvoke(grantee);
@@ -417,49 +436,50 @@ export class TokenRotation extends Construct {
     });
     return { rotation, lifespan, revoke, monitoring };
   }
+}
 
-  private addOutputs(settings: Settings): void {
-    const topicArn = this.alertTopic.topicArn;
-    const tableName = this.auditTable.tableName;
-    output(this, 'AlertTopicArn', topicArn, 'Alert topic (SNS)');
-    output(
-      this,
-      'AlertTopicConsole',
-      consoleUrl(`sns/v3/home?region=${Aws.REGION}#/topic/${topicArn}`),
-      'Alert topic in the SNS console: subscriptions and their confirmation state',
-    );
-    output(this, 'AuditTableName', tableName, 'Audit trail (DynamoDB table)');
-    output(
-      this,
-      'MaxLifespanHours',
-      String(settings.maxLifespanHours),
-      'The longest lifespan a token-rotation:lifespan tag may ask for, in hours (maxLifespan)',
-    );
-    output(
-      this,
-      'AuditTableConsole',
-      consoleUrl(`dynamodbv2/home?region=${Aws.REGION}#table?name=${tableName}`),
-      'Audit trail in the DynamoDB console',
-    );
-    output(
-      this,
-      'DashboardConsole',
-      consoleUrl(
-        `cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.dashboard.dashboardName}`,
-      ),
-      'Rotations, failures and overdue secrets',
-    );
-    output(
-      this,
-      'AuditorPolicyArn',
-      this.auditorPolicy.managedPolicyArn,
-      'Attach to the people who audit: token-rotation status, audit, verify-audit and evidence (read only)',
-    );
-    output(
-      this,
-      'CheckpointBucketName',
-      this.checkpointBucket.bucketName,
-      'Audit checkpoints (S3, Object Lock): verify-audit and evidence read them',
-    );
-  }
+/** The stack outputs, each with a console link where one helps (module-level: the class stays short). */
+function addOutputs(suite: TokenRotation, settings: Settings): void {
+  const topicArn = suite.alertTopic.topicArn;
+  const tableName = suite.auditTable.tableName;
+  output(suite, 'AlertTopicArn', topicArn, 'Alert topic (SNS)');
+  output(
+    suite,
+    'AlertTopicConsole',
+    consoleUrl(`sns/v3/home?region=${Aws.REGION}#/topic/${topicArn}`),
+    'Alert topic in the SNS console: subscriptions and their confirmation state',
+  );
+  output(suite, 'AuditTableName', tableName, 'Audit trail (DynamoDB table)');
+  output(
+    suite,
+    'MaxLifespanHours',
+    String(settings.maxLifespanHours),
+    'The longest lifespan a token-rotation:lifespan tag may ask for, in hours (maxLifespan)',
+  );
+  output(
+    suite,
+    'AuditTableConsole',
+    consoleUrl(`dynamodbv2/home?region=${Aws.REGION}#table?name=${tableName}`),
+    'Audit trail in the DynamoDB console',
+  );
+  output(
+    suite,
+    'DashboardConsole',
+    consoleUrl(
+      `cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${suite.dashboard.dashboardName}`,
+    ),
+    'Rotations, failures and overdue secrets',
+  );
+  output(
+    suite,
+    'AuditorPolicyArn',
+    suite.auditorPolicy.managedPolicyArn,
+    'Attach to the people who audit: token-rotation status, audit, verify-audit and evidence (read only)',
+  );
+  output(
+    suite,
+    'CheckpointBucketName',
+    suite.checkpointBucket.bucketName,
+    'Audit checkpoints (S3, Object Lock): verify-audit and evidence read them',
+  );
 }

@@ -2,6 +2,7 @@
 // message that says what is wrong and what is allowed.
 import { Duration, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_ENVIRONMENT_ORDER, parseEnvironmentOrder } from '#domain/isolation/ranks';
 import { DEFAULT_GRACE_EXTENSIONS, MAX_GRACE_EXTENSIONS } from '#domain/policy';
 import type { TokenRotationLogLevel, TokenRotationProps } from './token-rotation.ts';
 
@@ -23,6 +24,8 @@ export interface Settings {
   issuerFunctions: string[];
   maxLifespanHours: number;
   graceExtensions: number;
+  /** Environments, least trusted first. */
+  environmentOrder: string[];
   checkpointRetentionDays: number;
 }
 
@@ -88,8 +91,11 @@ export function validate(props: TokenRotationProps): Settings {
     );
   }
 
+  const environmentOrder = validEnvironmentOrder(props.environmentOrder);
+
   return {
     alertEmails,
+    environmentOrder,
     sweepIntervalMinutes,
     maxLifespanHours,
     graceExtensions,
@@ -185,4 +191,13 @@ function validateIssuers(
     }
   }
   return { accessKeyUserPath, deleteDeactivatedAfterHours: hours, issuerFunctions };
+}
+
+/** `environmentOrder`: distinct environment names, least trusted first. */
+function validEnvironmentOrder(order: string[] | undefined): string[] {
+  if (order === undefined) return [...DEFAULT_ENVIRONMENT_ORDER];
+  if (order.length === 0) {
+    throw new Error('environmentOrder must list at least one environment, least trusted first');
+  }
+  return parseEnvironmentOrder(order.join(','));
 }

@@ -65,6 +65,8 @@ export interface SessionSuite {
     string
   >;
   sweepIntervalMs: number;
+  /** The token index's fingerprint key secret (stack output FingerprintKeySecretArn). */
+  fingerprintKeySecretArn: string;
 }
 
 export interface SessionOpened {
@@ -135,6 +137,7 @@ export function addSessionControl(host: LocalAws): void {
                 rotationFunctionArn: suite.rotationFunctionArn,
                 functions: suite.functions,
                 sweepIntervalMs: suite.sweepIntervalMs,
+                fingerprintKeySecretArn: suite.fingerprintKeySecretArn,
               },
             }),
           };

@@ -4,12 +4,12 @@
 // `triggers`, the EventBridge rules and the sweep schedule that set them off. The demo, the
 // benchmark, the CLI's tests and `serve.ts --with-suite` all start here.
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -18,6 +18,7 @@ import { createAuditTable, DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
+import { DynamoTokenIndex } from '#adapters/dynamodb-token-index';
 import { DynamoTokenUses } from '#adapters/dynamodb-token-uses';
 import { IamAccessKeys } from '#adapters/iam-keys';
 import { LambdaInvoker } from '#adapters/lambda-invoker';
@@ -28,6 +29,8 @@ import { SsmAutomationExecutions } from '#adapters/ssm-automation';
 import { logger } from '#commons/logger';
 import type { CheckpointDeps } from '#domain/audit-anchor';
 import { describeError } from '#domain/errors';
+import { DEFAULT_ENVIRONMENT_ORDER, newIndexMemory } from '#domain/isolation/index';
+import { fingerprintKeySource } from '#domain/isolation/key';
 import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/kinds/registry';
 import { createPacer, type Pace } from '#domain/pacer';
 import type { PolicyLimits } from '#domain/policy';
@@ -80,6 +83,8 @@ export interface InstallOptions {
    * stack does (output CheckpointBucketName). Default false: most tests have no use for it.
    */
   anchor?: boolean;
+  /** The stack's `environmentOrder` (least trusted first). Default ci, dev, staging, prod. */
+  environmentOrder?: string[];
 }
 
 export interface InstalledSuite {
@@ -117,6 +122,8 @@ export interface InstalledSuite {
    * (a revoke function they deploy) with `cloudFormation.putStack(stackName, {...})`.
    */
   cloudFormation: CloudFormationEmulator;
+  /** The fingerprint key secret the stack generates (output FingerprintKeySecretArn). */
+  fingerprintKeySecretArn: string;
   /** Disconnects the rules and the schedule (a no-op without `triggers`). */
   disconnect(): void;
 }
@@ -143,6 +150,7 @@ export async function installSuite(
   await createAuditTable(rawDynamo, tableName);
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${stackName}-alerts` }));
   const topicArn = TopicArn!;
+  const fingerprintKeySecretArn = await createFingerprintKey(secretsManager, stackName);
 
   const deps = handlerDeps(aws, options, {
     stackName,
@@ -151,6 +159,7 @@ export async function installSuite(
     dynamo,
     secretsManager,
     sns,
+    fingerprintKeySecretArn,
   });
   const checkpointBucket = options.anchor ? `${stackName.toLowerCase()}-checkpoints` : undefined;
   if (checkpointBucket) await createCheckpointBucket(aws, checkpointBucket);
@@ -177,6 +186,7 @@ export async function installSuite(
     tableName,
     topicArn,
     maxLifespanHours,
+    fingerprintKeySecretArn,
     ...(checkpointBucket && { checkpointBucket }),
   });
   answerInvokesOfRegisteredFunctions(aws);
@@ -194,8 +204,21 @@ export async function installSuite(
     sns,
     ...deps,
     cloudFormation,
+    fingerprintKeySecretArn,
     disconnect,
   };
+}
+
+/** The fingerprint key secret, as the stack generates it at deploy: 64 random characters. */
+async function createFingerprintKey(sm: SecretsManagerClient, stackName: string): Promise<string> {
+  const out = await sm.send(
+    new CreateSecretCommand({
+      Name: `${stackName}-fingerprint-key`,
+      // Base64 of 48 CSPRNG bytes: 64 characters, 384 bits.
+      SecretString: randomBytes(48).toString('base64'),
+    }),
+  );
+  return out.ARN!;
 }
 
 /** What the handlers' dependencies need of the local AWS: its clock, Region and client config. */
@@ -217,13 +240,20 @@ export type HandlerDeps = Pick<
  */
 export function handlerDeps(
   aws: SuiteHost,
-  options: Pick<InstallOptions, 'pace' | 'issuers'>,
+  options: Pick<InstallOptions, 'pace' | 'issuers' | 'environmentOrder'>,
   stack: Pick<
     InstalledSuite,
-    'stackName' | 'tableName' | 'topicArn' | 'dynamo' | 'secretsManager' | 'sns'
+    | 'stackName'
+    | 'tableName'
+    | 'topicArn'
+    | 'dynamo'
+    | 'secretsManager'
+    | 'sns'
+    | 'fingerprintKeySecretArn'
   >,
 ): HandlerDeps {
   const { stackName, tableName, topicArn, dynamo, secretsManager, sns } = stack;
+  const keyArn = stack.fingerprintKeySecretArn;
   const clock = aws.clock.now;
   const audit = new DynamoAuditLog({ client: dynamo, tableName, clock });
   const alerter = new SnsAlerter({
@@ -256,6 +286,14 @@ export function handlerDeps(
     pace,
     managed: new DynamoManagedSet(dynamo, tableName),
     log,
+    // As the deployed sweep builds it (#adapters/deployed-isolation): one container's memory.
+    isolation: {
+      index: new DynamoTokenIndex(dynamo, tableName),
+      key: fingerprintKeySource(() => store.getValue(keyArn)),
+      keySecret: { arn: keyArn, name: 'token-rotation fingerprint key' },
+      environmentOrder: options.environmentOrder ?? [...DEFAULT_ENVIRONMENT_ORDER],
+      memory: newIndexMemory(),
+    },
   };
   const revokeDeps: RevokeEventDeps = {
     store,
@@ -341,6 +379,7 @@ function putStackOutputs(
     tableName: string;
     topicArn: string;
     maxLifespanHours: number;
+    fingerprintKeySecretArn: string;
     checkpointBucket?: string;
   },
 ): CloudFormationEmulator {
@@ -357,6 +396,10 @@ function putStackOutputs(
     RevokeFunctionName: {
       value: `${stackName}-revoke`,
       description: 'Emergency revoke function (Test it in the Lambda console)',
+    },
+    FingerprintKeySecretArn: {
+      value: outputs.fingerprintKeySecretArn,
+      description: 'The keyed-fingerprint key of the token index (for token-rotation scan)',
     },
     RevokeTestEvent: {
       value: '{"secretId": "<secret name or ARN>", "reason": "<why>", "mode": "reissue"}',

@@ -18,6 +18,15 @@
 //                                                                           under its keyed fingerprint
 //                                                                           (#domain/keyed-fingerprint);
 //                                                                           never the token)
+//   index memory   pk = STATE#token-index      sk = <secret ARN>           (versions: version ID ->
+//                                                                           fingerprint and stages, as
+//                                                                           the sweep last indexed them)
+//
+// Token index items (#adapters/dynamodb-token-index) hold exactly the IndexedToken fields: stages
+// is a string LIST (DynamoDB "L" of "S", possibly empty; not a string set, which cannot be empty),
+// times are ISO-8601 strings, environment and revokedAt are absent when unknown. They never carry
+// `day` or `event` (IAM's dynamodb:Attributes condition on the functions' grant enforces it), so
+// they stay out of byTime and byEvent. The leak scanner reads them with a Query on FP#<fp>.
 //
 // Questions the trail answers with Query, never Scan (SPEC "Audit trail"):
 //   one secret's history in order   -> table:   pk = SECRET#arn, sk ascending/descending
@@ -52,6 +61,20 @@ export const usePk = (secretArn: string) => `USE#${secretArn}`;
 /** One token's index partition: every secret version that held it (a Query, never a Scan). */
 export const fingerprintPk = (keyedFingerprint: string) => `FP#${keyedFingerprint}`;
 export const fingerprintSk = (secretArn: string, versionId: string) => `${secretArn}#${versionId}`;
+/** The sweep's memory of what it indexed per secret (a suite-state partition). */
+export const TOKEN_INDEX_STATE = 'token-index';
+/** Every attribute a token index item may carry (the functions' grant allows these only). */
+export const TOKEN_INDEX_ATTRIBUTES = [
+  'fingerprint',
+  'secretArn',
+  'secretName',
+  'versionId',
+  'stages',
+  'environment',
+  'firstSeen',
+  'lastSeen',
+  'revokedAt',
+] as const;
 
 /** The byEvent partition of pending alerts (never an audit event type: records cannot carry it). */
 export const OUTBOX_EVENT = 'alert.undelivered';

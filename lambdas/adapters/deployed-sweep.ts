@@ -9,6 +9,7 @@ import { createPacer } from '#domain/pacer';
 import { systemClock } from '#domain/ports';
 import type { SweepDeps } from '#domain/sweep/index';
 import { deployedAuditAndAlerts } from './deployed-audit-and-alerts.ts';
+import { deployedIsolation } from './deployed-isolation.ts';
 import { DynamoManagedSet } from './dynamodb-managed-set.ts';
 import { DynamoTokenUses } from './dynamodb-token-uses.ts';
 import { deployedIssuerFor } from './issuer-clients.ts';
@@ -20,9 +21,11 @@ export function deployedSweepDeps(
   dynamo: DynamoDBDocumentClient,
 ): Omit<SweepDeps, 'cursor'> {
   const secretsManager = secretsManagerClient();
+  const store = new SecretsManagerStore(secretsManager);
+  const isolation = deployedIsolation(process.env, store, dynamo, config.auditTableName);
   return {
     catalog: new SecretsManagerCatalog(secretsManager),
-    store: new SecretsManagerStore(secretsManager),
+    store,
     ...deployedAuditAndAlerts(config, dynamo),
     // The sweep asks whether previous `random` tokens are still presented (consumers' verifiers).
     issuerFor: deployedIssuerFor(process.env, {
@@ -32,5 +35,6 @@ export function deployedSweepDeps(
     pace: createPacer(),
     managed: new DynamoManagedSet(dynamo, config.auditTableName),
     log: { warn: (message, extra) => logger.warn(message, extra ?? {}) },
+    ...(isolation && { isolation }),
   };
 }

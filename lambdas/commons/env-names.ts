@@ -34,3 +34,5 @@ export const CHECKPOINT_BUCKET_NAME = 'CHECKPOINT_BUCKET_NAME';
 export const CHECKPOINT_RETENTION_DAYS = 'CHECKPOINT_RETENTION_DAYS';
 /** The Secrets Manager secret holding the keyed-fingerprint key (#domain/keyed-fingerprint). */
 export const FINGERPRINT_KEY_SECRET_ARN = 'FINGERPRINT_KEY_SECRET_ARN';
+/** Environments ranked least trusted first, comma-separated (default ci,dev,staging,prod). */
+export const ENVIRONMENT_ORDER = 'ENVIRONMENT_ORDER';

@@ -6,6 +6,8 @@
 //   grace     0m | <n>m | <n>h | <n>d  0m .. half the lifespan   (default 2h)
 //   kind      a value one of the registered token kinds accepts (each kind's `parse`)
 //   scopes    <scope>( <scope>)*       scope names, one space apart, no repeats
+//   environment  [a-z0-9][a-z0-9._-]*  at most 32 characters (e.g. ci, staging, prod)
+//   isolation    enforce
 // <n> is a positive decimal integer without sign, spaces or leading zeros; zero is written `0m`
 // only. Units and kind names are lower case: `7D` or `Random` are refused, not guessed at, because
 // an invalid policy changes nothing and is alerted, while a guess could enforce the wrong thing.
@@ -42,6 +44,10 @@ export interface Policy {
   revokeReason?: string;
   /** The scopes `token-rotation:scopes` declares, in tag order; undefined when the tag is absent. */
   scopes?: string[];
+  /** The secret's environment (`token-rotation:environment`), when tagged. */
+  environment?: string;
+  /** `token-rotation:isolation` = `enforce`: a shared token's less trusted copy is rotated at once. */
+  isolation?: 'enforce';
   /** Fingerprint of the raw policy tag values (see `policyFingerprint`). */
   fingerprint: string;
 }
@@ -89,6 +95,9 @@ const ALLOWED = {
   lifespan: (limits: PolicyLimits) =>
     `<n>h or <n>d, from 4h to ${formatDuration(limits.maxLifespanMs)} (e.g. 7d)`,
   grace: '<n>m, <n>h or <n>d, from 0m to half the lifespan (e.g. 2h)',
+  environment:
+    'lower-case letters, digits, ".", "_" and "-", starting with a letter or digit, at most 32 characters (e.g. ci, staging, prod)',
+  isolation: 'enforce',
   scopes: `scope names (letters, digits and ${'_ . : * / + = @ -'}, at most 128 characters each) one space apart, at most 50, no repeats (e.g. "s3:GetObject sqs:SendMessage")`,
 } as const;
 
@@ -209,6 +218,27 @@ function parseKind(value: string): { kind: string; issuerFunction?: string } | P
   return problem(tag, value, why, kindChoices());
 }
 
+const ENVIRONMENT = /^[a-z0-9][a-z0-9._-]{0,31}$/;
+
+/** `token-rotation:environment`: free text, but a word a person can read and rank (ci, prod). */
+export function parseEnvironment(value: string): string | PolicyProblem {
+  const tag = TAG.environment;
+  if (value === '') return problem(tag, value, 'empty', ALLOWED.environment);
+  if (value.length > 32)
+    return problem(tag, value, 'longer than 32 characters', ALLOWED.environment);
+  if (value !== value.toLowerCase())
+    return problem(tag, value, 'not lower case', ALLOWED.environment);
+  if (!ENVIRONMENT.test(value))
+    return problem(tag, value, 'not an environment name', ALLOWED.environment);
+  return value;
+}
+
+function parseIsolation(value: string): 'enforce' | PolicyProblem {
+  return value === 'enforce'
+    ? value
+    : problem(TAG.isolation, value, 'not a known mode', ALLOWED.isolation);
+}
+
 /**
  * Stable fingerprint of the raw policy tag values (lifespan, kind, grace, scopes; absent and empty
  * differ). `policy.invalid` is alerted once per fingerprint, so once per distinct bad value, not
@@ -219,6 +249,10 @@ export function policyFingerprint(tags: Record<string, string | undefined>): str
     (key) => tags[key] ?? null,
   );
   if (tags[TAG.scopes] !== undefined) raw.push(tags[TAG.scopes] ?? null);
+  // Like scopes: only when present, so an untagged secret keeps the fingerprint it had.
+  for (const key of [TAG.environment, TAG.isolation]) {
+    if (tags[key] !== undefined) raw.push(`${key}=${tags[key]}`);
+  }
   return createHash('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, 16);
 }
 
@@ -254,12 +288,21 @@ export function parsePolicy(
   const scopes = scopesTag === undefined ? undefined : parseScopes(scopesTag);
   if (scopes !== undefined && !Array.isArray(scopes)) problems.push(scopes);
 
+  const environmentTag = tags[TAG.environment];
+  const environment = environmentTag === undefined ? undefined : parseEnvironment(environmentTag);
+  if (typeof environment === 'object') problems.push(environment);
+  const isolationTag = tags[TAG.isolation];
+  const isolation = isolationTag === undefined ? undefined : parseIsolation(isolationTag);
+  if (typeof isolation === 'object') problems.push(isolation);
+
   if (
     problems.length > 0 ||
     lifespanMs === undefined ||
     typeof grace !== 'number' ||
     'tag' in kind ||
-    (scopes !== undefined && !Array.isArray(scopes))
+    (scopes !== undefined && !Array.isArray(scopes)) ||
+    typeof environment === 'object' ||
+    typeof isolation === 'object'
   ) {
     return { ok: false, problems, fingerprint };
   }
@@ -275,6 +318,8 @@ export function parsePolicy(
   };
   if (kind.issuerFunction !== undefined) policy.issuerFunction = kind.issuerFunction;
   if (scopes !== undefined) policy.scopes = scopes;
+  if (typeof environment === 'string') policy.environment = environment;
+  if (typeof isolation === 'string') policy.isolation = isolation;
   if (revokeTag !== undefined) policy.revokeReason = displayValue(revokeTag, 256);
   return { ok: true, policy };
 }

@@ -217,6 +217,11 @@ export interface Issuer {
    */
   tokenOf?(value: string): { id: string; by: string } | undefined;
   /**
+   * The token in `value` as the kind's contract names it (never guessed from its shape), for the
+   * token index's keyed fingerprint only (#domain/isolation): never logged, stored or shown.
+   */
+  secretToken?(value: string): string | undefined;
+  /**
    * When the token in `value` was last used at its issuer, and by what (a service and region, a
    * caller): the evidence that consumers have switched before a previous token is revoked.
    * Undefined when the issuer has no record of a use. Absent where the issuer cannot say.

@@ -7,6 +7,8 @@ export const TAG = {
   grace: 'token-rotation:grace',
   revoke: 'token-rotation:revoke',
   scopes: 'token-rotation:scopes',
+  environment: 'token-rotation:environment',
+  isolation: 'token-rotation:isolation',
   lastRevoked: 'token-rotation:last-revoked',
 } as const;
 
@@ -76,6 +78,10 @@ export const AUDIT_EVENTS = [
   'secretsmanager.rotation.abandoned',
   /** A checkpoint found a chain shorter than the checkpoint before it recorded: records were cut. */
   'audit.chain-regressed',
+  /** One token (one keyed fingerprint) is held by two secrets (SPEC "Environment isolation"). */
+  'token.shared',
+  /** The fingerprint key could not be read: tokens go unindexed until it can (isolation is detective). */
+  'token.index.failed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];
 
@@ -129,7 +135,11 @@ export const FAILURE_REASONS = [
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /** Why the sweep asked Secrets Manager to rotate now (`rotation.requested` detail `reason`). */
-export const ROTATION_REQUEST_REASONS = ['lifespan.overdue', 'lifespan-floor'] as const;
+export const ROTATION_REQUEST_REASONS = [
+  'lifespan.overdue',
+  'lifespan-floor',
+  'token.shared',
+] as const;
 export type RotationRequestReason = (typeof ROTATION_REQUEST_REASONS)[number];
 
 export type Outcome = 'started' | 'succeeded' | 'failed' | 'skipped' | 'reported' | 'queued';
@@ -150,6 +160,9 @@ export const ALERT_SEVERITY: Partial<Record<AuditEventType, Severity>> = {
   'secretsmanager.rotation.failed': 'high',
   'secretsmanager.rotation.abandoned': 'high',
   'audit.chain-regressed': 'critical',
+  // Critical when the two secrets' environments differ (the alert catalog says which).
+  'token.shared': 'high',
+  'token.index.failed': 'warning',
 };
 
 /** Who or what caused an event (SPEC "Audit trail": schedule, tag change by X, console, Secrets Manager). */

@@ -15,7 +15,7 @@ import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { leakedForms } from '../support/token-canary.ts';
-import { createFingerprintKey, plantIndexedToken } from '../support/token-index-fixture.ts';
+import { plantIndexedToken, stackFingerprintKey } from '../support/token-index-fixture.ts';
 import {
   attachRotation,
   cli,
@@ -61,7 +61,7 @@ beforeAll(async () => {
   aws = await startLocalAws();
   suite = await installSuite(aws);
   useLocalAwsEnv(aws);
-  key = await createFingerprintKey(suite);
+  key = await stackFingerprintKey(suite);
   dir = mkdtempSync(join(tmpdir(), 'scan-online-'));
 
   // A token the suite rotated, whose previous version it then revoked after grace.

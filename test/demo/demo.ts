@@ -35,6 +35,7 @@ import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { bundleHandler } from '../integration/support/bundle.ts';
 import { type SaasServer, startSaasServer } from '../support/saas-server.ts';
 import { reportFile, writeEvidenceHtml } from './report.ts';
+import { isolationScenes } from './scenes/isolation.ts';
 import { leakScanScene } from './scenes/leak-scan.ts';
 import { onCallScenes } from './scenes/on-call.ts';
 import { localTime, StageFailed, Timeline } from './stage.ts';
@@ -458,12 +459,19 @@ async function lifecycle(
       );
       const callsBefore = aws.secretsManager.calls.records.length;
       await advance(due.getTime() + MINUTE - aws.clock.now().getTime(), 'to the window’s close');
-      // The rotation function's calls for this secret, as Secrets Manager's endpoint counted them.
-      const rotationCalls = aws.secretsManager.calls.records
-        .slice(callsBefore)
-        .filter((c) => c.secret === payments.arn && ROTATION_OPERATIONS.has(c.operation));
       const rows = await showVersions(payments);
       const current = holder(rows, STAGE.current)!;
+      // The rotation function's calls for this secret, as Secrets Manager's endpoint counted them:
+      // those at the rotation's moment (its new version's creation), not the next sweep's read of
+      // the new version for the token index (SPEC "Environment isolation").
+      const rotationCalls = aws.secretsManager.calls.records
+        .slice(callsBefore)
+        .filter(
+          (c) =>
+            c.secret === payments.arn &&
+            ROTATION_OPERATIONS.has(c.operation) &&
+            c.at.getTime() <= current.created.getTime(),
+        );
       tl.check(
         current.token !== overdueToken && holder(rows, STAGE.previous)?.token === overdueToken,
         'the scheduled rotation made a new token live',
@@ -725,9 +733,18 @@ async function lifecycle(
     suite: suite!,
     remember: (v) => values.add(v),
     settle,
+    advance,
     track: (s) => secrets.push({ ...s, kind: DEFAULT_KIND }),
   });
   await onCallScenes(tl, { aws, suite: suite!, create, settle, token: randomToken });
+  await isolationScenes(tl, {
+    aws,
+    suite: suite!,
+    create: (n, v, k, t) => create(n, v, k, t),
+    readCurrent: (s) => read({ ...s, kind: DEFAULT_KIND, versionId: '' }),
+    advance,
+    kind: DEFAULT_KIND,
+  });
 
   await tl.stage(`The alert e-mails, as ${ONCALL} reads them`, async () => {
     const messages = aws.sns.messagesTo(suite!.topicArn);

@@ -1,12 +1,13 @@
 // Deploys a synthesized template's functions onto the embedded local AWS as CloudFormation would:
 // each bundle from the cloud assembly, with the template's handler, runtime, timeout, memory and
 // environment, its references resolved to local resources, and its event rules delivering events.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AUDIT_TABLE } from '#adapters/audit-table';
 import { createAuditTable } from '#adapters/dynamodb-audit-log';
@@ -222,6 +223,8 @@ export class TemplateResolver {
         return this.topic(logicalId);
       case 'AWS::S3::Bucket':
         return this.bucket(logicalId);
+      case 'AWS::SecretsManager::Secret':
+        return this.secret(logicalId);
       case 'AWS::Lambda::Function':
         return this.functionName(logicalId);
       case 'AWS::IAM::Role':
@@ -334,6 +337,21 @@ export class TemplateResolver {
         }),
       );
       return name;
+    });
+  }
+
+  /** A secret with GenerateSecretString: CloudFormation generates the value; so does this. */
+  private secret(logicalId: string): Promise<string> {
+    return this.once(logicalId, async () => {
+      const props = this.resources[logicalId]!.Properties ?? {};
+      const length = Number(props.GenerateSecretString?.PasswordLength ?? 32);
+      const out = await new SecretsManagerClient(this.local.clientConfig).send(
+        new CreateSecretCommand({
+          Name: physicalName(this.stackName, logicalId),
+          SecretString: randomBytes(length).toString('base64').slice(0, length),
+        }),
+      );
+      return out.ARN!;
     });
   }
 

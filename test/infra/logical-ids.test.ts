@@ -14,6 +14,7 @@ const STATEFUL: Record<string, string> = {
   TokenRotationAlertTopicC3981B11: 'AWS::SNS::Topic',
   TokenRotationAuditKey6245E760: 'AWS::KMS::Key',
   TokenRotationAuditTable3AB7922F: 'AWS::DynamoDB::Table',
+  TokenRotationFingerprintKeySecret81757A63: 'AWS::SecretsManager::Secret',
   TokenRotationRevokeDeadLettersEB1E87BE: 'AWS::SQS::Queue',
   TokenRotationRevokeEventsDeadLetters4721FFD0: 'AWS::SQS::Queue',
   TokenRotationRevokeEventsLogs829B3D6C: 'AWS::Logs::LogGroup',
@@ -179,4 +180,7 @@ const ADDED: string[] = [
   // The auditors' managed policy (issue 17) and its output.
   'TokenRotationAuditorPolicy96694584',
   'AuditorPolicyArn',
+  // The token index's fingerprint key (stateful: retained) and its output, which the scanner reads.
+  'TokenRotationFingerprintKeySecret81757A63',
+  'FingerprintKeySecretArn',
 ];

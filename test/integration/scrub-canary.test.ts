@@ -18,6 +18,7 @@ import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { sweepOnce } from '../cli/support.ts';
+import { expectNoForm } from './support/canary.ts';
 import { embeddedOnly } from './support/endpoint.ts';
 
 const onlyEmbedded = embeddedOnly(
@@ -154,31 +155,6 @@ async function readable(arn: string, name: string): Promise<string> {
     ...answers,
     ...rotationErrors,
   ].join('\n');
-}
-
-/** A token as an error may carry it. */
-function formsOf(token: string): Record<string, string> {
-  const bytes = Buffer.from(token, 'utf8');
-  return {
-    raw: token,
-    'percent-encoded': encodeURIComponent(token),
-    'form-encoded': new URLSearchParams({ k: token }).toString().slice(2),
-    base64: bytes.toString('base64'),
-    base64url: bytes.toString('base64url'),
-    'JSON-escaped': JSON.stringify(token).slice(1, -1),
-    hex: bytes.toString('hex'),
-    'HEX (upper case)': bytes.toString('hex').toUpperCase(),
-    'first 8 characters': token.slice(0, 8),
-    'first 8 characters, percent-encoded': encodeURIComponent(token.slice(0, 8)),
-  };
-}
-
-function expectNoForm(text: string, tokens: string[]) {
-  for (const token of tokens) {
-    for (const [form, shown] of Object.entries(formsOf(token))) {
-      expect(text.includes(shown), `the ${form} form of a token appears`).toBe(false);
-    }
-  }
 }
 
 describe('tokens an issuer echoes percent-encoded', () => {

@@ -1,29 +1,22 @@
-// Stand-in for the token index WRITER (items 1-3 of issue 14, built elsewhere): the fingerprint
-// key secret and index items, written exactly as the contract says (#domain/keyed-fingerprint,
-// #adapters/audit-table: pk = FP#<keyed fingerprint>, sk = <secret ARN>#<version ID>, the
-// IndexedToken fields as attributes). At merge, tests may switch to the writer; the scanner reads
-// only this schema.
-import { randomBytes } from 'node:crypto';
-import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+// Index states a test sets up directly, written exactly as the suite's writer
+// (#adapters/dynamodb-token-index) writes them: pk = FP#<keyed fingerprint>, sk = <secret ARN>#<version
+// ID>, the IndexedToken fields as attributes. For what the sweep would not index by itself in a
+// short test: a token whose secret has since been deleted, a hand-set token on a secret never
+// opted in, a revoke the test dates. The key is the stack's own (FingerprintKeySecretArn).
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_TABLE, fingerprintPk, fingerprintSk } from '#adapters/audit-table';
 import { type IndexedToken, keyedFingerprint } from '#domain/keyed-fingerprint';
 import type { InstalledSuite } from '#local-aws/suite';
 
-/**
- * Creates the stack's fingerprint key secret (64 random characters, as the stack generates it)
- * and publishes it as the stack output FingerprintKeySecretArn. Returns the key.
- */
-export async function createFingerprintKey(
-  suite: Pick<InstalledSuite, 'secretsManager' | 'cloudFormation' | 'stackName'>,
-  secretsManager: SecretsManagerClient = suite.secretsManager,
+/** The stack's fingerprint key (the secret behind the output FingerprintKeySecretArn). */
+export async function stackFingerprintKey(
+  suite: Pick<InstalledSuite, 'secretsManager' | 'fingerprintKeySecretArn'>,
 ): Promise<string> {
-  const key = randomBytes(48).toString('base64url');
-  const out = await secretsManager.send(
-    new CreateSecretCommand({ Name: `${suite.stackName}-fingerprint-key`, SecretString: key }),
+  const out = await suite.secretsManager.send(
+    new GetSecretValueCommand({ SecretId: suite.fingerprintKeySecretArn }),
   );
-  suite.cloudFormation.putStack(suite.stackName, { FingerprintKeySecretArn: out.ARN! });
-  return key;
+  return out.SecretString!;
 }
 
 /** Indexes `token` as held by one secret version, as the writer would; returns the record. */

@@ -70,6 +70,48 @@ export const ALERT_CATALOG: { readonly [N in AlertName]: AlertKind<AlertFields[N
     }),
   }),
 
+  'token.shared': kind({
+    event: 'token.shared',
+    // Critical when the environments differ (rendered below): a lower environment's leak opens the higher one.
+    severity: 'high',
+    render: (f) => {
+      const where = (env: string | undefined) => env ?? 'no environment tag';
+      const differ = f.environment !== f.other.environment;
+      return {
+        ...about(f),
+        severity: differ ? 'critical' : 'high',
+        incident: f.incident,
+        summary: `One token is held by two secrets: ${f.secret.name} (${where(f.environment)}) and ${f.other.name} (${where(f.other.environment)}).`,
+        reason: differ
+          ? 'Environments must never share a token: whoever can read the less trusted copy can use the more trusted one.'
+          : 'Two secrets holding one token cannot be rotated or revoked apart: revoking one breaks the other.',
+        nextSteps: [
+          f.enforced.length > 0
+            ? `token-rotation:isolation=enforce started a rotation of ${f.enforced.join(' and ')}; check that it completes (no rotation.failed alert follows).`
+            : `Rotate one of them now (the one in the less trusted environment) from the Secrets Manager console, or tag it token-rotation:isolation=enforce to have the sweep do it.`,
+          `If the token may have leaked through the less trusted copy, revoke it: token-rotation revoke ${f.other.name} --reason "shared with ${f.secret.name}" (or the EmergencyRevoke runbook).`,
+          `Other secret: ${f.other.arn}`,
+        ],
+      };
+    },
+  }),
+
+  'token.index.failed': kind({
+    event: 'token.index.failed',
+    severity: 'warning',
+    render: (f) => ({
+      ...about(f),
+      incident: 'fingerprint-key',
+      summary:
+        'The fingerprint key could not be read: tokens are not being indexed, so shared tokens go undetected.',
+      reason: f.error,
+      nextSteps: [
+        "Check that the key secret exists and that the sweep's role may read it (GetSecretValue, and kms:Decrypt on its key).",
+        'Rotations and the sweep carry on meanwhile; indexing resumes at the next sweep that can read the key.',
+      ],
+    }),
+  }),
+
   'audit.chain-regressed': kind({
     event: 'audit.chain-regressed',
     severity: 'critical',
@@ -357,7 +399,8 @@ export const ALERT_NAMES = Object.keys(ALERT_CATALOG) as AlertName[];
 /** The alert `name` declares, rendered from its typed fields. */
 export function alertOf<N extends AlertName>(name: N, fields: AlertFields[N]): Alert {
   const entry = ALERT_CATALOG[name] as AlertKind<AlertFields[N]>;
-  return { event: entry.event, severity: entry.severity, ...entry.render(fields) };
+  const rendered = entry.render(fields);
+  return { event: entry.event, ...rendered, severity: rendered.severity ?? entry.severity };
 }
 
 const SAME_INCIDENT_AS: Partial<Record<AuditEventType, AuditEventType>> = Object.fromEntries(

@@ -42,6 +42,17 @@ export interface AlertFields {
     stagesAfter: StagesAfter;
   };
   'rotation.stuck': About & { versionId: string; pendingFor: string };
+  /** On the pair's first secret (by ARN); `other` is the second. Never the token. */
+  'token.shared': About & {
+    /** The keyed fingerprint and the other secret's ARN: one incident per pair per token. */
+    incident: string;
+    environment: string | undefined;
+    other: { arn: string; name: string; environment: string | undefined };
+    /** Names of the copies `isolation=enforce` started rotating (none: alert only). */
+    enforced: string[];
+  };
+  /** About the fingerprint key secret itself. */
+  'token.index.failed': About & { error: string };
   'audit.chain-regressed': About & {
     /** What went back, as the checkpoint writer words it (sequence numbers and short hashes). */
     message: string;
@@ -150,7 +161,8 @@ export interface AlertFields {
 export type AlertName = keyof AlertFields;
 
 /** What a catalog entry renders from its fields; the rest of the Alert is the entry's own. */
-export type Rendered = Omit<Alert, 'event' | 'severity'>;
+/** What an entry renders; `severity` only where it depends on the fields (else the entry's). */
+export type Rendered = Omit<Alert, 'event' | 'severity'> & { severity?: Severity };
 
 export interface AlertKind<F> {
   event: AuditEventType;

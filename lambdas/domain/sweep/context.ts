@@ -51,6 +51,11 @@ export interface ActionContext {
   handedOver: Set<string>;
   /** Secrets this sweep started a rotation on: one RotateSecret per secret per pass. */
   rotationStarted: Set<string>;
+  /**
+   * The issuer confirmed a version's token revoked: the token index records when (set when the
+   * sweep has one, #domain/isolation). Never throws.
+   */
+  tokenRevoked?(secret: SecretDescription, versionId: string): Promise<void>;
 }
 
 /** A new incident: published now, or recorded and on its way (the alert's outbox). */

@@ -13,11 +13,12 @@
 // keeps failing) are one incident each: the alert goes first and the audit record is written
 // only when the alert was new, so a bad tag makes one record and one e-mail, not one per sweep.
 import { describeError, errorCode } from '../errors.ts';
+import { indexSecret, markVersionRevoked } from '../isolation/index.ts';
 import type { PolicyLimits } from '../policy.ts';
 import type { SecretCatalog, SecretDescription, SweepCursor, SweepCursorStore } from '../ports.ts';
 import { TAG, type Trigger } from '../vocabulary.ts';
 import { runAction, type SweepAction } from './actions/index.ts';
-import { actionContext } from './context.ts';
+import { type ActionContext, actionContext } from './context.ts';
 import { walkManaged } from './managed.ts';
 import { needsVersionDates, planSecret } from './plan.ts';
 import {
@@ -61,6 +62,7 @@ interface Pass {
   startedAt: string;
   /** Secrets this invocation's listing showed: the detach pass skips them. */
   seen: Set<string>;
+  c: ActionContext;
 }
 
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
@@ -91,7 +93,17 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
     outOfTime: options.outOfTime ?? (() => clock().getTime() >= options.deadline.getTime()),
     startedAt: saved?.startedAt ?? clock().toISOString(),
     seen: new Set<string>(),
+    c,
   };
+  if (deps.isolation) {
+    const isolation = deps.isolation;
+    c.tokenRevoked = async (secret, versionId) => {
+      await markVersionRevoked(c, isolation, secret, versionId);
+    };
+    // A key that could not be read last time is read again now; one read is kept for good.
+    deps.isolation.key.retry();
+    report.isolation = { read: 0, recorded: 0, shared: 0, rotated: 0 };
+  }
 
   // First, so an outage of the listing or a short invocation never keeps an alert back.
   await deliverPendingAlerts(pass);
@@ -268,6 +280,12 @@ async function sweepListed(pass: Pass, secret: SecretDescription): Promise<void>
     } catch (error) {
       pass.fail(secret, action.type, error);
     }
+  }
+  // After the actions, so that a rotation they started is indexed by the next sweep as it ends.
+  if (deps.isolation && report.isolation) {
+    const done = await indexSecret(pass.c, deps.isolation, secret);
+    for (const k of ['read', 'recorded', 'shared', 'rotated'] as const)
+      report.isolation[k] += done[k];
   }
 }
 

@@ -1,6 +1,7 @@
 // What a sweep is given (its ports and options) and what it reports back: the shapes the
 // handlers, the CLI and the tests read.
 import { describeError } from '../errors.ts';
+import type { IsolationDeps } from '../isolation/index.ts';
 import type { Pace } from '../pacer.ts';
 import type { PolicyLimits } from '../policy.ts';
 import type {
@@ -37,6 +38,8 @@ export interface SweepDeps {
   managed?: ManagedSet;
   /** Hands revoke tags to the revoke function; without it, the sweep leaves them alone (see actions/revoke-requested.ts). */
   revokes?: RevokeRequester;
+  /** The token index and fingerprint key; without it, no token is indexed (#domain/isolation). */
+  isolation?: IsolationDeps;
 }
 
 export interface SweepOptions {
@@ -92,6 +95,8 @@ export interface SweepReport {
   failureCount: number;
   /** The first failures (at most MAX_REPORTED_FAILURES), scrubbed. */
   failures: SweepFailure[];
+  /** The token index (present when the sweep has one): values read, items recorded, shared tokens found, copies rotated. */
+  isolation?: { read: number; recorded: number; shared: number; rotated: number };
   /** The detach pass over the managed set (present when the sweep has one). */
   managed?: { pages: number; members: number; described: number; forgotten: number };
 }

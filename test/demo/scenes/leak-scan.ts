@@ -12,7 +12,6 @@ import type { LocalAws } from '#local-aws/index';
 import type { InstalledSuite } from '#local-aws/suite';
 import { run } from '../../../cli/main.ts';
 import { localEnv } from '../../support/local-env.ts';
-import { createFingerprintKey, plantIndexedToken } from '../../support/token-index-fixture.ts';
 import type { Timeline } from '../stage.ts';
 
 const SECRET = 'demo/billing-api-key';
@@ -23,6 +22,8 @@ export interface LeakScanScene {
   /** Every secret value the scene creates or reads, for the demo's last check. */
   remember(value: string): void;
   settle(): Promise<void>;
+  /** Moves the clock forward (the sweep runs on its schedule) and says why. */
+  advance(ms: number, why: string): Promise<void>;
   /** Adds the scene's secret to the story's secrets (the report and the last check cover it). */
   track(secret: { name: string; arn: string; versionId: string }): void;
 }
@@ -64,16 +65,17 @@ export async function leakScanScene(tl: Timeline, scene: LeakScanScene): Promise
       );
       scene.track({ name: SECRET, arn: created.ARN!, versionId: created.VersionId! });
       await scene.settle();
-      // The token index, as the suite keeps it: the token's keyed fingerprint, no value.
-      const key = await createFingerprintKey(suite);
-      scene.remember(key);
-      await plantIndexedToken(suite.dynamo, suite.tableName, key, token, {
-        secretArn: created.ARN!,
-        secretName: SECRET,
-        versionId: created.VersionId!,
-        stages: ['AWSCURRENT'],
-        environment: 'prod',
-      });
+      // The sweep indexes the opted-in secret's live token under its keyed fingerprint (no value).
+      const sweepEvery = 15 * 60_000;
+      const now = aws.clock.now().getTime();
+      await scene.advance(
+        Math.floor(now / sweepEvery) * sweepEvery + sweepEvery + 60_000 - now,
+        'past the next sweep',
+      );
+      const key = await suite.secretsManager.send(
+        new GetSecretValueCommand({ SecretId: suite.fingerprintKeySecretArn }),
+      );
+      scene.remember(key.SecretString!);
       tl.say(`${SECRET} holds a live token; the token index holds its keyed fingerprint`);
 
       const repo = mkdtempSync(join(tmpdir(), 'demo-leak-'));

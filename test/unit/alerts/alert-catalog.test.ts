@@ -88,6 +88,28 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
         secrets: [error.secret],
       })),
     ),
+  'token.shared': fc
+    .tuple(
+      about,
+      secret,
+      fc.option(fc.constantFrom('ci', 'staging', 'prod'), { nil: undefined }),
+      fc.option(fc.constantFrom('ci', 'staging', 'prod'), { nil: undefined }),
+      fc.boolean(),
+    )
+    .map(([a, other, env, otherEnv, enforced]) => ({
+      fields: {
+        ...a,
+        incident: `hfp1:${'A'.repeat(43)}#${other.arn}`,
+        environment: env,
+        other: { ...other, environment: otherEnv },
+        enforced: enforced ? [a.secret.name] : [],
+      },
+      secrets: [],
+    })),
+  'token.index.failed': fc.tuple(about, tainted).map(([a, error]) => ({
+    fields: { ...a, error: error.text },
+    secrets: [error.secret],
+  })),
   'rotation.stuck': fc.tuple(about, versionId).map(([a, v]) => ({
     fields: { ...a, versionId: v, pendingFor: '3h 2m' },
     secrets: [],
@@ -284,9 +306,13 @@ describe('the alert catalog', () => {
 
       // Assess
       const declared = ALERT_CATALOG[alertName];
-      expect(alert.severity).toBe(declared.severity);
+      // token.shared alone depends on its fields: critical when the two environments differ.
+      const shared =
+        alertName === 'token.shared' ? (fields as AlertFields['token.shared']) : undefined;
+      const critical = shared !== undefined && shared.environment !== shared.other.environment;
+      expect(alert.severity).toBe(critical ? 'critical' : declared.severity);
       expect(alert.event).toBe(declared.event);
-      expect(attributes.severity).toBe(declared.severity);
+      expect(attributes.severity).toBe(alert.severity);
       expect(attributes.event).toBe(declared.event);
     });
   });

@@ -356,6 +356,15 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
         : undefined;
     },
 
+    // Only the field the issuer's mint declared as the token (its contract); a keyId names a key
+    // and is not secret, so a value without a declared token field is not indexed.
+    secretToken(value) {
+      const object = objectOf(value);
+      const field = object?.[TOKEN_FIELD_KEY];
+      const token = typeof field === 'string' ? object?.[field] : undefined;
+      return typeof token === 'string' && token !== '' ? token : undefined;
+    },
+
     name(value) {
       const keyId = objectOf(value)?.keyId;
       // A keyId that looks like a credential (an issuer that put the token there) is not shown.

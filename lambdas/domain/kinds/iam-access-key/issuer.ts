@@ -379,5 +379,11 @@ export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
       const key = readValue(value);
       return 'found' in key ? undefined : { id: key.accessKeyId, by: 'accessKeyId' };
     },
+
+    // The secret half of the key: the access key ID is not secret and names the key already.
+    secretToken(value) {
+      const key = readValue(value);
+      return 'found' in key ? undefined : key.secretAccessKey;
+    },
   };
 }

@@ -192,6 +192,11 @@ export const randomIssuer: Issuer = {
     return 'found' in read ? undefined : { id: tokenDigest(read.token), by: 'token field' };
   },
 
+  secretToken(value) {
+    const read = readValue(value);
+    return 'found' in read || read.token === '' ? undefined : read.token;
+  },
+
   name(value) {
     const read = readValue(value);
     // Only tokens we minted are known to be high-entropy; a short fingerprint of anything

@@ -179,6 +179,7 @@ export async function revokePastGrace(
       },
     }),
   );
+  await c.tokenRevoked?.(secret, action.versionId);
 }
 
 export const revokePrevious: SweepActionDef<RevokePrevious> = {

@@ -1,0 +1,193 @@
+// The token index in the audit table (audit-table.ts: pk FP#<keyed fingerprint>, sk <secret
+// ARN>#<version ID>), and the sweep's memory of what it indexed (STATE#token-index, one item per
+// secret). An item holds the IndexedToken fields and nothing else: never the token, never `day`
+// or `event` (so never in the byTime or byEvent indexes).
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { IndexedVersions, TokenIndex } from '#domain/isolation/ports';
+import type { IndexedToken } from '#domain/keyed-fingerprint';
+import {
+  AUDIT_TABLE,
+  fingerprintPk,
+  fingerprintSk,
+  statePk,
+  TOKEN_INDEX_STATE,
+} from './audit-table.ts';
+import { isAwsError } from './aws-errors.ts';
+
+const PK = AUDIT_TABLE.partitionKey;
+const SK = AUDIT_TABLE.sortKey;
+
+export class DynamoTokenIndex implements TokenIndex {
+  constructor(
+    private readonly dynamo: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async record(
+    seen: Omit<IndexedToken, 'firstSeen' | 'lastSeen' | 'revokedAt'>,
+    at: Date,
+  ): Promise<void> {
+    const now = at.toISOString();
+    const values: Record<string, unknown> = {
+      ':fp': seen.fingerprint,
+      ':arn': seen.secretArn,
+      ':name': seen.secretName,
+      ':version': seen.versionId,
+      ':stages': [...seen.stages],
+      ':now': now,
+    };
+    let update =
+      'SET fingerprint = :fp, secretArn = :arn, secretName = :name, versionId = :version, stages = :stages, lastSeen = :now, firstSeen = if_not_exists(firstSeen, :now)';
+    if (seen.environment !== undefined) {
+      update += ', environment = :env';
+      values[':env'] = seen.environment;
+    } else {
+      update += ' REMOVE environment';
+    }
+    await this.dynamo.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: {
+          [PK]: fingerprintPk(seen.fingerprint),
+          [SK]: fingerprintSk(seen.secretArn, seen.versionId),
+        },
+        UpdateExpression: update,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async holders(fingerprint: string): Promise<IndexedToken[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':pk': fingerprintPk(fingerprint) },
+          ConsistentRead: true,
+          ...(start && { ExclusiveStartKey: start }),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items.flatMap((item) => {
+      const token = indexedToken(item);
+      return token ? [token] : [];
+    });
+  }
+
+  async markRevoked(
+    fingerprint: string,
+    secretArn: string,
+    versionId: string,
+    at: Date,
+  ): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: fingerprintPk(fingerprint), [SK]: fingerprintSk(secretArn, versionId) },
+          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':at': at.toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
+      throw error;
+    }
+  }
+
+  async indexedVersions(secretArn: string): Promise<IndexedVersions | undefined> {
+    const { Item } = await this.dynamo.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [PK]: statePk(TOKEN_INDEX_STATE), [SK]: secretArn },
+      }),
+    );
+    return versionsOf(Item?.versions);
+  }
+
+  async *allIndexedVersions(): AsyncIterable<[string, IndexedVersions]> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':pk': statePk(TOKEN_INDEX_STATE) },
+          ...(start && { ExclusiveStartKey: start }),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const versions = versionsOf(item.versions);
+        if (versions) yield [String(item[SK]), versions];
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  async rememberVersions(secretArn: string, versions: IndexedVersions): Promise<void> {
+    await this.dynamo.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { [PK]: statePk(TOKEN_INDEX_STATE), [SK]: secretArn, versions },
+      }),
+    );
+  }
+}
+
+function versionsOf(versions: unknown): IndexedVersions | undefined {
+  if (!versions || typeof versions !== 'object') return undefined;
+  const out: IndexedVersions = {};
+  for (const [id, entry] of Object.entries(versions as Record<string, unknown>)) {
+    if (!entry || typeof entry !== 'object') continue;
+    const { fingerprint, stages, environment } = entry as Record<string, unknown>;
+    out[id] = {
+      ...(typeof fingerprint === 'string' && { fingerprint }),
+      ...(typeof environment === 'string' && { environment }),
+      stages: Array.isArray(stages) ? stages.filter((s): s is string => typeof s === 'string') : [],
+    };
+  }
+  return out;
+}
+
+/** An item read back as the IndexedToken it must be; anything else (a foreign item) is skipped. */
+export function indexedToken(item: Record<string, unknown>): IndexedToken | undefined {
+  const { fingerprint, secretArn, secretName, versionId, stages, environment } = item;
+  const { firstSeen, lastSeen, revokedAt } = item;
+  if (
+    typeof fingerprint !== 'string' ||
+    typeof secretArn !== 'string' ||
+    typeof versionId !== 'string' ||
+    typeof firstSeen !== 'string' ||
+    typeof lastSeen !== 'string'
+  ) {
+    return undefined;
+  }
+  const list = stages instanceof Set ? [...stages] : Array.isArray(stages) ? stages : [];
+  return {
+    fingerprint,
+    secretArn,
+    secretName: typeof secretName === 'string' ? secretName : secretArn,
+    versionId,
+    stages: list.filter((s): s is string => typeof s === 'string'),
+    ...(typeof environment === 'string' && { environment }),
+    firstSeen,
+    lastSeen,
+    ...(typeof revokedAt === 'string' && { revokedAt }),
+  };
+}
