@@ -25,51 +25,7 @@ export class AuditorPolicy extends Construct {
     const bucket = props.checkpointBucket;
     this.policy = new iam.ManagedPolicy(this, 'AuditorPolicy', {
       description: `token-rotation: may read, verify and export the audit trail of ${stack.stackName} and its status (token-rotation status, audit, verify-audit, evidence); no writes, no secret values`,
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'FindTheStackOutputs',
-          actions: ['cloudformation:DescribeStacks'],
-          resources: [
-            stack.formatArn({
-              service: 'cloudformation',
-              resource: 'stack',
-              resourceName: `${stack.stackName}/*`,
-            }),
-          ],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ReadTheAuditTrail',
-          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-          resources: props.auditTrail.tableArns(),
-        }),
-        new iam.PolicyStatement({
-          // verify-audit and evidence list every chain, also of secrets deleted long ago.
-          sid: 'FindEveryChain',
-          actions: ['dynamodb:Scan'],
-          resources: [props.auditTrail.table.tableArn],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ListOptedInSecrets',
-          actions: ['secretsmanager:ListSecrets'],
-          resources: ['*'],
-        }),
-        new iam.PolicyStatement({
-          // Metadata and version dates; never GetSecretValue.
-          sid: 'DescribeSecrets',
-          actions: ['secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds'],
-          resources: [secretArns(this)],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ListCheckpoints',
-          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
-          resources: [bucket.bucketArn],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ReadCheckpoints',
-          actions: ['s3:GetObject', 's3:GetObjectVersion'],
-          resources: [bucket.arnForObjects('*')],
-        }),
-      ],
+      statements: readStatements(this, props),
     });
     // Reading an encrypted table (and checkpoints under a customer key): through the service only.
     const decryptVia = (key: { keyArn: string }, service: string) =>
@@ -82,29 +38,86 @@ export class AuditorPolicy extends Construct {
       });
     this.policy.addStatements(decryptVia(props.auditTrail.key, 'dynamodb'));
     if (bucket.encryptionKey) this.policy.addStatements(decryptVia(bucket.encryptionKey, 's3'));
-    const bucketLogicalId = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-    for (const [resource, reason] of [
-      [
-        '*',
-        'secretsmanager:ListSecrets supports no resource-level permissions; the CLI lists the opted-in secrets by their tag.',
+    acknowledgeWildcards(this.policy, bucket);
+  }
+}
+
+/** What each CLI command reads: stack outputs, the trail, secrets' metadata, the checkpoints. */
+function readStatements(scope: Construct, props: AuditorPolicyProps): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const bucket = props.checkpointBucket;
+  return [
+    new iam.PolicyStatement({
+      sid: 'FindTheStackOutputs',
+      actions: ['cloudformation:DescribeStacks'],
+      resources: [
+        stack.formatArn({
+          service: 'cloudformation',
+          resource: 'stack',
+          resourceName: `${stack.stackName}/*`,
+        }),
       ],
-      [
-        nagArn(stack, 'cloudformation', `stack/${stack.stackName}/*`),
-        "This stack's ID suffix is known only once it is deployed; DescribeStacks of this one stack.",
-      ],
-      [
-        nagArn(stack, 'secretsmanager', 'secret:*'),
-        'Metadata and version dates of any secret the trail names, also one opted out since; no secret value (no GetSecretValue).',
-      ],
-      [
-        `<${bucketLogicalId}.Arn>/*`,
-        'Checkpoint objects are named by the time they are written; read-only, this bucket only.',
-      ],
-    ]) {
-      Validations.of(this.policy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${resource}]`,
-        reason: reason!,
-      });
-    }
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadTheAuditTrail',
+      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+      resources: props.auditTrail.tableArns(),
+    }),
+    new iam.PolicyStatement({
+      // verify-audit and evidence list every chain, also of secrets deleted long ago.
+      sid: 'FindEveryChain',
+      actions: ['dynamodb:Scan'],
+      resources: [props.auditTrail.table.tableArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListOptedInSecrets',
+      actions: ['secretsmanager:ListSecrets'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      // Metadata and version dates; never GetSecretValue.
+      sid: 'DescribeSecrets',
+      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds'],
+      resources: [secretArns(scope)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListCheckpoints',
+      actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+      resources: [bucket.bucketArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadCheckpoints',
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resources: [bucket.arnForObjects('*')],
+    }),
+  ];
+}
+
+/** The wildcards the reads need, each with its reason. */
+function acknowledgeWildcards(policy: iam.ManagedPolicy, bucket: s3.IBucket): void {
+  const stack = Stack.of(policy);
+  const bucketLogicalId = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+  for (const [resource, reason] of [
+    [
+      '*',
+      'secretsmanager:ListSecrets supports no resource-level permissions; the CLI lists the opted-in secrets by their tag.',
+    ],
+    [
+      nagArn(stack, 'cloudformation', `stack/${stack.stackName}/*`),
+      "This stack's ID suffix is known only once it is deployed; DescribeStacks of this one stack.",
+    ],
+    [
+      nagArn(stack, 'secretsmanager', 'secret:*'),
+      'Metadata and version dates of any secret the trail names, also one opted out since; no secret value (no GetSecretValue).',
+    ],
+    [
+      `<${bucketLogicalId}.Arn>/*`,
+      'Checkpoint objects are named by the time they are written; read-only, this bucket only.',
+    ],
+  ]) {
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${resource}]`,
+      reason: reason!,
+    });
   }
 }

@@ -102,29 +102,7 @@ export class RevokeRunbook extends Construct {
     const operatorPolicy = new iam.ManagedPolicy(this, 'RevokeOperatorPolicy', {
       description: `token-rotation: may run the ${name} runbook (emergency revoke) and follow its executions, and run token-rotation revoke`,
       statements: [
-        // `token-rotation revoke` (test/cli/people-policies.test.ts derives these from its calls):
-        // find the stack's outputs, check the secret exists, invoke the revoke function.
-        new iam.PolicyStatement({
-          sid: 'FindTheStackOutputs',
-          actions: ['cloudformation:DescribeStacks'],
-          resources: [
-            stack.formatArn({
-              service: 'cloudformation',
-              resource: 'stack',
-              resourceName: `${stack.stackName}/*`,
-            }),
-          ],
-        }),
-        new iam.PolicyStatement({
-          sid: 'CheckTheSecretExists',
-          actions: ['secretsmanager:DescribeSecret'],
-          resources: [secretArns(this)],
-        }),
-        new iam.PolicyStatement({
-          sid: 'InvokeTheRevokeFunction',
-          actions: ['lambda:InvokeFunction'],
-          resources: [revoke.functionArn],
-        }),
+        ...this.cliRevokeStatements(revoke),
         new iam.PolicyStatement({
           sid: 'RunTheEmergencyRevokeRunbook',
           actions: ['ssm:StartAutomationExecution'],
@@ -186,6 +164,37 @@ export class RevokeRunbook extends Construct {
       reason: 'Every version of this one runbook (the suffix is the document version).',
     });
     return operatorPolicy;
+  }
+
+  /**
+   * What `token-rotation revoke` calls (test/cli/people-policies.test.ts derives these from its
+   * calls): find the stack's outputs, check the secret exists, invoke the revoke function.
+   */
+  private cliRevokeStatements(revoke: lambda.Function): iam.PolicyStatement[] {
+    const stack = Stack.of(this);
+    return [
+      new iam.PolicyStatement({
+        sid: 'FindTheStackOutputs',
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [
+          stack.formatArn({
+            service: 'cloudformation',
+            resource: 'stack',
+            resourceName: `${stack.stackName}/*`,
+          }),
+        ],
+      }),
+      new iam.PolicyStatement({
+        sid: 'CheckTheSecretExists',
+        actions: ['secretsmanager:DescribeSecret'],
+        resources: [secretArns(this)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'InvokeTheRevokeFunction',
+        actions: ['lambda:InvokeFunction'],
+        resources: [revoke.functionArn],
+      }),
+    ];
   }
 }
 

@@ -60,7 +60,8 @@ describe('the session API', () => {
     expect(session.endpoint).toBe(aws.endpoint);
     expect(session.now).toBe('2030-05-05T05:00:00.000Z');
     expect(session.suite).toMatchObject({ stackName: 'SessionTest', sweepIntervalMs: 300_000 });
-    expect(inSession).toEqual(['session/secret']);
+    // The installed stack's own fingerprint key secret, and the test's.
+    expect(inSession).toEqual(['SessionTest-fingerprint-key', 'session/secret']);
     expect(advanced.body.now).toBe('2030-05-05T05:01:00.000Z');
     // ... every request counted in the endpoint's log ...
     expect(requestsBefore).toBeGreaterThanOrEqual(3);
@@ -77,7 +78,8 @@ describe('the session API', () => {
       .body as unknown as SessionOpened;
     const sm = new SecretsManagerClient(aws.clientConfig);
 
-    // Act
+    // Act (the suite's install created its fingerprint key secret: start the record after it)
+    await call(aws, 'DELETE', '/_local/secretsmanager/calls');
     await sm.send(new CreateSecretCommand({ Name: 'a', SecretString: 'x' }));
     await new SNSClient(aws.clientConfig).send(
       new PublishCommand({ TopicArn: opened.suite!.topicArn, Subject: 'hello', Message: 'm' }),

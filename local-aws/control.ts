@@ -28,7 +28,7 @@ import {
   type SecretsManagerOperation,
   type WindowPoint,
 } from './secrets-manager-model.ts';
-import { type InstallOptions, installSuite } from './suite.ts';
+import { type InstalledSuite, type InstallOptions, installSuite } from './suite.ts';
 
 /** A session's local AWS, as JSON can ask for it (LocalAwsOptions without a shared clock or port). */
 export interface SessionAwsOptions {
@@ -129,17 +129,7 @@ export function addSessionControl(host: LocalAws): void {
             region: opened.region,
             accountId: opened.accountId,
             now: opened.clock.now().toISOString(),
-            ...(suite && {
-              suite: {
-                stackName: suite.stackName,
-                tableName: suite.tableName,
-                topicArn: suite.topicArn,
-                rotationFunctionArn: suite.rotationFunctionArn,
-                functions: suite.functions,
-                sweepIntervalMs: suite.sweepIntervalMs,
-                fingerprintKeySecretArn: suite.fingerprintKeySecretArn,
-              },
-            }),
+            ...(suite && { suite: sessionSuiteOf(suite) }),
           };
           return ok(reply);
         }
@@ -182,6 +172,19 @@ export function addSessionControl(host: LocalAws): void {
 }
 
 const ok = (body: unknown) => ({ status: 200, body });
+
+/** What a test needs to know of the suite installed in its session. */
+function sessionSuiteOf(suite: InstalledSuite): SessionSuite {
+  return {
+    stackName: suite.stackName,
+    tableName: suite.tableName,
+    topicArn: suite.topicArn,
+    rotationFunctionArn: suite.rotationFunctionArn,
+    functions: suite.functions,
+    sweepIntervalMs: suite.sweepIntervalMs,
+    fingerprintKeySecretArn: suite.fingerprintKeySecretArn,
+  };
+}
 
 const clip = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
 
@@ -259,6 +262,14 @@ export function sessionAwsOptions(raw: unknown): LocalAwsOptions {
     'throttle',
     'listConsistency',
   ]);
+  options.secretsManager = secretsManagerOptions(sm);
+  return options;
+}
+
+/** "aws.secretsManager" of a session request, every field checked. */
+function secretsManagerOptions(
+  sm: Record<string, unknown>,
+): NonNullable<LocalAwsOptions['secretsManager']> {
   const out: NonNullable<LocalAwsOptions['secretsManager']> = {};
   if (sm.rotationAttempts !== undefined) {
     out.rotationAttempts = positiveNumber(
@@ -317,8 +328,7 @@ export function sessionAwsOptions(raw: unknown): LocalAwsOptions {
       }),
     };
   }
-  options.secretsManager = out;
-  return options;
+  return out;
 }
 
 /** The session's InstallOptions, every field checked. */

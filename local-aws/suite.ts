@@ -4,7 +4,7 @@
 // `triggers`, the EventBridge rules and the sweep schedule that set them off. The demo, the
 // benchmark, the CLI's tests and `serve.ts --with-suite` all start here.
 
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -48,6 +48,7 @@ import { createTagEventsHandler } from '#handlers/tag-events';
 import { type CloudFormationEmulator, cloudFormationOf } from './cloudformation.ts';
 import type { FunctionHandler, LocalAws } from './index.ts';
 import { createCheckpointBucket, localCheckpointDeps } from './suite-anchor.ts';
+import { createFingerprintKey } from './suite-fingerprint-key.ts';
 import { connectTriggers, type SuiteRule, suiteRules } from './suite-triggers.ts';
 import { AwsError, readBody } from './wire.ts';
 
@@ -207,18 +208,6 @@ export async function installSuite(
     fingerprintKeySecretArn,
     disconnect,
   };
-}
-
-/** The fingerprint key secret, as the stack generates it at deploy: 64 random characters. */
-async function createFingerprintKey(sm: SecretsManagerClient, stackName: string): Promise<string> {
-  const out = await sm.send(
-    new CreateSecretCommand({
-      Name: `${stackName}-fingerprint-key`,
-      // Base64 of 48 CSPRNG bytes: 64 characters, 384 bits.
-      SecretString: randomBytes(48).toString('base64'),
-    }),
-  );
-  return out.ARN!;
 }
 
 /** What the handlers' dependencies need of the local AWS: its clock, Region and client config. */
