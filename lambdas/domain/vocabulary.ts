@@ -41,6 +41,13 @@ export const REVOKE_AFTER_LABEL_PREFIX = 'token-rotation:revoke-after:';
  * time the extension ends: `token-rotation:grace-extended:2025-03-08T10:00:00Z`. At that time the
  * sweep revokes the token whether or not it is still used.
  */
+/**
+ * Custom staging label on a version whose new token testSecret refused as broader than its
+ * secret's declared scopes (`token.scope-drift`): every later attempt of that rotation stops at
+ * once, with the same incident, instead of running the steps again on a revoked token.
+ */
+export const SCOPE_REFUSED_LABEL = 'token-rotation:scope-refused';
+
 export const GRACE_EXTENDED_LABEL_PREFIX = 'token-rotation:grace-extended:';
 
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
@@ -76,6 +83,8 @@ export const AUDIT_EVENTS = [
   'secretsmanager.rotation.abandoned',
   /** A checkpoint found a chain shorter than the checkpoint before it recorded: records were cut. */
   'audit.chain-regressed',
+  /** A token broader than its declared scopes: a new one refused at testSecret, or a live one found by the sweep. */
+  'token.scope-drift',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];
 
@@ -116,6 +125,11 @@ export const FAILURE_REASONS = [
   'issuer-failed',
   'issuer-refused',
   'issuer-response',
+  // Scopes
+  /** The new token can do more than the secret's token-rotation:scopes declares: refused. */
+  'scope-drift',
+  /** The secret declares scopes and the issuer did not say what the new token can do. */
+  'scopes-unknown',
   // Emergency revokes
   'revoke-in-progress',
   'revoke-stalled',
