@@ -174,9 +174,6 @@ const secretValue = async (arn: string, select: { stage?: string; versionId?: st
 const stagesOf = async (arn: string) =>
   (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {};
 
-const versionWith = async (arn: string, stage: string) =>
-  Object.entries(await stagesOf(arn)).find(([, stages]) => stages.includes(stage))?.[0];
-
 /** One full sweep pass, as the scheduled sweep runs it. */
 async function sweep() {
   let saved: SweepCursor | undefined;
