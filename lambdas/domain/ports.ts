@@ -373,21 +373,12 @@ export interface AccessKeys {
    * undefined when IAM has no use recorded, 'missing' when it has no such key.
    */
   lastUsed?(accessKeyId: string): Promise<TokenUse | undefined | 'missing'>;
-  /**
-   * The identity policy documents that apply to the user, decoded: its inline and attached
-   * policies and those of its groups (the default version of each managed policy). 'missing'
-   * when IAM has no such user.
-   */
+  /** The user's and its groups' identity policies (decoded); 'missing' when IAM has no such user. */
   policyDocuments?(userName: string): Promise<PolicyDocument[] | 'missing'>;
 }
 
-/** One IAM policy document and where it came from (for messages: never secret). */
-export interface PolicyDocument {
-  /** e.g. `inline policy ReadReports of user app`, `managed policy arn:aws:iam::aws:policy/ReadOnlyAccess`. */
-  source: string;
-  /** The JSON text, URL-decoded. */
-  document: string;
-}
+/** One IAM policy document (JSON text) and where it came from (`inline policy X of user Y`). */
+export type PolicyDocument = { source: string; document: string };
 
 /** What a synchronous Lambda invoke returned: the payload text, and Lambda's FunctionError if the function failed. */
 export interface InvokeResult {

@@ -85,6 +85,8 @@ export const AUDIT_EVENTS = [
   'audit.chain-regressed',
   /** A token broader than its declared scopes: a new one refused at testSecret, or a live one found by the sweep. */
   'token.scope-drift',
+  /** The sweep read a live token's actual scopes and found them within the declared ones. */
+  'token.scopes-checked',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];
 

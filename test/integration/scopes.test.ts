@@ -319,7 +319,7 @@ describe("iam-access-key: the user's policies are its scopes", () => {
   it('promotes a key whose user may do less than declared', async () => {
     // Prepare: the user may only read objects; the secret declares read and write
     const { userName, arn } = await iamSecret();
-    aws.iam.putUserPolicy(
+    aws.iam.policies.putUserPolicy(
       userName,
       'read-reports',
       JSON.stringify({
@@ -340,7 +340,7 @@ describe("iam-access-key: the user's policies are its scopes", () => {
   it('alerts once, critical, on a live user allowed * against a declared s3:GetObject', async () => {
     // Prepare: AdministratorAccess (every action), a wildcard group policy and an inline Deny
     const { userName, arn, value } = await iamSecret();
-    const admin = aws.iam.createPolicy(
+    const admin = aws.iam.policies.createPolicy(
       `AdministratorAccess-${run}`,
       JSON.stringify({
         Version: '2012-10-17',
@@ -348,7 +348,7 @@ describe("iam-access-key: the user's policies are its scopes", () => {
       }),
       { awsManaged: true },
     );
-    aws.iam.attachUserPolicy(userName, admin);
+    aws.iam.policies.attachUserPolicy(userName, admin);
     await tagSecret(arn, 's3:GetObject');
 
     // Act: the sweep attaches rotation (and checks), then two more passes
@@ -375,13 +375,13 @@ describe("iam-access-key: the user's policies are its scopes", () => {
     // Prepare
     const { userName, arn, value, key } = await iamSecret();
     const group = `storage-${run}`;
-    aws.iam.createGroup(group);
-    aws.iam.putGroupPolicy(
+    aws.iam.policies.createGroup(group);
+    aws.iam.policies.putGroupPolicy(
       group,
       'all-of-s3',
       JSON.stringify({ Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: '*' }] }),
     );
-    aws.iam.addUserToGroup(userName, group);
+    aws.iam.policies.addUserToGroup(userName, group);
     await tagSecret(arn, 's3:GetObject');
 
     // Act

@@ -51,7 +51,7 @@ export function refusedBefore(secret: SecretDescription, request: RotationReques
 
 /**
  * testSecret, after the issuer verified the new token: its actual scopes against the declared
- * ones. A broader token is revoked at its issuer (or the refusal says it was not), its version
+ * ones ('checked': within them, recorded by the step). A broader token is revoked at its issuer (or the refusal says it was not), its version
  * marked refused and, once revoked, AWSPENDING taken off it; the step then fails with the drift.
  */
 export async function refuseBroader(
@@ -61,9 +61,9 @@ export async function refuseBroader(
   deps: RotationDeps,
   state: StepState,
   pending: string,
-): Promise<void> {
+): Promise<'checked' | undefined> {
   const declared = scopesToMint(secret, request.step);
-  if (declared === undefined) return;
+  if (declared === undefined) return undefined;
   const capability = kindOf(secret.tags[TAG.kind])?.capabilities.scopes;
   if (!capability || !issuer.scopesOf) {
     throw new ValidationError(
@@ -89,7 +89,7 @@ export async function refuseBroader(
   state.detail.declaredScopes = formatScopes(declared);
   state.detail.actualScopes = formatScopes(actual);
   const drift = scopeDrift(declared, actual, capability.matching);
-  if (!drift) return;
+  if (!drift) return 'checked';
   state.detail.extraScopes = formatScopes(drift.extra);
 
   // Revoke first: a token that could not be revoked keeps AWSPENDING, where the sweep, an

@@ -30,8 +30,10 @@ export const testSecret: Work = async (secret, issuer, request, deps, state) => 
     throw error;
   }
   // No silent widening: a token broader than the declared scopes is refused here (scopes.ts).
-  await refuseBroader(secret, issuer, request, deps, state, pending);
-  // A check that passed: finishSecret's record says so (it runs only after this step succeeded).
+  // Scopes read from the issuer are recorded (status shows them); otherwise a check that passed
+  // needs no record: finishSecret's says so (it runs only after this step succeeded).
+  const scopes = await refuseBroader(secret, issuer, request, deps, state, pending);
+  if (scopes === 'checked') return;
   return NOTHING_CHANGED;
 };
 

@@ -346,6 +346,57 @@ async function mintValue(
   return next;
 }
 
+/** Invokes verify for `ctx.pending`; returns (and remembers in `verified`) the scopes it states. */
+async function verifyAnswer(
+  target: Target,
+  verified: Map<string, string[] | undefined>,
+  ctx: IssuerContext & { pending: string },
+  how: { step: string; role: string; declared?: readonly string[] },
+): Promise<string[] | undefined> {
+  readObject(ctx.pending, ctx, how.step, how.role);
+  const answer = await call(target, 'verify', ctx, {
+    pending: ctx.pending,
+    ...(how.declared && { scopes: [...how.declared] }),
+  });
+  const fail: Fail = (found, reason) =>
+    new RotationError(
+      ctx.secretName,
+      how.step,
+      `expected ${target.fn} to verify the token, found ${scrub(found, secretParts(ctx.pending))}`,
+      reason,
+    );
+  // verify states scopes optionally: mint's answer already had to where scopes are declared.
+  const scopes = answeredScopes(answer, undefined, fail, 'verify');
+  verified.set(ctx.pending, scopes);
+  return scopes;
+}
+
+/**
+ * The scopes of `ctx.value`'s token: what verify answered for it (in testSecret, without a second
+ * invoke), else a verify of it (the sweep's check of the live token), with what its mint answered.
+ */
+async function scopesOfValue(
+  target: Target,
+  verified: Map<string, string[] | undefined>,
+  ctx: IssuerContext & { value: string; scopes?: readonly string[] },
+): Promise<string[] | undefined> {
+  const answered = verified.has(ctx.value)
+    ? verified.get(ctx.value)
+    : await verifyAnswer(
+        target,
+        verified,
+        { ...ctx, pending: ctx.value },
+        {
+          step: 'scopes',
+          role: `version ${ctx.versionId}`,
+          ...(ctx.scopes && { declared: ctx.scopes }),
+        },
+      );
+  const minted = recordedScopes(ctx.value);
+  if (answered === undefined && minted === undefined) return undefined;
+  return [...new Set([...(minted ?? []), ...(answered ?? [])])];
+}
+
 export function customIssuer(options: CustomIssuerOptions): Issuer {
   const { functionName } = options;
   const target: Target = {
@@ -357,29 +408,6 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
 
   // The scopes each verify answered, by value: testSecret's scopesOf reads them without a second call.
   const verified = new Map<string, string[] | undefined>();
-  const verifyScopes = async (
-    ctx: IssuerContext & { pending: string },
-    step: string,
-    role: string,
-    declared?: readonly string[],
-  ): Promise<string[] | undefined> => {
-    readObject(ctx.pending, ctx, step, role);
-    const answer = await call(target, 'verify', ctx, {
-      pending: ctx.pending,
-      ...(declared && { scopes: [...declared] }),
-    });
-    const fail: Fail = (found, reason) =>
-      new RotationError(
-        ctx.secretName,
-        step,
-        `expected ${target.fn} to verify the token, found ${scrub(found, secretParts(ctx.pending))}`,
-        reason,
-      );
-    // verify states scopes optionally: mint's answer already had to where scopes are declared.
-    const scopes = answeredScopes(answer, undefined, fail, 'verify');
-    verified.set(ctx.pending, scopes);
-    return scopes;
-  };
 
   return {
     kind: `lambda:${functionName}`,
@@ -395,24 +423,14 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
     },
 
     async verify(ctx) {
-      await verifyScopes(ctx, 'testSecret', `AWSPENDING (version ${ctx.versionId})`);
+      await verifyAnswer(target, verified, ctx, {
+        step: 'testSecret',
+        role: `AWSPENDING (version ${ctx.versionId})`,
+      });
     },
 
-    // What verify answered for this value (testSecret: no second invoke), else a verify of it (the
-    // sweep's check of the live token); together with what its mint answered, recorded in it.
-    async scopesOf(ctx) {
-      const answered = verified.has(ctx.value)
-        ? verified.get(ctx.value)
-        : await verifyScopes(
-            { ...ctx, pending: ctx.value },
-            'scopes',
-            `version ${ctx.versionId}`,
-            ctx.scopes,
-          );
-      const minted = recordedScopes(ctx.value);
-      if (answered === undefined && minted === undefined) return undefined;
-      return [...new Set([...(minted ?? []), ...(answered ?? [])])];
-    },
+    // What verify answered for this value (testSecret: no second invoke), else a verify of it.
+    scopesOf: (ctx) => scopesOfValue(target, verified, ctx),
 
     async revoke(ctx) {
       readObject(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`);

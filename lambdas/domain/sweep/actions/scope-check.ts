@@ -53,8 +53,25 @@ export const scopeCheck: SweepActionDef<ScopeCheck> = {
     // An issuer that states no scopes for the live token: nothing to compare (status says so).
     if (actual === undefined) return;
     const drift = scopeDrift(action.declared, actual, capability.matching);
-    if (!drift) return;
     const tokenName = issuer.name(value);
+    const read = {
+      found: action.why,
+      declaredScopes: formatScopes(action.declared),
+      actualScopes: formatScopes(actual),
+    };
+    if (!drift) {
+      // Recorded so that status shows what was read, and when (one write per check).
+      await c.deps.audit.append(
+        c.entry(secret, {
+          event: 'token.scopes-checked',
+          outcome: 'succeeded',
+          versions: { current: action.versionId },
+          tokens: { current: tokenName },
+          detail: read,
+        }),
+      );
+      return;
+    }
     const sent = await c.alert(
       secret,
       drift.wildcard ? 'token.scope-drift.wildcard' : 'token.scope-drift',
@@ -74,9 +91,7 @@ export const scopeCheck: SweepActionDef<ScopeCheck> = {
           versions: { current: action.versionId },
           tokens: { current: tokenName },
           detail: {
-            found: action.why,
-            declaredScopes: formatScopes(action.declared),
-            actualScopes: formatScopes(actual),
+            ...read,
             extraScopes: formatScopes(drift.extra),
             wildcard: drift.wildcard,
             incident: drift.incident,
