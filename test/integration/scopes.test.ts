@@ -30,6 +30,7 @@ import { SCOPE_REFUSED_LABEL, TAG } from '#domain/vocabulary';
 import { createRotationHandler } from '#handlers/rotation';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import { cli, useLocalAwsEnv } from '../cli/support.ts';
 import { type SaasKey, type SaasServer, startSaasServer } from '../support/saas-server.ts';
 import { bundleHandler } from './support/bundle.ts';
 import { embeddedOnly } from './support/endpoint.ts';
@@ -369,6 +370,25 @@ describe("iam-access-key: the user's policies are its scopes", () => {
     expect(drift).toHaveLength(1);
     expect(drift[0]!.detail).toMatchObject({ extraScopes: '*', wildcard: true, found: 'attach' });
     expect(await readable(arn)).not.toContain(JSON.parse(value).secretAccessKey);
+
+    // status and evidence show declared and actual scopes, and flag the drift
+    useLocalAwsEnv(aws);
+    const status = await cli(aws, 'status', '--stack', 'Scopes', '--format', 'json');
+    const row = JSON.parse(status.stdout).find((r: { arn: string }) => r.arn === arn);
+    expect(row.scopes).toMatchObject({
+      declared: ['s3:GetObject'],
+      reading: { actual: '*', drift: true, extra: '*', refused: false, by: 'the sweep' },
+    });
+    const table = await cli(aws, 'status', '--stack', 'Scopes', '--wide');
+    expect(table.stdout).toContain('DRIFT: extra * (declared s3:GetObject; actual *');
+    const evidence = await cli(aws, 'evidence', '--stack', 'Scopes', '--format', 'json');
+    const secret = JSON.parse(evidence.stdout).secrets.find(
+      (s: { secretArn: string }) => s.secretArn === arn,
+    );
+    expect(secret.scopes.reading).toMatchObject({ actual: '*', drift: true });
+    expect(status.stdout + table.stdout + evidence.stdout).not.toContain(
+      JSON.parse(value).secretAccessKey,
+    );
   });
 
   it('refuses a rotation whose user may do s3:* through a group: the new key deleted, AWSCURRENT unchanged', async () => {
