@@ -35,6 +35,7 @@ import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { bundleHandler } from '../integration/support/bundle.ts';
 import { type SaasServer, startSaasServer } from '../support/saas-server.ts';
 import { reportFile, writeEvidenceHtml } from './report.ts';
+import { scopesScene } from './scenes/scopes.ts';
 import { localTime, StageFailed, Timeline } from './stage.ts';
 
 /** What a rotation function calls; the sweep's own listing calls are not the rotation's. */
@@ -717,6 +718,18 @@ async function lifecycle(
   );
 
   // ---- what people read ----
+
+  await scopesScene(tl, {
+    sm,
+    saas,
+    kindTag: acmeKindTag,
+    grace: GRACE,
+    values,
+    create,
+    read,
+    settle,
+    alertsFor,
+  });
 
   await tl.stage(`The alert e-mails, as ${ONCALL} reads them`, async () => {
     const messages = aws.sns.messagesTo(suite!.topicArn);
