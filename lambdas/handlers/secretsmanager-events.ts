@@ -13,7 +13,7 @@ import {
   type ServiceEventDeps,
   type ServiceEventOutcome,
 } from '#domain/service-events';
-import { STAGE } from '#domain/vocabulary';
+import { SCOPE_REFUSED_LABEL, STAGE } from '#domain/vocabulary';
 
 export type SecretsManagerEventsResult = ServiceEventOutcome | Ignored;
 
@@ -54,8 +54,11 @@ export const handler = createSecretsManagerEventsHandler(() => {
     // A failed rotation leaves AWSPENDING on its version: that names the incident.
     pendingVersion: async (secretArn) => {
       const { versions } = await store.describe(secretArn);
+      // A rotation refused for scope drift took AWSPENDING off and labelled its version.
       return Object.entries(versions).find(
-        ([, stages]) => stages.includes(STAGE.pending) && !stages.includes(STAGE.current),
+        ([, stages]) =>
+          (stages.includes(STAGE.pending) || stages.includes(SCOPE_REFUSED_LABEL)) &&
+          !stages.includes(STAGE.current),
       )?.[0];
     },
   };

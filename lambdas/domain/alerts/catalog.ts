@@ -43,8 +43,8 @@ function scopeDriftAlert(f: ScopeDriftFields) {
   const extra = drift ? scrub(formatScopes(drift.extra)) : undefined;
   return {
     ...about(f),
-    // One alert per refused rotation however often Secrets Manager retries it; for a live
-    // token, one per drift (declared scopes and extra ones): a change is a new incident.
+    // One alert per refused rotation however often Secrets Manager retries it (the incident of
+    // Secrets Manager's own RotationFailed event for it too); for a live token, one per drift (declared scopes and extra ones): a change is a new incident.
     incident:
       f.where === 'rotation' ? `${f.versionId}:rotation` : `live:${drift?.incident ?? f.versionId}`,
     versionId: f.versionId,
@@ -144,9 +144,11 @@ export const ALERT_CATALOG: { readonly [N in AlertName]: AlertKind<AlertFields[N
     }),
   }),
 
+  // Secrets Manager's RotationFailed for a refused rotation names the same version: one e-mail.
   'token.scope-drift': kind({
     event: 'token.scope-drift',
     severity: 'high',
+    sameIncidentAs: 'rotation.failed',
     render: scopeDriftAlert,
   }),
 
@@ -154,6 +156,7 @@ export const ALERT_CATALOG: { readonly [N in AlertName]: AlertKind<AlertFields[N
   'token.scope-drift.wildcard': kind({
     event: 'token.scope-drift',
     severity: 'critical',
+    sameIncidentAs: 'rotation.failed',
     render: scopeDriftAlert,
   }),
 
