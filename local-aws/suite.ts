@@ -31,6 +31,7 @@ import type { PolicyLimits } from '#domain/policy';
 import type { AccessKeys, FunctionInvoker } from '#domain/ports';
 import type { RevokeEventDeps } from '#domain/revoke-events';
 import type { RotationDeps } from '#domain/rotation/index';
+import { failedRotationVersion } from '#domain/service-events';
 import type { SweepDeps } from '#domain/sweep/index';
 import { STAGE } from '#domain/vocabulary';
 import { createRevokeHandler } from '#handlers/revoke';
@@ -304,9 +305,7 @@ function registerFunctions(
         // As deployed: a failed rotation leaves AWSPENDING on its version, which names the incident.
         pendingVersion: async (secretArn) => {
           const { versions } = await store.describe(secretArn);
-          return Object.entries(versions).find(
-            ([, stages]) => stages.includes(STAGE.pending) && !stages.includes(STAGE.current),
-          )?.[0];
+          return failedRotationVersion(versions);
         },
       }),
     ),

@@ -61,7 +61,7 @@ export async function scopesScene(tl: Timeline, c: ScopesSceneContext): Promise<
       const alerts = c.alertsFor(secret);
       tl.check(
         alerts.length === 1 && alerts[0]?.subject?.includes('token.scope-drift') === true,
-        `one alert: ${alerts[0]?.subject ?? '(none)'}`,
+        `one alert: ${alerts.map((a) => a.subject ?? '(none)').join(' | ') || '(none)'}`,
       );
       tl.check(
         alerts[0]?.message.includes('extra: admin') === true,
