@@ -33,7 +33,6 @@ import type { RevokeEventDeps } from '#domain/revoke-events';
 import type { RotationDeps } from '#domain/rotation/index';
 import { failedRotationVersion } from '#domain/service-events';
 import type { SweepDeps } from '#domain/sweep/index';
-import { STAGE } from '#domain/vocabulary';
 import { createRevokeHandler } from '#handlers/revoke';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
 import { createRotationHandler } from '#handlers/rotation';
