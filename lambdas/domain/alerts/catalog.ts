@@ -44,9 +44,9 @@ function scopeDriftAlert(f: ScopeDriftFields) {
   return {
     ...about(f),
     // One alert per refused rotation however often Secrets Manager retries it (the incident of
-    // Secrets Manager's own RotationFailed event for it too); for a live token, one per drift (declared scopes and extra ones): a change is a new incident.
-    incident:
-      f.where === 'rotation' ? `${f.versionId}:rotation` : `live:${drift?.incident ?? f.versionId}`,
+    // Secrets Manager's own RotationFailed event for it too); for a live token, one per drift
+    // (declared scopes and extra ones): a change is a new incident.
+    incident: f.where === 'rotation' ? f.versionId : `live:${drift?.incident ?? f.versionId}`,
     versionId: f.versionId,
     summary:
       f.where === 'rotation'

@@ -58,15 +58,12 @@ export async function scopesScene(tl: Timeline, c: ScopesSceneContext): Promise<
         broader.length > 0 && broader.every((k) => k.revoked),
         `the broader key (${broader.map((k) => k.id).join(', ')}) was revoked at the SaaS`,
       );
-      const alerts = c.alertsFor(secret, 'token.scope-drift');
+      // Secrets Manager's own RotationFailed event names the same version: the same incident.
+      const alerts = c.alertsFor(secret);
       tl.check(
-        alerts.length === 1,
-        `one token.scope-drift alert: ${alerts.map((a) => a.subject ?? '(none)').join(' | ') || '(none)'}`,
+        alerts.length === 1 && alerts[0]?.subject?.includes('token.scope-drift') === true,
+        `one alert: ${alerts.map((a) => a.subject ?? '(none)').join(' | ') || '(none)'}`,
       );
-      const others = c.alertsFor(secret).filter((a) => !alerts.includes(a));
-      if (others.length > 0) {
-        tl.say(`also e-mailed: ${others.map((a) => a.subject ?? '(none)').join(' | ')}`);
-      }
       tl.check(
         alerts[0]?.message.includes('extra: admin') === true,
         'it names the extra scope: admin',
