@@ -170,8 +170,22 @@ function secretSection(
   return `<section class="secret" data-secret="${esc(secret.secretName)}">
 <h3>${esc(secret.secretName)}</h3>
 <p>${esc(secret.kind || 'not opted in')}${secret.lifespan ? `, lifespan ${esc(secret.lifespan)}` : ''}; ${chain}</p>
-${timelineSvg(spans, compliance, range)}
+${scopesLine(secret)}${timelineSvg(spans, compliance, range)}
 </section>`;
+}
+
+/** Declared scopes and the newest actual ones read in the range, drift marked. */
+function scopesLine(secret: SecretEvidence): string {
+  const scopes = secret.scopes;
+  if (!scopes) return '';
+  const r = scopes.reading;
+  const declared = `declared ${esc(scopes.declared.join(' '))}`;
+  if (!r) return `<p class="scopes">Scopes: ${declared}; actual not read in the range.</p>\n`;
+  const actual = `actual ${esc(r.actual)} (read ${esc(r.at)} by ${esc(r.by)})`;
+  const drift = r.drift
+    ? `; <span class="bad">${r.refused ? 'new token refused' : 'live token broader'}: extra ${esc(r.extra ?? '')}</span>`
+    : '; <span class="ok">within the declared scopes</span>';
+  return `<p class="scopes">Scopes: ${declared}; ${actual}${drift}.</p>\n`;
 }
 
 function timelineSvg(

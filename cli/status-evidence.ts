@@ -6,6 +6,7 @@
 import type { Checkpoint } from '#domain/audit-anchor';
 import { describeError } from '#domain/errors';
 import { kindOf } from '#domain/kinds/registry';
+import { declaredScopes } from '#domain/policy';
 import type { AuditRecord, SecretDescription, TokenUses } from '#domain/ports';
 import { STAGE, TAG } from '#domain/vocabulary';
 
@@ -90,4 +91,60 @@ export async function previousTokenStatus(
   if (!replaced) return { ...base, use: 'unknown', lastUsed, source: 'verifier records' };
   const use = recorded.at > replaced ? 'used' : 'none recorded';
   return { ...base, use, lastUsed, source: 'verifier records' };
+}
+
+/** Declared scopes against the actual ones the suite last read from the issuer (audit trail). */
+export interface ScopeStatus {
+  /** The `token-rotation:scopes` tag, as declared now. */
+  declared: string[];
+  /** The last reading: the scopes read, when, of which version, by which step; null: none yet. */
+  reading: {
+    actual: string;
+    at: string;
+    versionId?: string;
+    by: string;
+    /** The reading found the token broader than declared; `extra` names what is beyond. */
+    drift: boolean;
+    extra?: string;
+    /** The token was a new one, refused at testSecret (not the live token). */
+    refused: boolean;
+  } | null;
+}
+
+/** The secret's declared scopes (its `token-rotation:scopes` tag) when the tag is valid. */
+export function declaredOf(secret: SecretDescription): string[] | undefined {
+  const declared = declaredScopes(secret.tags);
+  return Array.isArray(declared) ? declared : undefined;
+}
+
+/** Records that carry a scope reading: testSecret's, and the sweep's checks. */
+const SCOPE_READINGS = new Set(['step.succeeded', 'token.scope-drift', 'token.scopes-checked']);
+
+/**
+ * The secret's declared scopes and the newest reading among `records` (newest first); null
+ * when the secret declares none. A reading names what the issuer answered, never a value.
+ */
+export function scopeStatus(
+  declared: string[] | undefined,
+  records: readonly AuditRecord[],
+): ScopeStatus | null {
+  if (declared === undefined) return null;
+  const found = records.find(
+    (r) => SCOPE_READINGS.has(r.event) && typeof r.detail?.actualScopes === 'string',
+  );
+  if (!found) return { declared, reading: null };
+  const drift = found.event === 'token.scope-drift';
+  const versionId = found.versions?.current ?? found.versions?.pending;
+  return {
+    declared,
+    reading: {
+      actual: String(found.detail?.actualScopes),
+      at: found.at,
+      ...(versionId && { versionId }),
+      by: found.step ?? 'the sweep',
+      drift,
+      ...(drift && { extra: String(found.detail?.extraScopes ?? '') }),
+      refused: drift && found.step !== undefined,
+    },
+  };
 }

@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalClock } from './clock.ts';
+import { IamPolicies } from './iam-policies.ts';
 import {
   AwsError,
   type Caller,
@@ -126,6 +127,8 @@ export class IamEmulator {
   /** Settable by tests: how long a new or changed key is refused by STS. */
   consistencyDelayMs: number;
   private readonly users = new Map<string, User>();
+  /** What users may do: their policies, groups and the managed policies (iam-policies.ts). */
+  readonly policies: IamPolicies;
   /** Roles by name: Lambda refuses a function whose execution role is not here. */
   private readonly roles = new Map<
     string,
@@ -134,6 +137,7 @@ export class IamEmulator {
 
   constructor(private readonly options: IamEmulatorOptions) {
     this.consistencyDelayMs = options.consistencyDelayMs ?? 0;
+    this.policies = new IamPolicies(options, (name) => this.user(name).name);
   }
 
   /** Whether a role of this ARN exists (Lambda's CreateFunction asks). */
@@ -285,6 +289,9 @@ export class IamEmulator {
   private iam(action: string, params: Map<string, string>): XmlValue {
     if (action.includes('AccessKey')) return this.accessKeyAction(action, params);
     if (action.includes('Role')) return this.roleAction(action, params);
+    if (action.includes('Polic') || action.includes('Group')) {
+      return this.policies.action(action, params);
+    }
     return this.userAction(action, params);
   }
 

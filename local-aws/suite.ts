@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -37,8 +37,8 @@ import type { PolicyLimits } from '#domain/policy';
 import type { AccessKeys, FunctionInvoker } from '#domain/ports';
 import type { RevokeEventDeps } from '#domain/revoke-events';
 import type { RotationDeps } from '#domain/rotation/index';
+import { failedRotationVersion } from '#domain/service-events';
 import type { SweepDeps } from '#domain/sweep/index';
-import { STAGE } from '#domain/vocabulary';
 import { createRevokeHandler } from '#handlers/revoke';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
 import { createRotationHandler } from '#handlers/rotation';
@@ -342,9 +342,7 @@ function registerFunctions(
         // As deployed: a failed rotation leaves AWSPENDING on its version, which names the incident.
         pendingVersion: async (secretArn) => {
           const { versions } = await store.describe(secretArn);
-          return Object.entries(versions).find(
-            ([, stages]) => stages.includes(STAGE.pending) && !stages.includes(STAGE.current),
-          )?.[0];
+          return failedRotationVersion(versions);
         },
       }),
     ),

@@ -25,6 +25,7 @@ import { renderHtml } from '../evidence-html.ts';
 import { csvRow, pairs, terminalSafe } from '../format.ts';
 import type { Command, CommandContext } from '../main.ts';
 import { triggerOf } from '../records.ts';
+import { declaredOf, type ScopeStatus, scopeStatus } from '../status-evidence.ts';
 
 const DEFAULT_RANGE = '90d';
 
@@ -82,6 +83,8 @@ export interface SecretEvidence {
   };
   rotationsInRange: number;
   revokesInRange: number;
+  /** Declared scopes (the tag now) and the newest actual scopes read in the range; null: none declared. */
+  scopes: ScopeStatus | null;
 }
 
 export interface EventEvidence extends AuditRecord {
@@ -356,6 +359,22 @@ function secretEvidence(
     },
     rotationsInRange: mine.filter(isRotation).length,
     revokesInRange: mine.filter(isRevoke).length,
+    scopes: secret ? scopeStatus(declaredOf(secret), [...mine].reverse()) : null,
+  };
+}
+
+/** A secret row's scope columns: declared, the newest actual reading, and its drift. */
+function scopeFields(scopes: ScopeStatus | null) {
+  if (!scopes) return {};
+  const r = scopes.reading;
+  return {
+    declared_scopes: scopes.declared.join(' '),
+    actual_scopes: r ? `${r.actual} (read ${r.at} by ${r.by})` : 'not read in range',
+    scope_drift: r
+      ? r.drift
+        ? `${r.refused ? 'refused new token' : 'live token'}: extra ${r.extra}`
+        : 'none'
+      : '',
   };
 }
 
@@ -386,6 +405,9 @@ const COLUMNS = [
   'checkpoint_version',
   'lock_mode',
   'retain_until',
+  'declared_scopes',
+  'actual_scopes',
+  'scope_drift',
 ];
 
 /**
@@ -422,6 +444,7 @@ function toCsv(
       revokes: s.revokesInRange,
       hash: s.chain.head?.hash,
       seq: s.chain.head?.seq,
+      ...scopeFields(s.scopes),
     });
   }
   for (const e of events) {

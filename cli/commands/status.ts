@@ -18,6 +18,7 @@ import {
 } from '#domain/policy';
 import type { AuditRecord, SecretDescription, TokenUses } from '#domain/ports';
 import { cleanReason, knownValues, readQuarantineNotice } from '#domain/revoke/index';
+import { formatScopes } from '#domain/scopes';
 import { planSecret } from '#domain/sweep/plan';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { choice } from '../args.ts';
@@ -29,8 +30,11 @@ import { mapConcurrent, outcomeOf } from '../records.ts';
 import {
   type CheckpointStatus,
   checkpointStatus,
+  declaredOf,
   type PreviousTokenStatus,
   previousTokenStatus,
+  type ScopeStatus,
+  scopeStatus,
 } from '../status-evidence.ts';
 
 /** Per-secret reads in flight at once: ListSecretVersionIds and one audit Query each. */
@@ -66,6 +70,8 @@ export interface SecretStatus {
   checkpoint: CheckpointStatus | null;
   /** The previous token still working, and whether it was used since its rotation. */
   previous: PreviousTokenStatus | null;
+  /** Declared scopes and the last actual scopes read from the issuer; null: none declared. */
+  scopes: ScopeStatus | null;
 }
 
 export const status: Command = async (ctx) => {
@@ -180,6 +186,7 @@ async function statusRows(
       }),
       checkpoint: checkpointStatus(evidence.anchor, secret.arn),
       previous,
+      scopes: scopeStatus(declaredOf(secret), newest),
     };
   });
 }
@@ -218,6 +225,19 @@ function previousCell(row: SecretStatus, now: number): string {
   return p.use === 'none recorded' ? 'no use since rotation' : 'not checked yet';
 }
 
+/** Declared and actual scopes; DRIFT when the last reading found the token broader. */
+function scopesCell(row: SecretStatus, now: number): string {
+  const scopes = row.scopes;
+  if (!scopes) return '-';
+  const declared = `declared ${formatScopes(scopes.declared)}`;
+  const r = scopes.reading;
+  if (!r) return `${declared}; actual not read yet`;
+  const when = `${humanDuration(now - Date.parse(r.at))} ago`;
+  if (!r.drift) return `${declared}; actual ${r.actual} (read ${when})`;
+  const what = r.refused ? 'new token REFUSED' : 'DRIFT';
+  return `${what}: extra ${r.extra} (${declared}; actual ${r.actual}, read ${when})`;
+}
+
 function checkpointCell(row: SecretStatus, now: number, anchored: boolean | 'unreadable'): string {
   if (anchored === 'unreadable') return 'unreadable';
   if (!anchored) return '-';
@@ -242,6 +262,7 @@ function statusTable(
       'OVERDUE',
       'PREVIOUS TOKEN',
       'ANCHORED',
+      'SCOPES',
       'NOTES',
     ],
     rows.map((row) => [
@@ -256,6 +277,7 @@ function statusTable(
       row.overdue === null ? '-' : row.overdue ? 'yes' : 'no',
       previousCell(row, now),
       checkpointCell(row, now, anchored),
+      scopesCell(row, now),
       row.notes.join('; '),
     ]),
   );
@@ -340,6 +362,7 @@ function needsAttention(row: SecretStatus): string | undefined {
   if (row.quarantined) return 'quarantined';
   if (row.overdue) return 'overdue';
   if (row.problems !== undefined) return 'invalid policy';
+  if (row.scopes?.reading?.drift) return 'scope drift';
   return undefined;
 }
 
@@ -391,6 +414,7 @@ export function statusOf(
     notes,
     checkpoint: null,
     previous: null,
+    scopes: null,
   };
   if (row.quarantined) {
     notes.push('quarantined: no valid token until a person runs the revoke with mode reissue');

@@ -64,6 +64,11 @@ function tokenOf(value: string | undefined): { token: string; keyId?: string } |
   }
 }
 
+/** The SaaS's list of a key's scopes, as strings; undefined when it gave none. */
+function scopeList(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.filter((s): s is string => typeof s === 'string') : undefined;
+}
+
 export async function handler(request: IssuerRequest): Promise<IssuerResponse> {
   if (request?.contract !== ISSUER_CONTRACT) {
     return failure('unsupported-contract', `this function speaks ${ISSUER_CONTRACT} only`);
@@ -72,15 +77,18 @@ export async function handler(request: IssuerRequest): Promise<IssuerResponse> {
     case 'mint': {
       // The version ID as idempotency key: a retried mint gets the same key, not a second one.
       adminKey ??= loadAdminKey();
+      // The declared scopes (token-rotation:scopes), when the secret declares any: ask for them.
       const res = await saas('/keys', await adminKey, {
         method: 'POST',
-        headers: { 'idempotency-key': request.versionId },
+        headers: { 'idempotency-key': request.versionId, 'content-type': 'application/json' },
+        body: JSON.stringify(request.scopes ? { scopes: request.scopes } : {}),
       });
       if (!res.ok) return failure('mint-refused', `POST /keys answered HTTP ${res.status}`);
-      const body = (await res.json()) as { id?: unknown; key?: unknown };
+      const body = (await res.json()) as { id?: unknown; key?: unknown; scopes?: unknown };
       if (typeof body.id !== 'string' || typeof body.key !== 'string') {
         return failure('mint-malformed', 'POST /keys answered without an id and a key');
       }
+      const scopes = scopeList(body.scopes);
       // keyId names the key in audit records and tells versions apart; tokenField says which
       // field rotates (the contract's answer for values whose keyId was lost in an edit).
       return {
@@ -88,6 +96,9 @@ export async function handler(request: IssuerRequest): Promise<IssuerResponse> {
         ok: true,
         fields: { keyId: body.id, token: body.key },
         tokenField: 'token',
+        // What the SaaS says the key may do, which may be more than was asked: token-rotation
+        // compares, and refuses a broader key.
+        ...(scopes && { scopes }),
       };
     }
     case 'activate':
@@ -99,14 +110,15 @@ export async function handler(request: IssuerRequest): Promise<IssuerResponse> {
       const res = await saas('/whoami', pending.token);
       if (res.status !== 200)
         return failure('key-refused', `GET /whoami with the new key answered HTTP ${res.status}`);
-      const who = (await res.json()) as { keyId?: unknown };
+      const who = (await res.json()) as { keyId?: unknown; scopes?: unknown };
       if (pending.keyId && who.keyId !== pending.keyId) {
         return failure(
           'wrong-key',
           `the new key authenticates as another key than ${pending.keyId}`,
         );
       }
-      return { contract: ISSUER_CONTRACT, ok: true };
+      const scopes = scopeList(who.scopes);
+      return { contract: ISSUER_CONTRACT, ok: true, ...(scopes && { scopes }) };
     }
     case 'revoke': {
       const old = tokenOf(request.value);

@@ -4,8 +4,17 @@ import {
   CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
   GetAccessKeyLastUsedCommand,
+  GetGroupPolicyCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetUserPolicyCommand,
   type IAMClient,
   ListAccessKeysCommand,
+  ListAttachedGroupPoliciesCommand,
+  ListAttachedUserPoliciesCommand,
+  ListGroupPoliciesCommand,
+  ListGroupsForUserCommand,
+  ListUserPoliciesCommand,
   ListUserTagsCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
@@ -15,8 +24,28 @@ import type {
   AccessKeys,
   CallerIdentity,
   NewAccessKey,
+  PolicyDocument,
   TokenUse,
 } from '#domain/ports';
+
+/** Every page of a Marker-paged IAM list. */
+async function allPages<T>(
+  page: (
+    marker: string | undefined,
+  ) => Promise<{ items: T[]; IsTruncated?: boolean; Marker?: string }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let marker: string | undefined;
+  do {
+    const answer = await page(marker);
+    items.push(...answer.items);
+    marker = answer.IsTruncated ? answer.Marker : undefined;
+  } while (marker);
+  return items;
+}
+
+// IAM returns policy documents URL-encoded (RFC 3986); the SDK leaves them so.
+const decoded = (document: string | undefined) => decodeURIComponent(document ?? '');
 
 /** The error codes with which STS refuses a key: unknown, inactive, deleted, not yet propagated, or a wrong secret. */
 const REFUSED = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClient']);
@@ -128,6 +157,76 @@ export class IamAccessKeys implements AccessKeys {
       );
       if (!used?.LastUsedDate) return undefined;
       return { at: used.LastUsedDate, by: `${used.ServiceName} in ${used.Region}` };
+    } catch (error) {
+      if (isMissing(error)) return 'missing';
+      throw error;
+    }
+  }
+
+  // The user's identity policies, as the IAM API Reference pages of ListAttachedUserPolicies,
+  // ListUserPolicies/GetUserPolicy, ListGroupsForUser, ListGroupPolicies/GetGroupPolicy,
+  // ListAttachedGroupPolicies and GetPolicy/GetPolicyVersion describe them.
+  async policyDocuments(userName: string): Promise<PolicyDocument[] | 'missing'> {
+    const { iam } = this;
+    try {
+      const docs: PolicyDocument[] = [];
+      const managed = new Map<string, string>(); // ARN to where it is attached
+      const inlineNames = await allPages(async (Marker) => {
+        const a = await iam.send(new ListUserPoliciesCommand({ UserName: userName, Marker }));
+        return { ...a, items: a.PolicyNames ?? [] };
+      });
+      for (const name of inlineNames) {
+        const p = await iam.send(
+          new GetUserPolicyCommand({ UserName: userName, PolicyName: name }),
+        );
+        docs.push({
+          source: `inline policy ${name} of user ${userName}`,
+          document: decoded(p.PolicyDocument),
+        });
+      }
+      const attached = await allPages(async (Marker) => {
+        const a = await iam.send(
+          new ListAttachedUserPoliciesCommand({ UserName: userName, Marker }),
+        );
+        return { ...a, items: a.AttachedPolicies ?? [] };
+      });
+      for (const p of attached) if (p.PolicyArn) managed.set(p.PolicyArn, `user ${userName}`);
+      const groups = await allPages(async (Marker) => {
+        const a = await iam.send(new ListGroupsForUserCommand({ UserName: userName, Marker }));
+        return { ...a, items: a.Groups ?? [] };
+      });
+      for (const group of groups) {
+        const GroupName = group.GroupName ?? '';
+        const names = await allPages(async (Marker) => {
+          const a = await iam.send(new ListGroupPoliciesCommand({ GroupName, Marker }));
+          return { ...a, items: a.PolicyNames ?? [] };
+        });
+        for (const name of names) {
+          const p = await iam.send(new GetGroupPolicyCommand({ GroupName, PolicyName: name }));
+          docs.push({
+            source: `inline policy ${name} of group ${GroupName}`,
+            document: decoded(p.PolicyDocument),
+          });
+        }
+        const groupAttached = await allPages(async (Marker) => {
+          const a = await iam.send(new ListAttachedGroupPoliciesCommand({ GroupName, Marker }));
+          return { ...a, items: a.AttachedPolicies ?? [] };
+        });
+        for (const p of groupAttached)
+          if (p.PolicyArn && !managed.has(p.PolicyArn))
+            managed.set(p.PolicyArn, `group ${GroupName}`);
+      }
+      for (const [PolicyArn, where] of managed) {
+        const { Policy } = await iam.send(new GetPolicyCommand({ PolicyArn }));
+        const { PolicyVersion } = await iam.send(
+          new GetPolicyVersionCommand({ PolicyArn, VersionId: Policy?.DefaultVersionId }),
+        );
+        docs.push({
+          source: `managed policy ${PolicyArn} (attached to ${where})`,
+          document: decoded(PolicyVersion?.Document),
+        });
+      }
+      return docs;
     } catch (error) {
       if (isMissing(error)) return 'missing';
       throw error;

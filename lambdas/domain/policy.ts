@@ -177,6 +177,17 @@ function parseScopes(value: string): string[] | PolicyProblem {
   return scopes;
 }
 
+/**
+ * The scopes a secret's tags declare, for the rotation (which has no stack limits to parse the
+ * whole policy with): undefined without the tag; a problem when the tag is invalid.
+ */
+export function declaredScopes(
+  tags: Record<string, string | undefined>,
+): string[] | undefined | PolicyProblem {
+  const tag = tags[TAG.scopes];
+  return tag === undefined ? undefined : parseScopes(tag);
+}
+
 function parseGrace(
   value: string,
   lifespanMs: number | undefined,

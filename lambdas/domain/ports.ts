@@ -165,7 +165,7 @@ export interface Issuer {
    * createSecret: a new value derived from the current one (prefix, carried fields). Where
    * `activate` exists, the new token may not work until it has run.
    */
-  mint(ctx: IssuerContext & { current: string }): Promise<string>;
+  mint(ctx: IssuerContext & { current: string; scopes?: readonly string[] }): Promise<string>;
   /**
    * Minting creates something at the issuer (an IAM key, a SaaS key), so minting twice for one
    * version leaves an orphan there: createSecret first looks for a value an earlier attempt of
@@ -209,6 +209,14 @@ export interface Issuer {
   readonly deleteAfterMs?: number;
   /** A non-secret identifier of the token in `value`, for audit records and alerts. */
   name(value: string): string;
+  /**
+   * The scopes the token in `value` really has, as its issuer says (checked: an issuer's answer is
+   * untrusted input), compared with the declared ones as the kind's `capabilities.scopes` says.
+   * Undefined when the issuer states none. Absent where the kind cannot say.
+   */
+  scopesOf?(
+    ctx: IssuerContext & { value: string; scopes?: readonly string[] },
+  ): Promise<string[] | undefined>;
   /**
    * Which token `value` holds, as the kind's contract identifies it (a key ID, the field the kind
    * or its issuer names as the token), to tell two versions' tokens apart: equal results mean the
@@ -370,7 +378,12 @@ export interface AccessKeys {
    * undefined when IAM has no use recorded, 'missing' when it has no such key.
    */
   lastUsed?(accessKeyId: string): Promise<TokenUse | undefined | 'missing'>;
+  /** The user's and its groups' identity policies (decoded); 'missing' when IAM has no such user. */
+  policyDocuments?(userName: string): Promise<PolicyDocument[] | 'missing'>;
 }
+
+/** One IAM policy document (JSON text) and where it came from (`inline policy X of user Y`). */
+export type PolicyDocument = { source: string; document: string };
 
 /** What a synchronous Lambda invoke returned: the payload text, and Lambda's FunctionError if the function failed. */
 export interface InvokeResult {

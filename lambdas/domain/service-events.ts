@@ -14,7 +14,7 @@ import { alertOf } from './alerts/catalog.ts';
 import { describeError, scrub } from './errors.ts';
 import type { Alerter, AlertOutcome, AuditEntry, AuditLog, Clock } from './ports.ts';
 import { systemClock } from './ports.ts';
-import type { AuditEventType } from './vocabulary.ts';
+import { type AuditEventType, SCOPE_REFUSED_LABEL, STAGE } from './vocabulary.ts';
 
 export const SERVICE_EVENT_NAMES = {
   RotationFailed: 'secretsmanager.rotation.failed',
@@ -178,6 +178,18 @@ export async function recordServiceEvent(
     }),
   );
   return { status: already ? 'already-recorded' : 'recorded', event: auditEvent, incident, alert };
+}
+
+/**
+ * The version a failed rotation left behind: AWSPENDING on a version that is not AWSCURRENT, or
+ * the version of a rotation refused for scope drift (AWSPENDING taken off, labelled instead).
+ */
+export function failedRotationVersion(versions: Record<string, string[]>): string | undefined {
+  return Object.entries(versions).find(
+    ([, stages]) =>
+      (stages.includes(STAGE.pending) || stages.includes(SCOPE_REFUSED_LABEL)) &&
+      !stages.includes(STAGE.current),
+  )?.[0];
 }
 
 async function lookUpPending(

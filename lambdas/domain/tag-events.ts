@@ -26,6 +26,7 @@ export const TAG_EVENT_ACTIONS: readonly SweepAction['type'][] = [
   'update-schedule',
   'detach',
   'policy-invalid',
+  'scope-check',
 ];
 
 export interface TagEvent {
@@ -219,6 +220,8 @@ export async function applyTagEvent(
     ...(options.limits ? { limits: options.limits } : {}),
     trigger,
     only: TAG_EVENT_ACTIONS,
+    // Unknown keys (an event that does not list them): check, to be safe.
+    scopesChanged: event.keys === undefined || event.keys.includes(TAG.scopes),
   });
   return {
     status: 'applied',

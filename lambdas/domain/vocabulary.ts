@@ -43,6 +43,13 @@ export const REVOKE_AFTER_LABEL_PREFIX = 'token-rotation:revoke-after:';
  * time the extension ends: `token-rotation:grace-extended:2025-03-08T10:00:00Z`. At that time the
  * sweep revokes the token whether or not it is still used.
  */
+/**
+ * Custom staging label on a version whose new token testSecret refused as broader than its
+ * secret's declared scopes (`token.scope-drift`): every later attempt of that rotation stops at
+ * once, with the same incident, instead of running the steps again on a revoked token.
+ */
+export const SCOPE_REFUSED_LABEL = 'token-rotation:scope-refused';
+
 export const GRACE_EXTENDED_LABEL_PREFIX = 'token-rotation:grace-extended:';
 
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
@@ -82,6 +89,10 @@ export const AUDIT_EVENTS = [
   'token.shared',
   /** The fingerprint key could not be read: tokens go unindexed until it can (isolation is detective). */
   'token.index.failed',
+  /** A token broader than its declared scopes: a new one refused at testSecret, or a live one found by the sweep. */
+  'token.scope-drift',
+  /** The sweep read a live token's actual scopes and found them within the declared ones. */
+  'token.scopes-checked',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];
 
@@ -122,6 +133,11 @@ export const FAILURE_REASONS = [
   'issuer-failed',
   'issuer-refused',
   'issuer-response',
+  // Scopes
+  /** The new token can do more than the secret's token-rotation:scopes declares: refused. */
+  'scope-drift',
+  /** The secret declares scopes and the issuer did not say what the new token can do. */
+  'scopes-unknown',
   // Emergency revokes
   'revoke-in-progress',
   'revoke-stalled',

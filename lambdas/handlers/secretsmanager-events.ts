@@ -8,12 +8,12 @@ import { loadConfig } from '#commons/config';
 import { type Ignored, ignoredEvent, lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import {
+  failedRotationVersion,
   parseServiceEvent,
   recordServiceEvent,
   type ServiceEventDeps,
   type ServiceEventOutcome,
 } from '#domain/service-events';
-import { STAGE } from '#domain/vocabulary';
 
 export type SecretsManagerEventsResult = ServiceEventOutcome | Ignored;
 
@@ -54,9 +54,7 @@ export const handler = createSecretsManagerEventsHandler(() => {
     // A failed rotation leaves AWSPENDING on its version: that names the incident.
     pendingVersion: async (secretArn) => {
       const { versions } = await store.describe(secretArn);
-      return Object.entries(versions).find(
-        ([, stages]) => stages.includes(STAGE.pending) && !stages.includes(STAGE.current),
-      )?.[0];
+      return failedRotationVersion(versions);
     },
   };
 });

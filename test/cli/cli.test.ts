@@ -98,6 +98,7 @@ describe('status', () => {
       'OVERDUE',
       'PREVIOUS TOKEN',
       'ANCHORED',
+      'SCOPES',
       'NOTES',
     ]);
     const rows = Object.fromEntries(readTable(result.stdout).map((row) => [row.SECRET, row]));

@@ -38,6 +38,7 @@ import { reportFile, writeEvidenceHtml } from './report.ts';
 import { isolationScenes } from './scenes/isolation.ts';
 import { leakScanScene } from './scenes/leak-scan.ts';
 import { onCallScenes } from './scenes/on-call.ts';
+import { scopesScene } from './scenes/scopes.ts';
 import { localTime, StageFailed, Timeline } from './stage.ts';
 
 /** What a rotation function calls; the sweep's own listing calls are not the rotation's. */
@@ -744,6 +745,17 @@ async function lifecycle(
     readCurrent: (s) => read({ ...s, kind: DEFAULT_KIND, versionId: '' }),
     advance,
     kind: DEFAULT_KIND,
+  });
+  await scopesScene(tl, {
+    sm,
+    saas,
+    kindTag: acmeKindTag,
+    grace: GRACE,
+    values,
+    create,
+    read,
+    settle,
+    alertsFor,
   });
 
   await tl.stage(`The alert e-mails, as ${ONCALL} reads them`, async () => {

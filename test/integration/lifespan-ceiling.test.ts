@@ -85,6 +85,34 @@ describe('the lifespan ceiling', () => {
     expect(await aws.published(suite.topicArn)).toEqual([]);
   });
 
+  it('keeps the previous valid policy when a 7d secret is retagged 45d: one alert, schedule unchanged', async () => {
+    // Prepare: opted in at 7d, attached
+    aws = await openSession({ clock: '2026-03-02T09:00:00Z' }, { triggers: true });
+    const suite = aws.suite;
+    const arn = await optIn(suite, aws, '7d');
+    const before = await described(suite);
+    expect(before.RotationEnabled).toBe(true);
+
+    // Act: the tag raised past the ceiling, then four sweeps
+    await suite.secretsManager.send(
+      new TagResourceCommand({ SecretId: NAME, Tags: [{ Key: TAG.lifespan, Value: '45d' }] }),
+    );
+    for (let i = 0; i < 3; i++) await aws.idle();
+    await aws.clock.advance(61 * 60_000);
+    const alerts = await aws.published(suite.topicArn);
+
+    // Assess
+    const after = await described(suite);
+    expect(after.RotationEnabled).toBe(true);
+    expect(after.RotationRules).toEqual(before.RotationRules);
+    expect(after.RotationLambdaARN).toBe(before.RotationLambdaARN);
+    expect(alerts.map((m) => m.subject)).toEqual([`[WARNING] policy.invalid: ${NAME}`]);
+    const events = (await suite.audit.history(arn)).map((r) => r.event);
+    expect(events.filter((e) => e === 'policy.invalid')).toHaveLength(1);
+    expect(events.filter((e) => e === 'rotation.updated')).toEqual([]);
+    expect(JSON.stringify(alerts)).not.toContain(CANARY);
+  });
+
   it("judges the tag in status as the stack's functions do, from the stack's output", async () => {
     // Prepare
     aws = await openSession({ clock: '2026-03-02T09:00:00Z' });

@@ -12,6 +12,8 @@ export interface SaasKey {
   admin: boolean;
   revoked: boolean;
   createdAt: string;
+  /** What the key may do. A key created without scopes asked for gets the account's defaults. */
+  scopes: string[];
   /** The last authenticated request made with the key, and the caller's User-Agent. */
   lastUsedAt?: string;
   lastUsedBy?: string;
@@ -21,11 +23,16 @@ export interface SaasServer {
   /** `http://127.0.0.1:<port>` */
   url: string;
   /** Test setup: a key of `account`, made outside the API. */
-  issueKey(account: string, options?: { admin?: boolean }): SaasKey;
+  issueKey(account: string, options?: { admin?: boolean; scopes?: string[] }): SaasKey;
   /** Every key of `account`, revoked ones included. */
   keysOf(account: string): SaasKey[];
   /** Whether `key` authenticates a request now. */
   accepts(key: string): boolean;
+  /**
+   * Test setup: a SaaS that grants more than asked. Every key created from now on also gets
+   * `extra` (undefined: back to granting exactly what was asked).
+   */
+  widenScopes(extra: string[] | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -42,14 +49,22 @@ const describe = (k: SaasKey) => ({
   ...(k.lastUsedAt && { lastUsedAt: k.lastUsedAt, lastUsedBy: k.lastUsedBy }),
 });
 
+/** The scopes a key gets when its creation asks for none. */
+const DEFAULT_SCOPES = ['read', 'write'];
+
 export async function startSaasServer(options: { now?: () => Date } = {}): Promise<SaasServer> {
   const now = options.now ?? (() => new Date());
+  let widen: string[] | undefined;
   const keys = new Map<string, SaasKey>();
   /** Idempotency-Key to the key it created. */
   const created = new Map<string, SaasKey>();
 
-  const issueKey = (account: string, options: { admin?: boolean } = {}): SaasKey => {
+  const issueKey = (
+    account: string,
+    options: { admin?: boolean; scopes?: string[] } = {},
+  ): SaasKey => {
     const key: SaasKey = {
+      scopes: [...new Set([...(options.scopes ?? DEFAULT_SCOPES), ...(widen ?? [])])],
       id: `key_${randomBytes(6).toString('hex')}`,
       key: `saas_live_${randomBytes(32).toString('base64url')}`,
       account,
@@ -69,22 +84,35 @@ export async function startSaasServer(options: { now?: () => Date } = {}): Promi
     return key;
   };
 
-  const server = createServer((req, res) => {
-    req.resume();
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
     const who = caller(req);
     if (!who) return json(res, 401, { error: 'unauthenticated' });
     const path = new URL(req.url ?? '/', 'http://saas').pathname;
     if (req.method === 'GET' && path === '/whoami') {
-      return json(res, 200, { account: who.account, keyId: who.id });
+      return json(res, 200, { account: who.account, keyId: who.id, scopes: who.scopes });
     }
     if (!who.admin) return json(res, 403, { error: 'admin key required' });
     if (req.method === 'POST' && path === '/keys') {
       const idempotency = String(req.headers['idempotency-key'] ?? '');
       const scoped = `${who.account}/${idempotency}`;
       const earlier = idempotency ? created.get(scoped) : undefined;
-      const key = earlier ?? issueKey(who.account);
+      let asked: string[] | undefined;
+      try {
+        const body = text === '' ? {} : (JSON.parse(text) as { scopes?: unknown });
+        if (body.scopes !== undefined) {
+          if (!Array.isArray(body.scopes) || !body.scopes.every((s) => typeof s === 'string'))
+            return json(res, 400, { error: 'scopes must be a list of strings' });
+          asked = body.scopes as string[];
+        }
+      } catch {
+        return json(res, 400, { error: 'body is not JSON' });
+      }
+      const key = earlier ?? issueKey(who.account, asked ? { scopes: asked } : {});
       if (idempotency) created.set(scoped, key);
-      return json(res, earlier ? 200 : 201, { id: key.id, key: key.key });
+      return json(res, earlier ? 200 : 201, { id: key.id, key: key.key, scopes: key.scopes });
     }
     if (req.method === 'GET' && path === '/keys') {
       return json(
@@ -110,6 +138,9 @@ export async function startSaasServer(options: { now?: () => Date } = {}): Promi
     keysOf: (account) =>
       [...keys.values()].filter((k) => k.account === account).map((k) => ({ ...k })),
     accepts: (key) => keys.get(key)?.revoked === false,
+    widenScopes: (extra) => {
+      widen = extra;
+    },
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

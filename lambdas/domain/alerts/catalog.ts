@@ -6,8 +6,9 @@
 
 import { scrub } from '../errors.ts';
 import type { Alert } from '../ports.ts';
+import { formatScopes } from '../scopes.ts';
 import type { AuditEventType, Trigger } from '../vocabulary.ts';
-import type { About, AlertFields, AlertKind, AlertName } from './fields.ts';
+import type { About, AlertFields, AlertKind, AlertName, ScopeDriftFields } from './fields.ts';
 import {
   describeVersions,
   listKeys,
@@ -34,6 +35,39 @@ const SECRETS_MANAGER: Trigger = {
 };
 
 const kind = <F>(k: AlertKind<F>) => k;
+
+// Scopes are not secret, but an issuer's answer is untrusted: scrubbed like any error text.
+function scopeDriftAlert(f: ScopeDriftFields) {
+  const drift = f.drift;
+  const token = f.tokenName ? ` (${f.tokenName})` : '';
+  const extra = drift ? scrub(formatScopes(drift.extra)) : undefined;
+  return {
+    ...about(f),
+    // One alert per refused rotation however often Secrets Manager retries it (the incident of
+    // Secrets Manager's own RotationFailed event for it too); for a live token, one per drift
+    // (declared scopes and extra ones): a change is a new incident.
+    incident: f.where === 'rotation' ? f.versionId : `live:${drift?.incident ?? f.versionId}`,
+    versionId: f.versionId,
+    summary:
+      f.where === 'rotation'
+        ? `A new token${token} can do more than ${f.secret.name} declares${extra ? ` (extra: ${extra})` : ''}; the rotation was refused and AWSCURRENT keeps the old token.`
+        : `The live token${token} of ${f.secret.name} can do more than it declares${extra ? ` (extra: ${extra})` : ''}.`,
+    reason: drift
+      ? `Declared (token-rotation:scopes): ${scrub(formatScopes(drift.declared))}. Actual, from ${f.source}: ${scrub(formatScopes(drift.actual))}. Extra: ${extra}.`
+      : `A later attempt of the rotation refused for scope drift (version ${f.versionId}).`,
+    nextSteps: [
+      ...(f.revoked ? [`The refused token: ${scrub(f.revoked)}.`] : []),
+      f.where === 'rotation'
+        ? 'Find out why the issuer minted a broader token (its settings, the scopes it was asked for), fix it, then rotate again.'
+        : `Narrow what the token can do at its issuer (${f.source}) to the declared scopes, or correct the tag token-rotation:scopes if it is wrong.`,
+      ...(drift?.wildcard
+        ? [
+            'An extra scope is a wildcard: treat the token as able to do anything in that service until fixed.',
+          ]
+        : []),
+    ],
+  };
+}
 
 /** The catalog: the only place an alert's words, severity and incident are written. */
 export const ALERT_CATALOG: { readonly [N in AlertName]: AlertKind<AlertFields[N]> } = {
@@ -150,6 +184,22 @@ export const ALERT_CATALOG: { readonly [N in AlertName]: AlertKind<AlertFields[N
             'Then the next sweep rotates the secret.',
           ],
     }),
+  }),
+
+  // Secrets Manager's RotationFailed for a refused rotation names the same version: one e-mail.
+  'token.scope-drift': kind({
+    event: 'token.scope-drift',
+    severity: 'high',
+    sameIncidentAs: 'rotation.failed',
+    render: scopeDriftAlert,
+  }),
+
+  // The same, when an extra scope is a wildcard (`*`, `s3:*`): what the token can do has no bound.
+  'token.scope-drift.wildcard': kind({
+    event: 'token.scope-drift',
+    severity: 'critical',
+    sameIncidentAs: 'rotation.failed',
+    render: scopeDriftAlert,
   }),
 
   'policy.invalid': kind({

@@ -2,6 +2,7 @@
 
 import type { Alert } from '../ports.ts';
 import type { RevokedVersion, RevokeMode } from '../revoke/types.ts';
+import type { ScopeDrift } from '../scopes.ts';
 import type { AuditEventType, FailureReason, Severity, Step, Trigger } from '../vocabulary.ts';
 
 /** The secret an alert is about. */
@@ -30,6 +31,21 @@ export interface StuckLock {
   /** The scrubbed error of the release. */
   error: string;
 }
+
+/** A token broader than its secret's declared scopes (alerts `token.scope-drift`). */
+export type ScopeDriftFields = About & {
+  /** `rotation`: a new token refused at testSecret; `live`: the live token, found by the sweep. */
+  where: 'rotation' | 'live';
+  versionId: string;
+  /** The token's name (a key ID), never the token. */
+  tokenName?: string;
+  /** Declared, actual and extra scopes; absent on a later attempt of a refused rotation. */
+  drift?: ScopeDrift;
+  /** Where the actual scopes were read (the kind's `capabilities.scopes.source`). */
+  source: string;
+  /** rotation: what became of the refused token at its issuer, as the revoke answered. */
+  revoked?: string;
+};
 
 /** The typed fields of each alert, by name. */
 export interface AlertFields {
@@ -66,6 +82,8 @@ export interface AlertFields {
     /** Whether the sweep started a rotation now (else one is stuck). */
     rotateNow: boolean;
   };
+  'token.scope-drift': ScopeDriftFields;
+  'token.scope-drift.wildcard': ScopeDriftFields;
   'policy.invalid': About & {
     /** Identifies the tags as they are: a change is a new incident. */
     fingerprint: string;

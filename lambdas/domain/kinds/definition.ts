@@ -4,6 +4,7 @@
 
 import { ValidationError } from '#domain/errors';
 import type { AccessKeys, Clock, FunctionInvoker, Issuer, TokenUses } from '#domain/ports';
+import type { ScopeMatching } from '#domain/scopes';
 
 /** The secret an issuer works for. */
 export interface SecretRef {
@@ -109,6 +110,12 @@ export interface KindDefinition<Parts = never> {
      */
     usesRecordedByVerifiers?: boolean;
     healthEvents?: HealthEvents;
+    /**
+     * The kind's tokens have scopes its issuer reports (the issuer's `scopesOf`), compared with
+     * the `token-rotation:scopes` tag as `matching` says (#domain/scopes). `writtenToValue`: the
+     * suite writes the declared scopes into each new value (`random`: its `scopes` field).
+     */
+    scopes?: { matching: ScopeMatching; writtenToValue?: boolean; source: string };
   };
   demo: DemoFixture<Parts>;
 }

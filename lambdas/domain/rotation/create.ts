@@ -4,6 +4,7 @@
 import { rememberSecret } from '#domain/errors';
 import { STAGE } from '#domain/vocabulary';
 import { revokeAgain, revokeInTheWay, revokeRefusal } from './revoke-guard.ts';
+import { scopesToMint } from './scopes.ts';
 import type { Work } from './types.ts';
 import { issuerContext, readCurrent } from './values.ts';
 
@@ -25,7 +26,12 @@ export const createSecret: Work = async (secret, issuer, request, deps, state) =
   }
   const current = await readCurrent(store, secret, request, state);
   state.tokens.current = issuer.name(current);
-  const pending = await issuer.mint({ ...issuerContext(secret, request), current });
+  const scopes = scopesToMint(secret, request.step);
+  const pending = await issuer.mint({
+    ...issuerContext(secret, request),
+    current,
+    ...(scopes && { scopes }),
+  });
   rememberSecret(state.seen, pending);
   // 'exists': an earlier attempt already put this version's value; keep it, as AWS's
   // templates do, rather than spending a call to read it first.

@@ -6,6 +6,7 @@ import { describeError, RotationError, rememberSecret } from '#domain/errors';
 import { STAGE } from '#domain/vocabulary';
 import { alertOf } from '../alerts/catalog.ts';
 import { record } from './audit.ts';
+import { ScopeDriftRefused } from './scopes.ts';
 import {
   type RotationDeps,
   type RotationRequest,
@@ -29,9 +30,11 @@ export async function reportFailure(
   // its answer lost, or the audit write after it failed): what the alert says about AWSCURRENT
   // comes from reading the stages now, never from which step failed.
   const after = await stagesAfterFailure(deps, state);
+  const drift = error instanceof ScopeDriftRefused ? error : undefined;
   try {
     await record(deps, request, state, {
-      event: 'rotation.failed',
+      // The refusal itself is the drift; a later attempt of it is a failed rotation (reason scope-drift).
+      event: drift?.drift ? 'token.scope-drift' : 'rotation.failed',
       outcome: 'failed',
       error: text,
       detail: {
@@ -48,15 +51,26 @@ export async function reportFailure(
   }
   try {
     await deps.alerter.send(
-      alertOf('rotation.failed', {
-        secret: { arn: state.arn, name: state.name },
-        trigger: request.trigger,
-        versionId: request.token,
-        step: request.step,
-        error: text,
-        reason,
-        stagesAfter: after,
-      }),
+      drift
+        ? alertOf(drift.drift?.wildcard ? 'token.scope-drift.wildcard' : 'token.scope-drift', {
+            secret: { arn: state.arn, name: state.name },
+            trigger: request.trigger,
+            where: 'rotation',
+            versionId: request.token,
+            ...(state.tokens.pending && { tokenName: state.tokens.pending }),
+            ...(drift.drift && { drift: drift.drift }),
+            source: drift.source,
+            ...(drift.revoked && { revoked: describeError(drift.revoked, state.seen) }),
+          })
+        : alertOf('rotation.failed', {
+            secret: { arn: state.arn, name: state.name },
+            trigger: request.trigger,
+            versionId: request.token,
+            step: request.step,
+            error: text,
+            reason,
+            stagesAfter: after,
+          }),
     );
   } catch (alertError) {
     logger.error('could not alert a failed rotation step', {

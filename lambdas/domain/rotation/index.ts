@@ -15,6 +15,7 @@ import { nameOf, recordOrFail } from './audit.ts';
 import { createSecret } from './create.ts';
 import { reportFailure } from './failure.ts';
 import { finishSecret } from './finish.ts';
+import { refusedBefore } from './scopes.ts';
 import { setSecret } from './set.ts';
 import { testSecret } from './test.ts';
 import {
@@ -59,6 +60,7 @@ export async function rotateStep(request: RotationRequest, deps: RotationDeps): 
     // recorded by reportFailure. A successful random rotation writes two records: the new token
     // (createSecret) and its promotion (finishSecret). Nothing an auditor asks needs a record of
     // a step beginning, of a check that passed, or of a step with nothing to do.
+    refusedBefore(secret, request);
     if (checkStaging(secret, request) === 'done') {
       await recordOrFail(deps, request, state, { event: 'step.succeeded', outcome: 'skipped' });
       return;

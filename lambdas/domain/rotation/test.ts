@@ -3,10 +3,12 @@
 
 import { rememberSecret } from '#domain/errors';
 import { STAGE } from '#domain/vocabulary';
+import { refuseBroader } from './scopes.ts';
 import { NOTHING_CHANGED, type StepState, type Work } from './types.ts';
 import { issuerContext, readPending } from './values.ts';
 
-export const testSecret: Work = async (secret, issuer, request, { store }, state) => {
+export const testSecret: Work = async (secret, issuer, request, deps, state) => {
+  const { store } = deps;
   // RotateSecret without RotateImmediately (how rotation is attached) makes Secrets Manager
   // test the configuration: testSecret alone, on a fresh AWSPENDING that holds either no value
   // or a copy of AWSCURRENT (AWS documents neither). A real rotation's pending value is always
@@ -27,7 +29,11 @@ export const testSecret: Work = async (secret, issuer, request, { store }, state
     if (current === pending) return configurationTest(state);
     throw error;
   }
-  // A check that passed: finishSecret's record says so (it runs only after this step succeeded).
+  // No silent widening: a token broader than the declared scopes is refused here (scopes.ts).
+  // Scopes read from the issuer are recorded (status shows them); otherwise a check that passed
+  // needs no record: finishSecret's says so (it runs only after this step succeeded).
+  const scopes = await refuseBroader(secret, issuer, request, deps, state, pending);
+  if (scopes === 'checked') return;
   return NOTHING_CHANGED;
 };
 

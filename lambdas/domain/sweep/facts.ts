@@ -24,6 +24,8 @@ export interface PlanContext {
   sweepIntervalMs: number;
   /** The stack's limits on every policy (its maxLifespan); the defaults when not given. */
   limits?: PolicyLimits;
+  /** A tag event changed the declared scopes (`token-rotation:scopes`): check the live token's. */
+  scopesChanged?: boolean;
   /** Creation time of each version (ListSecretVersionIds); given when `needsVersionDates` says so. */
   versionDates?: Record<string, Date>;
 }

@@ -328,6 +328,8 @@ export async function sweepSecret(
     limits?: PolicyLimits;
     trigger: Trigger;
     only?: readonly SweepAction['type'][];
+    /** A tag event changed the declared scopes. */
+    scopesChanged?: boolean;
   },
 ): Promise<SecretSweepReport> {
   const report: SweepReport = { ...emptyReport(), complete: true, secrets: 1 };
@@ -339,6 +341,7 @@ export async function sweepSecret(
       rotationFunctionArn: options.rotationFunctionArn,
       sweepIntervalMs: options.sweepIntervalMs,
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.scopesChanged && { scopesChanged: true }),
     }).filter((a) => options.only === undefined || options.only.includes(a.type));
   } catch (error) {
     fail(secret, 'plan', error);

@@ -78,6 +78,30 @@ interface Case<N extends AlertName> {
 
 const about = fc.record({ secret, trigger });
 
+/** A scope drift whose issuer reported a token among the scopes, and a revoke text quoting one. */
+function scopeDriftCase(wildcard: boolean) {
+  return fc
+    .tuple(about, versionId, canary, tainted, fc.constantFrom('rotation' as const, 'live' as const))
+    .map(([a, v, leaked, revoked, where]) => ({
+      fields: {
+        ...a,
+        where,
+        versionId: v,
+        tokenName: 'key_0a1b2c',
+        source: "the issuer function's mint and verify answers",
+        revoked: revoked.text,
+        drift: {
+          declared: ['read'],
+          actual: ['read', leaked, wildcard ? 'admin:*' : 'admin'],
+          extra: [leaked, wildcard ? 'admin:*' : 'admin'],
+          wildcard,
+          incident: '0123456789abcdef',
+        },
+      },
+      secrets: [leaked, revoked.secret],
+    }));
+}
+
 // One generator per catalog entry: a new entry without one does not compile.
 const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
   'rotation.failed': fc
@@ -128,6 +152,8 @@ const CASES: { [N in AlertName]: fc.Arbitrary<Case<N>> } = {
     fields: { ...a, versionId: v, age: '8d 1h', lifespan: '7d', rotateNow },
     secrets: [],
   })),
+  'token.scope-drift': scopeDriftCase(false),
+  'token.scope-drift.wildcard': scopeDriftCase(true),
   'policy.invalid': fc
     .tuple(about, fc.array(tainted, { minLength: 1, maxLength: 3 }))
     .map(([a, problems]) => ({

@@ -262,3 +262,42 @@ describe('issuerFor', () => {
     );
   });
 });
+
+describe('the random issuer and declared scopes', () => {
+  it('writes the declared scopes into the field "scopes", replacing it and keeping every other byte', async () => {
+    // Prepare
+    const current =
+      '{\n  "owner": "payments",\n  "scopes": ["admin"],\n  "token": "acme_live_oldtoken"\n}';
+
+    // Act
+    const next = await randomIssuer.mint({ ...ctx, current, scopes: ['read', 'write'] });
+
+    // Assess
+    const parsed = JSON.parse(next);
+    expect(parsed.scopes).toEqual(['read', 'write']);
+    expect(
+      next.startsWith(
+        '{\n  "owner": "payments",\n  "scopes": ["read","write"],\n  "token": "acme_live_',
+      ),
+    ).toBe(true);
+    expect(await randomIssuer.scopesOf!({ ...ctx, value: next })).toEqual(['read', 'write']);
+  });
+
+  it('adds the field where the value has none', async () => {
+    const next = await randomIssuer.mint({
+      ...ctx,
+      current: JSON.stringify({ token: 'acme_live_oldtoken' }),
+      scopes: ['read'],
+    });
+    expect(JSON.parse(next).scopes).toEqual(['read']);
+  });
+
+  it('refuses a bare token when scopes are declared, without quoting it', async () => {
+    const error = await failure(() =>
+      randomIssuer.mint({ ...ctx, current: CANARY, scopes: ['read'] }),
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toContain('a bare token, while token-rotation:scopes declares scopes');
+    expect(error.message).not.toContain(CANARY);
+  });
+});

@@ -28,6 +28,12 @@ export interface IssuerRequest {
   pending?: string;
   /** revoke: the value whose token must stop working; lastUsed: the value asked about. */
   value?: string;
+  /**
+   * mint, verify: the scopes the secret declares (its `token-rotation:scopes` tag), when it
+   * declares any. Mint a token with these scopes and no more; a token whose `scopes` answer is
+   * broader is refused at testSecret, revoked, and never promoted.
+   */
+  scopes?: string[];
   /*
    * revoke after grace also carries `current`: the live value, so a function whose mint names
    * neither a `keyId` nor a `tokenField` can refuse (ok: false) to revoke a token still live.
@@ -56,6 +62,14 @@ export interface IssuerSuccess {
    */
   tokenField?: string;
   /**
+   * mint and verify, optional (required where the request carried `scopes`): the scopes the token
+   * really has at the issuer, as the issuer itself reports them (not an echo of the request). An
+   * array of scope names (letters, digits and `_ . : * ? / + = @ -`, at most 128 characters each,
+   * at most 1000). token-rotation records mint's answer in the value (TOKEN_SCOPES_KEY) and
+   * refuses a token that either answer shows broader than declared.
+   */
+  scopes?: string[];
+  /**
    * lastUsed only: when the token in `value` last authenticated a request (ISO 8601) and, if the
    * issuer knows, by what (a client name, an IP address: shown in alerts, so nothing secret);
    * null when it was never used. A use after the rotation that replaced the token means a
@@ -69,6 +83,12 @@ export interface IssuerSuccess {
  * version it describes. Carried over like any other field.
  */
 export const TOKEN_FIELD_KEY = 'token-rotation:token-field';
+
+/**
+ * Where token-rotation records the scopes a mint answered, so testSecret and the sweep read them
+ * with the version they describe. Replaced at every mint (removed when mint states none).
+ */
+export const TOKEN_SCOPES_KEY = 'token-rotation:token-scopes';
 
 /** What the function returns when the action did not work (or it may throw instead). */
 export interface IssuerFailure {

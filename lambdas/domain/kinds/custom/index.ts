@@ -63,7 +63,12 @@ export const customKind: KindDefinition<{
               'A custom issuer named in issuerFunctions, with any version or alias qualifier a kind tag may use.',
           },
         ],
-  capabilities: {},
+  capabilities: {
+    scopes: {
+      matching: 'exact',
+      source: "the issuer function's mint and verify answers",
+    },
+  },
   demo: {
     // The demo deploys the example issuer (examples/issuer-http) under the name it passes.
     kindTag: (fn) => `${PREFIX}${fn ?? ''}`,

@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from '#domain/errors';
 import type { FunctionInvoker, Issuer, IssuerContext, TokenUse } from '#domain/ports';
+import { readReportedScopes } from '#domain/scopes';
 import { tokenDigest } from '#domain/tokens';
 import {
   ISSUER_CONTRACT,
@@ -19,6 +20,7 @@ import {
   type IssuerField,
   type IssuerRequest,
   TOKEN_FIELD_KEY,
+  TOKEN_SCOPES_KEY,
 } from './contract.ts';
 
 export interface CustomIssuerOptions {
@@ -204,10 +206,11 @@ async function call(
   target: Target,
   action: IssuerAction,
   ctx: IssuerContext,
-  values: Pick<IssuerRequest, 'current' | 'pending' | 'value'>,
+  values: Pick<IssuerRequest, 'current' | 'pending' | 'value' | 'scopes'>,
 ): Promise<Record<string, unknown>> {
   const step = STEP_OF[action];
-  const known = Object.values(values)
+  const { scopes: _declared, ...secretValues } = values;
+  const known = Object.values(secretValues)
     .filter((v): v is string => typeof v === 'string')
     .flatMap(secretParts);
   const fail: Fail = (found, reason) =>
@@ -225,6 +228,42 @@ async function call(
     ...values,
   };
   return checkEnvelope(await invoke(target, request, known, fail), fail);
+}
+
+/**
+ * The `scopes` of a mint or verify answer, checked (an issuer's answer is untrusted input): the
+ * list, or undefined when the answer states none. Required where the request declared scopes.
+ */
+function answeredScopes(
+  answer: Record<string, unknown>,
+  declared: readonly string[] | undefined,
+  fail: Fail,
+  action: IssuerAction,
+): string[] | undefined {
+  if (answer.scopes === undefined) {
+    if (declared === undefined) return undefined;
+    throw fail(
+      `a ${action} response without "scopes", while the secret declares scopes (expected the scopes the token really has)`,
+      'issuer-response',
+    );
+  }
+  const read = readReportedScopes(answer.scopes);
+  if (!read.ok)
+    throw fail(`a ${action} response whose "scopes" is invalid: ${read.why}`, 'issuer-response');
+  return read.scopes;
+}
+
+/** The scopes a mint recorded in `value` (TOKEN_SCOPES_KEY); undefined where none. */
+function recordedScopes(value: string): string[] | undefined {
+  const recorded = objectOf(value)?.[TOKEN_SCOPES_KEY];
+  if (typeof recorded !== 'string') return undefined;
+  try {
+    const read = readReportedScopes(JSON.parse(recorded));
+    return read.ok ? read.scopes : ['*'];
+  } catch {
+    // A record edited into garbage: the token's scopes are unknown, so assume the worst.
+    return ['*'];
+  }
 }
 
 /** A lastUsed answer checked: a time that parses, and a printable "by" of bounded length. */
@@ -265,24 +304,30 @@ function readObject(value: string, ctx: IssuerContext, step: string, role: strin
 /** createSecret: the current value with the fields the function minted laid over it. */
 async function mintValue(
   target: Target,
-  ctx: IssuerContext & { current: string },
+  ctx: IssuerContext & { current: string; scopes?: readonly string[] },
 ): Promise<string> {
   const current = readObject(ctx.current, ctx, 'createSecret', 'AWSCURRENT');
-  const answer = await call(target, 'mint', ctx, { current: ctx.current });
-  const { fields, tokenField } = mintResult(
-    answer,
-    (found, reason) =>
-      new RotationError(
-        ctx.secretName,
-        'createSecret',
-        `expected ${target.fn} to mint the token, found ${scrub(found, secretParts(ctx.current))}`,
-        reason,
-      ),
-  );
+  const answer = await call(target, 'mint', ctx, {
+    current: ctx.current,
+    ...(ctx.scopes && { scopes: [...ctx.scopes] }),
+  });
+  const mintFail: Fail = (found, reason) =>
+    new RotationError(
+      ctx.secretName,
+      'createSecret',
+      `expected ${target.fn} to mint the token, found ${scrub(found, secretParts(ctx.current))}`,
+      reason,
+    );
+  const { fields, tokenField } = mintResult(answer, mintFail);
+  const scopes = answeredScopes(answer, ctx.scopes, mintFail, 'mint');
+  const { [TOKEN_SCOPES_KEY]: _stale, ...carried } = current;
+  // The scopes as the mint answered them, as JSON text (a value's fields are strings, numbers,
+  // booleans or null); removed when the mint states none, so no older answer outlives its token.
   const next = JSON.stringify({
-    ...current,
+    ...carried,
     ...fields,
     ...(tokenField && { [TOKEN_FIELD_KEY]: tokenField }),
+    ...(scopes && { [TOKEN_SCOPES_KEY]: JSON.stringify(scopes) }),
   });
   const fail = (found: string) =>
     new RotationError(
@@ -291,7 +336,7 @@ async function mintValue(
       `expected ${target.fn} to mint a new token, found ${found}`,
       'issuer-response',
     );
-  if (next === JSON.stringify(current))
+  if (JSON.stringify({ ...carried, ...fields }) === JSON.stringify(carried))
     throw fail('fields that change nothing in the current value');
   if (Buffer.byteLength(next) > MAX_VALUE_BYTES) {
     throw fail(
@@ -299,6 +344,57 @@ async function mintValue(
     );
   }
   return next;
+}
+
+/** Invokes verify for `ctx.pending`; returns (and remembers in `verified`) the scopes it states. */
+async function verifyAnswer(
+  target: Target,
+  verified: Map<string, string[] | undefined>,
+  ctx: IssuerContext & { pending: string },
+  how: { step: string; role: string; declared?: readonly string[] },
+): Promise<string[] | undefined> {
+  readObject(ctx.pending, ctx, how.step, how.role);
+  const answer = await call(target, 'verify', ctx, {
+    pending: ctx.pending,
+    ...(how.declared && { scopes: [...how.declared] }),
+  });
+  const fail: Fail = (found, reason) =>
+    new RotationError(
+      ctx.secretName,
+      how.step,
+      `expected ${target.fn} to verify the token, found ${scrub(found, secretParts(ctx.pending))}`,
+      reason,
+    );
+  // verify states scopes optionally: mint's answer already had to where scopes are declared.
+  const scopes = answeredScopes(answer, undefined, fail, 'verify');
+  verified.set(ctx.pending, scopes);
+  return scopes;
+}
+
+/**
+ * The scopes of `ctx.value`'s token: what verify answered for it (in testSecret, without a second
+ * invoke), else a verify of it (the sweep's check of the live token), with what its mint answered.
+ */
+async function scopesOfValue(
+  target: Target,
+  verified: Map<string, string[] | undefined>,
+  ctx: IssuerContext & { value: string; scopes?: readonly string[] },
+): Promise<string[] | undefined> {
+  const answered = verified.has(ctx.value)
+    ? verified.get(ctx.value)
+    : await verifyAnswer(
+        target,
+        verified,
+        { ...ctx, pending: ctx.value },
+        {
+          step: 'scopes',
+          role: `version ${ctx.versionId}`,
+          ...(ctx.scopes && { declared: ctx.scopes }),
+        },
+      );
+  const minted = recordedScopes(ctx.value);
+  if (answered === undefined && minted === undefined) return undefined;
+  return [...new Set([...(minted ?? []), ...(answered ?? [])])];
 }
 
 export function customIssuer(options: CustomIssuerOptions): Issuer {
@@ -309,6 +405,9 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
     timeoutMs: options.timeoutMs ?? DEFAULT_ISSUER_TIMEOUT_MS,
     fn: `issuer function ${functionName}`,
   };
+
+  // The scopes each verify answered, by value: testSecret's scopesOf reads them without a second call.
+  const verified = new Map<string, string[] | undefined>();
 
   return {
     kind: `lambda:${functionName}`,
@@ -324,9 +423,14 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
     },
 
     async verify(ctx) {
-      readObject(ctx.pending, ctx, 'testSecret', `AWSPENDING (version ${ctx.versionId})`);
-      await call(target, 'verify', ctx, { pending: ctx.pending });
+      await verifyAnswer(target, verified, ctx, {
+        step: 'testSecret',
+        role: `AWSPENDING (version ${ctx.versionId})`,
+      });
     },
+
+    // What verify answered for this value (testSecret: no second invoke), else a verify of it.
+    scopesOf: (ctx) => scopesOfValue(target, verified, ctx),
 
     async revoke(ctx) {
       readObject(ctx.value, ctx, 'revoke', `version ${ctx.versionId}`);

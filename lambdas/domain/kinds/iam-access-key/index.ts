@@ -6,6 +6,22 @@ import { DEFAULT_DELETE_AFTER_MS, iamAccessKeyIssuer } from './issuer.ts';
 
 const NAME = 'iam-access-key';
 
+/** IAM reads of a user's own policies (what its keys may do), as the IAM API names them. */
+const USER_POLICY_READS = [
+  'iam:ListAttachedUserPolicies',
+  'iam:ListUserPolicies',
+  'iam:GetUserPolicy',
+  'iam:ListGroupsForUser',
+];
+/** IAM reads of its groups' policies and of managed policies' documents. */
+const GROUP_AND_MANAGED_POLICY_READS = [
+  'iam:ListGroupPolicies',
+  'iam:GetGroupPolicy',
+  'iam:ListAttachedGroupPolicies',
+  'iam:GetPolicy',
+  'iam:GetPolicyVersion',
+];
+
 /** AWS Health event type codes that report an access key as exposed or compromised. */
 export const EXPOSED_CREDENTIAL_CODES = [
   'AWS_RISK_CREDENTIALS_EXPOSED',
@@ -58,8 +74,34 @@ export const iamAccessKeyKind: KindDefinition<{
       wildcardReason:
         'Access keys of the IAM users under accessKeyUserPath only: the administrator decides which users the suite may rotate by where they put them.',
     },
+    {
+      // Scopes: what a rotated user may do is what its identity policies allow (scopes.ts). Read
+      // only, by testSecret (rotation) and by the sweep's scope check.
+      sid: 'ReadPoliciesOfUsersUnderPath',
+      actions: USER_POLICY_READS,
+      retireActions: USER_POLICY_READS,
+      resources: [`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:user${accessKeyUserPath}*`],
+      wildcardReason:
+        'Reads the identity policies of the IAM users under accessKeyUserPath only, to compare what their keys may do with the scopes their secrets declare.',
+    },
+    {
+      sid: 'ReadGroupAndManagedPolicies',
+      actions: GROUP_AND_MANAGED_POLICY_READS,
+      retireActions: GROUP_AND_MANAGED_POLICY_READS,
+      resources: [
+        `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:group/*`,
+        `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:policy/*`,
+        `arn:\${AWS::Partition}:iam::aws:policy/*`,
+      ],
+      wildcardReason:
+        "Read-only: the groups a rotated user is in and the managed policies attached to it or them may live under any path, and AWS managed policies are AWS's; reading their documents is how the suite tells what the user's keys may do.",
+    },
   ],
   capabilities: {
+    scopes: {
+      matching: 'iam-actions',
+      source: "the IAM user's identity policies (its own and its groups')",
+    },
     twoStageRevoke: { defaultDeleteAfterMs: DEFAULT_DELETE_AFTER_MS },
     healthEvents: { codes: EXPOSED_CREDENTIAL_CODES, entity: ACCESS_KEY_ID },
   },

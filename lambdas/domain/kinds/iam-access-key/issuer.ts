@@ -37,6 +37,8 @@ export interface IamAccessKeyOptions {
  * The IAM user tag naming the one secret allowed to hold that user's access keys, set by whoever
  * administers the user (so iam:TagUser on those users is as sensitive as iam:CreateAccessKey).
  */
+import { allowedActions } from './scopes.ts';
+
 export const BINDING_TAG = 'token-rotation:secret';
 
 export const DEFAULT_VERIFY_BACKOFF_MS = [1000, 2000, 4000, 8000, 10_000, 10_000, 10_000, 10_000];
@@ -385,5 +387,21 @@ export function iamAccessKeyIssuer(options: IamAccessKeyOptions): Issuer {
       const key = readValue(value);
       return 'found' in key ? undefined : key.secretAccessKey;
     },
+    // What the key may do is what its user's identity policies allow (scopes.ts).
+    ...(keys.policyDocuments && {
+      async scopesOf(ctx) {
+        const key = read(ctx.value, ctx, 'scopes', `version ${ctx.versionId}`);
+        const documents = await keys.policyDocuments!(key.userName);
+        if (documents === 'missing') {
+          throw new RotationError(
+            ctx.secretName,
+            'scopes',
+            `expected IAM user ${key.userName} (version ${ctx.versionId}) to exist, found IAM has no such user`,
+            'key-missing',
+          );
+        }
+        return allowedActions(documents, ctx);
+      },
+    }),
   };
 }

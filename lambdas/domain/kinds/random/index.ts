@@ -17,7 +17,12 @@ export const randomKind: KindDefinition<{ token: string; [field: string]: unknow
       ? { ...randomIssuer, lastUsed: (ctx) => tokenUses.lastUse(ctx.secretArn, ctx.versionId) }
       : randomIssuer,
   permissions: () => [],
-  capabilities: { revokedByUnstaging: true, usesRecordedByVerifiers: true },
+  capabilities: {
+    revokedByUnstaging: true,
+    usesRecordedByVerifiers: true,
+    // The suite writes the declared scopes into each new value; consumers enforce them.
+    scopes: { matching: 'exact', writtenToValue: true, source: 'the value\'s "scopes" field' },
+  },
   demo: {
     // The default kind: a secret opts in with a lifespan tag alone.
     kindTag: () => undefined,

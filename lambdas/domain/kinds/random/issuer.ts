@@ -4,6 +4,7 @@
 
 import { scrub, ValidationError } from '#domain/errors';
 import type { Issuer, IssuerContext } from '#domain/ports';
+import { readReportedScopes } from '#domain/scopes';
 import { checkToken, fingerprint, mintToken, tokenDigest } from '#domain/tokens';
 
 const EXPECTED = 'a token or a JSON object with a string field "token"';
@@ -110,7 +111,7 @@ function endOfValue(text: string, i: number): number {
  * with an object at the top), so a new token can be spliced in leaving every other byte as it
  * was: JSON.parse + JSON.stringify would round large numbers and drop the formatting.
  */
-function tokenSpans(text: string): Array<[number, number]> {
+function tokenSpans(text: string, field = 'token'): Array<[number, number]> {
   const spans: Array<[number, number]> = [];
   let i = skipSpace(text, 0) + 1;
   for (;;) {
@@ -120,7 +121,7 @@ function tokenSpans(text: string): Array<[number, number]> {
     const key: unknown = JSON.parse(text.slice(i, keyEnd));
     const valueStart = skipSpace(text, skipSpace(text, keyEnd) + 1);
     const valueEnd = endOfValue(text, valueStart);
-    if (key === 'token') spans.push([valueStart, valueEnd]);
+    if (key === field) spans.push([valueStart, valueEnd]);
     i = skipSpace(text, valueEnd);
     if (text[i] === ',') i++;
   }
@@ -133,6 +134,46 @@ function malformed(ctx: IssuerContext, step: string, role: string, found: string
     `${role} value: expected ${EXPECTED}, found ${found}`,
     'malformed-value',
   );
+}
+
+/**
+ * `value` (a JSON object) with its top-level `scopes` field set to `scopes`, every other byte as it
+ * was: the field replaced where it is, or added at the end.
+ */
+function withScopes(value: string, scopes: readonly string[]): string {
+  const written = JSON.stringify(scopes);
+  const spans = tokenSpans(value, 'scopes');
+  if (spans.length > 0) {
+    // Duplicate keys: JSON.parse keeps the last, so that is the one consumers read.
+    const [start, end] = spans[spans.length - 1]!;
+    return value.slice(0, start) + written + value.slice(end);
+  }
+  const close = value.lastIndexOf('}');
+  const before = value.slice(0, close).trimEnd();
+  const empty = before.endsWith('{');
+  return `${before}${empty ? '' : ','}"scopes":${written}${value.slice(before.length)}`;
+}
+
+/** The scopes a `random` value carries in its `scopes` field; undefined where it has none. */
+function scopesIn(value: string, ctx: IssuerContext): string[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || !Object.hasOwn(parsed, 'scopes'))
+    return undefined;
+  const read = readReportedScopes((parsed as { scopes: unknown }).scopes);
+  if (!read.ok) {
+    throw new ValidationError(
+      ctx.secretName,
+      'scopes',
+      `version ${ctx.versionId} value's field "scopes": ${read.why}`,
+      'malformed-value',
+    );
+  }
+  return read.scopes;
 }
 
 /** The token a `random` value holds (bare, or its JSON field "token"); undefined when none. */
@@ -152,7 +193,21 @@ export const randomIssuer: Issuer = {
     if ('found' in current) throw malformed(ctx, 'createSecret', 'AWSCURRENT', current.found);
     // Keeps the old token's prefix only when it is a label; any other token mints with none.
     const token = mintToken(current.token);
-    const next = current.withToken(token);
+    let next = current.withToken(token);
+    if (ctx.scopes !== undefined) {
+      // SPEC: a `random` value carries the declared scopes in its `scopes` field, which only a
+      // JSON object has. A bare token is refused, not rewritten into an object its consumers
+      // would not parse.
+      if (next.trim() === token) {
+        throw malformed(
+          ctx,
+          'createSecret',
+          'AWSCURRENT',
+          `a bare token, while token-rotation:scopes declares scopes (a JSON object with a string field "token" carries them in its field "scopes")`,
+        );
+      }
+      next = withScopes(next, ctx.scopes);
+    }
     // A carried-over field holding the old token would keep it in every new version, and a
     // `random` token counts as revoked only once no staged version holds it.
     if (current.token.length >= MIN_TOKEN_TO_TRACE && next.includes(current.token)) {
@@ -179,6 +234,11 @@ export const randomIssuer: Issuer = {
         'malformed-token',
       );
     }
+  },
+
+  // The suite is the issuer: the token can do what its value's `scopes` field says.
+  async scopesOf(ctx) {
+    return scopesIn(ctx.value, ctx);
   },
 
   // Nothing to do at the issuer: a `random` token is revoked once no staged version holds it,

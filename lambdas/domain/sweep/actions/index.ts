@@ -17,6 +17,7 @@ import { type RevokePrevious, revokePrevious } from './revoke-previous.ts';
 import { type RevokeRequested, revokeRequested } from './revoke-requested.ts';
 import { type RotateEarly, rotateEarly } from './rotate-early.ts';
 import { type RotationStuck, rotationStuck } from './rotation-stuck.ts';
+import { type ScopeCheck, scopeCheck } from './scope-check.ts';
 
 /** What the sweep does to one secret, in the order given (see SWEEP_ACTIONS). */
 export type SweepAction =
@@ -26,6 +27,7 @@ export type SweepAction =
   | ForeignRotation
   | Attach
   | UpdateSchedule
+  | ScopeCheck
   | RotationStuck
   | LifespanOverdue
   | RotateEarly
@@ -45,6 +47,7 @@ export const SWEEP_ACTIONS: ActionTable = {
   'foreign-rotation': foreignRotation,
   attach,
   'update-schedule': updateSchedule,
+  'scope-check': scopeCheck,
   'rotation-stuck': rotationStuck,
   'lifespan-overdue': lifespanOverdue,
   'rotate-early': rotateEarly,
