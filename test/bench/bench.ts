@@ -1,6 +1,7 @@
 // `npm run bench`: one steady-state sweep over 1,000, 10,000 and 100,000 opted-in secrets on the
 // embedded local AWS, through the real SDK and HTTP, then 1,000 secrets all due at once
-// (mass-due.ts; 10,000 with BENCH_DUE_10K=1; BENCH_ONLY=steady or due runs one part). Secrets are created and attached in bulk
+// (mass-due.ts; 10,000 with BENCH_DUE_10K=1), then each function's cold init beside Python's
+// (cold-init.ts); BENCH_ONLY=steady, due or cold runs one part. Secrets are created and attached in bulk
 // in-process (see createAttached), which is setup, not the thing measured. Prints, per size:
 // ListSecrets and all Secrets Manager calls per 100 secrets, wall time (median where several
 // runs are affordable), peak RSS, and how many 15-minute Lambda invocations the sweep needs.
@@ -215,8 +216,10 @@ async function benchSize(size: number, runs: number): Promise<Row> {
 }
 
 async function main() {
-  if (process.env.BENCH_ONLY !== 'due') await steadyState();
-  if (process.env.BENCH_ONLY !== 'steady') await massDue();
+  const only = process.env.BENCH_ONLY;
+  if (!only || only === 'steady') await steadyState();
+  if (!only || only === 'due') await massDue();
+  if (!only || only === 'cold') await import('./cold-init.ts');
 }
 
 async function steadyState() {
