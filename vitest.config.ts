@@ -1,8 +1,9 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+const INFRA = 'test/infra/**/*.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'local-aws/**/*.test.ts'],
     // Integration suites start loopback servers; two cores, so keep workers few.
     pool: 'forks',
     maxWorkers: 2,
@@ -15,5 +16,23 @@ export default defineConfig({
     // notice about the Node.js versions it will support from 2027 is not the tests' concern.
     silent: 'passed-only',
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    projects: [
+      {
+        // The CDK files share their worker's modules: aws-cdk-lib and cdk-nag are loaded once per
+        // worker, not once per file (seconds each). They hold no state between files: each
+        // builds its own App, mocks nothing and sets no environment. Some synthesize in a test
+        // (one configuration each), which on a loaded machine takes minutes: still not a hang.
+        extends: true,
+        test: { name: 'infra', include: [INFRA], isolate: false, testTimeout: 600_000 },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'isolated',
+          include: ['test/**/*.test.ts', 'local-aws/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, INFRA],
+        },
+      },
+    ],
   },
 });

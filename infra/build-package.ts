@@ -4,7 +4,8 @@
 //                           constructs stay imports (peer dependencies), nothing else is needed
 //   types/                  its .d.ts, emitted by tsc
 //   functions/<name>/       each Lambda handler bundled as NodejsFunction bundles it at synth, with
-//                           the same bundlingOptions(), so a consumer's synth needs no esbuild
+//                           the same settings (infra/bundle-settings.ts, split into chunks), so a
+//                           consumer's synth needs no esbuild
 //   bin/token-rotation.mjs  the operator CLI in one file that needs only node
 //   package.json            the package's own manifest: no dependencies, `files` limited to these
 // Run with `npm run package` (optionally an output directory); test/package/pack.test.ts packs it,
@@ -13,9 +14,9 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as esbuild from 'esbuild';
-import { bundleName, bundlingOptions, ESM_REQUIRE_BANNER } from './suite-functions.ts';
+import { bundleBuildOptions, ESM_REQUIRE_BANNER } from './bundle-settings.ts';
+import { bundleName } from './suite-functions.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HANDLERS = path.join(ROOT, 'lambdas', 'handlers');
@@ -28,82 +29,13 @@ const DOCUMENTS = ['README.md', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md'];
 
 export const DEFAULT_OUT_DIR = path.join(ROOT, 'dist', 'package');
 
-/**
- * The esbuild options that reproduce NodejsFunction's bundling under `options`. Only the options
- * bundlingOptions() uses are translated: any other one fails the build, so a change there can't
- * leave the shipped bundles different from the synth-time ones without someone noticing.
- */
-export function esbuildOptionsOf(options: nodejs.BundlingOptions): esbuild.BuildOptions {
-  const translated = new Set([
-    'format',
-    'target',
-    'mainFields',
-    'banner',
-    'footer',
-    'minify',
-    'sourceMap',
-    'sourcesContent',
-    'bundleAwsSDK',
-    'externalModules',
-    'esbuildArgs',
-    'forceDockerBundling',
-    'logLevel',
-    'keepNames',
-    'define',
-  ]);
-  const untranslated = Object.entries(options)
-    .filter(([key, value]) => value !== undefined && !translated.has(key))
-    .map(([key]) => key);
-  if (untranslated.length > 0) {
-    throw new Error(
-      `build-package: bundlingOptions() sets ${untranslated.join(', ')}, which esbuildOptionsOf does not translate: add it there, so the shipped bundles stay the same as the synth-time ones`,
-    );
-  }
-  if (options.format !== nodejs.OutputFormat.ESM) {
-    throw new Error(
-      'build-package: the package ships ESM bundles (index.mjs); bundlingOptions() must keep format ESM',
-    );
-  }
-  if (options.forceDockerBundling) {
-    throw new Error('build-package: the package is bundled with the local esbuild, never Docker');
-  }
-  const alias: Record<string, string> = {};
-  for (const [arg, value] of Object.entries(options.esbuildArgs ?? {})) {
-    const match = /^--alias:(.+)$/.exec(arg);
-    if (!match || typeof value !== 'string') {
-      throw new Error(
-        `build-package: esbuild argument ${arg} is not translated by esbuildOptionsOf`,
-      );
-    }
-    alias[match[1]!] = value;
-  }
-  const external = options.externalModules ?? (options.bundleAwsSDK === true ? [] : ['@aws-sdk/*']);
-  return {
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: options.target,
-    mainFields: options.mainFields,
-    banner: options.banner === undefined ? undefined : { js: options.banner },
-    footer: options.footer === undefined ? undefined : { js: options.footer },
-    minify: options.minify === true,
-    keepNames: options.keepNames === true,
-    define: options.define,
-    sourcemap: options.sourceMap === true,
-    sourcesContent: options.sourcesContent !== false,
-    external,
-    alias,
-    logLevel: options.logLevel ?? 'warning',
-  };
-}
-
 /** Every handler under lambdas/handlers/ (one file per function), by its bundle's name. */
 function handlerEntries(): Record<string, string> {
   const entries: Record<string, string> = {};
   for (const file of readdirSync(HANDLERS)
     .filter((name) => name.endsWith('.ts'))
     .sort()) {
-    entries[`${bundleName(file)}/index`] = path.join(HANDLERS, file);
+    entries[bundleName(file)] = path.join(HANDLERS, file);
   }
   return entries;
 }
@@ -191,14 +123,11 @@ export async function buildPackage(outDir: string = DEFAULT_OUT_DIR): Promise<st
   declarations.catch(() => undefined);
 
   await Promise.all([
-    // The Lambda bundles: the same options as synth, one directory per function.
-    esbuild.build({
-      ...esbuildOptionsOf(bundlingOptions()),
-      absWorkingDir: ROOT,
-      entryPoints: handlerEntries(),
-      outdir: path.join(outDir, 'functions'),
-      outExtension: { '.js': '.mjs' },
-    }),
+    // The Lambda bundles: the settings synth uses (infra/bundle-settings.ts, which
+    // bundlingOptions() hands to NodejsFunction), one directory per function, split into chunks.
+    ...Object.entries(handlerEntries()).map(([name, entry]) =>
+      esbuild.build(bundleBuildOptions(entry, path.join(outDir, 'functions', name))),
+    ),
 
     // The construct: everything but the peers inlined (it uses the handlers' names and catalogs).
     esbuild.build({

@@ -18,6 +18,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Alerting } from './alerting.ts';
+import { bundleBuildOptions } from './bundle-settings.ts';
 import { addDeadLetterQueue } from './dead-letters.ts';
 import { consoleUrl, output } from './support.ts';
 
@@ -37,13 +38,8 @@ export function bundleName(entry: string): string {
   return path.basename(entry, '.ts');
 }
 
-/** The SDK's default credential chain, and what the bundles use instead (lambdas/commons). */
-const DEFAULT_CREDENTIAL_CHAIN = '@aws-sdk/credential-provider-node';
-const LAMBDA_CREDENTIALS = path.join(projectRoot, 'lambdas', 'commons', 'lambda-credentials.ts');
-
-// ESM bundles of the AWS SDK still call require() for Node built-ins; give them one.
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __tokenRotationCreateRequire } from 'node:module'; const require = __tokenRotationCreateRequire(import.meta.url);";
+/** Rebuilds a bundle split into chunks, after NodejsFunction's single-file build. */
+const SPLIT_BUNDLE = path.join(projectRoot, 'infra', 'split-bundle.mjs');
 
 export interface FunctionSpec {
   /** File under lambdas/handlers/ that exports `handler`. */
@@ -240,25 +236,39 @@ function acknowledgeFunction(fn: lambda.Function, role: iam.Role): void {
 }
 
 /**
- * How every function is bundled: the one definition, read by NodejsFunction at synth and by
- * infra/build-package.ts for the bundles the package ships.
+ * How NodejsFunction bundles every function: the settings of infra/bundle-settings.ts (ESM,
+ * node22, minified, the Lambda credential chain, a map per file), then, since NodejsFunction
+ * always writes one file, an afterBundling hook that rebuilds the bundle split into chunks
+ * (infra/split-bundle.mjs, entry read from the first build's metafile).
  */
 export function bundlingOptions(): nodejs.BundlingOptions {
   requireLocalEsbuild();
+  const settings = bundleBuildOptions('', '');
+  const split = { ...settings, entryPoints: undefined, outdir: undefined };
+  const encoded = Buffer.from(JSON.stringify(split)).toString('base64');
+  const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
   return {
     format: nodejs.OutputFormat.ESM,
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    banner: ESM_REQUIRE_BANNER,
-    minify: true,
+    target: settings.target as string,
+    mainFields: settings.mainFields,
+    banner: settings.banner?.js,
+    minify: settings.minify,
     // A map in the asset, to read a stack trace by; not applied at run time (README, cold starts).
     sourceMap: true,
     sourcesContent: false,
     // Ship the SDK version the suite is tested with, not whatever the runtime carries.
     bundleAwsSDK: true,
-    // Lambda's credentials are in the environment: the SDK's whole default chain (SSO, shared
-    // files, web identity, IMDS and the clients they bring, ~100 KB a bundle) stays out.
-    esbuildArgs: { [`--alias:${DEFAULT_CREDENTIAL_CHAIN}`]: LAMBDA_CREDENTIALS },
+    esbuildArgs: Object.fromEntries(
+      Object.entries(settings.alias ?? {}).map(([from, to]) => [`--alias:${from}`, to]),
+    ),
+    metafile: true,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir, outputDir) => [
+        [process.execPath, SPLIT_BUNDLE, inputDir, outputDir, encoded].map(quote).join(' '),
+      ],
+    },
     forceDockerBundling: false,
     logLevel: nodejs.LogLevel.ERROR,
   };

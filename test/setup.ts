@@ -7,14 +7,15 @@ import 'aws-sdk-client-mock-vitest/extend';
 // quiet and a failing test shows its log lines next to its error. Tests that collect log lines
 // (canary checks) spy on process.stdout.write or process.stderr.write themselves and see the
 // lines before this does.
-// Log lines, and the metrics' embedded-metric-format lines.
-const POWERTOOLS_LINE = /^\{"(level|_aws)":/;
+// Log lines, and the metrics' embedded-metric-format lines; and the CDK's "Bundling asset ..."
+// line, which it writes to process.stderr for every function a bundling synth builds.
+const QUIET_UNLESS_FAILED = /^(\{"(level|_aws)":|Bundling asset )/;
 let forwarding = false;
 
 function forward(stream: NodeJS.WriteStream, toConsole: (line: string) => void): void {
   const write = stream.write.bind(stream);
   stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    if (!forwarding && typeof chunk === 'string' && POWERTOOLS_LINE.test(chunk)) {
+    if (!forwarding && typeof chunk === 'string' && QUIET_UNLESS_FAILED.test(chunk)) {
       forwarding = true;
       try {
         toConsole(chunk.trimEnd());

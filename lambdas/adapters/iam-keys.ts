@@ -8,7 +8,7 @@ import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetUserPolicyCommand,
-  type IAMClient,
+  IAMClient,
   ListAccessKeysCommand,
   ListAttachedGroupPoliciesCommand,
   ListAttachedUserPoliciesCommand,
@@ -18,7 +18,7 @@ import {
   ListUserTagsCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type {
   AccessKeyInfo,
   AccessKeys,
@@ -56,6 +56,16 @@ const codeOf = (error: unknown): string =>
     : '';
 
 const isMissing = (error: unknown) => codeOf(error) === 'NoSuchEntity';
+
+/**
+ * The deployed functions' adapter: endpoints and region from the SDK's own configuration.
+ * GetCallerIdentity with a new key: one try per attempt, the issuer's backoff does the waiting.
+ */
+export const deployedAccessKeys = (): AccessKeys =>
+  new IamAccessKeys(
+    new IAMClient({ maxAttempts: 5 }),
+    (key) => new STSClient({ credentials: key, maxAttempts: 1 }),
+  );
 
 export class IamAccessKeys implements AccessKeys {
   constructor(

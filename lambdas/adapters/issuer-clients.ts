@@ -1,15 +1,10 @@
 // The issuers of every token kind wired to real clients (IAM, STS, Lambda), for the deployed
-// handlers: clients are made on first use, so a function that only meets `random` secrets
-// never builds them.
-import { IAMClient } from '@aws-sdk/client-iam';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { STSClient } from '@aws-sdk/client-sts';
+// handlers: each adapter, its SDK client included, is imported on its first call
+// (on-first-call.ts), so a function that only meets `random` secrets never loads them.
 import * as ENV from '#commons/env-names';
-import { traced } from '#commons/tracer';
 import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/kinds/registry';
 import type { AccessKeys, FunctionInvoker } from '#domain/ports';
-import { IamAccessKeys } from './iam-keys.ts';
-import { LambdaInvoker } from './lambda-invoker.ts';
+import { onFirstCall } from './on-first-call.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -39,15 +34,17 @@ export function deployedIssuerFor(
     ...extra,
     ...(deleteAfterMs !== undefined && { deleteAfterMs }),
     get accessKeys() {
-      // GetCallerIdentity with a new key: one try per attempt, the issuer's backoff does the waiting.
-      accessKeys ??= new IamAccessKeys(traced(new IAMClient({ maxAttempts: 5 })), (key) =>
-        traced(new STSClient({ credentials: key, maxAttempts: 1 })),
+      accessKeys ??= onFirstCall(
+        async () => (await import('./iam-keys.ts')).deployedAccessKeys(),
+        ['list', 'create', 'setStatus', 'delete', 'whoAmI', 'userTags', 'lastUsed'],
       );
       return accessKeys;
     },
     get invoker() {
-      // Two attempts: throttling only; a mint that may have run is not sent twice by us.
-      invoker ??= new LambdaInvoker(traced(new LambdaClient({ maxAttempts: 2 })));
+      invoker ??= onFirstCall(
+        async () => (await import('./lambda-invoker.ts')).deployedInvoker(),
+        ['invoke'],
+      );
       return invoker;
     },
   };

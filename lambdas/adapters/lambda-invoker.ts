@@ -1,9 +1,13 @@
 // Invokes custom issuer functions (`lambda:<fn>` kinds) synchronously, with a deadline of our own:
 // the SDK's retries cover throttling, the deadline covers a function that never answers.
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { IssuerTimeoutError } from '#domain/errors';
 import type { FunctionInvoker, InvokeResult } from '#domain/ports';
 import { translateAwsError } from './aws-errors.ts';
+
+/** The deployed functions' invoker. Two attempts: throttling only; a mint that may have run is not sent twice by us. */
+export const deployedInvoker = (): FunctionInvoker =>
+  new LambdaInvoker(new LambdaClient({ maxAttempts: 2 }));
 
 export class LambdaInvoker implements FunctionInvoker {
   constructor(private readonly lambda: LambdaClient) {}

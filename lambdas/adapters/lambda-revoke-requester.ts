@@ -1,8 +1,12 @@
 // RevokeRequester over Lambda: queues the revoke function (an asynchronous invoke) with the direct
 // invoke's event plus the sweep's marker, which lambdas/handlers/revoke.ts `parseRevokeInvoke` reads.
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { describeError } from '#domain/errors';
 import type { RevokeRequester, TagRevokeRequest } from '#domain/ports';
+
+/** The deployed sweep's requester: endpoints and region from the SDK's own configuration. */
+export const deployedRevokeRequester = (functionName: string): RevokeRequester =>
+  new LambdaRevokeRequester(new LambdaClient({}), functionName);
 
 export class LambdaRevokeRequester implements RevokeRequester {
   constructor(

@@ -8,8 +8,9 @@ import {
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3';
+import { retry } from '#commons/clients';
 import {
   CHECKPOINT_PREFIX,
   type Checkpoint,
@@ -20,6 +21,20 @@ import {
 
 /** Objects read at once while listing: S3 serves thousands a second per prefix. */
 const READ_CONCURRENCY = 8;
+
+let deployedClient: S3Client | undefined;
+
+/**
+ * The deployed sweep's store, with one S3 client per container. A custom endpoint (the embedded
+ * local AWS, a compatible store) is addressed path-style: it has no per-bucket host names.
+ */
+export function deployedCheckpointStore(bucket: string, env: NodeJS.ProcessEnv): CheckpointStore {
+  deployedClient ??= new S3Client({
+    ...retry,
+    forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL),
+  });
+  return new S3CheckpointStore({ bucket, client: deployedClient });
+}
 
 export class S3CheckpointStore implements CheckpointStore {
   constructor(private readonly options: { client: S3Client; bucket: string; prefix?: string }) {}

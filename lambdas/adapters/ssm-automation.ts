@@ -4,8 +4,9 @@
 import {
   AutomationExecutionNotFoundException,
   GetAutomationExecutionCommand,
-  type SSMClient,
+  SSMClient,
 } from '@aws-sdk/client-ssm';
+import { retry } from '#commons/clients';
 
 export interface AutomationExecution {
   executionId: string;
@@ -22,6 +23,10 @@ export interface AutomationExecutions {
   /** The execution, or undefined when Systems Manager has none with that ID. */
   get(executionId: string): Promise<AutomationExecution | undefined>;
 }
+
+/** The deployed revoke function's reader: endpoints and region from the SDK's own configuration. */
+export const deployedAutomationExecutions = (): AutomationExecutions =>
+  new SsmAutomationExecutions(new SSMClient(retry));
 
 export class SsmAutomationExecutions implements AutomationExecutions {
   constructor(private readonly ssm: SSMClient) {}

@@ -1,13 +1,12 @@
 // The one Lambda wrapper every handler uses: it builds the handler's dependencies on first use
 // (an import, or an event that is dropped, builds no clients), adds the invocation to the log
-// context, traces the invocation, logs a failure once (scrubbed) and lets the handler turn a
+// context, logs a failure once (scrubbed) and lets the handler turn a
 // failure into a result, flushes metrics, and clears the log keys the handler added.
 
 import type { Context } from 'aws-lambda';
 import { describeError } from '#domain/errors';
 import { logger } from './logger.ts';
 import type { MetricsSink } from './metrics.ts';
-import { tracer } from './tracer.ts';
 
 /** What the wrapper hands the handler's own code. */
 export interface Invocation<D> {
@@ -17,7 +16,7 @@ export interface Invocation<D> {
 }
 
 export interface HandlerSpec<D, R> {
-  /** Names the invocation's trace subsegment, e.g. `rotation`. */
+  /** The handler's name, e.g. `rotation`. */
   name: string;
   /** The dependencies, or how to build them (from the environment, for the deployed handler). */
   deps: D | (() => D);
@@ -46,14 +45,6 @@ export function lambdaHandler<D, R>(spec: HandlerSpec<D, R>): LambdaHandler<R> {
   };
   return async (event, context) => {
     if (context) logger.addContext(context);
-    // Off outside Lambda (tests, local runs): no segment to hang a subsegment on.
-    const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
-    const subsegment = segment?.addNewSubsegment(`## ${spec.name}`);
-    if (subsegment) tracer.setSegment(subsegment);
-    if (subsegment) {
-      tracer.annotateColdStart();
-      tracer.addServiceNameAnnotation();
-    }
     try {
       return await spec.run(event, { deps, ...(context ? { context } : {}) });
     } catch (error) {
@@ -61,21 +52,11 @@ export function lambdaHandler<D, R>(spec: HandlerSpec<D, R>): LambdaHandler<R> {
       if (recovered !== undefined) return recovered;
       const text = describeError(error);
       logger.error(spec.failed, { error: text });
-      // The trace gets the scrubbed text only: an SDK error's own message is not trusted.
-      if (subsegment) {
-        tracer.addErrorAsMetadata(
-          Object.assign(new Error(text), { name: error instanceof Error ? error.name : 'Error' }),
-        );
-      }
       spec.onFailure?.(error, resolved);
       throw error;
     } finally {
       spec.metrics?.(resolved)?.publishStoredMetrics();
       logger.resetKeys();
-      if (subsegment && segment) {
-        subsegment.close();
-        tracer.setSegment(segment);
-      }
     }
   };
 }

@@ -9,10 +9,11 @@
 import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
+import { onFirstCall } from '#adapters/on-first-call';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
-import { type AutomationExecutions, SsmAutomationExecutions } from '#adapters/ssm-automation';
-import { dynamoClient, secretsManagerClient, ssmClient } from '#commons/clients';
+import type { AutomationExecutions } from '#adapters/ssm-automation';
+import { dynamoClient, secretsManagerClient } from '#commons/clients';
 import { loadConfig } from '#commons/config';
 import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
@@ -261,5 +262,9 @@ export function revokeDepsFromEnv(): RevokeEventDeps {
 /** The deployed handler: the runbook's requests are read from Systems Manager. */
 export const handler = createRevokeHandler(() => ({
   ...revokeDepsFromEnv(),
-  executions: new SsmAutomationExecutions(ssmClient()),
+  // Systems Manager is read only for a runbook's request: its client is loaded then.
+  executions: onFirstCall(
+    async () => (await import('#adapters/ssm-automation')).deployedAutomationExecutions(),
+    ['get'],
+  ),
 }));

@@ -2,23 +2,22 @@
 // sets the invocation's deadline from its remaining time, runs one sweep (domain/sweep/),
 // emits the metrics the alarms and dashboard read, and logs a one-line summary.
 
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { deployedCheckpointDeps } from '#adapters/deployed-checkpoints';
 import { deployedSweepDeps } from '#adapters/deployed-sweep';
 import { knownChainHeads } from '#adapters/dynamodb-chain-heads';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
-import { LambdaRevokeRequester } from '#adapters/lambda-revoke-requester';
+import { onFirstCall } from '#adapters/on-first-call';
 import { dynamoClient } from '#commons/clients';
 import { lifespanSettings, loadConfig } from '#commons/config';
 import * as ENV from '#commons/env-names';
 import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
-import { traced } from '#commons/tracer';
 import { alertOf } from '#domain/alerts/catalog';
 import { type CheckpointDeps, writeCheckpoint } from '#domain/audit-anchor';
 import { describeError, ValidationError } from '#domain/errors';
 import type { PolicyLimits } from '#domain/policy';
+import type { RevokeRequester } from '#domain/ports';
 import { secretNameFromArn } from '#domain/service-events';
 import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep/index';
 import { managedArns } from '#domain/sweep/managed';
@@ -217,11 +216,15 @@ function emitMetrics(metrics: MetricsSink | undefined, report: SweepReport, summ
  */
 export function revokeRequesterFromEnv(
   env: NodeJS.ProcessEnv = process.env,
-): LambdaRevokeRequester | undefined {
+): RevokeRequester | undefined {
   const functionArn = env[ENV.REVOKE_FUNCTION_ARN]?.trim();
-  return functionArn
-    ? new LambdaRevokeRequester(traced(new LambdaClient({})), functionArn)
-    : undefined;
+  if (!functionArn) return undefined;
+  // The Lambda client is loaded when the sweep first finds a revoke tag (on-first-call.ts).
+  return onFirstCall(
+    async () =>
+      (await import('#adapters/lambda-revoke-requester')).deployedRevokeRequester(functionArn),
+    ['requestRevoke'],
+  );
 }
 
 /** The deployed handler, configured from the environment the CDK construct sets. */

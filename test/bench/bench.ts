@@ -1,7 +1,8 @@
 // `npm run bench`: one steady-state sweep over 1,000, 10,000 and 100,000 opted-in secrets on the
 // embedded local AWS, through the real SDK and HTTP, then 1,000 secrets all due at once
-// (mass-due.ts; 10,000 with BENCH_DUE_10K=1), then the leak scan of a 10,000-file, 5,000-commit
-// repository (scan.ts; BENCH_ONLY=steady, due or scan runs one part). Secrets are created and attached in bulk
+// (mass-due.ts; 10,000 with BENCH_DUE_10K=1), the leak scan of a 10,000-file, 5,000-commit
+// repository (scan.ts), then each function's cold init beside Python's (cold-init.ts);
+// BENCH_ONLY=steady, due, scan or cold runs one part. Secrets are created and attached in bulk
 // in-process (see createAttached), which is setup, not the thing measured. Prints, per size:
 // ListSecrets and all Secrets Manager calls per 100 secrets, wall time (median where several
 // runs are affordable), peak RSS, and how many 15-minute Lambda invocations the sweep needs.
@@ -221,6 +222,7 @@ async function main() {
   if (!only || only === 'steady') await steadyState();
   if (!only || only === 'due') await massDue();
   if (!only || only === 'scan') await scanBench();
+  if (!only || only === 'cold') await import('./cold-init.ts');
 }
 
 async function steadyState() {

@@ -9,15 +9,15 @@
 // Bundles named on the command line (another build's index.mjs) are measured alongside.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { readZip } from '#local-aws/zip';
 import { AwsUnderTest } from '../integration/support/aws.ts';
-import { bundleHandler } from '../integration/support/bundle.ts';
+import { bundleHandler, loadedAtStart } from '../integration/support/bundle.ts';
 
 const RUNS = 9;
 const HANDLERS = [
@@ -89,6 +89,14 @@ try {
   const node = (file: string, invoke: boolean, nodeOptions: string) =>
     wall(process.execPath, ['--input-type=module', '-e', childFor(file, invoke)], nodeOptions);
   const python = () => wall('python3', ['-c', 'import boto3; boto3.client("secretsmanager")']);
+  /** What a cold start reads (the handler module and the chunks it imports), and the whole asset. */
+  const sizes = (file: string) => {
+    const dir = dirname(file);
+    const kb = (names: string[]) =>
+      Math.round(names.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0) / 1024);
+    const all = readdirSync(dir).filter((name) => name.endsWith('.mjs') || name.endsWith('.js'));
+    return `${kb(loadedAtStart(dir, basename(file)))} KB at start, ${kb(all)} KB in ${all.length} files`;
+  };
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
   const cases = [
@@ -113,7 +121,7 @@ try {
     const plain = median(times.get(`${c.label}|`)!);
     const mapped = median(times.get(`${c.label}|--enable-source-maps`)!);
     console.log(
-      `${c.label} (${Math.round(statSync(c.file).size / 1024)} KB): ${plain.toFixed(0)} ms = ${(plain / py).toFixed(2)} of Python; with --enable-source-maps ${mapped.toFixed(0)} ms (+${((mapped / plain - 1) * 100).toFixed(0)}%)`,
+      `${c.label} (${sizes(c.file)}): ${plain.toFixed(0)} ms = ${(plain / py).toFixed(2)} of Python; with --enable-source-maps ${mapped.toFixed(0)} ms (+${((mapped / plain - 1) * 100).toFixed(0)}%)`,
     );
   }
 } finally {

@@ -2,7 +2,7 @@
 // assembly (not the TypeScript source), created on the embedded local AWS with the handler,
 // runtime, timeout and environment the template gives it, and run through what a user does.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -27,6 +27,7 @@ import { checkToken, randomBase62 } from '#domain/tokens';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type AutomationContent, SsmAutomation } from '#local-aws/ssm-automation';
+import { loadedAtStart } from '../integration/support/bundle.ts';
 import {
   type DeployedFunction,
   deployFunctions,
@@ -43,6 +44,8 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const SLOW = 120_000;
 /** Lambda's cold start parses the whole bundle; the CDK library alone would be tens of MB. */
 const MAX_BUNDLE_BYTES = 2 * 1024 * 1024;
+/** Issue 16: the handler module and the chunks it imports statically, what every cold start reads. */
+const MAX_LOADED_AT_START_BYTES = 450 * 1024;
 
 let template: Json;
 let stackName: string;
@@ -443,6 +446,19 @@ function assertEveryFunctionHasScenario(
   }
 }
 
+/** The SDK clients in every function's start (its audit trail, its secrets, its alerts). */
+const EVERY_INVOCATION_CLIENTS = ['client-dynamodb', 'client-secrets-manager', 'client-sns'];
+/** Per handler, the SDK clients loaded on first call (lambdas/adapters/on-first-call.ts). */
+const ISSUERS = ['client-iam', 'client-lambda', 'client-sts'];
+const LOADED_ON_FIRST_CALL: Record<string, string[]> = {
+  'lambdas/handlers/rotation.ts': ISSUERS,
+  'lambdas/handlers/tag-events.ts': ISSUERS,
+  'lambdas/handlers/sweep.ts': [...ISSUERS, 'client-s3'].sort(),
+  'lambdas/handlers/revoke.ts': [...ISSUERS, 'client-ssm'].sort(),
+  'lambdas/handlers/revoke-events.ts': [...ISSUERS, 'client-ssm'].sort(),
+  'lambdas/handlers/secretsmanager-events.ts': [],
+};
+
 describe('the bundles in the cloud assembly', () => {
   it('are ESM modules opening with the createRequire banner, each with its source map', () => {
     for (const fn of deployed) {
@@ -468,20 +484,31 @@ describe('the bundles in the cloud assembly', () => {
 
   it('hold no aws-sdk v2, no test code and no CDK library, and stay small', async (context) => {
     for (const fn of deployed) {
-      // Prepare
-      const file = path.join(fn.assetDir, fn.handlerFile);
-      const code = readFileSync(file, 'utf8');
-      const sources = (JSON.parse(readFileSync(`${file}.map`, 'utf8')).sources as string[]).map(
-        (s) => path.relative(projectRoot, path.resolve(fn.assetDir, s)).split(path.sep).join('/'),
+      // Prepare: every file of the asset (the handler module and its chunks)
+      const files = readdirSync(fn.assetDir).filter((file) => file.endsWith('.mjs'));
+      const sources = files.flatMap((file) =>
+        (
+          JSON.parse(readFileSync(path.join(fn.assetDir, `${file}.map`), 'utf8'))
+            .sources as string[]
+        ).map((s) =>
+          path.relative(projectRoot, path.resolve(fn.assetDir, s)).split(path.sep).join('/'),
+        ),
       );
-      const size = statSync(file).size;
-      await context.annotate(`${fn.logicalId} (${fn.entry}): ${(size / 1024).toFixed(0)} KiB`);
-      measured.push(`${fn.entry} ${(size / 1024).toFixed(0)} KiB`);
+      const sizeOf = (names: string[]) =>
+        names.reduce((sum, file) => sum + statSync(path.join(fn.assetDir, file)).size, 0);
+      const atStart = sizeOf(loadedAtStart(fn.assetDir, fn.handlerFile));
+      const size = sizeOf(files);
+      const line = `${fn.entry} ${(atStart / 1024).toFixed(0)} KiB loaded at start, ${(size / 1024).toFixed(0)} KiB in ${files.length} files`;
+      await context.annotate(`${fn.logicalId}: ${line}`);
+      measured.push(line);
 
       // Assess
-      expect(code, fn.logicalId).not.toMatch(
-        /(from ?|require\(|import\()["']aws-sdk(\/[^"']*)?["']/,
-      );
+      for (const file of files) {
+        const code = readFileSync(path.join(fn.assetDir, file), 'utf8');
+        expect(code, `${fn.logicalId} ${file}`).not.toMatch(
+          /(from ?|require\(|import\()["']aws-sdk(\/[^"']*)?["']/,
+        );
+      }
       const forbidden = sources.filter(
         (s) =>
           s.startsWith('test/') ||
@@ -493,6 +520,31 @@ describe('the bundles in the cloud assembly', () => {
       expect(forbidden, fn.logicalId).toEqual([]);
       expect(sources, fn.logicalId).toContain(fn.entry);
       expect(size, fn.logicalId).toBeLessThan(MAX_BUNDLE_BYTES);
+      // Issue 16: what a cold start reads, at most 450 KB.
+      expect(atStart, fn.logicalId).toBeLessThanOrEqual(MAX_LOADED_AT_START_BYTES);
+    }
+  });
+
+  it('load the IAM, STS, Lambda, S3 and Systems Manager clients only when an invocation needs them', () => {
+    for (const fn of deployed) {
+      // Prepare: the SDK clients among the sources of what Node reads at the start, and of the rest
+      const clientsIn = (files: string[]) =>
+        new Set(
+          files.flatMap((file) =>
+            (
+              JSON.parse(readFileSync(path.join(fn.assetDir, `${file}.map`), 'utf8'))
+                .sources as string[]
+            ).flatMap((s) => /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(s)?.[1] ?? []),
+          ),
+        );
+      const start = loadedAtStart(fn.assetDir, fn.handlerFile);
+      const all = readdirSync(fn.assetDir).filter((file) => file.endsWith('.mjs'));
+
+      // Assess: every function's start holds only the clients every invocation may use, and the
+      // others are chunks of the asset, for the invocations that need them
+      expect([...clientsIn(start)].sort(), fn.logicalId).toEqual(EVERY_INVOCATION_CLIENTS);
+      const later = [...clientsIn(all)].filter((client) => !clientsIn(start).has(client));
+      expect(later.sort(), fn.logicalId).toEqual(LOADED_ON_FIRST_CALL[fn.entry]);
     }
   });
 });

@@ -1,48 +1,48 @@
-// Bundles a handler entry the way the CDK construct does (infra/token-rotation.ts
-// bundlingOptions: ESM, node22, module-first, the createRequire banner, minified with a source
-// map) and zips it as a Lambda deployment package, so tests deploy what `cdk deploy` would ship.
+// Bundles a handler entry the way the CDK construct does (infra/bundle-settings.ts, the settings
+// infra/suite-functions.ts `bundlingOptions` hands NodejsFunction: ESM, node22, split into chunks,
+// minified with a map per file) and zips it as a Lambda deployment package, so tests deploy what
+// `cdk deploy` would ship.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { writeZip } from '#local-aws/zip';
-
-// The same banner as infra/token-rotation.ts: ESM bundles of the SDK still require() built-ins.
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __tokenRotationCreateRequire } from 'node:module'; const require = __tokenRotationCreateRequire(import.meta.url);";
+import { bundleBuildOptions } from '../../../infra/bundle-settings.ts';
 
 const bundles = new Map<string, Promise<Buffer>>();
 
-/** A zip holding `index.mjs` (and its map) built from `entry`; handler `index.handler`. Built once per run. */
+/** A zip holding `index.mjs`, its chunks and their maps, built from `entry`; handler `index.handler`. Built once per run. */
 export function bundleHandler(entry: string | URL): Promise<Buffer> {
   const path = entry instanceof URL ? fileURLToPath(entry) : entry;
   let bundle = bundles.get(path);
   if (!bundle) {
-    bundle = build({
-      entryPoints: { index: path },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node22',
-      mainFields: ['module', 'main'],
-      banner: { js: ESM_REQUIRE_BANNER },
-      minify: true,
-      sourcemap: true,
-      sourcesContent: false,
-      // As infra/suite-functions.ts: Lambda's credentials come from the environment alone.
-      alias: {
-        '@aws-sdk/credential-provider-node': fileURLToPath(
-          new URL('../../../lambdas/commons/lambda-credentials.ts', import.meta.url),
+    bundle = build({ ...bundleBuildOptions(path, '/bundle'), write: false }).then(
+      ({ outputFiles }) =>
+        writeZip(
+          Object.fromEntries(
+            outputFiles.map((file) => [file.path.slice('/bundle/'.length), file.contents]),
+          ),
         ),
-      },
-      outExtension: { '.js': '.mjs' },
-      outdir: 'out',
-      write: false,
-      logLevel: 'error',
-    }).then(({ outputFiles }) =>
-      writeZip(Object.fromEntries(outputFiles.map((file) => [basename(file.path), file.contents]))),
     );
     bundles.set(path, bundle);
   }
   return bundle;
 }
 
-const basename = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+/**
+ * The files of an unpacked bundle in `dir` that Node reads when it imports `entry`: the entry and
+ * the chunks it imports statically, transitively (not those it loads with `import()`).
+ */
+export function loadedAtStart(dir: string, entry = 'index.mjs'): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(join(dir, file), 'utf8');
+    for (const [, imported] of code.matchAll(/(?:from|import)\s*["']\.\/([^"']+\.mjs)["']/g)) {
+      visit(imported!);
+    }
+  };
+  visit(entry);
+  return [...seen];
+}

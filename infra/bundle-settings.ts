@@ -1,0 +1,53 @@
+// How every function's code is bundled, in esbuild's own terms: the construct hands these to
+// NodejsFunction (infra/suite-functions.ts `bundlingOptions`, whose afterBundling hook builds the
+// split form with infra/split-bundle.mjs), and the tests and the cold-init bench bundle with them
+// too (test/integration/support/bundle.ts), so what they run is what `cdk deploy` ships. No CDK
+// import here: a test that only bundles need not load aws-cdk-lib.
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The SDK's default credential chain, and what the bundles use instead (lambdas/commons). */
+export const DEFAULT_CREDENTIAL_CHAIN = '@aws-sdk/credential-provider-node';
+export const LAMBDA_CREDENTIALS = path.join(
+  projectRoot,
+  'lambdas',
+  'commons',
+  'lambda-credentials.ts',
+);
+
+// ESM bundles of the AWS SDK still call require() for Node built-ins; give them one.
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __tokenRotationCreateRequire } from 'node:module'; const require = __tokenRotationCreateRequire(import.meta.url);";
+
+/**
+ * The bundle of `entry` (a handler file) written to `outdir` as `index.mjs` plus the chunks it
+ * loads: ESM for node22, module-first, minified, with a map per file (not applied at run time,
+ * README "Cold starts"). Split: a module imported with `import()` (the adapters of
+ * lambdas/adapters/on-first-call.ts, and the SDK's own lazy modules) is a chunk of its own, read
+ * only by an invocation that needs it; code both need is a shared chunk, loaded once.
+ */
+export function bundleBuildOptions(entry: string, outdir: string): BuildOptions {
+  return {
+    entryPoints: { index: entry },
+    outdir,
+    absWorkingDir: projectRoot,
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    outExtension: { '.js': '.mjs' },
+    // Lambda's credentials are in the environment: the SDK's whole default chain (SSO, shared
+    // files, web identity, IMDS and the clients they bring, ~100 KB a bundle) stays out.
+    alias: { [DEFAULT_CREDENTIAL_CHAIN]: LAMBDA_CREDENTIALS },
+    logLevel: 'error',
+  };
+}
