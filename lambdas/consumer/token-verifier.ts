@@ -12,6 +12,10 @@
 //   minutes) per version, so a busy service writes a handful of items, not one per request.
 //   A failed recording never fails the check.
 // - Nothing secret is recorded: the item holds the version ID, a time and the consumer's name.
+// - Scopes (SPEC "Scopes and lifespan ceiling"): `authorize(token, scope)` also checks that the
+//   matched version's value grants `scope` in its `scopes` field (the declared scopes the suite
+//   writes at every rotation; a declared `*` matches any characters). A value without the field
+//   is unscoped and grants what its token does; a malformed field grants nothing (fail closed).
 //
 // The service's role needs secretsmanager:GetSecretValue on the secret and, to record, the grant
 // TokenRotation.grantRecordTokenUse gives (UpdateItem on the audit table's USE#<secret> items only).
@@ -20,6 +24,7 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { isAwsError } from '#adapters/aws-errors';
 import { tokenIn } from '#domain/kinds/random/issuer';
 import type { TokenUses } from '#domain/ports';
+import { readReportedScopes, scopeCovers } from '#domain/scopes';
 import { STAGE } from '#domain/vocabulary';
 
 /** Which staged token a presented one is. */
@@ -29,6 +34,30 @@ export type TokenMatch = 'current' | 'previous' | 'invalid';
 interface Staged {
   versionId: string;
   digest: Buffer;
+  /** The scopes its value grants; undefined when it declares none, [] when its field is malformed. */
+  scopes?: string[];
+}
+
+/** What `authorize` decided, and why (a service may log the reason; it names no token). */
+export interface Authorization {
+  match: TokenMatch;
+  allowed: boolean;
+  reason: 'granted' | 'unscoped' | 'scope-not-granted' | 'invalid-token';
+}
+
+/** The scopes a value's `scopes` field grants (see the module header). */
+function scopesOf(value: string): string[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || !Object.hasOwn(parsed, 'scopes')) {
+    return undefined;
+  }
+  const read = readReportedScopes((parsed as { scopes: unknown }).scopes);
+  return read.ok ? read.scopes : [];
 }
 
 /** Reads a staged version: its ID and value, or undefined when no version has that stage. */
@@ -102,7 +131,8 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
   const stagedOf = async (stage: string): Promise<Staged | undefined> => {
     const version = await options.read(stage);
     const token = version && tokenIn(version.value);
-    return version && token ? { versionId: version.versionId, digest: digest(token) } : undefined;
+    if (!version || !token) return undefined;
+    return { versionId: version.versionId, digest: digest(token), scopes: scopesOf(version.value) };
   };
   const load = async () => {
     const staged = await Promise.all([stagedOf(STAGE.current), stagedOf(STAGE.previous)]);
@@ -122,24 +152,41 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     }
   };
 
+  /** The staged version `presented` matches (recording a use of the previous one), if any. */
+  const check = async (presented: string): Promise<{ match: TokenMatch; version?: Staged }> => {
+    const fresh = !cache || now().getTime() - cache.at >= cacheMs;
+    let staged = fresh ? await load() : cache!.staged;
+    let found = matchToken(presented, staged);
+    // Neither: perhaps a rotation the cache has not seen yet. Read again, but not more than
+    // every few seconds, so that invalid tokens cannot drive Secrets Manager calls.
+    if (found < 0 && !fresh && now().getTime() - cache!.at >= MISS_RELOAD_MS) {
+      staged = await load();
+      found = matchToken(presented, staged);
+    }
+    if (found === 0) return { match: 'current', version: staged[0] };
+    if (found === 1) {
+      await record(staged[1]!.versionId);
+      return { match: 'previous', version: staged[1] };
+    }
+    return { match: 'invalid' };
+  };
+
   return {
     /** Whether `presented` is the live token, the previous one (in grace), or neither. */
     async verify(presented: string): Promise<TokenMatch> {
-      const fresh = !cache || now().getTime() - cache.at >= cacheMs;
-      let staged = fresh ? await load() : cache!.staged;
-      let found = matchToken(presented, staged);
-      // Neither: perhaps a rotation the cache has not seen yet. Read again, but not more than
-      // every few seconds, so that invalid tokens cannot drive Secrets Manager calls.
-      if (found < 0 && !fresh && now().getTime() - cache!.at >= MISS_RELOAD_MS) {
-        staged = await load();
-        found = matchToken(presented, staged);
-      }
-      if (found === 0) return 'current';
-      if (found === 1) {
-        await record(staged[1]!.versionId);
-        return 'previous';
-      }
-      return 'invalid';
+      return (await check(presented)).match;
+    },
+
+    /**
+     * Whether `presented` is a live token (current, or previous in grace) whose own version grants
+     * `scope`: the check a service makes before doing what the request asks.
+     */
+    async authorize(presented: string, scope: string): Promise<Authorization> {
+      const { match, version } = await check(presented);
+      if (!version) return { match, allowed: false, reason: 'invalid-token' };
+      if (version.scopes === undefined) return { match, allowed: true, reason: 'unscoped' };
+      const allowed = version.scopes.some((granted) => scopeCovers(granted, scope, 'exact'));
+      return { match, allowed, reason: allowed ? 'granted' : 'scope-not-granted' };
     },
   };
 }

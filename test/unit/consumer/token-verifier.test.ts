@@ -185,3 +185,56 @@ describe('createTokenVerifier', () => {
     expect(failures).toHaveLength(2);
   });
 });
+
+describe('createTokenVerifier authorize: the scopes a token carries', () => {
+  const scoped = (token: string, scopes: unknown) => JSON.stringify({ token, scopes });
+
+  it("grants only what the matched version's own scopes field declares", async () => {
+    // Prepare: the live token may read orders; the previous one (in grace) may also write them
+    const { verifier, stages } = fixture();
+    stages.AWSCURRENT!.value = scoped(CURRENT, ['orders:read']);
+    stages.AWSPREVIOUS!.value = scoped(PREVIOUS, ['orders:read', 'orders:write']);
+
+    // Act
+    const read = await verifier.authorize(CURRENT, 'orders:read');
+    const write = await verifier.authorize(CURRENT, 'orders:write');
+    const previousWrite = await verifier.authorize(PREVIOUS, 'orders:write');
+
+    // Assess
+    expect(read).toEqual({ match: 'current', allowed: true, reason: 'granted' });
+    expect(write).toEqual({ match: 'current', allowed: false, reason: 'scope-not-granted' });
+    expect(previousWrite).toEqual({ match: 'previous', allowed: true, reason: 'granted' });
+  });
+
+  it('lets a declared wildcard cover a scope, and nothing else', async () => {
+    const { verifier, stages } = fixture();
+    stages.AWSCURRENT!.value = scoped(CURRENT, ['orders:*']);
+
+    expect((await verifier.authorize(CURRENT, 'orders:refund')).allowed).toBe(true);
+    expect((await verifier.authorize(CURRENT, 'billing:read')).allowed).toBe(false);
+  });
+
+  it('grants nothing to an unknown token, and nothing through a malformed scopes field', async () => {
+    // Prepare
+    const { verifier, stages } = fixture();
+    stages.AWSCURRENT!.value = scoped(CURRENT, 'orders:read');
+
+    // Act
+    const malformed = await verifier.authorize(CURRENT, 'orders:read');
+    const unknown = await verifier.authorize('tr_live_unknown_token', 'orders:read');
+
+    // Assess
+    expect(malformed).toEqual({ match: 'current', allowed: false, reason: 'scope-not-granted' });
+    expect(unknown).toEqual({ match: 'invalid', allowed: false, reason: 'invalid-token' });
+  });
+
+  it('says a value without a scopes field is unscoped: it grants what its token does', async () => {
+    const { verifier } = fixture();
+
+    expect(await verifier.authorize(CURRENT, 'orders:read')).toEqual({
+      match: 'current',
+      allowed: true,
+      reason: 'unscoped',
+    });
+  });
+});
