@@ -5,7 +5,6 @@
 // import here: a test that only bundles need not load aws-cdk-lib.
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuildOptions } from 'esbuild';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -23,13 +22,36 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __tokenRotationCreateRequire } from 'node:module'; const require = __tokenRotationCreateRequire(import.meta.url);";
 
 /**
+ * The esbuild options used here, declared here rather than taken from esbuild's BuildOptions (to
+ * which they are assignable), so the package's declarations need no esbuild.
+ */
+export interface BundleBuildOptions {
+  entryPoints: Record<string, string>;
+  outdir: string;
+  absWorkingDir: string;
+  bundle: boolean;
+  splitting: boolean;
+  platform: 'node';
+  format: 'esm';
+  target: string;
+  mainFields: string[];
+  banner: { js: string };
+  minify: boolean;
+  sourcemap: boolean;
+  sourcesContent: boolean;
+  outExtension: Record<string, string>;
+  alias: Record<string, string>;
+  logLevel: 'error';
+}
+
+/**
  * The bundle of `entry` (a handler file) written to `outdir` as `index.mjs` plus the chunks it
  * loads: ESM for node22, module-first, minified, with a map per file (not applied at run time,
  * README "Cold starts"). Split: a module imported with `import()` (the adapters of
  * lambdas/adapters/on-first-call.ts, and the SDK's own lazy modules) is a chunk of its own, read
  * only by an invocation that needs it; code both need is a shared chunk, loaded once.
  */
-export function bundleBuildOptions(entry: string, outdir: string): BuildOptions {
+export function bundleBuildOptions(entry: string, outdir: string): BundleBuildOptions {
   return {
     entryPoints: { index: entry },
     outdir,

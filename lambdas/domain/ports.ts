@@ -455,10 +455,7 @@ export interface RevokeLockStore {
     lock: Omit<RevokeLock, 'state' | 'finishedAt'>,
     options: { sameRequestKeys: string[]; staleBefore: Date },
   ): Promise<RevokeClaim>;
-  /**
-   * The lock as it stands (undefined: no revoke of this secret ever ran). Read by a rotation's
-   * finishSecret, which must not promote its version over a revoke (rotation.ts).
-   */
+  /** The lock as it stands (undefined: never a revoke); finishSecret reads it (rotation.ts). */
   read(secretArn: string): Promise<RevokeLock | undefined>;
   /**
    * Puts `request` on the lock, to be run after revoke `behind`, only while that revoke is running
@@ -495,8 +492,7 @@ export interface TagRevokeRequest {
 
 /**
  * Hands a revoke requested by tag to the revoke function, queued (an asynchronous invoke): the
- * sweep neither waits for nor holds the revoke permissions, and the revoke's lock and its check
- * that the tag is still there settle a race with the tag event.
+ * sweep neither waits for nor holds the revoke permissions; the revoke's lock settles any race.
  */
 export interface RevokeRequester {
   /** Resolves once the request is queued; throws when it could not be. */

@@ -121,7 +121,17 @@ describe('rotation role: least privilege', () => {
       // iam-access-key, on users under accessKeyUserPath only (test/infra/token-kinds.test.ts)
       'iam:CreateAccessKey',
       'iam:DeleteAccessKey',
+      // ... and, read-only, what those users may do (scopes, compared at testSecret)
+      'iam:GetGroupPolicy',
+      'iam:GetPolicy',
+      'iam:GetPolicyVersion',
+      'iam:GetUserPolicy',
       'iam:ListAccessKeys',
+      'iam:ListAttachedGroupPolicies',
+      'iam:ListAttachedUserPolicies',
+      'iam:ListGroupPolicies',
+      'iam:ListGroupsForUser',
+      'iam:ListUserPolicies',
       'iam:ListUserTags',
       'iam:UpdateAccessKey',
       'kms:Decrypt',

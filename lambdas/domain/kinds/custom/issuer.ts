@@ -414,7 +414,6 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
     mintCreates: true,
     // The contract: `mint` for the same versionId returns the same key (docs/custom-issuers.md).
     mintIdempotent: true,
-
     mint: (ctx) => mintValue(target, ctx),
 
     async activate(ctx) {
@@ -428,7 +427,6 @@ export function customIssuer(options: CustomIssuerOptions): Issuer {
         role: `AWSPENDING (version ${ctx.versionId})`,
       });
     },
-
     // What verify answered for this value (testSecret: no second invoke), else a verify of it.
     scopesOf: (ctx) => scopesOfValue(target, verified, ctx),
 
