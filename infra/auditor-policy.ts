@@ -7,7 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { AuditTrail } from './audit-trail.ts';
 import { keepParentLogicalIds } from './logical-ids.ts';
-import { nagArn, secretArns } from './support.ts';
+import { describeThisStack, nagArn, secretArns } from './support.ts';
 
 export interface AuditorPolicyProps {
   readonly auditTrail: AuditTrail;
@@ -47,17 +47,7 @@ function readStatements(scope: Construct, props: AuditorPolicyProps): iam.Policy
   const stack = Stack.of(scope);
   const bucket = props.checkpointBucket;
   return [
-    new iam.PolicyStatement({
-      sid: 'FindTheStackOutputs',
-      actions: ['cloudformation:DescribeStacks'],
-      resources: [
-        stack.formatArn({
-          service: 'cloudformation',
-          resource: 'stack',
-          resourceName: `${stack.stackName}/*`,
-        }),
-      ],
-    }),
+    describeThisStack(stack),
     new iam.PolicyStatement({
       sid: 'ReadTheAuditTrail',
       actions: ['dynamodb:GetItem', 'dynamodb:Query'],

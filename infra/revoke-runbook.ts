@@ -6,7 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { keepParentLogicalIds } from './logical-ids.ts';
-import { nagArn, secretArns } from './support.ts';
+import { describeThisStack, nagArn, secretArns } from './support.ts';
 
 export interface RevokeRunbookProps {
   /** The revoke function the runbook invokes (and which reads who ran it). */
@@ -173,17 +173,7 @@ export class RevokeRunbook extends Construct {
   private cliRevokeStatements(revoke: lambda.Function): iam.PolicyStatement[] {
     const stack = Stack.of(this);
     return [
-      new iam.PolicyStatement({
-        sid: 'FindTheStackOutputs',
-        actions: ['cloudformation:DescribeStacks'],
-        resources: [
-          stack.formatArn({
-            service: 'cloudformation',
-            resource: 'stack',
-            resourceName: `${stack.stackName}/*`,
-          }),
-        ],
-      }),
+      describeThisStack(stack),
       new iam.PolicyStatement({
         sid: 'CheckTheSecretExists',
         actions: ['secretsmanager:DescribeSecret'],

@@ -66,3 +66,18 @@ export function accountAdministeredKeyPolicy(): iam.PolicyDocument {
     ],
   });
 }
+
+/** The CLI finds a stack's tables, topic and functions by its outputs: DescribeStacks of it only. */
+export function describeThisStack(stack: Stack): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'FindTheStackOutputs',
+    actions: ['cloudformation:DescribeStacks'],
+    resources: [
+      stack.formatArn({
+        service: 'cloudformation',
+        resource: 'stack',
+        resourceName: `${stack.stackName}/*`,
+      }),
+    ],
+  });
+}

@@ -10,9 +10,8 @@ import { mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
 import type { LocalAws } from '#local-aws/index';
 import type { InstalledSuite } from '#local-aws/suite';
-import { run } from '../../../cli/main.ts';
-import { localEnv } from '../../support/local-env.ts';
 import type { Timeline } from '../stage.ts';
+import { demoCli } from './cli.ts';
 
 const SECRET = 'demo/billing-api-key';
 
@@ -28,26 +27,7 @@ export interface LeakScanScene {
   track(secret: { name: string; arn: string; versionId: string }): void;
 }
 
-/** `token-rotation <argv>` in-process against the local AWS, as an operator's shell runs it. */
-async function cli(aws: LocalAws, argv: string[]): Promise<{ code: number; stdout: string }> {
-  const env = localEnv(aws);
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, env);
-  let stdout = '';
-  try {
-    const code = await run(argv, {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: () => true },
-      clock: aws.clock.now,
-    });
-    return { code, stdout };
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
-}
+const cli = demoCli;
 
 export async function leakScanScene(tl: Timeline, scene: LeakScanScene): Promise<void> {
   const { aws, suite } = scene;

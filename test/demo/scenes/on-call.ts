@@ -9,10 +9,9 @@ import { TAG } from '#domain/vocabulary';
 import type { LocalAws } from '#local-aws/index';
 import { type AutomationContent, SsmAutomation } from '#local-aws/ssm-automation';
 import type { InstalledSuite } from '#local-aws/suite';
-import { run } from '../../../cli/main.ts';
 import { runbookContent } from '../../../infra/revoke-runbook.ts';
-import { localEnv } from '../../support/local-env.ts';
 import type { Timeline } from '../stage.ts';
+import { demoCli } from './cli.ts';
 
 const LEDGER = 'demo/ledger-api-key';
 const RESPONDER = 'dana';
@@ -50,26 +49,7 @@ function showMail(tl: Timeline, m: { subject?: string; message: string }) {
   for (const line of m.message.split('\n')) tl.raw(`   │ ${line}`);
 }
 
-/** `token-rotation <argv>` in this process against the local AWS: exit code and stdout. */
-async function cli(aws: LocalAws, ...argv: string[]): Promise<{ code: number; stdout: string }> {
-  const env = localEnv(aws);
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, env);
-  let stdout = '';
-  try {
-    const code = await run(argv, {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: () => undefined },
-      clock: aws.clock.now,
-    });
-    return { code, stdout };
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
-}
+const cli = (aws: LocalAws, ...argv: string[]) => demoCli(aws, argv);
 
 export async function onCallScenes(tl: Timeline, deps: OnCallDeps): Promise<void> {
   const { aws, suite } = deps;
