@@ -4,36 +4,21 @@
 // `s3:GetObject` is alerted once, critical; `random` values carry the declared scopes; and no
 // token reaches an audit record or an alert through the scopes.
 
-import { IAMClient } from '@aws-sdk/client-iam';
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
-  CreateSecretCommand,
   DescribeSecretCommand,
-  GetSecretValueCommand,
-  RotateSecretCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IamAccessKeys } from '#adapters/iam-keys';
-import { LambdaInvoker } from '#adapters/lambda-invoker';
-import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { logger } from '#commons/logger';
 import { TOKEN_SCOPES_KEY } from '#domain/kinds/custom/contract';
-import { createIssuerFor, type IssuerFor } from '#domain/kinds/registry';
-import { createPacer } from '#domain/pacer';
-import type { SecretStore, SweepCursor } from '#domain/ports';
-import { scheduleFor } from '#domain/schedule';
-import { runSweep } from '#domain/sweep/index';
 import { SCOPE_REFUSED_LABEL, TAG } from '#domain/vocabulary';
-import { createRotationHandler } from '#handlers/rotation';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import type { LocalAws } from '#local-aws/index';
+import type { InstalledSuite } from '#local-aws/suite';
 import { cli, useLocalAwsEnv } from '../cli/support.ts';
-import { type SaasKey, type SaasServer, startSaasServer } from '../support/saas-server.ts';
-import { bundleHandler } from './support/bundle.ts';
+import type { SaasServer } from '../support/saas-server.ts';
 import { embeddedOnly } from './support/endpoint.ts';
+import { type KindsWorld, startKindsWorld } from './support/kinds-world.ts';
 
 const onlyEmbedded = embeddedOnly(
   import.meta.url,
@@ -42,174 +27,36 @@ const onlyEmbedded = embeddedOnly(
 
 logger.setLogLevel('SILENT');
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const DELETE_AFTER = 3 * DAY;
-const WEEK = scheduleFor(7 * DAY);
-
+let w: KindsWorld;
 let aws: LocalAws;
 let suite: InstalledSuite;
 let saas: SaasServer;
-let admin: SaasKey;
 let sm: SecretsManagerClient;
-let lambda: LambdaClient;
-let accessKeys: IamAccessKeys;
-let issuerFor: IssuerFor;
-let rotationArn: string;
-/** What the issuers waited for (testSecret's backoff), advancing the local clock instead. */
-const waits: number[] = [];
-/** PutSecretValue calls to fail before they reach Secrets Manager, to lose a minted key. */
-let failPuts = 0;
-let run = 0;
 
 beforeAll(async () => {
   if (onlyEmbedded) return;
-  aws = await startLocalAws({ clock: '2025-03-01T10:00:00Z' });
-  suite = await installSuite(aws, { stackName: 'Scopes' });
-  saas = await startSaasServer({ now: aws.clock.now });
-  admin = saas.issueKey('acme', { admin: true });
-  sm = new SecretsManagerClient({ ...aws.clientConfig, maxAttempts: 1 });
-  lambda = new LambdaClient({ ...aws.clientConfig, maxAttempts: 1 });
-  accessKeys = new IamAccessKeys(
-    new IAMClient({ ...aws.clientConfig, maxAttempts: 1 }),
-    (key) => new STSClient({ ...aws.clientConfig, credentials: key, maxAttempts: 1 }),
-  );
-  issuerFor = createIssuerFor({
-    clock: aws.clock.now,
-    accessKeys,
-    invoker: new LambdaInvoker(lambda),
-    sleep: async (ms) => {
-      waits.push(ms);
-      await aws.clock.advance(ms);
-    },
-    deleteAfterMs: DELETE_AFTER,
-    issuerTimeoutMs: 10_000,
+  w = await startKindsWorld({
+    stackName: 'Scopes',
+    rotationName: 'Scopes-rotation',
+    secretPrefix: 'scopes',
   });
-  // The suite's store, except when a test makes PutSecretValue fail after the key was minted.
-  const store: SecretStore = {
-    describe: (id) => suite.store.describe(id),
-    getValue: (id, select) => suite.store.getValue(id, select),
-    versionCreated: (...args) => suite.store.versionCreated(...args),
-    moveStage: (...args) => suite.store.moveStage(...args),
-    putPending: (...args) => {
-      if (failPuts > 0) {
-        failPuts--;
-        return Promise.reject(new Error('PutSecretValue: connection reset'));
-      }
-      return suite.store.putPending(...args);
-    },
-  };
-  rotationArn = aws.functions.register(
-    'Scopes-rotation',
-    createRotationHandler({ ...suite.rotationDeps, store, issuerFor }),
-  );
-
-  const role = aws.iam.createRole('issuer');
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: 'acme-issuer',
-      Runtime: 'nodejs20.x',
-      Role: role,
-      Handler: 'index.handler',
-      Timeout: 10,
-      Code: {
-        ZipFile: await bundleHandler(
-          new URL('../../examples/issuer-http/index.ts', import.meta.url),
-        ),
-      },
-      Environment: { Variables: { SAAS_URL: saas.url, SAAS_ADMIN_KEY: admin.key } },
-    }),
-  );
+  ({ aws, suite, saas, sm } = w);
 }, 60_000);
 
 afterAll(async () => {
   if (onlyEmbedded) return;
-  sm?.destroy();
-  lambda?.destroy();
-  await saas?.stop();
-  await aws?.stop();
+  await w?.stop();
 });
 
-// ---- helpers ----
+// ---- helpers (support/kinds-world.ts) ----
 
-async function createSecret(value: string, tags: Record<string, string>): Promise<string> {
-  const { ARN } = await sm.send(
-    new CreateSecretCommand({
-      Name: `scopes/secret-${++run}`,
-      SecretString: value,
-      Tags: Object.entries({ [TAG.lifespan]: '7d', [TAG.grace]: '1h', ...tags }).map(
-        ([Key, Value]) => ({ Key, Value }),
-      ),
-    }),
-  );
-  return ARN!;
-}
-
-/** RotateSecret now, with our function; resolves when the rotation (and its retries) ended. */
-async function rotate(arn: string) {
-  await sm.send(
-    new RotateSecretCommand({
-      SecretId: arn,
-      RotationLambdaARN: rotationArn,
-      // The schedule the sweep wants for a 7d lifespan, so it has no schedule to update.
-      RotationRules: { ScheduleExpression: WEEK.scheduleExpression, Duration: WEEK.duration },
-      RotateImmediately: true,
-    }),
-  );
-  await aws.idle();
-  return aws.secretsManager.rotations.filter((r) => r.secretArn === arn).at(-1)!;
-}
-
-const secretValue = async (arn: string, select: { stage?: string; versionId?: string } = {}) =>
-  (
-    await sm.send(
-      new GetSecretValueCommand({
-        SecretId: arn,
-        ...(select.versionId
-          ? { VersionId: select.versionId }
-          : { VersionStage: select.stage ?? 'AWSCURRENT' }),
-      }),
-    )
-  ).SecretString!;
-
-const stagesOf = async (arn: string) =>
-  (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {};
-
-/** One full sweep pass, as the scheduled sweep runs it. */
-async function sweep() {
-  let saved: SweepCursor | undefined;
-  return runSweep(
-    {
-      catalog: new SecretsManagerCatalog(sm),
-      store: suite.store,
-      audit: suite.audit,
-      alerter: suite.alerter,
-      issuerFor,
-      clock: aws.clock.now,
-      cursor: {
-        get: async () => saved,
-        put: async (cursor) => {
-          saved = cursor;
-        },
-        clear: async () => {
-          saved = undefined;
-        },
-      },
-      pace: createPacer(),
-    },
-    {
-      rotationFunctionArn: rotationArn,
-      sweepIntervalMs: 15 * 60_000,
-      deadline: new Date(aws.clock.now().getTime() + HOUR),
-    },
-  );
-}
-
-/** Everything a person or a log could read: the secret's audit trail and every alert sent. */
-async function readable(arn: string): Promise<string> {
-  const history = await suite.audit.history(arn);
-  return JSON.stringify(history) + JSON.stringify(aws.sns.published);
-}
+const createSecret = (value: string, tags: Record<string, string>) => w.createSecret(value, tags);
+const rotate = (arn: string) => w.rotate(arn);
+const secretValue = (arn: string, select?: { stage?: string; versionId?: string }) =>
+  w.secretValue(arn, select);
+const stagesOf = (arn: string) => w.stagesOf(arn);
+const sweep = () => w.sweep();
+const readable = (arn: string) => w.readable(arn);
 
 const alertsFor = (arn: string) =>
   aws.sns.published.filter(
@@ -221,7 +68,7 @@ const BINDING_TAG = 'token-rotation:secret';
 
 /** An IAM user under the path the construct scopes to, with one active key, and its secret value. */
 function iamUser(extra: object = {}) {
-  const userName = `ci-bot-${++run}`;
+  const userName = `ci-bot-${w.nextId()}`;
   aws.iam.createUser(userName, '/token-rotation/');
   const key = aws.iam.createAccessKey(userName);
   const value = JSON.stringify({
@@ -342,7 +189,7 @@ describe("iam-access-key: the user's policies are its scopes", () => {
     // Prepare: AdministratorAccess (every action), a wildcard group policy and an inline Deny
     const { userName, arn, value } = await iamSecret();
     const admin = aws.iam.policies.createPolicy(
-      `AdministratorAccess-${run}`,
+      `AdministratorAccess-${w.lastId()}`,
       JSON.stringify({
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
@@ -394,7 +241,7 @@ describe("iam-access-key: the user's policies are its scopes", () => {
   it('refuses a rotation whose user may do s3:* through a group: the new key deleted, AWSCURRENT unchanged', async () => {
     // Prepare
     const { userName, arn, value, key } = await iamSecret();
-    const group = `storage-${run}`;
+    const group = `storage-${w.lastId()}`;
     aws.iam.policies.createGroup(group);
     aws.iam.policies.putGroupPolicy(
       group,

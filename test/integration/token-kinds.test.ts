@@ -3,33 +3,19 @@
 // at a local SaaS). Rotations are driven by RotateSecret with the rotation handler in-process;
 // grace expiry by the sweep runner; emergency revokes by issuer.revoke, as the revoke does.
 
-import { IAMClient } from '@aws-sdk/client-iam';
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  RotateSecretCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { STSClient } from '@aws-sdk/client-sts';
+import { CreateFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IamAccessKeys } from '#adapters/iam-keys';
-import { LambdaInvoker } from '#adapters/lambda-invoker';
-import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
-import { createIssuerFor, type IssuerFor } from '#domain/kinds/registry';
-import { createPacer } from '#domain/pacer';
-import type { SecretStore, SweepCursor } from '#domain/ports';
-import { scheduleFor } from '#domain/schedule';
-import { runSweep } from '#domain/sweep/index';
+import type { IamAccessKeys } from '#adapters/iam-keys';
+import type { IssuerFor } from '#domain/kinds/registry';
 import { deleteAfterLabel } from '#domain/sweep/labels';
 import { TAG } from '#domain/vocabulary';
-import { createRotationHandler } from '#handlers/rotation';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { type SaasKey, type SaasServer, startSaasServer } from '../support/saas-server.ts';
+import type { LocalAws } from '#local-aws/index';
+import type { InstalledSuite } from '#local-aws/suite';
+import type { SaasServer } from '../support/saas-server.ts';
 import { bundleHandler } from './support/bundle.ts';
 import { embeddedOnly } from './support/endpoint.ts';
+import { DELETE_AFTER, type KindsWorld, startKindsWorld } from './support/kinds-world.ts';
 
 /** On an external endpoint this file is skipped, naming what it needs (support/endpoint.ts). */
 const onlyEmbedded = embeddedOnly(
@@ -38,83 +24,26 @@ const onlyEmbedded = embeddedOnly(
 );
 
 const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const DELETE_AFTER = 3 * DAY;
-const WEEK = scheduleFor(7 * DAY);
 
+let w: KindsWorld;
 let aws: LocalAws;
 let suite: InstalledSuite;
 let saas: SaasServer;
-let admin: SaasKey;
 let sm: SecretsManagerClient;
 let lambda: LambdaClient;
 let accessKeys: IamAccessKeys;
 let issuerFor: IssuerFor;
-let rotationArn: string;
 /** What the issuers waited for (testSecret's backoff), advancing the local clock instead. */
-const waits: number[] = [];
-/** PutSecretValue calls to fail before they reach Secrets Manager, to lose a minted key. */
-let failPuts = 0;
-let run = 0;
+let waits: number[];
 
 beforeAll(async () => {
   if (onlyEmbedded) return;
-  aws = await startLocalAws({ clock: '2025-03-01T10:00:00Z' });
-  suite = await installSuite(aws, { stackName: 'TokenKinds' });
-  saas = await startSaasServer({ now: aws.clock.now });
-  admin = saas.issueKey('acme', { admin: true });
-  sm = new SecretsManagerClient({ ...aws.clientConfig, maxAttempts: 1 });
-  lambda = new LambdaClient({ ...aws.clientConfig, maxAttempts: 1 });
-  accessKeys = new IamAccessKeys(
-    new IAMClient({ ...aws.clientConfig, maxAttempts: 1 }),
-    (key) => new STSClient({ ...aws.clientConfig, credentials: key, maxAttempts: 1 }),
-  );
-  issuerFor = createIssuerFor({
-    clock: aws.clock.now,
-    accessKeys,
-    invoker: new LambdaInvoker(lambda),
-    sleep: async (ms) => {
-      waits.push(ms);
-      await aws.clock.advance(ms);
-    },
-    deleteAfterMs: DELETE_AFTER,
-    issuerTimeoutMs: 10_000,
+  w = await startKindsWorld({
+    stackName: 'TokenKinds',
+    rotationName: 'TokenKinds-kinds-rotation',
+    secretPrefix: 'kinds',
   });
-  // The suite's store, except when a test makes PutSecretValue fail after the key was minted.
-  const store: SecretStore = {
-    describe: (id) => suite.store.describe(id),
-    getValue: (id, select) => suite.store.getValue(id, select),
-    versionCreated: (...args) => suite.store.versionCreated(...args),
-    moveStage: (...args) => suite.store.moveStage(...args),
-    putPending: (...args) => {
-      if (failPuts > 0) {
-        failPuts--;
-        return Promise.reject(new Error('PutSecretValue: connection reset'));
-      }
-      return suite.store.putPending(...args);
-    },
-  };
-  rotationArn = aws.functions.register(
-    'TokenKinds-kinds-rotation',
-    createRotationHandler({ ...suite.rotationDeps, store, issuerFor }),
-  );
-
-  const role = aws.iam.createRole('issuer');
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: 'acme-issuer',
-      Runtime: 'nodejs20.x',
-      Role: role,
-      Handler: 'index.handler',
-      Timeout: 10,
-      Code: {
-        ZipFile: await bundleHandler(
-          new URL('../../examples/issuer-http/index.ts', import.meta.url),
-        ),
-      },
-      Environment: { Variables: { SAAS_URL: saas.url, SAAS_ADMIN_KEY: admin.key } },
-    }),
-  );
+  ({ aws, suite, saas, sm, lambda, accessKeys, issuerFor, waits } = w);
   const misbehaving = await bundleHandler(
     new URL('./support/misbehaving-issuer.ts', import.meta.url),
   );
@@ -123,7 +52,7 @@ beforeAll(async () => {
       new CreateFunctionCommand({
         FunctionName: `bad-issuer-${mode}`,
         Runtime: 'nodejs20.x',
-        Role: role,
+        Role: w.issuerRole,
         Handler: 'index.handler',
         // Only the hanging one is meant to run out of time; the others answer at once, and a
         // 1-second limit would make them fail by timeout on a machine too busy to schedule them.
@@ -137,95 +66,21 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (onlyEmbedded) return;
-  sm?.destroy();
-  lambda?.destroy();
-  await saas?.stop();
-  await aws?.stop();
+  await w?.stop();
 });
 
-// ---- helpers ----
+// ---- helpers (support/kinds-world.ts) ----
 
-async function createSecret(value: string, tags: Record<string, string>): Promise<string> {
-  const { ARN } = await sm.send(
-    new CreateSecretCommand({
-      Name: `kinds/secret-${++run}`,
-      SecretString: value,
-      Tags: Object.entries({ [TAG.lifespan]: '7d', [TAG.grace]: '1h', ...tags }).map(
-        ([Key, Value]) => ({ Key, Value }),
-      ),
-    }),
-  );
-  return ARN!;
-}
-
-/** RotateSecret now, with our function; resolves when the rotation (and its retries) ended. */
-async function rotate(arn: string) {
-  await sm.send(
-    new RotateSecretCommand({
-      SecretId: arn,
-      RotationLambdaARN: rotationArn,
-      // The schedule the sweep wants for a 7d lifespan, so it has no schedule to update.
-      RotationRules: { ScheduleExpression: WEEK.scheduleExpression, Duration: WEEK.duration },
-      RotateImmediately: true,
-    }),
-  );
-  await aws.idle();
-  return aws.secretsManager.rotations.filter((r) => r.secretArn === arn).at(-1)!;
-}
-
-const secretValue = async (arn: string, select: { stage?: string; versionId?: string } = {}) =>
-  (
-    await sm.send(
-      new GetSecretValueCommand({
-        SecretId: arn,
-        ...(select.versionId
-          ? { VersionId: select.versionId }
-          : { VersionStage: select.stage ?? 'AWSCURRENT' }),
-      }),
-    )
-  ).SecretString!;
-
-const stagesOf = async (arn: string) =>
-  (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {};
+const createSecret = (value: string, tags: Record<string, string>) => w.createSecret(value, tags);
+const rotate = (arn: string) => w.rotate(arn);
+const secretValue = (arn: string, select?: { stage?: string; versionId?: string }) =>
+  w.secretValue(arn, select);
+const stagesOf = (arn: string) => w.stagesOf(arn);
+const sweep = () => w.sweep();
+const readable = (arn: string) => w.readable(arn);
 
 const versionWith = async (arn: string, stage: string) =>
   Object.entries(await stagesOf(arn)).find(([, stages]) => stages.includes(stage))?.[0];
-
-/** One full sweep pass, as the scheduled sweep runs it. */
-async function sweep() {
-  let saved: SweepCursor | undefined;
-  return runSweep(
-    {
-      catalog: new SecretsManagerCatalog(sm),
-      store: suite.store,
-      audit: suite.audit,
-      alerter: suite.alerter,
-      issuerFor,
-      clock: aws.clock.now,
-      cursor: {
-        get: async () => saved,
-        put: async (cursor) => {
-          saved = cursor;
-        },
-        clear: async () => {
-          saved = undefined;
-        },
-      },
-      pace: createPacer(),
-    },
-    {
-      rotationFunctionArn: rotationArn,
-      sweepIntervalMs: 15 * 60_000,
-      deadline: new Date(aws.clock.now().getTime() + HOUR),
-    },
-  );
-}
-
-/** Everything a person or a log could read: the secret's audit trail and every alert sent. */
-async function readable(arn: string): Promise<string> {
-  const history = await suite.audit.history(arn);
-  return JSON.stringify(history) + JSON.stringify(aws.sns.published);
-}
 
 const alertsFor = (arn: string) =>
   aws.sns.published.filter(
@@ -237,7 +92,7 @@ const BINDING_TAG = 'token-rotation:secret';
 
 /** An IAM user under the path the construct scopes to, with one active key, and its secret value. */
 function iamUser(extra: object = {}) {
-  const userName = `ci-bot-${++run}`;
+  const userName = `ci-bot-${w.nextId()}`;
   aws.iam.createUser(userName, '/token-rotation/');
   const key = aws.iam.createAccessKey(userName);
   const value = JSON.stringify({
@@ -469,7 +324,7 @@ describe('iam-access-key', () => {
   it('retries a createSecret whose key was lost before it was stored without piling up keys', async () => {
     // Prepare
     const { userName, key, arn } = await iamSecret();
-    failPuts = 1;
+    w.faults.failPuts = 1;
 
     // Act
     const rotation = await rotate(arn);
@@ -489,7 +344,7 @@ describe('iam-access-key: the user bound to its secret', () => {
   it('rotates a user bound by the ARN without its random suffix, as an administrator tags it before the secret exists', async () => {
     // Prepare
     const { userName, key, value } = iamUser();
-    const name = `kinds/secret-${++run}`;
+    const name = `kinds/secret-${w.nextId()}`;
     aws.iam.tagUser(userName, {
       [BINDING_TAG]: `arn:aws:secretsmanager:${aws.region}:${aws.accountId}:secret:${name}`,
     });
