@@ -1,30 +1,18 @@
 // `scan --git` and merge commits: a token that only a merge commit brought in (written while
 // resolving it) is found at that merge commit.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '#domain/tokens';
 import { run } from '../../cli/main.ts';
+import { throwawayGit } from '../support/throwaway-git.ts';
 
 let repo: string;
 let merge = '';
 const IN_MERGE = mintToken('acme_live_merge');
 
-const git = (...args: string[]) =>
-  execFileSync('git', ['-C', repo, ...args], {
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: repo,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_AUTHOR_NAME: 'Dev',
-      GIT_AUTHOR_EMAIL: 'dev@example.com',
-      GIT_COMMITTER_NAME: 'Dev',
-      GIT_COMMITTER_EMAIL: 'dev@example.com',
-    },
-  }).trim();
+const git = (...args: string[]) => throwawayGit(repo, args);
 
 beforeAll(() => {
   repo = mkdtempSync(join(tmpdir(), 'scan-merge-'));

@@ -2,13 +2,13 @@
 // git binary: tokens in history are found at the commit and path that introduced them, even
 // after a later commit deleted them; the index is scanned for a pre-commit hook; nothing printed
 // gives a token away.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '#domain/tokens';
 import { run } from '../../cli/main.ts';
+import { throwawayGit } from '../support/throwaway-git.ts';
 import { leakedForms } from '../support/token-canary.ts';
 import { readTable } from './support.ts';
 
@@ -26,20 +26,7 @@ let tick = 0;
 function git(...args: string[]): string {
   tick++;
   const date = `2026-01-0${Math.min(9, 1 + Math.floor(tick / 10))}T10:00:${String(tick % 60).padStart(2, '0')}Z`;
-  return execFileSync('git', ['-C', repo, ...args], {
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: repo,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_AUTHOR_NAME: 'Dev',
-      GIT_AUTHOR_EMAIL: 'dev@example.com',
-      GIT_COMMITTER_NAME: 'Dev',
-      GIT_COMMITTER_EMAIL: 'dev@example.com',
-      GIT_AUTHOR_DATE: date,
-      GIT_COMMITTER_DATE: date,
-    },
-  }).trim();
+  return throwawayGit(repo, args, { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date });
 }
 const write = (path: string, text: string | Buffer) => {
   mkdirSync(join(repo, path, '..'), { recursive: true });

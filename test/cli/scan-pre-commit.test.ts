@@ -7,21 +7,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '#domain/tokens';
+import { throwawayGitEnv } from '../support/throwaway-git.ts';
 import { leakedForms } from '../support/token-canary.ts';
 
 const HOOK = fileURLToPath(new URL('../../examples/pre-commit/pre-commit', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/token-rotation.mjs', import.meta.url));
 let repo: string;
-const env = () => ({
-  PATH: process.env.PATH ?? '',
-  HOME: repo,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'Dev',
-  GIT_AUTHOR_EMAIL: 'dev@example.com',
-  GIT_COMMITTER_NAME: 'Dev',
-  GIT_COMMITTER_EMAIL: 'dev@example.com',
-  TOKEN_ROTATION: `${process.execPath} ${BIN}`,
-});
+const env = () => throwawayGitEnv(repo, { TOKEN_ROTATION: `${process.execPath} ${BIN}` });
 const git = (...args: string[]) =>
   spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: env() });
 

@@ -1,7 +1,6 @@
 // The demo's leak-scan scene: a live token committed to a throwaway git repository (and deleted
 // again in the next commit) is found by `token-rotation scan --git --revoke`, revoked through the
 // revoke function, and the scan reports what it read back afterwards.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
 import type { LocalAws } from '#local-aws/index';
 import type { InstalledSuite } from '#local-aws/suite';
+import { throwawayGit } from '../../support/throwaway-git.ts';
 import type { Timeline } from '../stage.ts';
 import { demoCli } from './cli.ts';
 
@@ -60,20 +60,7 @@ export async function leakScanScene(tl: Timeline, scene: LeakScanScene): Promise
 
       const repo = mkdtempSync(join(tmpdir(), 'demo-leak-'));
       try {
-        const git = (...args: string[]) =>
-          execFileSync('git', ['-C', repo, ...args], {
-            env: {
-              PATH: process.env.PATH ?? '',
-              HOME: repo,
-              GIT_CONFIG_NOSYSTEM: '1',
-              GIT_AUTHOR_NAME: 'Dev',
-              GIT_AUTHOR_EMAIL: 'dev@example.com',
-              GIT_COMMITTER_NAME: 'Dev',
-              GIT_COMMITTER_EMAIL: 'dev@example.com',
-            },
-          })
-            .toString()
-            .trim();
+        const git = (...args: string[]) => throwawayGit(repo, args);
         git('init', '-q', '-b', 'main');
         writeFileSync(join(repo, 'billing.env'), `REGION=eu-west-1\nBILLING_TOKEN=${token}\n`);
         git('add', '-A');
