@@ -3,63 +3,17 @@
 // judged live or revoked from what Secrets Manager says NOW (DescribeSecret's staging labels),
 // not from the index alone. What cannot be read back is "unknown", never guessed.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { AUDIT_TABLE, fingerprintPk } from '#adapters/audit-table';
+import { DynamoTokenIndex } from '#adapters/dynamodb-token-index';
 import { describeError, errorCode } from '#domain/errors';
 import type { IndexedToken } from '#domain/keyed-fingerprint';
 import { kindOf } from '#domain/kinds/registry';
 import type { Pace } from '#domain/pacer';
 import type { SecretDescription, SecretStore } from '#domain/ports';
+import { inParallel } from '#domain/sweep/workers';
 import { DELETE_AFTER_LABEL_PREFIX, STAGE, TAG } from '#domain/vocabulary';
 
 /** Index lookups in flight at once: DynamoDB answers in milliseconds, the pacer caps the rate. */
 export const LOOKUP_CONCURRENCY = 16;
-
-/** Runs `work` over `items` with at most `limit` in flight; results in input order. */
-export async function mapBounded<T, R>(
-  items: T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-const stringList = (value: unknown): string[] => {
-  if (Array.isArray(value)) return value.filter((s): s is string => typeof s === 'string');
-  if (value instanceof Set) return [...value].filter((s): s is string => typeof s === 'string');
-  return [];
-};
-
-/** One index item as an IndexedToken; undefined for an item that is not one (never trusted blindly). */
-export function readIndexItem(item: Record<string, unknown>): IndexedToken | undefined {
-  const text = (key: string) => (typeof item[key] === 'string' ? (item[key] as string) : undefined);
-  const fingerprint = text('fingerprint');
-  const secretArn = text('secretArn');
-  const versionId = text('versionId');
-  if (!fingerprint || !secretArn || !versionId) return undefined;
-  const environment = text('environment');
-  const revokedAt = text('revokedAt');
-  return {
-    fingerprint,
-    secretArn,
-    secretName: text('secretName') ?? secretArn,
-    versionId,
-    stages: stringList(item.stages),
-    firstSeen: text('firstSeen') ?? '',
-    lastSeen: text('lastSeen') ?? '',
-    ...(environment && { environment }),
-    ...(revokedAt && { revokedAt }),
-  };
-}
 
 /** Every secret version the index holds under each fingerprint (absent: not a known token). */
 export async function lookUpFingerprints(
@@ -70,26 +24,13 @@ export async function lookUpFingerprints(
   tick: (done: number) => void = () => {},
 ): Promise<Map<string, IndexedToken[]>> {
   const found = new Map<string, IndexedToken[]>();
+  const index = new DynamoTokenIndex(dynamo, tableName, pace);
   let done = 0;
-  await mapBounded(fingerprints, LOOKUP_CONCURRENCY, async (fp) => {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await pace(() =>
-        dynamo.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
-            ExpressionAttributeValues: { ':pk': fingerprintPk(fp) },
-            ...(start && { ExclusiveStartKey: start }),
-          }),
-        ),
-      );
-      items.push(...((out.Items ?? []) as Record<string, unknown>[]));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    const tokens = items.map(readIndexItem).filter((t): t is IndexedToken => t !== undefined);
+  const queue = (async function* () {
+    yield* fingerprints;
+  })();
+  await inParallel(LOOKUP_CONCURRENCY, queue, async (fp) => {
+    const tokens = await index.holders(fp);
     if (tokens.length > 0) found.set(fp, tokens);
     tick(++done);
   });

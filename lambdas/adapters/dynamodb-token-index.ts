@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { IndexedVersions, TokenIndex } from '#domain/isolation/ports';
 import type { IndexedToken } from '#domain/keyed-fingerprint';
+import type { Pace } from '#domain/pacer';
 import {
   AUDIT_TABLE,
   fingerprintPk,
@@ -24,10 +25,33 @@ const PK = AUDIT_TABLE.partitionKey;
 const SK = AUDIT_TABLE.sortKey;
 
 export class DynamoTokenIndex implements TokenIndex {
+  /** `pace` spaces the reads of a partition (the scanner's lookups); none by default. */
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly pace: Pace = (call) => call(),
   ) {}
+
+  /** Every item of one partition, page by page (a Query, never a Scan). */
+  private async *partition(pk: string, consistentRead: boolean) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.pace(() =>
+        this.dynamo.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':pk': pk },
+            ...(consistentRead && { ConsistentRead: true }),
+            ...(start && { ExclusiveStartKey: start }),
+          }),
+        ),
+      );
+      yield* (page.Items ?? []) as Record<string, unknown>[];
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
 
   async record(
     seen: Omit<IndexedToken, 'firstSeen' | 'lastSeen' | 'revokedAt'>,
@@ -64,26 +88,12 @@ export class DynamoTokenIndex implements TokenIndex {
   }
 
   async holders(fingerprint: string): Promise<IndexedToken[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.dynamo.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PK },
-          ExpressionAttributeValues: { ':pk': fingerprintPk(fingerprint) },
-          ConsistentRead: true,
-          ...(start && { ExclusiveStartKey: start }),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items.flatMap((item) => {
+    const tokens: IndexedToken[] = [];
+    for await (const item of this.partition(fingerprintPk(fingerprint), true)) {
       const token = indexedToken(item);
-      return token ? [token] : [];
-    });
+      if (token) tokens.push(token);
+    }
+    return tokens;
   }
 
   async markRevoked(
@@ -121,23 +131,10 @@ export class DynamoTokenIndex implements TokenIndex {
   }
 
   async *allIndexedVersions(): AsyncIterable<[string, IndexedVersions]> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.dynamo.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PK },
-          ExpressionAttributeValues: { ':pk': statePk(TOKEN_INDEX_STATE) },
-          ...(start && { ExclusiveStartKey: start }),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const versions = versionsOf(item.versions);
-        if (versions) yield [String(item[SK]), versions];
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for await (const item of this.partition(statePk(TOKEN_INDEX_STATE), false)) {
+      const versions = versionsOf(item.versions);
+      if (versions) yield [String(item[SK]), versions];
+    }
   }
 
   async rememberVersions(secretArn: string, versions: IndexedVersions): Promise<void> {

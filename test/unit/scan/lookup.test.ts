@@ -1,10 +1,11 @@
 // A finding's liveness, judged from its secret as read back now: staged is live, unstaged is
 // revoked only where that is proven (the kind revokes by unstaging, or the revoke is recorded).
 import { describe, expect, it } from 'vitest';
+import { indexedToken } from '#adapters/dynamodb-token-index';
 import type { IndexedToken } from '#domain/keyed-fingerprint';
 import type { SecretDescription } from '#domain/ports';
 import { TAG } from '#domain/vocabulary';
-import { judge, readIndexItem } from '../../../cli/scan/lookup.ts';
+import { judge } from '../../../cli/scan/lookup.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/key-AbCdEf';
 const indexed = (over: Partial<IndexedToken> = {}): IndexedToken => ({
@@ -64,13 +65,21 @@ describe('judge', () => {
   });
 });
 
-describe('readIndexItem', () => {
+// The scanner reads index items with the index adapter's own reader.
+describe('indexedToken', () => {
   it('reads stages stored as a list or a string set, and refuses items without the key fields', () => {
-    const base = { fingerprint: 'hfp1:x', secretArn: ARN, versionId: 'v1', secretName: 'app/key' };
-    expect(readIndexItem({ ...base, stages: ['AWSCURRENT'] })?.stages).toEqual(['AWSCURRENT']);
-    expect(readIndexItem({ ...base, stages: new Set(['AWSPREVIOUS']) })?.stages).toEqual([
+    const base = {
+      fingerprint: 'hfp1:x',
+      secretArn: ARN,
+      versionId: 'v1',
+      secretName: 'app/key',
+      firstSeen: '2026-01-01T00:00:00.000Z',
+      lastSeen: '2026-01-02T00:00:00.000Z',
+    };
+    expect(indexedToken({ ...base, stages: ['AWSCURRENT'] })?.stages).toEqual(['AWSCURRENT']);
+    expect(indexedToken({ ...base, stages: new Set(['AWSPREVIOUS']) })?.stages).toEqual([
       'AWSPREVIOUS',
     ]);
-    expect(readIndexItem({ fingerprint: 'hfp1:x', secretArn: ARN })).toBeUndefined();
+    expect(indexedToken({ fingerprint: 'hfp1:x', secretArn: ARN })).toBeUndefined();
   });
 });
