@@ -16,7 +16,7 @@ import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { attachRotation, createTaggedSecret, sweepOnce } from '../cli/support.ts';
-import { expectNoForm } from './support/canary.ts';
+import { captureLogLines, expectNoForm } from './support/canary.ts';
 import { embeddedOnly } from './support/endpoint.ts';
 
 const onlyEmbedded = embeddedOnly(
@@ -41,15 +41,7 @@ beforeAll(async () => {
   if (onlyEmbedded) return;
   aws = await startLocalAws({ clock: new Date('2026-06-01T09:00:00Z') });
   suite = await installSuite(aws, { stackName: 'Isolation' });
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream);
-    vi.spyOn(stream, 'write').mockImplementation((chunk, ...rest) => {
-      const text = String(chunk);
-      if (!text.startsWith('{')) return write(chunk, ...(rest as []));
-      logLines.push(text);
-      return true;
-    });
-  }
+  captureLogLines(logLines);
 });
 
 afterAll(async () => {

@@ -36,6 +36,7 @@ import { createRevokeEventsHandler } from '#handlers/revoke-events';
 import { createSweepHandler, type SweepSummary } from '#handlers/sweep';
 import { createTagEventsHandler } from '#handlers/tag-events';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
+import { seededRandom } from '#local-aws/random';
 import { referenceRotation } from '#local-aws/reference-rotation';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { embeddedOnly } from './support/endpoint.ts';
@@ -52,18 +53,6 @@ const START = '2026-02-02T08:00:00.000Z';
 const INTERVAL_MS = 15 * MINUTE_MS;
 /** The four-week simulation's sweep interval (see there). */
 const SIM_INTERVAL_MS = 60 * MINUTE_MS;
-
-/** A seeded PRNG (mulberry32): the same seed gives the same graces. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A metrics sink that keeps what the handler emitted. */
 function metricsRecorder() {
@@ -175,7 +164,7 @@ async function start(
       ? createPacer({
           now: () => aws.clock.now().getTime(),
           sleep: (ms) => aws.clock.advance(ms),
-          random: prng(7),
+          random: seededRandom(7),
         })
       : createPacer({ ratePerSecond: 100_000, burst: 1000 });
   // Under throttling the pacer is the one that waits and retries (on the local clock); the SDK's
@@ -326,7 +315,7 @@ async function versionAges(w: World, arn: string) {
 describe('lifespan enforcement over four simulated weeks', () => {
   it('keeps every live token within its lifespan plus one sweep interval, and every previous token within its grace plus one interval', async () => {
     const seed = Number(process.env.LIFESPAN_SEED ?? Date.now() % 1_000_000);
-    const random = prng(seed);
+    const random = seededRandom(seed);
     // The promise holds for any sweep interval the stack is given; the simulation runs an hourly
     // sweep (a stack's sweepInterval of 60 minutes), a quarter of the sweeps the 15-minute default
     // would take over four weeks, so it stays a test of the rules rather than of the machine.

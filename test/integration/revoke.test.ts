@@ -24,6 +24,7 @@ import { createRevokeHandler } from '#handlers/revoke';
 import { createRevokeEventsHandler, type RevokeEventsResult } from '#handlers/revoke-events';
 import { type LocalAws, type LocalEvent, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import { captureLogLines } from './support/canary.ts';
 import { embeddedOnly } from './support/endpoint.ts';
 
 /** On an external endpoint this file is skipped, naming what it needs (support/endpoint.ts). */
@@ -96,13 +97,7 @@ beforeAll(async () => {
     }
   });
   // Log lines are kept for the canary check; anything else (the test runner's own output) passes.
-  const write = process.stdout.write.bind(process.stdout);
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk, ...rest) => {
-    const text = String(chunk);
-    if (!text.startsWith('{')) return write(chunk, ...(rest as []));
-    logLines.push(text);
-    return true;
-  });
+  captureLogLines(logLines, [process.stdout]);
 });
 
 afterEach(async () => {

@@ -18,7 +18,7 @@ import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { sweepOnce } from '../cli/support.ts';
-import { expectNoForm } from './support/canary.ts';
+import { captureLogLines, expectNoForm } from './support/canary.ts';
 import { embeddedOnly } from './support/endpoint.ts';
 
 const onlyEmbedded = embeddedOnly(
@@ -73,15 +73,7 @@ beforeAll(async () => {
   suite = await installSuite(aws, { stackName: 'ScrubCanary' });
   aws.functions.register('canary-issuer', canaryIssuer);
   // Warnings and errors go to stderr: keep both streams' log lines, pass anything else on.
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream);
-    vi.spyOn(stream, 'write').mockImplementation((chunk, ...rest) => {
-      const text = String(chunk);
-      if (!text.startsWith('{')) return write(chunk, ...(rest as []));
-      logLines.push(text);
-      return true;
-    });
-  }
+  captureLogLines(logLines);
 });
 
 afterAll(async () => {

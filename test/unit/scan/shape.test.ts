@@ -2,24 +2,13 @@
 // else of their shape), and the candidate strings of token shape it looks up in the index.
 import { describe, expect, it } from 'vitest';
 import { BASE62, mintToken } from '#domain/tokens';
+import { seededRandom } from '#local-aws/random';
 import {
   candidateStrings,
   hasTokenShape,
   isBinary,
   selfIssuedTokens,
 } from '../../../cli/scan/shape.ts';
-
-/** A seeded generator (mulberry32), so the 10,000 look-alikes are the same every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const base62 = (random: () => number, n: number) =>
   Array.from({ length: n }, () => BASE62[Math.floor(random() * 62)]).join('');
@@ -55,7 +44,7 @@ describe('selfIssuedTokens', () => {
 
   it('finds none in 10,000 random strings of the token shape, with and without a prefix', () => {
     // Prepare
-    const random = seeded(14);
+    const random = seededRandom(14);
     const lookAlikes = Array.from({ length: 10_000 }, (_, i) =>
       i % 2 === 0 ? `acme_live_${base62(random, 49)}` : base62(random, 49),
     );
