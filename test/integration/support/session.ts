@@ -36,6 +36,7 @@ export interface SuiteAt extends SessionSuite, HandlerDeps {
   secretsManager: SecretsManagerClient;
   lambda: LambdaClient;
   dynamo: DynamoDBDocumentClient;
+  sns: SNSClient;
 }
 
 export interface Session {
@@ -133,13 +134,14 @@ function clientsFor(
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(config), {
     marshallOptions: { removeUndefinedValues: true },
   });
+  const sns = new SNSClient(config);
   const deps = handlerDeps(host, sessionSuiteOptions(suiteOptions), {
     ...names,
     dynamo,
     secretsManager,
-    sns: new SNSClient(config),
+    sns,
   });
-  return { ...names, ...deps, secretsManager, lambda: new LambdaClient(config), dynamo };
+  return { ...names, ...deps, secretsManager, lambda: new LambdaClient(config), dynamo, sns };
 }
 
 async function invokeSweep(suite: SuiteAt): Promise<SweepSummary> {
