@@ -68,6 +68,12 @@ export interface Session {
   suite: SuiteAt;
   /** One sweep, as the schedule runs it: the sweep function invoked through the Lambda API. */
   sweep(): Promise<SweepSummary>;
+  /**
+   * Embedded only: the local AWS itself, for the part of a file that still needs this process's
+   * hooks into it (its event bus delivering to, or Secrets Manager invoking, a handler here). That
+   * part is skipped on an external endpoint, naming what it lacks (endpoint.ts skipOnEndpoint).
+   */
+  local?: LocalAws;
   stop(): Promise<void>;
 }
 
@@ -177,6 +183,7 @@ async function embeddedSession(
       void cloudFormationOf(aws).putStack(stackName, outputs),
     suite,
     sweep: () => invokeSweep(suite),
+    local: aws,
     stop: () => aws.stop(),
   };
 }
