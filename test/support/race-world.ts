@@ -142,7 +142,7 @@ export class RaceWorld {
   constructor(
     readonly aws: RaceHost,
     readonly suite: RaceSuite,
-    /** Registered once per file: a rotation function that does nothing, to leave a rotation staged. */
+    /** Once per file: a rotation function that does nothing, to leave a rotation staged (support/session-functions.ts deploys one in a session). */
     readonly idleRotationArn: string,
   ) {}
 
