@@ -1,19 +1,52 @@
 // In-process stand-ins for Lambda functions: Secrets Manager's RotateSecret (and later the
-// Lambda emulator) invokes whatever handler is registered under the function's ARN.
+// Lambda emulator) invokes whatever handler is registered under the function's ARN. What a
+// handler writes while it runs is filed under its function, as Lambda sends it to the function's
+// log group (read back through CloudWatch Logs: logs.ts).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import type { LogLine } from './lambda-model.ts';
 import { AwsError } from './wire.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each handler declares its own event type (a rotation event, a revoke request).
 export type FunctionHandler = (event: any, context: Context) => Promise<unknown>;
 
+/** The log of the registered function whose invocation this code runs in, if any. */
+const running = new AsyncLocalStorage<(text: string) => void>();
+let filing = false;
+
+/**
+ * Files every write to stdout and stderr made inside an invocation under its function, and passes
+ * it on as before. Once per process: the endpoint's sessions share it through `running`.
+ */
+function fileWritesOfInvocations(): void {
+  if (filing) return;
+  filing = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write;
+    stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
+      running.getStore()?.(
+        typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'),
+      );
+      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof stream.write;
+  }
+}
+
 export class FunctionRegistry {
   private readonly handlers = new Map<string, FunctionHandler>();
+  private readonly logs = new Map<string, LogLine[]>();
 
   constructor(
     private readonly region: string,
     private readonly accountId: string,
+    private readonly clock: { now(): Date } = { now: () => new Date() },
   ) {}
+
+  /** Every line a registered function has written, oldest first (its CloudWatch log group). */
+  logsOf(nameOrArn: string): LogLine[] {
+    return [...(this.logs.get(this.arnOf(nameOrArn)) ?? [])];
+  }
 
   /** The ARN a function of this name has on the local AWS. */
   arnOf(nameOrArn: string): string {
@@ -43,7 +76,16 @@ export class FunctionRegistry {
     if (!handler) {
       throw new AwsError('ResourceNotFoundException', `Function not found: ${arn}`, 404);
     }
-    return handler(structuredClone(event), lambdaContext(arn));
+    fileWritesOfInvocations();
+    const context = lambdaContext(arn);
+    const log = this.logs.get(arn) ?? [];
+    this.logs.set(arn, log);
+    const file = (text: string) => {
+      for (const line of text.split('\n').filter((l) => l.trim() !== '')) {
+        log.push({ at: this.clock.now(), requestId: context.awsRequestId, text: line });
+      }
+    };
+    return running.run(file, () => handler(structuredClone(event), context));
   }
 }
 

@@ -12,6 +12,7 @@ import { EventBus } from './events.ts';
 import { FunctionRegistry } from './functions.ts';
 import { IamEmulator } from './iam.ts';
 import { LambdaEmulator } from './lambda.ts';
+import { logsService } from './logs.ts';
 import { S3Emulator } from './s3.ts';
 import {
   type ListConsistency,
@@ -162,6 +163,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ['s3', s3.handle],
     ['dynamodb', dynamoWithTransactions(dynamo)],
     ['lambda', lambda.handle],
+    ['logs', logsService({ functions, lambda })],
     ['iam', iam.handleIam],
     ['sts', iam.handleSts],
   ]);
@@ -224,7 +226,7 @@ function createEmulators(
   options: LocalAwsOptions,
   { region, accountId, clock, credentials }: Account,
 ) {
-  const functions = new FunctionRegistry(region, accountId);
+  const functions = new FunctionRegistry(region, accountId, clock);
   const events = new EventBus();
   // Functions run in worker threads and reach this endpoint with the credentials a role would give.
   // Roles live in the local IAM; Lambda asks it whether an execution role exists.

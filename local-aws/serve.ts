@@ -24,7 +24,7 @@ const aws = await startLocalAws({ port: Number(values.port), region: values.regi
 // The session API (control.ts): what `npm run test:external` needs to run every file here.
 addSessionControl(aws);
 console.log(
-  `local AWS listening on ${aws.endpoint} (secretsmanager, sns, dynamodb, lambda, iam, sts, cloudformation)`,
+  `local AWS listening on ${aws.endpoint} (secretsmanager, sns, dynamodb, lambda, logs, iam, sts, cloudformation)`,
 );
 console.log(`  export AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=${aws.region}`);
 console.log(

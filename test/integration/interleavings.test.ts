@@ -1,34 +1,35 @@
-// Model-based check of one secret under a rotation in flight, an emergency revoke and a sweep, on
-// the embedded local AWS with the real domain code: fast-check chooses the order in which their
+// Model-based check of one secret under a rotation in flight, an emergency revoke and a sweep, in a
+// local AWS session (embedded, or behind AWS_ENDPOINT_URL) with the real domain code run here over
+// clients at that endpoint, on the session's clock: fast-check chooses the order in which their
 // Secrets Manager, lock, tagging and issuer calls happen (a deterministic Interleaver lets one
 // call through at a time), and after every interleaving the promises of a revoke must hold, and
 // rotations must work again afterwards.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { fromChoices, Interleaver } from '../support/interleave.ts';
 import { RaceWorld } from '../support/race-world.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { scaled } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
+import { idleRotationFunction } from './support/session-functions.ts';
 
-const onlyEmbedded = embeddedOnly(
+const skipped = await needsSessions(
   import.meta.url,
-  "in-process rotation, revoke and sweep steps interleaved by a deterministic scheduler, and the local AWS's SNS publish record",
+  'what SNS published (every interleaving is checked against its alerts) and its idle signal',
 );
 
-let aws: LocalAws;
-let suite: InstalledSuite;
+let aws: Session;
+let suite: SuiteAt;
 let idleRotationArn: string;
 
 beforeAll(async () => {
-  if (onlyEmbedded) return;
-  aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
-  suite = await installSuite(aws, { stackName: 'Interleavings' });
-  idleRotationArn = aws.functions.register('Interleavings-idle-rotation', async () => undefined);
+  if (skipped) return;
+  aws = await openSession({ clock: '2026-03-02T09:00:00Z' }, { stackName: 'Interleavings' });
+  suite = aws.suite;
+  idleRotationArn = await idleRotationFunction(aws, 'Interleavings');
 });
 
 afterAll(async () => {
-  if (onlyEmbedded) return;
+  if (skipped) return;
   await aws.idle();
   await aws.stop();
 });
@@ -51,24 +52,28 @@ async function explore(mode: 'reissue' | 'quarantine', withSweep: boolean, choic
 
 describe('a rotation, an emergency revoke and a sweep on one secret, in any order', () => {
   for (const mode of ['reissue', 'quarantine'] as const) {
-    it(`keeps every promise of a ${mode} revoke`, async () => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.boolean(),
-          // Runs of calls by one actor, then another: races are windows between two calls.
-          fc.array(fc.tuple(fc.nat({ max: 2 }), fc.integer({ min: 1, max: 12 })), {
-            maxLength: 12,
-          }),
-          async (withSweep, runs) => {
-            const choices = runs.flatMap(
-              ([actor, length]) => Array(length).fill(actor) as number[],
-            );
-            const { broken, trace } = await explore(mode, withSweep, choices);
-            expect({ broken, trace }).toEqual({ broken: [], trace });
-          },
-        ),
-        { numRuns: 40, seed: 20260302, endOnFailure: true },
-      );
-    }, 120_000);
+    it(
+      `keeps every promise of a ${mode} revoke`,
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.boolean(),
+            // Runs of calls by one actor, then another: races are windows between two calls.
+            fc.array(fc.tuple(fc.nat({ max: 2 }), fc.integer({ min: 1, max: 12 })), {
+              maxLength: 12,
+            }),
+            async (withSweep, runs) => {
+              const choices = runs.flatMap(
+                ([actor, length]) => Array(length).fill(actor) as number[],
+              );
+              const { broken, trace } = await explore(mode, withSweep, choices);
+              expect({ broken, trace }).toEqual({ broken: [], trace });
+            },
+          ),
+          { numRuns: 40, seed: 20260302, endOnFailure: true },
+        );
+      },
+      scaled(120_000),
+    );
   }
 });

@@ -1,8 +1,11 @@
-// Environment isolation on the embedded local AWS (SPEC "Environment isolation"): the sweep indexes
+// Environment isolation in a local AWS session (embedded, or behind AWS_ENDPOINT_URL; the sweep
+// runs here over clients at that endpoint, on the session's clock; the rotations it asks for run
+// in the endpoint) (SPEC "Environment isolation"): the sweep indexes
 // every token it sees under its keyed fingerprint, catches one token held by two secrets (the
 // common case: copied by hand before both were opted in), alerts once per pair, and with
 // `token-rotation:isolation=enforce` rotates the less trusted copy; a revoke is recorded in the
-// index; and no form of a token reaches the table, a log line or an alert.
+// index; and no form of a token reaches the table, a log line (here, or of any of the suite's
+// functions in the endpoint, read back through CloudWatch Logs) or an alert.
 import { DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,20 +16,19 @@ import { HOUR_MS } from '#domain/policy';
 import { scheduleFor } from '#domain/schedule';
 import { randomBase62 } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { attachRotation, createTaggedSecret, sweepOnce } from '../cli/support.ts';
 import { captureLogLines, expectNoForm } from './support/canary.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { functionLogLines } from './support/function-logs.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
-const onlyEmbedded = embeddedOnly(
+const skipped = await needsSessions(
   import.meta.url,
-  "the local AWS's movable clock, its SNS publish record and the handlers' log lines",
+  "a movable clock, what SNS published and the suite's functions' log lines (CloudWatch Logs FilterLogEvents)",
 );
 
 const WEEK_MS = 7 * 24 * HOUR_MS;
-let aws: LocalAws;
-let suite: InstalledSuite;
+let aws: Session;
+let suite: SuiteAt;
 const logLines: string[] = [];
 /** Every token planted in a secret by these tests. */
 const planted: string[] = [];
@@ -38,10 +40,12 @@ const token = () => {
 };
 
 beforeAll(async () => {
-  if (onlyEmbedded) return;
-  aws = await startLocalAws({ clock: new Date('2026-06-01T09:00:00Z') });
-  suite = await installSuite(aws, { stackName: 'Isolation' });
+  if (skipped) return;
+  // Before the session: embedded, the endpoint's own filing of its functions' lines then passes
+  // them on to this capture too.
   captureLogLines(logLines);
+  aws = await openSession({ clock: '2026-06-01T09:00:00Z' }, { stackName: 'Isolation' });
+  suite = aws.suite;
 });
 
 afterAll(async () => {
@@ -80,10 +84,10 @@ async function holders(value: string) {
   return (out.Items ?? []).map((item) => ({ item, token: indexedToken(item)! }));
 }
 
-const sharedAlerts = () =>
-  aws.sns
-    .messagesTo(suite.topicArn)
-    .filter((m) => m.attributes.event?.StringValue === 'token.shared');
+const sharedAlerts = async () =>
+  (await aws.published(suite.topicArn)).filter(
+    (m) => m.attributes.event?.StringValue === 'token.shared',
+  );
 
 async function current(arn: string): Promise<string> {
   const out = await suite.secretsManager.send(new DescribeSecretCommand({ SecretId: arn }));
@@ -96,12 +100,12 @@ async function history(arn: string) {
 
 describe('a token copied by hand from staging into prod before both were opted in', () => {
   it('is indexed under both secrets, audited token.shared and alerted once, critical, naming both and their environments', async () => {
-    if (onlyEmbedded) return;
+    if (skipped) return;
     // Prepare: one value in two secrets, then both opted in.
     const value = token();
     const staging = await optedIn('staging/payments/api-key', value, tags('staging'));
     const prod = await optedIn('prod/payments/api-key', value, tags('prod'));
-    const alertsBefore = sharedAlerts().length;
+    const alertsBefore = (await sharedAlerts()).length;
 
     // Act
     const report = await sweepOnce(aws, suite);
@@ -121,7 +125,7 @@ describe('a token copied by hand from staging into prod before both were opted i
       expect(item.day).toBeUndefined();
       expect(item.event).toBeUndefined();
     }
-    const alerts = sharedAlerts().slice(alertsBefore);
+    const alerts = (await sharedAlerts()).slice(alertsBefore);
     expect(alerts).toHaveLength(1);
     const alert = alerts[0]!;
     expect(alert.subject).toMatch(/^\[CRITICAL\] token\.shared: /);
@@ -139,11 +143,11 @@ describe('a token copied by hand from staging into prod before both were opted i
     // Act again: a later sweep sends nothing more for the same pair.
     await aws.clock.advance(15 * 60_000);
     await sweepOnce(aws, suite);
-    expect(sharedAlerts().slice(alertsBefore)).toHaveLength(1);
+    expect((await sharedAlerts()).slice(alertsBefore)).toHaveLength(1);
   });
 
   it('with token-rotation:isolation=enforce rotates the staging copy at once and leaves prod alone', async () => {
-    if (onlyEmbedded) return;
+    if (skipped) return;
     // Prepare
     const value = token();
     const staging = await optedIn('staging/orders/api-key', value, tags('staging'));
@@ -174,7 +178,7 @@ describe('a token copied by hand from staging into prod before both were opted i
 
 describe('the token index', () => {
   it('records a revoke: the previous token revoked after grace carries revokedAt', async () => {
-    if (onlyEmbedded) return;
+    if (skipped) return;
     // Prepare: indexed, rotated, the new token indexed, then grace (1h) runs out.
     const value = token();
     const arn = await optedIn('ci/build/api-key', value, tags('ci', { [TAG.grace]: '1h' }));
@@ -213,7 +217,7 @@ describe('the token index', () => {
   });
 
   it('holds no form of any planted token in any item of the table, any log line or any alert', async () => {
-    if (onlyEmbedded) return;
+    if (skipped) return;
     expect(planted.length).toBeGreaterThanOrEqual(3);
     const items: unknown[] = [];
     let start: Record<string, unknown> | undefined;
@@ -226,11 +230,22 @@ describe('the token index', () => {
     } while (start);
     const indexItems = items.filter((i) => String((i as { pk: string }).pk).startsWith('FP#'));
     expect(indexItems.length).toBeGreaterThanOrEqual(planted.length);
-    const alerts = aws.sns.messagesTo(suite.topicArn).map((m) => JSON.stringify(m));
+    const alerts = (await aws.published(suite.topicArn)).map((m) => JSON.stringify(m));
+    // The lines of the suite's functions that ran in the endpoint (the rotations the tests and the
+    // sweep asked for), as CloudWatch Logs holds them.
+    const endpointLines: string[] = [];
+    for (const fn of Object.values(suite.functions)) {
+      endpointLines.push(...(await functionLogLines(aws, fn)));
+    }
+    expect(
+      (await functionLogLines(aws, suite.functions.rotation)).length,
+      'the rotation function logged in the endpoint',
+    ).toBeGreaterThan(0);
+    const lines = [...logLines, ...endpointLines];
     expectNoForm(JSON.stringify(items), planted);
-    expectNoForm(logLines.join('\n'), planted);
+    expectNoForm(lines.join('\n'), planted);
     expectNoForm(alerts.join('\n'), planted);
     // Nor the fingerprint key, which would make every fingerprint reversible by guessing.
-    expectNoForm([JSON.stringify(items), ...logLines, ...alerts].join('\n'), [await key()]);
+    expectNoForm([JSON.stringify(items), ...lines, ...alerts].join('\n'), [await key()]);
   });
 });

@@ -1,5 +1,6 @@
-// The single-fault matrix of the emergency revoke, on the embedded local AWS: every call a revoke
-// makes (Secrets Manager, the lock and the audit trail in DynamoDB, SNS, the issuer) fails once in
+// The single-fault matrix of the emergency revoke, in a local AWS session (embedded, or behind
+// AWS_ENDPOINT_URL): the revoke runs here with every port wrapped over clients at that endpoint,
+// on the session's clock, and every call it makes (Secrets Manager, the lock and the audit trail in DynamoDB, SNS, the issuer) fails once in
 // turn, as an error, a throttle, and a timeout whose request went through. Each run must end with
 // the leaked key revoked (and every promise of a completed revoke kept), or with a revoke.failed
 // alert that says truthfully what was and was not revoked; and nothing is lost: the same request
@@ -9,30 +10,30 @@ import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SnsAlerter } from '#adapters/sns-alerter';
 import { type RevokeMode, type RevokeRequest, revokeSecret } from '#domain/revoke/index';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { FAULT_KINDS, type FaultKind, SingleFault } from '../support/faults.ts';
 import { RaceWorld } from '../support/race-world.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { scaled } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
+import { idleRotationFunction } from './support/session-functions.ts';
 
-const onlyEmbedded = embeddedOnly(
+const skipped = await needsSessions(
   import.meta.url,
-  "every call of a revoke failed once in turn (ports wrapped in this process) and the local AWS's SNS publish record",
+  'what SNS published (the alerts of each faulty revoke are read back) and its idle signal',
 );
 
-let aws: LocalAws;
-let suite: InstalledSuite;
+let aws: Session;
+let suite: SuiteAt;
 let idleRotationArn: string;
 
 beforeAll(async () => {
-  if (onlyEmbedded) return;
-  aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
-  suite = await installSuite(aws, { stackName: 'RevokeFaults' });
-  idleRotationArn = aws.functions.register('RevokeFaults-idle-rotation', async () => undefined);
+  if (skipped) return;
+  aws = await openSession({ clock: '2026-03-02T09:00:00Z' }, { stackName: 'RevokeFaults' });
+  suite = aws.suite;
+  idleRotationArn = await idleRotationFunction(aws, 'RevokeFaults');
 });
 
 afterAll(async () => {
-  if (onlyEmbedded) return;
+  if (skipped) return;
   await aws.idle();
   await aws.stop();
 });
@@ -92,10 +93,12 @@ async function faultyRun(mode: RevokeMode, at: number, kind: FaultKind) {
   const outcome = await revokeWith(world, mode, fault);
   const problems: string[] = [];
   if (outcome instanceof Error) {
-    const alerts = world.alertTexts('revoke.failed');
+    const alerts = await world.alertTexts('revoke.failed');
     if (alerts.length === 0)
       problems.push(
-        `failed with no revoke.failed alert (${(outcome as Error).message}; alerts: ${aws.sns.published
+        `failed with no revoke.failed alert (${(outcome as Error).message}; alerts: ${(
+          await aws.published(suite.topicArn)
+        )
           .slice(-3)
           .map((m) => `${m.attributes.event?.StringValue} ${m.attributes.secret?.StringValue}`)
           .join(', ')})`,
@@ -130,7 +133,7 @@ async function faultyRun(mode: RevokeMode, at: number, kind: FaultKind) {
   }
   // What the outbox still holds, the next sweep delivers: then every alert has gone out.
   await suite.alerter.deliverPending({ limit: 100 });
-  if (!(outcome instanceof Error) && world.alertTexts('revoke.completed').length === 0) {
+  if (!(outcome instanceof Error) && (await world.alertTexts('revoke.completed')).length === 0) {
     problems.push('the revoke.completed alert was never delivered, not even by the sweep');
   }
   await aws.idle();
@@ -141,39 +144,43 @@ async function faultyRun(mode: RevokeMode, at: number, kind: FaultKind) {
 
 describe('the single-fault matrix of the emergency revoke', () => {
   for (const mode of ['reissue', 'quarantine'] as const) {
-    it(`${mode}: every call failing once (error, throttle, timeout) ends revoked or truthfully alerted, and a rerun completes`, async () => {
-      // Prepare: the calls of a revoke with no fault
-      const world = new RaceWorld(aws, suite, idleRotationArn);
-      await world.setUp(`fault-${mode}-dry`);
-      const dry = new SingleFault();
-      expect(await revokeWith(world, mode, dry)).toMatchObject({ status: 'completed' });
-      const points = dry.calls.length;
+    it(
+      `${mode}: every call failing once (error, throttle, timeout) ends revoked or truthfully alerted, and a rerun completes`,
+      async () => {
+        // Prepare: the calls of a revoke with no fault
+        const world = new RaceWorld(aws, suite, idleRotationArn);
+        await world.setUp(`fault-${mode}-dry`);
+        const dry = new SingleFault();
+        expect(await revokeWith(world, mode, dry)).toMatchObject({ status: 'completed' });
+        const points = dry.calls.length;
 
-      // Act
-      const results: { point: string; kind: FaultKind; problems: string[] }[] = [];
-      for (let at = 0; at < points; at++) {
-        for (const kind of FAULT_KINDS) {
-          const { fired, problems } = await faultyRun(mode, at, kind);
-          results.push({ point: `${at}:${fired ?? dry.calls[at]}`, kind, problems });
+        // Act
+        const results: { point: string; kind: FaultKind; problems: string[] }[] = [];
+        for (let at = 0; at < points; at++) {
+          for (const kind of FAULT_KINDS) {
+            const { fired, problems } = await faultyRun(mode, at, kind);
+            results.push({ point: `${at}:${fired ?? dry.calls[at]}`, kind, problems });
+          }
         }
-      }
 
-      // Assess: every run survives but for the known gaps, which stay exactly those
-      const gap = (r: (typeof results)[number]) =>
-        KNOWN_GAPS.find(
-          (g) =>
-            r.point.endsWith(g.call) &&
-            g.kinds.includes(r.kind) &&
-            r.problems.every((p) => g.problem.test(p)),
+        // Assess: every run survives but for the known gaps, which stay exactly those
+        const gap = (r: (typeof results)[number]) =>
+          KNOWN_GAPS.find(
+            (g) =>
+              r.point.endsWith(g.call) &&
+              g.kinds.includes(r.kind) &&
+              r.problems.every((p) => g.problem.test(p)),
+          );
+        const failed = results.filter((r) => r.problems.length > 0 && !gap(r));
+        const gaps = results.filter((r) => r.problems.length > 0 && gap(r));
+        console.info(
+          `revoke fault matrix (${mode}): ${points} calls x ${FAULT_KINDS.length} kinds = ${results.length} runs, ${results.length - failed.length - gaps.length} survived, ${gaps.length} known gaps (${gaps.map((g) => `${g.point} ${g.kind}`).join(', ')})`,
         );
-      const failed = results.filter((r) => r.problems.length > 0 && !gap(r));
-      const gaps = results.filter((r) => r.problems.length > 0 && gap(r));
-      console.info(
-        `revoke fault matrix (${mode}): ${points} calls x ${FAULT_KINDS.length} kinds = ${results.length} runs, ${results.length - failed.length - gaps.length} survived, ${gaps.length} known gaps (${gaps.map((g) => `${g.point} ${g.kind}`).join(', ')})`,
-      );
-      for (const f of failed)
-        console.info(`FAULT ${mode} ${f.point} ${f.kind}: ${f.problems.join(' | ')}`);
-      expect(failed).toEqual([]);
-    }, 300_000);
+        for (const f of failed)
+          console.info(`FAULT ${mode} ${f.point} ${f.kind}: ${f.problems.join(' | ')}`);
+        expect(failed).toEqual([]);
+      },
+      scaled(300_000),
+    );
   }
 });

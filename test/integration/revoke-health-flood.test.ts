@@ -1,5 +1,6 @@
 // An AWS Health exposed-credential event naming hundreds of access keys, most of them held by no
-// managed secret, on the embedded local AWS: one delivery does bounded work (one pass over the
+// managed secret, in a local AWS session (embedded, or behind AWS_ENDPOINT_URL; the revoke-events
+// handler runs here over clients at that endpoint, on the session's clock): one delivery does bounded work (one pass over the
 // managed secrets, one record for the keys nobody holds, a capped number of revokes, one summary
 // alert) and the next delivery carries on where it stopped.
 import { randomUUID } from 'node:crypto';
@@ -10,17 +11,16 @@ import { MAX_HEALTH_REVOKES_PER_INVOCATION } from '#domain/revoke-events';
 import { mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { embeddedOnly } from './support/endpoint.ts';
+import { scaled } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
-const onlyEmbedded = embeddedOnly(
+const skipped = await needsSessions(
   import.meta.url,
-  "in-process revoke handlers paced on the local AWS's clock, and its SNS publish record",
+  "what SNS published (one summary alert per delivery) and the endpoint's Secrets Manager call record (one pass over the managed secrets)",
 );
 
-let aws: LocalAws;
-let suite: InstalledSuite;
+let aws: Session;
+let suite: SuiteAt;
 
 /** A recording stand-in for the iam-access-key issuer (the emulator's IAM is not needed here). */
 const revokedKeys = new Set<string>();
@@ -41,97 +41,104 @@ const iamIssuer: Issuer = {
 };
 
 beforeAll(async () => {
-  if (onlyEmbedded) return;
-  aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
-  suite = await installSuite(aws, { stackName: 'HealthFlood' });
+  if (skipped) return;
+  aws = await openSession({ clock: '2026-03-02T09:00:00Z' }, { stackName: 'HealthFlood' });
+  suite = aws.suite;
 });
 
 afterAll(async () => {
-  if (onlyEmbedded) return;
+  if (skipped) return;
   await aws.idle();
   await aws.stop();
 });
 
 describe('an AWS Health event naming hundreds of keys', () => {
-  it('revokes in capped batches across deliveries, with one record for the unknown keys and one summary alert per delivery', async () => {
-    // Prepare: 30 managed secrets, each holding one of the keys the event names among 270 unknown ones
-    const managed: string[] = [];
-    for (let i = 0; i < 30; i++) {
-      const accessKeyId = newKeyId();
-      managed.push(accessKeyId);
-      await suite.secretsManager.send(
-        new CreateSecretCommand({
-          Name: `health-flood/user-${i}`,
-          SecretString: JSON.stringify({
-            userName: `ci-${i}`,
-            accessKeyId,
-            secretAccessKey: mintToken('s'),
+  it(
+    'revokes in capped batches across deliveries, with one record for the unknown keys and one summary alert per delivery',
+    async () => {
+      // Prepare: 30 managed secrets, each holding one of the keys the event names among 270 unknown ones
+      const managed: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const accessKeyId = newKeyId();
+        managed.push(accessKeyId);
+        await suite.secretsManager.send(
+          new CreateSecretCommand({
+            Name: `health-flood/user-${i}`,
+            SecretString: JSON.stringify({
+              userName: `ci-${i}`,
+              accessKeyId,
+              secretAccessKey: mintToken('s'),
+            }),
+            Tags: [
+              { Key: TAG.lifespan, Value: '30d' },
+              { Key: TAG.kind, Value: 'iam-access-key' },
+            ],
           }),
-          Tags: [
-            { Key: TAG.lifespan, Value: '30d' },
-            { Key: TAG.kind, Value: 'iam-access-key' },
-          ],
-        }),
+        );
+      }
+      const unknown = Array.from({ length: 270 }, newKeyId);
+      const eventArn = `arn:aws:health:global::event/RISK/AWS_RISK_CREDENTIALS_EXPOSED/${randomUUID()}`;
+      const event = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'AWS Health Event',
+        source: 'aws.health',
+        account: '123456789012',
+        time: aws.clock.now().toISOString(),
+        region: 'us-east-1',
+        resources: [],
+        detail: {
+          eventArn,
+          service: 'RISK',
+          eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED',
+          eventTypeCategory: 'issue',
+          affectedEntities: [...unknown.slice(0, 135), ...managed, ...unknown.slice(135)].map(
+            (entityValue) => ({ entityValue }),
+          ),
+        },
+      };
+      const handler = createRevokeEventsHandler({
+        ...suite.revokeDeps,
+        issuerFor: () => iamIssuer,
+      });
+      const summaries = async () =>
+        (await aws.published(suite.topicArn)).filter(
+          (m) => m.attributes.secret?.StringValue === 'AWS Health AWS_RISK_CREDENTIALS_EXPOSED',
+        );
+      const listed = async () =>
+        (await aws.secretsManagerCalls()).filter((c) => c.operation === 'ListSecrets').length;
+
+      // Act: the first delivery
+      const listsBefore = await listed();
+      const first = await handler(structuredClone(event)).catch((error: Error) => error);
+
+      // Assess: bounded work, and told to come again
+      expect(String(first)).toMatch(
+        /30 managed secrets; 20 were handled in this delivery and 10 are left/,
       );
-    }
-    const unknown = Array.from({ length: 270 }, newKeyId);
-    const eventArn = `arn:aws:health:global::event/RISK/AWS_RISK_CREDENTIALS_EXPOSED/${randomUUID()}`;
-    const event = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'AWS Health Event',
-      source: 'aws.health',
-      account: '123456789012',
-      time: aws.clock.now().toISOString(),
-      region: 'us-east-1',
-      resources: [],
-      detail: {
-        eventArn,
-        service: 'RISK',
-        eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED',
-        eventTypeCategory: 'issue',
-        affectedEntities: [...unknown.slice(0, 135), ...managed, ...unknown.slice(135)].map(
-          (entityValue) => ({ entityValue }),
-        ),
-      },
-    };
-    const handler = createRevokeEventsHandler({ ...suite.revokeDeps, issuerFor: () => iamIssuer });
-    const summaries = () =>
-      aws.sns.published.filter(
-        (m) => m.attributes.secret?.StringValue === 'AWS Health AWS_RISK_CREDENTIALS_EXPOSED',
+      expect((await listed()) - listsBefore).toBe(1);
+      expect(revokedKeys.size).toBe(MAX_HEALTH_REVOKES_PER_INVOCATION);
+      const ignored = await suite.audit.history(eventArn);
+      expect(ignored.map((r) => `${r.event}:${r.outcome}`)).toEqual(['revoke.ignored:skipped']);
+      expect(ignored[0]!.detail?.keys).toBe(270);
+      expect(ignored[0]!.tokens?.reported).toMatch(/ and 250 more$/);
+      const [summary, ...more] = await summaries();
+      expect(more).toEqual([]);
+      expect(summary!.subject).toContain('revoke.requested');
+      expect(summary!.message).toContain('20 revoked now, 0 failed, 10 left for the next delivery');
+
+      // Act: EventBridge delivers it again
+      const second = await handler(structuredClone(event));
+
+      // Assess: the rest is done, and nothing twice
+      expect(second.status).toBe('handled');
+      for (const key of managed) expect(revokedKeys.has(key)).toBe(true);
+      const completed = (await aws.published(suite.topicArn)).filter(
+        (m) => m.attributes.event?.StringValue === 'revoke.completed',
       );
-    const listed = () => aws.secretsManager.calls.byOperation().ListSecrets ?? 0;
-
-    // Act: the first delivery
-    const listsBefore = listed();
-    const first = await handler(structuredClone(event)).catch((error: Error) => error);
-
-    // Assess: bounded work, and told to come again
-    expect(String(first)).toMatch(
-      /30 managed secrets; 20 were handled in this delivery and 10 are left/,
-    );
-    expect(listed() - listsBefore).toBe(1);
-    expect(revokedKeys.size).toBe(MAX_HEALTH_REVOKES_PER_INVOCATION);
-    const ignored = await suite.audit.history(eventArn);
-    expect(ignored.map((r) => `${r.event}:${r.outcome}`)).toEqual(['revoke.ignored:skipped']);
-    expect(ignored[0]!.detail?.keys).toBe(270);
-    expect(ignored[0]!.tokens?.reported).toMatch(/ and 250 more$/);
-    expect(summaries()).toHaveLength(1);
-    expect(summaries()[0]!.subject).toContain('revoke.requested');
-    expect(summaries()[0]!.message).toContain(
-      '20 revoked now, 0 failed, 10 left for the next delivery',
-    );
-
-    // Act: EventBridge delivers it again
-    const second = await handler(structuredClone(event));
-
-    // Assess: the rest is done, and nothing twice
-    expect(second.status).toBe('handled');
-    for (const key of managed) expect(revokedKeys.has(key)).toBe(true);
-    const completed = aws.sns.published.filter(
-      (m) => m.attributes.event?.StringValue === 'revoke.completed',
-    );
-    expect(completed).toHaveLength(30);
-    expect(summaries()).toHaveLength(2);
-  }, 120_000);
+      expect(completed).toHaveLength(30);
+      expect(await summaries()).toHaveLength(2);
+    },
+    scaled(120_000),
+  );
 });

@@ -12,7 +12,7 @@ import { createRotationHandler } from '#handlers/rotation';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { Interleaver, phases } from '../support/interleave.ts';
-import { RaceWorld } from '../support/race-world.ts';
+import { RaceWorld, raceHostOf } from '../support/race-world.ts';
 import { embeddedOnly } from './support/endpoint.ts';
 
 const onlyEmbedded = embeddedOnly(
@@ -60,7 +60,7 @@ async function race(
   schedule: ReturnType<typeof phases>,
   prepare?: (world: RaceWorld) => void,
 ) {
-  const world = new RaceWorld(aws, suite, idleRotationArn);
+  const world = new RaceWorld(raceHostOf(aws), suite, idleRotationArn);
   await world.setUp(label);
   prepare?.(world);
   const run = new Interleaver(schedule);
@@ -100,7 +100,7 @@ describe('an emergency revoke during a rotation in flight', () => {
       if (mode === 'quarantine') expect(readQuarantineNotice(current)).toBeDefined();
       else expect(world.saas.valid.has(world.saas.keyOf(current))).toBe(true);
       expect(world.outcome.rotation).toBe('failed');
-      expect(world.alerts()).toEqual(
+      expect(await world.alerts()).toEqual(
         expect.arrayContaining(['rotation.failed', 'revoke.completed']),
       );
 
@@ -235,7 +235,7 @@ describe('an emergency revoke during setSecret of an issuer that activates new k
       expect(world.outcome.rotation).toBe('failed');
       expect(await world.check()).toEqual([]);
       expect(world.saas.valid.size).toBe(1);
-      expect(world.alertTexts('rotation.failed')[0]).toMatch(says);
+      expect((await world.alertTexts('rotation.failed'))[0]).toMatch(says);
       expect(await rotateAgain(world)).toBe('succeeded');
     },
   );
@@ -264,7 +264,7 @@ describe('an emergency revoke during setSecret of an issuer that activates new k
     expect(world.outcome.rotation).toBe('failed');
     expect(await world.check()).toEqual([]);
     expect(world.saas.valid.size).toBe(1);
-    expect(world.alertTexts('rotation.failed')[0]).toContain(
+    expect((await world.alertTexts('rotation.failed'))[0]).toContain(
       `the new token (${activated[0]}) was activated while it ran, and revoked again`,
     );
   });
@@ -300,7 +300,7 @@ describe('a rotation that cannot revoke the key it put after a revoke', () => {
     expect(versions[world.pendingVersion]).toEqual([STAGE.pending]);
     const key = world.keyIn(values[world.pendingVersion])!;
     expect(world.saas.valid.has(key)).toBe(true);
-    const [alert] = world.alertTexts('rotation.failed');
+    const [alert] = await world.alertTexts('rotation.failed');
     expect(alert).toContain(`the new token (${key}) was NOT revoked`);
     expect(alert).toContain('issuer unavailable');
 
@@ -335,7 +335,7 @@ describe('two emergency revokes of one secret at once', () => {
     'a %s revoke (%s) running, a %s request (%s) arriving: %s, and the secret ends %s',
     async (firstMode, firstTrigger, secondMode, secondTrigger, answer, end) => {
       // Prepare
-      const world = new RaceWorld(aws, suite, idleRotationArn);
+      const world = new RaceWorld(raceHostOf(aws), suite, idleRotationArn);
       await world.setUp(`precedence-${firstMode}-${secondMode}`);
       const run = new Interleaver(
         phases({ actor: 'first', until: 'sm.putPending' }, { actor: 'second' }, { actor: 'first' }),
@@ -366,7 +366,7 @@ describe('two emergency revokes of one secret at once', () => {
       expect(await world.check()).toEqual([]);
       // Every key ever issued for this secret works nowhere, but a reissued secret's one.
       expect(world.saas.valid.size).toBe(end === 'reissued' ? 1 : 0);
-      const completed = world.alerts().filter((e) => e === 'revoke.completed');
+      const completed = (await world.alerts()).filter((e) => e === 'revoke.completed');
       expect(completed).toHaveLength(answer === 'queued' ? 2 : 1);
       if (answer === 'queued') {
         expect((first as { followedBy?: unknown }).followedBy).toMatchObject({

@@ -1,4 +1,5 @@
-// A revoke lock left `running` on the embedded local AWS: its release failed, or its revoke
+// A revoke lock left `running`, in a local AWS session (embedded, or behind AWS_ENDPOINT_URL; the
+// revoke and the rotation step run here over clients at that endpoint, on the session's clock): its release failed, or its revoke
 // stopped (a function timeout) with a stronger request queued behind it. Once REVOKE_STALE_MS has
 // passed, rotation of the secret works again, unless the request queued on the stopped revoke was
 // never carried out; a person is told each time, and the next revoke carries the queued one out.
@@ -11,29 +12,28 @@ import type { Issuer, RevokeLockStore } from '#domain/ports';
 import { REVOKE_STALE_MS, readQuarantineNotice, revokeSecret } from '#domain/revoke/index';
 import { type RotationStepFailed, rotateStep } from '#domain/rotation/index';
 import { STAGE } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { RaceWorld } from '../support/race-world.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
+import { idleRotationFunction } from './support/session-functions.ts';
 
-const onlyEmbedded = embeddedOnly(
+const skipped = await needsSessions(
   import.meta.url,
-  "the local AWS's movable clock (a revoke lock goes stale after 15 simulated minutes) and in-process functions",
+  'a movable clock (a revoke lock goes stale after 15 simulated minutes) and what SNS published',
 );
 
-let aws: LocalAws;
-let suite: InstalledSuite;
+let aws: Session;
+let suite: SuiteAt;
 let idleRotationArn: string;
 
 beforeAll(async () => {
-  if (onlyEmbedded) return;
-  aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
-  suite = await installSuite(aws, { stackName: 'StuckLock' });
-  idleRotationArn = aws.functions.register('StuckLock-idle-rotation', async () => undefined);
+  if (skipped) return;
+  aws = await openSession({ clock: '2026-03-02T09:00:00Z' }, { stackName: 'StuckLock' });
+  suite = aws.suite;
+  idleRotationArn = await idleRotationFunction(aws, 'StuckLock');
 });
 
 afterAll(async () => {
-  if (onlyEmbedded) return;
+  if (skipped) return;
   await aws.idle();
   await aws.stop();
 });
@@ -106,7 +106,7 @@ describe('a revoke lock left running', () => {
     const outcome = await revoke(world, 'reissue', withFailingRelease(real));
     expect(outcome.status).toBe('completed');
     expect((await real.read(world.arn))?.state).toBe('running');
-    const [alert] = world.alertTexts('revoke.completed');
+    const [alert] = await world.alertTexts('revoke.completed');
     expect(alert).toMatch(/revoke lock of this secret was not released/);
     expect(alert).toMatch(/rotations are refused until 2026-03-02T09:15:00/);
 
@@ -140,7 +140,7 @@ describe('a revoke lock left running', () => {
       /revoke lock of this secret was not released/,
     );
     expect((await real.read(world.arn))?.state).toBe('running');
-    const [alert] = world.alertTexts('revoke.failed');
+    const [alert] = await world.alertTexts('revoke.failed');
     expect(alert).toMatch(/revoke lock of this secret was not released/);
     expect(alert).toMatch(/a stronger request \(quarantine\) was queued/);
     await world.tearDown();
@@ -174,7 +174,7 @@ describe('a revoke lock left running', () => {
     // The quarantine was never carried out: rotating now would mint a fresh valid key.
     expect(await createSecretOf(world)).toBe('revoke-stalled');
     expect(world.saas.valid.has(world.leakedKey)).toBe(true);
-    const [refusal] = world.alertTexts('rotation.failed');
+    const [refusal] = await world.alertTexts('rotation.failed');
     expect(refusal).toMatch(/a quarantine request .* was never carried out/);
 
     // The person does what the alert says: the revoke takes the stopped one's lock over and

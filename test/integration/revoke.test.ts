@@ -1,7 +1,11 @@
-// The emergency revoke end to end on the embedded local AWS, through each trigger as a user pulls
-// it: the revoke tag (CloudTrail TagResource on the event bus), the runbook's invoke, a direct
-// invoke from the console, and an AWS Health exposed-credential event. Real adapters throughout;
-// only the iam-access-key issuer is a recording stand-in (the local AWS has no IAM here).
+// The emergency revoke end to end in a local AWS session (embedded, or behind AWS_ENDPOINT_URL),
+// through each trigger as a user pulls it: the runbook's invoke, a direct invoke from the console,
+// an AWS Health exposed-credential event, and the revoke tag (CloudTrail TagResource on the event
+// bus). The revoke and revoke-event handlers run here, over clients at that endpoint and on the
+// session's clock. Real adapters throughout; only the iam-access-key issuer is a recording
+// stand-in. The tag's delivery to the handler here, and a rotation function held here mid-step,
+// need the endpoint to set off a function in this process: that part is last, and embedded only
+// until the control API can (see skipOnEndpoint below).
 import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
@@ -22,21 +26,30 @@ import { checkToken, mintToken, tokenPrefix } from '#domain/tokens';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { createRevokeHandler } from '#handlers/revoke';
 import { createRevokeEventsHandler, type RevokeEventsResult } from '#handlers/revoke-events';
-import { type LocalAws, type LocalEvent, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import type { LocalAws, LocalEvent } from '#local-aws/index';
 import { captureLogLines } from './support/canary.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { skipOnEndpoint } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
-/** On an external endpoint this file is skipped, naming what it needs (support/endpoint.ts). */
-const onlyEmbedded = embeddedOnly(
+const onlyEmbedded = await needsSessions(
   import.meta.url,
-  "the local AWS's movable clock, its EventBridge bus (tag events delivered to in-process handlers) and its SNS publish record; no endpoint-side control API for these exists yet",
+  'a movable clock and what SNS published (every alert is read back and checked for the canary)',
 );
+/** The tests whose handler here the endpoint must set off (the last describe). */
+const noCallbacks =
+  onlyEmbedded ||
+  skipOnEndpoint(
+    import.meta.url,
+    "the endpoint to deliver tag events to, and have Secrets Manager invoke, a function running in the test process (a control route such as PUT /_local/lambda/functions/<name>/callback, which this endpoint's control API does not offer)",
+  );
 
-let aws: LocalAws;
-let suite: InstalledSuite;
+let aws: Session;
+let suite: SuiteAt;
 let deps: RevokeEventDeps;
-let revokeFn: string;
+/** The revoke function's handler as deployed, run here with the runbook's executions below. */
+let revokeHandler: ReturnType<typeof createRevokeHandler>;
+/** The revoke-events function's handler, run here: every delivery it gets is recorded. */
+let onEvent: (event: LocalEvent) => Promise<RevokeEventsResult>;
 /** What the event handler answered, and what it threw, per delivery. */
 const eventResults: RevokeEventsResult[] = [];
 /** Every line the handlers logged. */
@@ -70,8 +83,8 @@ const canary = mintToken('canary_live_x');
 
 beforeAll(async () => {
   if (onlyEmbedded) return;
-  aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
-  suite = await installSuite(aws, { stackName: 'RevokeTest' });
+  aws = await openSession({ clock: '2026-03-02T09:00:00Z' }, { stackName: 'RevokeTest' });
+  suite = aws.suite;
   deps = {
     store: suite.store,
     catalog: new SecretsManagerCatalog(suite.secretsManager),
@@ -82,19 +95,21 @@ beforeAll(async () => {
     clock: aws.clock.now,
     stackName: suite.stackName,
   };
-  revokeFn = aws.functions.register(
-    'RevokeTest-revoke',
-    createRevokeHandler({ ...deps, executions: { get: async (id) => executions.get(id) } }),
-  );
-  const onEvent = createRevokeEventsHandler(deps);
-  // Every TagResource/UntagResource (the suite's own included) and every Health event reach the
-  // handler, a wider net than the deployed rule's pattern: the handler must pick out its own.
-  aws.events.listen(async (event) => {
-    const source = (event as { source: string }).source;
+  revokeHandler = createRevokeHandler({
+    ...deps,
+    executions: { get: async (id) => executions.get(id) },
+  });
+  const handleEvent = createRevokeEventsHandler(deps);
+  onEvent = async (event) => {
+    const result = await handleEvent(structuredClone(event));
+    eventResults.push(result);
+    return result;
+  };
+  // Every TagResource/UntagResource (the suite's own included) reaches the handler, a wider net
+  // than the deployed rule's pattern: the handler must pick out its own.
+  aws.local?.events.listen(async (event) => {
     const name = event.detail?.eventName;
-    if (source === 'aws.health' || name === 'TagResource' || name === 'UntagResource') {
-      eventResults.push(await onEvent(event));
-    }
+    if (name === 'TagResource' || name === 'UntagResource') await onEvent(event);
   });
   // Log lines are kept for the canary check; anything else (the test runner's own output) passes.
   captureLogLines(logLines, [process.stdout]);
@@ -108,15 +123,16 @@ afterEach(async () => {
 afterAll(async () => {
   if (onlyEmbedded) return;
   vi.restoreAllMocks();
+  const published = await aws.published(suite.topicArn);
   const everything = [
     ...logLines,
     ...errors,
-    ...aws.sns.published.map((m) => `${m.subject}\n${m.message}\n${JSON.stringify(m.attributes)}`),
+    ...published.map((m) => `${m.subject}\n${m.message}\n${JSON.stringify(m.attributes)}`),
     JSON.stringify(await suite.audit.between(new Date('2026-03-01'), new Date('2026-03-05'))),
   ].join('\n');
   // Assess (for every test): the canary was read, revoked and reasoned about, and never shown.
   expect(logLines.filter((line) => line.includes('"revoke done"')).length).toBeGreaterThan(5);
-  expect(aws.sns.published.length).toBeGreaterThan(5);
+  expect(published.length).toBeGreaterThan(5);
   expect(everything).not.toContain(canary);
   expect(everything).not.toContain(canary.slice(14, 40));
   await aws.stop();
@@ -177,7 +193,7 @@ const events = (records: AuditRecord[]) => records.map((r) => `${r.event}:${r.ou
 
 async function invokeRevoke(event: unknown): Promise<RevokeOutcome> {
   try {
-    return (await aws.functions.invoke(revokeFn, event)) as RevokeOutcome;
+    return (await revokeHandler(structuredClone(event) as never)) as RevokeOutcome;
   } catch (error) {
     errors.push(String((error as Error).message));
     throw error;
@@ -194,99 +210,8 @@ async function tag(arn: string, tags: Record<string, string>) {
   await aws.idle();
 }
 
-const alertsFor = (name: string) =>
-  aws.sns.published.filter((m) => m.attributes.secret?.StringValue === name);
-
-// ---- the tag ----
-
-describe('revoke by the tag token-rotation:revoke', () => {
-  it('revokes the live token, makes a fresh one current with the same prefix and fields, and tells who and why', async () => {
-    // Prepare
-    const secret = await createSecret('tagged', apiKey(canary));
-
-    // Act
-    await tag(secret.arn, { [TAG.revoke]: 'token pasted in the #payments channel' });
-
-    // Assess
-    const fresh = JSON.parse(await value(secret.arn));
-    expect(fresh.token).not.toBe(canary);
-    expect(checkToken(fresh.token, tokenPrefix(canary))).toBeUndefined();
-    expect(fresh.owner).toBe('payments-team');
-    expect(fresh.scopes).toEqual(['charges:read']);
-    for (const staged of await stagedValues(secret.arn)) expect(staged).not.toContain(canary);
-    const { stages, tags } = await describeSecret(secret.arn);
-    expect(Object.keys(stages)).toHaveLength(1);
-    expect(tags[TAG.revoke]).toBeUndefined();
-    expect(tags[TAG.lastRevoked]).toBe(aws.clock.now().toISOString());
-    const records = await trail(secret.arn);
-    expect(events(records)).toEqual(['revoke.requested:started', 'revoke.completed:succeeded']);
-    expect(records[0]!.trigger).toEqual({
-      source: 'tag',
-      principal: 'arn:aws:iam::123456789012:user/local',
-    });
-    expect(records[1]!.detail?.reason).toBe('token pasted in the #payments channel');
-    expect(records[1]!.tokens?.current).toMatch(/^fp:/);
-    const [alert, ...more] = alertsFor(secret.name);
-    expect(more).toEqual([]);
-    expect(alert!.subject).toBe(`[CRITICAL] revoke.completed: ${secret.name}`);
-    expect(alert!.message).toContain('Triggered by: tag by arn:aws:iam::123456789012:user/local');
-    expect(alert!.message).toContain('Reason given: token pasted in the #payments channel');
-    expect(alert!.message).toContain(
-      `version ${secret.versionId} (AWSCURRENT): ${records[1]!.tokens?.current}`,
-    );
-    expect(alert!.message).toContain('Consumers must read the secret again now');
-  });
-
-  it("never sets itself off again: the suite's own tag changes start no second revoke", async () => {
-    // Prepare
-    const secret = await createSecret('own-tags', apiKey(mintToken('own_')));
-    const before = eventResults.length;
-
-    // Act
-    await tag(secret.arn, { [TAG.revoke]: 'rotate it all' });
-
-    // Assess: the tag, then the suite's untag and last-revoked tag, each delivered; one revoke.
-    const delivered = eventResults.slice(before);
-    expect(delivered.map((r) => r.status).sort()).toEqual(['handled', 'ignored', 'ignored']);
-    expect(events(await trail(secret.arn))).toEqual([
-      'revoke.requested:started',
-      'revoke.completed:succeeded',
-    ]);
-  });
-
-  it('does the work once when the same tag event is delivered twice at once, and again later', async () => {
-    // Prepare
-    const secret = await createSecret('redelivered', apiKey(mintToken('redo_')));
-    const before = aws.events.delivered.length;
-    await suite.secretsManager.send(
-      new TagResourceCommand({
-        SecretId: secret.arn,
-        Tags: [{ Key: TAG.revoke, Value: 'leaked' }],
-      }),
-    );
-    const tagEvent = aws.events.delivered
-      .slice(before)
-      .find((e) => e.detail.eventName === 'TagResource')!;
-
-    // Act
-    aws.events.emit(structuredClone(tagEvent));
-    await aws.idle();
-    aws.events.emit(structuredClone(tagEvent));
-    await aws.idle();
-
-    // Assess
-    const records = await trail(secret.arn);
-    expect(records.filter((r) => r.event === 'revoke.completed')).toHaveLength(1);
-    expect(events(records)).toEqual([
-      'revoke.requested:started',
-      'revoke.requested:skipped',
-      'revoke.completed:succeeded',
-      'revoke.ignored:skipped',
-    ]);
-    expect(Object.keys((await describeSecret(secret.arn)).stages)).toHaveLength(1);
-    expect(alertsFor(secret.name)).toHaveLength(1);
-  });
-});
+const alertsFor = async (name: string) =>
+  (await aws.published(suite.topicArn)).filter((m) => m.attributes.secret?.StringValue === name);
 
 // ---- the runbook and the direct invoke ----
 
@@ -325,7 +250,7 @@ describe('revoke by the runbook and by a direct invoke', () => {
     const records = await trail(secret.arn);
     expect(records[0]!.trigger).toEqual({ source: 'runbook', principal: runbook.executedBy });
     expect(records[0]!.detail?.executionId).toBe(runbook.executionId);
-    const alert = alertsFor(secret.name).at(-1)!;
+    const alert = (await alertsFor(secret.name)).at(-1)!;
     expect(alert.message).toContain('the secret is quarantined');
     expect(alert.message).toContain(
       'run the RevokeTest-EmergencyRevoke runbook on this secret with Mode reissue',
@@ -370,77 +295,7 @@ describe('revoke by the runbook and by a direct invoke', () => {
     expect(fourth.status).toBe('completed');
     const completed = (await trail(secret.arn)).filter((r) => r.event === 'revoke.completed');
     expect(completed).toHaveLength(2);
-    expect(alertsFor(secret.name)).toHaveLength(2);
-  });
-
-  it('does the work once when the tag and a direct invoke arrive together', async () => {
-    // Prepare
-    const secret = await createSecret('two-at-once', apiKey(mintToken('two_')));
-
-    // Act
-    const tagging = tag(secret.arn, { [TAG.revoke]: 'seen on pastebin' });
-    const invoked = invokeRevoke({
-      secretId: secret.arn,
-      reason: 'seen on pastebin',
-      mode: 'reissue',
-    });
-    await Promise.all([tagging, invoked]);
-    await aws.idle();
-
-    // Assess
-    const records = await trail(secret.arn);
-    expect(records.filter((r) => r.event === 'revoke.completed')).toHaveLength(1);
-    const { stages } = await describeSecret(secret.arn);
-    expect(holders(stages, STAGE.current)).toHaveLength(1);
-    expect(Object.keys(stages)).toHaveLength(1);
-  });
-
-  it('revokes the pending token of a rotation in progress and leaves one consistent current version', async () => {
-    // Prepare: a rotation held at setSecret, its new token already put as AWSPENDING
-    const secret = await createSecret('mid-rotation', apiKey(mintToken('mid_')));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const reached = new Promise<void>((resolve) => {
-      aws.functions.register('RevokeTest-held-rotation', async (event, context) => {
-        if (event.Step === 'setSecret') {
-          resolve();
-          await gate;
-        }
-        return aws.functions
-          .invoke(suite.rotationFunctionArn, event)
-          .then(() => context && undefined);
-      });
-    });
-    await suite.secretsManager.send(
-      new RotateSecretCommand({
-        SecretId: secret.arn,
-        RotationLambdaARN: aws.functions.arnOf('RevokeTest-held-rotation'),
-        RotateImmediately: true,
-      }),
-    );
-    await reached;
-    const pendingToken = JSON.parse(await value(secret.arn, { stage: STAGE.pending })).token;
-
-    // Act
-    const outcome = await invokeRevoke({
-      secretId: secret.arn,
-      reason: 'leaked mid-rotation',
-    }).finally(release);
-    await aws.idle();
-
-    // Assess
-    expect(outcome).toMatchObject({ status: 'completed' });
-    const revokedStages = (outcome as { revoked: { stages: string[] }[] }).revoked.map(
-      (v) => v.stages,
-    );
-    expect(revokedStages).toContainEqual([STAGE.pending]);
-    const { stages } = await describeSecret(secret.arn);
-    expect(Object.keys(stages)).toEqual([(outcome as { newVersionId: string }).newVersionId]);
-    expect(stages[(outcome as { newVersionId: string }).newVersionId]).toEqual([STAGE.current]);
-    for (const staged of await stagedValues(secret.arn)) expect(staged).not.toContain(pendingToken);
-    expect(aws.secretsManager.rotations.at(-1)!.outcome).not.toBe('succeeded');
+    expect(await alertsFor(secret.name)).toHaveLength(2);
   });
 });
 
@@ -490,7 +345,9 @@ describe('bad revoke requests', () => {
     );
     expect(await value(secret.arn)).toBe(apiKey(canary));
     expect(events(await trail(secret.arn))).toEqual(['revoke.failed:failed']);
-    expect(alertsFor(secret.name).at(-1)!.subject).toBe(`[CRITICAL] revoke.failed: ${secret.name}`);
+    expect((await alertsFor(secret.name)).at(-1)!.subject).toBe(
+      `[CRITICAL] revoke.failed: ${secret.name}`,
+    );
   });
 
   it('fails for a secret that does not exist, audited under the id asked for, or an event that names none, without writing anything', async () => {
@@ -517,7 +374,7 @@ describe('bad revoke requests', () => {
     await invokeRevoke({ secretId: secret.arn, reason });
 
     // Assess
-    const alert = alertsFor(secret.name).at(-1)!;
+    const alert = (await alertsFor(secret.name)).at(-1)!;
     expect(alert.subject).toBe(`[CRITICAL] revoke.completed: ${secret.name}`);
     expect(
       Object.fromEntries(Object.entries(alert.attributes).map(([k, v]) => [k, v.StringValue])),
@@ -574,8 +431,7 @@ describe('revoke by an AWS Health exposed-credential event', () => {
     );
 
     // Act
-    aws.events.emit(healthEvent(exposed, 'AWS_RISK_CREDENTIALS_COMPROMISE_SUSPECTED'));
-    await aws.idle();
+    await onEvent(healthEvent(exposed, 'AWS_RISK_CREDENTIALS_COMPROMISE_SUSPECTED'));
 
     // Assess
     expect(iamRevoked).toContain(exposed);
@@ -598,8 +454,7 @@ describe('revoke by an AWS Health exposed-credential event', () => {
     const revokedBefore = iamRevoked.length;
 
     // Act
-    aws.events.emit(event);
-    await aws.idle();
+    await onEvent(event);
 
     // Assess
     expect(iamRevoked).toHaveLength(revokedBefore);
@@ -680,5 +535,176 @@ describe('the revoke lock in the audit table', () => {
     expect(retry).toEqual({ status: 'claimed' });
     expect(repeat).toMatchObject({ status: 'held', by: { revokeId: 'r2', state: 'completed' } });
     expect(another).toEqual({ status: 'claimed' });
+  });
+});
+
+// ---- what needs the endpoint to run a handler in this process ----
+
+// The endpoint delivering tag events to the handler here, and Secrets Manager invoking a rotation
+// function held here mid-step: embedded, through the local AWS's own hooks (Session.local).
+/** Embedded, the local AWS itself (Session.local): where this describe runs at all. */
+const local = (): LocalAws => aws.local!;
+
+describe.skipIf(noCallbacks)('with handlers in this process that the endpoint sets off', () => {
+  describe('revoke by the tag token-rotation:revoke', () => {
+    it('revokes the live token, makes a fresh one current with the same prefix and fields, and tells who and why', async () => {
+      // Prepare
+      const secret = await createSecret('tagged', apiKey(canary));
+
+      // Act
+      await tag(secret.arn, { [TAG.revoke]: 'token pasted in the #payments channel' });
+
+      // Assess
+      const fresh = JSON.parse(await value(secret.arn));
+      expect(fresh.token).not.toBe(canary);
+      expect(checkToken(fresh.token, tokenPrefix(canary))).toBeUndefined();
+      expect(fresh.owner).toBe('payments-team');
+      expect(fresh.scopes).toEqual(['charges:read']);
+      for (const staged of await stagedValues(secret.arn)) expect(staged).not.toContain(canary);
+      const { stages, tags } = await describeSecret(secret.arn);
+      expect(Object.keys(stages)).toHaveLength(1);
+      expect(tags[TAG.revoke]).toBeUndefined();
+      expect(tags[TAG.lastRevoked]).toBe(aws.clock.now().toISOString());
+      const records = await trail(secret.arn);
+      expect(events(records)).toEqual(['revoke.requested:started', 'revoke.completed:succeeded']);
+      expect(records[0]!.trigger).toEqual({
+        source: 'tag',
+        principal: 'arn:aws:iam::123456789012:user/local',
+      });
+      expect(records[1]!.detail?.reason).toBe('token pasted in the #payments channel');
+      expect(records[1]!.tokens?.current).toMatch(/^fp:/);
+      const [alert, ...more] = await alertsFor(secret.name);
+      expect(more).toEqual([]);
+      expect(alert!.subject).toBe(`[CRITICAL] revoke.completed: ${secret.name}`);
+      expect(alert!.message).toContain('Triggered by: tag by arn:aws:iam::123456789012:user/local');
+      expect(alert!.message).toContain('Reason given: token pasted in the #payments channel');
+      expect(alert!.message).toContain(
+        `version ${secret.versionId} (AWSCURRENT): ${records[1]!.tokens?.current}`,
+      );
+      expect(alert!.message).toContain('Consumers must read the secret again now');
+    });
+
+    it("never sets itself off again: the suite's own tag changes start no second revoke", async () => {
+      // Prepare
+      const secret = await createSecret('own-tags', apiKey(mintToken('own_')));
+      const before = eventResults.length;
+
+      // Act
+      await tag(secret.arn, { [TAG.revoke]: 'rotate it all' });
+
+      // Assess: the tag, then the suite's untag and last-revoked tag, each delivered; one revoke.
+      const delivered = eventResults.slice(before);
+      expect(delivered.map((r) => r.status).sort()).toEqual(['handled', 'ignored', 'ignored']);
+      expect(events(await trail(secret.arn))).toEqual([
+        'revoke.requested:started',
+        'revoke.completed:succeeded',
+      ]);
+    });
+
+    it('does the work once when the same tag event is delivered twice at once, and again later', async () => {
+      // Prepare
+      const secret = await createSecret('redelivered', apiKey(mintToken('redo_')));
+      const before = local().events.delivered.length;
+      await suite.secretsManager.send(
+        new TagResourceCommand({
+          SecretId: secret.arn,
+          Tags: [{ Key: TAG.revoke, Value: 'leaked' }],
+        }),
+      );
+      const tagEvent = local()
+        .events.delivered.slice(before)
+        .find((e) => e.detail.eventName === 'TagResource')!;
+
+      // Act
+      local().events.emit(structuredClone(tagEvent));
+      await aws.idle();
+      local().events.emit(structuredClone(tagEvent));
+      await aws.idle();
+
+      // Assess
+      const records = await trail(secret.arn);
+      expect(records.filter((r) => r.event === 'revoke.completed')).toHaveLength(1);
+      expect(events(records)).toEqual([
+        'revoke.requested:started',
+        'revoke.requested:skipped',
+        'revoke.completed:succeeded',
+        'revoke.ignored:skipped',
+      ]);
+      expect(Object.keys((await describeSecret(secret.arn)).stages)).toHaveLength(1);
+      expect(await alertsFor(secret.name)).toHaveLength(1);
+    });
+  });
+
+  describe('revoke by a direct invoke racing the tag or a rotation', () => {
+    it('does the work once when the tag and a direct invoke arrive together', async () => {
+      // Prepare
+      const secret = await createSecret('two-at-once', apiKey(mintToken('two_')));
+
+      // Act
+      const tagging = tag(secret.arn, { [TAG.revoke]: 'seen on pastebin' });
+      const invoked = invokeRevoke({
+        secretId: secret.arn,
+        reason: 'seen on pastebin',
+        mode: 'reissue',
+      });
+      await Promise.all([tagging, invoked]);
+      await aws.idle();
+
+      // Assess
+      const records = await trail(secret.arn);
+      expect(records.filter((r) => r.event === 'revoke.completed')).toHaveLength(1);
+      const { stages } = await describeSecret(secret.arn);
+      expect(holders(stages, STAGE.current)).toHaveLength(1);
+      expect(Object.keys(stages)).toHaveLength(1);
+    });
+
+    it('revokes the pending token of a rotation in progress and leaves one consistent current version', async () => {
+      // Prepare: a rotation held at setSecret, its new token already put as AWSPENDING
+      const secret = await createSecret('mid-rotation', apiKey(mintToken('mid_')));
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const reached = new Promise<void>((resolve) => {
+        local().functions.register('RevokeTest-held-rotation', async (event, context) => {
+          if (event.Step === 'setSecret') {
+            resolve();
+            await gate;
+          }
+          return local()
+            .functions.invoke(suite.rotationFunctionArn, event)
+            .then(() => context && undefined);
+        });
+      });
+      await suite.secretsManager.send(
+        new RotateSecretCommand({
+          SecretId: secret.arn,
+          RotationLambdaARN: local().functions.arnOf('RevokeTest-held-rotation'),
+          RotateImmediately: true,
+        }),
+      );
+      await reached;
+      const pendingToken = JSON.parse(await value(secret.arn, { stage: STAGE.pending })).token;
+
+      // Act
+      const outcome = await invokeRevoke({
+        secretId: secret.arn,
+        reason: 'leaked mid-rotation',
+      }).finally(release);
+      await aws.idle();
+
+      // Assess
+      expect(outcome).toMatchObject({ status: 'completed' });
+      const revokedStages = (outcome as { revoked: { stages: string[] }[] }).revoked.map(
+        (v) => v.stages,
+      );
+      expect(revokedStages).toContainEqual([STAGE.pending]);
+      const { stages } = await describeSecret(secret.arn);
+      expect(Object.keys(stages)).toEqual([(outcome as { newVersionId: string }).newVersionId]);
+      expect(stages[(outcome as { newVersionId: string }).newVersionId]).toEqual([STAGE.current]);
+      for (const staged of await stagedValues(secret.arn))
+        expect(staged).not.toContain(pendingToken);
+      expect(local().secretsManager.rotations.at(-1)!.outcome).not.toBe('succeeded');
+    });
   });
 });

@@ -1,4 +1,4 @@
-// One secret on the embedded local AWS with a rotation in flight, and the real rotation steps,
+// One secret on a local AWS (embedded, or a session of a served one) with a rotation in flight, and the real rotation steps,
 // emergency revoke and sweep run against it as actors of an Interleaver (interleave.ts): every
 // Secrets Manager, lock, tagging and issuer call is a point where another actor may cut in. The
 // issuer is an in-process SaaS that knows which of its tokens are valid, so "revoked" can be read
@@ -22,7 +22,7 @@ import {
 import { type RotationDeps, rotateStep } from '#domain/rotation/index';
 import { runSweep } from '#domain/sweep/index';
 import { STAGE, TAG } from '#domain/vocabulary';
-import type { LocalAws } from '#local-aws/index';
+import type { LocalAws, PublishedMessage } from '#local-aws/index';
 import type { InstalledSuite } from '#local-aws/suite';
 import { gated, type Interleaver } from './interleave.ts';
 
@@ -95,6 +95,37 @@ export interface WorldOutcome {
   sweep: 'ran' | Error | 'not run';
 }
 
+/**
+ * What the world needs of the local AWS it runs on: its clock, its idle signal and what SNS
+ * published (a Session of test/integration/support/session.ts, or raceHostOf an embedded one).
+ */
+export interface RaceHost {
+  clock: { now(): Date };
+  idle(): Promise<void>;
+  published(topicArn: string): Promise<PublishedMessage[]>;
+}
+
+/** An embedded local AWS as a RaceHost. */
+export const raceHostOf = (aws: LocalAws): RaceHost => ({
+  clock: aws.clock,
+  idle: () => aws.idle(),
+  published: async (topicArn) => aws.sns.messagesTo(topicArn),
+});
+
+/** The suite's parts the world drives (an InstalledSuite, or a session's SuiteAt). */
+export type RaceSuite = Pick<
+  InstalledSuite,
+  | 'secretsManager'
+  | 'store'
+  | 'dynamo'
+  | 'tableName'
+  | 'topicArn'
+  | 'rotationDeps'
+  | 'revokeDeps'
+  | 'sweepDeps'
+  | 'sweepIntervalMs'
+>;
+
 export class RaceWorld {
   readonly saas = saasIssuer();
   arn = '';
@@ -109,9 +140,9 @@ export class RaceWorld {
   readonly revokeOf = new Map<string, RevokeOutcome | Error>();
 
   constructor(
-    readonly aws: LocalAws,
-    readonly suite: InstalledSuite,
-    /** Registered once per file: a rotation function that does nothing, to leave a rotation staged. */
+    readonly aws: RaceHost,
+    readonly suite: RaceSuite,
+    /** Once per file: a rotation function that does nothing, to leave a rotation staged (support/session-functions.ts deploys one in a session). */
     readonly idleRotationArn: string,
   ) {}
 
@@ -282,15 +313,15 @@ export class RaceWorld {
   }
 
   /** Alerts published about this secret: event names, in order. */
-  alerts(): string[] {
-    return this.aws.sns.published
+  async alerts(): Promise<string[]> {
+    return (await this.aws.published(this.suite.topicArn))
       .filter((m) => m.attributes.secret?.StringValue === this.name)
       .map((m) => m.attributes.event?.StringValue ?? '?');
   }
 
   /** Alerts about this secret, named by name (or by ARN, where the revoke failed before reading it). */
-  alertTexts(event: string): string[] {
-    return this.aws.sns.published
+  async alertTexts(event: string): Promise<string[]> {
+    return (await this.aws.published(this.suite.topicArn))
       .filter(
         (m) =>
           [this.name, this.arn].includes(m.attributes.secret?.StringValue ?? '') &&
@@ -318,7 +349,7 @@ export class RaceWorld {
         !(o instanceof Error) && o.status === 'completed',
     );
     const failed = this.outcome.revokes.filter((o) => o instanceof Error);
-    const alerts = this.alerts();
+    const alerts = await this.alerts();
     if (failed.length > 0 && !alerts.includes('revoke.failed')) {
       broken.push(
         `a revoke failed (${failed.map((e) => (e as Error).message).join('; ')}) with no revoke.failed alert`,

@@ -32,6 +32,16 @@ export function embeddedOnly(fileUrl: string, needs: string): boolean {
   return true;
 }
 
+/**
+ * For the part of a file an external endpoint cannot serve yet: true there (for `describe.skipIf`),
+ * with `needs` recorded as the reason for `npm run test:external`'s summary; false embedded.
+ */
+export function skipOnEndpoint(fileUrl: string, needs: string): boolean {
+  if (!EXTERNAL_ENDPOINT) return false;
+  recordSkip(basename(fileURLToPath(fileUrl)), `part of the file needs ${needs}`);
+  return true;
+}
+
 /** Skips every test of the file with `reason`, recorded for `npm run test:external`'s summary. */
 export function skipFile(fileUrl: string, reason: string): void {
   // Recorded now, not in a hook: a file that also skips its describe blocks runs no hook at all.

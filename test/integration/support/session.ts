@@ -36,6 +36,7 @@ export interface SuiteAt extends SessionSuite, HandlerDeps {
   secretsManager: SecretsManagerClient;
   lambda: LambdaClient;
   dynamo: DynamoDBDocumentClient;
+  sns: SNSClient;
 }
 
 export interface Session {
@@ -67,6 +68,12 @@ export interface Session {
   suite: SuiteAt;
   /** One sweep, as the schedule runs it: the sweep function invoked through the Lambda API. */
   sweep(): Promise<SweepSummary>;
+  /**
+   * Embedded only: the local AWS itself, for the part of a file that still needs this process's
+   * hooks into it (its event bus delivering to, or Secrets Manager invoking, a handler here). That
+   * part is skipped on an external endpoint, naming what it lacks (endpoint.ts skipOnEndpoint).
+   */
+  local?: LocalAws;
   stop(): Promise<void>;
 }
 
@@ -133,13 +140,14 @@ function clientsFor(
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(config), {
     marshallOptions: { removeUndefinedValues: true },
   });
+  const sns = new SNSClient(config);
   const deps = handlerDeps(host, sessionSuiteOptions(suiteOptions), {
     ...names,
     dynamo,
     secretsManager,
-    sns: new SNSClient(config),
+    sns,
   });
-  return { ...names, ...deps, secretsManager, lambda: new LambdaClient(config), dynamo };
+  return { ...names, ...deps, secretsManager, lambda: new LambdaClient(config), dynamo, sns };
 }
 
 async function invokeSweep(suite: SuiteAt): Promise<SweepSummary> {
@@ -175,6 +183,7 @@ async function embeddedSession(
       void cloudFormationOf(aws).putStack(stackName, outputs),
     suite,
     sweep: () => invokeSweep(suite),
+    local: aws,
     stop: () => aws.stop(),
   };
 }
