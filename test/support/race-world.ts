@@ -22,7 +22,7 @@ import {
 import { type RotationDeps, rotateStep } from '#domain/rotation/index';
 import { runSweep } from '#domain/sweep/index';
 import { STAGE, TAG } from '#domain/vocabulary';
-import type { LocalAws } from '#local-aws/index';
+import type { LocalAws, PublishedMessage } from '#local-aws/index';
 import type { InstalledSuite } from '#local-aws/suite';
 import { gated, type Interleaver } from './interleave.ts';
 
@@ -89,6 +89,28 @@ export function saasIssuer() {
   return { issuer, valid, revoked, issue, keyOf };
 }
 
+/**
+ * The local AWS a world runs on: the embedded one, or a session's view of the served one whose
+ * `sns.published` is read back at each `idle()` (test/integration/revoke-races.test.ts).
+ */
+export type RaceHost = Pick<LocalAws, 'idle'> & {
+  clock: { now(): Date };
+  sns: { readonly published: readonly PublishedMessage[] };
+};
+
+/** What a world uses of the installed suite (an InstalledSuite, or a session's SuiteAt). */
+export type RaceSuite = Pick<
+  InstalledSuite,
+  | 'secretsManager'
+  | 'store'
+  | 'dynamo'
+  | 'tableName'
+  | 'rotationDeps'
+  | 'revokeDeps'
+  | 'sweepDeps'
+  | 'sweepIntervalMs'
+>;
+
 export interface WorldOutcome {
   rotation: 'succeeded' | 'failed' | 'not run';
   revokes: (RevokeOutcome | Error)[];
@@ -109,8 +131,8 @@ export class RaceWorld {
   readonly revokeOf = new Map<string, RevokeOutcome | Error>();
 
   constructor(
-    readonly aws: LocalAws,
-    readonly suite: InstalledSuite,
+    readonly aws: RaceHost,
+    readonly suite: RaceSuite,
     /** Registered once per file: a rotation function that does nothing, to leave a rotation staged. */
     readonly idleRotationArn: string,
   ) {}
