@@ -109,6 +109,7 @@ const NEEDED = ['session', 'suite', 'clock', 'idle'];
  * Declares that this file's tests run in sessions. Embedded, or on an endpoint offering the
  * control API: nothing to do. Elsewhere: every test is skipped naming `needs` and the missing
  * route, and recorded as skipped for `npm run test:external`. Call at the top of the file, awaited.
+ * `extra` names further capabilities the file needs (e.g. 'function-callbacks', 'rotations').
  * True when the file's tests are skipped (so its beforeAll opens nothing).
  */
 export async function needsSessions(
