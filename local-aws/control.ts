@@ -17,10 +17,26 @@
 //   GET    /_local/secretsmanager/list-omissions  the secrets ListSecrets' modelled eventual
 //                                               consistency left out of a page, and when
 //   PUT    /_local/cloudformation/outputs       {"stackName", "outputs"}: sets a stack's outputs
+//   PUT    /_local/lambda/functions/<name>/callback  {"url": "http://127.0.0.1:<port>/..."}: the
+//                                               function's invocations (Invoke, Secrets Manager's
+//                                               rotation steps) go to that loopback URL instead of
+//                                               its code; its role and resource policy still
+//                                               apply (lambda-callback.ts has the wire)
+//   GET    /_local/secretsmanager/rotations?secret=<arn>  the rotations Secrets Manager ran (each
+//                                               attempt's step and error, and the outcome); on
+//                                               AWS only the function's logs tell
+//   PUT    /_local/iam/consistency              {"delayMs": n}: how long (local clock) STS refuses
+//                                               a new or changed access key (IAM user guide,
+//                                               troubleshoot_general.html#troubleshoot_general_eventual-consistency)
 // The clock routes (GET /_local/clock, POST /_local/clock/advance) act on the open session's clock.
 // One session at a time: the integration runner runs one file, and each file one test, at a time.
 import { createPacer } from '#domain/pacer';
 import { cloudFormationOf } from './cloudformation.ts';
+import {
+  ControlRequestError,
+  FUNCTION_CAPABILITIES,
+  functionControl,
+} from './control-functions.ts';
 import { type LocalAws, type LocalAwsOptions, startLocalAws } from './index.ts';
 import {
   type PendingEndState,
@@ -87,6 +103,7 @@ export const CONTROL_CAPABILITIES = [
   'secretsmanager-calls',
   'list-omissions',
   'cloudformation-outputs',
+  ...FUNCTION_CAPABILITIES,
 ] as const;
 
 class BadRequest extends Error {}
@@ -162,10 +179,11 @@ export function addSessionControl(host: LocalAws): void {
           return ok({ stackName });
         }
         default:
-          return undefined;
+          return await functionControl(active(), { method, path, query, body });
       }
     } catch (error) {
-      if (error instanceof BadRequest) return { status: 400, body: { message: error.message } };
+      if (error instanceof BadRequest || error instanceof ControlRequestError)
+        return { status: 400, body: { message: error.message } };
       throw error;
     }
   });

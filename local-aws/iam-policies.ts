@@ -1,7 +1,9 @@
 // What an emulated IAM user may do: its inline and attached policies, its groups and theirs, and
 // the managed policies (customer and AWS managed, with versions), with the IAM reads the
 // `iam-access-key` kind's scope check makes, as the IAM API Reference documents each (cited at
-// each action). Test setup methods stand in for the writes (PutUserPolicy, AttachUserPolicy, ...).
+// each action), and the writes that set them up (PutUserPolicy, CreatePolicy, AttachUserPolicy,
+// CreateGroup, PutGroupPolicy, AddUserToGroup), through the API or as test setup methods. AWS's
+// own AdministratorAccess policy is there from the start, as in every account.
 import { randomBytes } from 'node:crypto';
 import type { LocalClock } from './clock.ts';
 import { AwsError, type XmlValue } from './wire.ts';
@@ -48,7 +50,17 @@ export class IamPolicies {
     private readonly options: { accountId: string; clock: LocalClock },
     /** The user's name; throws NoSuchEntity, as IAM does, when there is no such user. */
     private readonly userName: (name: string | undefined) => string,
-  ) {}
+  ) {
+    // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AdministratorAccess.html
+    this.createPolicy(
+      'AdministratorAccess',
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+      }),
+      { awsManaged: true },
+    );
+  }
 
   private userPolicies(name: string | undefined): UserPolicies {
     const userName = this.userName(name);
@@ -278,6 +290,64 @@ export class IamPolicies {
           },
         };
       }
+      default:
+        return this.writeAction(action, params);
+    }
+  }
+
+  // The writes, each as its API Reference page answers (an empty result where it documents none).
+  private writeAction(action: string, params: Map<string, string>): XmlValue {
+    const userName = params.get('UserName') ?? '';
+    const groupName = params.get('GroupName') ?? '';
+    const document = params.get('PolicyDocument') ?? '{}';
+    switch (action) {
+      // https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutUserPolicy.html
+      case 'PutUserPolicy':
+        this.putUserPolicy(userName, params.get('PolicyName') ?? '', document);
+        return undefined;
+      // https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html
+      case 'CreatePolicy': {
+        const policy = this.policy(this.createPolicy(params.get('PolicyName') ?? '', document));
+        return {
+          Policy: {
+            PolicyName: policy.name,
+            PolicyId: policy.policyId,
+            Arn: policy.arn,
+            Path: '/',
+            DefaultVersionId: policy.defaultVersionId,
+            AttachmentCount: 0,
+            IsAttachable: true,
+            CreateDate: policy.created,
+            UpdateDate: policy.created,
+          },
+        };
+      }
+      // https://docs.aws.amazon.com/IAM/latest/APIReference/API_AttachUserPolicy.html
+      case 'AttachUserPolicy':
+        this.attachUserPolicy(userName, params.get('PolicyArn') ?? '');
+        return undefined;
+      // https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateGroup.html
+      case 'CreateGroup': {
+        this.createGroup(groupName, params.get('Path') ?? '/');
+        const group = this.group(groupName);
+        return {
+          Group: {
+            Path: group.path,
+            GroupName: group.name,
+            GroupId: group.groupId,
+            Arn: group.arn,
+            CreateDate: group.created,
+          },
+        };
+      }
+      // https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutGroupPolicy.html
+      case 'PutGroupPolicy':
+        this.putGroupPolicy(groupName, params.get('PolicyName') ?? '', document);
+        return undefined;
+      // https://docs.aws.amazon.com/IAM/latest/APIReference/API_AddUserToGroup.html
+      case 'AddUserToGroup':
+        this.addUserToGroup(userName, groupName);
+        return undefined;
       default:
         throw new AwsError(
           'InvalidAction',

@@ -1,12 +1,22 @@
 // The local IAM and STS as the real SDK clients see them: users, the two-key limit, status
 // changes, deletion, and GetCallerIdentity authenticated by the signing access key.
 import {
+  AddUserToGroupCommand,
+  AttachUserPolicyCommand,
   CreateAccessKeyCommand,
+  CreateGroupCommand,
+  CreatePolicyCommand,
   CreateUserCommand,
   DeleteAccessKeyCommand,
   GetUserCommand,
+  GetUserPolicyCommand,
   IAMClient,
   ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListGroupPoliciesCommand,
+  ListGroupsForUserCommand,
+  PutGroupPolicyCommand,
+  PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -120,6 +130,77 @@ describe('local IAM', () => {
 
     // Assess
     await expect(list).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+  });
+});
+
+describe('local IAM policies, written through the API', () => {
+  it("sets a user's inline, attached and group policies, AWS's AdministratorAccess there from the start", async () => {
+    // Prepare
+    const userName = await newUser();
+    const document = JSON.stringify({
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+    });
+
+    // Act
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: userName,
+        PolicyName: 'read',
+        PolicyDocument: document,
+      }),
+    );
+    await iam.send(
+      new AttachUserPolicyCommand({
+        UserName: userName,
+        PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+      }),
+    );
+    const { Policy } = await iam.send(
+      new CreatePolicyCommand({ PolicyName: `mine-${userName}`, PolicyDocument: document }),
+    );
+    await iam.send(new AttachUserPolicyCommand({ UserName: userName, PolicyArn: Policy!.Arn! }));
+    const { Group } = await iam.send(new CreateGroupCommand({ GroupName: `g-${userName}` }));
+    await iam.send(
+      new PutGroupPolicyCommand({
+        GroupName: Group!.GroupName!,
+        PolicyName: 'all',
+        PolicyDocument: document,
+      }),
+    );
+    await iam.send(new AddUserToGroupCommand({ UserName: userName, GroupName: Group!.GroupName! }));
+
+    // Assess
+    const inline = await iam.send(
+      new GetUserPolicyCommand({ UserName: userName, PolicyName: 'read' }),
+    );
+    expect(decodeURIComponent(inline.PolicyDocument!)).toBe(document);
+    const attached = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }));
+    expect(attached.AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([
+      'arn:aws:iam::aws:policy/AdministratorAccess',
+      `arn:aws:iam::123456789012:policy/mine-${userName}`,
+    ]);
+    const groups = await iam.send(new ListGroupsForUserCommand({ UserName: userName }));
+    expect(groups.Groups?.map((g) => g.GroupName)).toEqual([`g-${userName}`]);
+    const groupPolicies = await iam.send(
+      new ListGroupPoliciesCommand({ GroupName: `g-${userName}` }),
+    );
+    expect(groupPolicies.PolicyNames).toEqual(['all']);
+  });
+
+  it('fails to attach a policy that does not exist with NoSuchEntity', async () => {
+    // Prepare
+    const userName = await newUser();
+
+    // Act
+    const attach = iam.send(
+      new AttachUserPolicyCommand({
+        UserName: userName,
+        PolicyArn: 'arn:aws:iam::123456789012:policy/none',
+      }),
+    );
+
+    // Assess
+    await expect(attach).rejects.toMatchObject({ name: 'NoSuchEntityException' });
   });
 });
 

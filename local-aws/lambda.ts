@@ -7,6 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { forwardInvocation, resultOf } from './lambda-callback.ts';
 import {
   ARN,
   configuration,
@@ -34,6 +35,8 @@ export type { Invocation, LambdaOptions, LogLine } from './lambda-model.ts';
 export class LambdaEmulator {
   private readonly functions = new Map<string, LocalFunction>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Functions whose invocations go to a URL instead of their code (lambda-callback.ts). */
+  private readonly callbacks = new Map<string, string>();
 
   constructor(private readonly options: LambdaOptions) {}
 
@@ -58,15 +61,24 @@ export class LambdaEmulator {
    * result, throws the function's error (its errorMessage) when the handler failed.
    */
   async invoke(nameOrArn: string, event: unknown): Promise<unknown> {
+    return resultOf(await this.execute(this.fn(nameOrArn), JSON.stringify(event ?? null)));
+  }
+
+  /**
+   * From now on, invocations of the function (Invoke, and Secrets Manager's) go to `url` instead
+   * of its code, with its configuration, role and resource policy as they are (lambda-callback.ts).
+   */
+  forwardTo(nameOrArn: string, url: string): string {
     const fn = this.fn(nameOrArn);
-    const outcome = await run(this.options, fn, JSON.stringify(event ?? null));
-    const payload = JSON.parse(outcome.payload);
-    if (outcome.functionError) {
-      const error = new Error(payload?.errorMessage ?? 'Unhandled');
-      error.name = payload?.errorType ?? 'Error';
-      throw error;
-    }
-    return payload;
+    this.callbacks.set(fn.name, url);
+    return fn.arn;
+  }
+
+  /** One invocation: the function's code in an execution environment, or its callback. */
+  private execute(fn: LocalFunction, event: string) {
+    const url = this.callbacks.get(fn.name);
+    if (url === undefined) return run(this.options, fn, event);
+    return forwardInvocation(url, fn.arn, event, fn.timeout).then((o) => ({ ...o, log: [] }));
   }
 
   /** Waits for asynchronous (Event) invocations in flight. */
@@ -317,6 +329,7 @@ export class LambdaEmulator {
   private async deleteFunction(name: string) {
     const fn = this.fn(name);
     this.functions.delete(fn.name);
+    this.callbacks.delete(fn.name);
     await remove(fn);
   }
 
@@ -378,7 +391,7 @@ export class LambdaEmulator {
     }
     if (type === 'Event') {
       // Queued: the caller hears 202 at once; errors stay in the function's log.
-      const work = run(this.options, fn, event).finally(() => this.inFlight.delete(work));
+      const work = this.execute(fn, event).finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
       res.writeHead(202, { 'x-amzn-requestid': randomUUID() });
       res.end();
@@ -387,7 +400,7 @@ export class LambdaEmulator {
     if (type !== 'RequestResponse') {
       throw invalid(`Invalid invocation type: ${type}; expected RequestResponse, Event or DryRun.`);
     }
-    const outcome = await run(this.options, fn, event);
+    const outcome = await this.execute(fn, event);
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
       'x-amzn-requestid': outcome.requestId,

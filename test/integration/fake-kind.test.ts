@@ -1,7 +1,9 @@
 // Adding a token kind is a folder and one registry entry: a fourth kind that exists only in the
-// tests (support/fake-kind) is registered and then, on the embedded local AWS with the real
-// handlers, goes through a rotation, a grace expiry (the sweep revokes the previous token) and an
-// emergency revoke. Nothing else in the suite knows its name.
+// tests (support/fake-kind) is registered in this process and then, in a session of the local AWS
+// (embedded, or the served one behind AWS_ENDPOINT_URL) with the real handlers run here (the
+// suite's rotation and revoke functions served from this process, invoked by the endpoint), goes
+// through a rotation, a grace expiry (the sweep revokes the previous token) and an emergency
+// revoke. Nothing else in the suite knows its name.
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
@@ -10,31 +12,32 @@ import { parsePolicy } from '#domain/policy';
 import type { AuditRecord } from '#domain/ports';
 import type { RevokeOutcome } from '#domain/revoke/index';
 import { STAGE, TAG } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { createTaggedSecret, sweepOnce } from '../cli/support.ts';
-import { embeddedOnly } from './support/endpoint.ts';
 import { FAKE_KIND, FakeSaas, fakeKind } from './support/fake-kind/index.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
+import { invokeFunction, serveSuiteHandlers } from './support/suite-handlers.ts';
 
-const onlyEmbedded = embeddedOnly(
+const skipped = await needsSessions(
   import.meta.url,
-  'a kind registered in this process: the handlers must run in-process, as the embedded local AWS runs them',
+  'a kind registered in this process: the rotation and revoke functions served from it, and a movable clock',
+  ['function-callbacks'],
 );
 
 logger.setLogLevel('CRITICAL');
 const HOUR = 3_600_000;
 const TAGS = { [TAG.lifespan]: '7d', [TAG.kind]: FAKE_KIND, [TAG.grace]: '1h' };
 
-let aws: LocalAws;
-let suite: InstalledSuite;
+let aws: Session;
+let suite: SuiteAt;
 let unregister: (() => void) | undefined;
 const saas = new FakeSaas();
 
 beforeAll(async () => {
-  if (onlyEmbedded) return;
+  if (skipped) return;
   unregister = registerKindForTests(fakeKind(saas));
-  aws = await startLocalAws({ clock: '2026-04-01T09:00:00.000Z' });
-  suite = await installSuite(aws, { stackName: 'FakeKind' });
+  aws = await openSession({ clock: '2026-04-01T09:00:00.000Z' }, { stackName: 'FakeKind' });
+  suite = aws.suite;
+  await serveSuiteHandlers(aws);
 });
 
 afterAll(async () => {
@@ -53,7 +56,7 @@ async function versionOf(arn: string, stage: string): Promise<string> {
 
 const named = (records: AuditRecord[], event: string) => records.filter((r) => r.event === event);
 
-describe.skipIf(onlyEmbedded)('a token kind added as a folder and a registry entry', () => {
+describe.skipIf(skipped)('a token kind added as a folder and a registry entry', () => {
   it('is known to the policy and the permissions only while registered', () => {
     // Assess: the registry is the one place the policy and the permissions read.
     const tags = { ...TAGS };
@@ -131,14 +134,16 @@ describe.skipIf(onlyEmbedded)('a token kind added as a folder and a registry ent
       detail: { kind: FAKE_KIND, revokedBy: FAKE_KIND, notLiveBy: 'keyId' },
     });
 
-    // Act 3: an emergency revoke from the console (the revoke function, invoked directly).
+    // Act 3: an emergency revoke from the console (the revoke function, invoked through Lambda).
     saas.calls.length = 0;
-    const outcome = (await aws.functions.invoke(suite.functions.revoke, {
+    const invoked = await invokeFunction(aws, suite.functions.revoke, {
       secretId: arn,
       reason: 'key pasted in a chat',
       mode: 'reissue',
-    })) as RevokeOutcome;
+    });
     await aws.idle();
+    expect(invoked.ok).toBe(true);
+    const outcome = (invoked as { result: RevokeOutcome }).result;
 
     // Assess 3: the live key was revoked with no grace, a new one minted and verified for the
     // reissued version, which is AWSCURRENT and the only key the SaaS still accepts.

@@ -1,5 +1,6 @@
-// An emergency revoke racing a rotation of the same secret, on the embedded local AWS with the real
-// rotation steps, revoke and lock: each test fixes one order of their calls (a hand-written
+// An emergency revoke racing a rotation of the same secret, in a session of the local AWS
+// (embedded, or the served one behind AWS_ENDPOINT_URL) with the real rotation steps, revoke and
+// lock run in this process against it: each test fixes one order of their calls (a hand-written
 // schedule of the Interleaver) that a real deployment can produce, and checks what a user relies
 // on afterwards: the revoke won, the leaked key works nowhere, one valid AWSCURRENT (or the
 // quarantine notice), no stray AWSPENDING, and the next rotation works.
@@ -9,37 +10,42 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readQuarantineNotice } from '#domain/revoke/index';
 import { STAGE } from '#domain/vocabulary';
 import { createRotationHandler } from '#handlers/rotation';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { Interleaver, phases } from '../support/interleave.ts';
-import { RaceWorld, raceHostOf } from '../support/race-world.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { type RaceHost, RaceWorld } from '../support/race-world.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
-const onlyEmbedded = embeddedOnly(
+const skipped = await needsSessions(
   import.meta.url,
-  'in-process rotation functions that pause mid-step (registered with the local AWS) and its SNS publish record',
+  'rotation functions served from the test process (one that leaves a rotation staged, the real handler with the race issuer), what SNS published and the rotations Secrets Manager ran',
+  ['function-callbacks', 'rotations'],
 );
 
-let aws: LocalAws;
-let suite: InstalledSuite;
+let session: Session;
+let aws: RaceHost;
+let suite: SuiteAt;
 let idleRotationArn: string;
 
+/** A rotation function deployed as an account holds one, Secrets Manager allowed to invoke it. */
+const deployRotation = (name: string, handler: Parameters<Session['deployFunction']>[1]) =>
+  session.deployFunction(name, handler, { invokedBy: 'secretsmanager.amazonaws.com' });
+
 beforeAll(async () => {
-  if (onlyEmbedded) return;
-  aws = await startLocalAws({ clock: new Date('2026-03-02T09:00:00Z') });
-  suite = await installSuite(aws, { stackName: 'RevokeRaces' });
-  idleRotationArn = aws.functions.register('RevokeRaces-idle-rotation', async () => undefined);
+  if (skipped) return;
+  session = await openSession({ clock: '2026-03-02T09:00:00Z' }, { stackName: 'RevokeRaces' });
+  suite = session.suite;
+  aws = session;
+  idleRotationArn = await deployRotation('RevokeRaces-idle-rotation', async () => undefined);
 });
 
 afterAll(async () => {
-  if (onlyEmbedded) return;
-  await aws.idle();
-  await aws.stop();
+  if (skipped) return;
+  await session.idle();
+  await session.stop();
 });
 
 /** A full rotation started by Secrets Manager now, with the real handler and this world's issuer. */
 async function rotateAgain(world: RaceWorld): Promise<string> {
-  const fn = aws.functions.register(
+  const fn = await deployRotation(
     `RevokeRaces-rotation-${randomUUID().slice(0, 8)}`,
     createRotationHandler({ ...suite.rotationDeps, issuerFor: () => world.saas.issuer }),
   );
@@ -51,7 +57,7 @@ async function rotateAgain(world: RaceWorld): Promise<string> {
     }),
   );
   await aws.idle();
-  return aws.secretsManager.rotations.findLast((r) => r.secretArn === world.arn)!.outcome;
+  return (await session.rotations(world.arn)).at(-1)!.outcome;
 }
 
 async function race(
@@ -60,7 +66,7 @@ async function race(
   schedule: ReturnType<typeof phases>,
   prepare?: (world: RaceWorld) => void,
 ) {
-  const world = new RaceWorld(raceHostOf(aws), suite, idleRotationArn);
+  const world = new RaceWorld(aws, suite, idleRotationArn);
   await world.setUp(label);
   prepare?.(world);
   const run = new Interleaver(schedule);
@@ -335,7 +341,7 @@ describe('two emergency revokes of one secret at once', () => {
     'a %s revoke (%s) running, a %s request (%s) arriving: %s, and the secret ends %s',
     async (firstMode, firstTrigger, secondMode, secondTrigger, answer, end) => {
       // Prepare
-      const world = new RaceWorld(raceHostOf(aws), suite, idleRotationArn);
+      const world = new RaceWorld(aws, suite, idleRotationArn);
       await world.setUp(`precedence-${firstMode}-${secondMode}`);
       const run = new Interleaver(
         phases({ actor: 'first', until: 'sm.putPending' }, { actor: 'second' }, { actor: 'first' }),

@@ -1,9 +1,17 @@
-// Scopes on the embedded local AWS (SPEC "Scopes and lifespan ceiling"): a new token broader
+// Scopes in a session of the local AWS (embedded, or the served one behind AWS_ENDPOINT_URL; SPEC
+// "Scopes and lifespan ceiling"): a new token broader
 // than its secret declares is refused at testSecret (AWSCURRENT unchanged, the token revoked,
 // one alert); a narrower or equal one is promoted; a live IAM user allowed `*` against a declared
 // `s3:GetObject` is alerted once, critical; `random` values carry the declared scopes; and no
 // token reaches an audit record or an alert through the scopes.
 
+import {
+  AddUserToGroupCommand,
+  AttachUserPolicyCommand,
+  CreateGroupCommand,
+  PutGroupPolicyCommand,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
   type SecretsManagerClient,
@@ -13,38 +21,37 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
 import { TOKEN_SCOPES_KEY } from '#domain/kinds/custom/contract';
 import { SCOPE_REFUSED_LABEL, TAG } from '#domain/vocabulary';
-import type { LocalAws } from '#local-aws/index';
-import type { InstalledSuite } from '#local-aws/suite';
 import { cli, useLocalAwsEnv } from '../cli/support.ts';
 import type { SaasServer } from '../support/saas-server.ts';
-import { embeddedOnly } from './support/endpoint.ts';
 import { type KindsWorld, startKindsWorld } from './support/kinds-world.ts';
+import { needsSessions, type Session, type SuiteAt } from './support/session.ts';
 
-const onlyEmbedded = embeddedOnly(
+const skipped = await needsSessions(
   import.meta.url,
-  "the local AWS's in-process function registration, its movable clock, its IAM policy records and its SNS publish record",
+  'a movable clock, a rotation function served from the test process, the rotations Secrets Manager ran, and what SNS published',
+  ['function-callbacks', 'rotations'],
 );
 
 logger.setLogLevel('SILENT');
 
 let w: KindsWorld;
-let aws: LocalAws;
-let suite: InstalledSuite;
+let session: Session;
+let suite: SuiteAt;
 let saas: SaasServer;
 let sm: SecretsManagerClient;
 
 beforeAll(async () => {
-  if (onlyEmbedded) return;
+  if (skipped) return;
   w = await startKindsWorld({
     stackName: 'Scopes',
     rotationName: 'Scopes-rotation',
     secretPrefix: 'scopes',
   });
-  ({ aws, suite, saas, sm } = w);
+  ({ session, suite, saas, sm } = w);
 }, 60_000);
 
 afterAll(async () => {
-  if (onlyEmbedded) return;
+  if (skipped) return;
   await w?.stop();
 });
 
@@ -58,19 +65,17 @@ const stagesOf = (arn: string) => w.stagesOf(arn);
 const sweep = () => w.sweep();
 const readable = (arn: string) => w.readable(arn);
 
-const alertsFor = (arn: string) =>
-  aws.sns.published.filter(
-    (m) => m.attributes.secret?.StringValue && arn.includes(m.attributes.secret.StringValue),
-  );
+const alertsFor = (arn: string) => w.alertsFor(arn);
+const keysOf = (userName: string) => w.keysOf(userName);
 
 /** The IAM user tag naming the one secret allowed to hold the user's keys (README "Token kinds"). */
 const BINDING_TAG = 'token-rotation:secret';
 
 /** An IAM user under the path the construct scopes to, with one active key, and its secret value. */
-function iamUser(extra: object = {}) {
+async function iamUser(extra: object = {}) {
   const userName = `ci-bot-${w.nextId()}`;
-  aws.iam.createUser(userName, '/token-rotation/');
-  const key = aws.iam.createAccessKey(userName);
+  await w.createUser(userName, '/token-rotation/');
+  const key = await w.createAccessKey(userName);
   const value = JSON.stringify({
     userName,
     accessKeyId: key.accessKeyId,
@@ -82,9 +87,9 @@ function iamUser(extra: object = {}) {
 
 /** An iam-access-key secret for a new user, the user bound to it by the secret's ARN. */
 async function iamSecret(extra: object = {}) {
-  const user = iamUser(extra);
+  const user = await iamUser(extra);
   const arn = await createSecret(user.value, { [TAG.kind]: 'iam-access-key' });
-  aws.iam.tagUser(user.userName, { [BINDING_TAG]: arn });
+  await w.tagUser(user.userName, { [BINDING_TAG]: arn });
   return { ...user, arn };
 }
 
@@ -125,7 +130,7 @@ describe('custom issuers: mint and verify state the scopes', () => {
     const stages = await stagesOf(arn);
     expect(Object.values(stages).flat()).not.toContain('AWSPENDING');
     expect(stages[rotation.token]).toEqual([SCOPE_REFUSED_LABEL]);
-    const alerts = alertsFor(arn);
+    const alerts = await alertsFor(arn);
     expect(alerts.map((a) => a.subject)).toEqual([
       expect.stringMatching(/^\[HIGH\] token\.scope-drift: /),
     ]);
@@ -159,7 +164,7 @@ describe('custom issuers: mint and verify state the scopes', () => {
       'read',
       'write',
     ]);
-    expect(alertsFor(arn)).toEqual([]);
+    expect(await alertsFor(arn)).toEqual([]);
   });
 });
 
@@ -167,12 +172,14 @@ describe("iam-access-key: the user's policies are its scopes", () => {
   it('promotes a key whose user may do less than declared', async () => {
     // Prepare: the user may only read objects; the secret declares read and write
     const { userName, arn } = await iamSecret();
-    aws.iam.policies.putUserPolicy(
-      userName,
-      'read-reports',
-      JSON.stringify({
-        Version: '2012-10-17',
-        Statement: { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+    await w.iam.send(
+      new PutUserPolicyCommand({
+        UserName: userName,
+        PolicyName: 'read-reports',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+        }),
       }),
     );
     await tagSecret(arn, 's3:GetObject s3:PutObject');
@@ -182,21 +189,18 @@ describe("iam-access-key: the user's policies are its scopes", () => {
 
     // Assess
     expect(rotation.outcome).toBe('succeeded');
-    expect(alertsFor(arn)).toEqual([]);
+    expect(await alertsFor(arn)).toEqual([]);
   });
 
   it('alerts once, critical, on a live user allowed * against a declared s3:GetObject', async () => {
-    // Prepare: AdministratorAccess (every action), a wildcard group policy and an inline Deny
+    // Prepare: AWS's AdministratorAccess (every action), which every account has
     const { userName, arn, value } = await iamSecret();
-    const admin = aws.iam.policies.createPolicy(
-      `AdministratorAccess-${w.lastId()}`,
-      JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    await w.iam.send(
+      new AttachUserPolicyCommand({
+        UserName: userName,
+        PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
       }),
-      { awsManaged: true },
     );
-    aws.iam.policies.attachUserPolicy(userName, admin);
     await tagSecret(arn, 's3:GetObject');
 
     // Act: the sweep attaches rotation (and checks), then two more passes
@@ -208,7 +212,7 @@ describe("iam-access-key: the user's policies are its scopes", () => {
     expect((await sm.send(new DescribeSecretCommand({ SecretId: arn }))).RotationEnabled).toBe(
       true,
     );
-    const alerts = alertsFor(arn);
+    const alerts = await alertsFor(arn);
     expect(alerts.map((a) => a.subject)).toEqual([
       expect.stringMatching(/^\[CRITICAL\] token\.scope-drift: /),
     ]);
@@ -219,16 +223,16 @@ describe("iam-access-key: the user's policies are its scopes", () => {
     expect(await readable(arn)).not.toContain(JSON.parse(value).secretAccessKey);
 
     // status and evidence show declared and actual scopes, and flag the drift
-    useLocalAwsEnv(aws);
-    const status = await cli(aws, 'status', '--stack', 'Scopes', '--format', 'json');
+    useLocalAwsEnv(session);
+    const status = await cli(session, 'status', '--stack', 'Scopes', '--format', 'json');
     const row = JSON.parse(status.stdout).find((r: { arn: string }) => r.arn === arn);
     expect(row.scopes).toMatchObject({
       declared: ['s3:GetObject'],
       reading: { actual: '*', drift: true, extra: '*', refused: false, by: 'the sweep' },
     });
-    const table = await cli(aws, 'status', '--stack', 'Scopes', '--wide');
+    const table = await cli(session, 'status', '--stack', 'Scopes', '--wide');
     expect(table.stdout).toContain('DRIFT: extra * (declared s3:GetObject; actual *');
-    const evidence = await cli(aws, 'evidence', '--stack', 'Scopes', '--format', 'json');
+    const evidence = await cli(session, 'evidence', '--stack', 'Scopes', '--format', 'json');
     const secret = JSON.parse(evidence.stdout).secrets.find(
       (s: { secretArn: string }) => s.secretArn === arn,
     );
@@ -242,13 +246,17 @@ describe("iam-access-key: the user's policies are its scopes", () => {
     // Prepare
     const { userName, arn, value, key } = await iamSecret();
     const group = `storage-${w.lastId()}`;
-    aws.iam.policies.createGroup(group);
-    aws.iam.policies.putGroupPolicy(
-      group,
-      'all-of-s3',
-      JSON.stringify({ Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: '*' }] }),
+    await w.iam.send(new CreateGroupCommand({ GroupName: group }));
+    await w.iam.send(
+      new PutGroupPolicyCommand({
+        GroupName: group,
+        PolicyName: 'all-of-s3',
+        PolicyDocument: JSON.stringify({
+          Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: '*' }],
+        }),
+      }),
     );
-    aws.iam.policies.addUserToGroup(userName, group);
+    await w.iam.send(new AddUserToGroupCommand({ UserName: userName, GroupName: group }));
     await tagSecret(arn, 's3:GetObject');
 
     // Act
@@ -257,14 +265,15 @@ describe("iam-access-key: the user's policies are its scopes", () => {
     // Assess
     expect(rotation.outcome).toBe('failed');
     expect(await secretValue(arn)).toBe(value);
-    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).toEqual([key.accessKeyId]);
-    const alerts = alertsFor(arn);
+    expect((await keysOf(userName)).map((k) => k.accessKeyId)).toEqual([key.accessKeyId]);
+    const alerts = await alertsFor(arn);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.subject).toMatch(/^\[CRITICAL\] token\.scope-drift: /);
     expect(alerts[0]!.message).toContain('extra: s3:*');
+    // The minted key was deleted, its secret with it (IAM never shows a secret again); the one
+    // left is the original.
     const text = await readable(arn);
     expect(text).not.toContain(key.secretAccessKey);
-    for (const k of aws.iam.keysOf(userName)) expect(text).not.toContain(k.secretAccessKey);
   });
 });
 

@@ -1,4 +1,6 @@
-// Canary tokens through real failures on the embedded local AWS: an issuer whose errors echo the
+// Canary tokens through real failures in a session of the local AWS (embedded, or the served one
+// behind AWS_ENDPOINT_URL), the rotation, revoke and issuer functions answered from this process
+// so their log lines can be read here: an issuer whose errors echo the
 // token percent-encoded, as a SaaS API quotes the query string it refused, fails a rotation, the
 // sweep's revoke of the previous token and an emergency revoke; a person pastes a token into a
 // revoke reason. Whatever was audited, alerted, logged or handed back to Secrets Manager holds no
@@ -15,22 +17,22 @@ import { ISSUER_CONTRACT, type IssuerRequest } from '#domain/kinds/custom/contra
 import type { RevokeRequester } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
 import { TAG } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { sweepOnce } from '../cli/support.ts';
 import { captureLogLines, expectNoForm } from './support/canary.ts';
-import { embeddedOnly } from './support/endpoint.ts';
+import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
+import { invokeFunction, serveSuiteHandlers } from './support/suite-handlers.ts';
 
-const onlyEmbedded = embeddedOnly(
+const skipped = await needsSessions(
   import.meta.url,
-  "an in-process issuer function that echoes tokens, the local AWS's movable clock and its SNS publish record",
+  'an issuer function that echoes tokens and the rotation and revoke functions served from this process (their log lines read here), a movable clock, what SNS published and the rotations Secrets Manager ran',
+  ['function-callbacks', 'rotations'],
 );
 
 const HOUR = 3_600_000;
 const WEEK = scheduleFor(7 * 24 * HOUR);
 
-let aws: LocalAws;
-let suite: InstalledSuite;
+let aws: Session;
+let suite: SuiteAt;
 /** The issuer actions that fail, echoing the token they were given. */
 const failing = new Set<IssuerRequest['action']>();
 /** Every log line the handlers wrote. */
@@ -68,10 +70,11 @@ async function canaryIssuer(event: unknown): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  if (onlyEmbedded) return;
-  aws = await startLocalAws({ clock: new Date('2026-05-04T09:00:00Z') });
-  suite = await installSuite(aws, { stackName: 'ScrubCanary' });
-  aws.functions.register('canary-issuer', canaryIssuer);
+  if (skipped) return;
+  aws = await openSession({ clock: '2026-05-04T09:00:00Z' }, { stackName: 'ScrubCanary' });
+  suite = aws.suite;
+  await serveSuiteHandlers(aws);
+  await aws.deployFunction('canary-issuer', canaryIssuer);
   // Warnings and errors go to stderr: keep both streams' log lines, pass anything else on.
   captureLogLines(logLines);
 });
@@ -105,18 +108,16 @@ async function rotate(arn: string) {
     }),
   );
   await aws.idle();
-  return aws.secretsManager.rotations.filter((r) => r.secretArn === arn).at(-1)!;
+  return (await aws.rotations(arn)).at(-1)!;
 }
 
 const sweep = (revokes?: RevokeRequester) => sweepOnce(aws, suite, revokes);
 
 async function revoke(secretId: string, reason: string) {
-  try {
-    return await aws.functions.invoke(suite.functions.revoke, { secretId, reason });
-  } catch (error) {
-    answers.push((error as Error).message);
-    return undefined;
-  }
+  const invoked = await invokeFunction(aws, suite.functions.revoke, { secretId, reason });
+  if (invoked.ok) return invoked.result;
+  answers.push(invoked.errorMessage);
+  return undefined;
 }
 
 /** Every value any version of the secret ever held. */
@@ -136,10 +137,12 @@ async function allValues(arn: string): Promise<string[]> {
 
 /** Everything a person can read about a secret: its trail, its alerts, the logs, what callers and Secrets Manager were told. */
 async function readable(arn: string, name: string): Promise<string> {
-  const alerts = aws.sns.published.filter((m) => m.attributes.secret?.StringValue === name);
-  const rotationErrors = aws.secretsManager.rotations
-    .filter((r) => r.secretArn === arn)
-    .flatMap((r) => r.attempts.map((a) => a.error ?? ''));
+  const alerts = (await aws.published(suite.topicArn)).filter(
+    (m) => m.attributes.secret?.StringValue === name,
+  );
+  const rotationErrors = (await aws.rotations(arn)).flatMap((r) =>
+    r.attempts.map((a) => a.error ?? ''),
+  );
   return [
     JSON.stringify(await suite.audit.history(arn)),
     ...alerts.map((m) => `${m.subject}\n${m.message}\n${JSON.stringify(m.attributes)}`),

@@ -1,7 +1,9 @@
-// Token kinds beyond `random` on the embedded local AWS: IAM access keys (local IAM and STS) and
-// custom issuers (the example issuer function, bundled and deployed to the local Lambda, minting
-// at a local SaaS). Rotations are driven by RotateSecret with the rotation handler in-process;
-// grace expiry by the sweep runner; emergency revokes by issuer.revoke, as the revoke does.
+// Token kinds beyond `random`, in a session of the local AWS (embedded, or the served one behind
+// AWS_ENDPOINT_URL): IAM access keys (the endpoint's IAM and STS) and custom issuers (the example
+// issuer function, bundled and deployed through the endpoint's Lambda API, minting at a local
+// SaaS). Rotations are driven by RotateSecret, Secrets Manager invoking the rotation handler run
+// in this process; grace expiry by the sweep runner; emergency revokes by issuer.revoke, as the
+// revoke does.
 
 import { CreateFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -10,24 +12,23 @@ import type { IamAccessKeys } from '#adapters/iam-keys';
 import type { IssuerFor } from '#domain/kinds/registry';
 import { deleteAfterLabel } from '#domain/sweep/labels';
 import { TAG } from '#domain/vocabulary';
-import type { LocalAws } from '#local-aws/index';
-import type { InstalledSuite } from '#local-aws/suite';
 import type { SaasServer } from '../support/saas-server.ts';
 import { bundleHandler } from './support/bundle.ts';
-import { embeddedOnly } from './support/endpoint.ts';
 import { DELETE_AFTER, type KindsWorld, startKindsWorld } from './support/kinds-world.ts';
+import { needsSessions, type Session, type SuiteAt } from './support/session.ts';
 
-/** On an external endpoint this file is skipped, naming what it needs (support/endpoint.ts). */
-const onlyEmbedded = embeddedOnly(
+/** On an endpoint without the local AWS's control API this file is skipped, naming what it needs. */
+const skipped = await needsSessions(
   import.meta.url,
-  "the local AWS's in-process function registration (the rotation handler with injected issuers and store faults), its movable clock and its IAM key records; no endpoint-side control API for these exists yet",
+  'a movable clock, a rotation function served from the test process (injected issuers and store faults), the rotations Secrets Manager ran, and IAM consistency delays',
+  ['function-callbacks', 'rotations', 'iam-consistency'],
 );
 
 const HOUR = 3_600_000;
 
 let w: KindsWorld;
-let aws: LocalAws;
-let suite: InstalledSuite;
+let session: Session;
+let suite: SuiteAt;
 let saas: SaasServer;
 let sm: SecretsManagerClient;
 let lambda: LambdaClient;
@@ -37,13 +38,13 @@ let issuerFor: IssuerFor;
 let waits: number[];
 
 beforeAll(async () => {
-  if (onlyEmbedded) return;
+  if (skipped) return;
   w = await startKindsWorld({
     stackName: 'TokenKinds',
     rotationName: 'TokenKinds-kinds-rotation',
     secretPrefix: 'kinds',
   });
-  ({ aws, suite, saas, sm, lambda, accessKeys, issuerFor, waits } = w);
+  ({ session, suite, saas, sm, lambda, accessKeys, issuerFor, waits } = w);
   const misbehaving = await bundleHandler(
     new URL('./support/misbehaving-issuer.ts', import.meta.url),
   );
@@ -65,7 +66,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (onlyEmbedded) return;
+  if (skipped) return;
   await w?.stop();
 });
 
@@ -82,19 +83,17 @@ const readable = (arn: string) => w.readable(arn);
 const versionWith = async (arn: string, stage: string) =>
   Object.entries(await stagesOf(arn)).find(([, stages]) => stages.includes(stage))?.[0];
 
-const alertsFor = (arn: string) =>
-  aws.sns.published.filter(
-    (m) => m.attributes.secret?.StringValue && arn.includes(m.attributes.secret.StringValue),
-  );
+const alertsFor = (arn: string) => w.alertsFor(arn);
+const keysOf = (userName: string) => w.keysOf(userName);
 
 /** The IAM user tag naming the one secret allowed to hold the user's keys (README "Token kinds"). */
 const BINDING_TAG = 'token-rotation:secret';
 
 /** An IAM user under the path the construct scopes to, with one active key, and its secret value. */
-function iamUser(extra: object = {}) {
+async function iamUser(extra: object = {}) {
   const userName = `ci-bot-${w.nextId()}`;
-  aws.iam.createUser(userName, '/token-rotation/');
-  const key = aws.iam.createAccessKey(userName);
+  await w.createUser(userName, '/token-rotation/');
+  const key = await w.createAccessKey(userName);
   const value = JSON.stringify({
     userName,
     accessKeyId: key.accessKeyId,
@@ -106,9 +105,9 @@ function iamUser(extra: object = {}) {
 
 /** An iam-access-key secret for a new user, the user bound to it by the secret's ARN. */
 async function iamSecret(extra: object = {}) {
-  const user = iamUser(extra);
+  const user = await iamUser(extra);
   const arn = await createSecret(user.value, { [TAG.kind]: 'iam-access-key' });
-  aws.iam.tagUser(user.userName, { [BINDING_TAG]: arn });
+  await w.tagUser(user.userName, { [BINDING_TAG]: arn });
   return { ...user, arn };
 }
 
@@ -128,7 +127,7 @@ describe('iam-access-key', () => {
     expect(current.accessKeyId).not.toBe(key.accessKeyId);
     expect(current).toMatchObject({ userName, region: 'eu-west-1' });
     expect(await secretValue(arn, { stage: 'AWSPREVIOUS' })).toBe(value);
-    const keys = aws.iam.keysOf(userName);
+    const keys = await keysOf(userName);
     expect(keys.map((k) => [k.accessKeyId, k.status])).toEqual([
       [key.accessKeyId, 'Active'],
       [current.accessKeyId, 'Active'],
@@ -158,7 +157,7 @@ describe('iam-access-key', () => {
   it("waits out IAM's eventual consistency before the new key is accepted", async () => {
     // Prepare
     const { arn } = await iamSecret();
-    aws.iam.consistencyDelayMs = 6000;
+    await session.setIamConsistencyDelay(6000);
     waits.length = 0;
 
     try {
@@ -170,7 +169,7 @@ describe('iam-access-key', () => {
       expect(waits).toEqual([1000, 2000, 4000]);
       expect(rotation.attempts.every((a) => a.error === undefined)).toBe(true);
     } finally {
-      aws.iam.consistencyDelayMs = 0;
+      await session.setIamConsistencyDelay(0);
     }
   });
 
@@ -182,13 +181,13 @@ describe('iam-access-key', () => {
     const previousVersion = (await versionWith(arn, 'AWSPREVIOUS'))!;
 
     // Act: past grace (1h) plus a sweep interval
-    await aws.clock.advance(2 * HOUR);
-    const sweptAt = aws.clock.now();
+    await session.clock.advance(2 * HOUR);
+    const sweptAt = session.clock.now();
     await sweep();
-    const afterGrace = aws.iam.keysOf(userName).map((k) => [k.accessKeyId, k.status]);
+    const afterGrace = (await keysOf(userName)).map((k) => [k.accessKeyId, k.status]);
     const labels = (await stagesOf(arn))[previousVersion];
     // ... and past the delete-after time
-    await aws.clock.advance(DELETE_AFTER);
+    await session.clock.advance(DELETE_AFTER);
     await sweep();
 
     // Assess
@@ -197,7 +196,7 @@ describe('iam-access-key', () => {
       [current.accessKeyId, 'Active'],
     ]);
     expect(labels).toEqual([deleteAfterLabel(sweptAt, DELETE_AFTER)]);
-    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).toEqual([current.accessKeyId]);
+    expect((await keysOf(userName)).map((k) => k.accessKeyId)).toEqual([current.accessKeyId]);
     expect((await stagesOf(arn))[previousVersion]).toBeUndefined();
     expect((await accessKeys.whoAmI(key)).accepted).toBe(false);
     expect((await accessKeys.whoAmI(current)).accepted).toBe(true);
@@ -213,20 +212,20 @@ describe('iam-access-key', () => {
     await rotate(arn);
     const current = JSON.parse(await secretValue(arn));
     const previousVersion = (await versionWith(arn, 'AWSPREVIOUS'))!;
-    await aws.clock.advance(HOUR / 2);
+    await session.clock.advance(HOUR / 2);
     expect((await accessKeys.whoAmI(key)).accepted).toBe(true);
 
     // Act: past grace (1h) → extended by one grace; still used; past the extension → revoked
-    await aws.clock.advance(HOUR + HOUR / 2);
-    const extendedAt = aws.clock.now();
+    await session.clock.advance(HOUR + HOUR / 2);
+    const extendedAt = session.clock.now();
     await sweep();
-    const whileExtended = aws.iam.keysOf(userName).map((k) => k.status);
+    const whileExtended = (await keysOf(userName)).map((k) => k.status);
     const labelsWhileExtended = (await stagesOf(arn))[previousVersion];
     expect((await accessKeys.whoAmI(key)).accepted).toBe(true);
-    await aws.clock.advance(HOUR / 2);
+    await session.clock.advance(HOUR / 2);
     await sweep();
-    const beforeBound = aws.iam.keysOf(userName).map((k) => k.status);
-    await aws.clock.advance(HOUR / 2 + 60_000);
+    const beforeBound = (await keysOf(userName)).map((k) => k.status);
+    await session.clock.advance(HOUR / 2 + 60_000);
     await sweep();
 
     // Assess: one extension, then the revoke, both e-mailed with who still used the key
@@ -236,7 +235,7 @@ describe('iam-access-key', () => {
       expect.arrayContaining(['AWSPREVIOUS', `token-rotation:grace-extended:${extendedUntil}`]),
     );
     expect(beforeBound).toEqual(['Active', 'Active']);
-    expect(aws.iam.keysOf(userName).map((k) => [k.accessKeyId, k.status])).toEqual([
+    expect((await keysOf(userName)).map((k) => [k.accessKeyId, k.status])).toEqual([
       [key.accessKeyId, 'Inactive'],
       [current.accessKeyId, 'Active'],
     ]);
@@ -257,9 +256,9 @@ describe('iam-access-key', () => {
     expect(history.find((r) => r.event === 'previous.revoked')?.detail).toMatchObject({
       revokedAnyway: 'true',
     });
-    const subjects = alertsFor(arn).map((m) => m.subject);
+    const subjects = (await alertsFor(arn)).map((m) => m.subject);
     expect(subjects.filter((s) => s?.includes('previous.still-used'))).toHaveLength(2);
-    const [first, last] = alertsFor(arn).filter((m) => m.subject?.includes('still-used'));
+    const [first, last] = (await alertsFor(arn)).filter((m) => m.subject?.includes('still-used'));
     expect(first?.message).toContain(`its grace is extended once, until ${extendedUntil}`);
     expect(last?.message).toContain('was revoked although a consumer still used it');
     expect(await readable(arn)).not.toContain(key.secretAccessKey);
@@ -269,53 +268,53 @@ describe('iam-access-key', () => {
     // Prepare: the old key was used only before the rotation
     const { userName, key, arn } = await iamSecret();
     expect((await accessKeys.whoAmI(key)).accepted).toBe(true);
-    await aws.clock.advance(60_000);
+    await session.clock.advance(60_000);
     await rotate(arn);
 
     // Act
-    await aws.clock.advance(2 * HOUR);
+    await session.clock.advance(2 * HOUR);
     await sweep();
 
     // Assess
-    expect(aws.iam.keysOf(userName)[0]).toMatchObject({ status: 'Inactive' });
+    expect((await keysOf(userName))[0]).toMatchObject({ status: 'Inactive' });
     const revoked = (await suite.audit.history(arn)).find((r) => r.event === 'previous.revoked');
     expect(revoked?.detail).toMatchObject({ lastUsed: expect.stringMatching(/^20\d\d-/) });
-    expect(alertsFor(arn).filter((m) => m.subject?.includes('still-used'))).toEqual([]);
+    expect((await alertsFor(arn)).filter((m) => m.subject?.includes('still-used'))).toEqual([]);
   });
 
   it('revokes at once in an emergency: the key is deactivated and deleted, with no grace', async () => {
     // Prepare
-    const { userName, key, value } = iamUser();
+    const { userName, key, value } = await iamUser();
     const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
-    aws.iam.tagUser(userName, { [BINDING_TAG]: arn });
+    await w.tagUser(userName, { [BINDING_TAG]: arn });
     const issuer = issuerFor('iam-access-key', { arn, name: 'kinds/emergency' });
 
     // Act
     await issuer.revoke({ secretArn: arn, secretName: 'kinds/emergency', versionId: 'v', value });
 
     // Assess
-    expect(aws.iam.keysOf(userName)).toEqual([]);
+    expect(await keysOf(userName)).toEqual([]);
     expect((await accessKeys.whoAmI(key)).accepted).toBe(false);
   });
 
   it('fails when the user already has two active keys: alerted, no key deleted, AWSCURRENT unchanged', async () => {
     // Prepare
     const { userName, value, arn } = await iamSecret();
-    const other = aws.iam.createAccessKey(userName);
+    const other = await w.createAccessKey(userName);
 
     // Act
     const rotation = await rotate(arn);
 
     // Assess
     expect(rotation.outcome).toBe('failed');
-    expect(aws.iam.keysOf(userName).map((k) => k.status)).toEqual(['Active', 'Active']);
-    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).toContain(other.accessKeyId);
+    expect((await keysOf(userName)).map((k) => k.status)).toEqual(['Active', 'Active']);
+    expect((await keysOf(userName)).map((k) => k.accessKeyId)).toContain(other.accessKeyId);
     expect(await secretValue(arn)).toBe(value);
     const failed = (await suite.audit.history(arn)).filter((r) => r.event === 'rotation.failed');
     expect(failed[0]?.error).toContain('(IAM allows two), found');
     expect(failed[0]?.error).toContain('no active key is deleted');
     expect(failed[0]?.detail?.reason).toBe('two-active-keys');
-    const alerts = alertsFor(arn);
+    const alerts = await alertsFor(arn);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.message).toContain('two active access keys');
     expect(await readable(arn)).not.toContain(other.secretAccessKey);
@@ -333,7 +332,7 @@ describe('iam-access-key', () => {
     expect(rotation.outcome).toBe('succeeded');
     expect(rotation.attempts.filter((a) => a.error).map((a) => a.step)).toEqual(['createSecret']);
     const current = JSON.parse(await secretValue(arn));
-    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).toEqual([
+    expect((await keysOf(userName)).map((k) => k.accessKeyId)).toEqual([
       key.accessKeyId,
       current.accessKeyId,
     ]);
@@ -343,10 +342,10 @@ describe('iam-access-key', () => {
 describe('iam-access-key: the user bound to its secret', () => {
   it('rotates a user bound by the ARN without its random suffix, as an administrator tags it before the secret exists', async () => {
     // Prepare
-    const { userName, key, value } = iamUser();
+    const { userName, key, value } = await iamUser();
     const name = `kinds/secret-${w.nextId()}`;
-    aws.iam.tagUser(userName, {
-      [BINDING_TAG]: `arn:aws:secretsmanager:${aws.region}:${aws.accountId}:secret:${name}`,
+    await w.tagUser(userName, {
+      [BINDING_TAG]: `arn:aws:secretsmanager:${session.region}:${session.accountId}:secret:${name}`,
     });
     const { ARN } = await sm.send(
       new CreateSecretCommand({
@@ -365,7 +364,7 @@ describe('iam-access-key: the user bound to its secret', () => {
     // Assess
     expect(rotation.outcome).toBe('succeeded');
     const current = JSON.parse(await secretValue(ARN!));
-    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).toEqual([
+    expect((await keysOf(userName)).map((k) => k.accessKeyId)).toEqual([
       key.accessKeyId,
       current.accessKeyId,
     ]);
@@ -375,18 +374,20 @@ describe('iam-access-key: the user bound to its secret', () => {
     // Prepare: the victim's keys belong in its own secret; the attacker may create and read
     // another secret, and names the victim in it, keeping a key of its own user.
     const victim = await iamSecret();
-    const attacker = iamUser();
+    const attacker = await iamUser();
     const forged = JSON.stringify({ ...JSON.parse(attacker.value), userName: victim.userName });
     const arn = await createSecret(forged, { [TAG.kind]: 'iam-access-key' });
-    const victimKeys = aws.iam.keysOf(victim.userName);
+    const victimKeys = await keysOf(victim.userName);
 
     // Act
     const rotation = await rotate(arn);
 
     // Assess
     expect(rotation.outcome).toBe('failed');
-    expect(aws.iam.keysOf(victim.userName)).toEqual(victimKeys);
-    expect(aws.iam.keysOf(attacker.userName)).toEqual([attacker.key]);
+    expect(await keysOf(victim.userName)).toEqual(victimKeys);
+    expect(await keysOf(attacker.userName)).toEqual([
+      { accessKeyId: attacker.key.accessKeyId, status: 'Active' },
+    ]);
     expect(await secretValue(arn)).toBe(forged);
     const history = await suite.audit.history(arn);
     const failed = history.filter((r) => r.event === 'rotation.failed');
@@ -398,7 +399,7 @@ describe('iam-access-key: the user bound to its secret', () => {
     );
     expect(failed[0]?.error).toContain(`found ${BINDING_TAG} = ${victim.arn}`);
     expect(history.some((r) => r.event === 'step.succeeded')).toBe(false);
-    const alerts = alertsFor(arn);
+    const alerts = await alertsFor(arn);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.subject).toContain('rotation.failed');
     expect(alerts[0]?.message).toContain(BINDING_TAG);
@@ -407,7 +408,7 @@ describe('iam-access-key: the user bound to its secret', () => {
 
   it('fails to rotate a user that carries no binding tag, creating no key', async () => {
     // Prepare
-    const { userName, key, value } = iamUser();
+    const { userName, key, value } = await iamUser();
     const arn = await createSecret(value, { [TAG.kind]: 'iam-access-key' });
 
     // Act
@@ -415,10 +416,10 @@ describe('iam-access-key: the user bound to its secret', () => {
 
     // Assess
     expect(rotation.outcome).toBe('failed');
-    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).toEqual([key.accessKeyId]);
+    expect((await keysOf(userName)).map((k) => k.accessKeyId)).toEqual([key.accessKeyId]);
     const failed = (await suite.audit.history(arn)).find((r) => r.event === 'rotation.failed');
     expect(failed?.error).toContain(`found no ${BINDING_TAG} tag`);
-    expect(alertsFor(arn)).toHaveLength(1);
+    expect(await alertsFor(arn)).toHaveLength(1);
   });
 
   it("refuses to retire another user's live key named in a secret that user is not bound to", async () => {
@@ -438,17 +439,19 @@ describe('iam-access-key: the user bound to its secret', () => {
 
     // Assess: the victim's key still works
     await expect(revoke).rejects.toThrow(`expected IAM user ${victim.userName} to carry the tag`);
-    expect(aws.iam.keysOf(victim.userName)).toEqual([victim.key]);
+    expect(await keysOf(victim.userName)).toEqual([
+      { accessKeyId: victim.key.accessKeyId, status: 'Active' },
+    ]);
     expect((await accessKeys.whoAmI(victim.key)).accepted).toBe(true);
   });
 
   it("fails to revoke a version naming one user with another user's key, leaving that key untouched", async () => {
     // Prepare: the named user is bound to this secret, but the key is someone else's
     const victim = await iamSecret();
-    const other = iamUser();
+    const other = await iamUser();
     const forged = JSON.stringify({ ...JSON.parse(victim.value), userName: other.userName });
     const arn = await createSecret(forged, { [TAG.kind]: 'iam-access-key' });
-    aws.iam.tagUser(other.userName, { [BINDING_TAG]: arn });
+    await w.tagUser(other.userName, { [BINDING_TAG]: arn });
     const issuer = issuerFor('iam-access-key', { arn, name: 'kinds/forged' });
 
     // Act
@@ -463,10 +466,10 @@ describe('iam-access-key: the user bound to its secret', () => {
     await expect(revoke).rejects.toThrow(
       `expected access key ${victim.key.accessKeyId} (version v) to belong to IAM user ${other.userName}`,
     );
-    const keys = (userName: string) =>
-      aws.iam.keysOf(userName).map((k) => [k.accessKeyId, k.status]);
-    expect(keys(victim.userName)).toEqual([[victim.key.accessKeyId, 'Active']]);
-    expect(keys(other.userName)).toEqual([[other.key.accessKeyId, 'Active']]);
+    const keys = async (userName: string) =>
+      (await keysOf(userName)).map((k) => [k.accessKeyId, k.status]);
+    expect(await keys(victim.userName)).toEqual([[victim.key.accessKeyId, 'Active']]);
+    expect(await keys(other.userName)).toEqual([[other.key.accessKeyId, 'Active']]);
   });
 });
 
@@ -513,10 +516,10 @@ describe('lambda:<fn> custom issuers', () => {
     const current = JSON.parse(await secretValue(arn));
 
     // Act
-    await aws.clock.advance(30 * 60_000);
+    await session.clock.advance(30 * 60_000);
     await sweep();
     const withinGrace = saas.accepts(key.key);
-    await aws.clock.advance(90 * 60_000);
+    await session.clock.advance(90 * 60_000);
     await sweep();
 
     // Assess
@@ -539,12 +542,12 @@ describe('lambda:<fn> custom issuers', () => {
       });
 
     // Act: past grace (1h), then past the one-grace extension
-    await aws.clock.advance(30 * 60_000);
+    await session.clock.advance(30 * 60_000);
     expect((await consumer()).status).toBe(200);
-    await aws.clock.advance(90 * 60_000);
+    await session.clock.advance(90 * 60_000);
     await sweep();
     const extended = saas.accepts(key.key);
-    await aws.clock.advance(HOUR + 60_000);
+    await session.clock.advance(HOUR + 60_000);
     await sweep();
 
     // Assess
@@ -556,7 +559,7 @@ describe('lambda:<fn> custom issuers', () => {
       'previous.revoked:succeeded',
       'previous.still-used:reported',
     ]);
-    const still = alertsFor(arn).filter((m) => m.subject?.includes('previous.still-used'));
+    const still = (await alertsFor(arn)).filter((m) => m.subject?.includes('previous.still-used'));
     expect(still).toHaveLength(2);
     expect(still[0]?.message).toContain('billing-worker/1.4');
     expect(await readable(arn)).not.toContain(key.key);
@@ -598,7 +601,7 @@ describe('lambda:<fn> custom issuers', () => {
         `expected issuer function bad-issuer-${mode} to mint the token, found`,
       );
       expect(failed[0]?.error).toContain(found);
-      expect(alertsFor(arn)).toHaveLength(1);
+      expect(await alertsFor(arn)).toHaveLength(1);
       const text = await readable(arn);
       expect(text).not.toContain(key.key);
       expect(text).not.toContain(key.key.slice(10, 40));

@@ -1,9 +1,18 @@
-// The world the token-kinds and scopes files rotate in, on the embedded local AWS: the suite
-// installed, a local SaaS with the example issuer function (bundled and deployed to the local
-// Lambda) minting at it, IAM access keys on the local IAM and STS, and the rotation handler
-// registered in-process with issuers that wait on the local clock and a store that can lose a
-// PutSecretValue. Plus the helpers both files drive it with.
-import { IAMClient } from '@aws-sdk/client-iam';
+// The world the token-kinds and scopes files rotate in, in a session of the local AWS (embedded,
+// or the served one behind AWS_ENDPOINT_URL): the suite installed, a local SaaS with the example
+// issuer function (bundled and deployed through the endpoint's Lambda API) minting at it, IAM
+// users and access keys through the endpoint's IAM and STS, and the rotation handler run in this
+// process, deployed as a function the endpoint forwards Secrets Manager's invocations to, with
+// issuers that wait on the session's clock and a store that can lose a PutSecretValue. Plus the
+// helpers both files drive it with.
+import {
+  CreateAccessKeyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  TagUserCommand,
+} from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateSecretCommand,
@@ -23,10 +32,10 @@ import { scheduleFor } from '#domain/schedule';
 import { runSweep } from '#domain/sweep/index';
 import { TAG } from '#domain/vocabulary';
 import { createRotationHandler } from '#handlers/rotation';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import type { PublishedMessage, RotationRecord } from '#local-aws/index';
 import { type SaasKey, type SaasServer, startSaasServer } from '../../support/saas-server.ts';
 import { bundleHandler } from './bundle.ts';
+import { openSession, type Session, type SuiteAt } from './session.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -34,19 +43,26 @@ const DAY = 24 * HOUR;
 export const DELETE_AFTER = 3 * DAY;
 const WEEK = scheduleFor(7 * DAY);
 
+/** An access key as IAM's ListAccessKeys shows it. */
+export interface KeyStatus {
+  accessKeyId: string;
+  status: string;
+}
+
 export interface KindsWorld {
-  aws: LocalAws;
-  suite: InstalledSuite;
+  session: Session;
+  suite: SuiteAt;
   saas: SaasServer;
   admin: SaasKey;
   sm: SecretsManagerClient;
   lambda: LambdaClient;
+  iam: IAMClient;
   accessKeys: IamAccessKeys;
   issuerFor: IssuerFor;
   rotationArn: string;
   /** The role the issuer functions run as. */
   issuerRole: string;
-  /** What the issuers waited for (testSecret's backoff), advancing the local clock instead. */
+  /** What the issuers waited for (testSecret's backoff), advancing the session's clock instead. */
   waits: number[];
   /** PutSecretValue calls to fail before they reach Secrets Manager, to lose a minted key. */
   faults: { failPuts: number };
@@ -57,13 +73,22 @@ export interface KindsWorld {
   /** A secret named `<secretPrefix>/secret-<n>`, opted in at 7d with 1h grace, plus `tags`. */
   createSecret(value: string, tags: Record<string, string>): Promise<string>;
   /** RotateSecret now, with our function; resolves when the rotation (and its retries) ended. */
-  rotate(arn: string): Promise<LocalAws['secretsManager']['rotations'][number]>;
+  rotate(arn: string): Promise<RotationRecord>;
   secretValue(arn: string, select?: { stage?: string; versionId?: string }): Promise<string>;
   stagesOf(arn: string): Promise<Record<string, string[]>>;
   /** One full sweep pass, as the scheduled sweep runs it. */
   sweep(): ReturnType<typeof runSweep>;
+  /** The alerts published about the secret. */
+  alertsFor(arn: string): Promise<PublishedMessage[]>;
   /** Everything a person or a log could read: the secret's audit trail and every alert sent. */
   readable(arn: string): Promise<string>;
+  /** An IAM user (CreateUser) under `path`. */
+  createUser(userName: string, path: string): Promise<void>;
+  /** CreateAccessKey: the new key and its secret. */
+  createAccessKey(userName: string): Promise<{ accessKeyId: string; secretAccessKey: string }>;
+  tagUser(userName: string, tags: Record<string, string>): Promise<void>;
+  /** The user's keys, as ListAccessKeys lists them. */
+  keysOf(userName: string): Promise<KeyStatus[]>;
   stop(): Promise<void>;
 }
 
@@ -72,25 +97,30 @@ export async function startKindsWorld(options: {
   rotationName: string;
   secretPrefix: string;
 }): Promise<KindsWorld> {
-  const aws = await startLocalAws({ clock: '2025-03-01T10:00:00Z' });
-  const suite = await installSuite(aws, { stackName: options.stackName });
-  const saas = await startSaasServer({ now: aws.clock.now });
+  const session = await openSession(
+    { clock: '2025-03-01T10:00:00Z' },
+    { stackName: options.stackName },
+  );
+  const { suite, clock } = session;
+  const saas = await startSaasServer({ now: clock.now });
   const admin = saas.issueKey('acme', { admin: true });
-  const sm = new SecretsManagerClient({ ...aws.clientConfig, maxAttempts: 1 });
-  const lambda = new LambdaClient({ ...aws.clientConfig, maxAttempts: 1 });
+  const config = { ...session.clientConfig, maxAttempts: 1 };
+  const sm = new SecretsManagerClient(config);
+  const lambda = new LambdaClient(config);
+  const iam = new IAMClient(config);
   const accessKeys = new IamAccessKeys(
-    new IAMClient({ ...aws.clientConfig, maxAttempts: 1 }),
-    (key) => new STSClient({ ...aws.clientConfig, credentials: key, maxAttempts: 1 }),
+    iam,
+    (key) => new STSClient({ ...config, credentials: key }),
   );
   const waits: number[] = [];
   const faults = { failPuts: 0 };
   const issuerFor = createIssuerFor({
-    clock: aws.clock.now,
+    clock: clock.now,
     accessKeys,
     invoker: new LambdaInvoker(lambda),
     sleep: async (ms) => {
       waits.push(ms);
-      await aws.clock.advance(ms);
+      await clock.advance(ms);
     },
     deleteAfterMs: DELETE_AFTER,
     issuerTimeoutMs: 10_000,
@@ -109,12 +139,30 @@ export async function startKindsWorld(options: {
       return suite.store.putPending(...args);
     },
   };
-  const rotationArn = aws.functions.register(
+  // Deployed as an account holds a rotation function (a role, and a resource policy letting
+  // Secrets Manager invoke it), its invocations answered here.
+  const rotationArn = await session.deployFunction(
     options.rotationName,
     createRotationHandler({ ...suite.rotationDeps, store, issuerFor }),
+    { invokedBy: 'secretsmanager.amazonaws.com' },
   );
 
-  const issuerRole = aws.iam.createRole('issuer');
+  const { Role } = await iam.send(
+    new CreateRoleCommand({
+      RoleName: 'issuer',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'lambda.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      }),
+    }),
+  );
+  const issuerRole = Role!.Arn!;
   await lambda.send(
     new CreateFunctionCommand({
       FunctionName: 'acme-issuer',
@@ -134,13 +182,18 @@ export async function startKindsWorld(options: {
   let run = 0;
   const stagesOf = async (arn: string) =>
     (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {};
+  const alertsFor = async (arn: string) =>
+    (await session.published(suite.topicArn)).filter(
+      (m) => m.attributes.secret?.StringValue && arn.includes(m.attributes.secret.StringValue),
+    );
   return {
-    aws,
+    session,
     suite,
     saas,
     admin,
     sm,
     lambda,
+    iam,
     accessKeys,
     issuerFor,
     rotationArn,
@@ -171,8 +224,8 @@ export async function startKindsWorld(options: {
           RotateImmediately: true,
         }),
       );
-      await aws.idle();
-      return aws.secretsManager.rotations.filter((r) => r.secretArn === arn).at(-1)!;
+      await session.idle();
+      return (await session.rotations(arn)).at(-1)!;
     },
     async secretValue(arn, select = {}) {
       const out = await sm.send(
@@ -195,7 +248,7 @@ export async function startKindsWorld(options: {
           audit: suite.audit,
           alerter: suite.alerter,
           issuerFor,
-          clock: aws.clock.now,
+          clock: clock.now,
           cursor: {
             get: async () => saved,
             put: async (cursor) => {
@@ -210,19 +263,45 @@ export async function startKindsWorld(options: {
         {
           rotationFunctionArn: rotationArn,
           sweepIntervalMs: 15 * 60_000,
-          deadline: new Date(aws.clock.now().getTime() + HOUR),
+          deadline: new Date(clock.now().getTime() + HOUR),
         },
       );
     },
+    alertsFor,
     async readable(arn) {
       const history = await suite.audit.history(arn);
-      return JSON.stringify(history) + JSON.stringify(aws.sns.published);
+      return JSON.stringify(history) + JSON.stringify(await session.published(suite.topicArn));
+    },
+    async createUser(userName, path) {
+      await iam.send(new CreateUserCommand({ UserName: userName, Path: path }));
+    },
+    async createAccessKey(userName) {
+      const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+      return { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
+    },
+    async tagUser(userName, tags) {
+      await iam.send(
+        new TagUserCommand({
+          UserName: userName,
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+    },
+    async keysOf(userName) {
+      const { AccessKeyMetadata } = await iam.send(
+        new ListAccessKeysCommand({ UserName: userName }),
+      );
+      return (AccessKeyMetadata ?? []).map((k) => ({
+        accessKeyId: k.AccessKeyId!,
+        status: k.Status!,
+      }));
     },
     async stop() {
       sm.destroy();
       lambda.destroy();
+      iam.destroy();
+      await session.stop();
       await saas.stop();
-      await aws.stop();
     },
   };
 }

@@ -20,10 +20,18 @@ import {
   sessionAwsOptions,
   sessionSuiteOptions,
 } from '#local-aws/control';
-import type { CallRecord, LocalAws, PublishedMessage } from '#local-aws/index';
+import { forwardFunction } from '#local-aws/control-functions';
+import type {
+  CallRecord,
+  FunctionHandler,
+  LocalAws,
+  PublishedMessage,
+  RotationRecord,
+} from '#local-aws/index';
 import { startLocalAws } from '#local-aws/index';
 import { type HandlerDeps, handlerDeps, installSuite } from '#local-aws/suite';
 import { ENDPOINT_URL, EXTERNAL_ENDPOINT, skipFile } from './endpoint.ts';
+import { deployServedFunction, type FunctionHost, startFunctionHost } from './function-host.ts';
 
 export type { SessionAwsOptions, SessionSuiteOptions } from '#local-aws/control';
 
@@ -74,6 +82,25 @@ export interface Session {
    * part is skipped on an external endpoint, naming what it lacks (endpoint.ts skipOnEndpoint).
    */
   local?: LocalAws;
+  /**
+   * Has the endpoint forward `name`'s invocations to `handler`, run here (support/function-host.ts):
+   * a function deployed through the Lambda API (its role and resource policy still checked by the
+   * endpoint), or one of the suite's. Returns the function's ARN.
+   */
+  serveFunction(name: string, handler: FunctionHandler): Promise<string>;
+  /**
+   * Deploys `name` through the endpoint's IAM and Lambda APIs (role, function, and the permission
+   * for `invokedBy`, e.g. secretsmanager.amazonaws.com), served by `handler`. Returns its ARN.
+   */
+  deployFunction(
+    name: string,
+    handler: FunctionHandler,
+    options?: { invokedBy?: string; timeoutSeconds?: number },
+  ): Promise<string>;
+  /** The rotations Secrets Manager ran (of one secret, when named), oldest first. */
+  rotations(secretArn?: string): Promise<RotationRecord[]>;
+  /** How long (session clock) STS refuses a new or changed access key. */
+  setIamConsistencyDelay(ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -89,9 +116,14 @@ const NEEDED = ['session', 'suite', 'clock', 'idle'];
  * Declares that this file's tests run in sessions. Embedded, or on an endpoint offering the
  * control API: nothing to do. Elsewhere: every test is skipped naming `needs` and the missing
  * route, and recorded as skipped for `npm run test:external`. Call at the top of the file, awaited.
+ * `extra` names further capabilities the file needs (e.g. 'function-callbacks', 'rotations').
  * True when the file's tests are skipped (so its beforeAll opens nothing).
  */
-export async function needsSessions(fileUrl: string, needs: string): Promise<boolean> {
+export async function needsSessions(
+  fileUrl: string,
+  needs: string,
+  extra: string[] = [],
+): Promise<boolean> {
   if (!EXTERNAL_ENDPOINT) return false;
   if (!ENDPOINT_URL) {
     skipFile(
@@ -101,7 +133,7 @@ export async function needsSessions(fileUrl: string, needs: string): Promise<boo
     return true;
   }
   const offered = await capabilities(ENDPOINT_URL);
-  const missing = NEEDED.filter((c) => !offered.includes(c));
+  const missing = [...NEEDED, ...extra].filter((c) => !offered.includes(c));
   if (missing.length > 0) {
     skipFile(
       fileUrl,
@@ -166,6 +198,9 @@ async function embeddedSession(
   const aws: LocalAws = await startLocalAws(sessionAwsOptions(awsOptions));
   const installed = await installSuite(aws, sessionSuiteOptions(suiteOptions));
   const suite: SuiteAt = { ...installed, lambda: new LambdaClient(aws.clientConfig) };
+  const served = functionServing(aws.clientConfig, async (name, url) =>
+    forwardFunction(aws, name, url),
+  );
   return {
     mode: 'embedded',
     endpoint: aws.endpoint,
@@ -184,7 +219,18 @@ async function embeddedSession(
     suite,
     sweep: () => invokeSweep(suite),
     local: aws,
-    stop: () => aws.stop(),
+    ...served.methods,
+    rotations: async (secretArn) =>
+      aws.secretsManager.rotations
+        .filter((r) => secretArn === undefined || r.secretArn === secretArn)
+        .map((r) => structuredClone(r)),
+    setIamConsistencyDelay: async (ms) => {
+      aws.iam.consistencyDelayMs = ms;
+    },
+    stop: async () => {
+      await aws.stop();
+      await served.stop();
+    },
   };
 }
 
@@ -227,6 +273,10 @@ async function remoteSession(
     { clock, region: opened.region, clientConfig },
     suiteOptions,
   );
+  const served = functionServing(clientConfig, async (name, url) => {
+    const path = `/_local/lambda/functions/${encodeURIComponent(name)}/callback`;
+    return (await control<{ functionArn: string }>('PUT', path, { url })).functionArn;
+  });
   const at = <T extends { at: string | Date }>(list: T[]) =>
     list.map((item) => ({ ...item, at: new Date(item.at) }));
   return {
@@ -273,8 +323,43 @@ async function remoteSession(
     },
     suite,
     sweep: () => invokeSweep(suite),
+    ...served.methods,
+    rotations: async (secretArn) =>
+      (
+        await control<{ rotations: RotationRecord[] }>(
+          'GET',
+          `/_local/secretsmanager/rotations${secretArn ? `?secret=${encodeURIComponent(secretArn)}` : ''}`,
+        )
+      ).rotations.map((r) => ({ ...r, startedAt: new Date(r.startedAt) })),
+    setIamConsistencyDelay: async (delayMs) => {
+      await control('PUT', '/_local/iam/consistency', { delayMs });
+    },
     stop: async () => {
       await control('DELETE', '/_local/session');
+      await served.stop();
+    },
+  };
+}
+
+/** Serving functions from this process: one host per session, started when first asked. */
+function functionServing(
+  clientConfig: Session['clientConfig'],
+  forward: (name: string, url: string) => Promise<string>,
+) {
+  let host: Promise<FunctionHost> | undefined;
+  const serveFunction = async (name: string, handler: FunctionHandler) => {
+    host ??= startFunctionHost();
+    return forward(name, (await host).serve(name, handler));
+  };
+  const methods: Pick<Session, 'serveFunction' | 'deployFunction'> = {
+    serveFunction,
+    deployFunction: (name, handler, options) =>
+      deployServedFunction(clientConfig, (n) => serveFunction(n, handler), name, options),
+  };
+  return {
+    methods,
+    stop: async () => {
+      await (await host)?.stop();
     },
   };
 }
