@@ -16,4 +16,6 @@ export interface EsbuildPlugin {
 }
 
 export declare function literalSchemaKeys(code: string): string;
+export declare function retryableErrors(errors: string): Set<string>;
+export declare function withoutErrorClasses(schemas: string, keep: Set<string>): string;
 export declare const sdkTreeShaking: EsbuildPlugin;
