@@ -5,7 +5,7 @@
 // import here: a test that only bundles need not load aws-cdk-lib.
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type EsbuildPlugin, sdkTreeShaking } from './sdk-tree-shaking.mjs';
+import { sdkTreeShaking } from './sdk-tree-shaking.mjs';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -21,6 +21,20 @@ export const LAMBDA_CREDENTIALS = path.join(
 // ESM bundles of the AWS SDK still call require() for Node built-ins; give them one.
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __tokenRotationCreateRequire } from 'node:module'; const require = __tokenRotationCreateRequire(import.meta.url);";
+
+/** The part of esbuild's PluginBuild our plugin uses (infra/sdk-tree-shaking.mjs). */
+export interface EsbuildPluginBuild {
+  onLoad(
+    options: { filter: RegExp },
+    callback: (args: { path: string }) => Promise<{ contents: string; loader: 'js' | 'json' }>,
+  ): void;
+}
+
+/** An esbuild plugin, assignable to esbuild's Plugin. */
+export interface EsbuildPlugin {
+  name: string;
+  setup(build: EsbuildPluginBuild): void;
+}
 
 /**
  * The esbuild options used here, declared here rather than taken from esbuild's BuildOptions (to

@@ -85,7 +85,7 @@ async function leanSchemas(path) {
   return withoutErrorClasses(code, keep);
 }
 
-/** @type {import('./sdk-tree-shaking.d.mts').EsbuildPlugin} */
+/** @type {import('./bundle-settings.ts').EsbuildPlugin} */
 export const sdkTreeShaking = {
   name: 'sdk-tree-shaking',
   setup(build) {
