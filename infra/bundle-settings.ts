@@ -5,6 +5,7 @@
 // import here: a test that only bundles need not load aws-cdk-lib.
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sdkTreeShaking } from './sdk-tree-shaking.mjs';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -20,6 +21,20 @@ export const LAMBDA_CREDENTIALS = path.join(
 // ESM bundles of the AWS SDK still call require() for Node built-ins; give them one.
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __tokenRotationCreateRequire } from 'node:module'; const require = __tokenRotationCreateRequire(import.meta.url);";
+
+/** The part of esbuild's PluginBuild our plugin uses (infra/sdk-tree-shaking.mjs). */
+export interface EsbuildPluginBuild {
+  onLoad(
+    options: { filter: RegExp },
+    callback: (args: { path: string }) => Promise<{ contents: string; loader: 'js' | 'json' }>,
+  ): void;
+}
+
+/** An esbuild plugin, assignable to esbuild's Plugin. */
+export interface EsbuildPlugin {
+  name: string;
+  setup(build: EsbuildPluginBuild): void;
+}
 
 /**
  * The esbuild options used here, declared here rather than taken from esbuild's BuildOptions (to
@@ -41,8 +56,18 @@ export interface BundleBuildOptions {
   sourcesContent: boolean;
   outExtension: Record<string, string>;
   alias: Record<string, string>;
+  external: string[];
+  /** Not JSON: the split build (infra/split-bundle.mjs) adds its own, the same. */
+  plugins: EsbuildPlugin[];
   logLevel: 'error';
 }
+
+/**
+ * Packages no function's code reaches, though esbuild would write them: `bowser` is the browser
+ * user-agent parser of `@aws-sdk/core`, behind an `import()` in a function node never calls;
+ * esbuild writes the target of every `import()` as a chunk, called or not (34 KB a bundle).
+ */
+export const NEVER_LOADED = ['bowser'];
 
 /**
  * The bundle of `entry` (a handler file) written to `outdir` as `index.mjs` plus the chunks it
@@ -70,6 +95,9 @@ export function bundleBuildOptions(entry: string, outdir: string): BundleBuildOp
     // Lambda's credentials are in the environment: the SDK's whole default chain (SSO, shared
     // files, web identity, IMDS and the clients they bring, ~100 KB a bundle) stays out.
     alias: { [DEFAULT_CREDENTIAL_CHAIN]: LAMBDA_CREDENTIALS },
+    external: NEVER_LOADED,
+    // The SDK's unused schemas and package.json fields dropped (infra/sdk-tree-shaking.mjs).
+    plugins: [sdkTreeShaking],
     logLevel: 'error',
   };
 }

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { sdkTreeShaking } from './sdk-tree-shaking.mjs';
 
 const [inputDir, outputDir, encoded] = process.argv.slice(2);
 if (!inputDir || !outputDir || !encoded) {
@@ -17,4 +18,10 @@ const entry = Object.values(meta.outputs).find((output) => output.entryPoint)?.e
 if (!entry) throw new Error(`${metafile} names no entry point`);
 for (const file of readdirSync(outputDir)) rmSync(join(outputDir, file), { recursive: true });
 const options = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
-await build({ ...options, entryPoints: { index: resolve(inputDir, entry) }, outdir: outputDir });
+// The options travel as JSON, which a plugin cannot: it is the one bundle-settings.ts names.
+await build({
+  ...options,
+  entryPoints: { index: resolve(inputDir, entry) },
+  outdir: outputDir,
+  plugins: [sdkTreeShaking],
+});

@@ -244,7 +244,7 @@ function acknowledgeFunction(fn: lambda.Function, role: iam.Role): void {
 export function bundlingOptions(): nodejs.BundlingOptions {
   requireLocalEsbuild();
   const settings = bundleBuildOptions('', '');
-  const split = { ...settings, entryPoints: undefined, outdir: undefined };
+  const split = { ...settings, entryPoints: undefined, outdir: undefined, plugins: undefined };
   const encoded = Buffer.from(JSON.stringify(split)).toString('base64');
   const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
   return {

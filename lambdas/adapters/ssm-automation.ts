@@ -1,12 +1,9 @@
 // Reads a Systems Manager Automation execution: what the revoke function is told by the
 // EmergencyRevoke runbook is only its execution ID, and everything else (the form's fields, who
 // started it) is read back from Systems Manager, so no invoker can claim to be someone else.
-import {
-  AutomationExecutionNotFoundException,
-  GetAutomationExecutionCommand,
-  SSMClient,
-} from '@aws-sdk/client-ssm';
+import { GetAutomationExecutionCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { retry } from '#commons/clients';
+import { isAwsError } from './aws-errors.ts';
 
 export interface AutomationExecution {
   executionId: string;
@@ -46,7 +43,7 @@ export class SsmAutomationExecutions implements AutomationExecutions {
         parameters: execution.Parameters ?? {},
       };
     } catch (error) {
-      if (error instanceof AutomationExecutionNotFoundException) return undefined;
+      if (isAwsError(error, 'AutomationExecutionNotFoundException')) return undefined;
       throw error;
     }
   }
