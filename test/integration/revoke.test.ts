@@ -3,9 +3,10 @@
 // an AWS Health exposed-credential event, and the revoke tag (CloudTrail TagResource on the event
 // bus). The revoke and revoke-event handlers run here, over clients at that endpoint and on the
 // session's clock. Real adapters throughout; only the iam-access-key issuer is a recording
-// stand-in. The tag's delivery to the handler here, and a rotation function held here mid-step,
-// need the endpoint to set off a function in this process: that part is last, and embedded only
-// until the control API can (see skipOnEndpoint below).
+// stand-in. The stack's rules run at the endpoint: its EventBridge delivers tag events to the
+// revoke-events and tag-events functions, and its Secrets Manager invokes a rotation function held
+// mid-step; the endpoint forwards those functions' invocations to handlers here
+// (PUT /_local/lambda/functions/<name>/callback, Session.serveFunction and deployFunction).
 import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
@@ -26,22 +27,16 @@ import { checkToken, mintToken, tokenPrefix } from '#domain/tokens';
 import { STAGE, TAG } from '#domain/vocabulary';
 import { createRevokeHandler } from '#handlers/revoke';
 import { createRevokeEventsHandler, type RevokeEventsResult } from '#handlers/revoke-events';
-import type { LocalAws, LocalEvent } from '#local-aws/index';
+import type { LocalEvent } from '#local-aws/index';
 import { captureLogLines } from './support/canary.ts';
-import { skipOnEndpoint } from './support/endpoint.ts';
 import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
+import { invokeFunction } from './support/suite-handlers.ts';
 
 const onlyEmbedded = await needsSessions(
   import.meta.url,
-  'a movable clock and what SNS published (every alert is read back and checked for the canary)',
+  'a movable clock, what SNS published (every alert is read back and checked for the canary), the rules delivering tag events to, and Secrets Manager invoking, functions served from the test process, and the rotations Secrets Manager ran',
+  ['function-callbacks', 'rotations'],
 );
-/** The tests whose handler here the endpoint must set off (the last describe). */
-const noCallbacks =
-  onlyEmbedded ||
-  skipOnEndpoint(
-    import.meta.url,
-    "the endpoint to deliver tag events to, and have Secrets Manager invoke, a function running in the test process (a control route such as PUT /_local/lambda/functions/<name>/callback, which this endpoint's control API does not offer)",
-  );
 
 let aws: Session;
 let suite: SuiteAt;
@@ -50,8 +45,12 @@ let deps: RevokeEventDeps;
 let revokeHandler: ReturnType<typeof createRevokeHandler>;
 /** The revoke-events function's handler, run here: every delivery it gets is recorded. */
 let onEvent: (event: LocalEvent) => Promise<RevokeEventsResult>;
-/** What the event handler answered, and what it threw, per delivery. */
+/** What the event handler answered, per delivery. */
 const eventResults: RevokeEventsResult[] = [];
+/** Every event delivered to the handler, as it arrived. */
+const deliveredEvents: LocalEvent[] = [];
+/** Holds the delivery of the next revoke-tag event of this secret until the gate opens. */
+let hold: { secretArn: string; arrived: () => void; gate: Promise<void> } | undefined;
 /** Every line the handlers logged. */
 const logLines: string[] = [];
 /** Every error the triggers threw, as the console would show it. */
@@ -83,7 +82,10 @@ const canary = mintToken('canary_live_x');
 
 beforeAll(async () => {
   if (onlyEmbedded) return;
-  aws = await openSession({ clock: '2026-03-02T09:00:00Z' }, { stackName: 'RevokeTest' });
+  aws = await openSession(
+    { clock: '2026-03-02T09:00:00Z' },
+    { stackName: 'RevokeTest', triggers: { rules: true } },
+  );
   suite = aws.suite;
   deps = {
     store: suite.store,
@@ -101,15 +103,32 @@ beforeAll(async () => {
   });
   const handleEvent = createRevokeEventsHandler(deps);
   onEvent = async (event) => {
+    deliveredEvents.push(structuredClone(event));
+    const held = hold;
+    if (
+      held &&
+      carriesRevokeTag(event) &&
+      event.detail?.requestParameters?.secretId === held.secretArn
+    ) {
+      hold = undefined;
+      held.arrived();
+      await held.gate;
+    }
     const result = await handleEvent(structuredClone(event));
     eventResults.push(result);
     return result;
   };
-  // Every TagResource/UntagResource (the suite's own included) reaches the handler, a wider net
-  // than the deployed rule's pattern: the handler must pick out its own.
-  aws.local?.events.listen(async (event) => {
-    const name = event.detail?.eventName;
-    if (name === 'TagResource' || name === 'UntagResource') await onEvent(event);
+  // The endpoint's rules deliver the revoke tag to the revoke-events function, and every tag
+  // change to the tag-events function. Both are served here by the revoke-events handler: every
+  // TagResource/UntagResource (the suite's own included) reaches it once, a wider net than the
+  // revoke rule's pattern, so the handler must pick out its own.
+  await aws.serveFunction(suite.functions.revokeEvents, (event) => onEvent(event as LocalEvent));
+  await aws.serveFunction(suite.functions.tagEvents, async (event) => {
+    const e = event as LocalEvent;
+    const name = e.detail?.eventName;
+    if (name === 'UntagResource' || (name === 'TagResource' && !carriesRevokeTag(e))) {
+      await onEvent(e);
+    }
   });
   // Log lines are kept for the canary check; anything else (the test runner's own output) passes.
   captureLogLines(logLines, [process.stdout]);
@@ -198,6 +217,12 @@ async function invokeRevoke(event: unknown): Promise<RevokeOutcome> {
     errors.push(String((error as Error).message));
     throw error;
   }
+}
+
+/** Whether a CloudTrail TagResource event sets the revoke tag (what the revoke rule matches). */
+function carriesRevokeTag(event: LocalEvent): boolean {
+  const tags = event.detail?.requestParameters?.tags;
+  return Array.isArray(tags) && tags.some((t: { key?: string }) => t?.key === TAG.revoke);
 }
 
 async function tag(arn: string, tags: Record<string, string>) {
@@ -538,14 +563,9 @@ describe('the revoke lock in the audit table', () => {
   });
 });
 
-// ---- what needs the endpoint to run a handler in this process ----
+// ---- what the endpoint sets off: its rules, and Secrets Manager's rotation ----
 
-// The endpoint delivering tag events to the handler here, and Secrets Manager invoking a rotation
-// function held here mid-step: embedded, through the local AWS's own hooks (Session.local).
-/** Embedded, the local AWS itself (Session.local): where this describe runs at all. */
-const local = (): LocalAws => aws.local!;
-
-describe.skipIf(noCallbacks)('with handlers in this process that the endpoint sets off', () => {
+describe('with handlers in this process that the endpoint sets off', () => {
   describe('revoke by the tag token-rotation:revoke', () => {
     it('revokes the live token, makes a fresh one current with the same prefix and fields, and tells who and why', async () => {
       // Prepare
@@ -604,21 +624,33 @@ describe.skipIf(noCallbacks)('with handlers in this process that the endpoint se
     it('does the work once when the same tag event is delivered twice at once, and again later', async () => {
       // Prepare
       const secret = await createSecret('redelivered', apiKey(mintToken('redo_')));
-      const before = local().events.delivered.length;
+      let arrived!: () => void;
+      const reached = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      hold = { secretArn: secret.arn, arrived, gate };
       await suite.secretsManager.send(
         new TagResourceCommand({
           SecretId: secret.arn,
           Tags: [{ Key: TAG.revoke, Value: 'leaked' }],
         }),
       );
-      const tagEvent = local()
-        .events.delivered.slice(before)
-        .find((e) => e.detail.eventName === 'TagResource')!;
+      await reached;
+      const tagEvent = deliveredEvents.findLast(
+        (e) => carriesRevokeTag(e) && e.detail.requestParameters?.secretId === secret.arn,
+      )!;
 
-      // Act
-      local().events.emit(structuredClone(tagEvent));
+      // Act: EventBridge delivers at least once. The same event again through the endpoint's
+      // Lambda, released together with the held first delivery; then once more, later.
+      const again = invokeFunction(aws, suite.functions.revokeEvents, tagEvent);
+      open();
+      await again;
       await aws.idle();
-      local().events.emit(structuredClone(tagEvent));
+      await invokeFunction(aws, suite.functions.revokeEvents, tagEvent);
       await aws.idle();
 
       // Assess
@@ -665,21 +697,30 @@ describe.skipIf(noCallbacks)('with handlers in this process that the endpoint se
       const gate = new Promise<void>((resolve) => {
         release = resolve;
       });
+      let reachedSet!: () => void;
       const reached = new Promise<void>((resolve) => {
-        local().functions.register('RevokeTest-held-rotation', async (event, context) => {
-          if (event.Step === 'setSecret') {
-            resolve();
+        reachedSet = resolve;
+      });
+      // A rotation function deployed through the endpoint's IAM and Lambda, which Secrets Manager
+      // may invoke: it holds at setSecret, then hands each step to the suite's rotation function.
+      const heldArn = await aws.deployFunction(
+        'RevokeTest-held-rotation',
+        async (event) => {
+          const step = (event as { Step?: string }).Step;
+          if (step === 'setSecret') {
+            reachedSet();
             await gate;
           }
-          return local()
-            .functions.invoke(suite.rotationFunctionArn, event)
-            .then(() => context && undefined);
-        });
-      });
+          const answer = await invokeFunction(aws, suite.rotationFunctionArn, event);
+          if (!answer.ok) throw new Error(answer.errorMessage);
+          return undefined;
+        },
+        { invokedBy: 'secretsmanager.amazonaws.com' },
+      );
       await suite.secretsManager.send(
         new RotateSecretCommand({
           SecretId: secret.arn,
-          RotationLambdaARN: local().functions.arnOf('RevokeTest-held-rotation'),
+          RotationLambdaARN: heldArn,
           RotateImmediately: true,
         }),
       );
@@ -704,7 +745,7 @@ describe.skipIf(noCallbacks)('with handlers in this process that the endpoint se
       expect(stages[(outcome as { newVersionId: string }).newVersionId]).toEqual([STAGE.current]);
       for (const staged of await stagedValues(secret.arn))
         expect(staged).not.toContain(pendingToken);
-      expect(local().secretsManager.rotations.at(-1)!.outcome).not.toBe('succeeded');
+      expect((await aws.rotations(secret.arn)).at(-1)!.outcome).not.toBe('succeeded');
     });
   });
 });
