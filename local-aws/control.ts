@@ -15,7 +15,8 @@
 //   GET    /_local/secretsmanager/calls         every Secrets Manager request (operation, secret,
 //   DELETE /_local/secretsmanager/calls          throttled), and clearing that record
 //   GET    /_local/secretsmanager/list-omissions  the secrets ListSecrets' modelled eventual
-//                                               consistency left out of a page, and when
+//                                               consistency left out of a page, and when, with
+//                                               its window (lagMs; 0 while it is consistent)
 //   PUT    /_local/cloudformation/outputs       {"stackName", "outputs"}: sets a stack's outputs
 // The clock routes (GET /_local/clock, POST /_local/clock/advance) act on the open session's clock.
 // One session at a time: the integration runner runs one file, and each file one test, at a time.
@@ -150,7 +151,7 @@ export function addSessionControl(host: LocalAws): void {
           active().secretsManager.calls.reset();
           return ok({ cleared: true });
         case 'GET /_local/secretsmanager/list-omissions':
-          return ok({ omissions: active().secretsManager.listOmissions });
+          return ok(listOmissionsOf(active()));
         case 'PUT /_local/cloudformation/outputs': {
           const { stackName, outputs } = json();
           if (typeof stackName !== 'string' || !isStringRecord(outputs)) {
@@ -172,6 +173,12 @@ export function addSessionControl(host: LocalAws): void {
 }
 
 const ok = (body: unknown) => ({ status: 200, body });
+
+/** What ListSecrets' modelled consistency left out, and its window (0 while it is consistent). */
+const listOmissionsOf = ({ secretsManager }: LocalAws) => ({
+  omissions: secretsManager.listOmissions,
+  lagMs: secretsManager.listConsistencyLagMs,
+});
 
 /** What a test needs to know of the suite installed in its session. */
 function sessionSuiteOf(suite: InstalledSuite): SessionSuite {
