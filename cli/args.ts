@@ -95,6 +95,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
     details: [
       'Lists the secrets that carry token-rotation:lifespan (one ListSecrets call per 100),',
+      'and describes the managed ones the listing left out (ListSecrets may lag by minutes),',
       'reads each live token’s age (ListSecretVersionIds) and its newest audit record.',
       'OVERDUE is "yes" when the live token is older than its lifespan, as the sweep judges it.',
       'Never reads a secret value.',

@@ -133,6 +133,20 @@ describe('the session API', () => {
     expect((await call(aws, 'GET', '/_local/clock')).body.now).toBe('2026-01-01T00:00:00.000Z');
   });
 
+  it("says the session's ListSecrets consistency window, for a test to wait it out", async () => {
+    // Prepare
+    const aws = await served();
+    await call(aws, 'POST', '/_local/session', {
+      aws: { secretsManager: { listConsistency: { seed: 3, lagMs: 120_000 } } },
+    });
+
+    // Act
+    const listed = await call(aws, 'GET', '/_local/secretsmanager/list-omissions');
+
+    // Assess
+    expect(listed.body).toEqual({ omissions: [], lagMs: 120_000 });
+  });
+
   it('lists its capabilities; an endpoint without the session API answers 404', async () => {
     const aws = await served();
     const bare = await startLocalAws();

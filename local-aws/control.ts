@@ -15,7 +15,8 @@
 //   GET    /_local/secretsmanager/calls         every Secrets Manager request (operation, secret,
 //   DELETE /_local/secretsmanager/calls          throttled), and clearing that record
 //   GET    /_local/secretsmanager/list-omissions  the secrets ListSecrets' modelled eventual
-//                                               consistency left out of a page, and when
+//                                               consistency left out of a page, and when, with
+//                                               its window (lagMs; 0 while it is consistent)
 //   PUT    /_local/cloudformation/outputs       {"stackName", "outputs"}: sets a stack's outputs
 //   PUT    /_local/lambda/functions/<name>/callback  {"url": "http://127.0.0.1:<port>/..."}: the
 //                                               function's invocations (Invoke, Secrets Manager's
@@ -167,7 +168,7 @@ export function addSessionControl(host: LocalAws): void {
           active().secretsManager.calls.reset();
           return ok({ cleared: true });
         case 'GET /_local/secretsmanager/list-omissions':
-          return ok({ omissions: active().secretsManager.listOmissions });
+          return ok(listOmissionsOf(active()));
         case 'PUT /_local/cloudformation/outputs': {
           const { stackName, outputs } = json();
           if (typeof stackName !== 'string' || !isStringRecord(outputs)) {
@@ -190,6 +191,12 @@ export function addSessionControl(host: LocalAws): void {
 }
 
 const ok = (body: unknown) => ({ status: 200, body });
+
+/** What ListSecrets' modelled consistency left out, and its window (0 while it is consistent). */
+const listOmissionsOf = ({ secretsManager }: LocalAws) => ({
+  omissions: secretsManager.listOmissions,
+  lagMs: secretsManager.listConsistencyLagMs,
+});
 
 /** What a test needs to know of the suite installed in its session. */
 function sessionSuiteOf(suite: InstalledSuite): SessionSuite {

@@ -104,6 +104,15 @@ export class SecretsManagerEmulator {
     };
   }
 
+  /**
+   * How long ListSecrets may leave out a secret after it was created or changed: the modelled
+   * consistency window, 0 while ListSecrets is consistent. A test waits this long on the clock
+   * before it expects a listing to show what it just did, as it would have to on AWS.
+   */
+  get listConsistencyLagMs(): number {
+    return this.consistency?.lagMs ?? 0;
+  }
+
   /** The node:http handler for the router. */
   readonly handle = async (
     req: IncomingMessage,

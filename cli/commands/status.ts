@@ -1,11 +1,12 @@
 // `status`: every opted-in secret with its kind, lifespan, token age, next rotation, last outcome
 // and whether it is overdue. Overdue is the sweep's own judgement (planSecret), not a second rule.
 import type { DynamoAuditLog } from '#adapters/dynamodb-audit-log';
+import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
 import { DynamoTokenUses } from '#adapters/dynamodb-token-uses';
 import { countUndeliveredAlerts } from '#adapters/sns-alerter';
 import type { Checkpoint } from '#domain/audit-anchor';
-import { describeError } from '#domain/errors';
+import { describeError, NotFoundError } from '#domain/errors';
 import { DEFAULT_KIND } from '#domain/kinds/registry';
 import {
   DEFAULT_LIMITS,
@@ -80,9 +81,9 @@ export const status: Command = async (ctx) => {
   const audit = stack.audit(ctx.clock);
   const limits = stackLimits(stack);
 
-  const secrets = await listOptedIn(ctx);
-  const { checkpoint: anchor, unreadable } = await latestCheckpoint(ctx, stack);
   const table = stack.require(STACK_OUTPUT.auditTable);
+  const secrets = await listOptedIn(ctx, table);
+  const { checkpoint: anchor, unreadable } = await latestCheckpoint(ctx, stack);
   const uses = new DynamoTokenUses(ctx.connection.dynamo, table);
   const rows = await statusRows(ctx, audit, limits, secrets, { anchor, uses });
   const undelivered = await countUndeliveredAlerts(ctx.connection.dynamo, table);
@@ -140,8 +141,13 @@ async function sweepBehindLine(ctx: CommandContext, table: string): Promise<stri
   return `The sweep is part-way through a pass started ${since} ago${left}: its next invocation carries on.\n`;
 }
 
-/** Every secret opted in to rotation (tagged with a lifespan), by name. */
-async function listOptedIn(ctx: CommandContext): Promise<SecretDescription[]> {
+/**
+ * Every secret opted in to rotation (tagged with a lifespan), by name: what ListSecrets lists,
+ * and the members of the sweep's managed set it left out. ListSecrets may leave out a secret
+ * changed in the last minutes (every rotation changes one); the managed set is read consistently
+ * and DescribeSecret is consistent, so a secret the suite manages never drops out of status.
+ */
+async function listOptedIn(ctx: CommandContext, table: string): Promise<SecretDescription[]> {
   const secrets: SecretDescription[] = [];
   let nextToken: string | undefined;
   let page = 0;
@@ -152,8 +158,30 @@ async function listOptedIn(ctx: CommandContext): Promise<SecretDescription[]> {
     page += 1;
     ctx.progress(`listed page ${page}: ${secrets.length} opted-in secrets so far`);
   } while (nextToken);
+  const listed = new Set(secrets.map((secret) => secret.arn));
+  const managed = new DynamoManagedSet(ctx.connection.dynamo, table);
+  let after: string | undefined;
+  do {
+    const members = await managed.page(after);
+    const missed = members.members.filter((member) => !listed.has(member.arn));
+    for (const secret of await mapConcurrent(missed, CONCURRENCY, (m) => optedIn(ctx, m.arn))) {
+      if (secret) secrets.push(secret);
+    }
+    after = members.last;
+  } while (after !== undefined);
   secrets.sort((a, b) => a.name.localeCompare(b.name));
   return secrets;
+}
+
+/** The secret as DescribeSecret has it now, while it exists and is opted in. */
+async function optedIn(ctx: CommandContext, arn: string): Promise<SecretDescription | undefined> {
+  try {
+    const secret = await ctx.connection.store.describe(arn);
+    return secret.deleted || secret.tags[TAG.lifespan] === undefined ? undefined : secret;
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
 }
 
 /** Each secret's status, from its versions, its newest audit record and, if revoked, its values. */

@@ -31,6 +31,9 @@ export class DynamoSweepCursorStore implements SweepCursorStore {
     if (item.phase === 'managed') cursor.phase = 'managed';
     if (typeof item.managedAfter === 'string') cursor.managedAfter = item.managedAfter;
     if (typeof item.backlog === 'number') cursor.backlog = item.backlog;
+    if (Array.isArray(item.doneOnPage) && item.doneOnPage.every((a) => typeof a === 'string')) {
+      cursor.doneOnPage = item.doneOnPage;
+    }
     return cursor;
   }
 
@@ -44,6 +47,7 @@ export class DynamoSweepCursorStore implements SweepCursorStore {
     if (cursor.phase !== undefined) item.phase = cursor.phase;
     if (cursor.managedAfter !== undefined) item.managedAfter = cursor.managedAfter;
     if (cursor.backlog !== undefined) item.backlog = cursor.backlog;
+    if (cursor.doneOnPage !== undefined) item.doneOnPage = cursor.doneOnPage;
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 

@@ -299,12 +299,12 @@ export interface SweepCursor {
   nextToken?: string;
   /** How many secrets of that page were already done. */
   position: number;
+  /** Their ARNs, resumed by when set: listed again, a page may differ (eventual consistency). */
+  doneOnPage?: string[];
   /** When the interrupted sweep started (ISO-8601), to report how long a full pass takes. */
   startedAt: string;
-  /**
-   * `managed` once the tagged listing is done and the sweep walks the managed set (the detach
-   * pass); absent while it lists. `nextToken` and `position` then refer to the listing no more.
-   */
+  /** `managed` once the tagged listing is done and the sweep walks the managed set (the detach
+   * pass); absent while it lists. `nextToken` and `position` then refer to the listing no more. */
   phase?: 'managed';
   /** In the managed phase: the last member done (its ARN); the walk resumes after it. */
   managedAfter?: string;

@@ -12,6 +12,7 @@ import {
   cli,
   createTaggedSecret,
   deleteAuditItem,
+  settleListings,
   sweepOnce,
   useLocalAwsEnv,
 } from './support.ts';
@@ -35,7 +36,11 @@ beforeAll(async () => {
       [TAG.lifespan]: '7d',
     });
   }
+  // ListSecrets may leave out what changed in the last minutes: the sweep, and then evidence,
+  // list once the new secrets, and then their attached rotation, have settled.
+  await settleListings(aws);
   await sweepOnce(aws, suite);
+  await settleListings(aws);
 }, 60_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { scheduleFor } from '#domain/schedule';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { cli, createTaggedSecret, readTable, useLocalAwsEnv } from './support.ts';
+import { cli, createTaggedSecret, readTable, settleListings, useLocalAwsEnv } from './support.ts';
 
 const DAY = 24 * 3_600_000;
 const LEAKED = 'quarantine/leaked-key';
@@ -52,6 +52,9 @@ beforeAll(async () => {
   });
 });
 
+/** Status lists with ListSecrets, which may leave out a secret changed in the last minutes. */
+const settled = () => settleListings(aws);
+
 afterAll(async () => {
   vi.unstubAllEnvs();
   await aws?.stop();
@@ -63,6 +66,7 @@ describe('status of a quarantined secret', () => {
     await suite.secretsManager.send(new RotateSecretCommand({ SecretId: LEAKED }));
     await aws.idle();
     expect(await newestEvent()).toBe('rotation.failed');
+    await settled();
 
     // Act
     const checked = await cli(aws, 'status', '--check', '--quiet');
@@ -81,6 +85,7 @@ describe('status of a quarantined secret', () => {
     await aws.clock.advance(8 * DAY);
     await aws.idle();
     expect(['rotation.failed', 'lifespan.overdue']).toContain(await newestEvent());
+    await settled();
 
     // Act
     const checked = await cli(aws, 'status', '--check', '--quiet', '--format', 'json');
@@ -99,6 +104,7 @@ describe('status of a quarantined secret', () => {
       mode: 'reissue',
     });
     await aws.idle();
+    await settled();
 
     // Act
     const result = await cli(aws, 'status', '--quiet', '--format', 'json');

@@ -6,7 +6,7 @@ import { STAGE, TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { statusOf } from '../../cli/commands/status.ts';
-import { cli, createTaggedSecret, readTable, useLocalAwsEnv } from './support.ts';
+import { cli, createTaggedSecret, readTable, settleListings, useLocalAwsEnv } from './support.ts';
 
 /** Short and with punctuation, as a hand-set token often is: nothing token-shaped to spot. */
 const PASSWORD = 'p4ss:w0rd!';
@@ -30,6 +30,8 @@ beforeAll(async () => {
     [TAG.lifespan]: '7d',
     [TAG.revoke]: `curl -H "Authorization: Bearer ${TOKEN}" in a ticket`,
   });
+  // Status lists with ListSecrets, which may leave out what changed in the last minutes.
+  await settleListings(aws);
 });
 
 afterAll(async () => {

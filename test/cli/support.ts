@@ -18,6 +18,8 @@ import type { InstalledSuite } from '#local-aws/suite';
 import { run } from '../../cli/main.ts';
 import { localEnv } from '../support/local-env.ts';
 
+export { listConsistencyLagMs, settleListings } from '../support/settle-listings.ts';
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -226,4 +228,14 @@ export async function attachRotation(
       RotateImmediately: rotateImmediately,
     }),
   );
+}
+
+/**
+ * A version's stages as a table cell lists them ("AWSPENDING,AWSCURRENT"), without the AWSPENDING
+ * a finished rotation may leave on AWSCURRENT (AWS documents both end states): what a test expects
+ * of a version then reads the same under LOCAL_AWS_PENDING_END_STATE=kept and removed.
+ */
+export function finishedStages(cell: string | undefined): string | undefined {
+  if (!cell?.includes('AWSCURRENT')) return cell;
+  return cell.replace(/\bAWSPENDING,|,AWSPENDING\b/g, '');
 }

@@ -7,7 +7,7 @@ import type { AuditRecord } from '#domain/ports';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { cli, createTaggedSecret, parseCsv, useLocalAwsEnv } from './support.ts';
+import { cli, createTaggedSecret, parseCsv, settleListings, useLocalAwsEnv } from './support.ts';
 
 // An OSC that retitles the window, a CSI that clears the screen, a bare CR that overwrites the
 // line, BEL, a one-byte C1 CSI, and a right-to-left override.
@@ -62,6 +62,8 @@ beforeAll(async () => {
     step: `createSecret${OSC}`,
     trigger: { source: 'secretsmanager' },
   });
+  // Status and evidence list with ListSecrets, which may leave out what changed in the last minutes.
+  await settleListings(aws);
 });
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import {
   cli,
   createTaggedSecret,
   deleteAuditItem,
+  settleListings,
   sweepOnce,
   useLocalAwsEnv,
 } from './support.ts';
@@ -34,6 +35,8 @@ beforeAll(async () => {
       [TAG.lifespan]: '7d',
     });
   }
+  // ListSecrets may leave out what changed in the last minutes: list once it has settled.
+  await settleListings(aws);
   await sweep();
   // Opted in after the sweep: rotation not attached yet, so no trail is expected of it.
   arns['team/just-tagged'] = await createTaggedSecret(
@@ -42,6 +45,7 @@ beforeAll(async () => {
     'acme_live_y',
     { [TAG.lifespan]: '7d' },
   );
+  await settleListings(aws);
 }, 60_000);
 
 afterAll(async () => {

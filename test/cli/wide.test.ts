@@ -5,7 +5,7 @@ import { logger } from '#commons/logger';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { cli, createTaggedSecret, useLocalAwsEnv } from './support.ts';
+import { cli, createTaggedSecret, settleListings, useLocalAwsEnv } from './support.ts';
 
 const LONG_NAME = `prod/payments/${'settlement-provider-'.repeat(5)}api-token`;
 
@@ -20,6 +20,8 @@ beforeAll(async () => {
   await createTaggedSecret(suite.secretsManager, LONG_NAME, 'hand-set-value-0001', {
     [TAG.lifespan]: '7d',
   });
+  // Status lists with ListSecrets, which may leave out what changed in the last minutes.
+  await settleListings(aws);
 });
 
 afterAll(async () => {

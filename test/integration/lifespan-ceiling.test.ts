@@ -5,7 +5,7 @@ import { DescribeSecretCommand, TagResourceCommand } from '@aws-sdk/client-secre
 import { afterEach, describe, expect, it } from 'vitest';
 import { logger } from '#commons/logger';
 import { TAG } from '#domain/vocabulary';
-import { cli, createTaggedSecret, useLocalAwsEnv } from '../cli/support.ts';
+import { cli, createTaggedSecret, settleListings, useLocalAwsEnv } from '../cli/support.ts';
 import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
 await needsSessions(
@@ -121,6 +121,8 @@ describe('the lifespan ceiling', () => {
     await createTaggedSecret(suite.secretsManager, NAME, JSON.stringify({ token: CANARY }), {
       [TAG.lifespan]: '45d',
     });
+    // Status lists with ListSecrets, which may leave out what changed in the last minutes.
+    await settleListings(aws);
 
     // Act
     const refused = await cli(aws, 'status', '--format', 'json');

@@ -108,7 +108,10 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
   // First, so an outage of the listing or a short invocation never keeps an alert back.
   await deliverPendingAlerts(pass);
   if (!managedPhase) {
-    const cut = await listPass(pass, saved?.nextToken, saved?.position ?? 0);
+    const cut = await listPass(pass, saved?.nextToken, {
+      skip: saved?.position ?? 0,
+      ...(saved?.doneOnPage && { done: saved.doneOnPage }),
+    });
     if (cut) return stop(report, cursor, { ...cut, startedAt: pass.startedAt });
   }
   if (deps.managed) {
@@ -139,17 +142,17 @@ async function deliverPendingAlerts({ deps, report, outOfTime }: Pass): Promise<
 }
 
 /**
- * Pages through the opted-in secrets from `token`, skipping the first `skip` of its page, and
- * sweeps them `concurrency` at a time; returns where it stopped when time ran out (and counts
+ * Pages through the opted-in secrets from `token`, skipping what of its page was done already,
+ * and sweeps them `concurrency` at a time; returns where it stopped when time ran out (and counts
  * what the pass has left, the backlog), undefined when it reached the last page.
  */
 async function listPass(
   pass: Pass,
   token: string | undefined,
-  skip: number,
+  resume: Resume,
 ): Promise<Omit<SweepCursor, 'startedAt'> | undefined> {
   const cut: { at?: ListingCut } = {};
-  await inParallel(pass.concurrency, listed(pass, token, skip, cut), (secret) =>
+  await inParallel(pass.concurrency, listed(pass, token, resume, cut), (secret) =>
     sweepListed(pass, secret),
   );
   if (cut.at === undefined) {
@@ -161,9 +164,18 @@ async function listPass(
   return cut.at.cursor;
 }
 
+/**
+ * What of the first page was done by an earlier invocation: its ARNs when it saved them (skipped
+ * wherever the page lists them now), else a count of the page's first secrets (older cursors).
+ */
+interface Resume {
+  skip: number;
+  done?: string[];
+}
+
 /** Where the listing stopped for lack of time: the cursor, and what is left of the page. */
 interface ListingCut {
-  cursor: { nextToken: string | undefined; position: number };
+  cursor: { nextToken: string | undefined; position: number; doneOnPage?: string[] };
   leftOnPage: number;
   /** The pages after those: from this token (undefined: the first page); absent, none. */
   rest?: { token: string | undefined };
@@ -176,13 +188,22 @@ interface ListingCut {
 async function* listed(
   pass: Pass,
   token: string | undefined,
-  skip: number,
+  resume: Resume,
   cut: { at?: ListingCut },
 ): AsyncGenerator<SecretDescription> {
   const { deps, report } = pass;
+  let skip = resume.done ? 0 : resume.skip;
+  // This page's secrets done in this pass, by ARN: saved at a cut, since listed again the page
+  // may leave some out or show others (ListSecrets is eventually consistent).
+  let done = new Set(resume.done ?? []);
+  const at = (position: number) => ({
+    nextToken: token,
+    position,
+    ...(done.size > 0 && { doneOnPage: [...done] }),
+  });
   for (;;) {
     if (pass.outOfTime()) {
-      cut.at = { cursor: { nextToken: token, position: skip }, leftOnPage: 0, rest: { token } };
+      cut.at = { cursor: at(skip), leftOnPage: 0, rest: { token } };
       return;
     }
     let page: Awaited<ReturnType<SecretCatalog['listTagged']>>;
@@ -197,6 +218,7 @@ async function* listed(
         });
         token = undefined;
         skip = 0;
+        done = new Set();
         continue;
       }
       throw error;
@@ -206,13 +228,15 @@ async function* listed(
       if (pass.outOfTime()) {
         const leftOnPage = page.secrets.length - i;
         const rest = page.nextToken === undefined ? {} : { rest: { token: page.nextToken } };
-        cut.at = { cursor: { nextToken: token, position: i }, leftOnPage, ...rest };
+        cut.at = { cursor: at(i), leftOnPage, ...rest };
         return;
       }
       const secret = page.secrets[i]!;
       // A listing may show a secret twice (ListSecrets is eventually consistent): one look a pass,
       // and never two workers on one secret.
-      if (pass.seen.has(secret.arn)) continue;
+      const again = pass.seen.has(secret.arn) || done.has(secret.arn);
+      done.add(secret.arn);
+      if (again) continue;
       report.secrets++;
       pass.seen.add(secret.arn);
       yield secret;
@@ -220,6 +244,7 @@ async function* listed(
     if (page.nextToken === undefined) return;
     token = page.nextToken;
     skip = 0;
+    done = new Set();
   }
 }
 
@@ -298,6 +323,7 @@ async function stop(
   if (at.nextToken !== undefined) saved.nextToken = at.nextToken;
   if (at.phase !== undefined) saved.phase = at.phase;
   if (at.managedAfter !== undefined) saved.managedAfter = at.managedAfter;
+  if (at.doneOnPage !== undefined) saved.doneOnPage = at.doneOnPage;
   // For `status`: how far behind the pass is, as this invocation counted it.
   if (report.backlog !== undefined) saved.backlog = report.backlog;
   await cursor.put(saved);

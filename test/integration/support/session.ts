@@ -70,6 +70,8 @@ export interface Session {
   resetSecretsManagerCalls(): Promise<void>;
   /** Secrets ListSecrets' eventual consistency left out of a page. */
   listOmissions(): Promise<{ at: Date; secretArn: string }[]>;
+  /** How long ListSecrets may leave out a changed secret here (the modelled window; 0: consistent). */
+  listConsistencyLagMs(): Promise<number>;
   /** Sets a stack's outputs in the endpoint's CloudFormation (what the operator CLI reads). */
   putStackOutputs(stackName: string, outputs: Record<string, string>): Promise<void>;
   /** The suite, when the session installed it. */
@@ -214,6 +216,7 @@ async function embeddedSession(
     secretsManagerCalls: async () => [...aws.secretsManager.calls.records],
     resetSecretsManagerCalls: async () => aws.secretsManager.calls.reset(),
     listOmissions: async () => [...aws.secretsManager.listOmissions],
+    listConsistencyLagMs: async () => aws.secretsManager.listConsistencyLagMs,
     putStackOutputs: async (stackName, outputs) =>
       void cloudFormationOf(aws).putStack(stackName, outputs),
     suite,
@@ -318,6 +321,9 @@ async function remoteSession(
           )
         ).omissions,
       ),
+    listConsistencyLagMs: async () =>
+      (await control<{ lagMs?: number }>('GET', '/_local/secretsmanager/list-omissions')).lagMs ??
+      0,
     putStackOutputs: async (stackName, outputs) => {
       await control('PUT', '/_local/cloudformation/outputs', { stackName, outputs });
     },

@@ -58,6 +58,26 @@ describe('the sweep cursor in DynamoDB', () => {
     });
   });
 
+  it('saves and reads back the ARNs done on the page, and ignores a damaged list', async () => {
+    const done = ['arn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf'];
+    const saved = {
+      nextToken: 'tok',
+      position: 1,
+      doneOnPage: done,
+      startedAt: '2030-03-10T12:00:00.000Z',
+    };
+    ddb.on(PutCommand).resolves({});
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: { ...KEY, ...saved } })
+      .resolvesOnce({ Item: { ...KEY, ...saved, doneOnPage: [42] } });
+    await store().put(saved);
+    expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.Item).toEqual({ ...KEY, ...saved });
+    expect(await store().get()).toEqual(saved);
+    const { doneOnPage: _, ...withoutList } = saved;
+    expect(await store().get()).toEqual(withoutList);
+  });
+
   it('reads no cursor when there is none or the item is damaged', async () => {
     ddb
       .on(GetCommand)

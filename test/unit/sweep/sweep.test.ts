@@ -349,6 +349,7 @@ describe('the lifespan sweep', () => {
     expect(first.stoppedAt).toEqual({
       nextToken: '100',
       position: 30,
+      doneOnPage: world.secrets.slice(100, 130).map((s) => s.arn),
       startedAt: new Date(START).toISOString(),
       backlog: 120,
     });
@@ -365,6 +366,36 @@ describe('the lifespan sweep', () => {
       .map((e) => e.secretName);
     expect(attached).toHaveLength(250);
     expect(new Set(attached).size).toBe(250);
+  });
+
+  it('carries on by what it did, not by position, when the page listed again shows other secrets', async () => {
+    // Prepare: as the saved-cursor test, but ListSecrets is eventually consistent: the first
+    // listing of page 2 leaves out s100-s104 (just created), the next one leaves out what the
+    // first invocation attached there (just changed) and shows s100-s104 again.
+    const { world, deps, audit, sweep } = setup();
+    for (let i = 0; i < 250; i++) world.add(`s${i}`, { rotationEnabled: false });
+    world.callCostMs = 1000;
+    const list = deps.catalog.listTagged.bind(deps.catalog);
+    let hidden = new Set(Array.from({ length: 5 }, (_, i) => `s${100 + i}`));
+    deps.catalog.listTagged = async (tagKey, nextToken) => {
+      const page = await list(tagKey, nextToken);
+      return { ...page, secrets: page.secrets.filter((s) => !hidden.has(s.name)) };
+    };
+    const attached = () =>
+      audit.entries.filter((e) => e.event === 'rotation.attached').map((e) => e.secretName!);
+
+    // Act
+    const first = await sweep(130_000);
+    hidden = new Set(attached().filter((name) => Number(name.slice(1)) >= 100));
+    const second = await sweep(130_000);
+
+    // Assess: the first stopped part-way through page 2; across both, every secret attached once
+    expect(first.complete).toBe(false);
+    expect(hidden.size).toBeGreaterThan(0);
+    expect(second.complete).toBe(true);
+    expect(new Set(attached()).size).toBe(250);
+    expect(attached()).toHaveLength(250);
+    expect(first.stoppedAt?.doneOnPage).toHaveLength(hidden.size);
   });
 
   it('saves its cursor without listing when it starts past its deadline', async () => {
