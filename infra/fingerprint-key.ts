@@ -67,7 +67,24 @@ export class FingerprintKey extends Construct {
    * item can carry `day` or `event`); remember what was indexed (STATE#token-index).
    */
   grantIndex(grantee: iam.IGrantable): iam.Grant {
-    const table = this.table.tableArn;
+    return this.grantRecord(grantee)
+      .combine(this.grantLookup(grantee))
+      .combine(
+        this.grantRemembered(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
+      );
+  }
+
+  /**
+   * For the functions that revoke in an emergency: read the key and record each token they
+   * revoked (UpdateItem on FP# items, the index's attributes only); read what the sweep
+   * remembered of a secret's versions (GetItem on STATE#token-index). No Query, no PutItem.
+   */
+  grantRecordRevokes(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRecord(grantee).combine(this.grantRemembered(grantee, ['dynamodb:GetItem']));
+  }
+
+  /** Read the key; UpdateItem on FP# items, limited to the index's attributes. */
+  private grantRecord(grantee: iam.IGrantable): iam.Grant {
     this.secret.grantRead(grantee);
     grantKeyVia(grantee, this.key, 'dynamodb', [
       'kms:Decrypt',
@@ -77,7 +94,7 @@ export class FingerprintKey extends Construct {
     return grantStatement(grantee, {
       sid: 'RecordTokensInTheIndex',
       actions: ['dynamodb:UpdateItem'],
-      resources: [table],
+      resources: [this.table.tableArn],
       conditions: {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [fingerprintPk('*')] },
         'ForAllValues:StringEquals': {
@@ -88,20 +105,19 @@ export class FingerprintKey extends Construct {
           ],
         },
       },
-    })
-      .combine(this.grantLookup(grantee))
-      .combine(
-        grantStatement(grantee, {
-          sid: 'RememberIndexedVersions',
-          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-          resources: [table],
-          conditions: {
-            'ForAllValues:StringLike': {
-              'dynamodb:LeadingKeys': [statePk(TOKEN_INDEX_STATE)],
-            },
-          },
-        }),
-      );
+    });
+  }
+
+  /** `actions` on the sweep's memory of what it indexed (STATE#token-index) only. */
+  private grantRemembered(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    return grantStatement(grantee, {
+      sid: 'RememberIndexedVersions',
+      actions,
+      resources: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [statePk(TOKEN_INDEX_STATE)] },
+      },
+    });
   }
 
   /** For people who scan (`token-rotation scan`): read the key and Query the index, nothing more. */
