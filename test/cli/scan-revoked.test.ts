@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logger } from '#commons/logger';
-import { BINDING_TAG } from '#domain/kinds/iam-access-key/issuer';
 import { keyedFingerprint } from '#domain/keyed-fingerprint';
+import { BINDING_TAG } from '#domain/kinds/iam-access-key/issuer';
 import { mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
@@ -84,9 +84,7 @@ describe('scan after an emergency revoke', () => {
     const after = await scanJson(file);
 
     // Assess
-    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).not.toContain(
-      accessKey.accessKeyId,
-    );
+    expect(aws.iam.keysOf(userName).map((k) => k.accessKeyId)).not.toContain(accessKey.accessKeyId);
     expect(after.report.findings).toMatchObject([
       {
         secretArn: arn,
