@@ -83,6 +83,22 @@ export class FingerprintKey extends Construct {
     return this.grantRecord(grantee).combine(this.grantRemembered(grantee, ['dynamodb:GetItem']));
   }
 
+  /**
+   * For the rotation, which indexes the token it mints: read the key with AWSCURRENT in one
+   * BatchGetSecretValue (an action with no resource-level permissions, so "*"; each value it
+   * returns still needs GetSecretValue on its secret) and record index items (UpdateItem on FP#
+   * items, the index's attributes only, inside the audit's transaction).
+   */
+  grantMint(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRecord(grantee).combine(
+      grantStatement(grantee, {
+        sid: 'ReadTheKeyWithTheCurrentValue',
+        actions: ['secretsmanager:BatchGetSecretValue'],
+        resources: ['*'],
+      }),
+    );
+  }
+
   /** Read the key; UpdateItem on FP# items, limited to the index's attributes. */
   private grantRecord(grantee: iam.IGrantable): iam.Grant {
     this.secret.grantRead(grantee);

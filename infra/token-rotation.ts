@@ -305,6 +305,7 @@ export class TokenRotation extends Construct {
     this.sweepFunction = lifespan.sweepFunction;
     lifespan.indexTokens(this.fingerprintKey, settings.environmentOrder);
     revoke.indexRevokes(this.fingerprintKey);
+    rotation.indexMinted(this.fingerprintKey);
     this.tagEventsFunction = lifespan.tagEventsFunction;
     this.emergencyRevoke = revoke;
     this.revokeFunction = revoke.revokeFunction;

@@ -263,6 +263,7 @@ export function handlerDeps(
   const locks = new DynamoRevokeLockStore(dynamo, tableName);
   const { index, key } = localTokenIndex(dynamo, tableName, store, keyArn);
   const rotationDeps: RotationDeps = { store, audit, alerter, issuerFor, clock, revokes: locks };
+  rotationDeps.tokenIndex = { keySecretArn: keyArn, key: key() };
   const sweepDeps: SweepDeps = {
     catalog,
     store,

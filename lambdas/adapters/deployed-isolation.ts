@@ -1,4 +1,5 @@
-// The token index and fingerprint key of a deployed function (the sweep, the revoke functions),
+// The token index and fingerprint key of a deployed function (the sweep, the revoke functions, the
+// rotation),
 // from its environment (FINGERPRINT_KEY_SECRET_ARN, ENVIRONMENT_ORDER): none when the stack gave
 // it no key secret.
 // The key is read once per container and what was indexed is remembered per container
@@ -15,6 +16,7 @@ import {
 import { fingerprintKeySource } from '#domain/isolation/key';
 import type { RevokedTokens } from '#domain/isolation/ports';
 import { type SecretStore, systemClock } from '#domain/ports';
+import type { RotationDeps } from '#domain/rotation/index';
 import { DynamoTokenIndex } from './dynamodb-token-index.ts';
 
 /** Per container: what it indexed, per secret, across invocations. */
@@ -55,4 +57,15 @@ export function deployedRevokedTokens(
     clock: systemClock,
     log: { warn: (message, extra) => logger.warn(message, { ...extra }) },
   });
+}
+
+/** The rotation's side of the index (#domain/rotation/minted-index), when the stack has one. */
+export function deployedMintIndex(
+  env: NodeJS.ProcessEnv,
+  store: SecretStore,
+): RotationDeps['tokenIndex'] {
+  const keyArn = env[ENV.FINGERPRINT_KEY_SECRET_ARN]?.trim();
+  if (!keyArn) return undefined;
+  keySource ??= fingerprintKeySource(() => store.getValue(keyArn));
+  return { keySecretArn: keyArn, key: keySource };
 }

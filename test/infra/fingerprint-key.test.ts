@@ -1,7 +1,7 @@
 // The token index's fingerprint key in the synthesized template (SPEC "Environment isolation"):
 // generated at deploy, encrypted, kept on destroy, never rotated, readable by the functions that
-// index tokens (the sweep, the revoke functions) alone, and grantScan gives a scanner the key and
-// Query on the index, nothing more.
+// index tokens (the sweep, the revoke functions, the rotation) alone, and grantScan gives a scanner
+// the key and Query on the index, nothing more.
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -21,7 +21,7 @@ beforeAll(() => {
 });
 
 /** The functions that index tokens, and so read the key. */
-const READERS = ['Sweep', 'Revoke', 'RevokeEvents'];
+const READERS = ['Sweep', 'Revoke', 'RevokeEvents', 'Rotation'];
 
 const readsKey = (id: string) =>
   statementsFor(roleStatements(template, id), 'secretsmanager:GetSecretValue').some((s) =>
@@ -47,7 +47,7 @@ describe('the fingerprint key', () => {
 
   it('is readable by the functions that index tokens only; the sweep gets the environment order', () => {
     for (const indexer of READERS) expect(readsKey(indexer), indexer).toBe(true);
-    for (const other of ['Rotation', 'TagEvents', 'SecretsManagerEvents']) {
+    for (const other of ['TagEvents', 'SecretsManagerEvents']) {
       expect(readsKey(other), other).toBe(false);
     }
     const given = Object.values(template.findResources('AWS::Lambda::Function')).filter(
@@ -103,6 +103,22 @@ describe('the fingerprint key', () => {
       expect(onIndex('LookTokensUpInTheIndex')).toEqual([]);
     },
   );
+
+  it('lets the rotation read the key with AWSCURRENT in one call and write index items, not read them', () => {
+    const statements = roleStatements(template, 'Rotation');
+    const bySid = (sid: string) => statements.filter((s) => s.Sid === sid);
+    expect(bySid('ReadTheKeyWithTheCurrentValue')).toMatchObject([
+      { Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] },
+    ]);
+    expect(bySid('RecordTokensInTheIndex')).toMatchObject([
+      {
+        Action: ['dynamodb:UpdateItem'],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['FP#*'] } },
+      },
+    ]);
+    expect(bySid('LookTokensUpInTheIndex')).toEqual([]);
+    expect(bySid('RememberIndexedVersions')).toEqual([]);
+  });
 });
 
 describe('grantScan', () => {

@@ -19,16 +19,20 @@ export async function record(
 ): Promise<void> {
   const hasTokens = Object.keys(state.tokens).length > 0;
   const hasDetail = Object.keys(state.detail).length > 0;
-  await deps.audit.append({
-    secretArn: state.arn,
-    secretName: state.name,
-    step: request.step,
-    versions: { ...state.versions },
-    ...(hasTokens && { tokens: { ...state.tokens } }),
-    ...(hasDetail && { detail: { ...state.detail } }),
-    trigger: request.trigger,
-    ...entry,
-  });
+  await deps.audit.append(
+    {
+      secretArn: state.arn,
+      secretName: state.name,
+      step: request.step,
+      versions: { ...state.versions },
+      ...(hasTokens && { tokens: { ...state.tokens } }),
+      ...(hasDetail && { detail: { ...state.detail } }),
+      trigger: request.trigger,
+      ...entry,
+    },
+    // The minted token's index item, in the same write (minted-index.ts).
+    state.tokenSeen && { tokenSeen: state.tokenSeen },
+  );
 }
 
 /** Audits a step's progress; a failed write fails the step, so no rotation goes unrecorded. */
