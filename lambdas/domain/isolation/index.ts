@@ -8,9 +8,9 @@
 // suite-state item per secret, read only when the memory does not know the secret (a new
 // container); a secret whose versions, stages and environment are unchanged costs no call at all.
 //
-// The minted token of a rotation is indexed by the next sweep, as a version it has not seen: the
-// rotation function reads no fingerprint key (that read would break a rotation's budget of 8
-// Secrets Manager calls), so a new token is unindexed for at most one sweep interval.
+// Others index too: the rotation the token it mints, at mint (#domain/rotation/minted-index; the
+// sweep still reads that version once, as one its memory does not know, and looks for copies),
+// and the emergency revoke every token it revokes (./revoked.ts).
 
 import { describeError } from '../errors.ts';
 import { keyedFingerprint } from '../keyed-fingerprint.ts';
