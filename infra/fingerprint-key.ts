@@ -3,7 +3,8 @@
 // key, kept on `cdk destroy` (the retained audit table's fingerprints mean nothing without it).
 // It is never rotated by the suite's own rotation, nor by Secrets Manager: a new key would orphan
 // every fingerprint in the index, and the key is not a credential to anything. Readable only by
-// the sweep (which indexes and looks up) and by whom `grantScan` names.
+// the functions that index tokens (the sweep, the rotation, the revoke functions) and by whom
+// `grantScan` names.
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -51,7 +52,7 @@ export class FingerprintKey extends Construct {
       'The keyed-fingerprint key of the token index (token-rotation scan reads it)',
     );
     const reason =
-      'The fingerprint key is not a credential: it names tokens in the token index (HMAC-SHA256), and rotating it would orphan every fingerprint the index holds. It is generated at deploy, readable only by the sweep and grantScan grantees, and encrypted with the audit key.';
+      'The fingerprint key is not a credential: it names tokens in the token index (HMAC-SHA256), and rotating it would orphan every fingerprint the index holds. It is generated at deploy, readable only by the functions that index tokens and grantScan grantees, and encrypted with the audit key.';
     for (const id of [
       'AwsSolutions-SMG4',
       'NIST.800.53.R5-SecretsManagerRotationEnabled',
