@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoTokenIndex } from '#adapters/dynamodb-token-index';
+import type { SecretsManagerStore } from '#adapters/secrets-manager-store';
 import { fingerprintKeySource } from '#domain/isolation/key';
-import type { SecretStore } from '#domain/ports';
 
 /** The fingerprint key secret, as the stack generates it at deploy: 64 random characters. */
 export async function createFingerprintKey(
@@ -24,16 +24,23 @@ export async function createFingerprintKey(
 
 /**
  * The token index and the fingerprint key as each deployed function builds them
- * (#adapters/deployed-isolation): `key()` is one function's own source, read once.
+ * (#adapters/deployed-isolation): `key()` is one function's own source, read once; `mint()` the
+ * rotation's (#domain/rotation/minted-index).
  */
 export function localTokenIndex(
   dynamo: DynamoDBDocumentClient,
   tableName: string,
-  store: Pick<SecretStore, 'getValue'>,
+  store: SecretsManagerStore,
   keyArn: string,
 ) {
+  const key = () => fingerprintKeySource(() => store.getValue(keyArn));
   return {
     index: new DynamoTokenIndex(dynamo, tableName),
-    key: () => fingerprintKeySource(() => store.getValue(keyArn)),
+    key,
+    mint: () => ({
+      keySecretArn: keyArn,
+      key: key(),
+      currentValues: (ids: string[]) => store.getCurrentValues(ids),
+    }),
   };
 }

@@ -261,9 +261,9 @@ export function handlerDeps(
   const log = { warn: (message: string, extra?: object) => logger.warn(message, { ...extra }) };
   const pace = options.pace ?? createPacer();
   const locks = new DynamoRevokeLockStore(dynamo, tableName);
-  const { index, key } = localTokenIndex(dynamo, tableName, store, keyArn);
+  const { index, key, mint } = localTokenIndex(dynamo, tableName, store, keyArn);
   const rotationDeps: RotationDeps = { store, audit, alerter, issuerFor, clock, revokes: locks };
-  rotationDeps.tokenIndex = { keySecretArn: keyArn, key: key() };
+  rotationDeps.tokenIndex = mint();
   const sweepDeps: SweepDeps = {
     catalog,
     store,

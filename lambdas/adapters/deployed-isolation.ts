@@ -18,6 +18,7 @@ import type { RevokedTokens } from '#domain/isolation/ports';
 import { type SecretStore, systemClock } from '#domain/ports';
 import type { RotationDeps } from '#domain/rotation/index';
 import { DynamoTokenIndex } from './dynamodb-token-index.ts';
+import type { SecretsManagerStore } from './secrets-manager-store.ts';
 
 /** Per container: what it indexed, per secret, across invocations. */
 const memory = newIndexMemory();
@@ -62,10 +63,14 @@ export function deployedRevokedTokens(
 /** The rotation's side of the index (#domain/rotation/minted-index), when the stack has one. */
 export function deployedMintIndex(
   env: NodeJS.ProcessEnv,
-  store: SecretStore,
+  store: SecretsManagerStore,
 ): RotationDeps['tokenIndex'] {
   const keyArn = env[ENV.FINGERPRINT_KEY_SECRET_ARN]?.trim();
   if (!keyArn) return undefined;
   keySource ??= fingerprintKeySource(() => store.getValue(keyArn));
-  return { keySecretArn: keyArn, key: keySource };
+  return {
+    keySecretArn: keyArn,
+    key: keySource,
+    currentValues: (ids) => store.getCurrentValues(ids),
+  };
 }

@@ -27,7 +27,8 @@ import {
   verifyChain,
 } from '#domain/audit-chain';
 import { describeError } from '#domain/errors';
-import type { AuditAlongside, AuditEntry, AuditLog, AuditRecord, Clock } from '#domain/ports';
+import type { AuditAlongside } from '#domain/isolation/ports';
+import type { AuditEntry, AuditLog, AuditRecord, Clock } from '#domain/ports';
 import { systemClock } from '#domain/ports';
 import type { AuditEventType } from '#domain/vocabulary';
 import { AUDIT_TABLE, HEAD_SK, SEQ_PREFIX, secretPk, seqSk } from './audit-table.ts';

@@ -9,10 +9,9 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { IndexedVersions, TokenIndex } from '#domain/isolation/ports';
+import type { AuditAlongside, IndexedVersions, TokenIndex } from '#domain/isolation/ports';
 import type { IndexedToken } from '#domain/keyed-fingerprint';
 import type { Pace } from '#domain/pacer';
-import type { AuditAlongside } from '#domain/ports';
 import {
   AUDIT_TABLE,
   fingerprintPk,

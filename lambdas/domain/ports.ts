@@ -1,8 +1,7 @@
 // The domain's view of the outside world. Secrets Manager, DynamoDB, SNS and issuers are reached
 // only through these small interfaces, so the rotation, sweep and revoke logic runs unchanged
 // against the embedded local AWS, a compatible endpoint, or AWS itself.
-
-import type { IndexedToken } from './keyed-fingerprint.ts';
+import type { AuditAlongside } from './isolation/ports.ts';
 import type { AuditEventType, Outcome, Severity, Trigger } from './vocabulary.ts';
 
 /** A clock the tests and the demo can move forward. */
@@ -44,12 +43,6 @@ export interface SecretStore {
     secretId: string,
     select?: { versionId?: string; stage?: string },
   ): Promise<string | undefined>;
-  /**
-   * The AWSCURRENT string values of several secrets in one call (BatchGetSecretValue), by the IDs
-   * given; a secret that could not be read, or holds no string value, is absent (read it alone to
-   * hear why). Optional: without it, each secret is read with `getValue`.
-   */
-  getCurrentValues?(secretIds: string[]): Promise<Map<string, string>>;
   /**
    * Puts `value` as version `versionId` labelled AWSPENDING. Returns 'exists' (and changes
    * nothing) when that version already holds a different value; Secrets Manager never
@@ -105,10 +98,7 @@ export interface AuditRecord extends AuditEntry {
 }
 
 export interface AuditLog {
-  /**
-   * Appends to the secret's chain, with `alongside` in the same write. Throws if the write fails:
-   * the caller's action must fail too.
-   */
+  /** Appends to the chain (`alongside` in the same write); throws if it fails: the action must too. */
   append(entry: AuditEntry, alongside?: AuditAlongside): Promise<AuditRecord>;
   /** One secret's history in chain (time) order. */
   history(
@@ -119,15 +109,6 @@ export interface AuditLog {
   between(from: Date, to: Date): Promise<AuditRecord[]>;
   /** Every event of one type between two times, in time order. */
   ofType(event: AuditEventType, from: Date, to: Date): Promise<AuditRecord[]>;
-}
-
-/** What an audit write may carry at no extra call (one DynamoDB transaction). */
-export interface AuditAlongside {
-  /**
-   * A token just seen, for the token index (#domain/isolation), recorded as `TokenIndex.record`
-   * records it, at the record's time. Its keyed fingerprint only, never the token.
-   */
-  tokenSeen?: Omit<IndexedToken, 'firstSeen' | 'lastSeen' | 'revokedAt'>;
 }
 
 /** An alert, in the words a person reads on a phone. */

@@ -49,3 +49,12 @@ export interface RevokedTokens {
     token: string | undefined,
   ): Promise<void>;
 }
+
+/** What an audit write may carry at no extra call (one DynamoDB transaction). */
+export interface AuditAlongside {
+  /**
+   * A token just seen, for the token index (#domain/isolation), recorded as `TokenIndex.record`
+   * records it, at the record's time. Its keyed fingerprint only, never the token.
+   */
+  tokenSeen?: Omit<IndexedToken, 'firstSeen' | 'lastSeen' | 'revokedAt'>;
+}

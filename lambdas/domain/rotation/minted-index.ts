@@ -4,9 +4,10 @@
 // fingerprint key is read with AWSCURRENT in one BatchGetSecretValue the first time a container
 // needs it, then kept in memory. So a rotation's calls stay 8 Secrets Manager and 14 in all.
 
+import type { AuditAlongside } from '#domain/isolation/ports';
 import { environmentOf } from '#domain/isolation/ranks';
 import { keyedFingerprint } from '#domain/keyed-fingerprint';
-import type { AuditAlongside, Issuer, SecretDescription } from '#domain/ports';
+import type { Issuer, SecretDescription } from '#domain/ports';
 import { STAGE } from '#domain/vocabulary';
 import type { RotationDeps } from './types.ts';
 
@@ -21,11 +22,9 @@ export async function currentWithKey(
   secretArn: string,
 ): Promise<string | undefined> {
   const index = deps.tokenIndex;
-  if (!index || index.key.known || index.batchFailed || !deps.store.getCurrentValues) {
-    return undefined;
-  }
+  if (!index?.currentValues || index.key.known || index.batchFailed) return undefined;
   try {
-    const values = await deps.store.getCurrentValues([secretArn, index.keySecretArn]);
+    const values = await index.currentValues([secretArn, index.keySecretArn]);
     const key = values.get(index.keySecretArn);
     if (key !== undefined) index.key.seed(key);
     return values.get(secretArn);

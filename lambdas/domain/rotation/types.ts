@@ -2,10 +2,10 @@
 // knows along the way: shared by the steps (create, set, test, finish) and failure handling.
 
 import type { FingerprintKeySource } from '#domain/isolation/key';
+import type { AuditAlongside } from '#domain/isolation/ports';
 import type { IssuerFor } from '#domain/kinds/registry';
 import type {
   Alerter,
-  AuditAlongside,
   AuditLog,
   Clock,
   Issuer,
@@ -47,6 +47,11 @@ export interface RotationDeps {
     keySecretArn: string;
     /** Per container: read once, with AWSCURRENT (currentWithKey). */
     key: FingerprintKeySource;
+    /**
+     * The AWSCURRENT string values of several secrets in one call (BatchGetSecretValue), by the
+     * IDs given; one that could not be read is absent. Without it, the key is never read here.
+     */
+    currentValues?(secretIds: string[]): Promise<Map<string, string>>;
     /** BatchGetSecretValue failed in this container: not tried again. */
     batchFailed?: boolean;
   };
