@@ -7,11 +7,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import * as ENV from '#commons/env-names';
 import type { KindSettings } from '#domain/kinds/registry';
 import { EXPOSED_CREDENTIAL_CODES } from '#domain/revoke-events';
 import { TAG } from '#domain/vocabulary';
 import type { Alerting } from './alerting.ts';
 import type { AuditTrail } from './audit-trail.ts';
+import type { FingerprintKey } from './fingerprint-key.ts';
 import { grantKindIssuers, grantSecretKeys, grantStatement } from './grants.ts';
 import { keepParentLogicalIds } from './logical-ids.ts';
 import { RevokeRunbook } from './revoke-runbook.ts';
@@ -68,6 +70,17 @@ export class EmergencyRevoke extends Construct {
     this.addRules(props);
     this.runbook = new RevokeRunbook(this, 'Runbook', { revokeFunction: this.revokeFunction });
     this.addOutputs();
+  }
+
+  /**
+   * Both revoke functions tell the token index of each token they revoke (`revokedAt`, so
+   * `token-rotation scan` reports it revoked): they read the key and update FP# items only.
+   */
+  indexRevokes(key: FingerprintKey): void {
+    for (const fn of [this.revokeFunction, this.eventsFunction]) {
+      fn.addEnvironment(ENV.FINGERPRINT_KEY_SECRET_ARN, key.secret.secretArn);
+      key.grantRecordRevokes(fn);
+    }
   }
 
   /** Lets `grantee` start an emergency revoke: invoke the revoke function. */

@@ -3,7 +3,8 @@
 // key, kept on `cdk destroy` (the retained audit table's fingerprints mean nothing without it).
 // It is never rotated by the suite's own rotation, nor by Secrets Manager: a new key would orphan
 // every fingerprint in the index, and the key is not a credential to anything. Readable only by
-// the sweep (which indexes and looks up) and by whom `grantScan` names.
+// the functions that index tokens (the sweep, the rotation, the revoke functions) and by whom
+// `grantScan` names.
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -51,7 +52,7 @@ export class FingerprintKey extends Construct {
       'The keyed-fingerprint key of the token index (token-rotation scan reads it)',
     );
     const reason =
-      'The fingerprint key is not a credential: it names tokens in the token index (HMAC-SHA256), and rotating it would orphan every fingerprint the index holds. It is generated at deploy, readable only by the sweep and grantScan grantees, and encrypted with the audit key.';
+      'The fingerprint key is not a credential: it names tokens in the token index (HMAC-SHA256), and rotating it would orphan every fingerprint the index holds. It is generated at deploy, readable only by the functions that index tokens and grantScan grantees, and encrypted with the audit key.';
     for (const id of [
       'AwsSolutions-SMG4',
       'NIST.800.53.R5-SecretsManagerRotationEnabled',
@@ -67,7 +68,40 @@ export class FingerprintKey extends Construct {
    * item can carry `day` or `event`); remember what was indexed (STATE#token-index).
    */
   grantIndex(grantee: iam.IGrantable): iam.Grant {
-    const table = this.table.tableArn;
+    return this.grantRecord(grantee)
+      .combine(this.grantLookup(grantee))
+      .combine(
+        this.grantRemembered(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
+      );
+  }
+
+  /**
+   * For the functions that revoke in an emergency: read the key and record each token they
+   * revoked (UpdateItem on FP# items, the index's attributes only); read what the sweep
+   * remembered of a secret's versions (GetItem on STATE#token-index). No Query, no PutItem.
+   */
+  grantRecordRevokes(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRecord(grantee).combine(this.grantRemembered(grantee, ['dynamodb:GetItem']));
+  }
+
+  /**
+   * For the rotation, which indexes the token it mints: read the key with AWSCURRENT in one
+   * BatchGetSecretValue (an action with no resource-level permissions, so "*"; each value it
+   * returns still needs GetSecretValue on its secret) and record index items (UpdateItem on FP#
+   * items, the index's attributes only, inside the audit's transaction).
+   */
+  grantMint(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRecord(grantee).combine(
+      grantStatement(grantee, {
+        sid: 'ReadTheKeyWithTheCurrentValue',
+        actions: ['secretsmanager:BatchGetSecretValue'],
+        resources: ['*'],
+      }),
+    );
+  }
+
+  /** Read the key; UpdateItem on FP# items, limited to the index's attributes. */
+  private grantRecord(grantee: iam.IGrantable): iam.Grant {
     this.secret.grantRead(grantee);
     grantKeyVia(grantee, this.key, 'dynamodb', [
       'kms:Decrypt',
@@ -77,7 +111,7 @@ export class FingerprintKey extends Construct {
     return grantStatement(grantee, {
       sid: 'RecordTokensInTheIndex',
       actions: ['dynamodb:UpdateItem'],
-      resources: [table],
+      resources: [this.table.tableArn],
       conditions: {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [fingerprintPk('*')] },
         'ForAllValues:StringEquals': {
@@ -88,20 +122,19 @@ export class FingerprintKey extends Construct {
           ],
         },
       },
-    })
-      .combine(this.grantLookup(grantee))
-      .combine(
-        grantStatement(grantee, {
-          sid: 'RememberIndexedVersions',
-          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-          resources: [table],
-          conditions: {
-            'ForAllValues:StringLike': {
-              'dynamodb:LeadingKeys': [statePk(TOKEN_INDEX_STATE)],
-            },
-          },
-        }),
-      );
+    });
+  }
+
+  /** `actions` on the sweep's memory of what it indexed (STATE#token-index) only. */
+  private grantRemembered(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    return grantStatement(grantee, {
+      sid: 'RememberIndexedVersions',
+      actions,
+      resources: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [statePk(TOKEN_INDEX_STATE)] },
+      },
+    });
   }
 
   /** For people who scan (`token-rotation scan`): read the key and Query the index, nothing more. */

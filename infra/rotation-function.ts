@@ -6,9 +6,11 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import * as ENV from '#commons/env-names';
 import type { KindSettings } from '#domain/kinds/registry';
 import type { Alerting } from './alerting.ts';
 import type { AuditTrail } from './audit-trail.ts';
+import type { FingerprintKey } from './fingerprint-key.ts';
 import { grantKindIssuers, grantOptedInSecrets, grantSecretKeys } from './grants.ts';
 import { keepParentLogicalIds } from './logical-ids.ts';
 import type { SuiteFunctions } from './suite-functions.ts';
@@ -48,6 +50,20 @@ export class RotationFunction extends Construct {
     keepParentLogicalIds(this);
     this.function = this.createRotation(props);
     this.eventsFunction = this.createEvents(props);
+  }
+
+  /**
+   * The rotation indexes the token it mints (#domain/rotation/minted-index): it reads the key
+   * with AWSCURRENT in one call and writes the index item with its audit record.
+   */
+  indexMinted(key: FingerprintKey): iam.Grant {
+    this.function.addEnvironment(ENV.FINGERPRINT_KEY_SECRET_ARN, key.secret.secretArn);
+    Validations.of(this.function.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'secretsmanager:BatchGetSecretValue supports no resource-level permissions (the values it returns still need GetSecretValue on each secret: opted-in secrets and the fingerprint key), and active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords on "*".',
+    });
+    return key.grantMint(this.function);
   }
 
   private createRotation(props: RotationFunctionProps): lambda.Function {

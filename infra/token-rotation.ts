@@ -304,6 +304,8 @@ export class TokenRotation extends Construct {
     this.lifespanEnforcement = lifespan;
     this.sweepFunction = lifespan.sweepFunction;
     lifespan.indexTokens(this.fingerprintKey, settings.environmentOrder);
+    revoke.indexRevokes(this.fingerprintKey);
+    rotation.indexMinted(this.fingerprintKey);
     this.tagEventsFunction = lifespan.tagEventsFunction;
     this.emergencyRevoke = revoke;
     this.revokeFunction = revoke.revokeFunction;

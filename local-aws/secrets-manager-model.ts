@@ -19,6 +19,7 @@ export const SECRETS_MANAGER_OPERATIONS = [
   'CreateSecret',
   'DescribeSecret',
   'GetSecretValue',
+  'BatchGetSecretValue',
   'PutSecretValue',
   'UpdateSecretVersionStage',
   'ListSecrets',

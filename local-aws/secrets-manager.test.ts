@@ -1,4 +1,5 @@
 import {
+  BatchGetSecretValueCommand,
   CancelRotateSecretCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -145,6 +146,38 @@ describe('secrets and values', () => {
         new GetSecretValueCommand({ SecretId: 's', VersionId: T1, VersionStage: 'AWSPENDING' }),
       ),
     ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+});
+
+describe('BatchGetSecretValue', () => {
+  it('returns the AWSCURRENT of each secret listed, and a missing one in Errors, not thrown', async () => {
+    // Prepare
+    const a = await sm.send(new CreateSecretCommand({ Name: 'batch/a', SecretString: 'value-a' }));
+    await sm.send(new CreateSecretCommand({ Name: 'batch/b', SecretString: 'value-b' }));
+
+    // Act
+    const out = await sm.send(
+      new BatchGetSecretValueCommand({ SecretIdList: [a.ARN!, 'batch/b', 'batch/missing'] }),
+    );
+
+    // Assess
+    expect(out.SecretValues?.map((v) => [v.Name, v.SecretString, v.VersionStages])).toEqual([
+      ['batch/a', 'value-a', ['AWSCURRENT']],
+      ['batch/b', 'value-b', ['AWSCURRENT']],
+    ]);
+    expect(out.Errors).toEqual([
+      expect.objectContaining({
+        SecretId: 'batch/missing',
+        ErrorCode: 'ResourceNotFoundException',
+      }),
+    ]);
+  });
+
+  it('fails without a SecretIdList, or with more than 20 IDs', async () => {
+    const ids = Array.from({ length: 21 }, (_, i) => `batch/${i}`);
+    await expect(sm.send(new BatchGetSecretValueCommand({ SecretIdList: ids }))).rejects.toThrow(
+      /1 to 20 secret IDs/,
+    );
   });
 });
 

@@ -185,6 +185,8 @@ export class SecretsManagerEmulator {
         return describeView(this.secret(input, { allowDeleted: true }));
       case 'GetSecretValue':
         return this.getSecretValue(input);
+      case 'BatchGetSecretValue':
+        return this.batchGetSecretValue(input);
       case 'PutSecretValue':
         return putSecretValue(this.options, this.secret(input), input);
       case 'UpdateSecretVersionStage':
@@ -290,6 +292,31 @@ export class SecretsManagerEmulator {
     }
     this.secrets.add(secret);
     return { ARN: secret.arn, Name: name, ...(versionId ? { VersionId: versionId } : {}) };
+  }
+
+  /**
+   * BatchGetSecretValue by SecretIdList (1 to 20 IDs; Filters are not modelled): each secret's
+   * AWSCURRENT as GetSecretValue answers it, and a secret that cannot be read in Errors, not thrown.
+   */
+  private batchGetSecretValue(input: Record<string, unknown>) {
+    const ids = input.SecretIdList;
+    if (input.Filters !== undefined || !Array.isArray(ids) || ids.length < 1 || ids.length > 20) {
+      throw new AwsError(
+        'InvalidParameterException',
+        'expected SecretIdList with 1 to 20 secret IDs (Filters are not modelled here)',
+      );
+    }
+    const SecretValues: Record<string, unknown>[] = [];
+    const Errors: Record<string, unknown>[] = [];
+    for (const SecretId of ids) {
+      try {
+        SecretValues.push(this.getSecretValue({ SecretId }));
+      } catch (error) {
+        if (!(error instanceof AwsError)) throw error;
+        Errors.push({ SecretId, ErrorCode: error.type, Message: error.message });
+      }
+    }
+    return { SecretValues, Errors };
   }
 
   private getSecretValue(input: Record<string, unknown>) {

@@ -18,7 +18,6 @@ import { createAuditTable, DynamoAuditLog } from '#adapters/dynamodb-audit-log';
 import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
-import { DynamoTokenIndex } from '#adapters/dynamodb-token-index';
 import { DynamoTokenUses } from '#adapters/dynamodb-token-uses';
 import { IamAccessKeys } from '#adapters/iam-keys';
 import { LambdaInvoker } from '#adapters/lambda-invoker';
@@ -29,8 +28,7 @@ import { SsmAutomationExecutions } from '#adapters/ssm-automation';
 import { logger } from '#commons/logger';
 import type { CheckpointDeps } from '#domain/audit-anchor';
 import { describeError } from '#domain/errors';
-import { DEFAULT_ENVIRONMENT_ORDER, newIndexMemory } from '#domain/isolation/index';
-import { fingerprintKeySource } from '#domain/isolation/key';
+import { DEFAULT_ENVIRONMENT_ORDER, newIndexMemory, revokedTokens } from '#domain/isolation/index';
 import { createIssuerFor, type IssuerDeps, type IssuerFor } from '#domain/kinds/registry';
 import { createPacer, type Pace } from '#domain/pacer';
 import type { PolicyLimits } from '#domain/policy';
@@ -48,7 +46,7 @@ import { createTagEventsHandler } from '#handlers/tag-events';
 import { type CloudFormationEmulator, cloudFormationOf } from './cloudformation.ts';
 import type { FunctionHandler, LocalAws } from './index.ts';
 import { createCheckpointBucket, localCheckpointDeps } from './suite-anchor.ts';
-import { createFingerprintKey } from './suite-fingerprint-key.ts';
+import { createFingerprintKey, localTokenIndex } from './suite-fingerprint-key.ts';
 import { connectTriggers, type SuiteRule, suiteRules } from './suite-triggers.ts';
 import { AwsError, readBody } from './wire.ts';
 
@@ -263,7 +261,9 @@ export function handlerDeps(
   const log = { warn: (message: string, extra?: object) => logger.warn(message, { ...extra }) };
   const pace = options.pace ?? createPacer();
   const locks = new DynamoRevokeLockStore(dynamo, tableName);
+  const { index, key, mint } = localTokenIndex(dynamo, tableName, store, keyArn);
   const rotationDeps: RotationDeps = { store, audit, alerter, issuerFor, clock, revokes: locks };
+  rotationDeps.tokenIndex = mint();
   const sweepDeps: SweepDeps = {
     catalog,
     store,
@@ -275,10 +275,9 @@ export function handlerDeps(
     pace,
     managed: new DynamoManagedSet(dynamo, tableName),
     log,
-    // As the deployed sweep builds it (#adapters/deployed-isolation): one container's memory.
     isolation: {
-      index: new DynamoTokenIndex(dynamo, tableName),
-      key: fingerprintKeySource(() => store.getValue(keyArn)),
+      index,
+      key: key(),
       keySecret: { arn: keyArn, name: 'token-rotation fingerprint key' },
       environmentOrder: options.environmentOrder ?? [...DEFAULT_ENVIRONMENT_ORDER],
       memory: newIndexMemory(),
@@ -293,6 +292,7 @@ export function handlerDeps(
     locks,
     clock,
     stackName,
+    tokenIndex: revokedTokens({ index, key: key(), clock, log }),
   };
   return { audit, alerter, store, issuerFor, rotationDeps, sweepDeps, revokeDeps };
 }

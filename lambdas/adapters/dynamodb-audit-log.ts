@@ -27,11 +27,13 @@ import {
   verifyChain,
 } from '#domain/audit-chain';
 import { describeError } from '#domain/errors';
+import type { AuditAlongside } from '#domain/isolation/ports';
 import type { AuditEntry, AuditLog, AuditRecord, Clock } from '#domain/ports';
 import { systemClock } from '#domain/ports';
 import type { AuditEventType } from '#domain/vocabulary';
 import { AUDIT_TABLE, HEAD_SK, SEQ_PREFIX, secretPk, seqSk } from './audit-table.ts';
 import { isAwsError } from './aws-errors.ts';
+import { alongsideItems } from './dynamodb-token-index.ts';
 
 /** The audit write failed; the action it records must fail with it (Secrets Manager retries). */
 export class AuditWriteError extends Error {
@@ -108,7 +110,7 @@ export class DynamoAuditLog implements AuditLog {
     this.heads = options.heads ?? containerHeads;
   }
 
-  async append(entry: AuditEntry): Promise<AuditRecord> {
+  async append(entry: AuditEntry, alongside: AuditAlongside = {}): Promise<AuditRecord> {
     const pk = secretPk(entry.secretArn);
     const key = `${this.tableName}\n${pk}`;
     // The head this writer last wrote, else a guess that the chain is new. A wrong guess (or a
@@ -123,7 +125,7 @@ export class DynamoAuditLog implements AuditLog {
       }) as Omit<AuditRecord, 'hash'>;
       const record: AuditRecord = { ...unhashed, hash: hashRecord(unhashed) };
       try {
-        await this.client.send(this.writeWithHead(pk, record));
+        await this.client.send(this.writeWithHead(pk, record, alongside));
         this.heads.set(key, record);
         return record;
       } catch (error) {
@@ -223,7 +225,7 @@ export class DynamoAuditLog implements AuditLog {
    * had the records. Whoever may delete records may delete HEAD too; checkpoints outside the table
    * are what stop that.
    */
-  private writeWithHead(pk: string, record: AuditRecord): TransactWriteCommand {
+  private writeWithHead(pk: string, record: AuditRecord, also: AuditAlongside) {
     const item = (sortKey: string, attributes: Record<string, unknown>) => ({
       [AUDIT_TABLE.partitionKey]: pk,
       [AUDIT_TABLE.sortKey]: sortKey,
@@ -252,6 +254,7 @@ export class DynamoAuditLog implements AuditLog {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
+        ...alongsideItems(this.tableName, also, record.at),
       ],
     });
   }

@@ -9,7 +9,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { IndexedVersions, TokenIndex } from '#domain/isolation/ports';
+import type { AuditAlongside, IndexedVersions, TokenIndex } from '#domain/isolation/ports';
 import type { IndexedToken } from '#domain/keyed-fingerprint';
 import type { Pace } from '#domain/pacer';
 import {
@@ -57,34 +57,7 @@ export class DynamoTokenIndex implements TokenIndex {
     seen: Omit<IndexedToken, 'firstSeen' | 'lastSeen' | 'revokedAt'>,
     at: Date,
   ): Promise<void> {
-    const now = at.toISOString();
-    const values: Record<string, unknown> = {
-      ':fp': seen.fingerprint,
-      ':arn': seen.secretArn,
-      ':name': seen.secretName,
-      ':version': seen.versionId,
-      ':stages': [...seen.stages],
-      ':now': now,
-    };
-    let update =
-      'SET fingerprint = :fp, secretArn = :arn, secretName = :name, versionId = :version, stages = :stages, lastSeen = :now, firstSeen = if_not_exists(firstSeen, :now)';
-    if (seen.environment !== undefined) {
-      update += ', environment = :env';
-      values[':env'] = seen.environment;
-    } else {
-      update += ' REMOVE environment';
-    }
-    await this.dynamo.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: {
-          [PK]: fingerprintPk(seen.fingerprint),
-          [SK]: fingerprintSk(seen.secretArn, seen.versionId),
-        },
-        UpdateExpression: update,
-        ExpressionAttributeValues: values,
-      }),
-    );
+    await this.dynamo.send(new UpdateCommand(recordUpdate(this.tableName, seen, at)));
   }
 
   async holders(fingerprint: string): Promise<IndexedToken[]> {
@@ -187,4 +160,51 @@ export function indexedToken(item: Record<string, unknown>): IndexedToken | unde
     lastSeen,
     ...(typeof revokedAt === 'string' && { revokedAt }),
   };
+}
+
+/**
+ * The UpdateItem that records `seen` (TokenIndex.record): the first time keeps `firstSeen`, later
+ * ones update the rest; never `revokedAt`. Also written inside the audit's transaction, when a
+ * rotation indexes the token it minted (#adapters/dynamodb-audit-log).
+ */
+export function recordUpdate(
+  tableName: string,
+  seen: Omit<IndexedToken, 'firstSeen' | 'lastSeen' | 'revokedAt'>,
+  at: Date,
+) {
+  const values: Record<string, unknown> = {
+    ':fp': seen.fingerprint,
+    ':arn': seen.secretArn,
+    ':name': seen.secretName,
+    ':version': seen.versionId,
+    ':stages': [...seen.stages],
+    ':now': at.toISOString(),
+  };
+  let update =
+    'SET fingerprint = :fp, secretArn = :arn, secretName = :name, versionId = :version, stages = :stages, lastSeen = :now, firstSeen = if_not_exists(firstSeen, :now)';
+  if (seen.environment !== undefined) {
+    update += ', environment = :env';
+    values[':env'] = seen.environment;
+  } else {
+    update += ' REMOVE environment';
+  }
+  return {
+    TableName: tableName,
+    Key: {
+      [PK]: fingerprintPk(seen.fingerprint),
+      [SK]: fingerprintSk(seen.secretArn, seen.versionId),
+    },
+    UpdateExpression: update,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/**
+ * What an audit write carries besides its record (AuditLog.append's `alongside`): the token index
+ * item of a token just seen, at the record's time. Unconditional, so it never cancels the record;
+ * a record written again writes it again.
+ */
+export function alongsideItems(tableName: string, alongside: AuditAlongside, at: string) {
+  const seen = alongside.tokenSeen;
+  return seen ? [{ Update: recordUpdate(tableName, seen, new Date(at)) }] : [];
 }

@@ -3,6 +3,7 @@
 // straight off the domain code.
 
 import {
+  BatchGetSecretValueCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
@@ -71,6 +72,18 @@ export class SecretsManagerStore implements SecretStore {
       if (selected && error instanceof NotFoundError) return undefined;
       throw error;
     }
+  }
+
+  async getCurrentValues(secretIds: string[]): Promise<Map<string, string>> {
+    const out = await awsCall(
+      this.client.send(new BatchGetSecretValueCommand({ SecretIdList: secretIds })),
+    );
+    const values = new Map<string, string>();
+    for (const found of out.SecretValues ?? []) {
+      const id = secretIds.find((i) => i === found.ARN || i === found.Name);
+      if (id !== undefined && found.SecretString !== undefined) values.set(id, found.SecretString);
+    }
+    return values;
   }
 
   async putPending(

@@ -1,7 +1,7 @@
 // The domain's view of the outside world. Secrets Manager, DynamoDB, SNS and issuers are reached
 // only through these small interfaces, so the rotation, sweep and revoke logic runs unchanged
 // against the embedded local AWS, a compatible endpoint, or AWS itself.
-
+import type { AuditAlongside } from './isolation/ports.ts';
 import type { AuditEventType, Outcome, Severity, Trigger } from './vocabulary.ts';
 
 /** A clock the tests and the demo can move forward. */
@@ -98,8 +98,8 @@ export interface AuditRecord extends AuditEntry {
 }
 
 export interface AuditLog {
-  /** Appends to the secret's chain. Throws if the write fails: the caller's action must fail too. */
-  append(entry: AuditEntry): Promise<AuditRecord>;
+  /** Appends to the chain (`alongside` in the same write); throws if it fails: the action must too. */
+  append(entry: AuditEntry, alongside?: AuditAlongside): Promise<AuditRecord>;
   /** One secret's history in chain (time) order. */
   history(
     secretArn: string,

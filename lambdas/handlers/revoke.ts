@@ -7,6 +7,7 @@
 // as the tag trigger, on the tag as it is now. Checks the event and hands it to domain/revoke/.
 
 import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
+import { deployedRevokedTokens } from '#adapters/deployed-isolation';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { onFirstCall } from '#adapters/on-first-call';
@@ -248,14 +249,17 @@ export function revokeDepsFromEnv(): RevokeEventDeps {
   const config = loadConfig();
   const dynamo = dynamoClient();
   const secretsManager = secretsManagerClient();
+  const store = new SecretsManagerStore(secretsManager);
+  const tokenIndex = deployedRevokedTokens(process.env, store, dynamo, config.auditTableName);
   return {
-    store: new SecretsManagerStore(secretsManager),
+    store,
     catalog: new SecretsManagerCatalog(secretsManager),
     ...deployedAuditAndAlerts(config, dynamo),
     issuerFor: deployedIssuerFor(),
     locks: new DynamoRevokeLockStore(dynamo, config.auditTableName),
     clock: systemClock,
     stackName: config.stackName,
+    ...(tokenIndex && { tokenIndex }),
   };
 }
 

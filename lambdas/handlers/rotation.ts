@@ -2,6 +2,7 @@
 // tags the logs with the secret, step and version, and hands the step to the rotation domain.
 
 import { deployedAuditAndAlerts } from '#adapters/deployed-audit-and-alerts';
+import { deployedMintIndex } from '#adapters/deployed-isolation';
 import { DynamoRevokeLockStore } from '#adapters/dynamodb-revoke-locks';
 import { deployedIssuerFor } from '#adapters/issuer-clients';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
@@ -125,12 +126,15 @@ export const handler = createRotationHandler(
   () => {
     const config = loadConfig();
     const dynamo = dynamoClient();
+    const store = new SecretsManagerStore(secretsManagerClient());
+    const tokenIndex = deployedMintIndex(process.env, store);
     return {
-      store: new SecretsManagerStore(secretsManagerClient()),
+      store,
       ...deployedAuditAndAlerts(config, dynamo),
       issuerFor: deployedIssuerFor(),
       clock: systemClock,
       revokes: new DynamoRevokeLockStore(dynamo, config.auditTableName),
+      ...(tokenIndex && { tokenIndex }),
     };
   },
   { metrics: createMetrics() },

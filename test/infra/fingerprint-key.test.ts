@@ -1,6 +1,7 @@
 // The token index's fingerprint key in the synthesized template (SPEC "Environment isolation"):
-// generated at deploy, encrypted, kept on destroy, never rotated, readable by the sweep alone among
-// the functions, and grantScan gives a scanner the key and Query on the index, nothing more.
+// generated at deploy, encrypted, kept on destroy, never rotated, readable by the functions that
+// index tokens (the sweep, the revoke functions, the rotation) alone, and grantScan gives a scanner
+// the key and Query on the index, nothing more.
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,6 +19,9 @@ beforeAll(() => {
   template = synth.template;
   secretId = logicalId(template, 'AWS::SecretsManager::Secret', 'FingerprintKeySecret');
 });
+
+/** The functions that index tokens, and so read the key. */
+const READERS = ['Sweep', 'Revoke', 'RevokeEvents', 'Rotation'];
 
 const readsKey = (id: string) =>
   statementsFor(roleStatements(template, id), 'secretsmanager:GetSecretValue').some((s) =>
@@ -41,20 +45,16 @@ describe('the fingerprint key', () => {
     expect(template.toJSON().Outputs.FingerprintKeySecretArn.Value).toEqual({ Ref: secretId });
   });
 
-  it('is readable by the sweep only, which gets its ARN and the environment order', () => {
-    expect(readsKey('Sweep')).toBe(true);
-    for (const other of [
-      'Rotation',
-      'TagEvents',
-      'Revoke',
-      'RevokeEvents',
-      'SecretsManagerEvents',
-    ]) {
+  it('is readable by the functions that index tokens only; the sweep gets the environment order', () => {
+    for (const indexer of READERS) expect(readsKey(indexer), indexer).toBe(true);
+    for (const other of ['TagEvents', 'SecretsManagerEvents']) {
       expect(readsKey(other), other).toBe(false);
     }
-    const sweep = Object.values(template.findResources('AWS::Lambda::Function')).find(
+    const given = Object.values(template.findResources('AWS::Lambda::Function')).filter(
       (f) => f.Properties.Environment?.Variables?.FINGERPRINT_KEY_SECRET_ARN,
     );
+    expect(given).toHaveLength(READERS.length);
+    const sweep = given.find((f) => f.Properties.Environment.Variables.ENVIRONMENT_ORDER);
     expect(sweep?.Properties.Environment.Variables).toMatchObject({
       FINGERPRINT_KEY_SECRET_ARN: { Ref: secretId },
       ENVIRONMENT_ORDER: 'ci,qa,prod',
@@ -74,6 +74,50 @@ describe('the fingerprint key', () => {
     });
     expect(TOKEN_INDEX_ATTRIBUTES).not.toContain('day');
     expect(TOKEN_INDEX_ATTRIBUTES).not.toContain('event');
+  });
+
+  it.each(['Revoke', 'RevokeEvents'])(
+    '%s may record revokes in the index (UpdateItem on FP# items) and read the sweep memory, nothing more',
+    (id) => {
+      const statements = roleStatements(template, id);
+      const onIndex = (sid: string) => statements.filter((s) => s.Sid === sid);
+      expect(onIndex('RecordTokensInTheIndex')).toMatchObject([
+        {
+          Action: ['dynamodb:UpdateItem'],
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['FP#*'] },
+            'ForAllValues:StringEquals': {
+              'dynamodb:Attributes': ['pk', 'sk', ...TOKEN_INDEX_ATTRIBUTES],
+            },
+          },
+        },
+      ]);
+      expect(onIndex('RememberIndexedVersions')).toMatchObject([
+        {
+          Action: ['dynamodb:GetItem'],
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['STATE#token-index'] },
+          },
+        },
+      ]);
+      expect(onIndex('LookTokensUpInTheIndex')).toEqual([]);
+    },
+  );
+
+  it('lets the rotation read the key with AWSCURRENT in one call and write index items, not read them', () => {
+    const statements = roleStatements(template, 'Rotation');
+    const bySid = (sid: string) => statements.filter((s) => s.Sid === sid);
+    expect(bySid('ReadTheKeyWithTheCurrentValue')).toMatchObject([
+      { Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] },
+    ]);
+    expect(bySid('RecordTokensInTheIndex')).toMatchObject([
+      {
+        Action: ['dynamodb:UpdateItem'],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['FP#*'] } },
+      },
+    ]);
+    expect(bySid('LookTokensUpInTheIndex')).toEqual([]);
+    expect(bySid('RememberIndexedVersions')).toEqual([]);
   });
 });
 

@@ -61,6 +61,10 @@ describe('functions', () => {
       MAX_LIFESPAN_HOURS: '720',
       // a still-used previous token's one extension: one more grace period unless graceExtensions says otherwise
       GRACE_EXTENSIONS: '1',
+      // the rotation indexes the token it mints (test/infra/fingerprint-key.test.ts)
+      ...(id === 'Rotation' && {
+        FINGERPRINT_KEY_SECRET_ARN: ref('AWS::SecretsManager::Secret', 'FingerprintKeySecret'),
+      }),
     });
   });
 
@@ -139,6 +143,8 @@ describe('rotation role: least privilege', () => {
       'kms:GenerateDataKey',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      // the fingerprint key with AWSCURRENT, in one call (the minted token's index item)
+      'secretsmanager:BatchGetSecretValue',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'secretsmanager:ListSecretVersionIds',
@@ -151,16 +157,32 @@ describe('rotation role: least privilege', () => {
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
   });
 
-  it('reads and writes only secrets that carry token-rotation:lifespan', () => {
+  it('reads and writes only secrets that carry token-rotation:lifespan, and reads the fingerprint key', () => {
     // Act
     const secrets = statements.filter((s) => s.Action.some((a) => a.startsWith('secretsmanager:')));
+    const key = ref('AWS::SecretsManager::Secret', 'FingerprintKeySecret');
+    const [onKey, batch, rest] = [
+      secrets.filter((s) => JSON.stringify(s.Resource) === JSON.stringify([key])),
+      secrets.filter((s) => s.Sid === 'ReadTheKeyWithTheCurrentValue'),
+      secrets.filter(
+        (s) =>
+          JSON.stringify(s.Resource) !== JSON.stringify([key]) &&
+          s.Sid !== 'ReadTheKeyWithTheCurrentValue',
+      ),
+    ];
 
     // Assess
-    expect(secrets).toHaveLength(1);
-    expect(secrets[0]!.Condition).toEqual({
+    expect(rest).toHaveLength(1);
+    expect(rest[0]!.Condition).toEqual({
       Null: { 'aws:ResourceTag/token-rotation:lifespan': 'false' },
     });
-    expect(JSON.stringify(secrets[0]!.Resource)).toContain(':secret:*');
+    expect(JSON.stringify(rest[0]!.Resource)).toContain(':secret:*');
+    expect(onKey.flatMap((s) => s.Action).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
+    // BatchGetSecretValue has no resource-level permissions; each value still needs the above.
+    expect(batch.flatMap((s) => s.Action)).toEqual(['secretsmanager:BatchGetSecretValue']);
   });
 
   it('uses secret keys only through Secrets Manager in this region', () => {
@@ -193,18 +215,19 @@ describe('rotation role: least privilege', () => {
     }
   });
 
-  it('uses Resource "*" only for X-Ray, which has no resource-level permissions', () => {
+  it('uses Resource "*" only for X-Ray and BatchGetSecretValue, which have no resource-level permissions', () => {
     // Act
     const starred = statements.filter((s) => s.Resource.includes('*'));
 
     // Assess
     expect(starred.flatMap((s) => s.Action).sort()).toEqual([
+      'secretsmanager:BatchGetSecretValue',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
   });
 
-  it('appends audit records but may update or delete only alert marks', () => {
+  it('appends audit records but may update or delete only alert marks (and update token index items)', () => {
     // Prepare
     const table = arnOf('AWS::DynamoDB::Table', 'AuditTable');
 
@@ -228,6 +251,12 @@ describe('rotation role: least privilege', () => {
         Action: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
         Resource: [table],
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ALERT#*'] } },
+      }),
+      // the minted token's index item, in the audit's transaction (fingerprint-key.test.ts)
+      expect.objectContaining({
+        Sid: 'RecordTokensInTheIndex',
+        Action: ['dynamodb:UpdateItem'],
+        Resource: [table],
       }),
     ]);
     expect(query).toEqual([

@@ -1,10 +1,16 @@
 // What one rotation costs in AWS calls, every service counted: the bundled rotation handler is
 // deployed on the embedded local AWS with its endpoint pointed at a counting relay, so every
 // request the function makes (Secrets Manager, DynamoDB, SNS, STS, ...) is seen on its way.
+import { randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoTokenIndex } from '#adapters/dynamodb-token-index';
+import { keyedFingerprint } from '#domain/keyed-fingerprint';
 import { randomBase62 } from '#domain/tokens';
 import { callerOf, readBody } from '#local-aws/wire';
 import { ENTRY, useAws } from './support/aws.ts';
@@ -94,12 +100,20 @@ class CountingRelay {
 const relay = new CountingRelay();
 let rotation = '';
 let another = '';
+/** Deployed as the stack deploys it, with the token index's fingerprint key. */
+let indexing = '';
+let keyArn = '';
 
 beforeAll(async () => {
   if (!aws.local) return;
   await relay.start(aws.endpoint);
   rotation = await aws.deploy('counted', ENTRY.rotation, { AWS_ENDPOINT_URL: relay.endpoint });
   another = await aws.deploy('counted-2', ENTRY.rotation, { AWS_ENDPOINT_URL: relay.endpoint });
+  keyArn = (await aws.createSecret('fingerprint-key', randomBytes(48).toString('base64'))).arn;
+  indexing = await aws.deploy('counted-indexing', ENTRY.rotation, {
+    AWS_ENDPOINT_URL: relay.endpoint,
+    FINGERPRINT_KEY_SECRET_ARN: keyArn,
+  });
 }, SLOW);
 
 afterAll(() => relay.stop());
@@ -162,6 +176,55 @@ describe('AWS calls of a rotation through the deployed function', () => {
         expect(calls.text, name).not.toMatch(/dynamodb\.(GetItem|PutItem)/);
       }
       expect(await aws.audit.verify(secret.arn)).toMatchObject({ ok: true, total: 8 });
+    },
+    SLOW,
+  );
+
+  it(
+    `indexes the minted token within the same budget: the key comes with AWSCURRENT, the item with the audit record`,
+    async (context) => {
+      if (!aws.local) {
+        await context.annotate('calls not counted: AWS_ENDPOINT_URL names an external endpoint');
+        return;
+      }
+      // Prepare
+      const secret = await aws.createSecret('counted-indexing', apiKey());
+      const index = new DynamoTokenIndex(aws.dynamo, aws.tableName);
+      const key = (await aws.secretsManager.send(new GetSecretValueCommand({ SecretId: keyArn })))
+        .SecretString!;
+
+      for (const name of ['cold start', 'warm']) {
+        await previousRevoked(secret.arn);
+        // Act
+        const before = relay.calls.length;
+        const version = await aws.rotate(secret.arn, indexing);
+        const outcome = await aws.settle(secret.arn, version);
+        const calls = relay.since(before);
+
+        // Assess
+        expect(outcome, name).toBe('succeeded');
+        await context.annotate(`${name}, indexing: ${calls.total} calls (${calls.text})`);
+        expect(calls.of('secretsmanager'), `${name}: ${calls.text}`).toBeLessThanOrEqual(
+          BUDGET.secretsManager,
+        );
+        expect(calls.total, `${name}: ${calls.text}`).toBeLessThanOrEqual(BUDGET.all);
+        // The key is read once per container, in the call that reads AWSCURRENT anyway.
+        const batched = name === 'cold start' ? 1 : 0;
+        expect(calls.text, name).toContain(
+          batched ? 'secretsmanager.BatchGetSecretValue 1' : 'secretsmanager.GetSecretValue 2',
+        );
+        expect(calls.text, name).not.toMatch(/dynamodb\.(GetItem|PutItem|UpdateItem)/);
+        const token = JSON.parse(
+          (
+            await aws.secretsManager.send(
+              new GetSecretValueCommand({ SecretId: secret.arn, VersionId: version }),
+            )
+          ).SecretString!,
+        ).token as string;
+        expect(await index.holders(keyedFingerprint(key, token)), name).toMatchObject([
+          { secretArn: secret.arn, versionId: version },
+        ]);
+      }
     },
     SLOW,
   );

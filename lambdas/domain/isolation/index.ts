@@ -8,13 +8,12 @@
 // suite-state item per secret, read only when the memory does not know the secret (a new
 // container); a secret whose versions, stages and environment are unchanged costs no call at all.
 //
-// The minted token of a rotation is indexed by the next sweep, as a version it has not seen: the
-// rotation function reads no fingerprint key (that read would break a rotation's budget of 8
-// Secrets Manager calls), so a new token is unindexed for at most one sweep interval.
+// Others index too: the rotation the token it mints, at mint (#domain/rotation/minted-index; the
+// sweep still reads that version once, as one its memory does not know, and looks for copies),
+// and the emergency revoke every token it revokes (./revoked.ts).
 
 import { describeError } from '../errors.ts';
 import { keyedFingerprint } from '../keyed-fingerprint.ts';
-import { parseEnvironment } from '../policy.ts';
 import type { AlertOutcome, SecretDescription } from '../ports.ts';
 import type { ActionContext } from '../sweep/context.ts';
 import { isNew, rotateNow } from '../sweep/context.ts';
@@ -26,9 +25,10 @@ import {
 } from '../vocabulary.ts';
 import type { FingerprintKeySource } from './key.ts';
 import type { IndexedVersions, TokenIndex } from './ports.ts';
-import { copiesToRotate } from './ranks.ts';
+import { copiesToRotate, environmentOf } from './ranks.ts';
 
 export { DEFAULT_ENVIRONMENT_ORDER, parseEnvironmentOrder } from './ranks.ts';
+export { markVersionRevoked, revokedTokens } from './revoked.ts';
 
 export interface IsolationDeps {
   index: TokenIndex;
@@ -81,13 +81,6 @@ export function isLiveLabel(label: string): boolean {
     label.startsWith(GRACE_EXTENDED_LABEL_PREFIX)
   );
 }
-
-const environmentOf = (secret: SecretDescription): string | undefined => {
-  const tag = secret.tags[TAG.environment];
-  if (tag === undefined) return undefined;
-  const parsed = parseEnvironment(tag);
-  return typeof parsed === 'string' ? parsed : undefined;
-};
 
 const enforces = (tags: Record<string, string>) => tags[TAG.isolation] === 'enforce';
 
@@ -394,30 +387,4 @@ async function keyUnreadable(c: ActionContext, deps: IsolationDeps, error: strin
   await c.deps.audit
     .append(c.entry(target, { event: 'token.index.failed', outcome: 'failed', error }))
     .catch(() => undefined);
-}
-
-/**
- * Records in the index that the issuer confirmed `versionId`'s token revoked (the sweep's
- * `previous.revoked`, an emergency revoke): its fingerprint is what the sweep remembered of the
- * version, so no value is read and no key is needed. Never throws.
- */
-export async function markVersionRevoked(
-  c: Pick<ActionContext, 'deps'>,
-  deps: Pick<IsolationDeps, 'index' | 'memory'>,
-  secret: { arn: string },
-  versionId: string,
-): Promise<boolean> {
-  try {
-    const known =
-      deps.memory.bySecret.get(secret.arn) ?? (await deps.index.indexedVersions(secret.arn));
-    const fingerprint = known?.[versionId]?.fingerprint;
-    if (!fingerprint) return false;
-    return await deps.index.markRevoked(fingerprint, secret.arn, versionId, c.deps.clock());
-  } catch (error) {
-    c.deps.log?.warn('isolation: could not record a revoke in the token index', {
-      secretArn: secret.arn,
-      error: describeError(error),
-    });
-    return false;
-  }
 }

@@ -36,3 +36,25 @@ export type IndexedVersions = Record<
   string,
   { fingerprint?: string; stages: string[]; environment?: string }
 >;
+
+/**
+ * What the emergency revoke tells the token index (#domain/isolation/revoked): a version whose
+ * token it proved revoked, and that token as the kind's contract names it (in memory only, for
+ * its keyed fingerprint), so `token-rotation scan` reports the token revoked. Never throws.
+ */
+export interface RevokedTokens {
+  revoked(
+    secret: { arn: string; name: string; tags: Record<string, string> },
+    versionId: string,
+    token: string | undefined,
+  ): Promise<void>;
+}
+
+/** What an audit write may carry at no extra call (one DynamoDB transaction). */
+export interface AuditAlongside {
+  /**
+   * A token just seen, for the token index (#domain/isolation), recorded as `TokenIndex.record`
+   * records it, at the record's time. Its keyed fingerprint only, never the token.
+   */
+  tokenSeen?: Omit<IndexedToken, 'firstSeen' | 'lastSeen' | 'revokedAt'>;
+}

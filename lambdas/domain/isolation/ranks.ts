@@ -1,6 +1,10 @@
 // Which copy of a shared token is the less trusted one (SPEC "Environment isolation"): environments
 // are ranked by the stack's order, least trusted first (default ci, dev, staging, prod).
 
+import { parseEnvironment } from '../policy.ts';
+import type { SecretDescription } from '../ports.ts';
+import { TAG } from '../vocabulary.ts';
+
 export const DEFAULT_ENVIRONMENT_ORDER: readonly string[] = ['ci', 'dev', 'staging', 'prod'];
 
 /** An environment's rank in `order` (0 = least trusted); undefined when unknown or untagged. */
@@ -40,3 +44,11 @@ export function parseEnvironmentOrder(text: string | undefined): string[] {
   }
   return names;
 }
+
+/** A secret's valid `token-rotation:environment` tag; undefined when absent or invalid. */
+export const environmentOf = (secret: Pick<SecretDescription, 'tags'>): string | undefined => {
+  const tag = secret.tags[TAG.environment];
+  if (tag === undefined) return undefined;
+  const parsed = parseEnvironment(tag);
+  return typeof parsed === 'string' ? parsed : undefined;
+};

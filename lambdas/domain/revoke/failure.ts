@@ -177,7 +177,7 @@ export async function reportFailure(
   // The labels as they are now, read back: what the alert and the record say about them, and
   // which tokens revoked by unstaging (`random`) lost their labels before the failure.
   const after = await stagesAfterFailure(deps.store, work.secret.arn, work.seen);
-  if (after.read) work.settleAfterFailure(after.versions);
+  if (after.read) await work.settleAfterFailure(after.versions);
   else {
     deps.log?.warn('revoke: could not read the labels after the failure', {
       secretArn: work.secret.arn,

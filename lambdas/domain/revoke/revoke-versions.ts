@@ -24,8 +24,11 @@ export class RevokeWork {
   private readonly done = new Set<string>();
   /** Versions found with no value yet (a rotation's fresh AWSPENDING): looked at again later. */
   private readonly unfilled = new Set<string>();
-  /** Revoked at the issuer's say-so only once unlabelled (`random`): done, not yet revoked. */
-  private readonly awaitingUnstaging = new Set<string>();
+  /**
+   * Revoked at the issuer's say-so only once unlabelled (`random`): done, not yet revoked. Each
+   * with its token as the kind names it, for the token index (in memory only).
+   */
+  private readonly awaitingUnstaging = new Map<string, string | undefined>();
   newVersionId: string | undefined;
   stage = 'revoke';
 
@@ -63,7 +66,7 @@ export class RevokeWork {
       // A rotation that was putting its AWSPENDING value while we read it: revoke that value too.
       this.stage = 'revoke';
       const filled = await this.revokeFilledPending(secret);
-      this.settle(secret);
+      await this.settle(secret);
       if (
         !filled &&
         liveVersions(secret, this.newVersionId).length === 0 &&
@@ -109,19 +112,30 @@ export class RevokeWork {
   }
 
   /** Counts as revoked each version awaiting unstaging that `secret` shows with no live label. */
-  private settle(secret: SecretDescription): void {
-    for (const versionId of this.awaitingUnstaging) {
+  private async settle(secret: SecretDescription): Promise<void> {
+    for (const [versionId, token] of this.awaitingUnstaging) {
       if (isLive(secret.versions[versionId] ?? [])) continue;
       const version = this.pendingRevoke.get(versionId);
       this.awaitingUnstaging.delete(versionId);
       this.pendingRevoke.delete(versionId);
-      if (version) this.revoked.push(version);
+      if (version) this.proven(version, token);
     }
   }
 
+  /**
+   * `version`'s token is proven revoked (the issuer confirmed it, or no staged version holds it
+   * any more, as read back): counted, and told to the token index. Never throws.
+   */
+  private proven(version: RevokedVersion, token: string | undefined): Promise<void> {
+    this.revoked.push(version);
+    return (
+      this.deps.tokenIndex?.revoked(this.secret, version.versionId, token) ?? Promise.resolve()
+    );
+  }
+
   /** After a failure: which versions awaiting unstaging lost their labels before it, by `versions` read back. */
-  settleAfterFailure(versions: SecretDescription['versions']): void {
-    this.settle({ ...this.secret, versions });
+  settleAfterFailure(versions: SecretDescription['versions']): Promise<void> {
+    return this.settle({ ...this.secret, versions });
   }
 
   /** Revokes one version's token at the issuer (once). Returns its value, or the mint template for a notice. */
@@ -144,13 +158,16 @@ export class RevokeWork {
     const token = readQuarantineNotice(value) ? QUARANTINED : await this.revokeAtIssuer(v, value);
     this.done.add(v.versionId);
     const version = { versionId: v.versionId, stages: v.stages, token };
+    const secretToken = token === QUARANTINED ? undefined : this.issuer.secretToken?.(value);
     if (token !== QUARANTINED && this.issuer.revokedByUnstaging) {
       // Still working until no staged version holds it: revoked once its labels are gone.
       this.pendingRevoke.set(v.versionId, version);
-      this.awaitingUnstaging.add(v.versionId);
+      this.awaitingUnstaging.set(v.versionId, secretToken);
     } else {
       this.pendingRevoke.delete(v.versionId);
-      this.revoked.push(version);
+      // A quarantine notice holds no token: nothing to tell the index.
+      if (token === QUARANTINED) this.revoked.push(version);
+      else await this.proven(version, secretToken);
     }
     return this.templateOf(value);
   }

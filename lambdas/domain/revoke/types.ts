@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors.ts';
+import type { RevokedTokens } from '../isolation/ports.ts';
 import type {
   Alerter,
   AlertOutcome,
@@ -70,6 +71,11 @@ export interface RevokeDeps {
   /** For the runbook's name in the quarantine notice and alerts. */
   stackName?: string;
   newVersionId?: () => string;
+  /**
+   * The token index (#domain/isolation/revoked): told of each token this revoke proved revoked,
+   * so `token-rotation scan` reports it revoked. Absent: the stack has no index.
+   */
+  tokenIndex?: RevokedTokens;
   log?: { warn(message: string, extra?: Record<string, unknown>): void };
 }
 

@@ -19,7 +19,7 @@ export async function record(
 ): Promise<void> {
   const hasTokens = Object.keys(state.tokens).length > 0;
   const hasDetail = Object.keys(state.detail).length > 0;
-  await deps.audit.append({
+  const audited: AuditEntry = {
     secretArn: state.arn,
     secretName: state.name,
     step: request.step,
@@ -28,8 +28,29 @@ export async function record(
     ...(hasDetail && { detail: { ...state.detail } }),
     trigger: request.trigger,
     ...entry,
-  });
+  };
+  const tokenSeen = state.tokenSeen;
+  if (!tokenSeen) {
+    await deps.audit.append(audited);
+    return;
+  }
+  try {
+    // The minted token's index item, in the same write (minted-index.ts).
+    await deps.audit.append(audited, { tokenSeen });
+  } catch (error) {
+    // The index must never cost a rotation its record: a write refused as a whole (no grant on
+    // the index, an item it will not take) is made again without the item; the sweep indexes it.
+    if (!refusedOutright(error)) throw error;
+    state.tokenSeen = undefined;
+    await deps.audit.append(audited);
+  }
 }
+
+/** Refused before anything was written, whatever is tried again the same way. */
+const refusedOutright = (error: unknown) =>
+  ['AccessDeniedException', 'ValidationException'].includes(
+    ((error as { cause?: Error })?.cause ?? (error as Error))?.name ?? '',
+  );
 
 /** Audits a step's progress; a failed write fails the step, so no rotation goes unrecorded. */
 export async function recordOrFail(

@@ -3,6 +3,7 @@
 
 import { rememberSecret } from '#domain/errors';
 import { STAGE } from '#domain/vocabulary';
+import { currentWithKey, mintedToken } from './minted-index.ts';
 import { revokeAgain, revokeInTheWay, revokeRefusal } from './revoke-guard.ts';
 import { scopesToMint } from './scopes.ts';
 import type { Work } from './types.ts';
@@ -20,11 +21,13 @@ export const createSecret: Work = async (secret, issuer, request, deps, state) =
     if (stored !== undefined) {
       rememberSecret(state.seen, stored);
       state.tokens.pending = issuer.name(stored);
+      state.tokenSeen = await mintedToken(deps, secret, issuer, request.token, stored);
       state.detail.pendingKept = true;
       return;
     }
   }
-  const current = await readCurrent(store, secret, request, state);
+  const withKey = await currentWithKey(deps, secret.arn);
+  const current = await readCurrent(store, secret, request, state, withKey);
   state.tokens.current = issuer.name(current);
   const scopes = scopesToMint(secret, request.step);
   const pending = await issuer.mint({
@@ -36,8 +39,10 @@ export const createSecret: Work = async (secret, issuer, request, deps, state) =
   // 'exists': an earlier attempt already put this version's value; keep it, as AWS's
   // templates do, rather than spending a call to read it first.
   const put = await store.putPending(secret.arn, request.token, pending, request.rotationToken);
-  if (put === 'put') state.tokens.pending = issuer.name(pending);
-  else state.detail.pendingKept = true;
+  if (put === 'put') {
+    state.tokens.pending = issuer.name(pending);
+    state.tokenSeen = await mintedToken(deps, secret, issuer, request.token, pending);
+  } else state.detail.pendingKept = true;
   // Putting the value re-attaches AWSPENDING, even where a revoke had just taken it off: if one
   // ran meanwhile, revoke the token and then take the label off again, so nothing it missed
   // survives. In that order: a token whose revoke failed keeps its label, which is how the

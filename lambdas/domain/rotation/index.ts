@@ -3,8 +3,9 @@
 // alerted once per rotation however often Secrets Manager retries it. One file per step
 // (create, set, test, finish); failure.ts tells a failure (in the alert catalog's words).
 //
-// Secrets Manager calls per successful rotation: 4 × DescribeSecret, GetSecretValue (current)
-// and PutSecretValue in createSecret, GetSecretValue (pending) in testSecret, and one
+// Secrets Manager calls per successful rotation: 4 × DescribeSecret, GetSecretValue (current;
+// with the fingerprint key in one BatchGetSecretValue the first time a container indexes a minted
+// token, minted-index.ts) and PutSecretValue in createSecret, GetSecretValue (pending) in testSecret, and one
 // UpdateSecretVersionStage in finishSecret: 8, the budget (issue 2). setSecret reads nothing
 // (not even the revoke lock) unless the kind has something to activate. A rotation within the previous one's grace (an
 // AWSPREVIOUS not yet revoked) pays 2 more in finishSecret to keep that token tracked (finish.ts);

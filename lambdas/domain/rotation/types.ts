@@ -1,6 +1,8 @@
 // The rotation's request, its dependencies, what a failed step throws, and what one invocation
 // knows along the way: shared by the steps (create, set, test, finish) and failure handling.
 
+import type { FingerprintKeySource } from '#domain/isolation/key';
+import type { AuditAlongside } from '#domain/isolation/ports';
 import type { IssuerFor } from '#domain/kinds/registry';
 import type {
   Alerter,
@@ -37,6 +39,22 @@ export interface RotationDeps {
    * table.
    */
   revokes?: Pick<RevokeLockStore, 'read'>;
+  /**
+   * The token index (minted-index.ts): createSecret records the token it minted in the same write
+   * as its audit record. Absent: the stack has no index, and the sweep indexes new tokens.
+   */
+  tokenIndex?: {
+    keySecretArn: string;
+    /** Per container: read once, with AWSCURRENT (currentWithKey). */
+    key: FingerprintKeySource;
+    /**
+     * The AWSCURRENT string values of several secrets in one call (BatchGetSecretValue), by the
+     * IDs given; one that could not be read is absent. Without it, the key is never read here.
+     */
+    currentValues?(secretIds: string[]): Promise<Map<string, string>>;
+    /** BatchGetSecretValue failed in this container: not tried again. */
+    batchFailed?: boolean;
+  };
 }
 
 /** What a failed step throws: its message is the scrubbed description Secrets Manager and the logs see. */
@@ -60,6 +78,8 @@ export interface StepState {
   detail: Record<string, string | boolean>;
   /** Every value read or written in this invocation: redacted from any error text. */
   seen: Set<string>;
+  /** The token this invocation minted or found, for the token index (minted-index.ts). */
+  tokenSeen?: AuditAlongside['tokenSeen'];
   /** The staging labels as this invocation's DescribeSecret read them. */
   stagesRead?: Record<string, string[]>;
   /** Set before this invocation asks to move a label: from then on, the labels must be read again. */

@@ -13,8 +13,9 @@ export async function readCurrent(
   secret: SecretDescription,
   request: RotationRequest,
   state: StepState,
+  alreadyRead?: string,
 ): Promise<string> {
-  const current = await store.getValue(secret.arn, { stage: STAGE.current });
+  const current = alreadyRead ?? (await store.getValue(secret.arn, { stage: STAGE.current }));
   if (current === undefined) {
     throw new RotationError(
       secret.name,
