@@ -104,11 +104,8 @@ export class SecretsManagerEmulator {
     };
   }
 
-  /**
-   * How long ListSecrets may leave out a secret after it was created or changed: the modelled
-   * consistency window, 0 while ListSecrets is consistent. A test waits this long on the clock
-   * before it expects a listing to show what it just did, as it would have to on AWS.
-   */
+  /** How long ListSecrets may leave out a changed secret (0 while consistent): a test waits this
+   * long on the clock before it expects a listing to show what it did, as it must on AWS. */
   get listConsistencyLagMs(): number {
     return this.consistency?.lagMs ?? 0;
   }
@@ -306,8 +303,7 @@ export class SecretsManagerEmulator {
         'expected SecretIdList with 1 to 20 secret IDs (Filters are not modelled here)',
       );
     }
-    const SecretValues: Record<string, unknown>[] = [];
-    const Errors: Record<string, unknown>[] = [];
+    const [SecretValues, Errors]: [object[], object[]] = [[], []];
     for (const SecretId of ids) {
       try {
         SecretValues.push(this.getSecretValue({ SecretId }));
