@@ -388,8 +388,11 @@ async function control(
 
 /** Listens on loopback; the endpoint URL. */
 async function listen(server: Server, port: number): Promise<string> {
-  // Keep-alive sockets would hold stop() open until they time out.
-  server.keepAliveTimeout = 1000;
+  // Connections are kept alive, as AWS's endpoints keep them: a Node.js client does not reuse a
+  // socket whose server announces `Keep-Alive: timeout=1` (it keeps it for the timeout less one
+  // second), so a one-second timeout cost every request a new TCP connection. stop() closes the
+  // idle ones (closeAllConnections), so they do not hold it open.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());

@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -7,6 +8,7 @@ import {
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -57,6 +59,29 @@ describe('the local AWS endpoint', () => {
     } finally {
       process.env = saved;
     }
+  });
+
+  it("keeps a client's connection open between requests, as AWS's endpoints do", async () => {
+    // Prepare: the SDK's own keep-alive agent, counting the connections it opens.
+    const agent = new Agent({ keepAlive: true });
+    let opened = 0;
+    const connect = agent.createConnection.bind(agent);
+    agent.createConnection = ((...args: Parameters<typeof connect>) => {
+      opened++;
+      return connect(...args);
+    }) as typeof agent.createConnection;
+    const sm = new SecretsManagerClient({
+      ...aws.clientConfig,
+      requestHandler: { httpAgent: agent },
+    });
+
+    // Act
+    for (let i = 0; i < 5; i++) await sm.send(new ListSecretsCommand({}));
+
+    // Assess: one connection, reused (a Node.js client drops a socket whose server announces a
+    // keep-alive timeout of one second or less, and opens a new one for every request).
+    expect(opened).toBe(1);
+    agent.destroy();
   });
 
   it('fails a service it does not emulate with an error naming it', async () => {
