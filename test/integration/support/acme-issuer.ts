@@ -3,7 +3,7 @@
 // role (IAM), the table it records revokes in (DynamoDB), the function (Lambda, from its bundle).
 // What it was asked to revoke is read back from that table.
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import {
   CreateFunctionCommand,
   LambdaClient,
@@ -14,6 +14,7 @@ import {
 import type { IssuerRequest } from '#domain/kinds/custom/contract';
 import { bundleHandler } from './bundle.ts';
 import { scaled } from './endpoint.ts';
+import { createLambdaRole } from './lambda-role.ts';
 import type { Session } from './session.ts';
 
 export interface AcmeIssuer {
@@ -45,21 +46,7 @@ export async function acmeIssuer(
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  const role = await iam.send(
-    new CreateRoleCommand({
-      RoleName: `${NAME}-role`,
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'lambda.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-          },
-        ],
-      }),
-    }),
-  );
+  const roleArn = await createLambdaRole(iam, `${NAME}-role`);
   const environment = (refuse?: string) => ({
     Variables: {
       ACME_TABLE: table,
@@ -73,7 +60,7 @@ export async function acmeIssuer(
       FunctionName: NAME,
       Runtime: 'nodejs22.x',
       Handler: 'index.handler',
-      Role: role.Role!.Arn!,
+      Role: roleArn,
       Code: { ZipFile: await bundleHandler(ENTRY) },
       Timeout: 30,
       Environment: environment(),

@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  CreateRoleCommand,
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   IAMClient,
@@ -41,6 +40,7 @@ import { STAGE } from '#domain/vocabulary';
 import { type LocalAws, type PublishedMessage, startLocalAws } from '#local-aws/index';
 import { bundleHandler } from './bundle.ts';
 import { ENDPOINT_URL, EXTERNAL_ENDPOINT, scaled } from './endpoint.ts';
+import { createLambdaRole } from './lambda-role.ts';
 
 export { EXTERNAL_ENDPOINT, embeddedOnly, scaled, TIMEOUT_SCALE } from './endpoint.ts';
 
@@ -134,22 +134,7 @@ export class AwsUnderTest {
    * table, the alert topic, its own logs).
    */
   private async createRole(): Promise<void> {
-    const created = await this.iam.send(
-      new CreateRoleCommand({
-        RoleName: this.roleName,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Service: 'lambda.amazonaws.com' },
-              Action: 'sts:AssumeRole',
-            },
-          ],
-        }),
-      }),
-    );
-    this.roleArn = created.Role!.Arn!;
+    this.roleArn = await createLambdaRole(this.iam, this.roleName);
     const partition = this.roleArn.split(':')[1];
     await this.iam.send(
       new PutRolePolicyCommand({

@@ -5,11 +5,12 @@
 // document with X-Amz-Function-Error) as the reply.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import type { FunctionHandler } from '#local-aws/index';
 import { writeZip } from '#local-aws/zip';
+import { createLambdaRole } from './lambda-role.ts';
 
 export interface FunctionHost {
   /** The URL the endpoint forwards `name`'s invocations to; `handler` answers them. */
@@ -101,26 +102,12 @@ export async function deployServedFunction(
   const iam = new IAMClient(clientConfig);
   const lambda = new LambdaClient(clientConfig);
   try {
-    const { Role } = await iam.send(
-      new CreateRoleCommand({
-        RoleName: `${name}-role`.slice(0, 64),
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Service: 'lambda.amazonaws.com' },
-              Action: 'sts:AssumeRole',
-            },
-          ],
-        }),
-      }),
-    );
+    const roleArn = await createLambdaRole(iam, `${name}-role`.slice(0, 64));
     await lambda.send(
       new CreateFunctionCommand({
         FunctionName: name,
         Runtime: 'nodejs20.x',
-        Role: Role!.Arn!,
+        Role: roleArn,
         Handler: 'index.handler',
         Timeout: options.timeoutSeconds ?? 900,
         Code: { ZipFile: PLACEHOLDER },

@@ -7,7 +7,6 @@
 // helpers both files drive it with.
 import {
   CreateAccessKeyCommand,
-  CreateRoleCommand,
   CreateUserCommand,
   IAMClient,
   ListAccessKeysCommand,
@@ -35,6 +34,7 @@ import { createRotationHandler } from '#handlers/rotation';
 import type { PublishedMessage, RotationRecord } from '#local-aws/index';
 import { type SaasKey, type SaasServer, startSaasServer } from '../../support/saas-server.ts';
 import { bundleHandler } from './bundle.ts';
+import { createLambdaRole } from './lambda-role.ts';
 import { openSession, type Session, type SuiteAt } from './session.ts';
 
 const HOUR = 3_600_000;
@@ -147,22 +147,7 @@ export async function startKindsWorld(options: {
     { invokedBy: 'secretsmanager.amazonaws.com' },
   );
 
-  const { Role } = await iam.send(
-    new CreateRoleCommand({
-      RoleName: 'issuer',
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'lambda.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-          },
-        ],
-      }),
-    }),
-  );
-  const issuerRole = Role!.Arn!;
+  const issuerRole = await createLambdaRole(iam, 'issuer');
   await lambda.send(
     new CreateFunctionCommand({
       FunctionName: 'acme-issuer',

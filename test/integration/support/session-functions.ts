@@ -1,7 +1,7 @@
 // Rotation functions a test deploys where its session is, through the endpoint's own APIs as an
 // account needs them: an execution role (IAM), the function (Lambda) and the permission for
 // Secrets Manager to invoke it. They run in the endpoint, as any function RotateSecret invokes.
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import {
   AddPermissionCommand,
   CreateFunctionCommand,
@@ -11,6 +11,7 @@ import {
 import { writeZip } from '#local-aws/zip';
 import { bundleHandler } from './bundle.ts';
 import { scaled } from './endpoint.ts';
+import { createLambdaRole } from './lambda-role.ts';
 import type { Session } from './session.ts';
 
 /** Deploys `zip` (handler index.handler) as `name`, Secrets Manager allowed to invoke it; its ARN. */
@@ -22,27 +23,13 @@ export async function deployRotationFunction(
 ): Promise<string> {
   const iam = new IAMClient(session.clientConfig);
   const lambda = new LambdaClient(session.clientConfig);
-  const role = await iam.send(
-    new CreateRoleCommand({
-      RoleName: `${name}-role`,
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'lambda.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-          },
-        ],
-      }),
-    }),
-  );
+  const roleArn = await createLambdaRole(iam, `${name}-role`);
   const created = await lambda.send(
     new CreateFunctionCommand({
       FunctionName: name,
       Runtime: 'nodejs22.x',
       Handler: 'index.handler',
-      Role: role.Role!.Arn!,
+      Role: roleArn,
       Code: { ZipFile: zip },
       Timeout: 120,
       Environment: { Variables: variables },
