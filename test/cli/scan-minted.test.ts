@@ -2,43 +2,34 @@
 // writes the token's index item with its audit record (README "Environment isolation"), so a
 // fresh token copied somewhere is recognised at once, as live AWSCURRENT, for `random` and
 // iam-access-key tokens alike. The item holds the keyed fingerprint, never the token.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTokenIndex } from '#adapters/dynamodb-token-index';
-import { logger } from '#commons/logger';
 import { keyedFingerprint } from '#domain/keyed-fingerprint';
 import { BINDING_TAG } from '#domain/kinds/iam-access-key/issuer';
 import { mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { stackFingerprintKey } from '../support/token-index-fixture.ts';
-import { attachRotation, cli, createTaggedSecret, useLocalAwsEnv } from './support.ts';
+import type { LocalAws } from '#local-aws/index';
+import type { InstalledSuite } from '#local-aws/suite';
+import { type ScanWorld, startScanWorld, stopScanWorld } from './scan-world.ts';
+import { attachRotation, cli, createTaggedSecret } from './support.ts';
 
 const DAY = 24 * 3_600_000;
 
+let world: ScanWorld | undefined;
 let aws: LocalAws;
 let suite: InstalledSuite;
 let key: string;
 let dir: string;
 
 beforeAll(async () => {
-  logger.setLogLevel('SILENT');
-  aws = await startLocalAws();
-  suite = await installSuite(aws);
-  useLocalAwsEnv(aws);
-  key = await stackFingerprintKey(suite);
-  dir = mkdtempSync(join(tmpdir(), 'scan-minted-'));
+  world = await startScanWorld('scan-minted');
+  ({ aws, suite, key, dir } = world);
 }, 120_000);
 
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  rmSync(dir, { recursive: true, force: true });
-  await aws?.stop();
-});
+afterAll(() => stopScanWorld(world));
 
 /** Rotates `name` now, as attaching rotation does; returns the new AWSCURRENT version and value. */
 async function rotated(name: string) {

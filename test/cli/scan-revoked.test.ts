@@ -3,20 +3,19 @@
 // it revoked is reported revoked, exit 0, not "unknown" (README "Leak scan"). Covered: a key the
 // sweep had indexed, a key no sweep ever saw (indexed by the revoke itself), and a `random` token
 // (revoked by unstaging, recorded too).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logger } from '#commons/logger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyedFingerprint } from '#domain/keyed-fingerprint';
 import { BINDING_TAG } from '#domain/kinds/iam-access-key/issuer';
 import { mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { stackFingerprintKey } from '../support/token-index-fixture.ts';
-import { cli, createTaggedSecret, sweepOnce, useLocalAwsEnv } from './support.ts';
+import type { LocalAws } from '#local-aws/index';
+import type { InstalledSuite } from '#local-aws/suite';
+import { type ScanWorld, startScanWorld, stopScanWorld } from './scan-world.ts';
+import { cli, createTaggedSecret, sweepOnce } from './support.ts';
 
+let world: ScanWorld | undefined;
 let aws: LocalAws;
 let suite: InstalledSuite;
 let key: string;
@@ -24,19 +23,11 @@ let dir: string;
 let users = 0;
 
 beforeAll(async () => {
-  logger.setLogLevel('SILENT');
-  aws = await startLocalAws();
-  suite = await installSuite(aws);
-  useLocalAwsEnv(aws);
-  key = await stackFingerprintKey(suite);
-  dir = mkdtempSync(join(tmpdir(), 'scan-revoked-'));
+  world = await startScanWorld('scan-revoked');
+  ({ aws, suite, key, dir } = world);
 }, 120_000);
 
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  rmSync(dir, { recursive: true, force: true });
-  await aws?.stop();
-});
+afterAll(() => stopScanWorld(world));
 
 /** An iam-access-key secret, opted in, its IAM user bound to it, with one active key. */
 async function iamSecret(name: string) {

@@ -4,18 +4,17 @@
 // through the index, SARIF for code scanning, exit codes, `--revoke` through the revoke function
 // read back afterwards, and no token in anything printed.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logger } from '#commons/logger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE62, mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
+import type { LocalAws } from '#local-aws/index';
+import type { InstalledSuite } from '#local-aws/suite';
 import { leakedForms } from '../support/token-canary.ts';
-import { plantIndexedToken, stackFingerprintKey } from '../support/token-index-fixture.ts';
+import { plantIndexedToken } from '../support/token-index-fixture.ts';
+import { type ScanWorld, startScanWorld, stopScanWorld } from './scan-world.ts';
 import {
   attachRotation,
   cli,
@@ -24,7 +23,6 @@ import {
   printed,
   readTable,
   sweepOnce,
-  useLocalAwsEnv,
 } from './support.ts';
 
 const HOUR = 3_600_000;
@@ -35,6 +33,7 @@ const GONE_ARN =
   'arn:aws:secretsmanager:us-east-1:000000000000:secret:team/deleted-long-ago-AbCdEf';
 const GONE_TOKEN = 'Gq7LmN2pXr8sTu4vWy6z';
 
+let world: ScanWorld | undefined;
 let aws: LocalAws;
 let suite: InstalledSuite;
 let key: string;
@@ -58,12 +57,8 @@ const value = async (versionId: string) =>
 const stagesOf = async (secretId: string) => (await suite.store.describe(secretId)).versions;
 
 beforeAll(async () => {
-  logger.setLogLevel('SILENT');
-  aws = await startLocalAws();
-  suite = await installSuite(aws);
-  useLocalAwsEnv(aws);
-  key = await stackFingerprintKey(suite);
-  dir = mkdtempSync(join(tmpdir(), 'scan-online-'));
+  world = await startScanWorld('scan-online');
+  ({ aws, suite, key, dir } = world);
 
   // A token the suite rotated, whose previous version it then revoked after grace.
   arns[ROTATED] = await createTaggedSecret(
@@ -129,11 +124,7 @@ beforeAll(async () => {
   file('gone/creds.txt', `key ${GONE_TOKEN}\n`);
 }, 120_000);
 
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  rmSync(dir, { recursive: true, force: true });
-  await aws?.stop();
-});
+afterAll(() => stopScanWorld(world));
 
 describe('scan with the token index', () => {
   it('the old token was revoked by the suite and the new one is AWSCURRENT (the setting)', async () => {
