@@ -1,12 +1,24 @@
 // The anchored audit trail's bucket: checkpoints of every audit chain's head, each written once
 // and locked in COMPLIANCE mode, so nobody (the suite's own roles, an administrator, the account
-// root) can delete or rewrite one before its retention ends. verify-audit compares the chains
-// with them; an auditor reads them with the AWS CLI alone (docs/anchored-audit.md).
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+// root) can delete or rewrite one before its retention ends, and the small function that writes
+// one every sweep interval on its own schedule. verify-audit compares the chains with them; an
+// auditor reads them with the AWS CLI alone (docs/anchored-audit.md).
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
+import { secretPk } from '#adapters/audit-table';
+import * as ENV from '#commons/env-names';
+import type { Alerting } from './alerting.ts';
+import type { AuditTrail } from './audit-trail.ts';
+import { addDeadLetterQueue } from './dead-letters.ts';
+import { grantStatement } from './grants.ts';
+import { logicalIdOf } from './logical-ids.ts';
+import type { SuiteFunctions } from './suite-functions.ts';
 
 export interface AuditAnchorProps {
   /**
@@ -28,6 +40,16 @@ export interface AuditAnchorProps {
    * and an auditor then needs no kms:Decrypt to read them.
    */
   readonly encryptionKey?: kms.IKey;
+}
+
+/** What the checkpoint writer is wired to (`AuditAnchor.writeCheckpointsEvery`). */
+export interface CheckpointWriterProps {
+  /** The shared function settings the writer is created with. */
+  readonly functions: SuiteFunctions;
+  /** The audit table whose chain heads are anchored. */
+  readonly auditTrail: AuditTrail;
+  /** Where audit.chain-regressed goes, and the key of the schedule's dead-letter queue. */
+  readonly alerting: Alerting;
 }
 
 /** Actions no checkpoint writer may take, denied outright so no other grant can add them. */
@@ -52,7 +74,7 @@ const WRITER_DENIED = [
  *
  * @example
  * const anchor = new AuditAnchor(this, 'AuditAnchor', { retentionDays: 400 });
- * anchor.grantWrite(sweepFunction);
+ * anchor.writeCheckpointsEvery(Duration.minutes(15), { functions, auditTrail, alerting });
  * anchor.grantRead(auditorRole);
  */
 export class AuditAnchor extends Construct {
@@ -60,6 +82,8 @@ export class AuditAnchor extends Construct {
   readonly bucket: s3.Bucket;
   /** Days each checkpoint is locked. */
   readonly retentionDays: number;
+  /** Writes a checkpoint every interval (after `writeCheckpointsEvery`). */
+  writerFunction?: lambda.Function;
 
   constructor(scope: Construct, id: string, props: AuditAnchorProps = {}) {
     super(scope, id);
@@ -113,6 +137,97 @@ export class AuditAnchor extends Construct {
       id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
       reason:
         'A checkpoint anchors the audit table in the same region; losing the region loses the table it anchors too. COMPLIANCE Object Lock, not a replica, is what keeps checkpoints from being removed.',
+    });
+  }
+
+  /**
+   * The checkpoint writer: a function (lambdas/handlers/audit-anchor.ts) run by its own
+   * EventBridge schedule every `interval`, which reads the HEAD items of the managed secrets and of
+   * the chains the previous checkpoint anchored (BatchGetItem, never a Scan), alerts
+   * audit.chain-regressed on each chain that went back, and writes one checkpoint to the bucket.
+   */
+  writeCheckpointsEvery(interval: Duration, props: CheckpointWriterProps): lambda.Function {
+    const { functions, auditTrail, alerting } = props;
+    // A BatchGetItem a 100 chains and one PutObject: a minute covers 100,000 chains with retries.
+    // Concurrency 1: each checkpoint chains to the previous one by its hash.
+    const writer = functions.add(this, 'CheckpointWriter', {
+      entry: 'audit-anchor.ts',
+      description:
+        'Writes a checkpoint of every audit chain head to the Object Lock bucket; alerts when a chain went back',
+      timeout: Duration.minutes(1),
+      memorySize: 256,
+      reservedConcurrency: 1,
+      runbook:
+        'An audit checkpoint run failed: records written since the last checkpoint are not anchored yet. Read the CheckpointWriter function logs; the next scheduled run writes a checkpoint that covers this interval too.',
+    });
+    writer.addEnvironment(ENV.CHECKPOINT_BUCKET_NAME, this.bucket.bucketName);
+    writer.addEnvironment(ENV.CHECKPOINT_RETENTION_DAYS, String(this.retentionDays));
+    writer.configureAsyncInvoke({ maxEventAge: interval, retryAttempts: 1 });
+    const tick =
+      'A checkpoint run carries nothing but its scheduled time and the next one anchors the same heads and more, so a failed or expired one has nothing to replay; the schedule has its own dead-letter queue for invocations that never reached the function.';
+    for (const id of [
+      'Serverless-LambdaDLQ',
+      'NIST.800.53.R5-LambdaDLQ',
+      'Serverless-LambdaAsyncFailureDestination',
+    ]) {
+      Validations.of(writer).acknowledge({ id, reason: tick });
+    }
+    this.grantWrite(writer);
+    // Alerts are recorded in the audit trail (the outbox) before they are published.
+    auditTrail.grantAppend(writer);
+    alerting.grantPublish(writer);
+    grantStatement(writer, {
+      sid: 'ReadChainHeadsForCheckpoints',
+      actions: ['dynamodb:BatchGetItem'],
+      resources: [auditTrail.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [secretPk('*')] } },
+    });
+    this.schedule(writer, interval, props);
+    this.writerFunction = writer;
+    return writer;
+  }
+
+  /** The writer's schedule, its own role (invoke the writer, nothing else) and dead letters. */
+  private schedule(writer: lambda.Function, interval: Duration, props: CheckpointWriterProps) {
+    const { alerting, functions } = props;
+    const role = new iam.Role(this, 'CheckpointScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'token-rotation: EventBridge Scheduler invokes the checkpoint writer',
+    });
+    const writerId = logicalIdOf(writer.node.defaultChild as lambda.CfnFunction);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${writerId}.Arn>:*]`,
+      reason:
+        'The scheduler target grants lambda:InvokeFunction on the checkpoint writer and its own versions and aliases (CDK grantInvoke); no other function.',
+    });
+    const deadLetters = addDeadLetterQueue(this, 'CheckpointSchedule', {
+      key: alerting.key,
+      alarmName: alerting.alarmName('checkpoint-schedule-dead-letters'),
+      alarmAction: alerting.alarmAction,
+      description:
+        'EventBridge Scheduler could not invoke the CheckpointWriter function (the message attributes give the error). Fix the cause (the CheckpointScheduleRole, the function), then purge the queue: the next run anchors everything, nothing needs replaying.',
+    });
+    functions.alarms.push(deadLetters.alarm);
+    alerting.grantDeadLetterKey(role);
+    Validations.of(role).acknowledge({
+      id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+      reason:
+        "The schedule's own permissions (invoke the writer, send to its dead-letter queue), one to one with its role and deleted with it; a managed policy could be attached elsewhere.",
+    });
+    new scheduler.Schedule(this, 'CheckpointSchedule', {
+      description: `token-rotation audit checkpoint every ${interval.toMinutes()} minutes`,
+      schedule: scheduler.ScheduleExpression.rate(interval),
+      target: new schedulerTargets.LambdaInvoke(writer, {
+        role,
+        input: scheduler.ScheduleTargetInput.fromObject({
+          scheduledAt: scheduler.ContextAttribute.scheduledTime,
+        }),
+        retryAttempts: 2,
+        maxEventAge: interval,
+        deadLetterQueue: deadLetters.queue,
+      }),
     });
   }
 

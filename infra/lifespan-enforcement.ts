@@ -10,12 +10,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { AUDIT_TABLE, OUTBOX_EVENT, secretPk } from '#adapters/audit-table';
+import { AUDIT_TABLE, OUTBOX_EVENT } from '#adapters/audit-table';
 import * as ENV from '#commons/env-names';
 import type { KindSettings } from '#domain/kinds/registry';
 import { TAG } from '#domain/vocabulary';
 import type { Alerting } from './alerting.ts';
-import type { AuditAnchor } from './audit-anchor.ts';
 import type { AuditTrail } from './audit-trail.ts';
 import { addDeadLetterQueue } from './dead-letters.ts';
 import type { FingerprintKey } from './fingerprint-key.ts';
@@ -48,12 +47,6 @@ export interface LifespanEnforcementProps {
    * @default - any key of the account and region, through Secrets Manager only
    */
   readonly secretKeyArns?: string[];
-  /**
-   * Where each sweep anchors the audit chains' heads (checkpoints under Object Lock).
-   *
-   * @default - no checkpoints
-   */
-  readonly anchor?: AuditAnchor;
 }
 
 /**
@@ -193,7 +186,6 @@ export class LifespanEnforcement extends Construct {
     props.auditTrail.grantSuiteState(sweep, ['sweep', 'managed']);
     // Whether consumers switched before a previous `random` token is revoked (switch-over).
     props.auditTrail.grantTokenUses(sweep, 'read');
-    if (props.anchor) this.anchorCheckpoints(sweep, props.anchor, props.auditTrail);
     return sweep;
   }
 
@@ -223,23 +215,6 @@ export class LifespanEnforcement extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'secretsmanager:ListSecrets supports no resource-level permissions (the sweep filters on the lifespan tag itself), and active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords on "*".',
-    });
-  }
-
-  /**
-   * Each sweep writes a checkpoint of the audit chains' heads to the anchor's bucket: it reads the
-   * HEAD items of the managed secrets and of the chains the previous checkpoint anchored, 100 a
-   * BatchGetItem (lambdas/adapters/dynamodb-chain-heads.ts knownChainHeads), never a Scan.
-   */
-  private anchorCheckpoints(sweep: lambda.Function, anchor: AuditAnchor, trail: AuditTrail): void {
-    anchor.grantWrite(sweep);
-    sweep.addEnvironment(ENV.CHECKPOINT_BUCKET_NAME, anchor.bucket.bucketName);
-    sweep.addEnvironment(ENV.CHECKPOINT_RETENTION_DAYS, String(anchor.retentionDays));
-    grantStatement(sweep, {
-      sid: 'ReadChainHeadsForCheckpoints',
-      actions: ['dynamodb:BatchGetItem'],
-      resources: [trail.table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [secretPk('*')] } },
     });
   }
 

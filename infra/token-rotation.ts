@@ -242,7 +242,7 @@ export class TokenRotation extends Construct {
   readonly accessKeyUserPath: string;
   /** Rotations, failures, overdue secrets and function health. */
   readonly dashboard: cloudwatch.Dashboard;
-  /** The S3 Object Lock bucket the sweep writes audit checkpoints to. Survives `cdk destroy`. */
+  /** The S3 Object Lock bucket audit checkpoints are written to. Survives `cdk destroy`. */
   readonly checkpointBucket: s3.IBucket;
 
   /** The audit table and its key. */
@@ -420,8 +420,9 @@ export class TokenRotation extends Construct {
       kinds: this.kinds,
       sweepIntervalMinutes: settings.sweepIntervalMinutes,
       secretKeyArns: settings.secretKeyArns,
-      anchor: this.auditAnchor,
     });
+    // The checkpoint writer runs on its own schedule, at the sweep's interval.
+    this.auditAnchor.writeCheckpointsEvery(lifespan.sweepInterval, shared);
 
     const revoke = new EmergencyRevoke(this, 'EmergencyRevoke', {
       ...shared,

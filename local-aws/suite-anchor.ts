@@ -1,5 +1,6 @@
 // The audit anchor as the stack deploys it (infra/audit-anchor.ts): a bucket with Object Lock in
-// COMPLIANCE mode, and the sweep writing a checkpoint of every chain head to it at each run.
+// COMPLIANCE mode, and the audit-anchor function writing a checkpoint of every chain head to it
+// every sweep interval.
 import { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { knownChainHeads } from '#adapters/dynamodb-chain-heads';
@@ -30,7 +31,7 @@ export async function createCheckpointBucket(aws: LocalAws, bucket: string): Pro
   });
 }
 
-/** The sweep's checkpoint dependencies, as adapters/deployed-checkpoints.ts builds them. */
+/** The audit anchor's checkpoint dependencies, as handlers/audit-anchor.ts builds them. */
 export function localCheckpointDeps(
   aws: LocalAws,
   dynamo: DynamoDBDocumentClient,

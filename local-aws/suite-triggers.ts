@@ -1,6 +1,6 @@
 // The stack's EventBridge rules and sweep schedule for the embedded suite (suite.ts): the rules
-// infra/token-rotation.ts deploys, matched as EventBridge matches them, and the sweep run on the
-// local clock.
+// infra/token-rotation.ts deploys, matched as EventBridge matches them, and the sweep and the
+// audit anchor run on the local clock, each on its own schedule at the sweep interval.
 import { logger } from '#commons/logger';
 import { describeError } from '#domain/errors';
 import { EXPOSED_CREDENTIAL_CODES } from '#domain/revoke-events';
@@ -92,15 +92,21 @@ export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
   });
 }
 
+/** The scheduled functions: the sweep, and the audit anchor when the stack has its bucket. */
+export interface SuiteSchedules {
+  functionArn: string;
+  intervalMs: number;
+  /** The audit-anchor function, on its own schedule at the same rate. */
+  anchorFunctionArn?: string;
+}
+
 /**
- * Delivers matching bus events to each rule's function, and runs the sweep every interval on the
- * local clock with the Scheduler's input. A delivery that throws is kept in `aws.events.failures`
+ * Delivers matching bus events to each rule's function, and runs the sweep (then the audit anchor,
+ * whose schedule fires at the same times) every interval on the local clock with the Scheduler's
+ * input. A delivery that throws is kept in `aws.events.failures`
  * (EventBridge would retry it; the sweep catches up whatever it missed). Returns a disconnect.
  */
-function connect(
-  aws: LocalAws,
-  wire: { rules: SuiteRule[]; sweep?: { functionArn: string; intervalMs: number } },
-): () => void {
+function connect(aws: LocalAws, wire: { rules: SuiteRule[]; sweep?: SuiteSchedules }): () => void {
   const stops = wire.rules.map((rule) =>
     aws.events.listen(async (event) => {
       if (matchesPattern(rule.pattern, event)) await aws.functions.invoke(rule.target, event);
@@ -122,6 +128,19 @@ function connect(
       }),
     );
   }
+  const anchor = sweep?.anchorFunctionArn;
+  if (sweep && anchor) {
+    // Registered after the sweep's: at the same time the clock fires it once the sweep is done.
+    stops.push(
+      aws.clock.every(sweep.intervalMs, async (at) => {
+        try {
+          await aws.functions.invoke(anchor, { scheduledAt: at.toISOString() });
+        } catch (error) {
+          logger.error('scheduled audit anchor failed', { error: describeError(error) });
+        }
+      }),
+    );
+  }
   return () => {
     for (const stop of stops) stop();
   };
@@ -132,7 +151,7 @@ export function connectTriggers(
   aws: LocalAws,
   option: InstallOptions['triggers'],
   rules: SuiteRule[],
-  sweep: { functionArn: string; intervalMs: number },
+  sweep: SuiteSchedules,
 ): () => void {
   const triggers =
     typeof option === 'object' ? option : { rules: option ?? false, sweep: option ?? false };

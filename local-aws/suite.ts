@@ -1,5 +1,5 @@
 // Installs token-rotation into an embedded local AWS the way `cdk deploy` installs it into an
-// account: an audit table, an alert topic, the six real handlers behind function ARNs (built with
+// account: an audit table, an alert topic, the real handlers behind function ARNs (built with
 // their own create…Handler factories, over the local endpoint and the local clock), and, with
 // `triggers`, the EventBridge rules and the sweep schedule that set them off. The demo, the
 // benchmark, the CLI's tests and `serve.ts --with-suite` all start here.
@@ -37,6 +37,7 @@ import type { RevokeEventDeps } from '#domain/revoke-events';
 import type { RotationDeps } from '#domain/rotation/index';
 import { failedRotationVersion } from '#domain/service-events';
 import type { SweepDeps } from '#domain/sweep/index';
+import { createAuditAnchorHandler } from '#handlers/audit-anchor';
 import { createRevokeHandler } from '#handlers/revoke';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
 import { createRotationHandler } from '#handlers/rotation';
@@ -99,6 +100,8 @@ export interface InstalledSuite {
     secretsManagerEvents: string;
     revoke: string;
     revokeEvents: string;
+    /** The audit-anchor function, with `anchor` only. */
+    auditAnchor?: string;
   };
   /** The rules the stack deploys (connected only with `triggers`). */
   rules: SuiteRule[];
@@ -162,23 +165,15 @@ export async function installSuite(
   });
   const checkpointBucket = options.anchor ? `${stackName.toLowerCase()}-checkpoints` : undefined;
   if (checkpointBucket) await createCheckpointBucket(aws, checkpointBucket);
-  const functions = registerFunctions(aws, stackName, deps, {
-    sweepIntervalMs,
-    limits,
-    ...(checkpointBucket && {
-      checkpoint: localCheckpointDeps(
-        aws,
-        dynamo,
-        tableName,
-        checkpointBucket,
-        deps.sweepDeps.managed,
-      ),
-    }),
-  });
+  const anchor = checkpointBucket
+    ? localCheckpointDeps(aws, dynamo, tableName, checkpointBucket, deps.sweepDeps.managed)
+    : undefined;
+  const functions = registerFunctions(aws, stackName, deps, { sweepIntervalMs, limits }, anchor);
   const rules = suiteRules(functions);
   const disconnect = connectTriggers(aws, options.triggers, rules, {
     functionArn: functions.sweep,
     intervalMs: sweepIntervalMs,
+    ...(functions.auditAnchor && { anchorFunctionArn: functions.auditAnchor }),
   });
   const cloudFormation = putStackOutputs(aws, {
     stackName,
@@ -297,12 +292,13 @@ export function handlerDeps(
   return { audit, alerter, store, issuerFor, rotationDeps, sweepDeps, revokeDeps };
 }
 
-/** The six handlers, each under its stack function name with the execution role the stack gives it. */
+/** The handlers, each under its stack function name with the execution role the stack gives it. */
 function registerFunctions(
   aws: LocalAws,
   stackName: string,
   { audit, alerter, store, rotationDeps, sweepDeps, revokeDeps }: HandlerDeps,
-  sweepOptions: { sweepIntervalMs: number; limits: PolicyLimits; checkpoint?: CheckpointDeps },
+  sweepOptions: { sweepIntervalMs: number; limits: PolicyLimits },
+  checkpoint?: CheckpointDeps,
 ): InstalledSuite['functions'] {
   // Each function's execution role, as the stack creates them: a function deployed under one of
   // these names through the Lambda API (a test deploying the real bundle) finds its role.
@@ -355,6 +351,9 @@ function registerFunctions(
       }),
     ),
     revokeEvents: register('revoke-events', createRevokeEventsHandler(revokeDeps)),
+    ...(checkpoint && {
+      auditAnchor: register('audit-anchor', createAuditAnchorHandler({ checkpoint, alerter })),
+    }),
   };
 }
 

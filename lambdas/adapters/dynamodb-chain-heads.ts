@@ -68,7 +68,7 @@ const headOf = (item: Record<string, unknown> | undefined): ChainHead | undefine
 /**
  * Every chain's head, for a checkpoint on demand: the HEAD item where there is one, otherwise the
  * chain's newest record (a chain whose HEAD item is gone is anchored where it really ends). One
- * Scan of the whole table: for the CLI, not for every sweep.
+ * Scan of the whole table: for the CLI, not for every scheduled checkpoint.
  */
 export const dynamoChainHeads =
   (client: DynamoDBDocumentClient, tableName: string): ChainHeadSource =>
@@ -84,7 +84,7 @@ export const dynamoChainHeads =
   };
 
 /**
- * The heads a sweep's checkpoint records: those of the chains the previous checkpoint anchored
+ * The heads each scheduled checkpoint records: those of the chains the previous checkpoint anchored
  * and of every secret the suite manages (`members`), read item by item (BatchGetItem of the HEAD
  * items, 100 a call), so a checkpoint costs one read per chain and never a Scan of the whole
  * trail, which grows every month. A chain of a secret never managed is anchored by the next

@@ -116,7 +116,7 @@ export interface CheckpointWritten {
 
 /**
  * Reads every chain head and writes one checkpoint of them, chained to the newest checkpoint
- * and locked for `retentionDays`. The sweep calls it once per run; it can be called on demand.
+ * and locked for `retentionDays`. The audit-anchor function calls it once per sweep interval; it can be called on demand.
  * Throws when the heads cannot be read or the checkpoint cannot be written: a checkpoint with
  * heads missing would anchor a trail that was never that short.
  */
@@ -135,7 +135,7 @@ export async function writeCheckpoint(
   if (!Number.isInteger(days) || days < 1) {
     throw new Error(`checkpoint retention must be a whole number of days ≥ 1, found ${days}`);
   }
-  // A sweep checkpoints every interval: the newest is among those of the last two days.
+  // The audit anchor checkpoints every sweep interval: the newest is among those of the last two days.
   const previous = await deps.store.latest(new Date(deps.clock().getTime() - 2 * 86_400_000));
   const heads = await deps.heads(previous?.checkpoint);
   const now = deps.clock();

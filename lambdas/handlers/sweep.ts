@@ -2,9 +2,7 @@
 // sets the invocation's deadline from its remaining time, runs one sweep (domain/sweep/),
 // emits the metrics the alarms and dashboard read, and logs a one-line summary.
 
-import { deployedCheckpointDeps } from '#adapters/deployed-checkpoints';
 import { deployedSweepDeps } from '#adapters/deployed-sweep';
-import { knownChainHeads } from '#adapters/dynamodb-chain-heads';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
 import { onFirstCall } from '#adapters/on-first-call';
 import { dynamoClient } from '#commons/clients';
@@ -13,14 +11,10 @@ import * as ENV from '#commons/env-names';
 import { lambdaHandler } from '#commons/handler';
 import { logger } from '#commons/logger';
 import { createMetrics, METRIC_NAMES, type MetricsSink, MetricUnit } from '#commons/metrics';
-import { alertOf } from '#domain/alerts/catalog';
-import { type CheckpointDeps, writeCheckpoint } from '#domain/audit-anchor';
-import { describeError, ValidationError } from '#domain/errors';
+import { parseScheduleInput } from '#commons/schedule-input';
 import type { PolicyLimits } from '#domain/policy';
 import type { RevokeRequester } from '#domain/ports';
-import { secretNameFromArn } from '#domain/service-events';
 import { runSweep, type SweepDeps, type SweepReport } from '#domain/sweep/index';
-import { managedArns } from '#domain/sweep/managed';
 import type { SweepAction } from '#domain/sweep/plan';
 
 /**
@@ -53,45 +47,14 @@ export interface SweepHandlerDeps {
   /** Milliseconds on a monotonic clock, for the invocation's own time. Default performance.now. */
   elapsed?: () => number;
   safetyMarginMs?: number;
-  /**
-   * Where each run anchors the chain heads (the AuditAnchor bucket); none when the stack has no
-   * bucket, and then no checkpoint is written.
-   */
-  checkpoint?: CheckpointDeps;
 }
 
 /** What the sweep handler returns (and logs): the report without the failure list. */
-export type SweepSummary = Omit<SweepReport, 'failures'> & {
-  overdue: number;
-  /** The checkpoint this run wrote (its sequence number), or why it wrote none. */
-  checkpoint?: { seq: number; regressions: number } | { failed: string };
-};
+export type SweepSummary = Omit<SweepReport, 'failures'> & { overdue: number };
 
-/**
- * The scheduler's input. Anything but an object (or nothing, from a console Test) is refused:
- * the sweep takes no parameters, so a string or array means it was wired to the wrong source.
- */
+/** The scheduler's input (#commons/schedule-input): an object, or nothing. */
 export function parseSweepEvent(event: unknown): { scheduledAt?: string } {
-  if (event === undefined || event === null) return {};
-  if (typeof event !== 'object' || Array.isArray(event)) {
-    throw new ValidationError(
-      '(all opted-in secrets)',
-      'sweep',
-      `expected the scheduler's input (an object, or nothing), found ${Array.isArray(event) ? 'an array' : `a ${typeof event}`}`,
-      'invalid-event',
-    );
-  }
-  const { scheduledAt } = event as Record<string, unknown>;
-  if (scheduledAt === undefined) return {};
-  if (typeof scheduledAt !== 'string' || Number.isNaN(Date.parse(scheduledAt))) {
-    throw new ValidationError(
-      '(all opted-in secrets)',
-      'sweep',
-      'expected scheduledAt to be an ISO-8601 time when present',
-      'invalid-event',
-    );
-  }
-  return { scheduledAt };
+  return parseScheduleInput(event, 'sweep');
 }
 
 function summarise(report: SweepReport): SweepSummary {
@@ -140,9 +103,6 @@ export function createSweepHandler(deps: SweepHandlerDeps | (() => SweepHandlerD
         outOfTime: () => elapsed() >= endsAt,
       });
       const summary = summarise(report);
-      if (resolved.checkpoint) {
-        summary.checkpoint = await anchorChains(resolved.checkpoint, resolved.sweep.alerter);
-      }
       emitMetrics(resolved.metrics, report, summary);
       for (const failure of report.failures.slice(0, 10)) {
         logger.warn('sweep: a secret failed', { ...failure });
@@ -151,43 +111,6 @@ export function createSweepHandler(deps: SweepHandlerDeps | (() => SweepHandlerD
       return summary;
     },
   });
-}
-
-/**
- * Writes one checkpoint of every chain head, alerting first on each chain that is now behind the
- * previous checkpoint (records cut from the table together with their HEAD item). An alert that
- * can be neither recorded nor sent stops the checkpoint, so the next run finds the regression
- * again. A failed checkpoint does not fail the sweep, whose rotations and revokes matter more:
- * it is logged and counted (CheckpointFailed), and the next run writes one that covers this
- * interval too.
- */
-async function anchorChains(
-  deps: CheckpointDeps,
-  alerter: SweepDeps['alerter'],
-): Promise<NonNullable<SweepSummary['checkpoint']>> {
-  try {
-    const written = await writeCheckpoint(deps, {
-      beforePut: async (regressions, previous) => {
-        for (const regression of regressions) {
-          await alerter.send(
-            alertOf('audit.chain-regressed', {
-              secret: { arn: regression.secretArn, name: secretNameFromArn(regression.secretArn) },
-              trigger: { source: 'schedule' },
-              message: regression.message,
-              checkpoint: previous
-                ? `${previous.key} (version ${previous.versionId})`
-                : 'the previous checkpoint',
-            }),
-          );
-        }
-      },
-    });
-    return { seq: written.checkpoint.seq, regressions: written.regressions.length };
-  } catch (error) {
-    const failed = describeError(error);
-    logger.error('sweep: the audit checkpoint could not be written', { error: failed });
-    return { failed };
-  }
 }
 
 function emitMetrics(metrics: MetricsSink | undefined, report: SweepReport, summary: SweepSummary) {
@@ -201,12 +124,6 @@ function emitMetrics(metrics: MetricsSink | undefined, report: SweepReport, summ
   // Opted-in secrets the pass has yet to reach: above zero, the next invocation carries on.
   if (report.backlog !== undefined) {
     metrics?.addMetric(METRIC_NAMES.sweepBacklog, MetricUnit.Count, report.backlog);
-  }
-  if (summary.checkpoint && 'failed' in summary.checkpoint) {
-    metrics?.addMetric('CheckpointFailed', MetricUnit.Count, 1);
-  }
-  if (summary.checkpoint && 'regressions' in summary.checkpoint) {
-    metrics?.addMetric('ChainRegressions', MetricUnit.Count, summary.checkpoint.regressions);
   }
 }
 
@@ -234,14 +151,6 @@ export const handler = createSweepHandler(() => {
   const dynamo = dynamoClient();
   const revokes = revokeRequesterFromEnv();
   const deployed = deployedSweepDeps(config, dynamo);
-  const anchor = deployedCheckpointDeps(config.auditTableName, dynamo);
-  // Each run anchors the managed secrets' chains and those anchored before: no table Scan.
-  const checkpoint = anchor && {
-    ...anchor,
-    heads: knownChainHeads(dynamo, config.auditTableName, async () =>
-      deployed.managed ? managedArns(deployed.managed) : [],
-    ),
-  };
   return {
     ...lifespan,
     metrics: createMetrics(),
@@ -250,6 +159,5 @@ export const handler = createSweepHandler(() => {
       cursor: new DynamoSweepCursorStore(dynamo, config.auditTableName),
       ...(revokes && { revokes }),
     },
-    ...(checkpoint && { checkpoint }),
   };
 });

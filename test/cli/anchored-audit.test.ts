@@ -10,6 +10,7 @@ import { deployedCheckpointDeps } from '#adapters/deployed-checkpoints';
 import { dynamoChainHeads, knownChainHeads } from '#adapters/dynamodb-chain-heads';
 import { S3CheckpointStore } from '#adapters/s3-checkpoints';
 import { logger } from '#commons/logger';
+import type { MetricsSink } from '#commons/metrics';
 import {
   type Checkpoint,
   type CheckpointDeps,
@@ -18,7 +19,7 @@ import {
   writeCheckpoint,
 } from '#domain/audit-anchor';
 import { TAG } from '#domain/vocabulary';
-import { createSweepHandler, type SweepSummary } from '#handlers/sweep';
+import { type AnchorSummary, createAuditAnchorHandler } from '#handlers/audit-anchor';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { contentMd5, S3RestClient } from '#local-aws/s3-rest';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
@@ -120,32 +121,30 @@ afterAll(async () => {
 });
 
 describe('anchored audit trail', () => {
-  it('writes a checkpoint on every sweep and alerts when a chain went back since the last one', async () => {
-    // Prepare: the deployed sweep handler, anchoring to its own bucket
+  it('writes a checkpoint on every run and alerts when a chain went back since the last one', async () => {
+    // Prepare: the deployed audit-anchor handler, anchoring to its own bucket
     const bucket = await checkpointBucket('anchor-sweep');
-    const sweep = createSweepHandler({
-      sweep: suite.sweepDeps,
-      rotationFunctionArn: suite.functions.rotation,
-      sweepIntervalMs: 15 * 60_000,
+    const anchor = createAuditAnchorHandler({
       checkpoint: deps(bucket),
+      alerter: suite.sweepDeps.alerter,
     });
     const arn = arns['team/swept']!;
     const alertsFor = () =>
       aws.sns
         .messagesTo(suite.topicArn)
         .filter((m) => m.subject?.includes('audit.chain-regressed'));
-    const first = (await sweep({})) as SweepSummary;
+    const first = (await anchor({})) as AnchorSummary;
 
-    // Act: cut the newest record and move the HEAD item back, then sweep again
+    // Act: cut the newest record and move the HEAD item back, then run the anchor again
     const records = await cutNewest(arn, 1);
     const newest = Number(records.at(-1)!.seq);
-    const second = (await sweep({})) as SweepSummary;
-    const third = (await sweep({})) as SweepSummary;
+    const second = (await anchor({})) as AnchorSummary;
+    const third = (await anchor({})) as AnchorSummary;
 
     // Assess: one checkpoint per run; the run after the cut names the secret in a critical alert
-    expect(first.checkpoint).toEqual({ seq: 1, regressions: 0 });
-    expect(second.checkpoint).toEqual({ seq: 2, regressions: 1 });
-    expect(third.checkpoint).toEqual({ seq: 3, regressions: 0 });
+    expect(first).toEqual({ seq: 1, regressions: 0 });
+    expect(second).toEqual({ seq: 2, regressions: 1 });
+    expect(third).toEqual({ seq: 3, regressions: 0 });
     const alerts = alertsFor();
     expect(alerts.map((m) => m.subject)).toEqual(['[CRITICAL] audit.chain-regressed: team/swept']);
     expect(alerts[0]!.message).toContain(`checkpoint 1 recorded record ${newest}`);
@@ -173,21 +172,13 @@ describe('anchored audit trail', () => {
     expect(heads.every((h) => h.seq === 2 && /^[0-9a-f]{64}$/.test(h.hash))).toBe(true);
   });
 
-  it('writes no checkpoint while a regression cannot be alerted, so the next sweep alerts it', async () => {
+  it('writes no checkpoint while a regression cannot be alerted, so the next run alerts it', async () => {
     // Prepare: a checkpoint, then a cut, then an alerter that can neither record nor publish
     const bucket = await checkpointBucket('anchor-unalerted');
     const arn = arns['team/unalerted']!;
     const handler = (alerter: typeof suite.sweepDeps.alerter) =>
-      createSweepHandler({
-        sweep: { ...suite.sweepDeps, alerter },
-        rotationFunctionArn: suite.functions.rotation,
-        sweepIntervalMs: 15 * 60_000,
-        checkpoint: deps(bucket),
-      });
-    expect(((await handler(suite.sweepDeps.alerter)({})) as SweepSummary).checkpoint).toEqual({
-      seq: 1,
-      regressions: 0,
-    });
+      createAuditAnchorHandler({ checkpoint: deps(bucket), alerter });
+    expect(await handler(suite.sweepDeps.alerter)({})).toEqual({ seq: 1, regressions: 0 });
     await cutNewest(arn, 1);
     const broken = {
       send: async () => {
@@ -196,12 +187,12 @@ describe('anchored audit trail', () => {
     };
 
     // Act
-    const failed = (await handler(broken)({})) as SweepSummary;
-    const next = (await handler(suite.sweepDeps.alerter)({})) as SweepSummary;
+    const failed = await handler(broken)({});
+    const next = await handler(suite.sweepDeps.alerter)({});
 
     // Assess
-    expect(failed.checkpoint).toEqual({ failed: expect.stringContaining('unreachable') });
-    expect(next.checkpoint).toEqual({ seq: 2, regressions: 1 });
+    expect(failed).toEqual({ failed: expect.stringContaining('unreachable') });
+    expect(next).toEqual({ seq: 2, regressions: 1 });
     const alerts = aws.sns
       .messagesTo(suite.topicArn)
       .filter((m) => m.subject === '[CRITICAL] audit.chain-regressed: team/unalerted');
@@ -246,22 +237,35 @@ describe('anchored audit trail', () => {
     expect(afterThird).toEqual([expect.stringMatching(/^checkpoints\/20/), undefined]);
   });
 
-  it('keeps sweeping when the checkpoint cannot be written, and says so in its summary', async () => {
+  it('says in its result when the checkpoint cannot be written, and counts it, without throwing', async () => {
     // Prepare: a bucket that does not exist
-    const sweep = createSweepHandler({
-      sweep: suite.sweepDeps,
-      rotationFunctionArn: suite.functions.rotation,
-      sweepIntervalMs: 15 * 60_000,
+    const counted: string[] = [];
+    const metrics: MetricsSink = {
+      addMetric: (name) => counted.push(name),
+      publishStoredMetrics: () => {},
+    };
+    const anchor = createAuditAnchorHandler({
       checkpoint: deps('anchor-missing-bucket'),
+      alerter: suite.sweepDeps.alerter,
+      metrics,
     });
 
     // Act
-    const summary = (await sweep({})) as SweepSummary;
+    const summary = await anchor({});
 
-    // Assess
-    expect(summary.complete).toBe(true);
-    expect(summary.checkpoint).toEqual({ failed: expect.stringContaining('NoSuchBucket') });
+    // Assess: the next scheduled run covers this interval too, so nothing is retried
+    expect(summary).toEqual({ failed: expect.stringContaining('NoSuchBucket') });
+    expect(counted).toEqual(['CheckpointFailed']);
   });
+
+  it('refuses a scheduler input that is not an object, as the sweep does', async () => {
+    const anchor = createAuditAnchorHandler({
+      checkpoint: deps('unused'),
+      alerter: suite.sweepDeps.alerter,
+    });
+    await expect(anchor('now')).rejects.toThrow(/audit-anchor: expected the scheduler's input/);
+  });
+
   it('detects a chain cut short together with its HEAD item once a checkpoint recorded the head', async () => {
     // Prepare: a checkpoint of every head, then the attacker's cut
     const bucket = await checkpointBucket('anchor-truncation');
@@ -438,5 +442,56 @@ describe('anchored audit trail', () => {
 
     // Assess
     expect(released).toBe('deleted');
+  });
+
+  it('checkpoints once every sweep interval on its own schedule, and alerts a regression once', async () => {
+    // Prepare: a suite installed with its bucket and its schedules, and a secret it manages
+    const anchored = await installSuite(aws, {
+      stackName: 'Anchored',
+      anchor: true,
+      triggers: { sweep: true },
+    });
+    const bucket = 'anchored-checkpoints';
+    const store = new S3CheckpointStore({ client: sdk, bucket });
+    const arn = await createTaggedSecret(anchored.secretsManager, 'anchored/app', 'acme_live_y', {
+      [TAG.lifespan]: '7d',
+    });
+    const regressed = () =>
+      aws.sns
+        .messagesTo(anchored.topicArn)
+        .filter((m) => m.subject === '[CRITICAL] audit.chain-regressed: anchored/app');
+
+    // Act: one interval (the sweep attaches rotation and audits it, then the anchor runs)
+    await aws.clock.advance(anchored.sweepIntervalMs);
+    const afterOne = (await store.list()).map((c) => c.checkpoint?.seq);
+    // Act: cut the chain's newest record with its HEAD item, then two more intervals
+    const partition = (await auditPartition(anchored, arn)).filter((i) =>
+      String(i.sk).startsWith('SEQ#'),
+    );
+    expect(partition.length).toBeGreaterThan(1);
+    const newest = Math.max(...partition.map((i) => Number(i.seq)));
+    const keep = partition.find((i) => Number(i.seq) === newest - 1)!;
+    await deleteAuditItem(anchored, arn, seqSk(newest));
+    await anchored.dynamo.send(
+      new PutCommand({
+        TableName: anchored.tableName,
+        Item: {
+          [AUDIT_TABLE.partitionKey]: secretPk(arn),
+          [AUDIT_TABLE.sortKey]: HEAD_SK,
+          seq: keep.seq,
+          hash: keep.hash,
+          at: keep.at,
+        },
+      }),
+    );
+    await aws.clock.advance(2 * anchored.sweepIntervalMs);
+    anchored.disconnect();
+
+    // Assess: one checkpoint per interval, each anchoring the managed secret's chain
+    expect(afterOne).toEqual([1]);
+    const all = (await store.list()).map((c) => c.checkpoint!);
+    expect(all.map((c) => c.seq).sort()).toEqual([1, 2, 3]);
+    expect(all.every((c) => c.heads.some((h) => h.secretArn === arn))).toBe(true);
+    expect(regressed()).toHaveLength(1);
   });
 });

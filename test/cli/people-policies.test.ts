@@ -77,8 +77,8 @@ beforeAll(async () => {
     { [TAG.lifespan]: '7d' },
   );
   await sweepOnce(aws, suite);
-  // A sweep as deployed: it writes the first audit checkpoint, which verify-audit then reads.
-  await aws.functions.invoke(suite.functions.sweep, {});
+  // The audit anchor as deployed: it writes the first audit checkpoint, which verify-audit reads.
+  await aws.functions.invoke(suite.functions.auditAnchor!, {});
   await aws.idle();
   aws.apiCalls.start();
 }, 120_000);

@@ -312,7 +312,8 @@ async function lifecycle(
       // The quota pacing runs on real time; the local clock jumps days in a second of it, and the
       // local AWS does not throttle, so the deployed pacer would only slow the demo down.
       pace: createPacer({ ratePerSecond: 100_000, burst: 1_000 }),
-      // The audit anchor: every sweep checkpoints every chain head to an Object Lock bucket.
+      // The audit anchor: its own function checkpoints every chain head to an Object Lock bucket,
+      // on its own schedule at the sweep interval.
       anchor: true,
     });
     const name = (arn: string) => arn.split(':').at(-1);
@@ -843,8 +844,11 @@ async function lifecycle(
   await tl.stage(
     `Someone with write access to the audit table cuts the newest records of ${PAYMENTS}`,
     async () => {
-      // Records written since the last checkpoint could be cut unseen: a sweep anchors them first.
-      await advance(15 * MINUTE, 'a sweep checkpoints every chain head to the locked bucket');
+      // Records written since the last checkpoint could be cut unseen: the anchor runs first.
+      await advance(
+        15 * MINUTE,
+        'the audit anchor checkpoints every chain head to the locked bucket',
+      );
       const pk = secretPk(payments.arn);
       const { Items = [] } = await suite!.dynamo.send(
         new QueryCommand({
@@ -882,7 +886,7 @@ async function lifecycle(
       );
       const alone = await suite!.audit.verify(payments.arn);
       tl.check(alone.ok, 'the chain alone still verifies: nothing in the table shows the cut');
-      await advance(15 * MINUTE, 'the next sweep, which writes a checkpoint');
+      await advance(15 * MINUTE, 'the next interval: the audit anchor writes a checkpoint');
       const caught = alertsFor(payments, 'audit.chain-regressed');
       for (const m of caught) {
         tl.raw(`   Subject: ${m.subject ?? '(none)'}`);
@@ -890,7 +894,7 @@ async function lifecycle(
       }
       tl.check(
         caught.length === 1 && (caught[0]?.message.includes(`record ${newest!.seq}`) ?? false),
-        'the checkpoint the sweep wrote before the cut still names the lost head: audit.chain-regressed is e-mailed',
+        'the checkpoint written before the cut still names the lost head: audit.chain-regressed is e-mailed',
       );
       const after = await writeEvidenceHtml(
         aws,

@@ -292,6 +292,24 @@ const SCENARIOS: Record<string, { what: string; required: boolean; run: Scenario
     },
   },
 
+  'lambdas/handlers/audit-anchor.ts': {
+    what: 'writes a checkpoint of every chain head to the Object Lock bucket, chained to the last',
+    required: true,
+    run: async (anchor) => {
+      // Prepare: the schedule's own input
+      const input = scheduledInput(template, anchor, new Date());
+      expect(input, 'the template schedules the checkpoint writer').toBeDefined();
+
+      // Act: two scheduled runs
+      const first = await invoke(anchor, input);
+      const second = await invoke(anchor, input);
+
+      // Assess: the second read the first back from the bucket and follows it
+      expect(first).toEqual({ seq: expect.any(Number), regressions: 0 });
+      expect(second).toEqual({ seq: first.seq + 1, regressions: 0 });
+    },
+  },
+
   'lambdas/handlers/tag-events.ts': {
     what: "attaches rotation when the lifespan tag is added, through the template's rule",
     required: false,
@@ -448,12 +466,17 @@ function assertEveryFunctionHasScenario(
 
 /** The SDK clients in every function's start (its audit trail, its secrets, its alerts). */
 const EVERY_INVOCATION_CLIENTS = ['client-dynamodb', 'client-secrets-manager', 'client-sns'];
+/** The audit anchor never reads a secret: its start holds DynamoDB and SNS only. */
+const CLIENTS_AT_START: Record<string, string[]> = {
+  'lambdas/handlers/audit-anchor.ts': ['client-dynamodb', 'client-sns'],
+};
 /** Per handler, the SDK clients loaded on first call (lambdas/adapters/on-first-call.ts). */
 const ISSUERS = ['client-iam', 'client-lambda', 'client-sts'];
 const LOADED_ON_FIRST_CALL: Record<string, string[]> = {
   'lambdas/handlers/rotation.ts': ISSUERS,
   'lambdas/handlers/tag-events.ts': ISSUERS,
-  'lambdas/handlers/sweep.ts': [...ISSUERS, 'client-s3'].sort(),
+  'lambdas/handlers/sweep.ts': ISSUERS,
+  'lambdas/handlers/audit-anchor.ts': ['client-s3'],
   'lambdas/handlers/revoke.ts': [...ISSUERS, 'client-ssm'].sort(),
   'lambdas/handlers/revoke-events.ts': [...ISSUERS, 'client-ssm'].sort(),
   'lambdas/handlers/secretsmanager-events.ts': [],
@@ -542,7 +565,9 @@ describe('the bundles in the cloud assembly', () => {
 
       // Assess: every function's start holds only the clients every invocation may use, and the
       // others are chunks of the asset, for the invocations that need them
-      expect([...clientsIn(start)].sort(), fn.logicalId).toEqual(EVERY_INVOCATION_CLIENTS);
+      expect([...clientsIn(start)].sort(), fn.logicalId).toEqual(
+        CLIENTS_AT_START[fn.entry] ?? EVERY_INVOCATION_CLIENTS,
+      );
       const later = [...clientsIn(all)].filter((client) => !clientsIn(start).has(client));
       expect(later.sort(), fn.logicalId).toEqual(LOADED_ON_FIRST_CALL[fn.entry]);
     }

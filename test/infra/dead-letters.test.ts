@@ -141,23 +141,24 @@ describe('EventBridge rule targets', () => {
   });
 });
 
-describe("the sweep's schedule", () => {
-  it('dead-letters the invocations Scheduler could not make, through its own role', () => {
-    // Act
-    const [[, schedule]] = ofType('AWS::Scheduler::Schedule') as [[string, Json]];
-    const statements = roleStatements(template, 'SweepSchedule');
+describe('the schedules (the sweep, the audit anchor)', () => {
+  it.each(['SweepSchedule', 'AuditAnchorCheckpointSchedule'])(
+    '%s: dead-letters the invocations Scheduler could not make, through its own role',
+    (id) => {
+      // Act
+      const schedule = resources[logicalId(template, 'AWS::Scheduler::Schedule', id)];
+      const statements = roleStatements(template, id);
 
-    // Assess
-    expect(schedule.Properties.Target.DeadLetterConfig).toEqual({
-      Arn: arnOf(queueOf('SweepSchedule')),
-    });
-    expect(statementsFor(statements, 'sqs:SendMessage')[0]?.Resource).toEqual([
-      arnOf(queueOf('SweepSchedule')),
-    ]);
-    expect(statementsFor(statements, 'kms:GenerateDataKey')[0]?.Resource).toEqual([
-      arnOf(keyOf('AlertKey')),
-    ]);
-  });
+      // Assess
+      expect(schedule.Properties.Target.DeadLetterConfig).toEqual({ Arn: arnOf(queueOf(id)) });
+      expect(statementsFor(statements, 'sqs:SendMessage')[0]?.Resource).toEqual([
+        arnOf(queueOf(id)),
+      ]);
+      expect(statementsFor(statements, 'kms:GenerateDataKey')[0]?.Resource).toEqual([
+        arnOf(keyOf('AlertKey')),
+      ]);
+    },
+  );
 });
 
 describe('alert e-mails', () => {
@@ -191,7 +192,12 @@ describe('alert e-mails', () => {
 });
 
 describe('every dead-letter queue', () => {
-  const QUEUES = [...ASYNC_FUNCTIONS, 'SweepSchedule', 'AlertEmails'];
+  const QUEUES = [
+    ...ASYNC_FUNCTIONS,
+    'SweepSchedule',
+    'AuditAnchorCheckpointSchedule',
+    'AlertEmails',
+  ];
 
   it('is one of the queues above, and the stack has no other', () => {
     // Assess
@@ -275,7 +281,7 @@ describe('the keys', () => {
     );
 
     // Assess
-    expect(groups).toHaveLength(6);
+    expect(groups).toHaveLength(7);
     for (const key of groups) expect(key).toEqual(arnOf(keyOf('AuditKey')));
     expect(logs).toHaveLength(1);
     expect(JSON.stringify(logs[0]!.Condition)).toContain('kms:EncryptionContext:aws:logs:arn');

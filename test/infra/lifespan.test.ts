@@ -12,6 +12,39 @@ import {
 } from './support.ts';
 
 let template: Template;
+
+/** The schedule whose target is the function `id` (its role `TokenRotation/<id>Role`). */
+const scheduleOf = (id: string) => {
+  const target = functionOf(template, id).logicalId;
+  const found = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter(
+    (r) => r.Properties.Target.Arn['Fn::GetAtt']?.[0] === target,
+  );
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
+
+/** The checkpoint writer's allowed actions (deletes, unlocks and lock changes are denied). */
+const WRITER_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+  'kms:Decrypt',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+  's3:GetObject',
+  's3:GetObjectRetention',
+  's3:GetObjectVersion',
+  's3:ListBucket',
+  's3:PutObject',
+  's3:PutObjectRetention',
+  'sns:Publish',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];
 beforeAll(() => {
   template = synthApp({ sweepInterval: 10 }).template;
 });
@@ -40,11 +73,9 @@ describe('the sweep', () => {
 
   it('is invoked by EventBridge Scheduler every sweep interval, with a retry policy and a role of its own', () => {
     // Act
-    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+    const { Properties: schedule } = scheduleOf('Sweep');
 
     // Assess
-    expect(schedules).toHaveLength(1);
-    const { Properties: schedule } = schedules[0]!;
     expect(schedule.ScheduleExpression).toBe('rate(10 minutes)');
     expect(schedule.State).toBe('ENABLED');
     expect(schedule.Target.Arn).toEqual({
@@ -65,6 +96,54 @@ describe('the sweep', () => {
       'lambda:InvokeFunction',
       'sqs:SendMessage',
     ]);
+  });
+
+  it('runs the audit anchor on a schedule of its own at the same interval, through a role of its own', () => {
+    // Act
+    const { Properties: schedule } = scheduleOf('AuditAnchorCheckpointWriter');
+
+    // Assess
+    expect(Object.keys(template.findResources('AWS::Scheduler::Schedule'))).toHaveLength(2);
+    expect(schedule.ScheduleExpression).toBe('rate(10 minutes)');
+    expect(schedule.State).toBe('ENABLED');
+    expect(schedule.Target.RetryPolicy).toEqual({
+      MaximumEventAgeInSeconds: 600,
+      MaximumRetryAttempts: 2,
+    });
+    expect(schedule.Target.Input).toContain('<aws.scheduler.scheduled-time>');
+    const role = logicalId(template, 'AWS::IAM::Role', 'AuditAnchorCheckpointScheduleRole');
+    expect(schedule.Target.RoleArn).toEqual({ 'Fn::GetAtt': [role, 'Arn'] });
+    const statements = roleStatements(template, 'AuditAnchorCheckpointSchedule');
+    expect(statements.flatMap((s) => s.Action).sort()).toEqual([
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'lambda:InvokeFunction',
+      'sqs:SendMessage',
+    ]);
+  });
+
+  it('leaves the checkpoint to the audit anchor: the sweep has no S3 grant and no bucket', () => {
+    // Act
+    const sweep = functionOf(template, 'Sweep').props;
+    const writer = functionOf(template, 'AuditAnchorCheckpointWriter').props;
+    const actions = (id: string) =>
+      roleStatements(template, id)
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap((s) => s.Action);
+
+    // Assess
+    expect(actions('Sweep').filter((a: string) => a.startsWith('s3:'))).toEqual([]);
+    expect(actions('Sweep')).not.toContain('dynamodb:BatchGetItem');
+    expect(Object.keys(sweep.Environment.Variables)).not.toContain('CHECKPOINT_BUCKET_NAME');
+    expect(Object.keys(writer.Environment.Variables)).toContain('CHECKPOINT_BUCKET_NAME');
+    expect(writer.ReservedConcurrentExecutions).toBe(1);
+    // Least privilege: chain heads, the audit trail's append (alerts are recorded), the alert
+    // topic, checkpoint writes (deletes and unlocks denied), its logs and traces.
+    expect([...new Set(actions('AuditAnchorCheckpointWriter'))].sort()).toEqual(WRITER_ACTIONS);
+    const denied = roleStatements(template, 'AuditAnchorCheckpointWriter')
+      .filter((s) => s.Effect === 'Deny')
+      .flatMap((s) => s.Action);
+    expect(denied).toEqual(expect.arrayContaining(['s3:DeleteObjectVersion', 's3:DeleteObject']));
   });
 
   it('lists with ListSecrets on "*" only, because ListSecrets cannot be scoped', () => {

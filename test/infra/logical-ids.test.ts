@@ -158,7 +158,7 @@ describe('logical IDs', () => {
     ).toEqual([...ALL_RESOURCES].sort());
   });
 
-  it('adds the checkpoint bucket, its policy and its output under fixed IDs', () => {
+  it('adds the checkpoint bucket, its writer, the auditor policy and their outputs under fixed IDs', () => {
     for (const id of ADDED) expect(resources[id] ?? outputs[id], id).toBeDefined();
   });
 
@@ -183,4 +183,19 @@ const ADDED: string[] = [
   // The token index's fingerprint key (stateful: retained) and its output, which the scanner reads.
   'TokenRotationFingerprintKeySecret81757A63',
   'FingerprintKeySecretArn',
+  // The checkpoint writer (issue 16: out of the sweep), its schedule, role, logs and alarms.
+  'TokenRotationAuditAnchorCheckpointSchedule396EE48A',
+  'TokenRotationAuditAnchorCheckpointScheduleDeadLetters05841E04',
+  'TokenRotationAuditAnchorCheckpointScheduleDeadLettersAlarmA047DC40',
+  'TokenRotationAuditAnchorCheckpointScheduleDeadLettersPolicyD3D5221E',
+  'TokenRotationAuditAnchorCheckpointScheduleRole0B49D5D1',
+  'TokenRotationAuditAnchorCheckpointScheduleRoleDefaultPolicy0BEF70CD',
+  'TokenRotationAuditAnchorCheckpointWriter5391231F',
+  'TokenRotationAuditAnchorCheckpointWriterErrorsAlarm2177E2B1',
+  'TokenRotationAuditAnchorCheckpointWriterEventInvokeConfigE592A150',
+  'TokenRotationAuditAnchorCheckpointWriterLogsA7693096',
+  'TokenRotationAuditAnchorCheckpointWriterRole49D30432',
+  'TokenRotationAuditAnchorCheckpointWriterRoleDefaultPolicy62F9E488',
+  'TokenRotationAuditAnchorCheckpointWriterThrottlesAlarm1F611B0A',
+  'CheckpointWriterFunctionConsole',
 ];
