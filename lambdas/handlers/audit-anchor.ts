@@ -35,8 +35,9 @@ export type AnchorSummary = { seq: number; regressions: number } | { failed: str
  * Writes one checkpoint of every chain head, alerting first on each chain that is now behind the
  * previous checkpoint (records cut from the table together with their HEAD item). An alert that
  * can be neither recorded nor sent stops the checkpoint, so the next run finds the regression
- * again. A failed checkpoint is logged and counted (CheckpointFailed) and returned, not thrown:
- * the next scheduled run writes one that covers this interval too, so a retry adds nothing.
+ * again. A failed checkpoint is logged and returned here; the handler counts it
+ * (CheckpointFailed) and fails the invocation, so the function's Errors alarm tells the operator
+ * that records since the last checkpoint are not anchored yet.
  */
 export async function anchorChains(deps: CheckpointDeps, alerter: Alerter): Promise<AnchorSummary> {
   try {
@@ -79,6 +80,9 @@ export function createAuditAnchorHandler(
       const summary = await anchorChains(resolved.checkpoint, resolved.alerter);
       if ('failed' in summary) {
         resolved.metrics?.addMetric('CheckpointFailed', MetricUnit.Count, 1);
+        // Failed loudly: the invocation's error is what the function's Errors alarm e-mails (with
+        // the runbook line), and the one async retry may find the bucket reachable again.
+        throw new Error(`the audit checkpoint could not be written: ${summary.failed}`);
       } else {
         resolved.metrics?.addMetric('ChainRegressions', MetricUnit.Count, summary.regressions);
         logger.info(

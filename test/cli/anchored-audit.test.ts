@@ -187,11 +187,11 @@ describe('anchored audit trail', () => {
     };
 
     // Act
-    const failed = await handler(broken)({});
+    const failed = handler(broken)({});
+    await expect(failed).rejects.toThrow(/could not be written: .*unreachable/);
     const next = await handler(suite.sweepDeps.alerter)({});
 
     // Assess
-    expect(failed).toEqual({ failed: expect.stringContaining('unreachable') });
     expect(next).toEqual({ seq: 2, regressions: 1 });
     const alerts = aws.sns
       .messagesTo(suite.topicArn)
@@ -237,7 +237,7 @@ describe('anchored audit trail', () => {
     expect(afterThird).toEqual([expect.stringMatching(/^checkpoints\/20/), undefined]);
   });
 
-  it('says in its result when the checkpoint cannot be written, and counts it, without throwing', async () => {
+  it('fails the invocation when the checkpoint cannot be written, naming why, and counts it', async () => {
     // Prepare: a bucket that does not exist
     const counted: string[] = [];
     const metrics: MetricsSink = {
@@ -251,10 +251,10 @@ describe('anchored audit trail', () => {
     });
 
     // Act
-    const summary = await anchor({});
+    const run = anchor({});
 
-    // Assess: the next scheduled run covers this interval too, so nothing is retried
-    expect(summary).toEqual({ failed: expect.stringContaining('NoSuchBucket') });
+    // Assess: a failed invocation is what the function's Errors alarm e-mails
+    await expect(run).rejects.toThrow(/the audit checkpoint could not be written: .*NoSuchBucket/);
     expect(counted).toEqual(['CheckpointFailed']);
   });
 
