@@ -1,10 +1,12 @@
 // Lifespan enforcement end to end in a local AWS session (embedded, or behind AWS_ENDPOINT_URL):
 // the real sweep and tag-event handlers, the real rotation function, the real SDK over HTTP, and
 // the session's clock driving both Secrets Manager's scheduled rotations and the sweep. The stack's
-// rules run at the endpoint and deliver tag events to the tag-event function; it, the sweep and the
-// revoke function are served from this process (Session.serveFunction), with a test pacer, a
-// metrics sink and deterministic deadlines, and reached as deployed: through the Lambda API. Token
-// ages are measured here, from the versions' creation dates, independently of the code under test.
+// rules run at the endpoint and deliver tag events to the tag-event function, and the sweep hands
+// revoke tags to the revoke function through the Lambda API; both are served from this process
+// (Session.serveFunction). The sweep's handler runs here, as the schedule would invoke it, with a
+// test pacer, a metrics sink and deterministic deadlines. Every AWS request of the test and the
+// handlers goes to the session's endpoint. Token ages are measured here, from the versions'
+// creation dates, independently of the code under test.
 
 import {
   CreateSecretCommand,
@@ -17,6 +19,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoManagedSet } from '#adapters/dynamodb-managed-set';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
@@ -45,7 +48,6 @@ import {
   type SessionAwsOptions,
   type SuiteAt,
 } from './support/session.ts';
-import { invokeFunction } from './support/suite-handlers.ts';
 
 await needsSessions(
   import.meta.url,
@@ -80,8 +82,8 @@ interface World {
   cursor: DynamoSweepCursorStore;
   sweepDeps: SweepDeps;
   /**
-   * Runs the sweep function once, invoked through the Lambda API; `budget` limits how many
-   * secrets it may start; `settle: false` returns without waiting for what it set off.
+   * Runs the sweep function's handler once; `budget` limits how many secrets it may start;
+   * `settle: false` returns without waiting for what it set off.
    */
   sweep(options?: { budget?: number; settle?: boolean }): Promise<SweepSummary>;
   metrics: ReturnType<typeof metricsRecorder>;
@@ -226,7 +228,6 @@ async function start(options: StartOptions = {}) {
   }
   const metrics = metricsRecorder();
   let ticks = 0;
-  let budget: number | undefined;
   const sweepHandler = createSweepHandler({
     sweep: sweepDeps,
     rotationFunctionArn: suite.rotationFunctionArn,
@@ -236,17 +237,13 @@ async function start(options: StartOptions = {}) {
     elapsed: () => ticks++,
     safetyMarginMs: 0,
   });
-  await serve(suite.functions.sweep, (event, context) =>
-    sweepHandler(event, { ...context, getRemainingTimeInMillis: () => budget ?? 1e12 }),
-  );
+  // The sweep function's handler, run here as the schedule would invoke it (its requests go to the
+  // endpoint): through the Lambda API it would cost a thousand round trips in the simulation.
   const sweep = async (o: { budget?: number; settle?: boolean } = {}) => {
-    budget = o.budget;
-    const out = await invokeFunction(session, suite.functions.sweep, {
-      scheduledAt: session.clock.now().toISOString(),
-    });
-    if (!out.ok) throw new Error(`the sweep function failed: ${out.errorMessage}`);
+    const context = { getRemainingTimeInMillis: () => o.budget ?? 1e12 } as unknown as Context;
+    const summary = await sweepHandler({ scheduledAt: session.clock.now().toISOString() }, context);
     if (o.settle !== false) for (let i = 0; i < 3; i++) await session.idle();
-    return out.result as SweepSummary;
+    return summary;
   };
   const onTagEvent = createTagEventsHandler({
     sweep: sweepDeps,
