@@ -1,14 +1,19 @@
-// Lifespan enforcement end to end on the embedded local AWS: the real sweep and tag-event
-// handlers, the real rotation function, the real SDK over HTTP, and the local clock driving both
-// Secrets Manager's scheduled rotations and the sweep. Token ages are measured here, from the
-// versions' creation dates, independently of the code under test.
+// Lifespan enforcement end to end in a local AWS session (embedded, or behind AWS_ENDPOINT_URL):
+// the real sweep and tag-event handlers, the real rotation function, the real SDK over HTTP, and
+// the session's clock driving both Secrets Manager's scheduled rotations and the sweep. The stack's
+// rules run at the endpoint and deliver tag events to the tag-event function, and the sweep hands
+// revoke tags to the revoke function through the Lambda API; both are served from this process
+// (Session.serveFunction). The sweep's handler runs here, as the schedule would invoke it, with a
+// test pacer, a metrics sink and deterministic deadlines. Every AWS request of the test and the
+// handlers goes to the session's endpoint. Token ages are measured here, from the versions'
+// creation dates, independently of the code under test.
 
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
   type DescribeSecretCommandOutput,
+  ListSecretVersionIdsCommand,
   RotateSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
@@ -28,22 +33,26 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '#domain/policy';
 import type { AuditRecord, ManagedSecret } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
 import type { SweepDeps } from '#domain/sweep/index';
-import { TAG_EVENT_NAMES } from '#domain/tag-events';
 import { TAG } from '#domain/vocabulary';
 import { createRevokeHandler } from '#handlers/revoke';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
 import { createSweepHandler, type SweepSummary } from '#handlers/sweep';
 import { createTagEventsHandler } from '#handlers/tag-events';
-import { type LocalAws, startLocalAws } from '#local-aws/index';
+import type { FunctionHandler, LocalEvent } from '#local-aws/index';
 import { seededRandom } from '#local-aws/random';
 import { referenceRotation } from '#local-aws/reference-rotation';
-import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { embeddedOnly } from './support/endpoint.ts';
+import {
+  needsSessions,
+  openSession,
+  type Session,
+  type SessionAwsOptions,
+  type SuiteAt,
+} from './support/session.ts';
 
-/** On an external endpoint this file is skipped, naming what it needs (support/endpoint.ts). */
-embeddedOnly(
+await needsSessions(
   import.meta.url,
-  "the local AWS's movable clock (days of scheduled rotations and sweeps in seconds) and in-process function registration (the sweep, tag-event and revoke handlers with test clocks and pacers); no endpoint-side control API for either exists yet",
+  'a movable clock (days of scheduled rotations and sweeps in seconds), what SNS published, the Secrets Manager requests received and the rotations it ran, and the rules delivering tag events to, and Lambda invoking, the sweep, tag-event and revoke functions served from the test process',
+  ['function-callbacks', 'rotations', 'sns-messages', 'secretsmanager-calls'],
 );
 
 logger.setLogLevel('ERROR');
@@ -52,6 +61,8 @@ const START = '2026-02-02T08:00:00.000Z';
 const INTERVAL_MS = 15 * MINUTE_MS;
 /** The four-week simulation's sweep interval (see there). */
 const SIM_INTERVAL_MS = 60 * MINUTE_MS;
+/** ListSecrets' modelled eventual consistency, pinned off (no window, no short pages). */
+const CONSISTENT_LISTING = { seed: 0, lagMs: 0, shortPageChance: 0 };
 
 /** A metrics sink that keeps what the handler emitted. */
 function metricsRecorder() {
@@ -65,17 +76,24 @@ function metricsRecorder() {
 }
 
 interface World {
-  aws: LocalAws;
-  suite: InstalledSuite;
+  session: Session;
+  suite: SuiteAt;
   managed: DynamoManagedSet;
   cursor: DynamoSweepCursorStore;
   sweepDeps: SweepDeps;
-  /** Runs the sweep handler once; `budget` limits how many secrets it may start. */
-  sweep(options?: { budget?: number }): Promise<SweepSummary>;
+  /**
+   * Runs the sweep function's handler once; `budget` limits how many secrets it may start;
+   * `settle: false` returns without waiting for what it set off.
+   */
+  sweep(options?: { budget?: number; settle?: boolean }): Promise<SweepSummary>;
   metrics: ReturnType<typeof metricsRecorder>;
-  /** Stops delivering tag events to the handler (a lost event); returns a function to resume. */
+  /** Stops handling tag events (a lost event); returns a function to resume. */
   loseTagEvents(): () => void;
   tagEventOutcomes: unknown[];
+  /** The tag events the tag-event function handled, as they arrived. */
+  tagEvents: LocalEvent[];
+  /** What the functions served here threw (an event rule's delivery that failed). */
+  failures: string[];
   /** The revoke function the sweep hands revoke tags to (with `revokes`), watched. */
   revoke: RevokeWatch;
 }
@@ -91,12 +109,12 @@ interface RevokeWatch {
   hold(): () => void;
 }
 
-function watchRevokeFunction(aws: LocalAws, suite: InstalledSuite): RevokeWatch {
-  const handler = createRevokeHandler(suite.revokeDeps);
+async function watchRevokeFunction(session: Session): Promise<RevokeWatch> {
+  const handler = createRevokeHandler(session.suite.revokeDeps);
   const running = new Set<Promise<unknown>>();
   const outcomes: unknown[] = [];
   let gate: Promise<void> | undefined;
-  aws.functions.register(suite.functions.revoke, (event, context) => {
+  await session.serveFunction(session.suite.functions.revoke, (event, context) => {
     const run = (async () => {
       await gate;
       try {
@@ -111,8 +129,10 @@ function watchRevokeFunction(aws: LocalAws, suite: InstalledSuite): RevokeWatch 
   return {
     outcomes,
     settled: async () => {
+      // The endpoint's idle waits for its queued invokes, which end when the function here has.
+      await session.idle();
       while (running.size > 0) await Promise.allSettled([...running]);
-      await aws.idle();
+      await session.idle();
     },
     hold: () => {
       let release = () => {};
@@ -129,71 +149,86 @@ function watchRevokeFunction(aws: LocalAws, suite: InstalledSuite): RevokeWatch 
 
 let world: World | undefined;
 afterEach(async () => {
-  await world?.aws.stop();
+  await world?.session.stop();
   world = undefined;
 });
 
-async function start(
-  options: {
-    throttle?: Record<string, number>;
-    fastPacer?: boolean;
-    revokes?: boolean;
-    /** Strongly consistent ListSecrets whatever LOCAL_AWS_LIST_CONSISTENCY_SEED says. */
-    consistentListing?: boolean;
-    /** The stack's sweep interval. Default the deployed 15 minutes. */
-    intervalMs?: number;
-  } = {},
-) {
-  const intervalMs = options.intervalMs ?? INTERVAL_MS;
-  const aws = await startLocalAws({
-    clock: START,
-    secretsManager: {
-      ...(options.throttle && { throttle: options.throttle }),
-      ...(options.consistentListing && { listConsistency: undefined }),
-    },
-  });
-  const suite = await installSuite(aws);
-  const managed = new DynamoManagedSet(suite.dynamo, suite.tableName, 50);
-  const cursor = new DynamoSweepCursorStore(suite.dynamo, suite.tableName);
+interface StartOptions {
+  throttle?: Record<string, number>;
+  fastPacer?: boolean;
+  revokes?: boolean;
+  /** Strongly consistent ListSecrets whatever LOCAL_AWS_LIST_CONSISTENCY_SEED says. */
+  consistentListing?: boolean;
+  /** The stack's sweep interval. Default the deployed 15 minutes. */
+  intervalMs?: number;
+}
+
+/** The sweep's dependencies as the function builds them, with this test's pacer and clients. */
+function sweepDepsFor(
+  session: Session,
+  options: StartOptions,
+  stores: Pick<SweepDeps, 'cursor' | 'managed'>,
+): SweepDeps {
+  const { suite, clock } = session;
   // A simulation runs thousands of sweeps; the real pacing is exercised by the throttled test,
-  // on the local clock the emulator's quotas count on, so its throttles do not depend on how
+  // on the session's clock the emulator's quotas count on, so its throttles do not depend on how
   // fast this machine is, and its waits take no real time.
   const pace =
     options.fastPacer === false
       ? createPacer({
-          now: () => aws.clock.now().getTime(),
-          sleep: (ms) => aws.clock.advance(ms),
+          now: () => clock.now().getTime(),
+          sleep: (ms) => clock.advance(ms),
           random: seededRandom(7),
         })
       : createPacer({ ratePerSecond: 100_000, burst: 1000 });
-  // Under throttling the pacer is the one that waits and retries (on the local clock); the SDK's
-  // own retries would wait in real time and, the clock standing still, be throttled again.
+  // Under throttling the pacer is the one that waits and retries (on the session's clock); the
+  // SDK's own retries would wait in real time and, the clock standing still, be throttled again.
   const sweepClient =
     options.fastPacer === false
-      ? new SecretsManagerClient({ ...aws.clientConfig, maxAttempts: 1 })
+      ? new SecretsManagerClient({ ...session.clientConfig, maxAttempts: 1 })
       : suite.secretsManager;
-  const sweepDeps: SweepDeps = {
+  return {
     catalog: new SecretsManagerCatalog(sweepClient),
     store: options.fastPacer === false ? new SecretsManagerStore(sweepClient) : suite.store,
     audit: suite.audit,
     alerter: suite.alerter,
     issuerFor: suite.rotationDeps.issuerFor,
-    clock: aws.clock.now,
-    cursor,
+    clock: clock.now,
     pace,
-    managed,
+    ...stores,
   };
-  const revoke = watchRevokeFunction(aws, suite);
+}
+
+async function start(options: StartOptions = {}) {
+  const intervalMs = options.intervalMs ?? INTERVAL_MS;
+  const aws: SessionAwsOptions = { clock: START, secretsManager: {} };
+  if (options.throttle) aws.secretsManager!.throttle = options.throttle;
+  if (options.consistentListing) aws.secretsManager!.listConsistency = CONSISTENT_LISTING;
+  // The stack's rules run at the endpoint: tag changes reach the tag-event function (served
+  // here); the sweep is invoked by this test, not by the schedule.
+  const session = await openSession(aws, { triggers: { rules: true } });
+  const { suite } = session;
+  const managed = new DynamoManagedSet(suite.dynamo, suite.tableName, 50);
+  const cursor = new DynamoSweepCursorStore(suite.dynamo, suite.tableName);
+  const sweepDeps = sweepDepsFor(session, options, { cursor, managed });
+  const failures: string[] = [];
+  const serve = (name: string, handler: FunctionHandler) =>
+    session.serveFunction(name, async (event, context) => {
+      try {
+        return await handler(event, context);
+      } catch (error) {
+        failures.push(`${name}: ${(error as Error).message}`);
+        throw error;
+      }
+    });
+  const revoke = await watchRevokeFunction(session);
   if (options.revokes) {
     // As deployed: the sweep reaches the revoke function through the Lambda API.
-    sweepDeps.revokes = new LambdaRevokeRequester(
-      new LambdaClient(aws.clientConfig),
-      suite.functions.revoke,
-    );
+    sweepDeps.revokes = new LambdaRevokeRequester(suite.lambda, suite.functions.revoke);
   }
   const metrics = metricsRecorder();
   let ticks = 0;
-  const handler = createSweepHandler({
+  const sweepHandler = createSweepHandler({
     sweep: sweepDeps,
     rotationFunctionArn: suite.rotationFunctionArn,
     sweepIntervalMs: intervalMs,
@@ -202,27 +237,35 @@ async function start(
     elapsed: () => ticks++,
     safetyMarginMs: 0,
   });
-  const sweep = async (o: { budget?: number } = {}) => {
+  // The sweep function's handler, run here as the schedule would invoke it (its requests go to the
+  // endpoint): through the Lambda API it would cost a thousand round trips in the simulation.
+  const sweep = async (o: { budget?: number; settle?: boolean } = {}) => {
     const context = { getRemainingTimeInMillis: () => o.budget ?? 1e12 } as unknown as Context;
-    const summary = await handler({ scheduledAt: aws.clock.now().toISOString() }, context);
-    for (let i = 0; i < 3; i++) await aws.idle();
+    const summary = await sweepHandler({ scheduledAt: session.clock.now().toISOString() }, context);
+    if (o.settle !== false) for (let i = 0; i < 3; i++) await session.idle();
     return summary;
   };
-  const tagEvents = createTagEventsHandler({
+  const onTagEvent = createTagEventsHandler({
     sweep: sweepDeps,
     rotationFunctionArn: suite.rotationFunctionArn,
     sweepIntervalMs: intervalMs,
     ownRoles: [],
   });
   const tagEventOutcomes: unknown[] = [];
-  const listen = () =>
-    aws.events.listen(async (event) => tagEventOutcomes.push(await tagEvents(event)), {
-      eventName: [...TAG_EVENT_NAMES],
-      detailType: ['AWS API Call via CloudTrail'],
-    });
-  let stopListening = listen();
-  world = {
-    aws,
+  const tagEvents: LocalEvent[] = [];
+  let lost = false;
+  await serve(suite.functions.tagEvents, async (event) => {
+    if (lost) return { status: 'lost' };
+    tagEvents.push(structuredClone(event));
+    const outcome = await onTagEvent(event);
+    tagEventOutcomes.push(outcome);
+    return outcome;
+  });
+  // The revoke rule's deliveries are lost: this world delivers tag events to the tag-event
+  // function only, as an account without a CloudTrail trail would deliver none.
+  await serve(suite.functions.revokeEvents, async () => ({ status: 'lost' }));
+  const started: World = {
+    session,
     suite,
     managed,
     cursor,
@@ -230,15 +273,18 @@ async function start(
     sweep,
     metrics,
     tagEventOutcomes,
+    tagEvents,
+    failures,
     revoke,
     loseTagEvents: () => {
-      stopListening();
+      lost = true;
       return () => {
-        stopListening = listen();
+        lost = false;
       };
     },
   };
-  return world;
+  world = started;
+  return started;
 }
 
 const sm = (w: World) => w.suite.secretsManager;
@@ -248,7 +294,7 @@ const sm = (w: World) => w.suite.secretsManager;
  * test run) after the bus went idle, so wait until a round starts nothing new.
  */
 async function settle(w: World) {
-  for (let i = 0; i < 3; i++) await w.aws.idle();
+  for (let i = 0; i < 3; i++) await w.session.idle();
 }
 
 async function createSecret(w: World, name: string, tags: Record<string, string> = {}) {
@@ -298,21 +344,32 @@ async function events(w: World, arn: string, event?: string): Promise<AuditRecor
 }
 
 /** Alerts published about one secret (by name, the `secret` message attribute) for one event. */
-const alertsFor = (w: World, name: string, event: string) =>
-  w.aws.sns.published.filter(
+const alertsFor = async (w: World, name: string, event: string) =>
+  (await w.session.published(w.suite.topicArn)).filter(
     (m) => m.attributes.secret?.StringValue === name && m.attributes.event?.StringValue === event,
   );
 
+/** Advances the session's clock by `ms` in steps of `interval`, running `each` after every step. */
+async function every(w: World, interval: number, ms: number, each: () => Promise<void>) {
+  for (let t = interval; t <= ms; t += interval) {
+    await w.session.clock.advance(interval);
+    await each();
+  }
+}
+
 /**
- * The live and previous versions' creation dates, straight from ListSecretVersionIds. Asked of the
- * local AWS in-process (the operation as a request runs it, without the SDK and HTTP round trip):
- * the four-week simulation asks for every secret before each of its 672 sweeps, and those round
- * trips were a third of its requests. What the code under test calls still goes over HTTP.
+ * The live and previous versions' creation dates, straight from ListSecretVersionIds. Embedded,
+ * asked of the local AWS in-process (the operation as a request runs it, without the SDK and HTTP
+ * round trip): the four-week simulation asks for every secret before each of its 672 sweeps, and
+ * those round trips were a third of its requests. On an external endpoint, through the SDK. What
+ * the code under test calls goes over HTTP either way.
  */
 async function versionAges(w: World, arn: string) {
-  const { Versions = [] } = (await w.aws.secretsManager.call('ListSecretVersionIds', {
-    SecretId: arn,
-  })) as { Versions?: { VersionStages?: string[]; CreatedDate?: Date }[] };
+  type Listed = { Versions?: { VersionStages?: string[]; CreatedDate?: Date }[] };
+  const local = w.session.local;
+  const { Versions = [] }: Listed = local
+    ? ((await local.secretsManager.call('ListSecretVersionIds', { SecretId: arn })) as Listed)
+    : await sm(w).send(new ListSecretVersionIdsCommand({ SecretId: arn }));
   const created = (stage: string) =>
     Versions.find((v) => v.VersionStages?.includes(stage))?.CreatedDate?.getTime();
   return { current: created('AWSCURRENT'), previous: created('AWSPREVIOUS') };
@@ -358,7 +415,7 @@ describe('lifespan enforcement over four simulated weeks', () => {
     const summaries: SweepSummary[] = [];
     let sweeps = 0;
     const check = async (when: string) => {
-      const now = w.aws.clock.now().getTime();
+      const now = w.session.clock.now().getTime();
       for (const s of secrets) {
         const { current, previous } = await versionAges(w, s.arn);
         if (current === undefined) {
@@ -376,14 +433,14 @@ describe('lifespan enforcement over four simulated weeks', () => {
           );
       }
     };
-    w.aws.clock.every(SIM_INTERVAL_MS, async (at) => {
+    const sweepAndCheck = async () => {
       sweeps++;
-      await check(`before sweep ${sweeps} at ${at.toISOString()}`);
+      await check(`before sweep ${sweeps} at ${w.session.clock.now().toISOString()}`);
       summaries.push(await w.sweep());
-    });
+    };
 
-    // Act: four weeks, a day at a time.
-    for (let day = 0; day < 28; day++) await w.aws.clock.advance(DAY_MS);
+    // Act: four weeks, a sweep an hour.
+    await every(w, SIM_INTERVAL_MS, 28 * DAY_MS, sweepAndCheck);
 
     // Assess (ages only grow between sweeps, so just before each sweep is the worst moment)
     await check('at the end');
@@ -393,7 +450,7 @@ describe('lifespan enforcement over four simulated weeks', () => {
       summaries.every((s) => s.complete && s.failureCount === 0),
       context,
     ).toBe(true);
-    const rotations = w.aws.secretsManager.rotations.filter((r) => r.trigger !== 'test');
+    const rotations = (await w.session.rotations()).filter((r) => r.trigger !== 'test');
     expect(
       rotations.filter((r) => r.outcome !== 'succeeded'),
       context,
@@ -449,7 +506,8 @@ describe('tag changes', () => {
     const detached = trail.find((r) => r.event === 'rotation.detached')!;
     expect(detached.trigger.source).toBe('tag');
     expect(detached.trigger.principal).toContain(':user/local');
-    expect(w.aws.events.failures).toEqual([]);
+    expect(w.failures).toEqual([]);
+    expect(w.session.local?.events.failures ?? []).toEqual([]);
   });
 
   it('attaches a secret created with the lifespan tag', async () => {
@@ -526,7 +584,7 @@ describe('revoke tags whose event never came', () => {
     const after = await describeSecret(w, arn);
     const tags = Object.fromEntries((after.Tags ?? []).map((t) => [t.Key, t.Value]));
     expect(tags[TAG.revoke]).toBeUndefined();
-    expect(tags[TAG.lastRevoked]).toBe(w.aws.clock.now().toISOString());
+    expect(tags[TAG.lastRevoked]).toBe(w.session.clock.now().toISOString());
     expect(Object.keys(after.VersionIdsToStages ?? {})).toHaveLength(1);
     const trail = await events(w, arn);
     expect(revokeEvents(trail)).toEqual([
@@ -539,12 +597,12 @@ describe('revoke tags whose event never came', () => {
     expect(handedOver!.detail).toMatchObject({ reason: REASON, mode: 'reissue' });
     expect(completed!.trigger).toEqual({ source: 'tag' });
     expect(completed!.detail).toMatchObject({ pickedUpBy: 'sweep', reason: REASON });
-    const alerts = alertsFor(w, 'app/leaked', 'revoke.completed');
+    const alerts = await alertsFor(w, 'app/leaked', 'revoke.completed');
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.message).toContain(`Reason given: ${REASON}`);
 
     // Act: the next sweep finds no tag, and hands nothing over.
-    await w.aws.clock.advance(INTERVAL_MS);
+    await w.session.clock.advance(INTERVAL_MS);
     await w.sweep();
     await w.revoke.settled();
 
@@ -560,13 +618,12 @@ describe('revoke tags whose event never came', () => {
     const w = await start({ revokes: true });
     const arn = await createSecret(w, 'app/raced', { [TAG.lifespan]: '7d' });
     const leaked = await liveToken(w, arn);
-    const before = w.aws.events.delivered.length;
+    const before = w.tagEvents.length;
     await tag(w, arn, { [TAG.revoke]: REASON });
-    const tagEvent = w.aws.events.delivered
-      .slice(before)
-      .find((e) => e.detail.eventName === 'TagResource')!;
+    const tagEvent = w.tagEvents.slice(before).find((e) => e.detail.eventName === 'TagResource')!;
     const release = w.revoke.hold();
-    await w.sweep();
+    // Not waiting for the endpoint to be idle: the held invoke is in flight there.
+    await w.sweep({ settle: false });
 
     // Act
     const onEvent = createRevokeEventsHandler(w.suite.revokeDeps);
@@ -592,7 +649,7 @@ describe('revoke tags whose event never came', () => {
     expect(ignored.detail).toMatchObject({ pickedUpBy: 'sweep' });
     const completed = trail.find((r) => r.event === 'revoke.completed')!;
     expect(completed.trigger.principal).toContain(':user/local');
-    expect(alertsFor(w, 'app/raced', 'revoke.completed')).toHaveLength(1);
+    expect(await alertsFor(w, 'app/raced', 'revoke.completed')).toHaveLength(1);
   });
 });
 
@@ -614,7 +671,7 @@ describe('invalid tags', () => {
     expect(invalid).toHaveLength(2);
     expect(String(invalid[0]!.detail?.problems)).toContain('"banana"');
     expect(String(invalid[1]!.detail?.problems)).toContain('half the lifespan');
-    expect(alertsFor(w, 'app/bad-policy', 'policy.invalid')).toHaveLength(2);
+    expect(await alertsFor(w, 'app/bad-policy', 'policy.invalid')).toHaveLength(2);
   });
 });
 
@@ -622,7 +679,9 @@ describe("another function's rotation", () => {
   it('is left in place while the lifespan is enforced through RotateSecret and alerted', async () => {
     const w = await start();
     const other = referenceRotation(sm(w));
-    const otherArn = w.aws.functions.register('database-rotation', other.handler);
+    const otherArn = await w.session.deployFunction('database-rotation', other.handler, {
+      invokedBy: 'secretsmanager.amazonaws.com',
+    });
     const arn = await createSecret(w, 'db/password');
     await sm(w).send(
       new RotateSecretCommand({
@@ -632,21 +691,22 @@ describe("another function's rotation", () => {
         RotateImmediately: false,
       }),
     );
-    await w.aws.idle();
+    await w.session.idle();
     await tag(w, arn, { [TAG.lifespan]: '1d' });
-    w.aws.clock.every(INTERVAL_MS, async () => void (await w.sweep()));
 
-    await w.aws.clock.advance(3 * DAY_MS);
+    await every(w, INTERVAL_MS, 3 * DAY_MS, async () => void (await w.sweep()));
 
     const d = await describeSecret(w, arn);
     expect(d.RotationLambdaARN).toBe(otherArn);
     expect(d.RotationRules?.ScheduleExpression).toBe('rate(30 days)');
     const { current } = await versionAges(w, arn);
-    expect(w.aws.clock.now().getTime() - current!).toBeLessThanOrEqual(DAY_MS + INTERVAL_MS);
+    expect(w.session.clock.now().getTime() - current!).toBeLessThanOrEqual(DAY_MS + INTERVAL_MS);
     expect(other.events.filter((e) => e.Step === 'finishSecret').length).toBeGreaterThanOrEqual(2);
     expect((await events(w, arn, 'lifespan.overdue')).length).toBeGreaterThanOrEqual(2);
     expect(await events(w, arn, 'rotation.attached')).toEqual([]);
-    expect(alertsFor(w, 'db/password', 'lifespan.overdue').length).toBeGreaterThanOrEqual(2);
+    expect((await alertsFor(w, 'db/password', 'lifespan.overdue')).length).toBeGreaterThanOrEqual(
+      2,
+    );
   });
 });
 
@@ -660,14 +720,14 @@ describe('a sweep under pressure', () => {
     restore();
     // ListSecrets may leave out secrets changed in the last five minutes (eventually consistent):
     // one sweep covers everyone only once they have settled.
-    await w.aws.clock.advance(5 * MINUTE_MS + 1);
+    await w.session.clock.advance(5 * MINUTE_MS + 1);
 
     const summary = await w.sweep();
 
     expect(summary.complete).toBe(true);
     expect(summary.failureCount).toBe(0);
     expect(summary.actions.attach).toBe(40);
-    const throttled = w.aws.secretsManager.calls.records.filter((r) => r.throttled);
+    const throttled = (await w.session.secretsManagerCalls()).filter((r) => r.throttled);
     expect(throttled.length).toBeGreaterThan(0);
     for (const arn of arns)
       expect((await describeSecret(w, arn)).RotationLambdaARN).toBe(w.suite.rotationFunctionArn);
@@ -682,7 +742,7 @@ describe('a sweep under pressure', () => {
     for (let i = 0; i < 230; i++)
       arns.push(await createSecret(w, `bulk/d${i}`, { [TAG.lifespan]: '7d' }));
     restore();
-    await w.aws.clock.advance(5 * MINUTE_MS + 1);
+    await w.session.clock.advance(5 * MINUTE_MS + 1);
 
     const runs: SweepSummary[] = [];
     do runs.push(await w.sweep({ budget: 90 }));

@@ -225,18 +225,21 @@ async function* listed(
     }
     report.pages++;
     for (let i = skip; i < page.secrets.length; i++) {
+      const secret = page.secrets[i]!;
+      // A listing may show a secret twice (ListSecrets is eventually consistent): one look a pass,
+      // and never two workers on one secret. Passing over one takes no time, so a resumed page's
+      // done secrets never use up an invocation that then does nothing.
+      if (pass.seen.has(secret.arn) || done.has(secret.arn)) {
+        done.add(secret.arn);
+        continue;
+      }
       if (pass.outOfTime()) {
         const leftOnPage = page.secrets.length - i;
         const rest = page.nextToken === undefined ? {} : { rest: { token: page.nextToken } };
         cut.at = { cursor: at(i), leftOnPage, ...rest };
         return;
       }
-      const secret = page.secrets[i]!;
-      // A listing may show a secret twice (ListSecrets is eventually consistent): one look a pass,
-      // and never two workers on one secret.
-      const again = pass.seen.has(secret.arn) || done.has(secret.arn);
       done.add(secret.arn);
-      if (again) continue;
       report.secrets++;
       pass.seen.add(secret.arn);
       yield secret;
