@@ -42,7 +42,7 @@ import { bundleHandler } from './bundle.ts';
 import { ENDPOINT_URL, EXTERNAL_ENDPOINT, scaled } from './endpoint.ts';
 import { createLambdaRole } from './lambda-role.ts';
 
-export { EXTERNAL_ENDPOINT, embeddedOnly, scaled, TIMEOUT_SCALE } from './endpoint.ts';
+export { EXTERNAL_ENDPOINT, scaled, TIMEOUT_SCALE } from './endpoint.ts';
 
 /** The deployed rotation handler, and the test-only entries built on it. */
 export const ENTRY = {

@@ -20,28 +20,6 @@ export const EXTERNAL_ENDPOINT: string | undefined =
 /** The endpoint URL to hand deployed functions; undefined for a real account. */
 export const ENDPOINT_URL: string | undefined = process.env.AWS_ENDPOINT_URL || undefined;
 
-/**
- * Declares that this file needs the embedded local AWS (`needs` says what, in the endpoint's
- * terms: an API or control the endpoint lacks). On an external endpoint every test of the file
- * is skipped with that reason, and the reason is recorded for `npm run test:external`'s
- * summary; returns true then, so the file's own setup can skip starting anything.
- */
-export function embeddedOnly(fileUrl: string, needs: string): boolean {
-  if (!EXTERNAL_ENDPOINT) return false;
-  skipFile(fileUrl, `needs ${needs}; ${EXTERNAL_ENDPOINT} does not offer it`);
-  return true;
-}
-
-/**
- * For the part of a file an external endpoint cannot serve yet: true there (for `describe.skipIf`),
- * with `needs` recorded as the reason for `npm run test:external`'s summary; false embedded.
- */
-export function skipOnEndpoint(fileUrl: string, needs: string): boolean {
-  if (!EXTERNAL_ENDPOINT) return false;
-  recordSkip(basename(fileURLToPath(fileUrl)), `part of the file needs ${needs}`);
-  return true;
-}
-
 /** Skips every test of the file with `reason`, recorded for `npm run test:external`'s summary. */
 export function skipFile(fileUrl: string, reason: string): void {
   // Recorded now, not in a hook: a file that also skips its describe blocks runs no hook at all.
