@@ -5,7 +5,9 @@
 // BENCH_ONLY=steady, due, scan or cold runs one part. Secrets are created and attached in bulk
 // in-process (see createAttached), which is setup, not the thing measured. Prints, per size:
 // ListSecrets and all Secrets Manager calls per 100 secrets, wall time (median where several
-// runs are affordable), peak RSS, and how many 15-minute Lambda invocations the sweep needs.
+// runs are affordable), the peak RSS of the sweep's own process (steady-sweep.ts, a child over
+// this process's endpoint) and of this one (the emulator), and how many 15-minute Lambda
+// invocations the sweep needs.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
