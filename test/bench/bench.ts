@@ -5,18 +5,18 @@
 // BENCH_ONLY=steady, due, scan or cold runs one part. Secrets are created and attached in bulk
 // in-process (see createAttached), which is setup, not the thing measured. Prints, per size:
 // ListSecrets and all Secrets Manager calls per 100 secrets, wall time (median where several
-// runs are affordable), peak RSS, and how many 15-minute Lambda invocations the sweep needs.
+// runs are affordable), the peak RSS of the sweep's own process (steady-sweep.ts, a child over
+// this process's endpoint) and of this one (the emulator), and how many 15-minute Lambda
+// invocations the sweep needs.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_TABLE } from '#adapters/audit-table';
-import { DynamoManagedSet, MANAGED_PK } from '#adapters/dynamodb-managed-set';
-import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
-import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
+import { MANAGED_PK } from '#adapters/dynamodb-managed-set';
 import { logger } from '#commons/logger';
-import { createPacer } from '#domain/pacer';
 import { HOUR_MS } from '#domain/policy';
 import { scheduleFor } from '#domain/schedule';
-import { runSweep, type SweepReport } from '#domain/sweep/index';
 import { TAG } from '#domain/vocabulary';
 import { SAFETY_MARGIN_MS } from '#handlers/sweep';
 import { startLocalAws } from '#local-aws/index';
@@ -25,6 +25,7 @@ import type { Secret } from '#local-aws/secrets-manager-model';
 import { installSuite } from '#local-aws/suite';
 import { type MassDueRun, massDueRun } from './mass-due.ts';
 import { scanBench } from './scan.ts';
+import { RESULT_PREFIX, type SweepChildInput, type SweepChildResult } from './steady-sweep.ts';
 
 process.removeAllListeners('warning');
 logger.setLogLevel('ERROR');
@@ -44,9 +45,12 @@ interface Row {
   listPer100: number;
   callsPer100: number;
   medianMs: number;
-  peakRssMb: number;
-  /** Peak RSS less the RSS before the sweep (the emulator and its secrets already loaded): the sweep's own. */
-  sweepRssMb: number;
+  /** The sweep process's peak RSS (`process.resourceUsage().maxRSS`), the largest over the runs. */
+  sweepPeakRssMb: number;
+  /** The sweep process's RSS just before the sweep: node, tsx, the SDK and the deps, loaded. */
+  sweepBaseRssMb: number;
+  /** This process's peak RSS while the sweep ran: the emulator, every secret, dynalite. */
+  emulatorPeakRssMb: number;
   invocations: number;
   actions: string;
 }
@@ -101,6 +105,32 @@ async function createAttached(
   return members;
 }
 
+const SWEEP_SCRIPT = fileURLToPath(new URL('./steady-sweep.ts', import.meta.url));
+
+/** One sweep in a child process of its own, against this process's emulator; its result line. */
+function sweepInChild(input: SweepChildInput): Promise<SweepChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', SWEEP_SCRIPT, JSON.stringify(input)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+      if (code !== 0 || !line)
+        reject(new Error(`the sweep process exited ${code} without a result`));
+      else resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as SweepChildResult);
+    });
+  });
+}
+
 async function benchSize(size: number, runs: number): Promise<Row> {
   const aws = await startLocalAws({ clock: '2026-03-02T10:00:00Z' });
   try {
@@ -137,56 +167,41 @@ async function benchSize(size: number, runs: number): Promise<Row> {
     const setupMs = performance.now() - setupStarted;
     await aws.clock.advance(HOUR_MS); // tokens an hour old: a steady-state sweep, nothing due
 
-    const catalog = new SecretsManagerCatalog(suite.secretsManager);
-    const cursor = new DynamoSweepCursorStore(suite.dynamo, suite.tableName);
-    const managed = new DynamoManagedSet(suite.dynamo, suite.tableName);
+    const input: SweepChildInput = {
+      clientConfig: aws.clientConfig,
+      now: aws.clock.now().toISOString(),
+      names: {
+        stackName: suite.stackName,
+        tableName: suite.tableName,
+        topicArn: suite.topicArn,
+        fingerprintKeySecretArn: suite.fingerprintKeySecretArn,
+      },
+      rotationFunctionArn,
+      lambdaMs: LAMBDA_MS,
+    };
     const times: number[] = [];
-    let peakRss = 0;
-    let sweepRss = 0;
+    let sweepPeakKb = 0;
+    let sweepBaseKb = 0;
+    let emulatorPeak = 0;
     let invocations = 0;
-    let last: SweepReport | undefined;
+    let last: SweepChildResult | undefined;
     let listCalls = 0;
     let smCalls = 0;
     for (let run = 0; run < runs; run++) {
       aws.secretsManager.calls.reset();
       global.gc?.();
-      // Everything but the sweep is in memory now: the emulator, every secret, dynalite.
-      const before = process.memoryUsage().rss;
-      let runPeak = before;
+      // This process holds the emulator, every secret and dynalite; the sweep runs in a child.
+      let runPeak = process.memoryUsage().rss;
       const sampler = setInterval(() => {
         runPeak = Math.max(runPeak, process.memoryUsage().rss);
       }, 25);
-      const started = performance.now();
-      invocations = 0;
-      do {
-        invocations++;
-        const invocationStarted = performance.now();
-        const budget = LAMBDA_MS - SAFETY_MARGIN_MS;
-        last = await runSweep(
-          {
-            catalog,
-            store: suite.store,
-            audit: suite.audit,
-            alerter: suite.alerter,
-            issuerFor: suite.rotationDeps.issuerFor,
-            clock: aws.clock.now,
-            cursor,
-            pace: createPacer(),
-            managed,
-          },
-          {
-            rotationFunctionArn,
-            sweepIntervalMs: 15 * 60_000,
-            deadline: new Date(aws.clock.now().getTime() + budget),
-            outOfTime: () => performance.now() - invocationStarted >= budget,
-          },
-        );
-      } while (!last.complete && invocations < 20);
-      times.push(performance.now() - started);
+      last = await sweepInChild(input);
       clearInterval(sampler);
-      runPeak = Math.max(runPeak, process.memoryUsage().rss);
-      peakRss = Math.max(peakRss, runPeak);
-      sweepRss = Math.max(sweepRss, runPeak - before);
+      emulatorPeak = Math.max(emulatorPeak, runPeak, process.memoryUsage().rss);
+      times.push(last.wallMs);
+      invocations = last.invocations;
+      sweepPeakKb = Math.max(sweepPeakKb, last.maxRssKb);
+      sweepBaseKb = Math.max(sweepBaseKb, last.rssBeforeKb);
       listCalls = aws.secretsManager.calls.count({ operation: 'ListSecrets' });
       smCalls = aws.secretsManager.calls.records.length;
     }
@@ -207,8 +222,9 @@ async function benchSize(size: number, runs: number): Promise<Row> {
       listPer100: (listCalls / size) * 100,
       callsPer100: (smCalls / size) * 100,
       medianMs: median(times),
-      peakRssMb: mb(peakRss),
-      sweepRssMb: mb(sweepRss),
+      sweepPeakRssMb: mb(sweepPeakKb * 1024),
+      sweepBaseRssMb: mb(sweepBaseKb * 1024),
+      emulatorPeakRssMb: mb(emulatorPeak),
       invocations,
       actions: actions || 'none',
     };
@@ -227,7 +243,7 @@ async function main() {
 
 async function steadyState() {
   console.log(
-    'Steady-state sweep on the embedded local AWS (real SDK over HTTP, default pacer 40/s)',
+    'Steady-state sweep on the embedded local AWS (real SDK over HTTP, default pacer 40/s), the sweep in a process of its own',
   );
   const rows: Row[] = [];
   for (const { size, runs } of SIZES) rows.push(await benchSize(size, runs));
@@ -238,8 +254,9 @@ async function steadyState() {
       'ListSecrets/100',
       'SM calls/100',
       'wall (median)',
-      'peak RSS',
-      'sweep RSS',
+      'sweep process peak RSS',
+      '(before sweep)',
+      'emulator process peak RSS',
       '15-min invocations',
       'actions',
     ],
@@ -249,8 +266,9 @@ async function steadyState() {
       r.listPer100.toFixed(2),
       r.callsPer100.toFixed(2),
       `${(r.medianMs / 1000).toFixed(1)} s`,
-      `${r.peakRssMb} MB`,
-      `${r.sweepRssMb} MB`,
+      `${r.sweepPeakRssMb} MB`,
+      `${r.sweepBaseRssMb} MB`,
+      `${r.emulatorPeakRssMb} MB`,
       String(r.invocations),
       r.actions,
     ]),
@@ -258,7 +276,7 @@ async function steadyState() {
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
   console.log(
-    'Peak RSS is the whole process: the emulator holding every secret, dynalite and the sweep; sweep RSS is the growth during the sweep, over the RSS before it (the emulator already loaded).',
+    'The sweep runs in a child process of its own (steady-sweep.ts, node --import tsx) over the HTTP endpoint of the emulator in this process; wall is the sweep alone (not the child start-up). Sweep process peak RSS is its maxRSS (before sweep: its RSS with node, tsx, the SDK and the deps loaded); emulator process peak RSS is this process (every secret, dynalite, serving the sweep).',
   );
 }
 
