@@ -27,6 +27,7 @@ const HANDLERS = [
   'revoke-events',
   'secretsmanager-events',
   'tag-events',
+  'audit-anchor',
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'cold-init-'));
