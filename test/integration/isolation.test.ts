@@ -17,6 +17,7 @@ import { scheduleFor } from '#domain/schedule';
 import { randomBase62 } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
 import { attachRotation, createTaggedSecret, sweepOnce } from '../cli/support.ts';
+import { settleListings } from '../support/settle-listings.ts';
 import { captureLogLines, expectNoForm } from './support/canary.ts';
 import { functionLogLines } from './support/function-logs.ts';
 import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
@@ -157,6 +158,8 @@ describe('a token copied by hand from staging into prod before both were opted i
       tags('prod', { [TAG.isolation]: 'enforce' }),
     );
     const before = { staging: await current(staging), prod: await current(prod) };
+    // ListSecrets shows what was just created or changed only once settled, as on AWS.
+    await settleListings(aws);
 
     // Act
     const report = await sweepOnce(aws, suite);
@@ -182,6 +185,7 @@ describe('the token index', () => {
     // Prepare: indexed, rotated, the new token indexed, then grace (1h) runs out.
     const value = token();
     const arn = await optedIn('ci/build/api-key', value, tags('ci', { [TAG.grace]: '1h' }));
+    await settleListings(aws);
     await sweepOnce(aws, suite);
     const first = (await holders(value))[0]!.token;
     expect(first.revokedAt).toBeUndefined();
@@ -199,6 +203,7 @@ describe('the token index', () => {
       }),
     );
     await aws.idle();
+    await settleListings(aws);
     await sweepOnce(aws, suite);
     expect((await holders(value))[0]!.token.stages).toEqual(['AWSPREVIOUS']);
     await aws.clock.advance(2 * HOUR_MS);

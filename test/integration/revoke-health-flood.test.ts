@@ -11,6 +11,7 @@ import { MAX_HEALTH_REVOKES_PER_INVOCATION } from '#domain/revoke-events';
 import { mintToken } from '#domain/tokens';
 import { TAG } from '#domain/vocabulary';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
+import { settleListings } from '../support/settle-listings.ts';
 import { scaled } from './support/endpoint.ts';
 import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
@@ -108,6 +109,8 @@ describe('an AWS Health event naming hundreds of keys', () => {
       const listed = async () =>
         (await aws.secretsManagerCalls()).filter((c) => c.operation === 'ListSecrets').length;
 
+      await settleListings(aws);
+
       // Act: the first delivery
       const listsBefore = await listed();
       const first = await handler(structuredClone(event)).catch((error: Error) => error);
@@ -116,7 +119,11 @@ describe('an AWS Health event naming hundreds of keys', () => {
       expect(String(first)).toMatch(
         /30 managed secrets; 20 were handled in this delivery and 10 are left/,
       );
-      expect((await listed()) - listsBefore).toBe(1);
+      // One listing for 30 secrets, not a lookup per key: one page, or a few when an eventually
+      // consistent ListSecrets answers with short pages (as AWS may).
+      const lists = (await listed()) - listsBefore;
+      if ((await aws.listConsistencyLagMs()) === 0) expect(lists).toBe(1);
+      else expect(lists).toBeLessThan(10);
       expect(revokedKeys.size).toBe(MAX_HEALTH_REVOKES_PER_INVOCATION);
       const ignored = await suite.audit.history(eventArn);
       expect(ignored.map((r) => `${r.event}:${r.outcome}`)).toEqual(['revoke.ignored:skipped']);

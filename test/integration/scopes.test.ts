@@ -23,6 +23,7 @@ import { TOKEN_SCOPES_KEY } from '#domain/kinds/custom/contract';
 import { SCOPE_REFUSED_LABEL, TAG } from '#domain/vocabulary';
 import { cli, useLocalAwsEnv } from '../cli/support.ts';
 import type { SaasServer } from '../support/saas-server.ts';
+import { settleListings } from '../support/settle-listings.ts';
 import { type KindsWorld, startKindsWorld } from './support/kinds-world.ts';
 import { needsSessions, type Session, type SuiteAt } from './support/session.ts';
 
@@ -203,6 +204,8 @@ describe("iam-access-key: the user's policies are its scopes", () => {
     );
     await tagSecret(arn, 's3:GetObject');
 
+    await settleListings(session);
+
     // Act: the sweep attaches rotation (and checks), then two more passes
     await sweep();
     await sweep();
@@ -223,6 +226,7 @@ describe("iam-access-key: the user's policies are its scopes", () => {
     expect(await readable(arn)).not.toContain(JSON.parse(value).secretAccessKey);
 
     // status and evidence show declared and actual scopes, and flag the drift
+    await settleListings(session);
     useLocalAwsEnv(session);
     const status = await cli(session, 'status', '--stack', 'Scopes', '--format', 'json');
     const row = JSON.parse(status.stdout).find((r: { arn: string }) => r.arn === arn);

@@ -18,6 +18,7 @@ import type { RevokeRequester } from '#domain/ports';
 import { scheduleFor } from '#domain/schedule';
 import { TAG } from '#domain/vocabulary';
 import { sweepOnce } from '../cli/support.ts';
+import { settleListings } from '../support/settle-listings.ts';
 import { captureLogLines, expectNoForm } from './support/canary.ts';
 import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 import { invokeFunction, serveSuiteHandlers } from './support/suite-handlers.ts';
@@ -232,6 +233,8 @@ describe('a revoke tag the sweep hands over', () => {
       [TAG.revoke]: `seen in logs as ?key=${encodeURIComponent(token)}`,
     });
     const handedOver: { reason: string }[] = [];
+    // ListSecrets shows what was just created or changed only once settled, as on AWS.
+    await settleListings(aws);
 
     // Act
     await sweep({ requestRevoke: async (request) => void handedOver.push(request) });
