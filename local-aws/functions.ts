@@ -89,17 +89,24 @@ export class FunctionRegistry {
   }
 }
 
-/** Enough of a Lambda context for Powertools and friends: names, request ID, remaining time. */
-function lambdaContext(arn: string): Context {
+/**
+ * Enough of a Lambda context for Powertools and friends: names, request ID, remaining time (of
+ * `timeoutMs`, 30 s unless said).
+ */
+export function lambdaContext(
+  arn: string,
+  requestId: string = randomUUID(),
+  timeoutMs = 30_000,
+): Context {
   const functionName = arn.split(':').at(6) ?? 'function';
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: arn,
     memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
+    awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),

@@ -67,10 +67,19 @@ async function cutNewest(arn: string, count: number) {
     .sort((a, b) => Number(a.seq) - Number(b.seq));
   for (const item of records.slice(-count))
     await deleteAuditItem(suite, arn, seqSk(Number(item.seq)));
-  const keep = records.at(-count - 1)!;
-  await suite.dynamo.send(
+  await moveHeadBack(suite, arn, records.at(-count - 1)!);
+  return records;
+}
+
+/** Points a chain's HEAD item at `keep`, a record still in the table, as the attacker's cut does. */
+async function moveHeadBack(
+  at: Pick<InstalledSuite, 'dynamo' | 'tableName'>,
+  arn: string,
+  keep: Record<string, unknown>,
+) {
+  await at.dynamo.send(
     new PutCommand({
-      TableName: suite.tableName,
+      TableName: at.tableName,
       Item: {
         [AUDIT_TABLE.partitionKey]: secretPk(arn),
         [AUDIT_TABLE.sortKey]: HEAD_SK,
@@ -80,7 +89,6 @@ async function cutNewest(arn: string, count: number) {
       },
     }),
   );
-  return records;
 }
 
 const append = (arn: string, name: string) =>
@@ -472,18 +480,7 @@ describe('anchored audit trail', () => {
     const newest = Math.max(...partition.map((i) => Number(i.seq)));
     const keep = partition.find((i) => Number(i.seq) === newest - 1)!;
     await deleteAuditItem(anchored, arn, seqSk(newest));
-    await anchored.dynamo.send(
-      new PutCommand({
-        TableName: anchored.tableName,
-        Item: {
-          [AUDIT_TABLE.partitionKey]: secretPk(arn),
-          [AUDIT_TABLE.sortKey]: HEAD_SK,
-          seq: keep.seq,
-          hash: keep.hash,
-          at: keep.at,
-        },
-      }),
-    );
+    await moveHeadBack(anchored, arn, keep);
     await aws.clock.advance(2 * anchored.sweepIntervalMs);
     anchored.disconnect();
 

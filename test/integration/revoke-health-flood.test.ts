@@ -13,6 +13,7 @@ import { TAG } from '#domain/vocabulary';
 import { createRevokeEventsHandler } from '#handlers/revoke-events';
 import { settleListings } from '../support/settle-listings.ts';
 import { scaled } from './support/endpoint.ts';
+import { exposedCredentialEvent } from './support/health-event.ts';
 import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 
 const skipped = await needsSessions(
@@ -78,26 +79,12 @@ describe('an AWS Health event naming hundreds of keys', () => {
         );
       }
       const unknown = Array.from({ length: 270 }, newKeyId);
-      const eventArn = `arn:aws:health:global::event/RISK/AWS_RISK_CREDENTIALS_EXPOSED/${randomUUID()}`;
-      const event = {
-        version: '0',
-        id: randomUUID(),
-        'detail-type': 'AWS Health Event',
-        source: 'aws.health',
-        account: '123456789012',
-        time: aws.clock.now().toISOString(),
-        region: 'us-east-1',
-        resources: [],
-        detail: {
-          eventArn,
-          service: 'RISK',
-          eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED',
-          eventTypeCategory: 'issue',
-          affectedEntities: [...unknown.slice(0, 135), ...managed, ...unknown.slice(135)].map(
-            (entityValue) => ({ entityValue }),
-          ),
-        },
-      };
+      const event = exposedCredentialEvent(aws.clock.now(), [
+        ...unknown.slice(0, 135),
+        ...managed,
+        ...unknown.slice(135),
+      ]);
+      const { eventArn } = event.detail;
       const handler = createRevokeEventsHandler({
         ...suite.revokeDeps,
         issuerFor: () => iamIssuer,

@@ -29,6 +29,7 @@ import { createRevokeHandler } from '#handlers/revoke';
 import { createRevokeEventsHandler, type RevokeEventsResult } from '#handlers/revoke-events';
 import type { LocalEvent } from '#local-aws/index';
 import { captureLogLines } from './support/canary.ts';
+import { exposedCredentialEvent } from './support/health-event.ts';
 import { needsSessions, openSession, type Session, type SuiteAt } from './support/session.ts';
 import { invokeFunction } from './support/suite-handlers.ts';
 
@@ -423,28 +424,8 @@ describe('bad revoke requests', () => {
 // ---- AWS Health ----
 
 describe('revoke by an AWS Health exposed-credential event', () => {
-  const healthEvent = (accessKeyId: string, code = 'AWS_RISK_CREDENTIALS_EXPOSED') =>
-    ({
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'AWS Health Event',
-      source: 'aws.health',
-      account: '123456789012',
-      time: aws.clock.now().toISOString(),
-      region: 'us-east-1',
-      resources: [],
-      detail: {
-        eventArn: `arn:aws:health:global::event/RISK/${code}/${code}_${randomUUID()}`,
-        service: 'RISK',
-        eventTypeCode: code,
-        eventTypeCategory: 'issue',
-        startTime: 'Mon, 02 Mar 2026 09:00:00 GMT',
-        eventDescription: [
-          { language: 'en_US', latestDescription: 'Your key was found on GitHub.' },
-        ],
-        affectedEntities: [{ entityValue: accessKeyId }],
-      },
-    }) as unknown as LocalEvent;
+  const healthEvent = (accessKeyId: string, code?: string) =>
+    exposedCredentialEvent(aws.clock.now(), [accessKeyId], code) as unknown as LocalEvent;
 
   it('revokes the managed access key it names and reissues one at once', async () => {
     // Prepare

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { Context } from 'aws-lambda';
+import { lambdaContext } from '#local-aws/functions';
 import type { FunctionHandler } from '#local-aws/index';
 import { writeZip } from '#local-aws/zip';
 import { createLambdaRole } from './lambda-role.ts';
@@ -38,7 +38,11 @@ export async function startFunctionHost(): Promise<FunctionHost> {
       const handler = handlers.get(name);
       if (!handler) throw new Error(`this test serves no function ${name}`);
       const event = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
-      const result = await handler(event, context(arn, req.headers['x-local-request-id']));
+      // The 15 minutes Lambda allows at most: the endpoint enforces the function's own timeout.
+      const result = await handler(
+        event,
+        lambdaContext(arn, String(req.headers['x-local-request-id'] ?? ''), 900_000),
+      );
       return { body: JSON.stringify(result ?? null) };
     } catch (error) {
       // As Lambda's Node.js runtime reports a handler that threw: its name and message.
@@ -59,26 +63,6 @@ export async function startFunctionHost(): Promise<FunctionHost> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-  };
-}
-
-/** Enough of a Lambda context for the handlers: names, request ID, the 15 minutes Lambda allows at most. */
-function context(arn: string, requestId: string | string[] | undefined): Context {
-  const functionName = arn.split(':').at(6) ?? arn;
-  const deadline = Date.now() + 900_000;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: arn,
-    memoryLimitInMB: '256',
-    awsRequestId: String(requestId ?? ''),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
   };
 }
 
