@@ -24,7 +24,11 @@ import { SCOPE_REFUSED_LABEL, TAG } from '#domain/vocabulary';
 import { cli, useLocalAwsEnv } from '../cli/support.ts';
 import type { SaasServer } from '../support/saas-server.ts';
 import { settleListings } from '../support/settle-listings.ts';
-import { type KindsWorld, startKindsWorld } from './support/kinds-world.ts';
+import {
+  type KindsWorld,
+  iamSecret as kindsIamSecret,
+  startKindsWorld,
+} from './support/kinds-world.ts';
 import { needsSessions, type Session, type SuiteAt } from './support/session.ts';
 
 const skipped = await needsSessions(
@@ -69,30 +73,7 @@ const readable = (arn: string) => w.readable(arn);
 const alertsFor = (arn: string) => w.alertsFor(arn);
 const keysOf = (userName: string) => w.keysOf(userName);
 
-/** The IAM user tag naming the one secret allowed to hold the user's keys (README "Token kinds"). */
-const BINDING_TAG = 'token-rotation:secret';
-
-/** An IAM user under the path the construct scopes to, with one active key, and its secret value. */
-async function iamUser(extra: object = {}) {
-  const userName = `ci-bot-${w.nextId()}`;
-  await w.createUser(userName, '/token-rotation/');
-  const key = await w.createAccessKey(userName);
-  const value = JSON.stringify({
-    userName,
-    accessKeyId: key.accessKeyId,
-    secretAccessKey: key.secretAccessKey,
-    ...extra,
-  });
-  return { userName, key, value };
-}
-
-/** An iam-access-key secret for a new user, the user bound to it by the secret's ARN. */
-async function iamSecret(extra: object = {}) {
-  const user = await iamUser(extra);
-  const arn = await createSecret(user.value, { [TAG.kind]: 'iam-access-key' });
-  await w.tagUser(user.userName, { [BINDING_TAG]: arn });
-  return { ...user, arn };
-}
+const iamSecret = (extra?: object) => kindsIamSecret(w, extra);
 
 // ---- the tests ----
 

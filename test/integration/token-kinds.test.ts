@@ -14,7 +14,14 @@ import { deleteAfterLabel } from '#domain/sweep/labels';
 import { TAG } from '#domain/vocabulary';
 import type { SaasServer } from '../support/saas-server.ts';
 import { bundleHandler } from './support/bundle.ts';
-import { DELETE_AFTER, type KindsWorld, startKindsWorld } from './support/kinds-world.ts';
+import {
+  BINDING_TAG,
+  DELETE_AFTER,
+  type KindsWorld,
+  iamSecret as kindsIamSecret,
+  iamUser as kindsIamUser,
+  startKindsWorld,
+} from './support/kinds-world.ts';
 import { needsSessions, type Session, type SuiteAt } from './support/session.ts';
 
 /** On an endpoint without the local AWS's control API this file is skipped, naming what it needs. */
@@ -86,30 +93,8 @@ const versionWith = async (arn: string, stage: string) =>
 const alertsFor = (arn: string) => w.alertsFor(arn);
 const keysOf = (userName: string) => w.keysOf(userName);
 
-/** The IAM user tag naming the one secret allowed to hold the user's keys (README "Token kinds"). */
-const BINDING_TAG = 'token-rotation:secret';
-
-/** An IAM user under the path the construct scopes to, with one active key, and its secret value. */
-async function iamUser(extra: object = {}) {
-  const userName = `ci-bot-${w.nextId()}`;
-  await w.createUser(userName, '/token-rotation/');
-  const key = await w.createAccessKey(userName);
-  const value = JSON.stringify({
-    userName,
-    accessKeyId: key.accessKeyId,
-    secretAccessKey: key.secretAccessKey,
-    ...extra,
-  });
-  return { userName, key, value };
-}
-
-/** An iam-access-key secret for a new user, the user bound to it by the secret's ARN. */
-async function iamSecret(extra: object = {}) {
-  const user = await iamUser(extra);
-  const arn = await createSecret(user.value, { [TAG.kind]: 'iam-access-key' });
-  await w.tagUser(user.userName, { [BINDING_TAG]: arn });
-  return { ...user, arn };
-}
+const iamUser = (extra?: object) => kindsIamUser(w, extra);
+const iamSecret = (extra?: object) => kindsIamSecret(w, extra);
 
 // ---- iam-access-key ----
 

@@ -290,3 +290,28 @@ export async function startKindsWorld(options: {
     },
   };
 }
+
+/** The IAM user tag naming the one secret allowed to hold the user's keys (README "Token kinds"). */
+export const BINDING_TAG = 'token-rotation:secret';
+
+/** An IAM user under the path the construct scopes to, with one active key, and its secret value. */
+export async function iamUser(w: KindsWorld, extra: object = {}) {
+  const userName = `ci-bot-${w.nextId()}`;
+  await w.createUser(userName, '/token-rotation/');
+  const key = await w.createAccessKey(userName);
+  const value = JSON.stringify({
+    userName,
+    accessKeyId: key.accessKeyId,
+    secretAccessKey: key.secretAccessKey,
+    ...extra,
+  });
+  return { userName, key, value };
+}
+
+/** An iam-access-key secret for a new user, the user bound to it by the secret's ARN (BINDING_TAG). */
+export async function iamSecret(w: KindsWorld, extra: object = {}) {
+  const user = await iamUser(w, extra);
+  const arn = await w.createSecret(user.value, { [TAG.kind]: 'iam-access-key' });
+  await w.tagUser(user.userName, { [BINDING_TAG]: arn });
+  return { ...user, arn };
+}
