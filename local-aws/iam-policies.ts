@@ -155,19 +155,35 @@ export class IamPolicies {
     return policy;
   }
 
+  /** Attached policies as ListAttachedUserPolicies and ListAttachedGroupPolicies list them. */
+  private attachedList(arns: Set<string>) {
+    return [...arns].map((arn) => ({ PolicyName: this.policy(arn).name, PolicyArn: arn }));
+  }
+
+  /** An inline policy's document, or NoSuchEntity as GetUserPolicy and GetGroupPolicy answer. */
+  private inlineDocument(holder: 'user' | 'group', inline: Map<string, string>, name: string) {
+    const document = inline.get(name);
+    if (document === undefined) {
+      throw new AwsError(
+        'NoSuchEntity',
+        `The ${holder} policy with name ${name} cannot be found.`,
+        404,
+      );
+    }
+    return encodeURIComponent(document);
+  }
+
   // The reads of what a user may do, as the IAM API Reference documents each (one page holds
   // everything: these emulated users have far fewer policies than MaxItems' default of 100).
   // Policy documents come back URL-encoded (RFC 3986), as the references say of PolicyDocument
   // and Document; the SDK does not decode them.
   action(action: string, params: Map<string, string>): XmlValue {
     const userName = params.get('UserName');
-    const attachedList = (arns: Set<string>) =>
-      [...arns].map((arn) => ({ PolicyName: this.policy(arn).name, PolicyArn: arn }));
     switch (action) {
       // https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListAttachedUserPolicies.html
       case 'ListAttachedUserPolicies':
         return {
-          AttachedPolicies: attachedList(this.userPolicies(userName).attached),
+          AttachedPolicies: this.attachedList(this.userPolicies(userName).attached),
           IsTruncated: false,
         };
       // https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListUserPolicies.html
@@ -177,18 +193,10 @@ export class IamPolicies {
       case 'GetUserPolicy': {
         const user = { name: this.userName(userName), ...this.userPolicies(userName) };
         const name = params.get('PolicyName') ?? '';
-        const document = user.inline.get(name);
-        if (document === undefined) {
-          throw new AwsError(
-            'NoSuchEntity',
-            `The user policy with name ${name} cannot be found.`,
-            404,
-          );
-        }
         return {
           UserName: user.name,
           PolicyName: name,
-          PolicyDocument: encodeURIComponent(document),
+          PolicyDocument: this.inlineDocument('user', user.inline, name),
         };
       }
       default:
@@ -198,8 +206,6 @@ export class IamPolicies {
 
   private groupOrPolicyAction(action: string, params: Map<string, string>): XmlValue {
     const userName = params.get('UserName');
-    const attachedList = (arns: Set<string>) =>
-      [...arns].map((arn) => ({ PolicyName: this.policy(arn).name, PolicyArn: arn }));
     switch (action) {
       // https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListGroupsForUser.html
       case 'ListGroupsForUser':
@@ -226,24 +232,16 @@ export class IamPolicies {
       case 'GetGroupPolicy': {
         const group = this.group(params.get('GroupName'));
         const name = params.get('PolicyName') ?? '';
-        const document = group.inline.get(name);
-        if (document === undefined) {
-          throw new AwsError(
-            'NoSuchEntity',
-            `The group policy with name ${name} cannot be found.`,
-            404,
-          );
-        }
         return {
           GroupName: group.name,
           PolicyName: name,
-          PolicyDocument: encodeURIComponent(document),
+          PolicyDocument: this.inlineDocument('group', group.inline, name),
         };
       }
       // https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListAttachedGroupPolicies.html
       case 'ListAttachedGroupPolicies':
         return {
-          AttachedPolicies: attachedList(this.group(params.get('GroupName')).attached),
+          AttachedPolicies: this.attachedList(this.group(params.get('GroupName')).attached),
           IsTruncated: false,
         };
       default:
