@@ -13,23 +13,38 @@ export type FunctionHandler = (event: any, context: Context) => Promise<unknown>
 
 /** The log of the registered function whose invocation this code runs in, if any. */
 const running = new AsyncLocalStorage<(text: string) => void>();
-let filing = false;
+/** Our wrappers of the streams' writes (by identity: a spy may copy a function's properties). */
+const ours = new WeakSet<object>();
+/** A write being passed on: a wrapper of ours further down must not file it again. */
+let passing = false;
 
 /**
  * Files every write to stdout and stderr made inside an invocation under its function, and passes
- * it on as before. Once per process: the endpoint's sessions share it through `running`.
+ * it on as before. The endpoint's sessions share it through `running`. Checked at every invoke,
+ * not once per process: code that saved a stream's write and put it back later (a test that
+ * collected output) may have dropped our wrapper; a wrapper of ours still further down then sees
+ * `passing` and leaves the line to the new one.
  */
 function fileWritesOfInvocations(): void {
-  if (filing) return;
-  filing = true;
   for (const stream of [process.stdout, process.stderr]) {
+    if (ours.has(stream.write)) continue;
     const write = stream.write;
-    stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
-      running.getStore()?.(
-        typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'),
-      );
-      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as typeof stream.write;
+    const filed = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
+      if (!passing) {
+        running.getStore()?.(
+          typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'),
+        );
+      }
+      const outer = passing;
+      passing = true;
+      try {
+        return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+      } finally {
+        passing = outer;
+      }
+    };
+    ours.add(filed);
+    stream.write = filed as typeof stream.write;
   }
 }
 

@@ -28,5 +28,11 @@ function forward(stream: NodeJS.WriteStream, toConsole: (line: string) => void):
   }) as typeof stream.write;
 }
 
-forward(process.stdout, (line) => console.log(line));
-forward(process.stderr, (line) => console.error(line));
+// Once per worker: in the projects that share a worker's modules this file still runs before
+// every test file, and a second forwarder would only sit on top of the first.
+const worker = globalThis as { tokenRotationQuietLogs?: true };
+if (!worker.tokenRotationQuietLogs) {
+  worker.tokenRotationQuietLogs = true;
+  forward(process.stdout, (line) => console.log(line));
+  forward(process.stderr, (line) => console.error(line));
+}

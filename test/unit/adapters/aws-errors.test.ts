@@ -9,7 +9,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { translateAwsError } from '#adapters/aws-errors';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { SecretsManagerStore } from '#adapters/secrets-manager-store';
@@ -24,6 +24,10 @@ import { isThrottle } from '#domain/pacer';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:payments/api-key-AbCdEf';
 const sm = mockClient(SecretsManagerClient);
+// The class's send is patched for every instance: unpatch it for the next file in this worker.
+afterAll(() => {
+  sm.restore();
+});
 
 beforeEach(() => sm.reset());
 

@@ -8,11 +8,15 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretsManagerCatalog } from '#adapters/secrets-manager-catalog';
 import { TAG } from '#domain/vocabulary';
 
 const sm = mockClient(SecretsManagerClient);
+// The class's send is patched for every instance: unpatch it for the next file in this worker.
+afterAll(() => {
+  sm.restore();
+});
 const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:api-AbCdEf';
 
 beforeEach(() => {

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SnsAlerter } from '#adapters/sns-alerter';
 import type { Alert } from '#domain/ports';
 
@@ -12,6 +12,11 @@ const NOW = new Date('2025-03-04T05:06:07.000Z');
 
 const sns = mockClient(SNSClient);
 const ddb = mockClient(DynamoDBDocumentClient);
+// The class's send is patched for every instance: unpatch it for the next file in this worker.
+afterAll(() => {
+  sns.restore();
+  ddb.restore();
+});
 
 /** Alert marks as DynamoDB would hold them: a put on an existing key fails its condition. */
 let marks: Map<string, Record<string, unknown>>;

@@ -2,12 +2,16 @@
 // tokenField a mint reply names), never by what the value looks like.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { LambdaInvoker } from '#adapters/lambda-invoker';
 import { ISSUER_CONTRACT, TOKEN_FIELD_KEY } from '#domain/kinds/custom/contract';
 import { customIssuer } from '#domain/kinds/custom/issuer';
 
 const lambdaMock = mockClient(LambdaClient);
+// The class's send is patched for every instance: unpatch it for the next file in this worker.
+afterAll(() => {
+  lambdaMock.restore();
+});
 const CLIENT_ID = 'Xk7pQ2mN9vR4tL8wZ3bY6cH1';
 const ctx = {
   secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:acme/oauth-AbCdEf',

@@ -2,13 +2,17 @@
 // the v1 request it sends, and how it fails on every kind of bad answer without quoting secrets.
 import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { LambdaInvoker } from '#adapters/lambda-invoker';
 import { ISSUER_CONTRACT } from '#domain/kinds/custom/contract';
 import { customIssuer } from '#domain/kinds/custom/issuer';
 import { createIssuerFor } from '#domain/kinds/registry';
 
 const lambdaMock = mockClient(LambdaClient);
+// The class's send is patched for every instance: unpatch it for the next file in this worker.
+afterAll(() => {
+  lambdaMock.restore();
+});
 
 const CANARY = 'saas_live_CanaryToken0123456789abcdefGHIJ';
 const NEW_TOKEN = 'saas_live_NewToken9876543210zyxwvuTSRQPO';

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { IamAccessKeys } from '#adapters/iam-keys';
 import { RotationError, ValidationError } from '#domain/errors';
 import { BINDING_TAG, iamAccessKeyIssuer } from '#domain/kinds/iam-access-key/issuer';
@@ -20,6 +20,11 @@ import type { NewAccessKey } from '#domain/ports';
 
 const iamMock = mockClient(IAMClient);
 const stsMock = mockClient(STSClient);
+// The class's send is patched for every instance: unpatch it for the next file in this worker.
+afterAll(() => {
+  iamMock.restore();
+  stsMock.restore();
+});
 
 const USER = 'ci-bot';
 const CURRENT_ID = 'AKIACURRENTKEY000001';

@@ -6,10 +6,14 @@ import {
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoSweepCursorStore } from '#adapters/dynamodb-sweep-cursor';
 
 const ddb = mockClient(DynamoDBDocumentClient);
+// The class's send is patched for every instance: unpatch it for the next file in this worker.
+afterAll(() => {
+  ddb.restore();
+});
 
 beforeEach(() => {
   ddb.reset();
