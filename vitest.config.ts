@@ -13,6 +13,9 @@ export default defineConfig({
     // synthesizing a stack in a beforeAll can take minutes, and that is not a failure.
     testTimeout: 120_000,
     hookTimeout: 600_000,
+    // One temporary directory for the run (TMPDIR), removed when it ends: the CDK's synths and the
+    // tests' own directories are not left behind.
+    globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/setup.ts'],
     // Quiet unless something fails: a passing test's console output is dropped, and the SDK's
     // notice about the Node.js versions it will support from 2027 is not the tests' concern.
