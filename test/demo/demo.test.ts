@@ -31,6 +31,9 @@ describe('npm run demo', () => {
       expect(result.output).toContain(shown);
     }
     expect(result.output).toContain('every stage happened as shown');
+    // The timeline stays readable: no handler's raw JSON log line in it (the failures it shows
+    // are told by their e-mails).
+    expect(result.output.split('\n').filter((line) => line.startsWith('{"level":'))).toEqual([]);
   }, 300_000);
 
   it('fails at the overdue stage, naming lifespan.overdue, when the sweep schedule is not connected', async () => {

@@ -2,6 +2,22 @@
 // check ends the run with StageFailed, naming what was expected. The timeline is printed through
 // one writer, so a run's whole output can be kept (the canary check reads it).
 
+import { logger } from '#commons/logger';
+
+/**
+ * Runs a rotation the scene expects to fail with the handlers' ERROR lines held back: they would
+ * interleave with the timeline as raw JSON, and the scene shows what they say (the alert e-mail)
+ * and checks it. The demo's level (WARN) is back afterwards.
+ */
+export async function expectingFailure<T>(run: () => Promise<T>): Promise<T> {
+  logger.setLogLevel('CRITICAL');
+  try {
+    return await run();
+  } finally {
+    logger.setLogLevel('WARN');
+  }
+}
+
 export class StageFailed extends Error {
   override readonly name = 'StageFailed';
 }

@@ -5,7 +5,7 @@
 import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { TAG } from '#domain/vocabulary';
 import type { SaasServer } from '../../support/saas-server.ts';
-import type { Timeline } from '../stage.ts';
+import { expectingFailure, type Timeline } from '../stage.ts';
 
 /** A secret the demo made (demo.ts's DemoSecret). */
 interface Made {
@@ -46,8 +46,10 @@ export async function scopesScene(tl: Timeline, c: ScopesSceneContext): Promise<
       tl.say('the SaaS now grants every new key "admin" on top of what it is asked for');
       c.saas.widenScopes(['admin']);
       try {
-        await c.sm.send(new RotateSecretCommand({ SecretId: secret.arn }));
-        await c.settle();
+        await expectingFailure(async () => {
+          await c.sm.send(new RotateSecretCommand({ SecretId: secret.arn }));
+          await c.settle();
+        });
       } finally {
         c.saas.widenScopes(undefined);
       }
