@@ -17,6 +17,7 @@ import type { LocalAws } from '#local-aws/index';
 import type { InstalledSuite } from '#local-aws/suite';
 import { run } from '../../cli/main.ts';
 import { localEnv } from '../support/local-env.ts';
+import { onEachFile } from '../support/per-file.ts';
 
 export { listConsistencyLagMs, settleListings } from '../support/settle-listings.ts';
 
@@ -102,6 +103,10 @@ export async function deleteAuditItem(suite: InstalledSuite, arn: string, sk: st
 
 /** Everything any CLI run printed in this test file, for the canary checks. */
 export const printed: string[] = [];
+// This module outlives the file that first imported it (shared modules): emptied for each file.
+onEachFile(() => {
+  printed.length = 0;
+});
 
 /** The standard SDK environment for the local AWS (and nothing from the developer's own ~/.aws). */
 export function useLocalAwsEnv(aws: Pick<LocalAws, 'env'>): void {

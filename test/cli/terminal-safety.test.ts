@@ -1,7 +1,7 @@
 // The operator CLI shows attacker-chosen audit fields (reasons, principals, issuer errors, names)
 // without letting a terminal act on them: escape sequences, carriage returns, bells, C1 controls
 // and bidirectional overrides are printed as visible escapes, and JSON output stays exact JSON.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logger } from '#commons/logger';
 import type { AuditRecord } from '#domain/ports';
 import { TAG } from '#domain/vocabulary';
@@ -67,6 +67,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  vi.unstubAllEnvs();
   await aws?.stop();
 });
 

@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { countUndeliveredAlerts, SnsAlerter } from '#adapters/sns-alerter';
 import { logger } from '#commons/logger';
 import { createPacer } from '#domain/pacer';
@@ -43,6 +43,7 @@ interface World {
 
 let world: World | undefined;
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await world?.aws.stop();
   world = undefined;
 });

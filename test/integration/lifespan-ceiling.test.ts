@@ -2,7 +2,7 @@
 // is an invalid policy, alerted once and never attached; a stack that raises the ceiling accepts
 // it; the operator CLI's status judges the tag as the stack's functions do.
 import { DescribeSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '#commons/logger';
 import { TAG } from '#domain/vocabulary';
 import { cli, createTaggedSecret, settleListings, useLocalAwsEnv } from '../cli/support.ts';
@@ -20,6 +20,7 @@ const CANARY = 'acme_live_CeilingCanaryTokenNeverShown0123456789abcdef';
 
 let aws: Session | undefined;
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await aws?.stop();
   aws = undefined;
 });

@@ -17,7 +17,7 @@ import {
   type SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logger } from '#commons/logger';
 import { TOKEN_SCOPES_KEY } from '#domain/kinds/custom/contract';
 import { SCOPE_REFUSED_LABEL, TAG } from '#domain/vocabulary';
@@ -56,6 +56,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  vi.unstubAllEnvs();
   if (skipped) return;
   await w?.stop();
 });
