@@ -18,7 +18,7 @@ import {
   parsePolicy,
 } from '#domain/policy';
 import type { AuditRecord, SecretDescription, TokenUses } from '#domain/ports';
-import { cleanReason, knownValues, readQuarantineNotice } from '#domain/revoke/index';
+import { cleanReason, isQuarantineVersionId, knownValues, versionWith } from '#domain/revoke/index';
 import { formatScopes } from '#domain/scopes';
 import { planSecret } from '#domain/sweep/plan';
 import { STAGE, TAG } from '#domain/vocabulary';
@@ -335,9 +335,11 @@ const AFTER_QUARANTINE = new Set(['rotation.failed', 'lifespan.overdue']);
 /**
  * Whether the secret's AWSCURRENT is a quarantine notice now, read back from Secrets Manager: the
  * audit trail moves on after a quarantine (a failed rotation, an overdue lifespan), and a later
- * reissue ends it. Only a secret that was ever revoked (the revoke sets last-revoked; the newest
- * record covers a revoke that failed before tagging) can hold a notice, so every other secret
- * costs no GetSecretValue.
+ * reissue ends it. A revoke puts the notice under a version ID of its own kind
+ * (quarantine-notice.ts), so DescribeSecret tells it and no value is read: the auditor's policy
+ * has no GetSecretValue. DescribeSecret, not the listing, which may be minutes behind. Only a
+ * secret that was ever revoked (the revoke sets last-revoked; the newest record covers a revoke
+ * that failed before tagging) can hold a notice, so every other secret costs no call.
  */
 async function isQuarantined(
   connection: Pick<Connection, 'store'>,
@@ -349,15 +351,16 @@ async function isQuarantined(
     (newest !== undefined &&
       (newest.event.startsWith('revoke.') || AFTER_QUARANTINE.has(newest.event)));
   if (!revokedBefore || secret.deleted) return false;
-  let value: string | undefined;
+  let described: Pick<SecretDescription, 'versions'>;
   try {
-    value = await connection.store.getValue(secret.arn, { stage: STAGE.current });
+    described = await connection.store.describe(secret.arn);
   } catch (error) {
     throw new CliError(
-      `${secret.name}: status: cannot tell whether a revoke quarantined it: GetSecretValue of ${STAGE.current} failed: ${describeError(error)}. status needs secretsmanager:GetSecretValue (and kms:Decrypt for a customer-managed key) on secrets that were revoked.`,
+      `${secret.name}: status: cannot tell whether a revoke quarantined it: DescribeSecret failed: ${describeError(error)}. status needs secretsmanager:DescribeSecret on opted-in secrets.`,
     );
   }
-  return value !== undefined && readQuarantineNotice(value) !== undefined;
+  const current = versionWith(described, STAGE.current);
+  return current !== undefined && isQuarantineVersionId(current);
 }
 
 /**

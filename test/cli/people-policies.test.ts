@@ -9,9 +9,10 @@ import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
 import { type Json, synthApp } from '../infra/support.ts';
-import { cli, createTaggedSecret, sweepOnce, useLocalAwsEnv } from './support.ts';
+import { cli, createTaggedSecret, settleListings, sweepOnce, useLocalAwsEnv } from './support.ts';
 
 const SECRET = 'team/payments-key';
+const QUARANTINED = 'team/leaked-key';
 /** STS answers GetCallerIdentity for any valid credentials: no IAM permission exists for it. */
 const NEEDS_NO_PERMISSION = new Set(['sts:GetCallerIdentity']);
 /**
@@ -44,22 +45,29 @@ function policyOf(output: string): Json[] {
 const actionsOf = (statements: Json[]): string[] =>
   [...new Set(statements.flatMap((s) => [s.Action].flat() as string[]))].sort();
 
-/** The IAM actions `argv` needed, run under a key of its own so no other request is counted. */
-async function actionsCalledBy(user: string, ...commands: string[][]): Promise<string[]> {
+/** The IAM actions `act` needed, run under a key of `user`'s own so no other request is counted. */
+async function actionsNeededBy(user: string, act: () => Promise<void>): Promise<string[]> {
   aws.iam.createUser(user);
   const key = aws.iam.createAccessKey(user);
   vi.stubEnv('AWS_ACCESS_KEY_ID', key.accessKeyId);
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', key.secretAccessKey);
   try {
+    await act();
+  } finally {
+    useLocalAwsEnv(aws);
+  }
+  return aws.apiCalls.actionsOf(key.accessKeyId).filter((a) => !NEEDS_NO_PERMISSION.has(a));
+}
+
+/** The IAM actions `commands` needed, each of which must succeed. */
+function actionsCalledBy(user: string, ...commands: string[][]): Promise<string[]> {
+  return actionsNeededBy(user, async () => {
     for (const argv of commands) {
       const result = await cli(aws, ...argv);
       expect(result.stderr, argv.join(' ')).not.toMatch(/denied|error/i);
       expect(result.code, `${argv.join(' ')}: ${result.stderr}`).toBe(0);
     }
-  } finally {
-    useLocalAwsEnv(aws);
-  }
-  return aws.apiCalls.actionsOf(key.accessKeyId).filter((a) => !NEEDS_NO_PERMISSION.has(a));
+  });
 }
 
 beforeAll(async () => {
@@ -126,6 +134,37 @@ describe("people's managed policies", () => {
     );
     expect(writes).toEqual([]);
     expect(actions.every((a) => !a.includes('*'))).toBe(true);
+  });
+
+  it('the auditor policy is enough for status --check to catch a quarantined secret, with no value read', async () => {
+    // Prepare: a second secret, quarantined by an emergency revoke
+    await createTaggedSecret(
+      suite.secretsManager,
+      QUARANTINED,
+      JSON.stringify({ token: 'acme_live_quarantinedCanary0123456789' }),
+      { [TAG.lifespan]: '7d' },
+    );
+    await sweepOnce(aws, suite);
+    await aws.functions.invoke(suite.functions.revoke, {
+      secretId: QUARANTINED,
+      reason: 'pasted in a public channel',
+      mode: 'quarantine',
+    });
+    await aws.idle();
+    await settleListings(aws);
+
+    // Act
+    let checked = { code: 0, stdout: '', stderr: '' };
+    const called = await actionsNeededBy('auditor-on-call', async () => {
+      checked = await cli(aws, 'status', '--check');
+    });
+
+    // Assess: caught, and nothing called that the auditor's policy does not grant
+    expect(checked.stderr).not.toMatch(/denied|not authorized|error/i);
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toContain(`${QUARANTINED} (quarantined)`);
+    expect(called).not.toContain('secretsmanager:GetSecretValue');
+    expect(actionsOf(policyOf('AuditorPolicyArn'))).toEqual(expect.arrayContaining(called));
   });
 
   it("the operator policy grants exactly what token-rotation revoke calls and the runbook's console needs", async () => {

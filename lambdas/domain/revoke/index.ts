@@ -21,8 +21,12 @@ import { checkRequest } from './request.ts';
 import { RevokeWork } from './revoke-versions.ts';
 import type { RevokeDeps, RevokeOutcome, RevokeRequest } from './types.ts';
 
-export { liveVersions } from './live-versions.ts';
-export { quarantineNotice, readQuarantineNotice } from './quarantine-notice.ts';
+export { liveVersions, versionWith } from './live-versions.ts';
+export {
+  isQuarantineVersionId,
+  quarantineNotice,
+  readQuarantineNotice,
+} from './quarantine-notice.ts';
 export { type NewVersionPlan, planNewVersion, reissueOrQuarantine } from './reissue.ts';
 export { cleanReason, knownValues, requestProblems } from './request.ts';
 export {

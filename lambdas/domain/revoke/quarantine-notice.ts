@@ -12,7 +12,20 @@
 // fields survive. A scheduled rotation does not restore service: it fails on the notice
 // (rotation.failed) rather than quietly bring tokens back.
 
+// The notice's version is also told by its ID, with no value read: a revoke puts the notice under
+// a version ID starting `quarantine-`, and only a notice gets one. So whoever may describe a secret
+// (the auditor's policy: DescribeSecret, never GetSecretValue) sees from the version AWSCURRENT is
+// on whether the secret is quarantined now. A reissue moves AWSCURRENT to a new version and ends it.
+
 const QUARANTINE_MARK = 'quarantined';
+const QUARANTINE_VERSION_PREFIX = 'quarantine-';
+
+/** The version ID a revoke puts its quarantine notice under, from a fresh unique ID (a UUID). */
+export const quarantineVersionId = (unique: string) => `${QUARANTINE_VERSION_PREFIX}${unique}`;
+
+/** Whether `versionId` is one a revoke put a quarantine notice under. */
+export const isQuarantineVersionId = (versionId: string) =>
+  versionId.startsWith(QUARANTINE_VERSION_PREFIX);
 /** How a version holding the notice is named where a token's name would be. */
 export const QUARANTINED = 'quarantine notice (no token)';
 

@@ -7,7 +7,11 @@ import { describeError, rememberSecret } from '../errors.ts';
 import type { Issuer, SecretDescription, SecretStore } from '../ports.ts';
 import { STAGE } from '../vocabulary.ts';
 import { versionWith } from './live-versions.ts';
-import { quarantineNotice, readQuarantineNotice } from './quarantine-notice.ts';
+import {
+  quarantineNotice,
+  quarantineVersionId,
+  readQuarantineNotice,
+} from './quarantine-notice.ts';
 import type { RevokeDeps, RevokeMode } from './types.ts';
 
 /** What the new version will be: a fresh token minted from `from`, or a notice naming `restoreFrom`. */
@@ -57,12 +61,13 @@ export async function reissueOrQuarantine(
   deps: Pick<RevokeDeps, 'store' | 'clock' | 'newVersionId' | 'log'>,
 ): Promise<string> {
   const { secret, seen } = input;
-  const versionId = (deps.newVersionId ?? randomUUID)();
+  const unique = (deps.newVersionId ?? randomUUID)();
   const plan = planNewVersion(input.mode, input.template, versionWith(secret, STAGE.current));
   if (plan.mode === 'reissue') {
-    await reissue(input, plan.from, versionId, deps);
-    return versionId;
+    await reissue(input, plan.from, unique, deps);
+    return unique;
   }
+  const versionId = quarantineVersionId(unique);
   const value = quarantineNotice({
     revokeId: input.revokeId,
     at: deps.clock(),

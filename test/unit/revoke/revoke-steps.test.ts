@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Issuer } from '#domain/ports';
 import {
+  isQuarantineVersionId,
   liveVersions,
   planNewVersion,
   quarantineNotice,
@@ -247,9 +248,12 @@ describe('reissueOrQuarantine', () => {
       { store: store as never, clock: () => NOW, newVersionId: () => 'new' },
     );
 
-    expect(versionId).toBe('new');
+    // The notice's version ID tells it without its value (what status reads under the auditor's policy).
+    expect(versionId).toBe('quarantine-new');
+    expect(isQuarantineVersionId(versionId)).toBe(true);
     expect(calls).toEqual([]);
     expect(put).toHaveLength(1);
+    expect(put[0]![0]).toBe(versionId);
     expect(readQuarantineNotice(put[0]![1])).toEqual({ restoreFrom: 'cur', revokeId: 'r1' });
   });
 });
