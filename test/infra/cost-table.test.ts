@@ -144,3 +144,42 @@ describe('README "What it costs"', () => {
     }
   });
 });
+
+describe("README's Lambda figures", () => {
+  const NUMBER_WORDS = [
+    'zero',
+    'one',
+    'two',
+    'three',
+    'four',
+    'five',
+    'six',
+    'seven',
+    'eight',
+    'nine',
+  ];
+
+  it('state the reserved executions and the functions the template has, wherever they appear', () => {
+    // Prepare
+    const functions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    const reserved = functions.reduce(
+      (sum, f) => sum + Number(f.Properties.ReservedConcurrentExecutions ?? 0),
+      0,
+    );
+
+    // Act: every sentence that states the total, and the per-function list that adds up to it
+    const totals = [
+      ...README.matchAll(/(\d+) reserved executions|\((\d+) by default:|\((\d+) in all\)/g),
+    ].map((m) => Number(m[1] ?? m[2] ?? m[3]));
+    const listed = README.match(/\(\d+ by default:([^)]*)\)/)?.[1];
+    const parts = [...(listed ?? '').matchAll(/([a-zA-Z ]+) (\d+)/g)].map((m) => Number(m[2]));
+    const counted = README.match(/- (\w+) arm64 Node\.js 22 functions/)?.[1];
+
+    // Assess
+    expect(totals.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(totals)).toEqual(new Set([reserved]));
+    expect(parts).toHaveLength(functions.length);
+    expect(parts.reduce((a, b) => a + b, 0)).toBe(reserved);
+    expect(counted).toBe(NUMBER_WORDS[functions.length]);
+  });
+});

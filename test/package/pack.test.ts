@@ -262,6 +262,41 @@ describe('the installable package @token-rotation/cdk', () => {
     expect(used.sort()).toEqual(HANDLERS);
   });
 
+  it('loads with require() in a CommonJS app, as README says (Node.js 20.19 or later)', () => {
+    // Prepare: the same stack from a .cjs file, which the app's "type": "module" does not reach
+    writeFileSync(
+      path.join(app, 'app.cjs'),
+      [
+        "const { App, Stack } = require('aws-cdk-lib');",
+        "const { TokenRotation } = require('@token-rotation/cdk');",
+        'const app = new App();',
+        "const stack = new Stack(app, 'Security');",
+        "new TokenRotation(stack, 'TokenRotation', { alertEmails: ['sec@example.com'] });",
+        'app.synth();',
+        '',
+      ].join('\n'),
+    );
+    const out = path.join(work, 'cdk.out.cjs');
+
+    // Act
+    const synthCjs = run(process.execPath, ['app.cjs'], app, {
+      PATH: consumerPath,
+      HOME: work,
+      CDK_OUTDIR: out,
+    });
+
+    // Assess
+    expectSuccess('node app.cjs', synthCjs);
+    expect(synthCjs.stderr).not.toMatch(/ERR_REQUIRE_ESM|ExperimentalWarning/);
+    const template: { Resources: Record<string, Resource> } = JSON.parse(
+      readFileSync(path.join(out, 'Security.template.json'), 'utf8'),
+    );
+    const functions = Object.values(template.Resources).filter(
+      (resource) => resource.Type === 'AWS::Lambda::Function',
+    );
+    expect(functions).toHaveLength(HANDLERS.length);
+  });
+
   it('ships the bytes NodejsFunction bundles at synth (split into the same chunks), from the one set of settings', () => {
     // Prepare: one function as this repository's synth builds it (infra/suite-functions.ts).
     const outdir = path.join(work, 'repository.out');
