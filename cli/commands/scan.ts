@@ -58,7 +58,7 @@ export const scan: Command = async (ctx) => {
   );
   if (format === 'json') ctx.out(toJson(report));
   else if (format === 'sarif') ctx.out(toSarif(report, VERSION));
-  else ctx.out(toText(report, ctx.table));
+  else ctx.out(toText(report, ctx.table, ctx.values.wide === true));
   const failedRevoke = report.revokes?.some(
     (r) => r.outcome !== 'completed' && r.outcome !== 'duplicate',
   );

@@ -34,7 +34,8 @@ export function toJson(report: ScanReport): string {
 
 type Table = (header: string[], rows: string[][], max?: number) => string;
 
-export function toText(report: ScanReport, table: Table): string {
+/** The text report; commits abbreviated to 12 characters as git does, whole with `wide`. */
+export function toText(report: ScanReport, table: Table, wide = false): string {
   const { summary, findings, revokes } = report;
   const history = findings.some((f) => f.commit);
   const lines: string[] = [];
@@ -49,7 +50,7 @@ export function toText(report: ScanReport, table: Table): string {
       'WHY',
     ];
     const rows = findings.map((f) => [
-      ...(history ? [f.commit?.slice(0, 12) ?? '-'] : []),
+      ...(history ? [(wide ? f.commit : f.commit?.slice(0, 12)) ?? '-'] : []),
       whereFound({ path: f.path, line: f.line }),
       f.secretName ?? '-',
       f.versionId ?? '-',

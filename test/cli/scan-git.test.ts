@@ -127,6 +127,16 @@ describe('scan --git', () => {
     );
   });
 
+  it('prints whole commit hashes with --wide', async () => {
+    // Act
+    const result = await scan('--git', '--offline', '--repo', repo, '--wide');
+
+    // Assess
+    const rows = readTable(result.stdout);
+    expect(rows.find((r) => r.WHERE === 'config.env:3')?.COMMIT).toBe(commits.added);
+    expect(commits.added).toMatch(/^[0-9a-f]{40}$/);
+  });
+
   it('refuses a ref that does not exist, with exit code 2', async () => {
     // Act
     const result = await scan('--git', 'no-such-branch', '--offline', '--repo', repo);
