@@ -10,6 +10,7 @@
 import { kindOf } from '#domain/kinds/registry';
 import { MAX_LIFESPAN_MS, parsePolicy } from '#domain/policy';
 import type { AuditRecord, SecretDescription } from '#domain/ports';
+import { isQuarantineVersionId } from '#domain/revoke/index';
 import { isLive } from '#domain/revoke/live-versions';
 import { STAGE, TAG } from '#domain/vocabulary';
 
@@ -143,6 +144,11 @@ export function secretTimeline(
   };
   const now = range.to.getTime();
   for (const r of records) apply(b, r);
+  // A notice is also told by its version ID (quarantine-notice.ts), so one put by a revoke before
+  // the range is not drawn and judged as a token.
+  for (const id of Object.keys(secret?.versions ?? {})) {
+    if (isQuarantineVersionId(id)) b.notices.add(id);
+  }
   for (const id of b.notices) b.spans.delete(id);
   const current = secret
     ? Object.entries(secret.versions).find(([, stages]) => stages.includes(STAGE.current))?.[0]

@@ -339,14 +339,17 @@ const AFTER_QUARANTINE = new Set(['rotation.failed', 'lifespan.overdue']);
  * (quarantine-notice.ts), so DescribeSecret tells it and no value is read: the auditor's policy
  * has no GetSecretValue. DescribeSecret, not the listing, which may be minutes behind. Only a
  * secret that was ever revoked (the revoke sets last-revoked; the newest record covers a revoke
- * that failed before tagging) can hold a notice, so every other secret costs no call.
+ * that failed before tagging) or whose listing shows a notice's ID can hold a notice, so every
+ * other secret costs no call.
  */
 async function isQuarantined(
   connection: Pick<Connection, 'store'>,
   secret: SecretDescription,
   newest: AuditRecord | undefined,
 ): Promise<boolean> {
+  const listed = versionWith(secret, STAGE.current);
   const revokedBefore =
+    (listed !== undefined && isQuarantineVersionId(listed)) ||
     secret.tags[TAG.lastRevoked] !== undefined ||
     (newest !== undefined &&
       (newest.event.startsWith('revoke.') || AFTER_QUARANTINE.has(newest.event)));

@@ -1,14 +1,25 @@
 // `status` tells a quarantined secret by what it holds now (its AWSCURRENT is the quarantine
 // notice), not by its newest audit record: a failed rotation or an overdue lifespan written after
 // the quarantine leaves it quarantined, and a reissue afterwards ends it.
-import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  RotateSecretCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logger } from '#commons/logger';
 import { scheduleFor } from '#domain/schedule';
 import { TAG } from '#domain/vocabulary';
 import { type LocalAws, startLocalAws } from '#local-aws/index';
 import { type InstalledSuite, installSuite } from '#local-aws/suite';
-import { cli, createTaggedSecret, readTable, settleListings, useLocalAwsEnv } from './support.ts';
+import {
+  cli,
+  createTaggedSecret,
+  readTable,
+  settleListings,
+  sweepOnce,
+  useLocalAwsEnv,
+} from './support.ts';
 
 const DAY = 24 * 3_600_000;
 const LEAKED = 'quarantine/leaked-key';
@@ -91,6 +102,28 @@ describe('status of a quarantined secret', () => {
     const checked = await cli(aws, 'status', '--check', '--quiet', '--format', 'json');
 
     // Assess: quarantine is what needs a person first, whatever else is true of the secret
+    const rows = JSON.parse(checked.stdout) as { name: string; quarantined: boolean }[];
+    expect(rows.find((r) => r.name === LEAKED)?.quarantined).toBe(true);
+    expect(checked.code).toBe(1);
+  });
+
+  it('stays quarantined when neither its tags nor its newest record tell of the revoke', async () => {
+    // Prepare: the revoke's tag gone (taken off by hand), then a bad tag audited after it
+    await suite.secretsManager.send(
+      new UntagResourceCommand({ SecretId: LEAKED, TagKeys: [TAG.lastRevoked] }),
+    );
+    await suite.secretsManager.send(
+      new TagResourceCommand({ SecretId: LEAKED, Tags: [{ Key: TAG.lifespan, Value: 'banana' }] }),
+    );
+    await settled();
+    await sweepOnce(aws, suite);
+    expect(await newestEvent()).toBe('policy.invalid');
+    await settled();
+
+    // Act
+    const checked = await cli(aws, 'status', '--check', '--quiet', '--format', 'json');
+
+    // Assess: what the secret holds decides, read back with DescribeSecret
     const rows = JSON.parse(checked.stdout) as { name: string; quarantined: boolean }[];
     expect(rows.find((r) => r.name === LEAKED)?.quarantined).toBe(true);
     expect(checked.code).toBe(1);

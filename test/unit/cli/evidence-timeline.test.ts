@@ -171,6 +171,18 @@ describe('the evidence timeline of one secret', () => {
     expect(compliance.currentAgeMs).toBeUndefined();
   });
 
+  it('knows a notice put before the range by its version ID, with no revoke record to name it', () => {
+    // A quarantine 90 days ago: the range holds no record of it, only the labels now.
+    const notice = 'quarantine-0b6c6a52-6f0e-4f0e-9d55-4f8e2f0c1a11';
+    const s = secret(undefined, { [notice]: ['AWSCURRENT'] });
+
+    const { spans, quarantineNotices, compliance } = secretTimeline([], s, range(80));
+
+    expect(quarantineNotices).toEqual([notice]);
+    expect(spans).toEqual([]);
+    expect(compliance.notJudged).toBe('quarantined: AWSCURRENT holds a notice, no token');
+  });
+
   it('leaves a random token whose labels went at a time no record gives out of the grace judgement', () => {
     // v1 replaced at 10h, no later rotation recorded, and no label holds it now
     const s = secret(undefined, { v1: [], v2: ['AWSCURRENT'] });
