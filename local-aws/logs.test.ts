@@ -18,10 +18,11 @@ describe('CloudWatch Logs FilterLogEvents', () => {
     // Prepare
     const arn = aws.functions.register('writer', async (event: { n: number }) => {
       await Promise.resolve();
-      // As Powertools' logger writes (vitest's console would not reach the stream).
-      process.stdout.write(`${JSON.stringify({ message: 'step', n: event.n })}\n`);
+      // As Powertools' logger writes (vitest's console would not reach the stream); test/setup.ts
+      // holds such a line back from the run's console unless the test fails.
+      process.stdout.write(`${JSON.stringify({ level: 'INFO', message: 'step', n: event.n })}\n`);
     });
-    process.stdout.write(`${JSON.stringify({ message: 'not in a function' })}\n`);
+    process.stdout.write(`${JSON.stringify({ level: 'INFO', message: 'not in a function' })}\n`);
 
     // Act
     await aws.functions.invoke(arn, { n: 1 });
@@ -30,8 +31,8 @@ describe('CloudWatch Logs FilterLogEvents', () => {
 
     // Assess
     expect(lines).toEqual([
-      JSON.stringify({ message: 'step', n: 1 }),
-      JSON.stringify({ message: 'step', n: 2 }),
+      JSON.stringify({ level: 'INFO', message: 'step', n: 1 }),
+      JSON.stringify({ level: 'INFO', message: 'step', n: 2 }),
     ]);
   });
 

@@ -22,8 +22,11 @@ export function throwawayGitEnv(
 
 /** `git -C repo <args>` in that environment; its output, trimmed. Throws when git fails. */
 export function throwawayGit(repo: string, args: string[], extra?: Record<string, string>): string {
+  // git's own chatter on stderr (a merge's "Automatic merge went well") stays out of the test
+  // run's console; a failing command throws with it in the error.
   return execFileSync('git', ['-C', repo, ...args], {
     encoding: 'utf8',
     env: throwawayGitEnv(repo, extra),
+    stdio: ['ignore', 'pipe', 'pipe'],
   }).trim();
 }
