@@ -70,6 +70,14 @@ function actionsCalledBy(user: string, ...commands: string[][]): Promise<string[
   });
 }
 
+/** A secret holding `token`, opted in with a 7-day lifespan, rotation attached by a sweep. */
+async function optIn(name: string, token: string): Promise<void> {
+  await createTaggedSecret(suite.secretsManager, name, JSON.stringify({ token }), {
+    [TAG.lifespan]: '7d',
+  });
+  await sweepOnce(aws, suite);
+}
+
 beforeAll(async () => {
   logger.setLogLevel('SILENT');
   const template = synthApp().template.toJSON();
@@ -78,13 +86,7 @@ beforeAll(async () => {
   aws = await startLocalAws({ clock: new Date('2026-07-01T09:00:00Z') });
   suite = await installSuite(aws, { anchor: true });
   useLocalAwsEnv(aws);
-  await createTaggedSecret(
-    suite.secretsManager,
-    SECRET,
-    JSON.stringify({ token: 'acme_live_auditorPolicyCanary0123456789' }),
-    { [TAG.lifespan]: '7d' },
-  );
-  await sweepOnce(aws, suite);
+  await optIn(SECRET, 'acme_live_auditorPolicyCanary0123456789');
   // The audit anchor as deployed: it writes the first audit checkpoint, which verify-audit reads.
   await aws.functions.invoke(suite.functions.auditAnchor!, {});
   await aws.idle();
@@ -138,13 +140,7 @@ describe("people's managed policies", () => {
 
   it('the auditor policy is enough for status --check to catch a quarantined secret, with no value read', async () => {
     // Prepare: a second secret, quarantined by an emergency revoke
-    await createTaggedSecret(
-      suite.secretsManager,
-      QUARANTINED,
-      JSON.stringify({ token: 'acme_live_quarantinedCanary0123456789' }),
-      { [TAG.lifespan]: '7d' },
-    );
-    await sweepOnce(aws, suite);
+    await optIn(QUARANTINED, 'acme_live_quarantinedCanary0123456789');
     await aws.functions.invoke(suite.functions.revoke, {
       secretId: QUARANTINED,
       reason: 'pasted in a public channel',
