@@ -26,6 +26,7 @@ export const quarantineVersionId = (unique: string) => `${QUARANTINE_VERSION_PRE
 /** Whether `versionId` is one a revoke put a quarantine notice under. */
 export const isQuarantineVersionId = (versionId: string) =>
   versionId.startsWith(QUARANTINE_VERSION_PREFIX);
+
 /** How a version holding the notice is named where a token's name would be. */
 export const QUARANTINED = 'quarantine notice (no token)';
 
