@@ -348,12 +348,12 @@ async function isQuarantined(
   newest: AuditRecord | undefined,
 ): Promise<boolean> {
   const listed = versionWith(secret, STAGE.current);
-  const revokedBefore =
+  const mayHoldNotice =
     (listed !== undefined && isQuarantineVersionId(listed)) ||
     secret.tags[TAG.lastRevoked] !== undefined ||
     (newest !== undefined &&
       (newest.event.startsWith('revoke.') || AFTER_QUARANTINE.has(newest.event)));
-  if (!revokedBefore || secret.deleted) return false;
+  if (!mayHoldNotice || secret.deleted) return false;
   let described: Pick<SecretDescription, 'versions'>;
   try {
     described = await connection.store.describe(secret.arn);

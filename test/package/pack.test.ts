@@ -71,6 +71,16 @@ interface Resource {
   Properties: Record<string, unknown>;
 }
 
+/** The Lambda functions of the `Security` stack the consumer's app synthesized into `outdir`. */
+function synthesizedFunctions(outdir: string): Resource[] {
+  const template: { Resources: Record<string, Resource> } = JSON.parse(
+    readFileSync(path.join(outdir, 'Security.template.json'), 'utf8'),
+  );
+  return Object.values(template.Resources).filter(
+    (resource) => resource.Type === 'AWS::Lambda::Function',
+  );
+}
+
 /** The asset a function's code is: its S3 key is `<asset hash>.zip`. */
 function assetHash(fn: Resource): string {
   const key = (fn.Properties.Code as { S3Key: string }).S3Key;
@@ -230,13 +240,7 @@ describe('the installable package @token-rotation/cdk', () => {
   it("synthesizes a stack in the consumer's app with the shipped bundles, and never calls esbuild", () => {
     expectSuccess('node app.mjs', synth);
     expect(existsSync(esbuildCalls)).toBe(false);
-    const template: { Resources: Record<string, Resource> } = JSON.parse(
-      readFileSync(path.join(cdkOut, 'Security.template.json'), 'utf8'),
-    );
-
-    const functions = Object.values(template.Resources).filter(
-      (resource) => resource.Type === 'AWS::Lambda::Function',
-    );
+    const functions = synthesizedFunctions(cdkOut);
     expect(functions).toHaveLength(HANDLERS.length);
     const assets: { files: Record<string, { source: { path: string } }> } = JSON.parse(
       readFileSync(path.join(cdkOut, 'Security.assets.json'), 'utf8'),
@@ -288,13 +292,7 @@ describe('the installable package @token-rotation/cdk', () => {
     // Assess
     expectSuccess('node app.cjs', synthCjs);
     expect(synthCjs.stderr).not.toMatch(/ERR_REQUIRE_ESM|ExperimentalWarning/);
-    const template: { Resources: Record<string, Resource> } = JSON.parse(
-      readFileSync(path.join(out, 'Security.template.json'), 'utf8'),
-    );
-    const functions = Object.values(template.Resources).filter(
-      (resource) => resource.Type === 'AWS::Lambda::Function',
-    );
-    expect(functions).toHaveLength(HANDLERS.length);
+    expect(synthesizedFunctions(out)).toHaveLength(HANDLERS.length);
   });
 
   it('ships the bytes NodejsFunction bundles at synth (split into the same chunks), from the one set of settings', () => {
